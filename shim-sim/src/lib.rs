@@ -1,2 +1,3 @@
 //! gdlm-sim: a deterministic GFS2/DLM cluster simulator (work in progress).
 #![forbid(unsafe_code)]
+pub mod dlm;

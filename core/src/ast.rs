@@ -1,0 +1,346 @@
+//! Completion and blocking callbacks, unlock and cancel (reference: `gdlm_ast`,
+//! `gdlm_put_lock`, `gdlm_cancel`).
+//!
+//! Each function decides; the caller applies the outcome to its glock and calls the
+//! DLM. The reply-time stats sample every AST takes is
+//! [`crate::stats::GlockStats::on_reply`].
+
+use core::fmt;
+
+use crate::consts::*;
+use crate::flags::DlmLkf;
+use crate::mode::LmState;
+
+/// Which kernel's AST result codes to reproduce (`shared/reference/UPSTREAM.md` §1.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AstStyle {
+    /// Reference: failures return `gl_state` (with `LM_OUT_CANCELED` / `LM_OUT_ERROR`);
+    /// `GLF_INITIAL` is set on the first grant, and while it is clear a failure drops
+    /// the lkid.
+    #[default]
+    Reference,
+    /// Modern: failures return bare `LM_OUT_*` codes (`TRY_AGAIN`, `DEADLOCK`, …);
+    /// `GLF_INITIAL` starts set and is cleared on the first grant; while it is set a
+    /// failure drops the lkid; ASTs for a dead glock other than unlock are ignored.
+    Modern,
+}
+
+/// The glock and lksb as `gdlm_ast` reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AstInput {
+    /// `gl_state`: the state held before the request.
+    pub gl_state: LmState,
+    /// `gl_req`: the state requested.
+    pub gl_req: LmState,
+    /// `sb_status`.
+    pub sb_status: i32,
+    /// `sb_flags` (`DLM_SBF_*`).
+    pub sb_flags: u8,
+    /// The glock has an LVB (`sb_lvbptr != NULL`).
+    pub has_lvb: bool,
+    /// The raw `GLF_INITIAL` bit (its meaning depends on [`AstStyle`]).
+    pub glf_initial: bool,
+    /// `sb_lkid`.
+    pub lkid: u32,
+    /// Modern only: the glock's lockref is dead.
+    pub dead: bool,
+}
+
+/// What the glock does after an AST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AstOutcome {
+    /// `gfs2_glock_complete(gl, ret)`.
+    Complete {
+        /// The result: a state in the low two bits plus `LM_OUT_*` bits.
+        ret: u32,
+        /// The LVB was zeroed (`DLM_SBF_VALNOTVALID`).
+        lvb_zeroed: bool,
+        /// `sb_lkid` afterwards (0 when a failed first request left no DLM lock).
+        lkid: u32,
+        /// `GLF_INITIAL` afterwards.
+        glf_initial: bool,
+    },
+    /// `-DLM_EUNLOCK`: the lock is gone; free the glock.
+    Free {
+        /// The LVB was zeroed before the free.
+        lvb_zeroed: bool,
+    },
+    /// Modern only: the glock is dead and this is not an unlock reply; nothing to do.
+    Ignored,
+}
+
+/// An AST the kernel would `BUG()` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AstError {
+    /// `DLM_SBF_DEMOTED` is set (GFS2 never asks for CONVDEADLK).
+    Demoted,
+    /// An `sb_status` none of the cases expects.
+    UnknownStatus(i32),
+    /// `DLM_SBF_ALTMODE` on a grant of a state other than SHARED or DEFERRED.
+    AltMode(LmState),
+    /// `gdlm_cancel` / `gdlm_put_lock` on a glock without a DLM lock (lkid 0).
+    NoLock,
+}
+
+impl fmt::Display for AstError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            AstError::Demoted => f.write_str("DLM_SBF_DEMOTED in a GFS2 AST"),
+            AstError::UnknownStatus(s) => write!(f, "unexpected AST status {s}"),
+            AstError::AltMode(s) => write!(f, "DLM_SBF_ALTMODE on a grant of {s:?}"),
+            AstError::NoLock => f.write_str("no DLM lock (lkid 0)"),
+        }
+    }
+}
+
+impl core::error::Error for AstError {}
+
+/// `gdlm_ast`: decide what a completion means for the glock.
+pub fn gdlm_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
+    if style == AstStyle::Modern && a.dead && a.sb_status != -DLM_EUNLOCK {
+        return Ok(AstOutcome::Ignored);
+    }
+    if a.sb_flags & DLM_SBF_DEMOTED != 0 {
+        return Err(AstError::Demoted);
+    }
+    let lvb_zeroed = a.sb_flags & DLM_SBF_VALNOTVALID != 0 && a.has_lvb;
+    let state = u32::from(a.gl_state as u8);
+    let failed = match (a.sb_status, style) {
+        (s, _) if s == -DLM_EUNLOCK => return Ok(AstOutcome::Free { lvb_zeroed }),
+        (s, AstStyle::Reference) if s == -DLM_ECANCEL => Some(state | LM_OUT_CANCELED),
+        (s, AstStyle::Reference) if s == -EAGAIN || s == -EDEADLK => Some(state),
+        (s, AstStyle::Reference) if s == -ETIMEDOUT => Some(state | LM_OUT_ERROR),
+        (s, AstStyle::Modern) if s == -DLM_ECANCEL => Some(LM_OUT_CANCELED),
+        (s, AstStyle::Modern) if s == -EAGAIN => Some(LM_OUT_TRY_AGAIN),
+        (s, AstStyle::Modern) if s == -EDEADLK => Some(LM_OUT_DEADLOCK),
+        (s, AstStyle::Modern) if s == -ETIMEDOUT => Some(LM_OUT_ERROR),
+        (0, _) => None,
+        (s, _) => return Err(AstError::UnknownStatus(s)),
+    };
+    if let Some(ret) = failed {
+        // A failed request that never created a DLM lock leaves no lkid.
+        let no_lock = match style {
+            AstStyle::Reference => !a.glf_initial,
+            AstStyle::Modern => a.glf_initial,
+        };
+        return Ok(AstOutcome::Complete {
+            ret,
+            lvb_zeroed,
+            lkid: if no_lock { 0 } else { a.lkid },
+            glf_initial: a.glf_initial,
+        });
+    }
+    let granted = if a.sb_flags & DLM_SBF_ALTMODE != 0 {
+        match a.gl_req {
+            LmState::Shared => LmState::Deferred,
+            LmState::Deferred => LmState::Shared,
+            other => return Err(AstError::AltMode(other)),
+        }
+    } else {
+        a.gl_req
+    };
+    Ok(AstOutcome::Complete {
+        ret: u32::from(granted as u8),
+        lvb_zeroed,
+        lkid: a.lkid,
+        glf_initial: style == AstStyle::Reference,
+    })
+}
+
+/// The glock as `gdlm_put_lock` reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PutLockInput {
+    /// `sb_lkid` (0: no DLM lock was ever granted).
+    pub lkid: u32,
+    /// The glock has an LVB.
+    pub has_lvb: bool,
+    /// `gl_state`.
+    pub gl_state: LmState,
+    /// `SDF_SKIP_DLM_UNLOCK` (set after a withdraw).
+    pub skip_dlm_unlock: bool,
+}
+
+/// What `gdlm_put_lock` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PutLock {
+    /// No DLM lock: free the glock now (no stats update).
+    Free,
+    /// `SDF_SKIP_DLM_UNLOCK` and no LVB to save: free without calling the DLM.
+    FreeSkipUnlock,
+    /// `dlm_unlock(lkid, flags)`; the glock is freed by the `-DLM_EUNLOCK` AST.
+    Unlock {
+        /// The lock to release.
+        lkid: u32,
+        /// Always `DLM_LKF_VALBLK` in the reference.
+        flags: DlmLkf,
+    },
+}
+
+impl PutLock {
+    /// Whether the reference updates the request stats (`DCOUNT`, inter-request time)
+    /// and clears `GLF_BLOCKING`: every case but [`PutLock::Free`].
+    pub const fn updates_request_times(&self) -> bool {
+        !matches!(self, PutLock::Free)
+    }
+}
+
+/// `gdlm_put_lock`: release a glock's DLM lock.
+///
+/// With `SDF_SKIP_DLM_UNLOCK` the DLM is still called when the glock holds an LVB in
+/// EXCLUSIVE, so the value block is written back.
+pub fn put_lock(p: &PutLockInput) -> PutLock {
+    if p.lkid == 0 {
+        return PutLock::Free;
+    }
+    let lvb_needs_unlock = p.has_lvb && p.gl_state == LmState::Exclusive;
+    if p.skip_dlm_unlock && !lvb_needs_unlock {
+        return PutLock::FreeSkipUnlock;
+    }
+    PutLock::Unlock {
+        lkid: p.lkid,
+        flags: DlmLkf::VALBLK,
+    }
+}
+
+/// The `dlm_unlock` call of `gdlm_cancel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CancelRequest {
+    /// The lock whose pending request is canceled.
+    pub lkid: u32,
+    /// `DLM_LKF_CANCEL`.
+    pub flags: DlmLkf,
+}
+
+/// `gdlm_cancel`: cancel the glock's pending request.
+///
+/// The kernel passes lkid 0 through to the DLM, which fails it; here that is
+/// [`AstError::NoLock`] up front.
+pub fn cancel(lkid: u32) -> Result<CancelRequest, AstError> {
+    if lkid == 0 {
+        return Err(AstError::NoLock);
+    }
+    Ok(CancelRequest {
+        lkid,
+        flags: DlmLkf::CANCEL,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(status: i32, flags: u8) -> AstInput {
+        AstInput {
+            gl_state: LmState::Unlocked,
+            gl_req: LmState::Shared,
+            sb_status: status,
+            sb_flags: flags,
+            has_lvb: true,
+            glf_initial: false,
+            lkid: 7,
+            dead: false,
+        }
+    }
+
+    #[test]
+    fn reference_outcomes() {
+        let r = AstStyle::Reference;
+        assert_eq!(
+            gdlm_ast(r, &input(0, DLM_SBF_ALTMODE)),
+            Ok(AstOutcome::Complete {
+                ret: LM_ST_DEFERRED,
+                lvb_zeroed: false,
+                lkid: 7,
+                glf_initial: true
+            })
+        );
+        assert_eq!(
+            gdlm_ast(r, &input(-DLM_ECANCEL, DLM_SBF_VALNOTVALID)),
+            Ok(AstOutcome::Complete {
+                ret: LM_OUT_CANCELED,
+                lvb_zeroed: true,
+                lkid: 0,
+                glf_initial: false
+            })
+        );
+        assert_eq!(
+            gdlm_ast(r, &input(-DLM_EUNLOCK, 0)),
+            Ok(AstOutcome::Free { lvb_zeroed: false })
+        );
+        assert_eq!(gdlm_ast(r, &input(-1, 0)), Err(AstError::UnknownStatus(-1)));
+        assert_eq!(
+            gdlm_ast(r, &input(0, DLM_SBF_DEMOTED)),
+            Err(AstError::Demoted)
+        );
+        let mut ex = input(0, DLM_SBF_ALTMODE);
+        ex.gl_req = LmState::Exclusive;
+        assert_eq!(gdlm_ast(r, &ex), Err(AstError::AltMode(LmState::Exclusive)));
+    }
+
+    #[test]
+    fn modern_outcomes() {
+        let m = AstStyle::Modern;
+        let mut a = input(-EAGAIN, 0);
+        a.glf_initial = true;
+        assert_eq!(
+            gdlm_ast(m, &a),
+            Ok(AstOutcome::Complete {
+                ret: LM_OUT_TRY_AGAIN,
+                lvb_zeroed: false,
+                lkid: 0,
+                glf_initial: true
+            })
+        );
+        a.sb_status = 0;
+        assert_eq!(
+            gdlm_ast(m, &a),
+            Ok(AstOutcome::Complete {
+                ret: LM_ST_SHARED,
+                lvb_zeroed: false,
+                lkid: 7,
+                glf_initial: false
+            })
+        );
+        a.dead = true;
+        assert_eq!(gdlm_ast(m, &a), Ok(AstOutcome::Ignored));
+        a.sb_status = -DLM_EUNLOCK;
+        assert_eq!(gdlm_ast(m, &a), Ok(AstOutcome::Free { lvb_zeroed: false }));
+    }
+
+    #[test]
+    fn put_lock_and_cancel() {
+        let mut p = PutLockInput {
+            lkid: 0,
+            has_lvb: true,
+            gl_state: LmState::Exclusive,
+            skip_dlm_unlock: true,
+        };
+        assert_eq!(put_lock(&p), PutLock::Free);
+        p.lkid = 3;
+        assert_eq!(
+            put_lock(&p),
+            PutLock::Unlock {
+                lkid: 3,
+                flags: DlmLkf::VALBLK
+            }
+        );
+        p.gl_state = LmState::Shared;
+        assert_eq!(put_lock(&p), PutLock::FreeSkipUnlock);
+        assert!(put_lock(&p).updates_request_times());
+        assert_eq!(cancel(0), Err(AstError::NoLock));
+        assert_eq!(
+            cancel(9),
+            Ok(CancelRequest {
+                lkid: 9,
+                flags: DlmLkf::CANCEL
+            })
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! The control_lock value block (reference: `control_lvb_read`,
+//! `control_lvb_write`, `all_jid_bits_clear`, `JID_BITMAP_OFFSET`).
+//!
+//! Layout (32 bytes): little-endian u32 generation, 4 unused bytes (carried through
+//! untouched), then a 192-bit jid bitmap in the kernel's little-endian bit order
+//! (`test_bit_le`): jid `j` is bit `j & 7` of byte `8 + j / 8`.
+
+use core::fmt;
+
+use bitvec::prelude::*;
+
+use crate::consts::{GDLM_LVB_SIZE, JID_BITMAP_OFFSET, MAX_JIDS};
+
+/// The generation that administratively disables mounting (`control_mount`
+/// fails with `-EINVAL` when it reads it).
+pub const DISABLED_GENERATION: u32 = 0xFFFF_FFFF;
+
+/// Why bytes are not a control LVB, or a jid does not fit in one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LvbError {
+    /// The buffer is not `GDLM_LVB_SIZE` (32) bytes.
+    WrongLength {
+        /// Length given.
+        len: usize,
+    },
+    /// A jid ≥ 192 has no bit in the LVB.
+    JidOutOfRange {
+        /// The jid.
+        jid: u32,
+    },
+}
+
+impl fmt::Display for LvbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LvbError::WrongLength { len } => {
+                write!(f, "control LVB is {len} bytes, expected {GDLM_LVB_SIZE}")
+            }
+            LvbError::JidOutOfRange { jid } => {
+                write!(
+                    f,
+                    "jid {jid} has no bit in the control LVB (max {})",
+                    MAX_JIDS - 1
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for LvbError {}
+
+/// The 32-byte control_lock LVB, kept as raw bytes so that every byte the cluster
+/// wrote (including the unused ones) goes back unchanged.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ControlLvb {
+    bytes: [u8; GDLM_LVB_SIZE],
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ControlLvb {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "ControlLvb(gen {=u32}, {=[u8]:x})",
+            self.generation(),
+            self.bytes
+        )
+    }
+}
+
+/// A set of jids (0..192) in the LVB's bit order; what the control step asks to recover.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct JidSet {
+    bits: BitArray<[u8; GDLM_LVB_SIZE - JID_BITMAP_OFFSET], Lsb0>,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for JidSet {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "JidSet({=[u8]:x})", self.bits.data)
+    }
+}
+
+impl JidSet {
+    /// The empty set.
+    pub const fn new() -> Self {
+        JidSet {
+            bits: BitArray::ZERO,
+        }
+    }
+
+    /// Add `jid`.
+    pub fn insert(&mut self, jid: u32) -> Result<(), LvbError> {
+        let i = jid_index(jid)?;
+        self.bits.set(i, true);
+        Ok(())
+    }
+
+    /// Is `jid` in the set (false for jids beyond 191)?
+    pub fn contains(&self, jid: u32) -> bool {
+        jid_index(jid).map(|i| self.bits[i]).unwrap_or(false)
+    }
+
+    /// Number of jids.
+    pub fn len(&self) -> usize {
+        self.bits.count_ones()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.bits.not_any()
+    }
+
+    /// The jids, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        // iter_ones yields indices < 192, which fit in u32.
+        self.bits.iter_ones().map(|i| i as u32)
+    }
+
+    /// The 24 raw bitmap bytes.
+    pub fn as_bytes(&self) -> &[u8; GDLM_LVB_SIZE - JID_BITMAP_OFFSET] {
+        &self.bits.data
+    }
+}
+
+impl fmt::Debug for JidSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+fn jid_index(jid: u32) -> Result<usize, LvbError> {
+    usize::try_from(jid)
+        .ok()
+        .filter(|&j| j < MAX_JIDS)
+        .ok_or(LvbError::JidOutOfRange { jid })
+}
+
+impl ControlLvb {
+    /// All zero: generation 0, no jids (a new lock's LVB).
+    pub const fn zeroed() -> Self {
+        ControlLvb {
+            bytes: [0; GDLM_LVB_SIZE],
+        }
+    }
+
+    /// Wrap 32 bytes as they came from the DLM.
+    pub const fn from_array(bytes: [u8; GDLM_LVB_SIZE]) -> Self {
+        ControlLvb { bytes }
+    }
+
+    /// Decode a buffer of any length: exactly 32 bytes are accepted.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LvbError> {
+        let arr: [u8; GDLM_LVB_SIZE] = bytes
+            .try_into()
+            .map_err(|_| LvbError::WrongLength { len: bytes.len() })?;
+        Ok(ControlLvb { bytes: arr })
+    }
+
+    /// The bytes to hand to the DLM.
+    pub const fn as_bytes(&self) -> &[u8; GDLM_LVB_SIZE] {
+        &self.bytes
+    }
+
+    /// The generation (`le32_to_cpu` of bytes 0–3).
+    pub const fn generation(&self) -> u32 {
+        u32::from_le_bytes([self.bytes[0], self.bytes[1], self.bytes[2], self.bytes[3]])
+    }
+
+    /// Replace the generation, keeping every other byte.
+    pub fn set_generation(&mut self, gen: u32) {
+        self.bytes[..4].copy_from_slice(&gen.to_le_bytes());
+    }
+
+    /// The generation is `0xFFFFFFFF`: mounts are disabled.
+    pub const fn is_disabled(&self) -> bool {
+        self.generation() == DISABLED_GENERATION
+    }
+
+    fn bitmap(&self) -> &BitSlice<u8, Lsb0> {
+        self.bytes[JID_BITMAP_OFFSET..].view_bits::<Lsb0>()
+    }
+
+    fn bitmap_mut(&mut self) -> &mut BitSlice<u8, Lsb0> {
+        self.bytes[JID_BITMAP_OFFSET..].view_bits_mut::<Lsb0>()
+    }
+
+    /// `test_bit_le(jid, lvb + JID_BITMAP_OFFSET)`.
+    pub fn jid(&self, jid: u32) -> Result<bool, LvbError> {
+        let i = jid_index(jid)?;
+        Ok(self.bitmap()[i])
+    }
+
+    /// `__set_bit_le` / `__clear_bit_le`.
+    pub fn set_jid(&mut self, jid: u32, value: bool) -> Result<(), LvbError> {
+        let i = jid_index(jid)?;
+        self.bitmap_mut().set(i, value);
+        Ok(())
+    }
+
+    /// `all_jid_bits_clear`: no jid needs recovery (bytes 8–31 all zero).
+    pub fn all_jid_bits_clear(&self) -> bool {
+        self.bitmap().not_any()
+    }
+
+    /// The jids whose bits are set.
+    pub fn jids(&self) -> JidSet {
+        let mut set = JidSet::new();
+        set.bits
+            .data
+            .copy_from_slice(&self.bytes[JID_BITMAP_OFFSET..]);
+        set
+    }
+
+    /// The jids below `limit` whose bits are set (the control step scans only
+    /// `jid < recover_size`).
+    pub fn jids_below(&self, limit: u32) -> JidSet {
+        let mut set = self.jids();
+        let limit = usize::try_from(limit).unwrap_or(MAX_JIDS).min(MAX_JIDS);
+        set.bits[limit..].fill(false);
+        set
+    }
+}
+
+/// `control_lvb_read`: the generation and a copy of the whole LVB (the kernel's
+/// `ls_lvb_bits` scratch buffer, which keeps the LVB's bytes 0–7 too).
+pub fn control_lvb_read(lvb: &ControlLvb) -> (u32, ControlLvb) {
+    (lvb.generation(), *lvb)
+}
+
+/// `control_lvb_write`: `bits` with bytes 0–3 replaced by `gen`, little-endian.
+pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
+    let mut out = *bits;
+    out.set_generation(gen);
+    out
+}
+
+impl fmt::Debug for ControlLvb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ControlLvb")
+            .field("generation", &self.generation())
+            .field(
+                "unused",
+                &[self.bytes[4], self.bytes[5], self.bytes[6], self.bytes[7]],
+            )
+            .field("jids", &self.jids())
+            .finish()
+    }
+}
+
+impl TryFrom<&[u8]> for ControlLvb {
+    type Error = LvbError;
+    fn try_from(bytes: &[u8]) -> Result<Self, LvbError> {
+        ControlLvb::from_bytes(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_kernel_le() -> Result<(), LvbError> {
+        let mut l = ControlLvb::zeroed();
+        l.set_generation(0x0403_0201);
+        l.set_jid(0, true)?;
+        l.set_jid(9, true)?;
+        l.set_jid(191, true)?;
+        let b = l.as_bytes();
+        assert_eq!(&b[..4], &[1, 2, 3, 4]);
+        assert_eq!(b[8], 0x01);
+        assert_eq!(b[9], 0x02);
+        assert_eq!(b[31], 0x80);
+        assert_eq!(
+            l.jids()
+                .iter()
+                .collect::<heapless::Vec<u32, 4>>()
+                .as_slice(),
+            &[0, 9, 191]
+        );
+        assert_eq!(l.jids_below(10).len(), 2);
+        assert!(!l.all_jid_bits_clear());
+        assert_eq!(l.jid(192), Err(LvbError::JidOutOfRange { jid: 192 }));
+        Ok(())
+    }
+
+    #[test]
+    fn unused_bytes_survive_and_disabled() -> Result<(), LvbError> {
+        let mut raw = [0u8; 32];
+        raw[..4].copy_from_slice(&[0xff; 4]);
+        raw[5] = 0xaa;
+        let l = ControlLvb::from_bytes(&raw)?;
+        assert!(l.is_disabled());
+        assert!(l.all_jid_bits_clear());
+        let w = control_lvb_write(7, &l);
+        assert_eq!(w.as_bytes()[5], 0xaa);
+        assert_eq!(w.generation(), 7);
+        assert_eq!(
+            ControlLvb::from_bytes(&raw[..31]),
+            Err(LvbError::WrongLength { len: 31 })
+        );
+        Ok(())
+    }
+}

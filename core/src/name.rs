@@ -1,0 +1,332 @@
+//! DLM resource names of glocks: `LockName {ln_type, ln_number}` ⇄ the 24-byte
+//! `%8x%16x` form (reference: `gfs2_reverse_hex`, `gdlm_lock`, `sync_lock`).
+
+use core::fmt;
+
+use crate::consts::{GDLM_STRNAME_BYTES, LM_TYPE_NONDISK};
+
+/// Significant length of a resource name (`GDLM_STRNAME_BYTES - 1`).
+pub const NAME_LEN: usize = GDLM_STRNAME_BYTES - 1;
+
+/// Width of the right-aligned type field.
+const TYPE_WIDTH: usize = 8;
+
+/// How a zero field is written.
+///
+/// The reference (v3.10+, `gfs2_reverse_hex` with `*c = '0'`) writes `0`, exactly as
+/// `sync_lock`'s `%8x%16x`; Linux 3.6 left the field blank. Only the blank style can
+/// produce an all-space field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NameStyle {
+    /// Zero is written `0` (reference v3.12 and every later kernel).
+    #[default]
+    Reference,
+    /// Zero is left blank (Linux ≤ 3.9, `gfs2_reverse_hex` without `*c = '0'`).
+    Blank,
+}
+
+/// A glock's name: its type (`LM_TYPE_*`) and number (`struct lm_lockname`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LockName {
+    /// `ln_type`: glock type, e.g. `LM_TYPE_INODE` (2).
+    pub ln_type: u32,
+    /// `ln_number`: block number or lock number.
+    pub ln_number: u64,
+}
+
+/// The 24 significant bytes of a DLM resource name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResName([u8; NAME_LEN]);
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ResName {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=[u8]:a}", self.0)
+    }
+}
+
+/// Why a resource name could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NameError {
+    /// The name is not 24 bytes (or 25 with a trailing NUL).
+    WrongLength {
+        /// Length given.
+        len: usize,
+    },
+    /// A byte other than a space or a lower-case hex digit, or a space after a digit.
+    BadByte {
+        /// Offset of the byte.
+        pos: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// A field with a leading `0` digit: the kernel never writes one.
+    LeadingZero {
+        /// Offset of the zero.
+        pos: usize,
+    },
+    /// An all-blank field, which only [`NameStyle::Blank`] writes.
+    BlankField {
+        /// Offset of the field.
+        pos: usize,
+    },
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            NameError::WrongLength { len } => {
+                write!(f, "lock name is {len} bytes, expected {NAME_LEN}")
+            }
+            NameError::BadByte { pos, byte } => {
+                write!(f, "lock name byte {pos} is {byte:#04x}, not a space or lower-case hex digit in place")
+            }
+            NameError::LeadingZero { pos } => write!(f, "lock name has a leading zero at {pos}"),
+            NameError::BlankField { pos } => write!(f, "lock name field at {pos} is blank"),
+        }
+    }
+}
+
+impl core::error::Error for NameError {}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `gfs2_reverse_hex`: write `value` right-aligned so that its last digit is at `end`.
+fn reverse_hex(buf: &mut [u8; NAME_LEN], end: usize, mut value: u64, style: NameStyle) {
+    let mut i = end;
+    if style == NameStyle::Reference {
+        buf[i] = b'0';
+    }
+    while value != 0 {
+        buf[i] = HEX[(value & 0xf) as usize];
+        value >>= 4;
+        // Both fields are wide enough for their type (u32: 8, u64: 16 digits),
+        // so `i` never underflows before `value` reaches 0.
+        i = i.wrapping_sub(1);
+    }
+}
+
+impl LockName {
+    /// A name from its type and number.
+    pub const fn new(ln_type: u32, ln_number: u64) -> Self {
+        LockName { ln_type, ln_number }
+    }
+
+    /// The name `sync_lock` gives a non-disk lock number: `%8x%16x` of
+    /// (`LM_TYPE_NONDISK`, `num`), e.g. `control_lock` is `"       1               4"`.
+    pub const fn nondisk(num: u32) -> Self {
+        LockName::new(LM_TYPE_NONDISK, num as u64)
+    }
+
+    /// Encode as `gdlm_lock` does (reference style: zero is `0`).
+    pub fn encode(&self) -> ResName {
+        self.encode_with(NameStyle::Reference)
+    }
+
+    /// Encode with the chosen zero style (`gdlm_lock`: memset to spaces, then
+    /// `gfs2_reverse_hex(strname + 7, ln_type)` and `gfs2_reverse_hex(strname + 23, ln_number)`).
+    pub fn encode_with(&self, style: NameStyle) -> ResName {
+        let mut buf = [b' '; NAME_LEN];
+        reverse_hex(&mut buf, TYPE_WIDTH - 1, u64::from(self.ln_type), style);
+        reverse_hex(&mut buf, NAME_LEN - 1, self.ln_number, style);
+        ResName(buf)
+    }
+
+    /// Decode a resource name written in the reference style.
+    ///
+    /// Accepts exactly 24 bytes, or 25 when the last is NUL (the `strname` buffer).
+    /// Only the kernel's canonical form is accepted: spaces, then lower-case hex
+    /// digits without a leading zero, so `decode(encode(n)) == n` and every accepted
+    /// name re-encodes to the same bytes.
+    pub fn decode(bytes: &[u8]) -> Result<LockName, NameError> {
+        Self::decode_with(bytes, NameStyle::Reference)
+    }
+
+    /// Decode with the chosen zero style ([`NameStyle::Blank`] reads a blank field as 0
+    /// and rejects a lone `0`).
+    pub fn decode_with(bytes: &[u8], style: NameStyle) -> Result<LockName, NameError> {
+        let bytes = match bytes.len() {
+            NAME_LEN => bytes,
+            GDLM_STRNAME_BYTES if bytes[NAME_LEN] == 0 => &bytes[..NAME_LEN],
+            len => return Err(NameError::WrongLength { len }),
+        };
+        let ln_type = decode_field(&bytes[..TYPE_WIDTH], 0, style)?;
+        let ln_number = decode_field(&bytes[TYPE_WIDTH..], TYPE_WIDTH, style)?;
+        // An 8-digit field cannot exceed u32::MAX.
+        let ln_type = u32::try_from(ln_type).map_err(|_| NameError::BadByte {
+            pos: 0,
+            byte: bytes[0],
+        })?;
+        Ok(LockName { ln_type, ln_number })
+    }
+}
+
+/// Parse one right-aligned field; `base` is its offset in the name (for errors).
+fn decode_field(field: &[u8], base: usize, style: NameStyle) -> Result<u64, NameError> {
+    let start = field.iter().position(|&b| b != b' ');
+    let Some(start) = start else {
+        return match style {
+            NameStyle::Blank => Ok(0),
+            NameStyle::Reference => Err(NameError::BlankField { pos: base }),
+        };
+    };
+    let digits = &field[start..];
+    if digits[0] == b'0' && (digits.len() > 1 || style == NameStyle::Blank) {
+        return Err(NameError::LeadingZero { pos: base + start });
+    }
+    let mut value: u64 = 0;
+    for (i, &b) in digits.iter().enumerate() {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => {
+                return Err(NameError::BadByte {
+                    pos: base + start + i,
+                    byte: b,
+                })
+            }
+        };
+        // At most 16 digits per field, so this never overflows a u64.
+        value = (value << 4) | u64::from(d);
+    }
+    Ok(value)
+}
+
+impl ResName {
+    /// The 24 bytes passed to `dlm_lock` as the resource name.
+    pub const fn as_bytes(&self) -> &[u8; NAME_LEN] {
+        &self.0
+    }
+
+    /// The name as text (always ASCII).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The 25-byte `strname` buffer of `gdlm_lock` / `sync_lock` (NUL-terminated).
+    pub fn to_strname(&self) -> [u8; GDLM_STRNAME_BYTES] {
+        let mut out = [0u8; GDLM_STRNAME_BYTES];
+        out[..NAME_LEN].copy_from_slice(&self.0);
+        out
+    }
+
+    /// Decode back to the glock name (see [`LockName::decode`]).
+    pub fn decode(&self) -> Result<LockName, NameError> {
+        LockName::decode(&self.0)
+    }
+}
+
+impl fmt::Debug for ResName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResName({:?})", self.as_str())
+    }
+}
+
+impl fmt::Display for ResName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<[u8]> for ResName {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl TryFrom<&[u8]> for LockName {
+    type Error = NameError;
+    fn try_from(bytes: &[u8]) -> Result<Self, NameError> {
+        LockName::decode(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_mounted_names() {
+        assert_eq!(
+            LockName::nondisk(4).encode().as_str(),
+            "       1               4"
+        );
+        assert_eq!(
+            LockName::nondisk(5).encode().as_str(),
+            "       1               5"
+        );
+    }
+
+    #[test]
+    fn zero_styles_differ() {
+        let n = LockName::new(0, 0);
+        assert_eq!(n.encode().as_str(), "       0               0");
+        assert_eq!(
+            n.encode_with(NameStyle::Blank).as_str(),
+            "                        "
+        );
+        assert_eq!(LockName::decode_with(&[b' '; 24], NameStyle::Blank), Ok(n));
+        assert_eq!(
+            LockName::decode(&[b' '; 24]),
+            Err(NameError::BlankField { pos: 0 })
+        );
+    }
+
+    #[test]
+    fn extremes_round_trip() {
+        let n = LockName::new(u32::MAX, u64::MAX);
+        let e = n.encode();
+        assert_eq!(e.as_str(), "ffffffffffffffffffffffff");
+        assert_eq!(e.decode(), Ok(n));
+    }
+
+    #[test]
+    fn strname_has_trailing_nul_and_decodes() {
+        let s = LockName::new(2, 0x1234).encode().to_strname();
+        assert_eq!(s[24], 0);
+        assert_eq!(LockName::decode(&s), Ok(LockName::new(2, 0x1234)));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert_eq!(
+            LockName::decode(b"short"),
+            Err(NameError::WrongLength { len: 5 })
+        );
+        assert_eq!(
+            LockName::decode(b"       2           12"),
+            Err(NameError::WrongLength { len: 21 })
+        );
+        assert_eq!(
+            LockName::decode(b"       2            0012"),
+            Err(NameError::LeadingZero { pos: 20 })
+        );
+        assert_eq!(
+            LockName::decode(b"       2             012"),
+            Err(NameError::LeadingZero { pos: 21 })
+        );
+        assert_eq!(
+            LockName::decode(b"       2             A12"),
+            Err(NameError::BadByte {
+                pos: 21,
+                byte: b'A'
+            })
+        );
+        assert_eq!(
+            LockName::decode(b"       2            1 12"),
+            Err(NameError::BadByte {
+                pos: 21,
+                byte: b' '
+            })
+        );
+        let mut nul25 = [b'1'; 25];
+        nul25[24] = b'x';
+        assert_eq!(
+            LockName::decode(&nul25),
+            Err(NameError::WrongLength { len: 25 })
+        );
+    }
+}

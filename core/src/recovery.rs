@@ -1,0 +1,823 @@
+//! Journal-recovery coordination (reference: `gdlm_recover_prep`,
+//! `gdlm_recover_slot`, `gdlm_recover_done`, `gdlm_recovery_result`,
+//! `set_recover_size`, `gfs2_control_func`).
+//!
+//! [`Recovery`] is the state the kernel guards with `ls_recover_spin`. Each method is
+//! one critical section of the reference; between them the caller performs the DLM
+//! calls the methods ask for, without holding the lock, exactly as the kernel drops
+//! the spinlock around `dlm_lock`. Share it as [`SharedRecovery`].
+//!
+//! The control step (`gfs2_control_func`) is three calls:
+//! [`Recovery::control_begin`] → (convert control_lock to EX, read the LVB) →
+//! [`Recovery::control_locked`] → (convert back to NL, maybe writing the LVB) →
+//! [`Recovery::control_converted`].
+
+use core::fmt;
+
+use bitflags::bitflags;
+use heapless::Vec;
+
+use crate::consts::*;
+use crate::flags::DlmLkf;
+use crate::lvb::{control_lvb_read, control_lvb_write, ControlLvb, JidSet};
+use crate::mode::DlmMode;
+
+bitflags! {
+    /// `ls_recover_flags` as a mask of `1 << DFL_*`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct RecoverFlags: u32 {
+        /// `DFL_BLOCK_LOCKS`: normal locking is blocked.
+        const BLOCK_LOCKS = 1 << DFL_BLOCK_LOCKS;
+        /// `DFL_NO_DLM_OPS`: the DLM has no recovery callbacks (old dlm_controld).
+        const NO_DLM_OPS = 1 << DFL_NO_DLM_OPS;
+        /// `DFL_FIRST_MOUNT`: this node is the first mounter, doing first recovery.
+        const FIRST_MOUNT = 1 << DFL_FIRST_MOUNT;
+        /// `DFL_FIRST_MOUNT_DONE`: first-mounter recovery finished.
+        const FIRST_MOUNT_DONE = 1 << DFL_FIRST_MOUNT_DONE;
+        /// `DFL_MOUNT_DONE`: control_mount finished; the control work owns BLOCK_LOCKS.
+        const MOUNT_DONE = 1 << DFL_MOUNT_DONE;
+        /// `DFL_UNMOUNT`: unmounting; no more control work is queued.
+        const UNMOUNT = 1 << DFL_UNMOUNT;
+        /// `DFL_DLM_RECOVERY`: between recover_prep and recover_done.
+        const DLM_RECOVERY = 1 << DFL_DLM_RECOVERY;
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for RecoverFlags {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "RecoverFlags({=u32:#x})", self.bits())
+    }
+}
+
+/// How `set_recover_size` grows the per-jid arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SizePolicy {
+    /// Grow by `RECOVER_SIZE_INC` until the largest slot fits (upstream fix, 2019).
+    #[default]
+    Fit,
+    /// The reference: grow by 16 once, even if the largest slot needs more. A slot
+    /// beyond the new size is then dropped by recover_slot ("short size"), and its
+    /// journal is never replayed. Kept for exactness and for bug hunting.
+    Reference,
+}
+
+/// `set_recover_size`'s size computation over the DLM slot numbers
+/// (jid = slot − 1), without a capacity limit.
+pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32 {
+    let max_jid = slots.iter().map(|&s| i64::from(s) - 1).fold(0i64, i64::max);
+    let need = max_jid + 1;
+    if i64::from(old_size) >= need {
+        return old_size;
+    }
+    match policy {
+        SizePolicy::Reference => old_size.wrapping_add(RECOVER_SIZE_INC),
+        SizePolicy::Fit => {
+            let inc = i64::from(RECOVER_SIZE_INC);
+            let steps = (need - i64::from(old_size) + inc - 1) / inc;
+            u32::try_from(i64::from(old_size) + steps * inc).unwrap_or(u32::MAX)
+        }
+    }
+}
+
+/// When the control work should run (`queue_delayed_work(gfs2_control_wq, …)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ControlWork {
+    /// Delay 0.
+    Now,
+    /// Delay `HZ` (one second): after GAVEUP, give the other node time to finish.
+    AfterHz,
+}
+
+/// A recovery input the core refuses; the state is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RecoveryError {
+    /// A DLM slot ≤ 0 (slots start at 1; the kernel would write `submit[-1]`).
+    InvalidSlot(i32),
+    /// A slot whose jid does not fit the fixed capacity `N`.
+    SlotBeyondCapacity {
+        /// The slot.
+        slot: i32,
+        /// The capacity in jids.
+        capacity: usize,
+    },
+    /// A jid beyond the capacity (recovery_result).
+    JidBeyondCapacity {
+        /// The jid.
+        jid: u32,
+        /// The capacity in jids.
+        capacity: usize,
+    },
+    /// The jid is beyond the current `recover_size` (the reference's "short size":
+    /// it logs and drops the event).
+    ShortSize {
+        /// The jid.
+        jid: u32,
+        /// `ls_recover_size`.
+        size: u32,
+    },
+    /// The per-jid arrays would grow beyond the capacity.
+    SizeBeyondCapacity {
+        /// The size wanted.
+        size: u32,
+        /// The capacity in jids.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for RecoveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            RecoveryError::InvalidSlot(s) => write!(f, "invalid DLM slot {s} (slots start at 1)"),
+            RecoveryError::SlotBeyondCapacity { slot, capacity } => {
+                write!(f, "slot {slot} beyond capacity {capacity}")
+            }
+            RecoveryError::JidBeyondCapacity { jid, capacity } => {
+                write!(f, "jid {jid} beyond capacity {capacity}")
+            }
+            RecoveryError::ShortSize { jid, size } => write!(f, "jid {jid} short size {size}"),
+            RecoveryError::SizeBeyondCapacity { size, capacity } => {
+                write!(f, "recover size {size} beyond capacity {capacity}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for RecoveryError {}
+
+/// What `gdlm_recover_slot` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SlotRecorded {
+    /// The failed member's jid.
+    pub jid: u32,
+    /// The generation recorded (`ls_recover_block`).
+    pub generation: u32,
+    /// A failure of this jid already waiting to be put in the LVB ("prev").
+    pub prev: Option<u32>,
+}
+
+/// Why `gdlm_recovery_result` ignored a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResultIgnored {
+    /// `DFL_NO_DLM_OPS`: recovery is coordinated elsewhere.
+    NoDlmOps,
+    /// Our own journal, recovered during mount.
+    OwnJid,
+    /// First-mounter recovery is coordinated by control_mount / first_done.
+    FirstMount,
+}
+
+/// What `gdlm_recovery_result` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResultOutcome {
+    /// Stored in `ls_recover_result[jid]`; run the control work as given (`None`
+    /// while unmounting).
+    Recorded(Option<ControlWork>),
+    /// Not stored.
+    Ignored(ResultIgnored),
+}
+
+/// Which of the two sync locks (`sync_lock` / `sync_unlock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LockId {
+    /// `control_lock` (`GFS2_CONTROL_LOCK`, LVB-carrying).
+    Control,
+    /// `mounted_lock` (`GFS2_MOUNTED_LOCK`).
+    Mounted,
+}
+
+impl LockId {
+    /// The lock number `sync_lock` names (type `LM_TYPE_NONDISK`).
+    pub const fn number(self) -> u32 {
+        match self {
+            LockId::Control => GFS2_CONTROL_LOCK,
+            LockId::Mounted => GFS2_MOUNTED_LOCK,
+        }
+    }
+
+    /// The resource name.
+    pub fn name(self) -> crate::name::ResName {
+        crate::name::LockName::nondisk(self.number()).encode()
+    }
+}
+
+/// A synchronous lock call the caller must make and wait for (`sync_lock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SyncLock {
+    /// Which lock.
+    pub lock: LockId,
+    /// The mode.
+    pub mode: DlmMode,
+    /// The flags.
+    pub flags: DlmLkf,
+    /// With `VALBLK` on a conversion down from EX: the LVB to write.
+    pub lvb: Option<ControlLvb>,
+}
+
+/// The generations a control step started from (`block_gen`, `start_gen` at L600).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ControlTicket {
+    /// `ls_recover_block` when the step began.
+    pub block_gen: u32,
+    /// `ls_recover_start` when the step began.
+    pub start_gen: u32,
+}
+
+/// First part of the control step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ControlBegin {
+    /// Still mounting, or first mounter: control_mount / first_done own recovery.
+    NotReady,
+    /// Between recover_prep and recover_done: wait for recover_done.
+    DlmRecovering,
+    /// Make this call (control_lock EX), then [`Recovery::control_locked`].
+    Lock(ControlTicket, SyncLock),
+}
+
+/// Second part of the control step, after control_lock was granted EX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ControlUpdate {
+    /// A recover_prep or recover_done came meanwhile ("block1"): convert back to NL
+    /// without writing, and stop; the next recover_done queues the work again.
+    Stale(SyncLock),
+    /// Convert back to NL with this call (which writes the LVB when it carries one),
+    /// then [`Recovery::control_converted`].
+    Convert {
+        /// The NL conversion, with the new LVB when it changed.
+        call: SyncLock,
+        /// The generation read from the LVB.
+        lvb_gen: u32,
+    },
+}
+
+/// Last part of the control step, after control_lock is back in NL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ControlFinish {
+    /// Journals need recovery: start recovery of each (`gfs2_recover_set`); each
+    /// result comes back through [`Recovery::recovery_result`].
+    Recover(JidSet),
+    /// All journals recovered and no new recovery began: locking is unblocked
+    /// (`gfs2_glock_thaw`). "recover generation N done".
+    Unblocked {
+        /// The generation recovered.
+        generation: u32,
+    },
+    /// A recovery began meanwhile ("block2"): stay blocked.
+    StillBlocked,
+}
+
+/// An internal inconsistency found by [`Recovery::check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Inconsistency {
+    /// `recover_size` exceeds the capacity or disagrees with the arrays.
+    Size,
+    /// FIRST_MOUNT without MOUNT_DONE, or FIRST_MOUNT with FIRST_MOUNT_DONE.
+    FirstMountFlags,
+    /// BLOCK_LOCKS clear before mount, while a DLM recovery is pending and
+    /// mounted (not first mounter).
+    BlockFlags,
+}
+
+/// The recovery state of one mount (`ls_recover_*`, `ls_jid`, `ls_lvb_bits`), with
+/// capacity for `N` jids (at most 192, what the LVB can describe).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recovery<const N: usize = MAX_JIDS> {
+    flags: RecoverFlags,
+    recover_mount: u32,
+    recover_start: u32,
+    recover_block: u32,
+    submit: Vec<u32, N>,
+    result: Vec<u32, N>,
+    jid: i32,
+    lvb_bits: ControlLvb,
+    policy: SizePolicy,
+}
+
+/// The recovery state behind a spin lock, as `ls_recover_spin` guards it.
+pub type SharedRecovery<const N: usize = MAX_JIDS> = spin::Mutex<Recovery<N>>;
+
+impl<const N: usize> Default for Recovery<N> {
+    fn default() -> Self {
+        Self::new(SizePolicy::default())
+    }
+}
+
+impl<const N: usize> Recovery<N> {
+    const CAPACITY_OK: () = assert!(N <= MAX_JIDS, "the control LVB holds at most 192 jids");
+
+    /// A fresh mount (`gdlm_mount`'s initialisation): no flags, generations 0,
+    /// size 0, jid −1 until the first recover_done.
+    pub fn new(policy: SizePolicy) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::CAPACITY_OK;
+        Recovery {
+            flags: RecoverFlags::empty(),
+            recover_mount: 0,
+            recover_start: 0,
+            recover_block: 0,
+            submit: Vec::new(),
+            result: Vec::new(),
+            jid: -1,
+            lvb_bits: ControlLvb::zeroed(),
+            policy,
+        }
+    }
+
+    /// Build a state from raw parts (tests, replay, differential checks). The arrays
+    /// give `recover_size`; it must not exceed `N`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        policy: SizePolicy,
+        flags: RecoverFlags,
+        recover_mount: u32,
+        recover_start: u32,
+        recover_block: u32,
+        submit: &[u32],
+        result: &[u32],
+        jid: i32,
+        lvb_bits: ControlLvb,
+    ) -> Result<Self, RecoveryError> {
+        let too_big = |len: usize| RecoveryError::SizeBeyondCapacity {
+            size: u32::try_from(len).unwrap_or(u32::MAX),
+            capacity: N,
+        };
+        if submit.len() != result.len() {
+            return Err(too_big(submit.len().max(result.len())));
+        }
+        let mut r = Self::new(policy);
+        r.flags = flags;
+        r.recover_mount = recover_mount;
+        r.recover_start = recover_start;
+        r.recover_block = recover_block;
+        r.submit = Vec::from_slice(submit).map_err(|_| too_big(submit.len()))?;
+        r.result = Vec::from_slice(result).map_err(|_| too_big(result.len()))?;
+        r.jid = jid;
+        r.lvb_bits = lvb_bits;
+        Ok(r)
+    }
+
+    /// The flags.
+    pub fn flags(&self) -> RecoverFlags {
+        self.flags
+    }
+    /// `ls_recover_mount`: the generation of our first recover_done.
+    pub fn recover_mount(&self) -> u32 {
+        self.recover_mount
+    }
+    /// `ls_recover_start`: the generation of the latest recover_done.
+    pub fn recover_start(&self) -> u32 {
+        self.recover_start
+    }
+    /// `ls_recover_block`: `recover_start` as of the latest recover_prep.
+    pub fn recover_block(&self) -> u32 {
+        self.recover_block
+    }
+    /// `ls_recover_size`.
+    pub fn recover_size(&self) -> u32 {
+        // len ≤ N ≤ 192
+        self.submit.len() as u32
+    }
+    /// `ls_recover_submit[]`: per jid, the generation it failed in (0: none pending).
+    pub fn submit(&self) -> &[u32] {
+        &self.submit
+    }
+    /// `ls_recover_result[]`: per jid, the latest journal recovery result.
+    pub fn result(&self) -> &[u32] {
+        &self.result
+    }
+    /// `ls_jid`: our journal id (−1 before the first recover_done).
+    pub fn jid(&self) -> i32 {
+        self.jid
+    }
+    /// `ls_lvb_bits`: the last control LVB read, with this node's updates.
+    pub fn lvb_bits(&self) -> &ControlLvb {
+        &self.lvb_bits
+    }
+    /// The size policy.
+    pub fn policy(&self) -> SizePolicy {
+        self.policy
+    }
+    /// Capacity in jids.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+    /// Locking is blocked (`DFL_BLOCK_LOCKS`): the caller must not grant glocks.
+    pub fn locks_blocked(&self) -> bool {
+        self.flags.contains(RecoverFlags::BLOCK_LOCKS)
+    }
+    /// Between recover_prep and recover_done (`DFL_DLM_RECOVERY`).
+    pub fn dlm_recovery_in_progress(&self) -> bool {
+        self.flags.contains(RecoverFlags::DLM_RECOVERY)
+    }
+
+    pub(crate) fn flags_mut(&mut self) -> &mut RecoverFlags {
+        &mut self.flags
+    }
+    pub(crate) fn set_lvb_bits(&mut self, lvb: ControlLvb) {
+        self.lvb_bits = lvb;
+    }
+    pub(crate) fn zero_arrays(&mut self) {
+        self.submit.iter_mut().for_each(|v| *v = 0);
+        self.result.iter_mut().for_each(|v| *v = 0);
+    }
+
+    /// `gdlm_mount` when the DLM has no recovery ops: `free_recover_size` and
+    /// `DFL_NO_DLM_OPS`; recovery results are then ignored.
+    pub fn set_no_dlm_ops(&mut self) {
+        self.submit.clear();
+        self.result.clear();
+        self.flags |= RecoverFlags::NO_DLM_OPS;
+    }
+
+    /// `gdlm_unmount`'s critical section: set `DFL_UNMOUNT` so no more control work
+    /// is queued. The caller then flushes pending work and releases the lockspace.
+    pub fn unmount(&mut self) {
+        self.flags |= RecoverFlags::UNMOUNT;
+    }
+
+    /// `free_recover_size` after the lockspace is released: the arrays are emptied,
+    /// so any later callback is refused as "short size".
+    pub fn release(&mut self) {
+        self.submit.clear();
+        self.result.clear();
+        self.lvb_bits = ControlLvb::zeroed();
+    }
+
+    /// `gdlm_recover_prep`: the DLM is about to recover; block locking (once mounted
+    /// and not first mounter) and remember the generation it blocked at.
+    pub fn recover_prep(&mut self) {
+        self.recover_block = self.recover_start;
+        self.flags |= RecoverFlags::DLM_RECOVERY;
+        if !self.flags.contains(RecoverFlags::MOUNT_DONE)
+            || self.flags.contains(RecoverFlags::FIRST_MOUNT)
+        {
+            return;
+        }
+        self.flags |= RecoverFlags::BLOCK_LOCKS;
+    }
+
+    fn slot_jid(slot: i32) -> Result<u32, RecoveryError> {
+        if slot <= 0 {
+            return Err(RecoveryError::InvalidSlot(slot));
+        }
+        // slot ≥ 1 here
+        let jid = (slot - 1) as u32;
+        if jid as usize >= N {
+            return Err(RecoveryError::SlotBeyondCapacity { slot, capacity: N });
+        }
+        Ok(jid)
+    }
+
+    /// `gdlm_recover_slot`: a member in `slot` failed; record the generation its
+    /// journal must be recovered for.
+    pub fn recover_slot(&mut self, slot: i32) -> Result<SlotRecorded, RecoveryError> {
+        let jid = Self::slot_jid(slot)?;
+        let size = self.recover_size();
+        let entry = self
+            .submit
+            .get_mut(jid as usize)
+            .ok_or(RecoveryError::ShortSize { jid, size })?;
+        let prev = (*entry != 0).then_some(*entry);
+        *entry = self.recover_block;
+        Ok(SlotRecorded {
+            jid,
+            generation: self.recover_block,
+            prev,
+        })
+    }
+
+    /// `gdlm_recover_done`: the DLM finished recovery at `generation` with these
+    /// members' slots. Grows the arrays (`set_recover_size`), records the generation
+    /// (and, the first time, our mount generation and jid) and asks for the control
+    /// work unless unmounting.
+    ///
+    /// A slot list without `our_slot` is accepted, as the kernel does. A slot ≤ 0 in
+    /// the list is ignored for sizing (as the kernel's `max_jid` ignores it), but an
+    /// `our_slot` ≤ 0 or any slot beyond the capacity is refused before any change.
+    pub fn recover_done(
+        &mut self,
+        slots: &[i32],
+        our_slot: i32,
+        generation: u32,
+    ) -> Result<Option<ControlWork>, RecoveryError> {
+        for &s in slots {
+            if s > 0 {
+                Self::slot_jid(s)?;
+            }
+        }
+        let first = self.recover_mount == 0;
+        if first {
+            Self::slot_jid(our_slot)?;
+        }
+        // Every slot fits N here, so only the 16-step rounding can exceed N: clamp.
+        let new_size = set_recover_size(self.policy, self.recover_size(), slots);
+        let new_len = usize::try_from(new_size).unwrap_or(N).min(N);
+        if new_len > self.submit.len() {
+            // Cannot fail: new_len ≤ N.
+            let _ = self.submit.resize(new_len, 0);
+            let _ = self.result.resize(new_len, 0);
+        }
+
+        self.recover_start = generation;
+        if first {
+            self.recover_mount = generation;
+            self.jid = our_slot - 1;
+        }
+        let work = (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(ControlWork::Now);
+        self.flags.remove(RecoverFlags::DLM_RECOVERY);
+        Ok(work)
+    }
+
+    /// `gdlm_recovery_result`: the journal recovery of `jid` finished with `result`
+    /// (`LM_RD_SUCCESS`, `LM_RD_GAVEUP`, or anything else, stored as given).
+    pub fn recovery_result(
+        &mut self,
+        jid: u32,
+        result: u32,
+    ) -> Result<ResultOutcome, RecoveryError> {
+        if self.flags.contains(RecoverFlags::NO_DLM_OPS) {
+            return Ok(ResultOutcome::Ignored(ResultIgnored::NoDlmOps));
+        }
+        // The kernel compares `unsigned int jid == int ls_jid`: −1 matches 0xFFFFFFFF.
+        if jid == self.jid as u32 {
+            return Ok(ResultOutcome::Ignored(ResultIgnored::OwnJid));
+        }
+        if self.flags.contains(RecoverFlags::FIRST_MOUNT) {
+            return Ok(ResultOutcome::Ignored(ResultIgnored::FirstMount));
+        }
+        if jid as usize >= N {
+            return Err(RecoveryError::JidBeyondCapacity { jid, capacity: N });
+        }
+        let size = self.recover_size();
+        let entry = self
+            .result
+            .get_mut(jid as usize)
+            .ok_or(RecoveryError::ShortSize { jid, size })?;
+        *entry = result;
+        let work =
+            (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(if result == LM_RD_GAVEUP {
+                ControlWork::AfterHz
+            } else {
+                ControlWork::Now
+            });
+        Ok(ResultOutcome::Recorded(work))
+    }
+
+    /// `gfs2_control_func`, first critical section.
+    pub fn control_begin(&self) -> ControlBegin {
+        if !self.flags.contains(RecoverFlags::MOUNT_DONE)
+            || self.flags.contains(RecoverFlags::FIRST_MOUNT)
+        {
+            return ControlBegin::NotReady;
+        }
+        let t = ControlTicket {
+            block_gen: self.recover_block,
+            start_gen: self.recover_start,
+        };
+        if t.block_gen == t.start_gen {
+            return ControlBegin::DlmRecovering;
+        }
+        ControlBegin::Lock(
+            t,
+            SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Ex,
+                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
+                lvb: None,
+            },
+        )
+    }
+
+    fn generations_moved(&self, t: &ControlTicket) -> bool {
+        t.block_gen != self.recover_block || t.start_gen != self.recover_start
+    }
+
+    /// `gfs2_control_func` after control_lock EX was granted with `lvb`: fold our
+    /// failed jids (`recover_submit`) and successful recoveries (`recover_result`)
+    /// into the LVB.
+    pub fn control_locked(&mut self, t: &ControlTicket, lvb: &ControlLvb) -> ControlUpdate {
+        let (lvb_gen, bits) = control_lvb_read(lvb);
+        self.lvb_bits = bits;
+        if self.generations_moved(t) {
+            return ControlUpdate::Stale(SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                flags: DlmLkf::CONVERT,
+                lvb: None,
+            });
+        }
+        let start_gen = t.start_gen;
+        let mut write_lvb = false;
+        // Indices are < recover_size ≤ N ≤ 192, so every set_jid below succeeds.
+        if lvb_gen <= start_gen {
+            // Clear bits of jids we recovered; another node may have cleared them.
+            for (i, r) in self.result.iter_mut().enumerate() {
+                if *r != LM_RD_SUCCESS {
+                    continue;
+                }
+                *r = 0;
+                if self.lvb_bits.jid(i as u32) != Ok(true) {
+                    continue;
+                }
+                let _ = self.lvb_bits.set_jid(i as u32, false);
+                write_lvb = true;
+            }
+        }
+        if lvb_gen == start_gen {
+            // Failures before start_gen are already in the LVB.
+            for s in self.submit.iter_mut() {
+                if *s != 0 && *s < lvb_gen {
+                    *s = 0;
+                }
+            }
+        } else if lvb_gen < start_gen {
+            // Failures before start_gen are not yet in the LVB.
+            for (i, s) in self.submit.iter_mut().enumerate() {
+                if *s != 0 && *s < start_gen {
+                    *s = 0;
+                    let _ = self.lvb_bits.set_jid(i as u32, true);
+                }
+            }
+            // Even with no bits to set, the LVB must carry the latest generation.
+            write_lvb = true;
+        }
+        // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
+        let call = if write_lvb {
+            SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
+                lvb: Some(control_lvb_write(start_gen, &self.lvb_bits)),
+            }
+        } else {
+            SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                flags: DlmLkf::CONVERT,
+                lvb: None,
+            }
+        };
+        ControlUpdate::Convert { call, lvb_gen }
+    }
+
+    /// `gfs2_control_func` after control_lock is back in NL: recover the jids whose
+    /// bits are set, or unblock locking if none are and no new recovery began.
+    pub fn control_converted(&mut self, t: &ControlTicket) -> ControlFinish {
+        let jids = self.lvb_bits.jids_below(self.recover_size());
+        if !jids.is_empty() {
+            return ControlFinish::Recover(jids);
+        }
+        if self.generations_moved(t) {
+            return ControlFinish::StillBlocked;
+        }
+        self.flags.remove(RecoverFlags::BLOCK_LOCKS);
+        ControlFinish::Unblocked {
+            generation: t.start_gen,
+        }
+    }
+
+    /// Check the state's own consistency (for fuzzing and the simulator).
+    pub fn check(&self) -> Result<(), Inconsistency> {
+        if self.submit.len() != self.result.len() || self.submit.len() > N {
+            return Err(Inconsistency::Size);
+        }
+        let f = self.flags;
+        if f.contains(RecoverFlags::FIRST_MOUNT)
+            && (!f.contains(RecoverFlags::MOUNT_DONE) || f.contains(RecoverFlags::FIRST_MOUNT_DONE))
+        {
+            return Err(Inconsistency::FirstMountFlags);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mounted() -> Recovery<32> {
+        let mut r = Recovery::<32>::new(SizePolicy::Fit);
+        assert_eq!(
+            r.recover_done(&[1, 2, 3], 1, 10),
+            Ok(Some(ControlWork::Now))
+        );
+        *r.flags_mut() |= RecoverFlags::MOUNT_DONE;
+        r
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(set_recover_size(SizePolicy::Reference, 0, &[40]), 16);
+        assert_eq!(set_recover_size(SizePolicy::Fit, 0, &[40]), 48);
+        assert_eq!(set_recover_size(SizePolicy::Fit, 16, &[16]), 16);
+        assert_eq!(set_recover_size(SizePolicy::Fit, 16, &[0, -5]), 16);
+    }
+
+    #[test]
+    fn bad_slots_refused_without_change() {
+        let mut r = mounted();
+        let before = r.clone();
+        assert_eq!(r.recover_slot(0), Err(RecoveryError::InvalidSlot(0)));
+        assert_eq!(
+            r.recover_slot(33),
+            Err(RecoveryError::SlotBeyondCapacity {
+                slot: 33,
+                capacity: 32
+            })
+        );
+        assert_eq!(
+            r.recover_slot(17),
+            Err(RecoveryError::ShortSize { jid: 16, size: 16 })
+        );
+        assert_eq!(
+            r.recover_done(&[1, 40], 1, 11),
+            Err(RecoveryError::SlotBeyondCapacity {
+                slot: 40,
+                capacity: 32
+            })
+        );
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn one_failure_full_cycle() -> Result<(), &'static str> {
+        let mut r = mounted();
+        r.recover_prep();
+        assert!(r.locks_blocked());
+        assert_eq!(r.control_begin(), ControlBegin::DlmRecovering);
+        assert_eq!(
+            r.recover_slot(2),
+            Ok(SlotRecorded {
+                jid: 1,
+                generation: 10,
+                prev: None
+            })
+        );
+        assert_eq!(r.recover_done(&[1, 3], 1, 11), Ok(Some(ControlWork::Now)));
+        let ControlBegin::Lock(t, ex) = r.control_begin() else {
+            return Err("expected a lock");
+        };
+        assert_eq!(ex.mode, DlmMode::Ex);
+        let mut lvb = ControlLvb::zeroed();
+        lvb.set_generation(10);
+        let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&t, &lvb) else {
+            return Err("expected convert");
+        };
+        assert_eq!(lvb_gen, 10);
+        let written = call.lvb.unwrap_or_default();
+        assert_eq!(written.generation(), 11);
+        assert_eq!(written.jid(1), Ok(true));
+        let ControlFinish::Recover(jids) = r.control_converted(&t) else {
+            return Err("expected recover");
+        };
+        assert!(jids.contains(1) && jids.len() == 1);
+        assert_eq!(
+            r.recovery_result(1, LM_RD_SUCCESS),
+            Ok(ResultOutcome::Recorded(Some(ControlWork::Now)))
+        );
+        let ControlBegin::Lock(t, _) = r.control_begin() else {
+            return Err("expected a lock");
+        };
+        let ControlUpdate::Convert { call, .. } = r.control_locked(&t, &written) else {
+            return Err("expected convert");
+        };
+        assert_eq!(call.lvb.map(|l| l.all_jid_bits_clear()), Some(true));
+        assert_eq!(
+            r.control_converted(&t),
+            ControlFinish::Unblocked { generation: 11 }
+        );
+        assert!(!r.locks_blocked());
+        assert_eq!(r.check(), Ok(()));
+        Ok(())
+    }
+
+    #[test]
+    fn prep_during_step_keeps_blocked() -> Result<(), &'static str> {
+        let mut r = mounted();
+        r.recover_prep();
+        r.recover_done(&[1, 2], 1, 11).ok();
+        let ControlBegin::Lock(t, _) = r.control_begin() else {
+            return Err("expected a lock");
+        };
+        r.recover_prep();
+        assert!(matches!(
+            r.control_locked(&t, &ControlLvb::zeroed()),
+            ControlUpdate::Stale(_)
+        ));
+        assert!(r.locks_blocked());
+        Ok(())
+    }
+}

@@ -1,0 +1,1601 @@
+//! Deterministic model of one kernel DLM lockspace (`fs/dlm`), as seen by its users.
+//!
+//! The model promises what the kernel DLM promises and nothing more. It is single-threaded and
+//! has no clock and no randomness: the simulator calls it, and every completion (AST), blocking
+//! callback (BAST) and recovery callback is queued in an outbox that the simulator delivers
+//! later ([`Dlm::pop_event`], [`Dlm::drain_events`]). Nothing is delivered synchronously.
+//!
+//! One [`Dlm`] is one lockspace with one logical lock master per resource. Behaviour is taken
+//! from `fs/dlm/lock.c` (grant rules, LVB rules, BASTs), `fs/dlm/recover.c` (`recover_lvb`),
+//! `fs/dlm/member.c` and `fs/dlm/recoverd.c` (recovery sequence); each function cites its source.
+//!
+//! Modelling choices (see also the item docs):
+//! * A request made while locking is stopped for recovery (or by a node whose join has not been
+//!   recovered yet) is **deferred**: in the kernel the caller sleeps in `dlm_lock_recovery()` and
+//!   the request runs after `enable_locking()`. Argument errors are still returned at once; a
+//!   lock-state error found only when the deferred call finally runs is reported as
+//!   [`DlmEvent::DeferredError`] (the blocked call "returning" late).
+//! * Requests from a node that is not a member return [`DlmConfig::released_errno`]
+//!   (default `-ENODEV`, the behaviour since 6ab26555c9ff; older kernels returned `-EINVAL`).
+//! * Lock ids are global and never reused; an lkid owned by another node is `-ENOENT`
+//!   (`find_lkb`), exactly like an unknown one.
+//! * The LVB buffer of the caller (`lksb->sb_lvbptr`) is modelled by the last LVB value the
+//!   lock saw: the one passed in by the caller or copied out by the DLM.
+#![allow(clippy::too_many_arguments)]
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// Length of a lock value block (`DLM_USER_LVB_LEN`, GDLM_LVB_SIZE).
+pub const LVB_LEN: usize = 32;
+/// Longest resource name accepted (`DLM_RESNAME_MAXLEN`).
+pub const RESNAME_MAXLEN: usize = 64;
+/// A lock value block.
+pub type Lvb = [u8; LVB_LEN];
+
+/// Lock modes (`include/uapi/linux/dlmconstants.h`).
+pub const DLM_LOCK_IV: i32 = -1;
+pub const DLM_LOCK_NL: i32 = 0;
+pub const DLM_LOCK_CR: i32 = 1;
+pub const DLM_LOCK_CW: i32 = 2;
+pub const DLM_LOCK_PR: i32 = 3;
+pub const DLM_LOCK_PW: i32 = 4;
+pub const DLM_LOCK_EX: i32 = 5;
+
+/// Lock flags (`include/uapi/linux/dlmconstants.h`).
+pub const DLM_LKF_NOQUEUE: u32 = 0x1;
+pub const DLM_LKF_CANCEL: u32 = 0x2;
+pub const DLM_LKF_CONVERT: u32 = 0x4;
+pub const DLM_LKF_VALBLK: u32 = 0x8;
+pub const DLM_LKF_QUECVT: u32 = 0x10;
+pub const DLM_LKF_IVVALBLK: u32 = 0x20;
+pub const DLM_LKF_CONVDEADLK: u32 = 0x40;
+pub const DLM_LKF_PERSISTENT: u32 = 0x80;
+pub const DLM_LKF_NODLCKWT: u32 = 0x100;
+pub const DLM_LKF_NODLCKBLK: u32 = 0x200;
+pub const DLM_LKF_EXPEDITE: u32 = 0x400;
+pub const DLM_LKF_NOQUEUEBAST: u32 = 0x800;
+pub const DLM_LKF_HEADQUE: u32 = 0x1000;
+pub const DLM_LKF_NOORDER: u32 = 0x2000;
+pub const DLM_LKF_ORPHAN: u32 = 0x4000;
+pub const DLM_LKF_ALTPR: u32 = 0x8000;
+pub const DLM_LKF_ALTCW: u32 = 0x10000;
+pub const DLM_LKF_FORCEUNLOCK: u32 = 0x20000;
+pub const DLM_LKF_TIMEOUT: u32 = 0x40000;
+
+/// `sb_flags` bits (`include/uapi/linux/dlm.h`).
+pub const DLM_SBF_DEMOTED: u8 = 0x01;
+pub const DLM_SBF_VALNOTVALID: u8 = 0x02;
+pub const DLM_SBF_ALTMODE: u8 = 0x04;
+
+/// errno values (asm-generic) and DLM status codes; statuses are delivered negated.
+pub const ENOENT: i32 = 2;
+pub const EAGAIN: i32 = 11;
+pub const EBUSY: i32 = 16;
+pub const ENODEV: i32 = 19;
+pub const EINVAL: i32 = 22;
+pub const EEXIST: i32 = 17;
+pub const EDEADLK: i32 = 35;
+pub const DLM_ECANCEL: i32 = 0x10001;
+pub const DLM_EUNLOCK: i32 = 0x10002;
+
+// `__dlm_compat_matrix` restricted to IV..EX, indexed [mode + 1].
+const COMPAT: [[bool; 7]; 7] = [
+    [true, true, true, true, true, true, true],      // IV
+    [true, true, true, true, true, true, true],      // NL
+    [true, true, true, true, true, true, false],     // CR
+    [true, true, true, true, false, false, false],   // CW
+    [true, true, true, false, true, false, false],   // PR
+    [true, true, true, false, false, false, false],  // PW
+    [true, true, false, false, false, false, false], // EX
+];
+
+// `__quecvt_compat_matrix`: which (granted, requested) pairs may use QUECVT.
+const QUECVT_OK: [[bool; 7]; 7] = [
+    [false; 7],
+    [false, false, true, true, true, true, true],
+    [false, false, false, true, true, true, true],
+    [false, false, false, false, true, true, true],
+    [false, false, false, true, false, true, true],
+    [false, false, false, false, false, false, true],
+    [false; 7],
+];
+
+// `dlm_lvb_operations`: 1 = LVB returned to caller, 0 = written to resource, -1 = nothing.
+const LVB_OPS: [[i8; 7]; 7] = [
+    [-1, 1, 1, 1, 1, 1, 1],
+    [-1, 1, 1, 1, 1, 1, 1],
+    [-1, -1, 1, 1, 1, 1, 1],
+    [-1, -1, -1, 1, 1, 1, 1],
+    [-1, -1, -1, -1, 1, 1, 1],
+    [-1, 0, 0, 0, 0, 0, 1],
+    [-1, 0, 0, 0, 0, 0, 0],
+];
+
+fn idx(mode: i32) -> usize {
+    (mode + 1) as usize
+}
+
+/// The standard DLM mode compatibility matrix (`dlm_modes_compat`). `IV` is compatible with all.
+pub fn modes_compat(granted: i32, requested: i32) -> bool {
+    COMPAT[idx(granted)][idx(requested)]
+}
+
+fn valid_mode(mode: i32) -> bool {
+    (DLM_LOCK_NL..=DLM_LOCK_EX).contains(&mode)
+}
+
+/// Something the DLM tells a node, queued in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DlmEvent {
+    /// Completion AST: the lksb of `lkid` now holds `status`, `sb_flags` and (if `lvb` is
+    /// `Some`) the LVB copied into the caller's buffer. `mode` is the granted mode after the
+    /// operation (`DLM_LOCK_IV` if the lock is gone); kernel callers do not see it, it is here
+    /// for invariant checks.
+    Ast {
+        node: u32,
+        lkid: u32,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<Lvb>,
+        mode: i32,
+    },
+    /// Blocking AST: a request for `mode` is blocked by `lkid`.
+    Bast { node: u32, lkid: u32, mode: i32 },
+    /// `recover_prep`: locking is stopped for recovery.
+    RecoverPrep { node: u32 },
+    /// `recover_slot`: member `failed` (slot `slot`) failed.
+    RecoverSlot { node: u32, failed: u32, slot: u32 },
+    /// `recover_done`: recovery finished with this member list and generation.
+    RecoverDone {
+        node: u32,
+        slots: Vec<(u32, u32)>,
+        our_slot: u32,
+        generation: u32,
+    },
+    /// A call deferred by recovery failed when it finally ran (the blocked call's return value).
+    DeferredError { node: u32, lkid: u32, error: i32 },
+}
+
+impl DlmEvent {
+    /// The node this event is addressed to.
+    pub fn node(&self) -> u32 {
+        match self {
+            DlmEvent::Ast { node, .. }
+            | DlmEvent::Bast { node, .. }
+            | DlmEvent::RecoverPrep { node }
+            | DlmEvent::RecoverSlot { node, .. }
+            | DlmEvent::RecoverDone { node, .. }
+            | DlmEvent::DeferredError { node, .. } => *node,
+        }
+    }
+}
+
+/// Which lock a [`Dlm::lock`] call is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockTarget<'a> {
+    /// A new lock on the named resource (flags must not contain `CONVERT`).
+    Name(&'a [u8]),
+    /// A conversion of an existing lock (flags must contain `CONVERT`).
+    Lkid(u32),
+}
+
+/// Where a lock sits on its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockStatus {
+    /// A new request held back by recovery, not yet on any queue.
+    Deferred,
+    Waiting,
+    Converting,
+    Granted,
+}
+
+/// Fault injection, all off by default.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// RACES 2 (DLM device 6.0.1, lvmlockd 521136181): an NL→EX conversion with VALBLK does not
+    /// copy the resource LVB; the AST carries the value this lock saw before instead.
+    pub stale_lvb_nl_to_ex: bool,
+    /// RACES 10: `DLM_SBF_ALTMODE` is never cleared once set on a lock.
+    pub sticky_altmode: bool,
+    /// RACES 8: the next N conversions/unlocks (not cancels) from a node return `-EBUSY` with
+    /// no effect, like `dlm_lock`/`dlm_unlock` on a lock with a remote operation in flight.
+    pub ebusy_calls: BTreeMap<u32, u32>,
+    /// Never invalidate the LVB when a PW/EX holder is purged (kernels before
+    /// `RSB_RECOVER_LVB_INVAL`); lets a simulator check who relies on VALNOTVALID.
+    pub no_lvb_invalidate: bool,
+}
+
+/// Kernel-version dependent behaviour.
+#[derive(Debug, Clone)]
+pub struct DlmConfig {
+    /// Errno for calls from a node that is not a member (released lockspace).
+    pub released_errno: i32,
+    /// Emit `recover_prep` on every stop, even when locking was already stopped (kernels before
+    /// "dlm: call recover_prep only once"); `false` = only when locking was running.
+    pub prep_on_every_stop: bool,
+    /// When a resource's master leaves, recover its LVB from the survivors' copies the way a new
+    /// master does (`recover_lvb` case 2): the value may go back in time and VALNOTVALID is set
+    /// when only NL/CR holders remain.
+    pub remaster_lvb: bool,
+}
+
+impl Default for DlmConfig {
+    fn default() -> Self {
+        DlmConfig {
+            released_errno: -ENODEV,
+            prep_on_every_stop: true,
+            remaster_lvb: true,
+        }
+    }
+}
+
+/// How far the current recovery has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryPhase {
+    /// No recovery in progress.
+    Idle,
+    /// Locking stopped, `recover_prep` sent (`dlm_ls_stop`).
+    Stopped,
+    /// Members recomputed, `recover_slot` sent, dead locks purged (`dlm_recover_members`,
+    /// `dlm_recover_purge`, `recover_lvb`).
+    MembersRecovered,
+    /// Locking enabled again and pending grants done (`enable_locking`, `dlm_recover_grant`);
+    /// `recover_done` still to come.
+    LockingEnabled,
+}
+
+/// What one [`Dlm::recovery_step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryStep {
+    /// Stopped locking and (maybe) sent `recover_prep`.
+    Stopped,
+    /// Sent the `recover_done` owed by a recovery that was interrupted after enabling locking.
+    OwedDone,
+    /// Recomputed members and slots, sent `recover_slot`, purged departed nodes' locks.
+    MembersRecovered,
+    /// Enabled locking, granted what became grantable, ran deferred calls.
+    LockingEnabled,
+    /// Sent `recover_done`; recovery complete.
+    Done,
+}
+
+/// Read-only view of a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockView {
+    pub lkid: u32,
+    pub node: u32,
+    pub name: Vec<u8>,
+    pub grmode: i32,
+    pub rqmode: i32,
+    pub status: LockStatus,
+}
+
+/// Read-only view of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceView {
+    pub grant: Vec<u32>,
+    pub convert: Vec<u32>,
+    pub wait: Vec<u32>,
+    /// `None` until someone writes it (`res_lvbptr == NULL`).
+    pub lvb: Option<Lvb>,
+    pub valnotvalid: bool,
+    pub master: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Lock {
+    node: u32,
+    name: Vec<u8>,
+    grmode: i32,
+    rqmode: i32,
+    status: LockStatus,
+    exflags: u32,
+    sbflags: u8,
+    highbast: i32,
+    /// Model of the caller's LVB buffer.
+    lvb: Option<Lvb>,
+    lvbseq: u32,
+    /// LVB copied into the caller's buffer by the grant being completed.
+    ast_lvb: Option<Lvb>,
+}
+
+#[derive(Debug, Clone)]
+struct Resource {
+    grant: Vec<u32>,
+    convert: Vec<u32>,
+    wait: Vec<u32>,
+    lvb: Option<Lvb>,
+    lvbseq: u32,
+    valnotvalid: bool,
+    master: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Departure {
+    Clean,
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+enum Call {
+    Lock {
+        node: u32,
+        lkid: u32,
+        mode: i32,
+        flags: u32,
+        lvb: Option<Lvb>,
+    },
+    Unlock {
+        node: u32,
+        lkid: u32,
+        flags: u32,
+        lvb: Option<Lvb>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Granted,
+    InProgress,
+    Again,
+    Deadlk,
+}
+
+/// One DLM lockspace: members, resources, locks, recovery state and the event outbox.
+#[derive(Debug, Clone)]
+pub struct Dlm {
+    /// Fault injection switches.
+    pub faults: Faults,
+    config: DlmConfig,
+    /// Configured members (after the latest membership change).
+    members: BTreeMap<u32, ()>,
+    /// Members as the DLM knows them after the last completed member recovery, with slots.
+    ls_nodes: BTreeMap<u32, u32>,
+    /// Nodes removed from the configuration but still in `ls_nodes`.
+    departed: BTreeMap<u32, Departure>,
+    generation: u32,
+    running: bool,
+    phase: RecoveryPhase,
+    change_pending: bool,
+    done_owed: bool,
+    resources: BTreeMap<Vec<u8>, Resource>,
+    locks: BTreeMap<u32, Lock>,
+    next_lkid: u32,
+    deferred: VecDeque<Call>,
+    outbox: VecDeque<DlmEvent>,
+}
+
+impl Default for Dlm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Dlm {
+    /// An empty lockspace with the default (reference-era) configuration.
+    pub fn new() -> Self {
+        Self::with_config(DlmConfig::default())
+    }
+
+    /// An empty lockspace with the given configuration.
+    pub fn with_config(config: DlmConfig) -> Self {
+        Dlm {
+            faults: Faults::default(),
+            config,
+            members: BTreeMap::new(),
+            ls_nodes: BTreeMap::new(),
+            departed: BTreeMap::new(),
+            generation: 0,
+            running: true,
+            phase: RecoveryPhase::Idle,
+            change_pending: false,
+            done_owed: false,
+            resources: BTreeMap::new(),
+            locks: BTreeMap::new(),
+            next_lkid: 1,
+            deferred: VecDeque::new(),
+            outbox: VecDeque::new(),
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Events
+
+    /// Takes the oldest undelivered event.
+    pub fn pop_event(&mut self) -> Option<DlmEvent> {
+        self.outbox.pop_front()
+    }
+
+    /// Takes all undelivered events, oldest first.
+    pub fn drain_events(&mut self) -> Vec<DlmEvent> {
+        self.outbox.drain(..).collect()
+    }
+
+    /// Undelivered events, oldest first.
+    pub fn pending_events(&self) -> &VecDeque<DlmEvent> {
+        &self.outbox
+    }
+
+    /// Takes the oldest undelivered event for `node` (the simulator may deliver per node).
+    pub fn pop_event_for(&mut self, node: u32) -> Option<DlmEvent> {
+        let i = self.outbox.iter().position(|e| e.node() == node)?;
+        self.outbox.remove(i)
+    }
+
+    fn emit(&mut self, ev: DlmEvent) {
+        // A departed node receives nothing (its lockspace is gone).
+        if self.members.contains_key(&ev.node()) {
+            self.outbox.push_back(ev);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Membership and recovery
+
+    /// Node `node` creates/joins the lockspace. Takes effect through the recovery sequence; the
+    /// node's first callback is `RecoverDone`. `-EEXIST` if already a member.
+    pub fn join(&mut self, node: u32) -> Result<(), i32> {
+        if self.members.contains_key(&node) {
+            return Err(-EEXIST);
+        }
+        self.members.insert(node, ());
+        self.departed.remove(&node);
+        self.change_pending = true;
+        Ok(())
+    }
+
+    /// Clean release (`dlm_release_lockspace`): survivors get no `recover_slot`.
+    pub fn leave(&mut self, node: u32) -> Result<(), i32> {
+        self.depart(node, Departure::Clean)
+    }
+
+    /// Release with `DLM_RELEASE_RECOVER`: survivors see it as a failure (`recover_slot`).
+    pub fn leave_as_failed(&mut self, node: u32) -> Result<(), i32> {
+        self.depart(node, Departure::Failed)
+    }
+
+    /// The node crashes: survivors get `recover_slot` for it.
+    pub fn crash(&mut self, node: u32) -> Result<(), i32> {
+        self.depart(node, Departure::Failed)
+    }
+
+    fn depart(&mut self, node: u32, kind: Departure) -> Result<(), i32> {
+        if self.members.remove(&node).is_none() {
+            return Err(self.config.released_errno);
+        }
+        // Its undelivered callbacks and blocked calls die with it.
+        self.outbox.retain(|e| e.node() != node);
+        self.deferred.retain(|c| match c {
+            Call::Lock { node: n, .. } | Call::Unlock { node: n, .. } => *n != node,
+        });
+        if self.ls_nodes.contains_key(&node) {
+            self.departed.insert(node, kind);
+            self.locks
+                .retain(|_, l| l.node != node || l.status != LockStatus::Deferred);
+        } else {
+            // Joined but never recovered in: it has no locks on any queue.
+            self.locks.retain(|_, l| l.node != node);
+        }
+        self.change_pending = true;
+        Ok(())
+    }
+
+    /// Configured members, ascending.
+    pub fn members(&self) -> Vec<u32> {
+        self.members.keys().copied().collect()
+    }
+
+    /// Slot of a member known to the DLM (assigned during member recovery).
+    pub fn slot_of(&self, node: u32) -> Option<u32> {
+        if self.members.contains_key(&node) {
+            self.ls_nodes.get(&node).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Lockspace generation (grows with each member recovery).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Whether locking is stopped for recovery.
+    pub fn locking_blocked(&self) -> bool {
+        !self.running
+    }
+
+    /// Current recovery phase.
+    pub fn recovery_phase(&self) -> RecoveryPhase {
+        self.phase
+    }
+
+    /// Whether [`Dlm::recovery_step`] has work to do.
+    pub fn recovery_pending(&self) -> bool {
+        self.change_pending || self.phase != RecoveryPhase::Idle
+    }
+
+    /// Runs recovery steps until idle; returns the steps taken.
+    pub fn run_recovery(&mut self) -> Vec<RecoveryStep> {
+        let mut v = Vec::new();
+        while let Some(s) = self.recovery_step() {
+            v.push(s);
+        }
+        v
+    }
+
+    /// Advances recovery by one step (kernel order: `dlm_ls_stop` → `ls_recover` members/purge →
+    /// `enable_locking` + `dlm_recover_grant` → `recover_done`). A membership change at any point
+    /// restarts at the stop. Returns `None` when there is nothing to do.
+    pub fn recovery_step(&mut self) -> Option<RecoveryStep> {
+        if self.change_pending {
+            self.change_pending = false;
+            let was_running = self.running;
+            self.running = false;
+            // ls_recover() already enabled locking; it still calls recover_done afterwards.
+            if self.phase == RecoveryPhase::LockingEnabled {
+                self.done_owed = true;
+            }
+            if was_running || self.config.prep_on_every_stop {
+                for n in self.active_ls_nodes() {
+                    self.emit(DlmEvent::RecoverPrep { node: n });
+                }
+            }
+            self.phase = RecoveryPhase::Stopped;
+            return Some(RecoveryStep::Stopped);
+        }
+        match self.phase {
+            RecoveryPhase::Idle => None,
+            RecoveryPhase::Stopped if self.done_owed => {
+                self.done_owed = false;
+                self.emit_done();
+                Some(RecoveryStep::OwedDone)
+            }
+            RecoveryPhase::Stopped => {
+                self.recover_members();
+                self.phase = RecoveryPhase::MembersRecovered;
+                Some(RecoveryStep::MembersRecovered)
+            }
+            RecoveryPhase::MembersRecovered => {
+                self.enable_locking();
+                self.phase = RecoveryPhase::LockingEnabled;
+                Some(RecoveryStep::LockingEnabled)
+            }
+            RecoveryPhase::LockingEnabled => {
+                self.emit_done();
+                self.phase = RecoveryPhase::Idle;
+                Some(RecoveryStep::Done)
+            }
+        }
+    }
+
+    fn active_ls_nodes(&self) -> Vec<u32> {
+        self.ls_nodes
+            .keys()
+            .copied()
+            .filter(|n| self.members.contains_key(n))
+            .collect()
+    }
+
+    fn emit_done(&mut self) {
+        let slots: Vec<(u32, u32)> = self.ls_nodes.iter().map(|(n, s)| (*n, *s)).collect();
+        for (n, s) in slots.clone() {
+            self.emit(DlmEvent::RecoverDone {
+                node: n,
+                slots: slots.clone(),
+                our_slot: s,
+                generation: self.generation,
+            });
+        }
+    }
+
+    /// `dlm_recover_members` + `dlm_slots_assign` + `dlm_recover_purge` + `recover_lvb`.
+    fn recover_members(&mut self) {
+        let departed = std::mem::take(&mut self.departed);
+        let mut failed = Vec::new();
+        for (&n, &kind) in &departed {
+            if let Some(slot) = self.ls_nodes.remove(&n) {
+                if kind == Departure::Failed {
+                    failed.push((n, slot));
+                }
+            }
+        }
+        for s in self.active_ls_nodes() {
+            for &(f, slot) in &failed {
+                self.emit(DlmEvent::RecoverSlot {
+                    node: s,
+                    failed: f,
+                    slot,
+                });
+            }
+        }
+        // Joiners get the lowest free slots, ascending node id (`dlm_slots_assign`).
+        let joiners: Vec<u32> = self
+            .members
+            .keys()
+            .copied()
+            .filter(|n| !self.ls_nodes.contains_key(n))
+            .collect();
+        for j in joiners {
+            let mut slot = 1;
+            while self.ls_nodes.values().any(|&s| s == slot) {
+                slot += 1;
+            }
+            self.ls_nodes.insert(j, slot);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if !departed.is_empty() {
+            self.purge(&departed);
+        }
+    }
+
+    fn purge(&mut self, gone: &BTreeMap<u32, Departure>) {
+        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        for name in names {
+            let mut invalidate = false;
+            let r = self.resources.get_mut(&name).expect("resource");
+            let mut dead = Vec::new();
+            for q in [&mut r.grant, &mut r.convert, &mut r.wait] {
+                q.retain(|id| {
+                    let l = &self.locks[id];
+                    if gone.contains_key(&l.node) {
+                        // dlm_recover_purge: a purged PW/EX VALBLK holder sets RECOVER_LVB_INVAL.
+                        if l.exflags & DLM_LKF_VALBLK != 0 && l.grmode >= DLM_LOCK_PW {
+                            invalidate = true;
+                        }
+                        dead.push(*id);
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            for id in &dead {
+                self.locks.remove(id);
+            }
+            let master_gone = gone.contains_key(&r.master);
+            if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
+                self.resources.remove(&name);
+                continue;
+            }
+            // recover_lvb case 1 (old master purged a PW/EX holder) unless case 2 applies.
+            if invalidate
+                && !self.faults.no_lvb_invalidate
+                && !(master_gone && self.config.remaster_lvb)
+            {
+                r.valnotvalid = true;
+            }
+            if master_gone {
+                self.remaster(&name);
+            }
+        }
+    }
+
+    /// New master for a resource whose master left: the lowest surviving holder's node.
+    /// With `remaster_lvb`, `recover_lvb` case 2 rebuilds the LVB from the survivors' copies.
+    fn remaster(&mut self, name: &[u8]) {
+        let r = self.resources.get(name).expect("resource");
+        let ids: Vec<u32> = r.grant.iter().chain(r.convert.iter()).copied().collect();
+        let master = r
+            .grant
+            .iter()
+            .chain(&r.convert)
+            .chain(&r.wait)
+            .map(|id| self.locks[id].node)
+            .min();
+        let mut exists = false;
+        let mut big = None;
+        let mut high: Option<(u32, Option<Lvb>)> = None;
+        for id in ids {
+            let l = &self.locks[&id];
+            if l.exflags & DLM_LKF_VALBLK == 0 {
+                continue;
+            }
+            exists = true;
+            if l.grmode > DLM_LOCK_CR {
+                big = Some((l.lvbseq, l.lvb));
+                break;
+            }
+            let newer = match &high {
+                None => true,
+                Some((s, _)) => (l.lvbseq.wrapping_sub(*s) as i32) >= 0,
+            };
+            if newer {
+                high = Some((l.lvbseq, l.lvb));
+            }
+        }
+        let remaster_lvb = self.config.remaster_lvb;
+        let r = self.resources.get_mut(name).expect("resource");
+        if let Some(m) = master {
+            r.master = m;
+        }
+        if !remaster_lvb {
+            return;
+        }
+        // The new master's rsb starts without an LVB or flag.
+        r.valnotvalid = false;
+        r.lvb = None;
+        r.lvbseq = 0;
+        if !exists {
+            return;
+        }
+        if let Some((seq, lvb)) = big {
+            r.lvb = Some(lvb.unwrap_or([0; LVB_LEN]));
+            r.lvbseq = seq;
+        } else {
+            r.valnotvalid = true;
+            let (seq, lvb) = high.expect("a VALBLK lock exists");
+            r.lvb = Some(lvb.unwrap_or([0; LVB_LEN]));
+            r.lvbseq = seq;
+        }
+    }
+
+    /// `enable_locking` then `dlm_recover_grant`, then the callers blocked in
+    /// `dlm_lock_recovery()` proceed in call order.
+    fn enable_locking(&mut self) {
+        self.running = true;
+        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        for name in names {
+            if self.resources.contains_key(&name) {
+                self.grant_pending_locks(&name);
+            }
+        }
+        let calls: Vec<Call> = self.deferred.drain(..).collect();
+        for c in calls {
+            match c {
+                Call::Lock {
+                    node,
+                    lkid,
+                    mode,
+                    flags,
+                    lvb,
+                } => {
+                    if let Err(e) = self.exec_lock(lkid, mode, flags, lvb) {
+                        if self
+                            .locks
+                            .get(&lkid)
+                            .is_some_and(|l| l.status == LockStatus::Deferred)
+                        {
+                            self.locks.remove(&lkid);
+                        }
+                        self.emit(DlmEvent::DeferredError {
+                            node,
+                            lkid,
+                            error: e,
+                        });
+                    }
+                }
+                Call::Unlock {
+                    node,
+                    lkid,
+                    flags,
+                    lvb,
+                } => {
+                    if let Err(e) = self.exec_unlock(node, lkid, flags, lvb) {
+                        self.emit(DlmEvent::DeferredError {
+                            node,
+                            lkid,
+                            error: e,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn node_blocked(&self, node: u32) -> bool {
+        !self.running || !self.ls_nodes.contains_key(&node)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Requests
+
+    /// `dlm_lock`: a new lock (`LockTarget::Name`) or a conversion (`LockTarget::Lkid` with
+    /// `DLM_LKF_CONVERT`). Returns the lkid; the result arrives as an `Ast` event. `-EAGAIN`
+    /// and `-EDEADLK` are only ever delivered in the AST (the kernel turns them into 0).
+    /// Errors: `-EINVAL` (bad mode/flags, QUECVT not upward, VALBLK without LVB, name too long),
+    /// `-ENOENT` (unknown lkid), `-EBUSY` (conversion while an operation is pending),
+    /// [`DlmConfig::released_errno`] (not a member).
+    pub fn lock(
+        &mut self,
+        node: u32,
+        mode: i32,
+        flags: u32,
+        target: LockTarget<'_>,
+        lvb: Option<Lvb>,
+    ) -> Result<u32, i32> {
+        if !self.members.contains_key(&node) {
+            return Err(self.config.released_errno);
+        }
+        let convert = flags & DLM_LKF_CONVERT != 0;
+        let lkid = match target {
+            LockTarget::Lkid(id) if convert => {
+                if self.locks.get(&id).is_none_or(|l| l.node != node) {
+                    return Err(-ENOENT);
+                }
+                id
+            }
+            LockTarget::Name(name) if !convert => {
+                if name.len() > RESNAME_MAXLEN {
+                    return Err(-EINVAL);
+                }
+                0
+            }
+            _ => return Err(-EINVAL),
+        };
+        // The caller's buffer persists across calls on one lock (lksb->sb_lvbptr).
+        let has_lvb = lvb.is_some() || (convert && self.locks[&lkid].lvb.is_some());
+        set_lock_args(mode, flags, has_lvb)?;
+        if convert {
+            if let Some(n) = self.faults.ebusy_calls.get_mut(&node) {
+                if *n > 0 {
+                    *n -= 1;
+                    return Err(-EBUSY);
+                }
+            }
+        }
+        let lkid = if convert {
+            self.validate_lock_args(lkid, mode, flags)?;
+            lkid
+        } else {
+            let LockTarget::Name(name) = target else {
+                unreachable!()
+            };
+            let id = self.next_lkid;
+            self.next_lkid += 1;
+            self.locks.insert(
+                id,
+                Lock {
+                    node,
+                    name: name.to_vec(),
+                    grmode: DLM_LOCK_IV,
+                    rqmode: DLM_LOCK_IV,
+                    status: LockStatus::Deferred,
+                    exflags: 0,
+                    sbflags: 0,
+                    highbast: DLM_LOCK_IV,
+                    lvb: None,
+                    lvbseq: 0,
+                    ast_lvb: None,
+                },
+            );
+            id
+        };
+        if self.node_blocked(node) {
+            self.deferred.push_back(Call::Lock {
+                node,
+                lkid,
+                mode,
+                flags,
+                lvb,
+            });
+            return Ok(lkid);
+        }
+        self.exec_lock(lkid, mode, flags, lvb)?;
+        Ok(lkid)
+    }
+
+    /// New lock on `name` (shorthand for [`Dlm::lock`] with [`LockTarget::Name`]).
+    pub fn request(
+        &mut self,
+        node: u32,
+        mode: i32,
+        flags: u32,
+        name: &[u8],
+        lvb: Option<Lvb>,
+    ) -> Result<u32, i32> {
+        self.lock(node, mode, flags, LockTarget::Name(name), lvb)
+    }
+
+    /// Conversion of `lkid` (adds `DLM_LKF_CONVERT`).
+    pub fn convert(
+        &mut self,
+        node: u32,
+        lkid: u32,
+        mode: i32,
+        flags: u32,
+        lvb: Option<Lvb>,
+    ) -> Result<u32, i32> {
+        self.lock(
+            node,
+            mode,
+            flags | DLM_LKF_CONVERT,
+            LockTarget::Lkid(lkid),
+            lvb,
+        )
+    }
+
+    /// `dlm_unlock`: unlock (`-DLM_EUNLOCK` in the AST) or, with `DLM_LKF_CANCEL`, cancel a
+    /// waiting request or conversion (`-DLM_ECANCEL`). Cancel of a lock with nothing to cancel
+    /// is accepted with no AST (the kernel's `-EBUSY` is turned into 0). With VALBLK and `lvb`,
+    /// an unlock from PW/EX writes the LVB.
+    pub fn unlock(
+        &mut self,
+        node: u32,
+        lkid: u32,
+        flags: u32,
+        lvb: Option<Lvb>,
+    ) -> Result<(), i32> {
+        if !self.members.contains_key(&node) {
+            return Err(self.config.released_errno);
+        }
+        if self.locks.get(&lkid).is_none_or(|l| l.node != node) {
+            return Err(-ENOENT);
+        }
+        set_unlock_args(flags)?;
+        if flags & DLM_LKF_CANCEL == 0 {
+            if let Some(n) = self.faults.ebusy_calls.get_mut(&node) {
+                if *n > 0 {
+                    *n -= 1;
+                    return Err(-EBUSY);
+                }
+            }
+        }
+        if self.node_blocked(node) {
+            self.deferred.push_back(Call::Unlock {
+                node,
+                lkid,
+                flags,
+                lvb,
+            });
+            return Ok(());
+        }
+        self.exec_unlock(node, lkid, flags, lvb)
+    }
+
+    /// Cancel (shorthand for [`Dlm::unlock`] with `DLM_LKF_CANCEL`).
+    pub fn cancel(&mut self, node: u32, lkid: u32) -> Result<(), i32> {
+        self.unlock(node, lkid, DLM_LKF_CANCEL, None)
+    }
+
+    fn exec_lock(&mut self, lkid: u32, mode: i32, flags: u32, lvb: Option<Lvb>) -> Result<(), i32> {
+        let Some(l) = self.locks.get(&lkid) else {
+            return Err(-ENOENT);
+        };
+        let convert = flags & DLM_LKF_CONVERT != 0;
+        if convert {
+            self.validate_lock_args(lkid, mode, flags)?;
+        }
+        // validate_lock_args: the request replaces exflags and clears sb_flags.
+        let keep = if self.faults.sticky_altmode {
+            DLM_SBF_ALTMODE
+        } else {
+            0
+        };
+        let name = l.name.clone();
+        let node = l.node;
+        let l = self.locks.get_mut(&lkid).expect("lock");
+        l.exflags = flags;
+        l.sbflags &= keep;
+        l.rqmode = mode;
+        if lvb.is_some() {
+            l.lvb = lvb;
+        }
+        if convert {
+            let out = self.do_convert(lkid);
+            self.do_convert_effects(&name, lkid, out);
+        } else {
+            // find_rsb(R_CREATE): the first requester masters a new resource.
+            self.resources
+                .entry(name.clone())
+                .or_insert_with(|| Resource {
+                    grant: Vec::new(),
+                    convert: Vec::new(),
+                    wait: Vec::new(),
+                    lvb: None,
+                    lvbseq: 0,
+                    valnotvalid: false,
+                    master: node,
+                });
+            let out = self.do_request(lkid);
+            self.do_request_effects(&name, lkid, out);
+            if out == Outcome::Again {
+                self.locks.remove(&lkid);
+            }
+            self.drop_if_empty(&name);
+        }
+        Ok(())
+    }
+
+    /// `validate_lock_args` for a conversion.
+    fn validate_lock_args(&self, lkid: u32, mode: i32, flags: u32) -> Result<(), i32> {
+        let l = &self.locks[&lkid];
+        if l.status == LockStatus::Deferred {
+            return Err(-EBUSY);
+        }
+        if flags & DLM_LKF_QUECVT != 0 && !QUECVT_OK[idx(l.grmode)][idx(mode)] {
+            return Err(-EINVAL);
+        }
+        if l.status != LockStatus::Granted {
+            return Err(-EBUSY);
+        }
+        Ok(())
+    }
+
+    fn exec_unlock(
+        &mut self,
+        _node: u32,
+        lkid: u32,
+        flags: u32,
+        lvb: Option<Lvb>,
+    ) -> Result<(), i32> {
+        let Some(l) = self.locks.get(&lkid) else {
+            return Err(-ENOENT);
+        };
+        // validate_unlock_args
+        if flags & DLM_LKF_CANCEL != 0 {
+            if l.exflags & DLM_LKF_CANCEL != 0 {
+                return Err(-EINVAL);
+            }
+            if l.status == LockStatus::Granted || l.status == LockStatus::Deferred {
+                // -EBUSY, which dlm_unlock turns into 0 for CANCEL.
+                return Ok(());
+            }
+        } else if flags & DLM_LKF_FORCEUNLOCK != 0 && l.exflags & DLM_LKF_FORCEUNLOCK != 0 {
+            return Err(-EINVAL);
+        }
+        if l.status == LockStatus::Deferred {
+            return Err(-EBUSY);
+        }
+        let keep = if self.faults.sticky_altmode {
+            DLM_SBF_ALTMODE
+        } else {
+            0
+        };
+        let name = l.name.clone();
+        let l = self.locks.get_mut(&lkid).expect("lock");
+        l.exflags |= flags;
+        l.sbflags &= keep;
+        if lvb.is_some() {
+            l.lvb = lvb;
+        }
+        if flags & DLM_LKF_CANCEL != 0 {
+            // do_cancel / revert_lock
+            let st = l.status;
+            l.rqmode = DLM_LOCK_IV;
+            match st {
+                LockStatus::Converting => {
+                    self.remove_from_queues(&name, lkid);
+                    self.add_granted(&name, lkid);
+                    self.queue_cast(lkid, -DLM_ECANCEL);
+                }
+                LockStatus::Waiting => {
+                    self.remove_from_queues(&name, lkid);
+                    self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
+                    self.queue_cast(lkid, -DLM_ECANCEL);
+                    self.locks.remove(&lkid);
+                }
+                _ => return Ok(()),
+            }
+            self.grant_pending_locks(&name);
+        } else {
+            // do_unlock: remove_lock (set_lvb_unlock) then grant_pending_locks.
+            self.set_lvb_unlock(&name, lkid);
+            self.remove_from_queues(&name, lkid);
+            self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
+            self.queue_cast(lkid, -DLM_EUNLOCK);
+            self.locks.remove(&lkid);
+            self.grant_pending_locks(&name);
+        }
+        self.drop_if_empty(&name);
+        Ok(())
+    }
+
+    /// An rsb without locks is tossed and its LVB freed (`toss_rsb`).
+    fn drop_if_empty(&mut self, name: &[u8]) {
+        if let Some(r) = self.resources.get(name) {
+            if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
+                self.resources.remove(name);
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Granting (fs/dlm/lock.c)
+
+    fn res(&self, name: &[u8]) -> &Resource {
+        self.resources.get(name).expect("resource")
+    }
+
+    fn res_mut(&mut self, name: &[u8]) -> &mut Resource {
+        self.resources.get_mut(name).expect("resource")
+    }
+
+    fn queue_conflict(&self, q: &[u32], lkid: u32) -> bool {
+        let rq = self.locks[&lkid].rqmode;
+        q.iter()
+            .any(|id| *id != lkid && !modes_compat(self.locks[id].grmode, rq))
+    }
+
+    /// `_can_be_granted`.
+    fn can_be_granted_inner(&self, lkid: u32, now: bool) -> bool {
+        let l = &self.locks[&lkid];
+        let r = self.res(&l.name);
+        let conv = l.grmode != DLM_LOCK_IV;
+        if l.exflags & DLM_LKF_EXPEDITE != 0 {
+            return true;
+        }
+        if self.queue_conflict(&r.grant, lkid) || self.queue_conflict(&r.convert, lkid) {
+            return false;
+        }
+        if now && conv {
+            return l.exflags & DLM_LKF_QUECVT == 0 || r.convert.is_empty();
+        }
+        if l.exflags & DLM_LKF_NOORDER != 0 {
+            return true;
+        }
+        if !now && conv && r.convert.first() == Some(&lkid) {
+            return true;
+        }
+        if now && !conv && r.convert.is_empty() && r.wait.is_empty() {
+            return true;
+        }
+        !now && !conv && r.convert.is_empty() && r.wait.first() == Some(&lkid)
+    }
+
+    /// `conversion_deadlock_detect`.
+    fn conversion_deadlock(&self, lkid: u32) -> bool {
+        let l2 = &self.locks[&lkid];
+        let r = self.res(&l2.name);
+        let mut ahead = false;
+        for id in &r.convert {
+            if *id == lkid {
+                ahead = true;
+                continue;
+            }
+            let l1 = &self.locks[id];
+            let blocks_l1 = !modes_compat(l2.grmode, l1.rqmode);
+            if !ahead {
+                if blocks_l1 {
+                    return true;
+                }
+            } else if blocks_l1 && !modes_compat(l1.grmode, l2.rqmode) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `can_be_granted`: adds conversion-deadlock handling and ALTPR/ALTCW.
+    fn can_be_granted(&mut self, lkid: u32, now: bool, deadlk: &mut bool) -> bool {
+        *deadlk = false;
+        if self.can_be_granted_inner(lkid, now) {
+            return true;
+        }
+        let l = &self.locks[&lkid];
+        let (rqmode, ex, is_convert) = (l.rqmode, l.exflags, l.grmode != DLM_LOCK_IV);
+        if is_convert && ex & DLM_LKF_NOQUEUE == 0 && self.conversion_deadlock(lkid) {
+            let l = self.locks.get_mut(&lkid).expect("lock");
+            if ex & DLM_LKF_CONVDEADLK != 0 {
+                l.grmode = DLM_LOCK_NL;
+                l.sbflags |= DLM_SBF_DEMOTED;
+            } else if ex & DLM_LKF_NODLCKWT == 0 {
+                *deadlk = true;
+            }
+            return false;
+        }
+        let alt = if rqmode != DLM_LOCK_PR && ex & DLM_LKF_ALTPR != 0 {
+            DLM_LOCK_PR
+        } else if rqmode != DLM_LOCK_CW && ex & DLM_LKF_ALTCW != 0 {
+            DLM_LOCK_CW
+        } else {
+            return false;
+        };
+        self.locks.get_mut(&lkid).expect("lock").rqmode = alt;
+        let ok = self.can_be_granted_inner(lkid, now);
+        let l = self.locks.get_mut(&lkid).expect("lock");
+        if ok {
+            l.sbflags |= DLM_SBF_ALTMODE;
+        } else {
+            l.rqmode = rqmode;
+        }
+        ok
+    }
+
+    fn remove_from_queues(&mut self, name: &[u8], lkid: u32) {
+        let r = self.res_mut(name);
+        r.grant.retain(|i| *i != lkid);
+        r.convert.retain(|i| *i != lkid);
+        r.wait.retain(|i| *i != lkid);
+    }
+
+    /// `add_lkb(GRANTED)` via `lkb_add_ordered`: before the first entry whose rqmode is below
+    /// the new grmode (granted entries have rqmode IV, so usually at the head).
+    fn add_granted(&mut self, name: &[u8], lkid: u32) {
+        let mode = self.locks[&lkid].grmode;
+        let pos = self
+            .res(name)
+            .grant
+            .iter()
+            .position(|id| self.locks[id].rqmode < mode);
+        let r = self.res_mut(name);
+        match pos {
+            Some(p) => r.grant.insert(p, lkid),
+            None => r.grant.push(lkid),
+        }
+        self.locks.get_mut(&lkid).expect("lock").status = LockStatus::Granted;
+    }
+
+    fn add_queued(&mut self, name: &[u8], lkid: u32, status: LockStatus) {
+        let head = self.locks[&lkid].exflags & DLM_LKF_HEADQUE != 0;
+        let r = self.res_mut(name);
+        let q = if status == LockStatus::Waiting {
+            &mut r.wait
+        } else {
+            &mut r.convert
+        };
+        if head {
+            q.insert(0, lkid);
+        } else {
+            q.push(lkid);
+        }
+        self.locks.get_mut(&lkid).expect("lock").status = status;
+    }
+
+    /// `set_lvb_lock`.
+    fn set_lvb_lock(&mut self, lkid: u32) {
+        let stale_fault = self.faults.stale_lvb_nl_to_ex;
+        let l = &self.locks[&lkid];
+        let name = l.name.clone();
+        let b = LVB_OPS[idx(l.grmode)][idx(l.rqmode)];
+        let nl_to_ex = l.grmode == DLM_LOCK_NL && l.rqmode == DLM_LOCK_EX;
+        let (res_lvb, res_seq) = {
+            let r = self.res(&name);
+            (r.lvb, r.lvbseq)
+        };
+        if b == 1 {
+            let l = self.locks.get_mut(&lkid).expect("lock");
+            if l.lvb.is_none() || l.exflags & DLM_LKF_VALBLK == 0 {
+                return;
+            }
+            let Some(v) = res_lvb else { return };
+            if stale_fault && nl_to_ex {
+                // The buggy device path leaves the caller's buffer as it was.
+                l.ast_lvb = l.lvb;
+            } else {
+                l.lvb = Some(v);
+                l.lvbseq = res_seq;
+                l.ast_lvb = Some(v);
+            }
+        } else if b == 0 {
+            let (ex, buf) = (l.exflags, l.lvb);
+            if ex & DLM_LKF_IVVALBLK != 0 {
+                self.res_mut(&name).valnotvalid = true;
+                return;
+            }
+            let Some(v) = buf else { return };
+            if ex & DLM_LKF_VALBLK == 0 {
+                return;
+            }
+            let r = self.res_mut(&name);
+            r.lvb = Some(v);
+            r.lvbseq = r.lvbseq.wrapping_add(1);
+            r.valnotvalid = false;
+            let seq = r.lvbseq;
+            self.locks.get_mut(&lkid).expect("lock").lvbseq = seq;
+        }
+        if self.res(&name).valnotvalid {
+            self.locks.get_mut(&lkid).expect("lock").sbflags |= DLM_SBF_VALNOTVALID;
+        }
+    }
+
+    /// `set_lvb_unlock`.
+    fn set_lvb_unlock(&mut self, name: &[u8], lkid: u32) {
+        let l = &self.locks[&lkid];
+        if l.grmode < DLM_LOCK_PW {
+            return;
+        }
+        if l.exflags & DLM_LKF_IVVALBLK != 0 {
+            self.res_mut(name).valnotvalid = true;
+            return;
+        }
+        let Some(v) = l.lvb else { return };
+        if l.exflags & DLM_LKF_VALBLK == 0 {
+            return;
+        }
+        let r = self.res_mut(name);
+        r.lvb = Some(v);
+        r.lvbseq = r.lvbseq.wrapping_add(1);
+        r.valnotvalid = false;
+    }
+
+    /// `grant_lock`: LVB, mode change, queue move, `lkb_highbast = 0`.
+    fn grant_lock(&mut self, lkid: u32) {
+        self.set_lvb_lock(lkid);
+        let l = self.locks.get_mut(&lkid).expect("lock");
+        let name = l.name.clone();
+        let moved = l.grmode != l.rqmode || l.status != LockStatus::Granted;
+        l.grmode = l.rqmode;
+        l.rqmode = DLM_LOCK_IV;
+        l.highbast = DLM_LOCK_IV;
+        if moved {
+            self.remove_from_queues(&name, lkid);
+            self.add_granted(&name, lkid);
+        }
+    }
+
+    fn queue_cast(&mut self, lkid: u32, status: i32) {
+        let l = self.locks.get_mut(&lkid).expect("lock");
+        let ev = DlmEvent::Ast {
+            node: l.node,
+            lkid,
+            status,
+            sb_flags: l.sbflags,
+            lvb: l.ast_lvb.take(),
+            mode: l.grmode,
+        };
+        self.emit(ev);
+    }
+
+    fn queue_bast(&mut self, lkid: u32, mode: i32) {
+        let node = self.locks[&lkid].node;
+        self.emit(DlmEvent::Bast { node, lkid, mode });
+    }
+
+    /// `do_request`.
+    fn do_request(&mut self, lkid: u32) -> Outcome {
+        let mut dl = false;
+        if self.can_be_granted(lkid, true, &mut dl) {
+            self.grant_lock(lkid);
+            self.queue_cast(lkid, 0);
+            return Outcome::Granted;
+        }
+        let name = self.locks[&lkid].name.clone();
+        if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
+            self.add_queued(&name, lkid, LockStatus::Waiting);
+            return Outcome::InProgress;
+        }
+        self.queue_cast(lkid, -EAGAIN);
+        Outcome::Again
+    }
+
+    /// `do_request_effects`: NOQUEUE failures send BASTs only with NOQUEUEBAST
+    /// (`force_blocking_asts` → `send_blocking_asts_all`); a queued request BASTs the granted
+    /// holders (`send_blocking_asts`).
+    fn do_request_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+        match out {
+            Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
+                self.send_bast_queue(name, lkid, true);
+                self.send_bast_queue(name, lkid, false);
+            }
+            Outcome::InProgress => self.send_bast_queue(name, lkid, true),
+            _ => {}
+        }
+    }
+
+    /// `do_convert`.
+    fn do_convert(&mut self, lkid: u32) -> Outcome {
+        let mut dl = false;
+        if self.can_be_granted(lkid, true, &mut dl) {
+            self.grant_lock(lkid);
+            self.queue_cast(lkid, 0);
+            return Outcome::Granted;
+        }
+        if dl {
+            // revert_lock: stays granted in its old mode.
+            self.locks.get_mut(&lkid).expect("lock").rqmode = DLM_LOCK_IV;
+            self.queue_cast(lkid, -EDEADLK);
+            return Outcome::Deadlk;
+        }
+        let name = self.locks[&lkid].name.clone();
+        if self.locks[&lkid].sbflags & DLM_SBF_DEMOTED != 0 {
+            self.grant_pending_convert(&name, DLM_LOCK_IV, &mut false);
+            if self.can_be_granted_inner(lkid, true) {
+                self.grant_lock(lkid);
+                self.queue_cast(lkid, 0);
+                return Outcome::Granted;
+            }
+        }
+        if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
+            self.remove_from_queues(&name, lkid);
+            self.add_queued(&name, lkid, LockStatus::Converting);
+            return Outcome::InProgress;
+        }
+        self.queue_cast(lkid, -EAGAIN);
+        Outcome::Again
+    }
+
+    /// `do_convert_effects`.
+    fn do_convert_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+        match out {
+            Outcome::Granted => self.grant_pending_locks(name),
+            Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
+                self.send_bast_queue(name, lkid, true);
+                self.send_bast_queue(name, lkid, false);
+            }
+            Outcome::InProgress => self.send_bast_queue(name, lkid, true),
+            _ => {}
+        }
+    }
+
+    /// `modes_require_bast`: once per holder per blocking mode via `lkb_highbast`.
+    fn modes_require_bast(&self, gr: u32, rqmode: i32) -> bool {
+        let g = &self.locks[&gr];
+        if (g.grmode == DLM_LOCK_PR && rqmode == DLM_LOCK_CW)
+            || (g.grmode == DLM_LOCK_CW && rqmode == DLM_LOCK_PR)
+        {
+            return g.highbast < DLM_LOCK_EX;
+        }
+        g.highbast < rqmode && !modes_compat(g.grmode, rqmode)
+    }
+
+    /// `send_bast_queue` over the grant queue (`grant == true`) or the convert queue.
+    fn send_bast_queue(&mut self, name: &[u8], lkid: u32, grant: bool) {
+        let rq = self.locks[&lkid].rqmode;
+        let r = self.res(name);
+        let q = if grant {
+            r.grant.clone()
+        } else {
+            r.convert.clone()
+        };
+        for gr in q {
+            if gr != lkid && self.modes_require_bast(gr, rq) {
+                self.queue_bast(gr, rq);
+                self.locks.get_mut(&gr).expect("lock").highbast = rq;
+            }
+        }
+    }
+
+    fn grant_lock_pending(&mut self, lkid: u32) {
+        self.grant_lock(lkid);
+        self.queue_cast(lkid, 0);
+    }
+
+    /// `grant_pending_convert`.
+    fn grant_pending_convert(&mut self, name: &[u8], high: i32, cw: &mut bool) -> i32 {
+        let mut quit = false;
+        loop {
+            let mut grant_restart = false;
+            let mut demote_restart = false;
+            let mut hi = DLM_LOCK_IV;
+            for lkid in self.res(name).convert.clone() {
+                if self.locks[&lkid].status != LockStatus::Converting {
+                    continue;
+                }
+                let demoted = self.locks[&lkid].sbflags & DLM_SBF_DEMOTED != 0;
+                let mut dl = false;
+                if self.can_be_granted(lkid, false, &mut dl) {
+                    self.grant_lock_pending(lkid);
+                    grant_restart = true;
+                    continue;
+                }
+                if !demoted && self.locks[&lkid].sbflags & DLM_SBF_DEMOTED != 0 {
+                    demote_restart = true;
+                    continue;
+                }
+                if dl {
+                    continue;
+                }
+                let rq = self.locks[&lkid].rqmode;
+                hi = hi.max(rq);
+                if rq == DLM_LOCK_CW {
+                    *cw = true;
+                }
+            }
+            if grant_restart {
+                continue;
+            }
+            if demote_restart && !quit {
+                quit = true;
+                continue;
+            }
+            return high.max(hi);
+        }
+    }
+
+    /// `grant_pending_wait`.
+    fn grant_pending_wait(&mut self, name: &[u8], mut high: i32, cw: &mut bool) -> i32 {
+        for lkid in self.res(name).wait.clone() {
+            let mut dl = false;
+            if self.can_be_granted(lkid, false, &mut dl) {
+                self.grant_lock_pending(lkid);
+            } else {
+                let rq = self.locks[&lkid].rqmode;
+                high = high.max(rq);
+                if rq == DLM_LOCK_CW {
+                    *cw = true;
+                }
+            }
+        }
+        high
+    }
+
+    /// `grant_pending_locks`: grant what can be, then BAST holders blocking the rest.
+    fn grant_pending_locks(&mut self, name: &[u8]) {
+        if !self.resources.contains_key(name) {
+            return;
+        }
+        let mut cw = false;
+        let high = self.grant_pending_convert(name, DLM_LOCK_IV, &mut cw);
+        let high = self.grant_pending_wait(name, high, &mut cw);
+        if high == DLM_LOCK_IV {
+            return;
+        }
+        for gr in self.res(name).grant.clone() {
+            let g = &self.locks[&gr];
+            // lock_requires_bast
+            let need = if g.grmode == DLM_LOCK_PR && cw {
+                g.highbast < DLM_LOCK_EX
+            } else {
+                g.highbast < high && !modes_compat(g.grmode, high)
+            };
+            if need {
+                let mode = if cw && high == DLM_LOCK_PR && g.grmode == DLM_LOCK_PR {
+                    DLM_LOCK_CW
+                } else {
+                    high
+                };
+                self.queue_bast(gr, mode);
+                self.locks.get_mut(&gr).expect("lock").highbast = high;
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Inspection
+
+    /// A lock's state, if it exists.
+    pub fn lock_view(&self, lkid: u32) -> Option<LockView> {
+        self.locks.get(&lkid).map(|l| LockView {
+            lkid,
+            node: l.node,
+            name: l.name.clone(),
+            grmode: l.grmode,
+            rqmode: l.rqmode,
+            status: l.status,
+        })
+    }
+
+    /// A resource's queues and LVB, if it exists (it is tossed when its last lock goes).
+    pub fn resource_view(&self, name: &[u8]) -> Option<ResourceView> {
+        self.resources.get(name).map(|r| ResourceView {
+            grant: r.grant.clone(),
+            convert: r.convert.clone(),
+            wait: r.wait.clone(),
+            lvb: r.lvb,
+            valnotvalid: r.valnotvalid,
+            master: r.master,
+        })
+    }
+
+    /// Granted `(node, lkid, mode)` on a resource, in grant-queue order.
+    pub fn holders(&self, name: &[u8]) -> Vec<(u32, u32, i32)> {
+        self.resources
+            .get(name)
+            .map(|r| {
+                r.grant
+                    .iter()
+                    .map(|id| (self.locks[id].node, *id, self.locks[id].grmode))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `set_lock_args`: checks that depend only on the arguments.
+fn set_lock_args(mode: i32, flags: u32, has_lvb: bool) -> Result<(), i32> {
+    let conv = flags & DLM_LKF_CONVERT != 0;
+    let bad = !valid_mode(mode)
+        || flags & DLM_LKF_CANCEL != 0
+        || (flags & DLM_LKF_QUECVT != 0 && !conv)
+        || (flags & DLM_LKF_CONVDEADLK != 0 && !conv)
+        || (flags & DLM_LKF_CONVDEADLK != 0 && flags & DLM_LKF_NOQUEUE != 0)
+        || (flags & DLM_LKF_EXPEDITE != 0 && conv)
+        || (flags & DLM_LKF_EXPEDITE != 0 && flags & DLM_LKF_QUECVT != 0)
+        || (flags & DLM_LKF_EXPEDITE != 0 && flags & DLM_LKF_NOQUEUE != 0)
+        || (flags & DLM_LKF_EXPEDITE != 0 && mode != DLM_LOCK_NL)
+        || (flags & DLM_LKF_VALBLK != 0 && !has_lvb);
+    if bad {
+        Err(-EINVAL)
+    } else {
+        Ok(())
+    }
+}
+
+/// `set_unlock_args`.
+fn set_unlock_args(flags: u32) -> Result<(), i32> {
+    let allowed = DLM_LKF_CANCEL | DLM_LKF_VALBLK | DLM_LKF_IVVALBLK | DLM_LKF_FORCEUNLOCK;
+    if flags & !allowed != 0 || (flags & DLM_LKF_CANCEL != 0 && flags & DLM_LKF_FORCEUNLOCK != 0) {
+        return Err(-EINVAL);
+    }
+    Ok(())
+}
