@@ -1599,3 +1599,891 @@ fn set_unlock_args(flags: u32) -> Result<(), i32> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: &[u8] = b"res-a";
+
+    fn cluster(n: u32) -> Dlm {
+        let mut d = Dlm::new();
+        for i in 1..=n {
+            d.join(i).unwrap();
+        }
+        d.run_recovery();
+        d.drain_events();
+        d
+    }
+
+    fn asts(ev: &[DlmEvent]) -> Vec<(u32, u32, i32)> {
+        ev.iter()
+            .filter_map(|e| match e {
+                DlmEvent::Ast {
+                    node, lkid, status, ..
+                } => Some((*node, *lkid, *status)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn basts(ev: &[DlmEvent]) -> Vec<(u32, u32, i32)> {
+        ev.iter()
+            .filter_map(|e| match e {
+                DlmEvent::Bast { node, lkid, mode } => Some((*node, *lkid, *mode)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ast_of(ev: &[DlmEvent], id: u32) -> (i32, u8, Option<Lvb>, i32) {
+        ev.iter()
+            .find_map(|e| match e {
+                DlmEvent::Ast {
+                    lkid,
+                    status,
+                    sb_flags,
+                    lvb,
+                    mode,
+                    ..
+                } if *lkid == id => Some((*status, *sb_flags, *lvb, *mode)),
+                _ => None,
+            })
+            .expect("ast")
+    }
+
+    fn lvb(b: u8) -> Lvb {
+        [b; LVB_LEN]
+    }
+
+    #[test]
+    fn compat_matrix() {
+        let m = [
+            DLM_LOCK_NL,
+            DLM_LOCK_CR,
+            DLM_LOCK_CW,
+            DLM_LOCK_PR,
+            DLM_LOCK_PW,
+            DLM_LOCK_EX,
+        ];
+        let expect = [
+            [1, 1, 1, 1, 1, 1],
+            [1, 1, 1, 1, 1, 0],
+            [1, 1, 1, 0, 0, 0],
+            [1, 1, 0, 1, 0, 0],
+            [1, 1, 0, 0, 0, 0],
+            [1, 0, 0, 0, 0, 0],
+        ];
+        for (i, a) in m.iter().enumerate() {
+            for (j, b) in m.iter().enumerate() {
+                assert_eq!(modes_compat(*a, *b), expect[i][j] == 1, "{a} vs {b}");
+                assert_eq!(modes_compat(*a, *b), modes_compat(*b, *a));
+            }
+            assert!(modes_compat(DLM_LOCK_IV, *a));
+        }
+        // The matrix drives granting: PR+CW conflict, PR+PR share.
+        let mut d = cluster(2);
+        d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_CW, 0, R, None).unwrap();
+        assert_eq!(d.lock_view(b).unwrap().status, LockStatus::Waiting);
+        let c = d
+            .request(2, DLM_LOCK_PR, DLM_LKF_NOQUEUE, b"other", None)
+            .unwrap();
+        assert_eq!(d.lock_view(c).unwrap().status, LockStatus::Granted);
+    }
+
+    #[test]
+    fn fifo_granting_and_single_bast() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        let c = d.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        let ev = d.drain_events();
+        assert_eq!(asts(&ev), vec![(1, a, 0)]);
+        // One bast for the EX waiter; the PR waiter is a lower mode, so no second one.
+        assert_eq!(basts(&ev), vec![(1, a, DLM_LOCK_EX)]);
+        d.unlock(1, a, 0, None).unwrap();
+        let ev = d.drain_events();
+        assert_eq!(asts(&ev), vec![(1, a, -DLM_EUNLOCK), (2, b, 0)]);
+        // c still waits behind b, and b gets a bast for it.
+        assert_eq!(basts(&ev), vec![(2, b, DLM_LOCK_PR)]);
+        assert_eq!(d.resource_view(R).unwrap().wait, vec![c]);
+        d.unlock(2, b, 0, None).unwrap();
+        assert_eq!(
+            asts(&d.drain_events()),
+            vec![(2, b, -DLM_EUNLOCK), (3, c, 0)]
+        );
+    }
+
+    #[test]
+    fn noqueue_without_noqueuebast_sends_no_bast() {
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.drain_events();
+        let b = d.request(2, DLM_LOCK_PR, DLM_LKF_NOQUEUE, R, None).unwrap();
+        let ev = d.drain_events();
+        assert_eq!(asts(&ev), vec![(2, b, -EAGAIN)]);
+        assert!(basts(&ev).is_empty());
+        assert!(d.lock_view(b).is_none());
+        assert_eq!(d.holders(R), vec![(1, a, DLM_LOCK_EX)]);
+    }
+
+    #[test]
+    fn noqueue_with_noqueuebast_basts_holders() {
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.drain_events();
+        let b = d
+            .request(
+                2,
+                DLM_LOCK_PR,
+                DLM_LKF_NOQUEUE | DLM_LKF_NOQUEUEBAST,
+                R,
+                None,
+            )
+            .unwrap();
+        let ev = d.drain_events();
+        // do_request queues the cast before do_request_effects sends the bast.
+        assert_eq!(
+            ev,
+            vec![
+                DlmEvent::Ast {
+                    node: 2,
+                    lkid: b,
+                    status: -EAGAIN,
+                    sb_flags: 0,
+                    lvb: None,
+                    mode: DLM_LOCK_IV
+                },
+                DlmEvent::Bast {
+                    node: 1,
+                    lkid: a,
+                    mode: DLM_LOCK_PR
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn conversions_before_waiters() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        let c = d.request(3, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.convert(1, a, DLM_LOCK_EX, 0, None).unwrap();
+        assert_eq!(d.resource_view(R).unwrap().convert, vec![a]);
+        d.drain_events();
+        d.unlock(2, b, 0, None).unwrap();
+        let ev = d.drain_events();
+        assert_eq!(asts(&ev), vec![(2, b, -DLM_EUNLOCK), (1, a, 0)]);
+        assert_eq!(d.lock_view(c).unwrap().status, LockStatus::Waiting);
+        assert_eq!(d.lock_view(a).unwrap().grmode, DLM_LOCK_EX);
+    }
+
+    #[test]
+    fn quecvt_rules() {
+        let mut d = cluster(1);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        assert_eq!(
+            d.convert(1, a, DLM_LOCK_NL, DLM_LKF_QUECVT, None),
+            Err(-EINVAL)
+        );
+        assert_eq!(
+            d.convert(1, a, DLM_LOCK_EX, DLM_LKF_QUECVT, None),
+            Err(-EINVAL)
+        );
+        assert_eq!(
+            d.request(1, DLM_LOCK_EX, DLM_LKF_QUECVT, b"x", None),
+            Err(-EINVAL)
+        );
+        d.drain_events();
+        d.convert(1, a, DLM_LOCK_NL, 0, None).unwrap();
+        assert_eq!(d.convert(1, a, DLM_LOCK_EX, DLM_LKF_QUECVT, None), Ok(a));
+        assert_eq!(asts(&d.drain_events()), vec![(1, a, 0), (1, a, 0)]);
+    }
+
+    #[test]
+    fn quecvt_goes_behind_other_conversions() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_NL, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        let c = d.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.convert(2, b, DLM_LOCK_EX, 0, None).unwrap();
+        // Compatible with every granted mode, but QUECVT must wait behind b.
+        d.convert(1, a, DLM_LOCK_PR, DLM_LKF_QUECVT, None).unwrap();
+        assert_eq!(d.resource_view(R).unwrap().convert, vec![b, a]);
+        d.drain_events();
+        d.unlock(3, c, 0, None).unwrap();
+        assert_eq!(
+            asts(&d.drain_events()),
+            vec![(3, c, -DLM_EUNLOCK), (2, b, 0)]
+        );
+    }
+
+    #[test]
+    fn altpr_and_altcw() {
+        let mut d = cluster(3);
+        d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_EX, DLM_LKF_ALTPR, R, None).unwrap();
+        let ev = d.drain_events();
+        assert_eq!(ast_of(&ev, b), (0, DLM_SBF_ALTMODE, None, DLM_LOCK_PR));
+        d.request(1, DLM_LOCK_CW, 0, b"r2", None).unwrap();
+        let c = d
+            .request(3, DLM_LOCK_PR, DLM_LKF_ALTCW, b"r2", None)
+            .unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), c),
+            (0, DLM_SBF_ALTMODE, None, DLM_LOCK_CW)
+        );
+        // Not grantable in either mode: queued, no ALTMODE.
+        let e = d
+            .request(3, DLM_LOCK_EX, DLM_LKF_ALTPR, b"r3", None)
+            .unwrap();
+        let f = d
+            .request(2, DLM_LOCK_EX, DLM_LKF_ALTPR, b"r3", None)
+            .unwrap();
+        assert_eq!(d.lock_view(f).unwrap().status, LockStatus::Waiting);
+        // The next request on the lock clears sb_flags (validate_lock_args).
+        d.convert(2, b, DLM_LOCK_NL, 0, None).unwrap();
+        assert_eq!(ast_of(&d.drain_events(), b).1, 0);
+        let _ = e;
+    }
+
+    #[test]
+    fn sticky_altmode_fault() {
+        let mut d = cluster(2);
+        d.faults.sticky_altmode = true;
+        d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_EX, DLM_LKF_ALTPR, R, None).unwrap();
+        d.drain_events();
+        d.convert(2, b, DLM_LOCK_NL, 0, None).unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), b),
+            (0, DLM_SBF_ALTMODE, None, DLM_LOCK_NL)
+        );
+    }
+
+    #[test]
+    fn lvb_written_on_down_conversion_and_read_on_grant() {
+        let mut d = cluster(2);
+        let a = d
+            .request(1, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+            .unwrap();
+        // Fresh resource: no LVB yet, the caller's buffer is left alone.
+        assert_eq!(ast_of(&d.drain_events(), a).2, None);
+        d.convert(1, a, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(7)))
+            .unwrap();
+        assert_eq!(ast_of(&d.drain_events(), a), (0, 0, None, DLM_LOCK_NL));
+        assert_eq!(d.resource_view(R).unwrap().lvb, Some(lvb(7)));
+        let b = d
+            .request(2, DLM_LOCK_PR, DLM_LKF_VALBLK, R, Some(lvb(0)))
+            .unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), b),
+            (0, 0, Some(lvb(7)), DLM_LOCK_PR)
+        );
+        // Without VALBLK nothing is read.
+        let c = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        assert_eq!(ast_of(&d.drain_events(), c).2, None);
+        // PR -> NL is not a write (dlm_lvb_operations).
+        d.convert(2, b, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(9)))
+            .unwrap();
+        assert_eq!(d.resource_view(R).unwrap().lvb, Some(lvb(7)));
+    }
+
+    #[test]
+    fn unlock_from_ex_writes_lvb_and_toss_loses_it() {
+        let mut d = cluster(2);
+        let keep = d.request(2, DLM_LOCK_NL, 0, R, None).unwrap();
+        let a = d
+            .request(1, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+            .unwrap();
+        d.unlock(1, a, DLM_LKF_VALBLK, Some(lvb(3))).unwrap();
+        assert_eq!(d.resource_view(R).unwrap().lvb, Some(lvb(3)));
+        d.unlock(2, keep, 0, None).unwrap();
+        // toss_rsb frees the LVB with the last lock.
+        assert!(d.resource_view(R).is_none());
+        let b = d
+            .request(1, DLM_LOCK_PR, DLM_LKF_VALBLK, R, Some(lvb(1)))
+            .unwrap();
+        assert_eq!(ast_of(&d.drain_events(), b).2, None);
+    }
+
+    #[test]
+    fn valnotvalid_after_ex_holder_crash() {
+        let mut d = cluster(2);
+        let a = d
+            .request(1, DLM_LOCK_NL, DLM_LKF_VALBLK, R, Some(lvb(0)))
+            .unwrap();
+        let b = d
+            .request(2, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+            .unwrap();
+        d.convert(2, b, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(5)))
+            .unwrap();
+        d.convert(2, b, DLM_LOCK_EX, DLM_LKF_VALBLK, None).unwrap();
+        d.crash(2).unwrap();
+        d.run_recovery();
+        d.drain_events();
+        assert!(d.resource_view(R).unwrap().valnotvalid);
+        d.convert(1, a, DLM_LOCK_EX, DLM_LKF_VALBLK, None).unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), a),
+            (0, DLM_SBF_VALNOTVALID, Some(lvb(5)), DLM_LOCK_EX)
+        );
+        // A write from EX makes it valid again.
+        d.convert(1, a, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(6)))
+            .unwrap();
+        d.convert(1, a, DLM_LOCK_PR, DLM_LKF_VALBLK, None).unwrap();
+        assert_eq!(ast_of(&d.drain_events(), a).1, 0);
+        assert!(!d.resource_view(R).unwrap().valnotvalid);
+    }
+
+    #[test]
+    fn no_valnotvalid_when_crashed_holder_was_nl_or_fault_set() {
+        for fault in [false, true] {
+            let mut d = cluster(2);
+            d.faults.no_lvb_invalidate = fault;
+            let a = d
+                .request(1, DLM_LOCK_NL, DLM_LKF_VALBLK, R, Some(lvb(0)))
+                .unwrap();
+            let b = d
+                .request(2, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+                .unwrap();
+            if !fault {
+                d.convert(2, b, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(5)))
+                    .unwrap();
+            }
+            d.crash(2).unwrap();
+            d.run_recovery();
+            assert!(!d.resource_view(R).unwrap().valnotvalid);
+            let _ = a;
+        }
+    }
+
+    #[test]
+    fn master_death_recovers_lvb_from_survivor_copies() {
+        for remaster in [true, false] {
+            let cfg = DlmConfig {
+                remaster_lvb: remaster,
+                ..DlmConfig::default()
+            };
+            let mut d = Dlm::with_config(cfg);
+            d.join(1).unwrap();
+            d.join(2).unwrap();
+            d.run_recovery();
+            let a = d
+                .request(1, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+                .unwrap();
+            d.convert(1, a, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(1)))
+                .unwrap();
+            let b = d
+                .request(2, DLM_LOCK_NL, DLM_LKF_VALBLK, R, Some(lvb(0)))
+                .unwrap();
+            d.convert(1, a, DLM_LOCK_EX, DLM_LKF_VALBLK, None).unwrap();
+            d.convert(1, a, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(2)))
+                .unwrap();
+            assert_eq!(d.resource_view(R).unwrap().master, 1);
+            d.crash(1).unwrap();
+            d.run_recovery();
+            d.drain_events();
+            d.convert(2, b, DLM_LOCK_EX, DLM_LKF_VALBLK, None).unwrap();
+            let got = ast_of(&d.drain_events(), b);
+            if remaster {
+                // Only NL copies survive: the LVB goes back to node 2's copy, flagged invalid.
+                assert_eq!(got, (0, DLM_SBF_VALNOTVALID, Some(lvb(1)), DLM_LOCK_EX));
+            } else {
+                assert_eq!(got, (0, 0, Some(lvb(2)), DLM_LOCK_EX));
+            }
+            assert_eq!(d.resource_view(R).unwrap().master, 2);
+        }
+    }
+
+    #[test]
+    fn cancel_waiting_and_converting() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        let c = d.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.drain_events();
+        d.cancel(2, b).unwrap();
+        // Cancelling the head waiter lets the compatible PR behind it in.
+        assert_eq!(
+            asts(&d.drain_events()),
+            vec![(2, b, -DLM_ECANCEL), (3, c, 0)]
+        );
+        assert!(d.lock_view(b).is_none());
+        d.convert(1, a, DLM_LOCK_EX, 0, None).unwrap();
+        d.drain_events();
+        d.cancel(1, a).unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), a),
+            (-DLM_ECANCEL, 0, None, DLM_LOCK_PR)
+        );
+        assert_eq!(d.lock_view(a).unwrap().status, LockStatus::Granted);
+        // Nothing to cancel: accepted, no AST; a repeated cancel flag is -EINVAL.
+        assert_eq!(d.cancel(1, a), Err(-EINVAL));
+        assert_eq!(d.cancel(3, c), Ok(()));
+        assert!(d.drain_events().is_empty());
+    }
+
+    #[test]
+    fn unlock_gives_eunlock_and_errors() {
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.drain_events();
+        assert_eq!(d.unlock(2, a, 0, None), Err(-ENOENT));
+        assert_eq!(d.unlock(1, 999, 0, None), Err(-ENOENT));
+        assert_eq!(d.unlock(1, a, DLM_LKF_NOQUEUE, None), Err(-EINVAL));
+        assert_eq!(
+            d.unlock(1, a, DLM_LKF_CANCEL | DLM_LKF_FORCEUNLOCK, None),
+            Err(-EINVAL)
+        );
+        d.unlock(1, a, 0, None).unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), a),
+            (-DLM_EUNLOCK, 0, None, DLM_LOCK_IV)
+        );
+        assert_eq!(d.unlock(1, a, 0, None), Err(-ENOENT));
+    }
+
+    #[test]
+    fn request_argument_errors() {
+        let mut d = cluster(1);
+        assert_eq!(d.request(1, 6, 0, R, None), Err(-EINVAL));
+        assert_eq!(d.request(1, DLM_LOCK_IV, 0, R, None), Err(-EINVAL));
+        assert_eq!(
+            d.request(1, DLM_LOCK_PR, DLM_LKF_EXPEDITE, R, None),
+            Err(-EINVAL)
+        );
+        assert_eq!(
+            d.request(1, DLM_LOCK_PR, DLM_LKF_VALBLK, R, None),
+            Err(-EINVAL)
+        );
+        assert_eq!(
+            d.request(1, DLM_LOCK_PR, 0, &[b'x'; 65], None),
+            Err(-EINVAL)
+        );
+        assert_eq!(d.convert(1, 42, DLM_LOCK_PR, 0, None), Err(-ENOENT));
+        assert_eq!(
+            d.lock(1, DLM_LOCK_PR, 0, LockTarget::Lkid(1), None),
+            Err(-EINVAL)
+        );
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(1, DLM_LOCK_PR, 0, b"x", None).unwrap();
+        assert!(b > a);
+        assert!(d.pending_events().len() == 2);
+    }
+
+    #[test]
+    fn conversion_while_converting_is_ebusy() {
+        let mut d = cluster(2);
+        d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.convert(2, b, DLM_LOCK_EX, 0, None).unwrap();
+        assert_eq!(d.convert(2, b, DLM_LOCK_NL, 0, None), Err(-EBUSY));
+    }
+
+    #[test]
+    fn conversion_deadlock() {
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.convert(1, a, DLM_LOCK_EX, 0, None).unwrap();
+        d.drain_events();
+        d.convert(2, b, DLM_LOCK_EX, 0, None).unwrap();
+        assert_eq!(
+            ast_of(&d.drain_events(), b),
+            (-EDEADLK, 0, None, DLM_LOCK_PR)
+        );
+        // With CONVDEADLK the second converter is demoted to NL, letting the first in.
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.convert(1, a, DLM_LOCK_EX, 0, None).unwrap();
+        d.drain_events();
+        d.convert(2, b, DLM_LOCK_EX, DLM_LKF_CONVDEADLK, None)
+            .unwrap();
+        let ev = d.drain_events();
+        assert_eq!(ast_of(&ev, a), (0, 0, None, DLM_LOCK_EX));
+        assert_eq!(d.lock_view(b).unwrap().grmode, DLM_LOCK_NL);
+        assert_eq!(d.lock_view(b).unwrap().status, LockStatus::Converting);
+    }
+
+    #[test]
+    fn headque_noorder_expedite() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        let c = d.request(3, DLM_LOCK_PR, DLM_LKF_HEADQUE, R, None).unwrap();
+        assert_eq!(d.resource_view(R).unwrap().wait, vec![c, b]);
+        let e = d
+            .request(3, DLM_LOCK_NL, DLM_LKF_EXPEDITE, R, None)
+            .unwrap();
+        assert_eq!(d.lock_view(e).unwrap().status, LockStatus::Granted);
+        // NOORDER: compatible with granted modes, granted past the waiters.
+        let mut d2 = cluster(3);
+        d2.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        d2.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        let f = d2.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        let g = d2
+            .request(3, DLM_LOCK_PR, DLM_LKF_NOORDER, R, None)
+            .unwrap();
+        assert_eq!(d2.lock_view(f).unwrap().status, LockStatus::Waiting);
+        assert_eq!(d2.lock_view(g).unwrap().status, LockStatus::Granted);
+        let _ = a;
+    }
+
+    #[test]
+    fn slots_lowest_free_and_stable() {
+        let mut d = cluster(3);
+        assert_eq!(
+            (d.slot_of(1), d.slot_of(2), d.slot_of(3)),
+            (Some(1), Some(2), Some(3))
+        );
+        d.crash(2).unwrap();
+        d.run_recovery();
+        assert_eq!(
+            (d.slot_of(1), d.slot_of(2), d.slot_of(3)),
+            (Some(1), None, Some(3))
+        );
+        d.join(9).unwrap();
+        d.join(5).unwrap();
+        d.run_recovery();
+        assert_eq!((d.slot_of(5), d.slot_of(9)), (Some(2), Some(4)));
+        assert_eq!((d.slot_of(1), d.slot_of(3)), (Some(1), Some(3)));
+    }
+
+    #[test]
+    fn recovery_sequence_crash() {
+        let mut d = cluster(3);
+        let g = d.generation();
+        d.crash(2).unwrap();
+        assert!(!d.locking_blocked());
+        assert_eq!(d.recovery_step(), Some(RecoveryStep::Stopped));
+        assert!(d.locking_blocked());
+        assert_eq!(
+            d.drain_events(),
+            vec![
+                DlmEvent::RecoverPrep { node: 1 },
+                DlmEvent::RecoverPrep { node: 3 }
+            ]
+        );
+        assert_eq!(d.recovery_step(), Some(RecoveryStep::MembersRecovered));
+        assert_eq!(
+            d.drain_events(),
+            vec![
+                DlmEvent::RecoverSlot {
+                    node: 1,
+                    failed: 2,
+                    slot: 2
+                },
+                DlmEvent::RecoverSlot {
+                    node: 3,
+                    failed: 2,
+                    slot: 2
+                },
+            ]
+        );
+        assert_eq!(d.recovery_step(), Some(RecoveryStep::LockingEnabled));
+        assert!(!d.locking_blocked());
+        assert_eq!(d.recovery_step(), Some(RecoveryStep::Done));
+        let slots = vec![(1, 1), (3, 3)];
+        assert_eq!(
+            d.drain_events(),
+            vec![
+                DlmEvent::RecoverDone {
+                    node: 1,
+                    slots: slots.clone(),
+                    our_slot: 1,
+                    generation: g + 1
+                },
+                DlmEvent::RecoverDone {
+                    node: 3,
+                    slots,
+                    our_slot: 3,
+                    generation: g + 1
+                },
+            ]
+        );
+        assert_eq!(d.recovery_step(), None);
+    }
+
+    #[test]
+    fn recovery_sequence_clean_leave_and_leave_as_failed() {
+        let mut d = cluster(3);
+        d.leave(2).unwrap();
+        d.run_recovery();
+        let ev = d.drain_events();
+        assert!(!ev.iter().any(|e| matches!(e, DlmEvent::RecoverSlot { .. })));
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, DlmEvent::RecoverPrep { .. }))
+                .count(),
+            2
+        );
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, DlmEvent::RecoverDone { .. }))
+                .count(),
+            2
+        );
+        d.leave_as_failed(3).unwrap();
+        d.run_recovery();
+        let ev = d.drain_events();
+        assert_eq!(
+            ev,
+            vec![
+                DlmEvent::RecoverPrep { node: 1 },
+                DlmEvent::RecoverSlot {
+                    node: 1,
+                    failed: 3,
+                    slot: 3
+                },
+                DlmEvent::RecoverDone {
+                    node: 1,
+                    slots: vec![(1, 1)],
+                    our_slot: 1,
+                    generation: 3
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn recovery_sequence_join() {
+        let mut d = cluster(2);
+        d.join(3).unwrap();
+        d.run_recovery();
+        let ev = d.drain_events();
+        let to3: Vec<_> = ev.iter().filter(|e| e.node() == 3).collect();
+        assert_eq!(to3.len(), 1);
+        assert!(matches!(
+            to3[0],
+            DlmEvent::RecoverDone {
+                our_slot: 3,
+                generation: 2,
+                ..
+            }
+        ));
+        assert_eq!(ev.iter().filter(|e| e.node() == 1).count(), 2);
+        assert!(matches!(ev[0], DlmEvent::RecoverPrep { node: 1 }));
+    }
+
+    #[test]
+    fn restart_during_recovery() {
+        // Reference-era kernels send recover_prep on every stop.
+        let mut d = cluster(4);
+        d.crash(2).unwrap();
+        d.recovery_step();
+        d.crash(3).unwrap();
+        d.run_recovery();
+        let ev = d.drain_events();
+        let preps = ev
+            .iter()
+            .filter(|e| matches!(e, DlmEvent::RecoverPrep { node: 1 }))
+            .count();
+        assert_eq!(preps, 2);
+        let slots: Vec<_> = ev
+            .iter()
+            .filter(|e| matches!(e, DlmEvent::RecoverSlot { node: 1, .. }))
+            .collect();
+        assert_eq!(slots.len(), 2);
+        // Newer kernels: only once while stopped.
+        let cfg = DlmConfig {
+            prep_on_every_stop: false,
+            ..DlmConfig::default()
+        };
+        let mut d = Dlm::with_config(cfg);
+        for i in 1..=4 {
+            d.join(i).unwrap();
+        }
+        d.run_recovery();
+        d.drain_events();
+        d.crash(2).unwrap();
+        d.recovery_step();
+        d.recovery_step();
+        d.crash(3).unwrap();
+        let g = d.generation();
+        d.run_recovery();
+        let ev = d.drain_events();
+        assert_eq!(
+            ev.iter()
+                .filter(|e| matches!(e, DlmEvent::RecoverPrep { node: 1 }))
+                .count(),
+            1
+        );
+        assert!(
+            matches!(ev.last(), Some(DlmEvent::RecoverDone { generation, .. }) if *generation == g + 1)
+        );
+    }
+
+    #[test]
+    fn change_after_enable_owes_recover_done() {
+        let mut d = cluster(3);
+        d.crash(3).unwrap();
+        d.recovery_step();
+        d.recovery_step();
+        assert_eq!(d.recovery_step(), Some(RecoveryStep::LockingEnabled));
+        let g = d.generation();
+        d.crash(2).unwrap();
+        assert_eq!(
+            d.run_recovery(),
+            vec![
+                RecoveryStep::Stopped,
+                RecoveryStep::OwedDone,
+                RecoveryStep::MembersRecovered,
+                RecoveryStep::LockingEnabled,
+                RecoveryStep::Done,
+            ]
+        );
+        let gens: Vec<u32> = d
+            .drain_events()
+            .iter()
+            .filter_map(|e| match e {
+                DlmEvent::RecoverDone {
+                    node: 1,
+                    generation,
+                    ..
+                } => Some(*generation),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(gens, vec![g, g + 1]);
+    }
+
+    #[test]
+    fn purge_grants_waiters_after_enable() {
+        let mut d = cluster(2);
+        let a = d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        let b = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.drain_events();
+        d.crash(2).unwrap();
+        d.recovery_step();
+        d.recovery_step();
+        assert!(d.lock_view(a).is_none());
+        assert!(asts(&d.drain_events()).is_empty());
+        d.recovery_step();
+        assert_eq!(asts(&d.drain_events()), vec![(1, b, 0)]);
+    }
+
+    #[test]
+    fn requests_during_recovery_are_deferred() {
+        let mut d = cluster(2);
+        d.crash(2).unwrap();
+        d.recovery_step();
+        d.drain_events();
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        assert_eq!(d.lock_view(a).unwrap().status, LockStatus::Deferred);
+        // Argument errors are still immediate.
+        assert_eq!(
+            d.request(1, DLM_LOCK_EX, DLM_LKF_EXPEDITE, R, None),
+            Err(-EINVAL)
+        );
+        d.recovery_step();
+        assert!(asts(&d.drain_events()).is_empty());
+        d.recovery_step();
+        assert_eq!(asts(&d.drain_events()), vec![(1, a, 0)]);
+    }
+
+    #[test]
+    fn deferred_call_failing_late_reports_error() {
+        let mut d = cluster(3);
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.crash(3).unwrap();
+        d.recovery_step();
+        d.convert(1, a, DLM_LOCK_EX, 0, None).unwrap();
+        d.convert(1, a, DLM_LOCK_NL, 0, None).unwrap();
+        d.run_recovery();
+        let ev = d.drain_events();
+        assert!(ev.contains(&DlmEvent::DeferredError {
+            node: 1,
+            lkid: a,
+            error: -EBUSY
+        }));
+    }
+
+    #[test]
+    fn calls_after_leave_fail() {
+        let mut d = cluster(2);
+        let a = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        d.leave(2).unwrap();
+        assert_eq!(d.request(2, DLM_LOCK_PR, 0, R, None), Err(-ENODEV));
+        assert_eq!(d.unlock(2, a, 0, None), Err(-ENODEV));
+        assert_eq!(d.leave(2), Err(-ENODEV));
+        assert!(!d.pending_events().iter().any(|e| e.node() == 2));
+        let cfg = DlmConfig {
+            released_errno: -EINVAL,
+            ..DlmConfig::default()
+        };
+        let mut d = Dlm::with_config(cfg);
+        assert_eq!(d.request(7, DLM_LOCK_PR, 0, R, None), Err(-EINVAL));
+    }
+
+    #[test]
+    fn stale_lvb_fault_on_nl_to_ex() {
+        for fault in [false, true] {
+            let mut d = cluster(2);
+            d.faults.stale_lvb_nl_to_ex = fault;
+            let a = d
+                .request(1, DLM_LOCK_NL, DLM_LKF_VALBLK, R, Some(lvb(1)))
+                .unwrap();
+            let b = d
+                .request(2, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(0)))
+                .unwrap();
+            d.convert(2, b, DLM_LOCK_NL, DLM_LKF_VALBLK, Some(lvb(8)))
+                .unwrap();
+            d.drain_events();
+            d.convert(1, a, DLM_LOCK_EX, DLM_LKF_VALBLK, None).unwrap();
+            let got = ast_of(&d.drain_events(), a).2;
+            assert_eq!(got, Some(if fault { lvb(1) } else { lvb(8) }));
+        }
+    }
+
+    #[test]
+    fn ebusy_fault() {
+        let mut d = cluster(1);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.faults.ebusy_calls.insert(1, 2);
+        assert_eq!(d.convert(1, a, DLM_LOCK_NL, 0, None), Err(-EBUSY));
+        assert_eq!(d.unlock(1, a, 0, None), Err(-EBUSY));
+        assert_eq!(d.lock_view(a).unwrap().grmode, DLM_LOCK_EX);
+        assert_eq!(d.unlock(1, a, 0, None), Ok(()));
+    }
+
+    #[test]
+    fn events_for_dead_node_are_dropped() {
+        let mut d = cluster(2);
+        let a = d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.crash(1).unwrap();
+        assert!(d.pending_events().iter().all(|e| e.node() != 1));
+        // Its lock still blocks until recovery purges it.
+        assert_eq!(d.holders(R), vec![(1, a, DLM_LOCK_EX)]);
+        d.run_recovery();
+        assert_eq!(d.holders(R).len(), 1);
+        assert_eq!(d.holders(R)[0].0, 2);
+    }
+
+    #[test]
+    fn deterministic() {
+        let run = || {
+            let mut d = cluster(3);
+            let mut ids = Vec::new();
+            for n in 1..=3 {
+                ids.push(
+                    d.request(n, DLM_LOCK_EX, DLM_LKF_VALBLK, R, Some(lvb(n as u8)))
+                        .unwrap(),
+                );
+                ids.push(d.request(n, DLM_LOCK_PR, 0, b"b", None).unwrap());
+            }
+            d.crash(2).unwrap();
+            d.run_recovery();
+            d.unlock(1, ids[0], DLM_LKF_VALBLK, Some(lvb(4))).unwrap();
+            d.drain_events()
+        };
+        let a = run();
+        assert!(!a.is_empty());
+        assert_eq!(a, run());
+    }
+}
