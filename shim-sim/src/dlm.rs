@@ -203,6 +203,9 @@ pub struct Faults {
     /// Never invalidate the LVB when a PW/EX holder is purged (kernels before
     /// `RSB_RECOVER_LVB_INVAL`); lets a simulator check who relies on VALNOTVALID.
     pub no_lvb_invalidate: bool,
+    /// Give these nodes these slots when they join (if free) instead of the lowest free one:
+    /// slots far apart exercise the reference's `set_recover_size` growth (RACES 1).
+    pub forced_slots: BTreeMap<u32, u32>,
 }
 
 /// Kernel-version dependent behaviour.
@@ -480,6 +483,12 @@ impl Dlm {
         Ok(())
     }
 
+    /// The node left or failed and the DLM has not yet recovered its departure; it cannot
+    /// rejoin until then (dlm_controld processes the leave before a new join).
+    pub fn departing(&self, node: u32) -> bool {
+        self.departed.contains_key(&node)
+    }
+
     /// Configured members, ascending.
     pub fn members(&self) -> Vec<u32> {
         self.members.keys().copied().collect()
@@ -619,6 +628,11 @@ impl Dlm {
             let mut slot = 1;
             while self.ls_nodes.values().any(|&s| s == slot) {
                 slot += 1;
+            }
+            if let Some(&forced) = self.faults.forced_slots.get(&j) {
+                if forced >= 1 && !self.ls_nodes.values().any(|&s| s == forced) {
+                    slot = forced;
+                }
             }
             self.ls_nodes.insert(j, slot);
         }

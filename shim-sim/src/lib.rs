@@ -1,3 +1,11 @@
-//! gdlm-sim: a deterministic GFS2/DLM cluster simulator (work in progress).
+//! gdlm-sim: a deterministic GFS2/DLM cluster simulator that drives `gdlm-core`.
+//!
+//! One thread, one seeded PRNG, a virtual clock: the same seed and options give the same
+//! trace. [`dlm`] models the kernel DLM; [`node`] binds each simulated GFS2 node to the
+//! core; [`sim`] schedules events, injects faults and checks the invariants.
 #![forbid(unsafe_code)]
+
 pub mod dlm;
+pub mod explore;
+pub mod node;
+pub mod sim;

@@ -1,0 +1,705 @@
+//! The cluster: a seeded scheduler over the DLM model, the nodes, the journals and the
+//! fault injector, with the invariants checked after every event.
+
+use std::fmt;
+
+use gdlm_core::recovery::{LockId, SizePolicy};
+use gdlm_core::ControlLvb;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use serde::Serialize;
+
+use crate::dlm::{Dlm, DlmConfig, DlmEvent};
+use crate::node::{Node, Note, Phase};
+
+/// Injected DLM / policy defects, for bug hunting. All off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Defects {
+    /// An NL→EX conversion returns a stale LVB (RACES 2).
+    pub stale_lvb: bool,
+    /// The reference's `set_recover_size` (grow by 16 once) with a node forced to a far slot
+    /// (RACES 1).
+    pub slot_growth_by_16: bool,
+    /// `DLM_SBF_ALTMODE` never cleared (RACES 10).
+    pub sticky_altmode: bool,
+    /// The DLM rebuilds a remastered LVB from survivors' copies (may go back in time).
+    pub lvb_remaster: bool,
+}
+
+/// What faults the run injects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Faults {
+    /// Crash nodes.
+    pub crash: bool,
+    /// Mount nodes that are down or dead (including during recovery).
+    pub mount: bool,
+    /// Unmount mounted nodes.
+    pub unmount: bool,
+    /// Per-mille chance, per event, of a fault while faults are on.
+    pub rate_per_mille: u32,
+    /// Faults stop after this many events; then the run must converge (liveness).
+    pub window: u64,
+    /// Most crashes in one run.
+    pub max_crashes: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            crash: true,
+            mount: true,
+            unmount: true,
+            rate_per_mille: 20,
+            window: 2_000,
+            max_crashes: 2,
+        }
+    }
+}
+
+/// A simulation's configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimConfig {
+    /// Nodes (ids 1..=nodes); also the number of journals.
+    pub nodes: u32,
+    /// PRNG seed.
+    pub seed: u64,
+    /// Most events in a run.
+    pub max_steps: u64,
+    /// Faults.
+    pub faults: Faults,
+    /// Defects.
+    pub defects: Defects,
+    /// Keep a full trace.
+    pub trace: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            nodes: 3,
+            seed: 1,
+            max_steps: 50_000,
+            faults: Faults::default(),
+            defects: Defects::default(),
+            trace: false,
+        }
+    }
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TraceEvent {
+    /// Event index.
+    pub i: u64,
+    /// Virtual time, ms.
+    pub t: u64,
+    /// Node (0: the DLM or the world).
+    pub node: u32,
+    /// What happened.
+    pub what: String,
+}
+
+/// An invariant that broke.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Violation {
+    /// Which invariant (1–5, or 0 for a core error).
+    pub invariant: u8,
+    /// Event index.
+    pub step: u64,
+    /// Description.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.invariant {
+            0 => "core refused a DLM input",
+            1 => "unblocked while a failed node's journal is dirty",
+            2 => "journal replayed while its owner is mounted",
+            3 => "more than one first mounter",
+            4 => "control LVB generation went backwards",
+            5 => "no progress after faults stopped",
+            _ => "invariant",
+        };
+        write!(
+            f,
+            "invariant {} ({name}) at event {}: {}",
+            self.invariant, self.step, self.message
+        )
+    }
+}
+
+/// A journal on the shared disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Journal {
+    /// Holds unreplayed transactions.
+    pub dirty: bool,
+    /// The DLM generation current when its writer failed (it must be replayed before
+    /// anyone who has seen a later generation unblocks).
+    pub failed_gen: Option<u32>,
+    /// Times replayed.
+    pub replays: u32,
+}
+
+/// Counters for the summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    /// Events run.
+    pub events: u64,
+    /// Crashes injected.
+    pub crashes: u32,
+    /// Mounts started.
+    pub mounts: u32,
+    /// Unmounts.
+    pub unmounts: u32,
+    /// Mounts that failed.
+    pub mount_failures: u32,
+    /// Journal replays of failed nodes' journals.
+    pub recoveries: u32,
+    /// "recover generation N done" lines.
+    pub unblocks: u32,
+    /// Highest DLM generation.
+    pub generation: u32,
+    /// Virtual time at the end, ms.
+    pub time_ms: u64,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    /// The seed.
+    pub seed: u64,
+    /// The first violation, if any.
+    pub violation: Option<Violation>,
+    /// Counters.
+    pub stats: Stats,
+    /// The last events before the end (all of them with `trace`).
+    pub trace: Vec<TraceEvent>,
+    /// Final node phases.
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    DlmRecovery,
+    Deliver(u32),
+    Run(u32),
+}
+
+const TAIL: usize = 60;
+
+/// The simulated cluster.
+pub struct Sim {
+    cfg: SimConfig,
+    rng: Pcg64Mcg,
+    now: u64,
+    step: u64,
+    dlm: Dlm,
+    nodes: Vec<Node>,
+    journals: Vec<Journal>,
+    max_lvb_gen: u32,
+    stats: Stats,
+    trace: Vec<TraceEvent>,
+    violation: Option<Violation>,
+    /// Nodes asked to be mounted (liveness expects them mounted at the end).
+    wanted: Vec<bool>,
+    /// Mounts waiting for the DLM to finish recovering the node's last departure.
+    pending_mount: Vec<bool>,
+}
+
+impl Sim {
+    /// A cluster of `cfg.nodes` nodes, all down.
+    pub fn new(cfg: SimConfig) -> Self {
+        let mut dlm = Dlm::with_config(DlmConfig {
+            remaster_lvb: cfg.defects.lvb_remaster,
+            ..DlmConfig::default()
+        });
+        dlm.faults.stale_lvb_nl_to_ex = cfg.defects.stale_lvb;
+        dlm.faults.sticky_altmode = cfg.defects.sticky_altmode;
+        let policy = if cfg.defects.slot_growth_by_16 {
+            // The last node joins far away: slot 40 in a cluster of a few.
+            dlm.faults.forced_slots.insert(cfg.nodes, 40);
+            SizePolicy::Reference
+        } else {
+            SizePolicy::Fit
+        };
+        let journals = if cfg.defects.slot_growth_by_16 {
+            48
+        } else {
+            cfg.nodes
+        };
+        Sim {
+            rng: Pcg64Mcg::seed_from_u64(cfg.seed),
+            now: 0,
+            step: 0,
+            dlm,
+            nodes: (1..=cfg.nodes)
+                .map(|id| Node::new(id, journals, policy))
+                .collect(),
+            journals: vec![Journal::default(); journals as usize],
+            max_lvb_gen: 0,
+            stats: Stats::default(),
+            trace: Vec::new(),
+            violation: None,
+            wanted: vec![false; cfg.nodes as usize],
+            pending_mount: vec![false; cfg.nodes as usize],
+            cfg,
+        }
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The journals.
+    pub fn journals(&self) -> &[Journal] {
+        &self.journals
+    }
+
+    /// The DLM model.
+    pub fn dlm(&self) -> &Dlm {
+        &self.dlm
+    }
+
+    fn log(&mut self, node: u32, what: String) {
+        self.trace.push(TraceEvent {
+            i: self.step,
+            t: self.now,
+            node,
+            what,
+        });
+        if !self.cfg.trace && self.trace.len() > 4 * TAIL {
+            self.trace.drain(..self.trace.len() - TAIL);
+        }
+    }
+
+    fn violate(&mut self, invariant: u8, message: String) {
+        if self.violation.is_none() {
+            self.log(0, format!("VIOLATION {invariant}: {message}"));
+            self.violation = Some(Violation {
+                invariant,
+                step: self.step,
+                message,
+            });
+        }
+    }
+
+    /// Mount node `id` (1-based). A node whose departure the DLM has not yet recovered
+    /// mounts as soon as it has.
+    pub fn mount(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if self.nodes[i].alive() || self.pending_mount[i] {
+            return;
+        }
+        self.wanted[i] = true;
+        self.pending_mount[i] = true;
+        self.start_pending_mounts();
+    }
+
+    fn start_pending_mounts(&mut self) {
+        for i in 0..self.nodes.len() {
+            let id = self.nodes[i].id;
+            if !self.pending_mount[i] || self.dlm.departing(id) {
+                continue;
+            }
+            self.pending_mount[i] = false;
+            self.stats.mounts += 1;
+            match self.nodes[i].start_mount(&mut self.dlm) {
+                Err(e) => self.log(id, format!("mount error {e}")),
+                Ok(()) => self.log(id, "mount: join lockspace".into()),
+            }
+        }
+    }
+
+    /// Crash node `id`.
+    pub fn crash(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if !self.nodes[i].alive() {
+            return;
+        }
+        let n = &self.nodes[i];
+        let wrote = n.phase == Phase::Mounted && n.owns_journal();
+        let jid = n.jid();
+        let _ = self.dlm.crash(id);
+        if let (true, Some(j)) = (wrote, jid) {
+            let gen = self.dlm.generation();
+            let jr = &mut self.journals[j as usize];
+            if jr.dirty {
+                jr.failed_gen.get_or_insert(gen);
+            }
+        }
+        self.nodes[i].crash();
+        self.wanted[i] = false;
+        self.stats.crashes += 1;
+        self.log(id, format!("CRASH (jid {jid:?}, journal dirty {wrote})"));
+    }
+
+    /// Request a clean unmount of node `id` (it leaves when its work is done).
+    pub fn unmount(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if self.nodes[i].phase != Phase::Mounted {
+            return;
+        }
+        self.nodes[i].unmounting = true;
+        self.nodes[i].rec.unmount();
+        self.wanted[i] = false;
+        self.log(id, "unmount requested".into());
+    }
+
+    fn enabled(&self) -> Vec<Action> {
+        let mut v = Vec::new();
+        if self.dlm.recovery_pending() {
+            // dlm_controld's stop barrier: every member ran recover_prep before any
+            // node recovers.
+            let prep_pending = self
+                .dlm
+                .pending_events()
+                .iter()
+                .any(|e| matches!(e, DlmEvent::RecoverPrep { .. }));
+            if !(prep_pending && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped) {
+                v.push(Action::DlmRecovery);
+            }
+        }
+        let mut has_event = vec![false; self.nodes.len()];
+        for e in self.dlm.pending_events() {
+            let n = e.node() as usize;
+            if n >= 1 && n <= has_event.len() {
+                has_event[n - 1] = true;
+            }
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if has_event[i] {
+                v.push(Action::Deliver(n.id));
+            }
+            if n.runnable(self.now) {
+                v.push(Action::Run(n.id));
+            }
+        }
+        v
+    }
+
+    fn inject_fault(&mut self) {
+        let f = self.cfg.faults.clone();
+        let n = self.cfg.nodes;
+        let id = self.rng.random_range(1..=n);
+        let i = (id - 1) as usize;
+        match self.rng.random_range(0..3) {
+            0 if f.crash && self.stats.crashes < f.max_crashes && self.nodes[i].alive() => {
+                // Keep at least one live node most of the time.
+                self.crash(id)
+            }
+            1 if f.mount && !self.nodes[i].alive() => self.mount(id),
+            2 if f.unmount && self.nodes[i].phase == Phase::Mounted => self.unmount(id),
+            _ => {}
+        }
+    }
+
+    fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
+        for note in notes {
+            match note {
+                Note::Info(s) => self.log(id, s),
+                Note::Replay(jid) => self.replay(id, jid),
+                Note::CoreError(s) => self.violate(0, format!("node {id}: {s}")),
+                Note::Unblocked(g) => {
+                    self.stats.unblocks += 1;
+                    self.log(id, format!("recover generation {g} done"));
+                }
+                Note::Mounted { first } => {
+                    self.log(
+                        id,
+                        format!(
+                            "mounted (first {first}) jid {:?}",
+                            self.nodes[(id - 1) as usize].jid()
+                        ),
+                    );
+                }
+                Note::MountFailed(e) => {
+                    self.stats.mount_failures += 1;
+                    self.wanted[(id - 1) as usize] = false;
+                    self.log(id, format!("mount failed {e}"));
+                }
+            }
+        }
+    }
+
+    fn replay(&mut self, by: u32, jid: u32) {
+        // Invariant 2: nobody else holds this journal as its own while mounted.
+        let owner = self
+            .nodes
+            .iter()
+            .find(|n| n.id != by && n.alive() && n.owns_journal() && n.jid() == Some(jid));
+        if let Some(o) = owner {
+            let msg = format!(
+                "node {by} replays journal {jid} while node {} owns it",
+                o.id
+            );
+            self.violate(2, msg);
+        }
+        let Some(j) = self.journals.get_mut(jid as usize) else {
+            return;
+        };
+        if j.dirty {
+            j.replays += 1;
+            if j.failed_gen.is_some() {
+                self.stats.recoveries += 1;
+            }
+        }
+        j.dirty = false;
+        j.failed_gen = None;
+        self.log(by, format!("replay journal {jid}"));
+    }
+
+    fn deliver(&mut self, id: u32) {
+        let Some(ev) = self.dlm.pop_event_for(id) else {
+            return;
+        };
+        let i = (id - 1) as usize;
+        let mut notes = Vec::new();
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        match ev {
+            DlmEvent::Ast {
+                lkid,
+                status,
+                sb_flags,
+                lvb,
+                ..
+            } => {
+                self.trace_line(
+                    id,
+                    format!("ast lkid {lkid} status {status} flags {sb_flags:#x}"),
+                );
+                let node = &mut self.nodes[i];
+                node.ast(&mut self.dlm, lkid, status, sb_flags, lvb, now, &mut notes);
+            }
+            DlmEvent::Bast { lkid, mode, .. } => {
+                let _ = node;
+                self.trace_line(id, format!("bast lkid {lkid} mode {mode}"));
+            }
+            DlmEvent::RecoverPrep { .. } => {
+                node.recover_prep();
+                self.log(id, "recover_prep".into());
+            }
+            DlmEvent::RecoverSlot { slot, failed, .. } => {
+                node.recover_slot(slot, &mut notes);
+                self.log(id, format!("recover_slot node {failed} slot {slot}"));
+            }
+            DlmEvent::RecoverDone {
+                slots,
+                our_slot,
+                generation,
+                ..
+            } => {
+                let s: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
+                node.recover_done(&mut self.dlm, &s, our_slot, generation, now, &mut notes);
+                self.log(
+                    id,
+                    format!("recover_done gen {generation} our slot {our_slot} slots {s:?}"),
+                );
+            }
+            DlmEvent::DeferredError { lkid, error, .. } => {
+                self.log(id, format!("deferred error lkid {lkid} {error}"));
+            }
+        }
+        self.apply_notes(id, notes);
+    }
+
+    fn trace_line(&mut self, id: u32, s: String) {
+        if self.cfg.trace {
+            self.log(id, s);
+        }
+    }
+
+    fn run_node(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if self.nodes[i].unmount_ready() {
+            // gdlm_unmount: the work is flushed; release the lockspace. An unmounted
+            // file system leaves a clean journal.
+            if let Some(j) = self.nodes[i].jid() {
+                if let Some(jr) = self.journals.get_mut(j as usize) {
+                    jr.dirty = false;
+                }
+            }
+            let _ = self.dlm.leave(id);
+            self.nodes[i].unmounted();
+            self.stats.unmounts += 1;
+            self.log(id, "unmounted".into());
+            return;
+        }
+        let mut notes = Vec::new();
+        self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
+        self.apply_notes(id, notes);
+    }
+
+    fn check(&mut self) {
+        // A mounted node writes its journal.
+        for n in &self.nodes {
+            if n.accessing() {
+                if let Some(j) = n.jid().and_then(|j| self.journals.get_mut(j as usize)) {
+                    j.dirty = true;
+                }
+            }
+        }
+        // 1: nobody unblocked while a failed node's journal is dirty, once it has seen
+        // a generation after the failure.
+        let mut v1 = None;
+        for n in &self.nodes {
+            if !n.accessing() {
+                continue;
+            }
+            for (jid, j) in self.journals.iter().enumerate() {
+                if let (true, Some(g)) = (j.dirty, j.failed_gen) {
+                    if n.rec.recover_start() > g && n.jid() != Some(jid as u32) {
+                        v1 = Some(format!(
+                            "node {} unblocked at generation {} while journal {jid} (failed at generation {g}) is dirty",
+                            n.id,
+                            n.rec.recover_start()
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(m) = v1 {
+            self.violate(1, m);
+        }
+        // 3: at most one first mounter, and none while another is mounted.
+        let firsts: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter(|n| n.alive() && n.rec.flags().contains(gdlm_core::RecoverFlags::FIRST_MOUNT))
+            .map(|n| n.id)
+            .collect();
+        let mounted: Vec<u32> = self
+            .nodes
+            .iter()
+            .filter(|n| n.phase == Phase::Mounted && !firsts.contains(&n.id))
+            .map(|n| n.id)
+            .collect();
+        if firsts.len() > 1 || (!firsts.is_empty() && !mounted.is_empty()) {
+            self.violate(3, format!("first mounters {firsts:?}, mounted {mounted:?}"));
+        }
+        // 4: the control LVB generation never goes backwards.
+        let name = LockId::Control.name();
+        if let Some(r) = self.dlm.resource_view(name.as_bytes()) {
+            if let Some(l) = r.lvb {
+                let g = ControlLvb::from_array(l).generation();
+                if g != u32::MAX {
+                    if g < self.max_lvb_gen {
+                        let msg = format!("control LVB generation {g} after {}", self.max_lvb_gen);
+                        self.violate(4, msg);
+                    }
+                    self.max_lvb_gen = self.max_lvb_gen.max(g);
+                }
+            }
+        }
+    }
+
+    fn step_once(&mut self, faults_on: bool) -> bool {
+        if faults_on && self.rng.random_range(0..1000) < self.cfg.faults.rate_per_mille {
+            self.inject_fault();
+        }
+        let actions = self.enabled();
+        if actions.is_empty() {
+            // Jump to the next timer, or stop if there is none.
+            match self.nodes.iter().filter_map(|n| n.next_timer()).min() {
+                Some(t) if t > self.now => {
+                    self.now = t;
+                    return true;
+                }
+                _ => return faults_on,
+            }
+        }
+        let a = actions[self.rng.random_range(0..actions.len())];
+        match a {
+            Action::DlmRecovery => {
+                if let Some(s) = self.dlm.recovery_step() {
+                    self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                }
+                self.start_pending_mounts();
+            }
+            Action::Deliver(id) => self.deliver(id),
+            Action::Run(id) => self.run_node(id),
+        }
+        self.now += 1;
+        true
+    }
+
+    /// Run: mount every node, inject faults for the fault window, then let it settle and
+    /// check liveness.
+    pub fn run(mut self) -> Outcome {
+        for id in 1..=self.cfg.nodes {
+            self.mount(id);
+        }
+        let window = self.cfg.faults.window;
+        let max = self.cfg.max_steps;
+        while self.step < max && self.violation.is_none() {
+            let faults_on = self.step < window;
+            if self.step == window {
+                // Faults stop: bring every node back so every failed journal must be
+                // replayed and everyone must unblock (liveness).
+                for id in 1..=self.cfg.nodes {
+                    self.mount(id);
+                }
+            }
+            let busy = self.step_once(faults_on) || self.step < window;
+            self.step += 1;
+            self.check();
+            if !busy {
+                break;
+            }
+        }
+        if self.violation.is_none() {
+            self.check_liveness();
+        }
+        self.stats.events = self.step;
+        self.stats.time_ms = self.now;
+        self.stats.generation = self.dlm.generation();
+        Outcome {
+            seed: self.cfg.seed,
+            violation: self.violation,
+            stats: self.stats,
+            trace: self.trace,
+            phases: self.nodes.iter().map(|n| n.phase).collect(),
+        }
+    }
+
+    fn check_liveness(&mut self) {
+        let mut problems = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.alive() && !n.accessing() {
+                problems.push(format!(
+                    "node {} is {:?} (blocked {})",
+                    n.id,
+                    n.phase,
+                    n.rec.locks_blocked()
+                ));
+            }
+            if self.wanted[i] && !n.alive() {
+                problems.push(format!("node {} wanted mounted but {:?}", n.id, n.phase));
+            }
+        }
+        for (jid, j) in self.journals.iter().enumerate() {
+            if j.dirty && j.failed_gen.is_some() {
+                problems.push(format!("journal {jid} of a failed node still dirty"));
+            }
+        }
+        let name = LockId::Control.name();
+        if let Some(l) = self.dlm.resource_view(name.as_bytes()).and_then(|r| r.lvb) {
+            let l = ControlLvb::from_array(l);
+            if !l.all_jid_bits_clear() && self.nodes.iter().any(|n| n.alive()) {
+                problems.push(format!("control LVB still has jids {:?}", l.jids()));
+            }
+        }
+        if !problems.is_empty() {
+            self.violate(5, problems.join("; "));
+        }
+    }
+}
+
+/// Run one seed.
+pub fn run_seed(cfg: &SimConfig, seed: u64) -> Outcome {
+    let mut c = cfg.clone();
+    c.seed = seed;
+    Sim::new(c).run()
+}
