@@ -7,5 +7,6 @@
 
 pub mod dlm;
 pub mod explore;
+pub mod glock;
 pub mod node;
 pub mod sim;

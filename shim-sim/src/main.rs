@@ -76,6 +76,9 @@ struct Opts {
     /// Most crashes per run.
     #[arg(long, default_value_t = 2)]
     max_crashes: u32,
+    /// No glock traffic (only mounts and recovery).
+    #[arg(long)]
+    no_traffic: bool,
     /// Write the trace as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -121,6 +124,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         faults,
         defects,
         trace: o.trace.is_some(),
+        traffic: !o.no_traffic,
     })
 }
 
@@ -193,6 +197,7 @@ fn main() -> ExitCode {
             steps: 50_000,
             fault_window: 2_000,
             max_crashes: 2,
+            no_traffic: false,
             trace: None,
         },
         seed: 1,

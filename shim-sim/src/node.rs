@@ -19,6 +19,7 @@ use gdlm_core::stats::GlockStats;
 use gdlm_core::{ControlLvb, LmState, RecoverFlags, Recovery};
 
 use crate::dlm::{Dlm, LockTarget, DLM_EUNLOCK, DLM_LKF_CONVERT, DLM_LKF_VALBLK};
+use crate::glock::Glocks;
 
 /// `LM_TYPE_JOURNAL`: the glock type of journal locks.
 pub const LM_TYPE_JOURNAL: u32 = 9;
@@ -137,6 +138,12 @@ pub struct Node {
     pub glstats: GlockStats,
     /// Unmount requested: finish in-flight work, then leave.
     pub unmounting: bool,
+    /// Inode glock traffic.
+    pub glocks: Glocks,
+    /// Generate glock traffic when mounted (set by the simulator).
+    pub traffic: bool,
+    /// A random number for the next step's choices (set by the simulator).
+    pub choice: u32,
 }
 
 impl Node {
@@ -162,6 +169,9 @@ impl Node {
             journals,
             glstats: GlockStats::new(),
             unmounting: false,
+            glocks: Glocks::default(),
+            traffic: false,
+            choice: 0,
         }
     }
 
@@ -224,6 +234,7 @@ impl Node {
             && self.phase == Phase::Mounted
             && self.sync.is_none()
             && self.recovering.is_none()
+            && !self.glocks.busy()
     }
 
     /// Can run an internal step now?
@@ -235,6 +246,9 @@ impl Node {
             return true;
         }
         if self.sync.is_none() && self.work_at.is_some_and(|t| t <= now) {
+            return true;
+        }
+        if self.glocks.demote_ready() || (self.traffic && self.accessing() && !self.unmounting) {
             return true;
         }
         match self.recovering {
@@ -525,6 +539,12 @@ impl Node {
             self.recovery_ast(op, status, sb_flags, now, notes);
             return;
         }
+        if self.glocks.owns(lkid) {
+            if let Err(e) = self.glocks.ast(lkid, status, sb_flags, lvb, now) {
+                notes.push(Note::CoreError(e));
+            }
+            return;
+        }
         let Some(p) = self.sync else {
             return notes.push(Note::Info(format!("stray AST lkid {lkid} status {status}")));
         };
@@ -677,6 +697,13 @@ impl Node {
         }
     }
 
+    /// A blocking AST.
+    pub fn bast(&mut self, lkid: u32, mode: i32, notes: &mut Vec<Note>) {
+        if let Err(e) = self.glocks.bast(lkid, mode) {
+            notes.push(Note::CoreError(e));
+        }
+    }
+
     /// `recover_prep`.
     pub fn recover_prep(&mut self) {
         self.rec.recover_prep();
@@ -787,7 +814,13 @@ impl Node {
             Phase::Mounted => self.recover_queue.pop_first(),
             _ => None,
         };
-        let Some(jid) = next else { return };
+        let Some(jid) = next else {
+            let traffic = self.traffic && self.accessing() && !self.unmounting;
+            if let Err(e) = self.glocks.step(dlm, self.id, self.choice, traffic, now) {
+                notes.push(Note::Info(e));
+            }
+            return;
+        };
         if Some(jid) == self.jid() {
             // Our own journal: we hold its lock; nothing to replay while we live.
             self.report_result(jid, LM_RD_SUCCESS, now, notes);

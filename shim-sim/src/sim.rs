@@ -71,6 +71,8 @@ pub struct SimConfig {
     pub defects: Defects,
     /// Keep a full trace.
     pub trace: bool,
+    /// Mounted nodes take, convert and release inode glocks while faults are on.
+    pub traffic: bool,
 }
 
 impl Default for SimConfig {
@@ -82,6 +84,7 @@ impl Default for SimConfig {
             faults: Faults::default(),
             defects: Defects::default(),
             trace: false,
+            traffic: true,
         }
     }
 }
@@ -474,7 +477,7 @@ impl Sim {
                 node.ast(&mut self.dlm, lkid, status, sb_flags, lvb, now, &mut notes);
             }
             DlmEvent::Bast { lkid, mode, .. } => {
-                let _ = node;
+                node.bast(lkid, mode, &mut notes);
                 self.trace_line(id, format!("bast lkid {lkid} mode {mode}"));
             }
             DlmEvent::RecoverPrep { .. } => {
@@ -528,6 +531,7 @@ impl Sim {
             return;
         }
         let mut notes = Vec::new();
+        self.nodes[i].choice = self.rng.random();
         self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
         self.apply_notes(id, notes);
     }
@@ -635,6 +639,11 @@ impl Sim {
         let max = self.cfg.max_steps;
         while self.step < max && self.violation.is_none() {
             let faults_on = self.step < window;
+            if self.step == 0 || self.step == window {
+                for n in &mut self.nodes {
+                    n.traffic = faults_on && self.cfg.traffic;
+                }
+            }
             if self.step == window {
                 // Faults stop: bring every node back so every failed journal must be
                 // replayed and everyone must unblock (liveness).
