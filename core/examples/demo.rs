@@ -13,7 +13,10 @@ use gdlm_core::{ControlLvb, LmState, LockName, Recovery, SizePolicy};
 fn main() -> Result<(), gdlm_core::Error> {
     // An inode glock asking for SHARED with LM_FLAG_ANY, first request.
     let name = LockName::new(2, 0x1234);
-    let ctx = LockContext { has_lvb: true, ..Default::default() };
+    let ctx = LockContext {
+        has_lvb: true,
+        ..Default::default()
+    };
     let req = lock_request(
         &FlagPolicy::REFERENCE,
         &name,
@@ -24,7 +27,12 @@ fn main() -> Result<(), gdlm_core::Error> {
     )?;
     println!("glock {name:?}");
     println!("  dlm_lock name  {:?}", req.name.map(|n| n.to_string()));
-    println!("  mode {:?}, flags {:?} ({:#x})", req.mode, req.flags, req.flags.bits());
+    println!(
+        "  mode {:?}, flags {:?} ({:#x})",
+        req.mode,
+        req.flags,
+        req.flags.bits()
+    );
     println!("  control_lock is {:?}", LockId::Control.name().as_str());
 
     // The DLM granted the alternate mode (CW): the glock is DEFERRED.
@@ -62,7 +70,11 @@ fn main() -> Result<(), gdlm_core::Error> {
     mount.on_lock_result(&mut rec, 0, None)?; // mounted PR
     rec.recover_prep();
     rec.recover_done(&[1, 3], 1, 8)?;
-    println!("\nrecover_prep/slot/done: generation {}, blocked {}", rec.recover_start(), rec.locks_blocked());
+    println!(
+        "\nrecover_prep/slot/done: generation {}, blocked {}",
+        rec.recover_start(),
+        rec.locks_blocked()
+    );
     let _ = mount.on_lock_result(&mut rec, 0, None)?; // control NL: waits (lvb gen 7 < 8)
     println!("  control_mount: retry because {:?}", mount.last_retry());
 
@@ -78,7 +90,10 @@ fn main() -> Result<(), gdlm_core::Error> {
     m.on_lock_result(&mut peer, 0, Some(&lvb))?;
     m.on_lock_result(&mut peer, -gdlm_core::consts::EAGAIN, None)?;
     m.on_lock_result(&mut peer, 0, None)?;
-    println!("  peer mounted: {:?}", m.on_lock_result(&mut peer, 0, None)?);
+    println!(
+        "  peer mounted: {:?}",
+        m.on_lock_result(&mut peer, 0, None)?
+    );
     peer.recover_prep();
     peer.recover_slot(2)?;
     peer.recover_done(&[1, 3], 3, 8)?;

@@ -100,6 +100,7 @@ impl fmt::Display for AstError {
 impl core::error::Error for AstError {}
 
 /// `gdlm_ast`: decide what a completion means for the glock.
+#[inline]
 pub fn gdlm_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
     if style == AstStyle::Modern && a.dead && a.sb_status != -DLM_EUNLOCK {
         return Ok(AstOutcome::Ignored);
@@ -194,6 +195,7 @@ impl PutLock {
 ///
 /// With `SDF_SKIP_DLM_UNLOCK` the DLM is still called when the glock holds an LVB in
 /// EXCLUSIVE, so the value block is written back.
+#[inline]
 pub fn put_lock(p: &PutLockInput) -> PutLock {
     if p.lkid == 0 {
         return PutLock::Free;

@@ -208,6 +208,7 @@ pub const fn is_down_conversion(cur: DlmMode, req: DlmMode) -> bool {
 }
 
 /// `make_flags`: the DLM flags for a request of mode `req`.
+#[inline]
 pub fn make_flags(
     policy: &FlagPolicy,
     gfs_flags: LmFlags,

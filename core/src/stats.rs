@@ -66,6 +66,7 @@ impl LkStats {
 
     /// `gfs2_update_stats`: fold one sample into a mean (1/8 gain) and its
     /// mean deviation (1/4 gain), with s64 wrap-around and arithmetic shifts.
+    #[inline]
     pub fn update(&mut self, pair: StatPair, sample: i64) {
         let i = pair.index();
         let delta = sample.wrapping_sub(self.stats[i]);

@@ -749,11 +749,7 @@ type FirstDoneRun = (&'static str, Value, Vec<Value>, Option<ControlLvb>);
 
 /// Run `control_first_done` with the given lock statuses; returns the outcome note,
 /// result, lock calls and the control LVB written.
-fn run_first_done(
-    r: &mut Rec,
-    mounted_pr: i32,
-    control_nl: i32,
-) -> Result<FirstDoneRun, String> {
+fn run_first_done(r: &mut Rec, mounted_pr: i32, control_nl: i32) -> Result<FirstDoneRun, String> {
     let mut fd = FirstDone::new();
     let mut calls = vec![];
     let mut written = None;

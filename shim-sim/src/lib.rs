@@ -8,5 +8,7 @@
 pub mod dlm;
 pub mod explore;
 pub mod glock;
+
 pub mod node;
+pub mod schedule;
 pub mod sim;

@@ -46,10 +46,15 @@ enum Cmd {
         #[arg(long)]
         quiet: bool,
     },
-    /// Re-run one seed with a full trace (e.g. one that `explore` reported).
+    /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
+    /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
         /// The seed.
-        seed: u64,
+        #[arg(required_unless_present = "schedule")]
+        seed: Option<u64>,
+        /// A JSON schedule to run instead of a random seed.
+        #[arg(long)]
+        schedule: Option<PathBuf>,
         #[command(flatten)]
         opts: Opts,
     },
@@ -104,16 +109,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
             }
         }
     }
-    let mut defects = Defects::default();
-    for d in &o.defects {
-        match d.as_str() {
-            "stale-lvb" => defects.stale_lvb = true,
-            "slot-growth" => defects.slot_growth_by_16 = true,
-            "sticky-altmode" => defects.sticky_altmode = true,
-            "lvb-remaster" => defects.lvb_remaster = true,
-            other => return Err(format!("unknown defect {other:?}")),
-        }
-    }
+    let defects = Defects::parse(&o.defects)?;
     if o.nodes == 0 || o.nodes > 192 {
         return Err("--nodes must be 1..=192".into());
     }
@@ -176,6 +172,21 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
     }
 }
 
+fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut sched = gdlm_sim::schedule::Schedule::from_json(&text)?;
+    if let Some(s) = seed {
+        sched.seed = s;
+    }
+    let cfg = sched.config()?;
+    let out = sched.run()?;
+    summary(&cfg, &out);
+    if let Some(p) = &opts.trace {
+        write_trace(p, &out).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(out.violation.is_none())
+}
+
 fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
     let out = run_seed(cfg, seed);
     summary(cfg, &out);
@@ -204,7 +215,13 @@ fn main() -> ExitCode {
     });
     let result = match cmd {
         Cmd::Run { opts, seed } => config(&opts).map(|cfg| run_one(&cfg, seed, &opts)),
-        Cmd::Replay { seed, opts } => config(&opts).map(|cfg| {
+        Cmd::Replay {
+            seed,
+            schedule: Some(path),
+            opts,
+        } => run_schedule(&path, seed, &opts),
+        Cmd::Replay { seed, opts, .. } => config(&opts).map(|cfg| {
+            let seed = seed.unwrap_or(1);
             // The same per-seed fault mix `explore` used.
             let cfg = gdlm_sim::explore::seed_config(&cfg, seed, opts.faults.is_none());
             run_one(&cfg, seed, &opts)

@@ -28,7 +28,7 @@ pub const LM_TYPE_JOURNAL: u32 = 9;
 pub const HZ_MS: u64 = 1000;
 
 /// Where a node is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     /// Not mounted (never, or after a clean unmount or a failed mount).
     Down,

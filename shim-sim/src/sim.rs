@@ -26,6 +26,23 @@ pub struct Defects {
     pub lvb_remaster: bool,
 }
 
+impl Defects {
+    /// Parse names: `stale-lvb`, `slot-growth`, `sticky-altmode`, `lvb-remaster`.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Defects, String> {
+        let mut d = Defects::default();
+        for n in names {
+            match n.as_ref() {
+                "stale-lvb" => d.stale_lvb = true,
+                "slot-growth" => d.slot_growth_by_16 = true,
+                "sticky-altmode" => d.sticky_altmode = true,
+                "lvb-remaster" => d.lvb_remaster = true,
+                other => return Err(format!("unknown defect {other:?}")),
+            }
+        }
+        Ok(d)
+    }
+}
+
 /// What faults the run injects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Faults {
@@ -636,31 +653,83 @@ impl Sim {
             self.mount(id);
         }
         let window = self.cfg.faults.window;
-        let max = self.cfg.max_steps;
-        while self.step < max && self.violation.is_none() {
-            let faults_on = self.step < window;
-            if self.step == 0 || self.step == window {
-                for n in &mut self.nodes {
-                    n.traffic = faults_on && self.cfg.traffic;
-                }
-            }
-            if self.step == window {
-                // Faults stop: bring every node back so every failed journal must be
-                // replayed and everyone must unblock (liveness).
-                for id in 1..=self.cfg.nodes {
-                    self.mount(id);
-                }
-            }
-            let busy = self.step_once(faults_on) || self.step < window;
-            self.step += 1;
-            self.check();
-            if !busy {
+        self.set_traffic(self.cfg.traffic);
+        while self.step < window && self.violation.is_none() {
+            self.advance(true);
+        }
+        self.set_traffic(false);
+        // Faults stop: bring every node back so every failed journal must be replayed
+        // and everyone must unblock (liveness).
+        for id in 1..=self.cfg.nodes {
+            self.mount(id);
+        }
+        self.settle();
+        self.finish()
+    }
+
+    /// Turn glock traffic on or off.
+    pub fn set_traffic(&mut self, on: bool) {
+        for n in &mut self.nodes {
+            n.traffic = on;
+        }
+    }
+
+    /// One scheduled event (plus a fault with `faults_on`); false when nothing is left to
+    /// do and no timer is pending.
+    pub fn advance(&mut self, faults_on: bool) -> bool {
+        let busy = self.step_once(faults_on);
+        self.step += 1;
+        self.check();
+        busy
+    }
+
+    /// Run events until nothing is left to do, the step limit, or a violation; then
+    /// check liveness.
+    pub fn settle(&mut self) {
+        while self.step < self.cfg.max_steps && self.violation.is_none() {
+            if !self.advance(false) {
                 break;
             }
         }
         if self.violation.is_none() {
             self.check_liveness();
         }
+    }
+
+    /// Run `n` events (fewer if the cluster goes quiet).
+    pub fn run_steps(&mut self, n: u64) {
+        for _ in 0..n {
+            if self.violation.is_some() || !self.advance(false) {
+                break;
+            }
+        }
+    }
+
+    /// Run events until `pred` holds (true), the cluster goes quiet or `limit` events pass.
+    pub fn run_until(&mut self, limit: u64, pred: impl Fn(&Sim) -> bool) -> bool {
+        for _ in 0..limit {
+            if pred(self) {
+                return true;
+            }
+            if self.violation.is_some() || !self.advance(false) {
+                break;
+            }
+        }
+        pred(self)
+    }
+
+    /// The violation so far.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_ref()
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &[TraceEvent] {
+        &self.trace
+    }
+
+    /// End the run.
+    pub fn finish(mut self) -> Outcome {
         self.stats.events = self.step;
         self.stats.time_ms = self.now;
         self.stats.generation = self.dlm.generation();
@@ -673,7 +742,9 @@ impl Sim {
         }
     }
 
-    fn check_liveness(&mut self) {
+    /// Liveness (invariant 5): every live node mounted and unblocked, no failed node's
+    /// journal dirty, no jid bit left in the control LVB.
+    pub fn check_liveness(&mut self) {
         let mut problems = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if n.alive() && !n.accessing() {

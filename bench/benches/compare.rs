@@ -1,0 +1,226 @@
+//! gdlm-core against the C transcription of the reference, one group per function,
+//! `rust` and `c` over the same inputs in the same run.
+//!
+//! Each iteration is one call of the measured unit (`rs_*` / `ref_*`, never
+//! inlined), on the next of 256 pre-built inputs (prepared outside the timing, in
+//! each side's own types). The control step mutates its state, so each call gets a
+//! fresh copy of its template through `iter_batched_ref` (the copy is not timed).
+//! A `Result` is consumed as a caller would (matched to a scalar) on both sides,
+//! not handed whole to `black_box`, which would reload it in one wide load.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use gdlm_bench::cases::{self, Rng};
+use gdlm_bench::*;
+use gdlm_core::lvb::ControlLvb;
+
+const N: usize = 256;
+const SEED: u64 = 0x6764_6c6d_2d62_656e;
+
+fn lock_name(c: &mut Criterion) {
+    let cs = cases::name_cases(&mut Rng::new(SEED), N, true);
+    let rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+    let cc: Vec<_> = cs.iter().map(|c| c.c()).collect();
+    let mut g = c.benchmark_group("lock_name");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lock_name(black_box(&rs[i]))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lock_name(black_box(&cc[i]))
+        })
+    });
+    g.finish();
+}
+
+fn make_flags(c: &mut Criterion) {
+    let cs = cases::flags_cases(&mut Rng::new(SEED), N, true);
+    let rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+    let cv: Vec<_> = cs.iter().map(|c| c.c()).collect();
+    let gls = ffi::Glocks::new(cv.iter().map(|c| c.0).collect());
+    let args: Vec<_> = cv.iter().map(|c| (c.1, c.2)).collect();
+    let mut g = c.benchmark_group("make_flags");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            let (f, m, ctx) = &rs[i];
+            rs_make_flags(black_box(*f), black_box(*m), black_box(ctx)).map_or(0, |l| l.bits())
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            let (f, req) = args[i];
+            c_make_flags(black_box(gls.get(i)), black_box(f), black_box(req)).unwrap_or(0)
+        })
+    });
+    g.finish();
+}
+
+fn gdlm_ast(c: &mut Criterion) {
+    // The glocks are updated in place; the path taken depends only on status,
+    // flags, gl_req and the LVB pointer, which the AST never changes, so both
+    // sides keep walking the same mix of paths.
+    let cs = cases::ast_cases(&mut Rng::new(SEED), N, true);
+    let mut rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+    let mut gls = ffi::Glocks::new(cs.iter().map(|c| c.c()).collect());
+    let mut g = c.benchmark_group("gdlm_ast");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_gdlm_ast(black_box(&mut rs[i]))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_gdlm_ast(black_box(&mut gls), black_box(i))
+        })
+    });
+    g.finish();
+}
+
+fn update_stats(c: &mut Criterion) {
+    // One glock's stats, fed a stream of samples on the three pairs.
+    let cs = cases::stats_cases(&mut Rng::new(SEED), N, true);
+    let rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+    let cc: Vec<_> = cs.iter().map(|c| c.c()).collect();
+    let mut rstats = rs[0].0;
+    let mut cstats = cc[0].0;
+    let mut g = c.benchmark_group("update_stats");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            let (_, pair, sample) = rs[i];
+            rs_update_stats(black_box(&mut rstats), black_box(pair), black_box(sample))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            let (_, index, sample) = cc[i];
+            c_update_stats(black_box(&mut cstats), black_box(index), black_box(sample))
+        })
+    });
+    g.finish();
+}
+
+fn lvb_read(c: &mut Criterion) {
+    let cs = cases::lvb_cases(&mut Rng::new(SEED), N);
+    let raw: Vec<[u8; 32]> = cs.iter().map(|c| c.bytes).collect();
+    let cls: Vec<_> = cs
+        .iter()
+        .map(|c| ffi::RefLvbLs {
+            ls_control_lvb: c.bytes,
+        })
+        .collect();
+    let mut rbits = ControlLvb::zeroed();
+    let mut cbits = [0u8; 32];
+    let mut g = c.benchmark_group("lvb_read");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lvb_read(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lvb_read(black_box(&cls[i]), black_box(&mut cbits))
+        })
+    });
+    g.finish();
+}
+
+fn lvb_write(c: &mut Criterion) {
+    let cs = cases::lvb_cases(&mut Rng::new(SEED), N);
+    let rbits: Vec<_> = cs.iter().map(|c| ControlLvb::from_array(c.bytes)).collect();
+    let mut rdst = ControlLvb::zeroed();
+    let mut cdst = ffi::RefLvbLs::default();
+    let mut g = c.benchmark_group("lvb_write");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lvb_write(
+                black_box(&mut rdst),
+                black_box(cs[i].gen),
+                black_box(&rbits[i]),
+            )
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lvb_write(
+                black_box(&mut cdst),
+                black_box(cs[i].gen),
+                black_box(&cs[i].bytes),
+            )
+        })
+    });
+    g.finish();
+}
+
+fn control_step(c: &mut Criterion) {
+    let cs = cases::control_cases(&mut Rng::new(SEED), 64, true);
+    let rs: Vec<_> = cs.iter().map(|c| (c.rust(), c.ticket)).collect();
+    let cc: Vec<_> = cs.iter().map(|c| (c.c(), c.ticket)).collect();
+    let n = cs.len();
+    let mut g = c.benchmark_group("control_step");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter_batched_ref(
+            || {
+                i = (i + 1) % n;
+                rs[i].clone()
+            },
+            |(s, t)| {
+                black_box(rs_control_step(black_box(s), black_box(t)));
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter_batched_ref(
+            || {
+                i = (i + 1) % n;
+                (cc[i].0, cc[i].1, ffi::RefControlOut::default())
+            },
+            |(ls, t, out)| {
+                c_control_step(black_box(ls), black_box(t), black_box(out));
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    lock_name,
+    make_flags,
+    gdlm_ast,
+    update_stats,
+    lvb_read,
+    lvb_write,
+    control_step
+);
+criterion_main!(benches);

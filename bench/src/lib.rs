@@ -1,0 +1,386 @@
+//! Side-by-side harness: each benchmarked gdlm-core function and a C transcription
+//! of the same reference function (`c/lock_dlm_ref.c`, built by `build.rs` at -O2).
+//!
+//! Both sides get the same cases ([`cases`]), each in its own natural form: Rust
+//! types for gdlm-core, plain C structs for the C ([`ffi`]). The measured unit on
+//! each side is one call of a non-inlined function — `rs_*` here, `ref_*` in C —
+//! so both pay one call and nothing of the loop is folded into it. The `rs_*`
+//! functions are `#[no_mangle]` so that callgrind can select them by name.
+//!
+//! [`outcome`] turns both sides' results into one comparable form; the
+//! equivalence test checks them on generated inputs.
+
+use gdlm_core::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
+use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
+use gdlm_core::lvb::{control_lvb_read, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::mode::{DlmMode, LmState};
+use gdlm_core::name::{LockName, ResName};
+use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
+use gdlm_core::stats::{LkStats, StatPair};
+
+/// The capacity of the benchmarked [`Recovery`] (what the LVB can describe).
+pub const JIDS: usize = 192;
+
+/// The C transcription: structures and functions of `c/lock_dlm_ref.c`.
+#[allow(missing_docs)]
+pub mod ffi {
+    use core::ffi::{c_char, c_int, c_uint, c_ulong};
+
+    pub const GLF_INITIAL: u32 = 10;
+    pub const GLF_BLOCKING: u32 = 15;
+    pub const DFL_BLOCK_LOCKS: u32 = 0;
+    pub const MAX_JIDS: usize = 192;
+
+    pub const REF_OK: c_int = 0;
+    pub const REF_BUG_DEMOTED: c_int = 1;
+    pub const REF_BUG_STATUS: c_int = 2;
+    pub const REF_BUG_ALTMODE: c_int = 3;
+    pub const REF_BUG_ANY: c_int = 4;
+
+    pub const REF_AST_NONE: c_int = 0;
+    pub const REF_AST_COMPLETE: c_int = 1;
+    pub const REF_AST_FREE: c_int = 2;
+
+    pub const REF_CONTROL_BLOCK1: c_int = 1;
+    pub const REF_CONTROL_RECOVER_SET: c_int = 2;
+    pub const REF_CONTROL_DONE: c_int = 3;
+    pub const REF_CONTROL_BLOCK2: c_int = 4;
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct LmLockname {
+        pub ln_number: u64,
+        pub ln_type: c_uint,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct DlmLksb {
+        pub sb_status: c_int,
+        pub sb_lkid: u32,
+        pub sb_flags: c_char,
+        pub sb_lvbptr: *mut c_char,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Gfs2Lkstats {
+        pub stats: [i64; 8],
+    }
+
+    /// `struct gfs2_glock` reduced to what make_flags and gdlm_ast touch. When it
+    /// has an LVB, `gl_lksb.sb_lvbptr` points at its own `gl_lvb`: see [`Glocks`].
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct Gfs2Glock {
+        pub gl_flags: c_ulong,
+        pub gl_state: c_uint,
+        pub gl_req: c_uint,
+        pub gl_lksb: DlmLksb,
+        pub gl_lvb: [u8; 32],
+        pub gl_action: c_int,
+        pub gl_ret: c_uint,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct LmLockstruct {
+        pub ls_recover_flags: c_ulong,
+        pub ls_recover_block: u32,
+        pub ls_recover_start: u32,
+        pub ls_recover_size: u32,
+        pub ls_recover_submit: [u32; MAX_JIDS],
+        pub ls_recover_result: [u32; MAX_JIDS],
+        pub ls_control_lvb: [u8; 32],
+        pub ls_lvb_bits: [u8; 32],
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct RefControlOut {
+        pub exit: c_int,
+        pub lvb_gen: u32,
+        pub write_lvb: c_int,
+        pub nl_flags: u32,
+        pub recover_count: u32,
+        pub recover_jids: [u32; MAX_JIDS],
+    }
+
+    impl Default for RefControlOut {
+        fn default() -> Self {
+            RefControlOut {
+                exit: 0,
+                lvb_gen: 0,
+                write_lvb: 0,
+                nl_flags: 0,
+                recover_count: 0,
+                recover_jids: [0; MAX_JIDS],
+            }
+        }
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct RefLvbLs {
+        pub ls_control_lvb: [u8; 32],
+    }
+
+    extern "C" {
+        pub fn ref_update_stats(s: *mut Gfs2Lkstats, index: c_uint, sample: i64);
+        pub fn ref_gdlm_ast(gl: *mut Gfs2Glock) -> c_int;
+        pub fn ref_make_flags(
+            gl: *const Gfs2Glock,
+            gfs_flags: c_uint,
+            req: c_int,
+            lkf: *mut u32,
+        ) -> c_int;
+        pub fn ref_lock_name(strname: *mut c_char, name: *const LmLockname);
+        pub fn ref_control_lvb_read(ls: *const RefLvbLs, lvb_gen: *mut u32, lvb_bits: *mut c_char);
+        pub fn ref_control_lvb_write(ls: *mut RefLvbLs, lvb_gen: u32, lvb_bits: *const c_char);
+        pub fn ref_control_step(
+            ls: *mut LmLockstruct,
+            block_gen: u32,
+            start_gen: u32,
+            out: *mut RefControlOut,
+        );
+    }
+
+    /// Glocks whose `sb_lvbptr` points into themselves; the vector is never grown
+    /// after construction, so the pointers stay valid.
+    pub struct Glocks(Vec<Gfs2Glock>);
+
+    impl Glocks {
+        /// Take the glocks; those with a non-null `sb_lvbptr` get it pointed at their own `gl_lvb`.
+        pub fn new(mut v: Vec<Gfs2Glock>) -> Self {
+            for g in v.iter_mut() {
+                if !g.gl_lksb.sb_lvbptr.is_null() {
+                    g.gl_lksb.sb_lvbptr = g.gl_lvb.as_mut_ptr().cast();
+                }
+            }
+            Glocks(v)
+        }
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+        pub fn get(&self, i: usize) -> &Gfs2Glock {
+            &self.0[i]
+        }
+        pub fn get_mut(&mut self, i: usize) -> &mut Gfs2Glock {
+            &mut self.0[i]
+        }
+    }
+
+    // The only pointers are into the vector's own elements.
+    unsafe impl Send for Glocks {}
+}
+
+// ---------------------------------------------------------------- C side (safe calls)
+
+/// `gfs2_update_stats` in C.
+#[inline]
+pub fn c_update_stats(s: &mut ffi::Gfs2Lkstats, index: u32, sample: i64) {
+    // SAFETY: `s` is a valid, exclusive gfs2_lkstats; index is 0, 2 or 4.
+    unsafe { ffi::ref_update_stats(s, index, sample) }
+}
+
+/// `gdlm_ast` in C (returns a `REF_BUG_*` code, 0 when it did not BUG).
+#[inline]
+pub fn c_gdlm_ast(gls: &mut ffi::Glocks, i: usize) -> i32 {
+    // SAFETY: the glock is valid and its sb_lvbptr is null or its own gl_lvb.
+    unsafe { ffi::ref_gdlm_ast(gls.get_mut(i)) }
+}
+
+/// `make_flags` in C: `Ok(lkf)` or `Err(REF_BUG_ANY)`.
+#[inline]
+pub fn c_make_flags(gl: &ffi::Gfs2Glock, gfs_flags: u32, req: i32) -> Result<u32, i32> {
+    let mut lkf = 0u32;
+    // SAFETY: valid pointers; the C only reads the glock.
+    let r = unsafe { ffi::ref_make_flags(gl, gfs_flags, req, &mut lkf) };
+    if r == ffi::REF_OK {
+        Ok(lkf)
+    } else {
+        Err(r)
+    }
+}
+
+/// The `strname` of `gdlm_lock` in C (25 bytes with the NUL).
+#[inline]
+pub fn c_lock_name(name: &ffi::LmLockname) -> [u8; 25] {
+    let mut s = [0u8; 25];
+    // SAFETY: the C writes exactly GDLM_STRNAME_BYTES (25) bytes.
+    unsafe { ffi::ref_lock_name(s.as_mut_ptr().cast(), name) };
+    s
+}
+
+/// `control_lvb_read` in C: the generation, and the copy written to `bits`.
+#[inline]
+pub fn c_lvb_read(ls: &ffi::RefLvbLs, bits: &mut [u8; 32]) -> u32 {
+    let mut gen = 0u32;
+    // SAFETY: both buffers are 32 bytes.
+    unsafe { ffi::ref_control_lvb_read(ls, &mut gen, bits.as_mut_ptr().cast()) };
+    gen
+}
+
+/// `control_lvb_write` in C.
+#[inline]
+pub fn c_lvb_write(ls: &mut ffi::RefLvbLs, gen: u32, bits: &[u8; 32]) {
+    // SAFETY: both buffers are 32 bytes.
+    unsafe { ffi::ref_control_lvb_write(ls, gen, bits.as_ptr().cast()) }
+}
+
+/// The middle of `gfs2_control_func` in C.
+#[inline]
+pub fn c_control_step(ls: &mut ffi::LmLockstruct, t: &ControlTicket, out: &mut ffi::RefControlOut) {
+    // SAFETY: valid exclusive pointers; recover_size ≤ 192 (checked by the case builders).
+    unsafe { ffi::ref_control_step(ls, t.block_gen, t.start_gen, out) }
+}
+
+// ---------------------------------------------------------------- Rust side (measured units)
+
+/// `LkStats::update`.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_update_stats(s: &mut LkStats, pair: StatPair, sample: i64) {
+    s.update(pair, sample);
+}
+
+/// A glock as a gdlm-core caller keeps it: the fields `gdlm_ast` reads, and the
+/// ones the caller changes when applying the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RsGlock {
+    /// `gl_state`.
+    pub gl_state: LmState,
+    /// `gl_req`.
+    pub gl_req: LmState,
+    /// `sb_status`.
+    pub sb_status: i32,
+    /// `sb_flags`.
+    pub sb_flags: u8,
+    /// Has an LVB.
+    pub has_lvb: bool,
+    /// The LVB.
+    pub lvb: [u8; 32],
+    /// `GLF_INITIAL`.
+    pub glf_initial: bool,
+    /// `sb_lkid`.
+    pub lkid: u32,
+    /// What the AST asked for (`ffi::REF_AST_*`).
+    pub action: i32,
+    /// The value for `gfs2_glock_complete`.
+    pub ret: u32,
+}
+
+/// `gdlm_ast(AstStyle::Reference, …)` and applying its outcome to the glock (what
+/// the C does in place): zero the LVB, set lkid and GLF_INITIAL, record the action.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_gdlm_ast(gl: &mut RsGlock) -> Result<(), AstError> {
+    let a = AstInput {
+        gl_state: gl.gl_state,
+        gl_req: gl.gl_req,
+        sb_status: gl.sb_status,
+        sb_flags: gl.sb_flags,
+        has_lvb: gl.has_lvb,
+        glf_initial: gl.glf_initial,
+        lkid: gl.lkid,
+        dead: false,
+    };
+    match gdlm_ast(AstStyle::Reference, &a)? {
+        AstOutcome::Complete {
+            ret,
+            lvb_zeroed,
+            lkid,
+            glf_initial,
+        } => {
+            if lvb_zeroed {
+                gl.lvb = [0; 32];
+            }
+            gl.lkid = lkid;
+            gl.glf_initial = glf_initial;
+            gl.action = ffi::REF_AST_COMPLETE;
+            gl.ret = ret;
+        }
+        AstOutcome::Free { lvb_zeroed } => {
+            if lvb_zeroed {
+                gl.lvb = [0; 32];
+            }
+            gl.action = ffi::REF_AST_FREE;
+        }
+        AstOutcome::Ignored => {}
+    }
+    Ok(())
+}
+
+/// `make_flags(&FlagPolicy::REFERENCE, …)`.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_make_flags(
+    gfs_flags: LmFlags,
+    req: DlmMode,
+    ctx: &LockContext,
+) -> Result<DlmLkf, FlagsError> {
+    make_flags(&FlagPolicy::REFERENCE, gfs_flags, req, ctx)
+}
+
+/// `LockName::encode`.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lock_name(name: &LockName) -> ResName {
+    name.encode()
+}
+
+/// `ControlLvb::from_bytes` + `control_lvb_read`: the generation, and the copy
+/// written to `bits`.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lvb_read(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbError> {
+    let lvb = ControlLvb::from_bytes(raw)?;
+    let (gen, copy) = control_lvb_read(&lvb);
+    *bits = copy;
+    Ok(gen)
+}
+
+/// `control_lvb_write` into the lock's LVB.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lvb_write(dst: &mut ControlLvb, gen: u32, bits: &ControlLvb) {
+    *dst = control_lvb_write(gen, bits);
+}
+
+/// A mount's recovery state and the control_lock LVB it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RsControl {
+    /// The recovery state.
+    pub rec: Recovery<JIDS>,
+    /// `ls_control_lvb`: granted with EX before the step, written by the NL conversion.
+    pub control_lvb: ControlLvb,
+}
+
+/// One control step: `control_locked`, then (unless stale) the NL conversion's
+/// LVB write and `control_converted`.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_control_step(
+    s: &mut RsControl,
+    t: &ControlTicket,
+) -> (ControlUpdate, Option<ControlFinish>) {
+    let up = s.rec.control_locked(t, &s.control_lvb);
+    match up {
+        ControlUpdate::Stale(_) => (up, None),
+        ControlUpdate::Convert { call, .. } => {
+            if let Some(l) = call.lvb {
+                s.control_lvb = l;
+            }
+            let fin = s.rec.control_converted(t);
+            (up, Some(fin))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- cases
+
+pub mod cases;
+pub mod outcome;

@@ -1,0 +1,164 @@
+//! Hand-written schedules: which node does what, when. A race seen on a real cluster can
+//! be written down as JSON and checked (`gdlm-sim replay --schedule FILE`).
+//!
+//! ```json
+//! {
+//!   "nodes": 3,
+//!   "seed": 7,
+//!   "defects": [],
+//!   "traffic": false,
+//!   "steps": [
+//!     {"mount": 1}, "settle", {"mount": 2}, {"mount": 3}, "settle",
+//!     {"crash": 2}, {"run": 20}, {"mount": 2},
+//!     {"until": {"node": 2, "phase": "Mounted", "limit": 20000}},
+//!     "settle"
+//!   ]
+//! }
+//! ```
+//!
+//! Steps: `{"mount": N}`, `{"crash": N}`, `{"unmount": N}` act at once; `{"run": K}` runs
+//! K scheduled events (the seed picks their order); `{"until": {...}}` runs until node N
+//! is in the phase (`Down`, `Joining`, `Mounting`, `OwnJournal`, `FirstRecovery`,
+//! `FirstDone`, `Mounted`, `Dead`); `"settle"` runs until nothing is left to do and checks
+//! liveness. Invariants 1–4 are checked after every event throughout.
+
+use serde::{Deserialize, Serialize};
+
+use crate::node::Phase;
+use crate::sim::{Defects, Faults, Outcome, Sim, SimConfig};
+
+/// A schedule file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Nodes in the cluster (all start down).
+    pub nodes: u32,
+    /// Seed for the order of scheduled events.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Injected defects (`stale-lvb`, `slot-growth`, `sticky-altmode`, `lvb-remaster`).
+    #[serde(default)]
+    pub defects: Vec<String>,
+    /// Glock traffic while the schedule runs.
+    #[serde(default)]
+    pub traffic: bool,
+    /// Most events in all.
+    #[serde(default = "max_steps")]
+    pub max_steps: u64,
+    /// What happens.
+    pub steps: Vec<Step>,
+}
+
+fn one() -> u64 {
+    1
+}
+fn max_steps() -> u64 {
+    200_000
+}
+
+/// Wait for a node to reach a phase.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Until {
+    /// The node.
+    pub node: u32,
+    /// The phase.
+    pub phase: Phase,
+    /// Most events to wait.
+    #[serde(default = "limit")]
+    pub limit: u64,
+}
+
+fn limit() -> u64 {
+    50_000
+}
+
+/// One step of a schedule.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Mount the node.
+    Mount(u32),
+    /// Crash the node.
+    Crash(u32),
+    /// Unmount the node cleanly.
+    Unmount(u32),
+    /// Run this many scheduled events.
+    Run(u64),
+    /// Run until a node reaches a phase.
+    Until(Until),
+    /// Run until quiet and check liveness.
+    Settle,
+}
+
+impl Schedule {
+    /// Parse JSON.
+    pub fn from_json(text: &str) -> Result<Schedule, String> {
+        serde_json::from_str(text).map_err(|e| format!("schedule: {e}"))
+    }
+
+    /// The simulator configuration (no random faults: the schedule is the fault plan).
+    pub fn config(&self) -> Result<SimConfig, String> {
+        if self.nodes == 0 || self.nodes > 192 {
+            return Err("schedule: nodes must be 1..=192".into());
+        }
+        Ok(SimConfig {
+            nodes: self.nodes,
+            seed: self.seed,
+            max_steps: self.max_steps,
+            faults: Faults {
+                crash: false,
+                mount: false,
+                unmount: false,
+                rate_per_mille: 0,
+                window: 0,
+                max_crashes: 0,
+            },
+            defects: Defects::parse(&self.defects)?,
+            trace: true,
+            traffic: self.traffic,
+        })
+    }
+
+    /// Run it; `Err` for a malformed schedule or an `until` that never happened.
+    pub fn run(&self) -> Result<Outcome, String> {
+        let mut sim = Sim::new(self.config()?);
+        sim.set_traffic(self.traffic);
+        for (k, step) in self.steps.iter().enumerate() {
+            if sim.violation().is_some() {
+                break;
+            }
+            let check = |id: u32| {
+                if id == 0 || id > self.nodes {
+                    Err(format!("step {k}: no node {id}"))
+                } else {
+                    Ok(id)
+                }
+            };
+            match step {
+                Step::Mount(id) => sim.mount(check(*id)?),
+                Step::Crash(id) => sim.crash(check(*id)?),
+                Step::Unmount(id) => sim.unmount(check(*id)?),
+                Step::Run(n) => sim.run_steps(*n),
+                Step::Until(u) => {
+                    let i = (check(u.node)? - 1) as usize;
+                    let ok = sim.run_until(u.limit, |s| s.nodes()[i].phase == u.phase);
+                    if !ok && sim.violation().is_none() {
+                        return Err(format!(
+                            "step {k}: node {} never reached {:?} (it is {:?})",
+                            u.node,
+                            u.phase,
+                            sim.nodes()[i].phase
+                        ));
+                    }
+                }
+                Step::Settle => {
+                    sim.set_traffic(false);
+                    sim.settle();
+                    sim.set_traffic(self.traffic);
+                }
+            }
+        }
+        Ok(sim.finish())
+    }
+}
