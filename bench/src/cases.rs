@@ -560,6 +560,7 @@ pub fn control_cases(rng: &mut Rng, n: usize, realistic: bool) -> Vec<ControlCas
             let ticket = ControlTicket {
                 block_gen: block,
                 start_gen: start,
+                recover_size: 0,
             };
             let (recover_block, recover_start) = if stale {
                 // a recover_prep (block = start) or a recover_done (start + 1) came meanwhile

@@ -367,14 +367,15 @@ pub fn rs_control_step(
     s: &mut RsControl,
     t: &ControlTicket,
 ) -> (ControlUpdate, Option<ControlFinish>) {
-    let up = s.rec.control_locked(t, &s.control_lvb);
+    let mut t = *t;
+    let up = s.rec.control_locked(&mut t, &s.control_lvb);
     match up {
         ControlUpdate::Stale(_) => (up, None),
         ControlUpdate::Convert { call, .. } => {
             if let Some(l) = call.lvb {
                 s.control_lvb = l;
             }
-            let fin = s.rec.control_converted(t);
+            let fin = s.rec.control_converted(&t);
             (up, Some(fin))
         }
     }

@@ -24,6 +24,8 @@ pub fn flags_rust(c: &FlagsCase) -> Result<u32, i32> {
         Ok(l) => Ok(l.bits()),
         Err(FlagsError::AnyWithMode(_)) => Err(ffi::REF_BUG_ANY),
         Err(FlagsError::Mode(_)) => Err(-1),
+        // The reference policy never needs the mode held.
+        Err(FlagsError::MissingCurrentMode) => Err(-2),
     }
 }
 /// `Ok(lkf)` or `Err(REF_BUG_*)`.

@@ -97,11 +97,11 @@ fn main() -> Result<(), gdlm_core::Error> {
     peer.recover_prep();
     peer.recover_slot(2)?;
     peer.recover_done(&[1, 3], 3, 8)?;
-    let ControlBegin::Lock(t, ex) = peer.control_begin() else {
+    let ControlBegin::Lock(mut t, ex) = peer.control_begin() else {
         return Ok(());
     };
     println!("  control step: {:?} {:?} {:?}", ex.lock, ex.mode, ex.flags);
-    let ControlUpdate::Convert { call, lvb_gen } = peer.control_locked(&t, &lvb) else {
+    let ControlUpdate::Convert { call, lvb_gen } = peer.control_locked(&mut t, &lvb) else {
         return Ok(());
     };
     let written = call.lvb.unwrap_or(lvb);
@@ -110,8 +110,8 @@ fn main() -> Result<(), gdlm_core::Error> {
         println!("  recover journals {jids:?}");
     }
     peer.recovery_result(1, LM_RD_SUCCESS)?;
-    if let ControlBegin::Lock(t, _) = peer.control_begin() {
-        if let ControlUpdate::Convert { call, .. } = peer.control_locked(&t, &written) {
+    if let ControlBegin::Lock(mut t, _) = peer.control_begin() {
+        if let ControlUpdate::Convert { call, .. } = peer.control_locked(&mut t, &written) {
             println!("  after success, lvb {:?}", call.lvb);
         }
         println!("  finish: {:?}", peer.control_converted(&t));

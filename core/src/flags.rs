@@ -167,7 +167,7 @@ pub struct LockContext {
     pub converting: bool,
     /// `GLF_BLOCKING` is set (reference QUECVT policy).
     pub glf_blocking: bool,
-    /// The mode currently held (modern QUECVT policy); `Nl` when unlocked.
+    /// The mode currently held; required for a conversion under the modern QUECVT policy.
     pub cur: Option<DlmMode>,
 }
 
@@ -179,6 +179,9 @@ pub enum FlagsError {
     AnyWithMode(DlmMode),
     /// The state requested or held is unknown.
     Mode(ModeError),
+    /// [`QuecvtPolicy::UpwardOnly`] needs the mode held ([`LockContext::cur`]) to tell
+    /// an upward conversion from a down-conversion.
+    MissingCurrentMode,
 }
 
 impl From<ModeError> for FlagsError {
@@ -192,6 +195,7 @@ impl fmt::Display for FlagsError {
         match self {
             FlagsError::AnyWithMode(m) => write!(f, "LM_FLAG_ANY with mode {m:?}"),
             FlagsError::Mode(e) => e.fmt(f),
+            FlagsError::MissingCurrentMode => f.write_str("conversion without the mode held"),
         }
     }
 }
@@ -240,7 +244,7 @@ pub fn make_flags(
         let quecvt = match policy.quecvt {
             QuecvtPolicy::GlfBlocking => ctx.glf_blocking,
             QuecvtPolicy::UpwardOnly => {
-                let cur = ctx.cur.unwrap_or(DlmMode::Nl);
+                let cur = ctx.cur.ok_or(FlagsError::MissingCurrentMode)?;
                 !is_down_conversion(cur, req)
                     && !gfs_flags.intersects(LmFlags::TRY | LmFlags::TRY_1CB)
             }

@@ -84,7 +84,7 @@ impl fmt::Display for MountError {
 
 impl core::error::Error for MountError {}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum Phase {
     Idle,
@@ -104,7 +104,7 @@ enum Phase {
 }
 
 /// `control_mount` as a machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ControlMount {
     phase: Phase,
@@ -171,6 +171,9 @@ impl ControlMount {
     }
 
     /// Begin: block locks and take control_lock NL (with VALBLK) as a new lock.
+    ///
+    /// `rec` must be the fresh state of this mount ([`Recovery::new`], as `gdlm_mount`
+    /// zeroes `ls_recover_flags`), after the lockspace's first recover_done.
     pub fn start<const N: usize>(&mut self, rec: &mut Recovery<N>) -> MountStep {
         *rec.flags_mut() |= RecoverFlags::BLOCK_LOCKS;
         self.phase = Phase::ControlNlNew;
@@ -389,7 +392,7 @@ pub enum FirstDoneStep {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 enum FirstPhase {
     Idle,
@@ -401,7 +404,7 @@ enum FirstPhase {
 
 /// `control_first_done` as a machine: the first mounter recovered every journal;
 /// demote mounted_lock to PR and control_lock to NL, writing a clean LVB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FirstDone {
     phase: FirstPhase,
@@ -570,11 +573,11 @@ pub struct MountOptions {
 }
 
 /// `match_int` of the kernel's `%d`: base 0 (`0x` hex, leading `0` octal), an
-/// optional sign, all of the text, within `int`.
+/// optional `-`, all of the text, within `int`.
 fn match_int(s: &str) -> Option<i32> {
+    // simple_strtol takes a '-' but no '+'.
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
     let (radix, digits) =

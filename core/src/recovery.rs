@@ -222,7 +222,8 @@ pub struct SyncLock {
     pub lvb: Option<ControlLvb>,
 }
 
-/// The generations a control step started from (`block_gen`, `start_gen` at L600).
+/// The local variables of one control step (`gfs2_control_func`): the generations it
+/// started from (L600) and the `recover_size` it read under the lock (L644).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ControlTicket {
@@ -230,6 +231,9 @@ pub struct ControlTicket {
     pub block_gen: u32,
     /// `ls_recover_start` when the step began.
     pub start_gen: u32,
+    /// `ls_recover_size` as [`Recovery::control_locked`] read it; the jid scan after the
+    /// NL conversion uses this value, not the size at that later time.
+    pub recover_size: u32,
 }
 
 /// First part of the control step.
@@ -293,7 +297,7 @@ pub enum Inconsistency {
 
 /// The recovery state of one mount (`ls_recover_*`, `ls_jid`, `ls_lvb_bits`), with
 /// capacity for `N` jids (at most 192, what the LVB can describe).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Recovery<const N: usize = MAX_JIDS> {
     flags: RecoverFlags,
     recover_mount: u32,
@@ -586,6 +590,7 @@ impl<const N: usize> Recovery<N> {
         let t = ControlTicket {
             block_gen: self.recover_block,
             start_gen: self.recover_start,
+            recover_size: self.recover_size(),
         };
         if t.block_gen == t.start_gen {
             return ControlBegin::DlmRecovering;
@@ -608,7 +613,7 @@ impl<const N: usize> Recovery<N> {
     /// `gfs2_control_func` after control_lock EX was granted with `lvb`: fold our
     /// failed jids (`recover_submit`) and successful recoveries (`recover_result`)
     /// into the LVB.
-    pub fn control_locked(&mut self, t: &ControlTicket, lvb: &ControlLvb) -> ControlUpdate {
+    pub fn control_locked(&mut self, t: &mut ControlTicket, lvb: &ControlLvb) -> ControlUpdate {
         let (lvb_gen, bits) = control_lvb_read(lvb);
         self.lvb_bits = bits;
         if self.generations_moved(t) {
@@ -620,6 +625,7 @@ impl<const N: usize> Recovery<N> {
             });
         }
         let start_gen = t.start_gen;
+        t.recover_size = self.recover_size();
         let mut write_lvb = false;
         // Indices are < recover_size ≤ N ≤ 192, so every set_jid below succeeds.
         if lvb_gen <= start_gen {
@@ -676,7 +682,7 @@ impl<const N: usize> Recovery<N> {
     /// `gfs2_control_func` after control_lock is back in NL: recover the jids whose
     /// bits are set, or unblock locking if none are and no new recovery began.
     pub fn control_converted(&mut self, t: &ControlTicket) -> ControlFinish {
-        let jids = self.lvb_bits.jids_below(self.recover_size());
+        let jids = self.lvb_bits.jids_below(t.recover_size);
         if !jids.is_empty() {
             return ControlFinish::Recover(jids);
         }
@@ -767,13 +773,13 @@ mod tests {
             })
         );
         assert_eq!(r.recover_done(&[1, 3], 1, 11), Ok(Some(ControlWork::Now)));
-        let ControlBegin::Lock(t, ex) = r.control_begin() else {
+        let ControlBegin::Lock(mut t, ex) = r.control_begin() else {
             return Err("expected a lock");
         };
         assert_eq!(ex.mode, DlmMode::Ex);
         let mut lvb = ControlLvb::zeroed();
         lvb.set_generation(10);
-        let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&t, &lvb) else {
+        let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&mut t, &lvb) else {
             return Err("expected convert");
         };
         assert_eq!(lvb_gen, 10);
@@ -788,10 +794,10 @@ mod tests {
             r.recovery_result(1, LM_RD_SUCCESS),
             Ok(ResultOutcome::Recorded(Some(ControlWork::Now)))
         );
-        let ControlBegin::Lock(t, _) = r.control_begin() else {
+        let ControlBegin::Lock(mut t, _) = r.control_begin() else {
             return Err("expected a lock");
         };
-        let ControlUpdate::Convert { call, .. } = r.control_locked(&t, &written) else {
+        let ControlUpdate::Convert { call, .. } = r.control_locked(&mut t, &written) else {
             return Err("expected convert");
         };
         assert_eq!(call.lvb.map(|l| l.all_jid_bits_clear()), Some(true));
@@ -809,15 +815,38 @@ mod tests {
         let mut r = mounted();
         r.recover_prep();
         r.recover_done(&[1, 2], 1, 11).ok();
-        let ControlBegin::Lock(t, _) = r.control_begin() else {
+        let ControlBegin::Lock(mut t, _) = r.control_begin() else {
             return Err("expected a lock");
         };
         r.recover_prep();
         assert!(matches!(
-            r.control_locked(&t, &ControlLvb::zeroed()),
+            r.control_locked(&mut t, &ControlLvb::zeroed()),
             ControlUpdate::Stale(_)
         ));
         assert!(r.locks_blocked());
+        Ok(())
+    }
+
+    #[test]
+    fn scan_uses_size_read_under_the_lock() -> Result<(), &'static str> {
+        // L644 reads recover_size once; a recover_done that grows the arrays before the
+        // scan at L722 must not widen it (the step ends "block2" instead).
+        let mut r = mounted();
+        r.recover_prep();
+        r.recover_done(&[1, 2], 1, 11).ok();
+        let ControlBegin::Lock(mut t, _) = r.control_begin() else {
+            return Err("expected a lock");
+        };
+        let mut lvb = ControlLvb::zeroed();
+        lvb.set_generation(11);
+        lvb.set_jid(20, true).ok();
+        let ControlUpdate::Convert { .. } = r.control_locked(&mut t, &lvb) else {
+            return Err("expected convert");
+        };
+        assert_eq!(t.recover_size, 16);
+        r.recover_done(&[1, 21], 1, 12).ok();
+        assert_eq!(r.recover_size(), 32);
+        assert_eq!(r.control_converted(&t), ControlFinish::StillBlocked);
         Ok(())
     }
 }

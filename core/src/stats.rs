@@ -154,7 +154,7 @@ impl<const T: usize> TypeStats<T> {
 }
 
 /// A glock's stats and request timestamp (`gl_stats`, `gl_dstamp`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GlockStats {
     /// The glock's own stats.

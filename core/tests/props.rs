@@ -446,7 +446,10 @@ fn model_flags(p: &FlagPolicy, f: u32, req: DlmMode, ctx: &LockContext) -> Resul
         let q = match p.quecvt {
             QuecvtPolicy::GlfBlocking => ctx.glf_blocking,
             QuecvtPolicy::UpwardOnly => {
-                !model_down(ctx.cur.unwrap_or(DlmMode::Nl), req) && f & (LM_TRY | LM_TRY_1CB) == 0
+                let Some(cur) = ctx.cur else {
+                    return Err(FlagsError::MissingCurrentMode);
+                };
+                !model_down(cur, req) && f & (LM_TRY | LM_TRY_1CB) == 0
             }
         };
         if q {
@@ -467,6 +470,9 @@ proptest! {
             prop_assert_eq!(got.map(|l| l.bits()), model_flags(&pol, f, req, &ctx));
             let any = f & LM_ANY != 0;
             match got {
+                Err(FlagsError::MissingCurrentMode) => {
+                    prop_assert!(pol.quecvt == QuecvtPolicy::UpwardOnly && ctx.converting && ctx.cur.is_none());
+                }
                 Err(e) => {
                     prop_assert!(any && req != DlmMode::Pr && req != DlmMode::Cw);
                     prop_assert_eq!(e, FlagsError::AnyWithMode(req));
@@ -1150,7 +1156,8 @@ fn control_step<const N: usize>(
     m.cluster = read;
     let pre = rec.clone();
     let moved = generations_moved(&pre, t.block_gen, t.start_gen);
-    match rec.control_locked(&t, &read) {
+    let mut t = t;
+    match rec.control_locked(&mut t, &read) {
         ControlUpdate::Stale(c) => {
             hit("locked:stale");
             prop_assert!(moved, "Stale without a generation change");
@@ -1243,8 +1250,9 @@ fn control_step<const N: usize>(
             }
             let pre2 = rec.clone();
             let moved2 = generations_moved(&pre2, t.block_gen, t.start_gen);
-            let size2 = pre2.recover_size() as usize;
-            let pending = naive_jids(pre2.lvb_bits().as_bytes(), size2);
+            // The scan after NL uses the size read under the lock (L644), not the
+            // current one.
+            let pending = naive_jids(pre2.lvb_bits().as_bytes(), size);
             match rec.control_converted(&t) {
                 ControlFinish::Recover(j) => {
                     hit("converted:recover");
@@ -1257,7 +1265,7 @@ fn control_step<const N: usize>(
                     prop_assert!(!moved2, "Unblocked although a recovery began");
                     prop_assert_eq!(generation, t.start_gen);
                     prop_assert!(
-                        naive_jids(&seen, rec.recover_size() as usize).is_empty(),
+                        naive_jids(&seen, size).is_empty(),
                         "Unblocked with jid bits set below recover_size: {:?}",
                         naive_jids(&seen, 192)
                     );
@@ -2118,6 +2126,31 @@ proptest! {
                 prop_assert!(f.is_empty() || c.len() >= 64 || f.len() > 64);
             }
             Err(e) => prop_assert!(false, "LockTable::parse gave {:?}", e),
+        }
+    }
+
+    #[test]
+    fn lock_table_length_limits(cl in 0..70usize, fl in 0..70usize, extra_colon in any::<bool>(),
+                                ch in prop::sample::select(vec!['a', 'é', '-'])) {
+        // gdlm_mount: cluster[GFS2_LOCKNAME_LEN] keeps a NUL (< 64 bytes);
+        // dlm_new_lockspace refuses a name longer than DLM_LOCKSPACE_LEN (64).
+        let cluster: String = std::iter::repeat_n(ch, cl).collect::<String>();
+        let mut fsname: String = std::iter::repeat_n('f', fl).collect();
+        if extra_colon && fl > 0 {
+            fsname.replace_range(0..1, ":");
+        }
+        let table = format!("{cluster}:{fsname}");
+        let ok = !fsname.is_empty() && cluster.len() < 64 && fsname.len() <= 64;
+        match LockTable::parse(&table) {
+            Ok(t) => {
+                prop_assert!(ok, "{:?} accepted", table);
+                prop_assert_eq!(t.cluster.as_str(), cluster.as_str());
+                prop_assert_eq!(t.fsname.as_str(), fsname.as_str());
+            }
+            Err(e) => {
+                prop_assert!(!ok, "{:?} refused: {:?}", table, e);
+                prop_assert_eq!(e, TableError::BadLength);
+            }
         }
     }
 

@@ -587,7 +587,8 @@ fn control_func(inp: &Value, out: &Value) -> R {
             u(&inp["block_after_ex"]) as u32,
             u(&inp["start_after_ex"]) as u32,
         );
-        match r.control_locked(&t, &in_lvb) {
+        let mut t = t;
+        match r.control_locked(&mut t, &in_lvb) {
             ControlUpdate::Stale(nl) => {
                 calls.push(call_json(&nl));
                 lvb_gen = json!(in_lvb.generation());
@@ -860,8 +861,9 @@ fn recovery_sequence(inp: &Value, out: &Value) -> R {
             "control" => match r.control_begin() {
                 ControlBegin::NotReady => "not_ready:".into(),
                 ControlBegin::DlmRecovering => "dlm_recovering:".into(),
-                ControlBegin::Lock(t, _) => {
-                    let ControlUpdate::Convert { call, .. } = r.control_locked(&t, &control_lvb)
+                ControlBegin::Lock(mut t, _) => {
+                    let ControlUpdate::Convert { call, .. } =
+                        r.control_locked(&mut t, &control_lvb)
                     else {
                         return Err(format!("event {k}: stale without concurrency"));
                     };

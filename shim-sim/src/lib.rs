@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dlm;
+pub mod exhaustive;
 pub mod explore;
 pub mod glock;
 

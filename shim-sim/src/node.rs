@@ -261,6 +261,16 @@ impl Node {
         }
     }
 
+    /// Exhaustive mode: make every pending timer due now.
+    pub fn fire_timers(&mut self) {
+        if let Some(t) = self.sleep_until.as_mut() {
+            *t = 0;
+        }
+        if let Some(t) = self.work_at.as_mut() {
+            *t = 0;
+        }
+    }
+
     /// Earliest pending timer.
     pub fn next_timer(&self) -> Option<u64> {
         let w = if self.sync.is_none() {
@@ -647,7 +657,8 @@ impl Node {
                     return notes.push(Note::Info(format!("control lock EX error {status}")));
                 }
                 let l = self.lksb_lvb;
-                let (call, user) = match self.rec.control_locked(&t, &l) {
+                let mut t = t;
+                let (call, user) = match self.rec.control_locked(&mut t, &l) {
                     ControlUpdate::Stale(call) => {
                         notes.push(Note::Info(format!(
                             "recover generation {} block1",

@@ -199,16 +199,23 @@ pub struct Outcome {
     pub phases: Vec<Phase>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
+/// One scheduling choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Action {
+    /// Advance the DLM's recovery by one step.
     DlmRecovery,
+    /// Deliver the oldest DLM callback for this node.
     Deliver(u32),
+    /// Let this node run one internal step (work item, journal recovery, timer).
     Run(u32),
+    /// Crash this node (exhaustive mode's fault choice).
+    Crash(u32),
 }
 
 const TAIL: usize = 60;
 
 /// The simulated cluster.
+#[derive(Clone)]
 pub struct Sim {
     cfg: SimConfig,
     rng: Pcg64Mcg,
@@ -225,6 +232,8 @@ pub struct Sim {
     wanted: Vec<bool>,
     /// Mounts waiting for the DLM to finish recovering the node's last departure.
     pending_mount: Vec<bool>,
+    /// Exhaustive mode: timers may fire at any point (time is abstracted away).
+    untimed: bool,
 }
 
 impl Sim {
@@ -263,6 +272,7 @@ impl Sim {
             violation: None,
             wanted: vec![false; cfg.nodes as usize],
             pending_mount: vec![false; cfg.nodes as usize],
+            untimed: false,
             cfg,
         }
     }
@@ -367,7 +377,8 @@ impl Sim {
         self.log(id, "unmount requested".into());
     }
 
-    fn enabled(&self) -> Vec<Action> {
+    /// The scheduling choices enabled now (without faults).
+    pub fn enabled(&self) -> Vec<Action> {
         let mut v = Vec::new();
         if self.dlm.recovery_pending() {
             // dlm_controld's stop barrier: every member ran recover_prep before any
@@ -392,7 +403,8 @@ impl Sim {
             if has_event[i] {
                 v.push(Action::Deliver(n.id));
             }
-            if n.runnable(self.now) {
+            let now = if self.untimed { u64::MAX / 4 } else { self.now };
+            if n.runnable(now) {
                 v.push(Action::Run(n.id));
             }
         }
@@ -632,6 +644,13 @@ impl Sim {
             }
         }
         let a = actions[self.rng.random_range(0..actions.len())];
+        self.perform(a);
+        self.now += 1;
+        true
+    }
+
+    /// Take one scheduling choice (then [`Sim::check_invariants`]).
+    pub fn perform(&mut self, a: Action) {
         match a {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
@@ -640,10 +659,44 @@ impl Sim {
                 self.start_pending_mounts();
             }
             Action::Deliver(id) => self.deliver(id),
-            Action::Run(id) => self.run_node(id),
+            Action::Run(id) => {
+                if self.untimed {
+                    self.nodes[(id - 1) as usize].fire_timers();
+                }
+                self.run_node(id)
+            }
+            Action::Crash(id) => self.crash(id),
         }
-        self.now += 1;
-        true
+    }
+
+    /// Exhaustive mode: abstract time away (every timer may fire at any point).
+    pub fn set_untimed(&mut self) {
+        self.untimed = true;
+        self.now = 0;
+    }
+
+    /// Check invariants 1–4 after an action taken with [`Sim::perform`].
+    pub fn check_invariants(&mut self) {
+        self.step += 1;
+        self.check();
+    }
+
+    /// A fingerprint of the protocol state (DLM, nodes, journals), without counters,
+    /// time or trace: equal fingerprints mean equal futures.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!(
+            "{:?}{:?}{:?}{:?}{}",
+            self.dlm, self.nodes, self.journals, self.pending_mount, self.max_lvb_gen
+        )
+        .hash(&mut h);
+        h.finish()
+    }
+
+    /// Crashes so far.
+    pub fn crashes(&self) -> u32 {
+        self.stats.crashes
     }
 
     /// Run: mount every node, inject faults for the fault window, then let it settle and

@@ -763,14 +763,16 @@ pub extern "C" fn gdlm_probe_recovery(input: RecoveryInput) -> u64 {
         ControlBegin::DlmRecovering => {
             h.u64(21);
         }
-        ControlBegin::Lock(t, call) => {
+        ControlBegin::Lock(mut t, call) => {
             let ControlTicket {
                 block_gen,
                 start_gen,
+                recover_size,
             } = t;
+            h.u64(u64::from(recover_size));
             h.u64(u64::from(block_gen)).u64(u64::from(start_gen));
             hash_call(&mut h, &call);
-            match r.control_locked(&t, &lvb) {
+            match r.control_locked(&mut t, &lvb) {
                 ControlUpdate::Stale(call) => hash_call(&mut h, &call),
                 ControlUpdate::Convert { call, lvb_gen } => {
                     hash_call(&mut h, &call);
