@@ -125,7 +125,7 @@ fn valid_mode(mode: i32) -> bool {
 }
 
 /// Something the DLM tells a node, queued in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DlmEvent {
     /// Completion AST: the lksb of `lkid` now holds `status`, `sb_flags` and (if `lvb` is
     /// `Some`) the LVB copied into the caller's buffer. `mode` is the granted mode after the
@@ -171,7 +171,7 @@ impl DlmEvent {
 }
 
 /// Which lock a [`Dlm::lock`] call is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LockTarget<'a> {
     /// A new lock on the named resource (flags must not contain `CONVERT`).
     Name(&'a [u8]),
@@ -180,7 +180,7 @@ pub enum LockTarget<'a> {
 }
 
 /// Where a lock sits on its resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LockStatus {
     /// A new request held back by recovery, not yet on any queue.
     Deferred,
@@ -190,7 +190,7 @@ pub enum LockStatus {
 }
 
 /// Fault injection, all off by default.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct Faults {
     /// RACES 2 (DLM device 6.0.1, lvmlockd 521136181): an NL→EX conversion with VALBLK does not
     /// copy the resource LVB; the AST carries the value this lock saw before instead.
@@ -209,7 +209,7 @@ pub struct Faults {
 }
 
 /// Kernel-version dependent behaviour.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct DlmConfig {
     /// Errno for calls from a node that is not a member (released lockspace).
     pub released_errno: i32,
@@ -233,7 +233,7 @@ impl Default for DlmConfig {
 }
 
 /// How far the current recovery has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecoveryPhase {
     /// No recovery in progress.
     Idle,
@@ -248,7 +248,7 @@ pub enum RecoveryPhase {
 }
 
 /// What one [`Dlm::recovery_step`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecoveryStep {
     /// Stopped locking and (maybe) sent `recover_prep`.
     Stopped,
@@ -263,7 +263,7 @@ pub enum RecoveryStep {
 }
 
 /// Read-only view of a lock.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LockView {
     pub lkid: u32,
     pub node: u32,
@@ -274,7 +274,7 @@ pub struct LockView {
 }
 
 /// Read-only view of a resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResourceView {
     pub grant: Vec<u32>,
     pub convert: Vec<u32>,
@@ -285,7 +285,7 @@ pub struct ResourceView {
     pub master: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 struct Lock {
     node: u32,
     name: Vec<u8>,
@@ -302,7 +302,7 @@ struct Lock {
     ast_lvb: Option<Lvb>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 struct Resource {
     grant: Vec<u32>,
     convert: Vec<u32>,
@@ -313,13 +313,13 @@ struct Resource {
     master: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Departure {
     Clean,
     Failed,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 enum Call {
     Lock {
         node: u32,
@@ -336,7 +336,7 @@ enum Call {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Outcome {
     Granted,
     InProgress,
@@ -345,7 +345,7 @@ enum Outcome {
 }
 
 /// One DLM lockspace: members, resources, locks, recovery state and the event outbox.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct Dlm {
     /// Fault injection switches.
     pub faults: Faults,

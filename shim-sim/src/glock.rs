@@ -19,14 +19,14 @@ pub const LM_TYPE_INODE: u32 = 2;
 /// Inode glocks each node works on (shared by all nodes: they contend).
 pub const GLOCKS: usize = 3;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Pending {
     Lock { req: LmState, blocking: bool },
     Unlock,
 }
 
 /// One glock as glock.c would hold it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 pub struct Glock {
     /// `gl_state`.
     pub state: LmState,
@@ -58,7 +58,7 @@ impl Default for Glock {
 }
 
 /// The node's glocks.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct Glocks {
     /// By index; glock `i` is inode number `100 + i`.
     pub glocks: [Glock; GLOCKS],

@@ -49,7 +49,7 @@ pub enum Phase {
 }
 
 /// Which control_lock/mounted_lock user waits for an AST.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum SyncUser {
     Mount,
     FirstDone,
@@ -58,7 +58,7 @@ enum SyncUser {
     ControlStale,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct PendingSync {
     lock: LockId,
     user: SyncUser,
@@ -66,7 +66,7 @@ struct PendingSync {
 }
 
 /// Stages of a journal recovery (`gfs2_recover_func`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecoverStage {
     /// Journal lock (EX, TRY) requested.
     Locking,
@@ -77,7 +77,7 @@ pub enum RecoverStage {
 }
 
 /// A journal recovery in progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RecoverOp {
     /// The journal.
     pub jid: u32,
@@ -88,7 +88,7 @@ pub struct RecoverOp {
 }
 
 /// What a node tells the world after a step (for invariants and the trace).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Note {
     /// A line for the trace.
     Info(String),
@@ -108,7 +108,7 @@ pub enum Note {
 }
 
 /// One simulated GFS2 node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Node {
     /// Node id (1-based).
     pub id: u32,
