@@ -13,3 +13,4 @@ pub mod glock;
 pub mod node;
 pub mod schedule;
 pub mod sim;
+pub mod timeline;

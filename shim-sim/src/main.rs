@@ -104,6 +104,9 @@ struct Opts {
     /// No glock traffic (only mounts and recovery).
     #[arg(long)]
     no_traffic: bool,
+    /// Draw each node's state over time (SVG).
+    #[arg(long)]
+    timeline: Option<PathBuf>,
     /// Write the trace as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -141,6 +144,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         defects,
         trace: o.trace.is_some(),
         traffic: !o.no_traffic,
+        timeline: o.timeline.is_some(),
     })
 }
 
@@ -201,15 +205,26 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
     let cfg = sched.config()?;
     let out = sched.run()?;
     summary(&cfg, &out);
+    write_timeline(opts, &out);
     if let Some(p) = &opts.trace {
         write_trace(p, &out).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(out.violation.is_none())
 }
 
+fn write_timeline(opts: &Opts, out: &Outcome) {
+    if let (Some(p), Some(svg)) = (&opts.timeline, &out.timeline_svg) {
+        match std::fs::write(p, svg) {
+            Ok(()) => println!("  timeline: {}", p.display()),
+            Err(e) => eprintln!("cannot write {}: {e}", p.display()),
+        }
+    }
+}
+
 fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
     let out = run_seed(cfg, seed);
     summary(cfg, &out);
+    write_timeline(opts, &out);
     if let Some(p) = &opts.trace {
         if let Err(e) = write_trace(p, &out) {
             eprintln!("cannot write {}: {e}", p.display());
@@ -229,6 +244,7 @@ fn main() -> ExitCode {
             fault_window: 2_000,
             max_crashes: 2,
             no_traffic: false,
+            timeline: None,
             trace: None,
         },
         seed: 1,

@@ -117,6 +117,7 @@ impl Schedule {
             defects: Defects::parse(&self.defects)?,
             trace: true,
             traffic: self.traffic,
+            timeline: true,
         })
     }
 

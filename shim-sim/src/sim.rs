@@ -90,6 +90,8 @@ pub struct SimConfig {
     pub trace: bool,
     /// Mounted nodes take, convert and release inode glocks while faults are on.
     pub traffic: bool,
+    /// Record a timeline picture.
+    pub timeline: bool,
 }
 
 impl Default for SimConfig {
@@ -102,6 +104,7 @@ impl Default for SimConfig {
             defects: Defects::default(),
             trace: false,
             traffic: true,
+            timeline: false,
         }
     }
 }
@@ -197,6 +200,9 @@ pub struct Outcome {
     pub trace: Vec<TraceEvent>,
     /// Final node phases.
     pub phases: Vec<Phase>,
+    /// The timeline as SVG, when recorded.
+    #[serde(skip)]
+    pub timeline_svg: Option<String>,
 }
 
 /// One scheduling choice.
@@ -234,6 +240,8 @@ pub struct Sim {
     pending_mount: Vec<bool>,
     /// Exhaustive mode: timers may fire at any point (time is abstracted away).
     untimed: bool,
+    /// Node looks over time, when asked for.
+    timeline: Option<crate::timeline::Timeline>,
 }
 
 impl Sim {
@@ -273,6 +281,7 @@ impl Sim {
             wanted: vec![false; cfg.nodes as usize],
             pending_mount: vec![false; cfg.nodes as usize],
             untimed: false,
+            timeline: cfg.timeline.then(crate::timeline::Timeline::default),
             cfg,
         }
     }
@@ -364,6 +373,10 @@ impl Sim {
             }
         }
         self.nodes[i].crash();
+        let step = self.step;
+        if let Some(t) = self.timeline.as_mut() {
+            t.crash(step, id);
+        }
         self.wanted[i] = false;
         self.stats.crashes += 1;
         self.log(id, format!("CRASH (jid {jid:?}, journal dirty {wrote})"));
@@ -570,6 +583,9 @@ impl Sim {
     }
 
     fn check(&mut self) {
+        if let Some(t) = self.timeline.as_mut() {
+            t.record(self.step, &self.nodes);
+        }
         // A mounted node writes its journal.
         for n in &self.nodes {
             if n.accessing() {
@@ -659,6 +675,12 @@ impl Sim {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
                     self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                    if s == crate::dlm::RecoveryStep::Done {
+                        let (step, g) = (self.step, self.dlm.generation());
+                        if let Some(t) = self.timeline.as_mut() {
+                            t.generation(step, g);
+                        }
+                    }
                 }
                 self.start_pending_mounts();
             }
@@ -735,6 +757,20 @@ impl Sim {
         }
     }
 
+    /// Record a timeline (see [`Sim::timeline_svg`]).
+    pub fn record_timeline(&mut self) {
+        self.timeline = Some(crate::timeline::Timeline::default());
+    }
+
+    /// The timeline as SVG, if recorded.
+    pub fn timeline_svg(&self, title: &str) -> Option<String> {
+        self.timeline.as_ref().map(|t| {
+            let mut t = t.clone();
+            t.finish();
+            t.to_svg(title)
+        })
+    }
+
     /// One scheduled event (plus a fault with `faults_on`); false when nothing is left to
     /// do and no timer is pending.
     pub fn advance(&mut self, faults_on: bool) -> bool {
@@ -791,6 +827,16 @@ impl Sim {
 
     /// End the run.
     pub fn finish(mut self) -> Outcome {
+        let title = format!(
+            "gdlm-sim: {} nodes, seed {}{}",
+            self.cfg.nodes,
+            self.cfg.seed,
+            match &self.violation {
+                Some(v) => format!(" -- VIOLATION: {v}"),
+                None => String::new(),
+            }
+        );
+        let timeline_svg = self.timeline_svg(&title);
         self.stats.events = self.step;
         self.stats.time_ms = self.now;
         self.stats.generation = self.dlm.generation();
@@ -800,6 +846,7 @@ impl Sim {
             stats: self.stats,
             trace: self.trace,
             phases: self.nodes.iter().map(|n| n.phase).collect(),
+            timeline_svg,
         }
     }
 

@@ -1,0 +1,307 @@
+# ci/realdlm/lib.sh: helpers for ci/realdlm/run (sourced, not run).
+#
+# Host side of the real-DLM harness: host tools, the cached Debian bookworm rootfs and boot
+# image, the payload disk, an isolated network namespace, qemu VMs, bounded waits, and the
+# pass/fail bookkeeping. Every wait here has a deadline; every VM and the namespace are
+# stopped by `rdlm_cleanup`, which `run` installs as its EXIT/INT/TERM trap.
+#
+# SPDX-License-Identifier: GPL-2.0-only
+
+RDLM_CACHE=${GDLM_REALDLM_CACHE:-/var/cache/gdlm-realdlm}
+RDLM_ACCEL=${GDLM_REALDLM_ACCEL:-tcg}
+RDLM_VM_MEM=${GDLM_REALDLM_VM_MEM:-1024}
+RDLM_NETNS=gdlm-rdlm-$$
+RDLM_SUITE=bookworm
+# Guest packages. Changing this list (or guest/init0) rebuilds the cached rootfs/image.
+RDLM_GUEST_PKGS="linux-image-amd64 initramfs-tools kmod udev systemd corosync dlm-controld libdlm3 gfs2-utils iproute2 procps psmisc util-linux e2fsprogs"
+
+declare -A RDLM_VMPID=()
+RDLM_PASS=0
+RDLM_FAIL=0
+RDLM_T0=$(date +%s.%N)
+
+ts() { date +%H:%M:%S; }
+say() { echo "realdlm[$(ts)] $*" | tee -a "$RDLM_RESULTS/host.log" >&2; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# phase NAME CMD...: run CMD, record its wall time in timings.txt
+phase() {
+  local name=$1 t rc
+  shift
+  t=$(date +%s.%N)
+  say "phase $name: start"
+  "$@"
+  rc=$?
+  printf '%-28s %7s s  (rc %s)\n' "$name" "$(elapsed "$t")" "$rc" >>"$RDLM_RESULTS/timings.txt"
+  say "phase $name: $(elapsed "$t") s (rc $rc)"
+  return $rc
+}
+
+# check DESCRIPTION CMD...: one assertion
+check() {
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    RDLM_PASS=$((RDLM_PASS + 1))
+    echo "ok   - $what" | tee -a "$RDLM_RESULTS/checks.txt"
+  else
+    RDLM_FAIL=$((RDLM_FAIL + 1))
+    echo "FAIL - $what" | tee -a "$RDLM_RESULTS/checks.txt"
+  fi
+}
+
+# ---------------------------------------------------------------- host tools
+rdlm_qemu_env() {
+  QEMU_L=()
+  if [ -x "$RDLM_CACHE/qemu-root/usr/bin/qemu-system-x86_64" ]; then
+    QEMU=$RDLM_CACHE/qemu-root/usr/bin/qemu-system-x86_64
+    export QEMU_MODULE_DIR=$RDLM_CACHE/qemu-root/usr/lib/x86_64-linux-gnu/qemu
+    QEMU_L=(-L "$RDLM_CACHE/qemu-root/usr/share/qemu" -L /usr/share/qemu -L /usr/share/seabios -L /usr/lib/ipxe/qemu)
+  else
+    QEMU=$(command -v qemu-system-x86_64 || true)
+  fi
+}
+
+# Installs what the host needs without removing or downgrading anything: every apt install is
+# simulated first (`apt-get install -s`); qemu-system-x86 falls back to `dpkg -x` into the
+# cache when apt would remove a package (e.g. a backported qemu-utils that Breaks it).
+rdlm_host_tools() {
+  export DEBIAN_FRONTEND=noninteractive
+  local want=() p
+  command -v debootstrap >/dev/null || want+=(debootstrap)
+  command -v mkfs.ext4 >/dev/null || want+=(e2fsprogs)
+  command -v pkg-config >/dev/null || want+=(pkg-config)
+  command -v ip >/dev/null || want+=(iproute2)
+  command -v cc >/dev/null || want+=(gcc)
+  [ -f /usr/include/libdlm.h ] || want+=(libdlm-dev)
+  # runtime of the unpacked qemu (harmless when qemu comes from apt)
+  for p in seabios ipxe-qemu qemu-system-data libaio1 libcapstone4 libfdt1 libfuse3-3 libglib2.0-0 \
+    libgnutls30 libibverbs1 libjpeg62-turbo libnuma1 libpixman-1-0 libpmem1 libpng16-16 \
+    librdmacm1 libsasl2-2 libseccomp2 libslirp0 liburing2 libvdeplug2 libzstd1 libbpf1; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want+=("$p")
+  done
+  rdlm_qemu_env
+  local need_qemu=0
+  [ -n "$QEMU" ] || need_qemu=1
+  if [ ${#want[@]} -eq 0 ] && [ $need_qemu = 0 ]; then
+    say "host tools present (qemu: $QEMU)"
+    return 0
+  fi
+  say "apt-get update (once), then install: ${want[*]} $([ $need_qemu = 1 ] && echo qemu-system-x86)"
+  timeout 300 apt-get update -q >"$RDLM_RESULTS/apt-update.log" 2>&1 || { say "apt-get update failed"; return 1; }
+  if [ ${#want[@]} -gt 0 ]; then
+    if timeout 120 apt-get install -s --no-install-recommends "${want[@]}" 2>&1 | grep -q '^Remv'; then
+      say "refusing: apt would remove host packages to install ${want[*]}"
+      return 1
+    fi
+    timeout 600 apt-get install -y -q --no-install-recommends "${want[@]}" >"$RDLM_RESULTS/apt-install.log" 2>&1 ||
+      { say "apt-get install failed (see apt-install.log)"; return 1; }
+  fi
+  if [ $need_qemu = 1 ]; then
+    if [ "${GDLM_REALDLM_QEMU_FROM_DEB:-0}" != 1 ] &&
+      ! timeout 120 apt-get install -s --no-install-recommends qemu-system-x86 2>&1 | grep -q '^Remv'; then
+      timeout 600 apt-get install -y -q --no-install-recommends qemu-system-x86 >>"$RDLM_RESULTS/apt-install.log" 2>&1 ||
+        { say "apt-get install qemu-system-x86 failed"; return 1; }
+    else
+      say "apt would remove host packages for qemu-system-x86: unpacking it into $RDLM_CACHE/qemu-root"
+      local d=$RDLM_CACHE/debs
+      rm -rf "$d" "$RDLM_CACHE/qemu-root"
+      mkdir -p "$d" "$RDLM_CACHE/qemu-root"
+      (cd "$d" && timeout 300 apt-get download qemu-system-x86 qemu-system-common) >>"$RDLM_RESULTS/apt-install.log" 2>&1 ||
+        { say "apt-get download qemu failed"; return 1; }
+      for p in "$d"/*.deb; do dpkg -x "$p" "$RDLM_CACHE/qemu-root" || return 1; done
+    fi
+    rdlm_qemu_env
+  fi
+  [ -n "$QEMU" ] && "$QEMU" "${QEMU_L[@]}" --version | head -1 | sed 's/^/    /' >&2
+  [ -n "$QEMU" ]
+}
+
+# ---------------------------------------------------------------- rootfs and base image
+rdlm_host_mirror() {
+  { grep -hs -B3 -A3 "Suites:.*\b$RDLM_SUITE\b" /etc/apt/sources.list.d/*.sources | sed -n 's/^URIs: *//p'
+    grep -hs "^deb .* $RDLM_SUITE " /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
+  } 2>/dev/null | head -1
+}
+
+rdlm_rootfs_key() {
+  { echo "$RDLM_SUITE $RDLM_GUEST_PKGS"; cat "$RDLM_HERE/guest/init0"; } | sha256sum | cut -c1-16
+}
+
+_rdlm_chroot_umount() {
+  local r=$RDLM_CACHE/rootfs m
+  for m in dev/pts dev sys proc; do umount -l "$r/$m" 2>/dev/null || true; done
+}
+
+# Builds $RDLM_CACHE/{rootfs/,root.img,vmlinuz,initrd.img} unless the stamp says they are
+# current (GDLM_REALDLM_FRESH=1 forces a rebuild).
+rdlm_rootfs() {
+  local key r=$RDLM_CACHE/rootfs t
+  key=$(rdlm_rootfs_key)
+  if [ "${GDLM_REALDLM_FRESH:-0}" != 1 ] && [ "$(cat "$RDLM_CACHE/rootfs.stamp" 2>/dev/null)" = "$key" ] &&
+    [ -f "$RDLM_CACHE/root.img" ] && [ -f "$RDLM_CACHE/vmlinuz" ] && [ -f "$RDLM_CACHE/initrd.img" ]; then
+    say "rootfs and image cached ($RDLM_CACHE, key $key)"
+    return 0
+  fi
+  local mirror=${GDLM_REALDLM_MIRROR:-$(rdlm_host_mirror)}
+  [ -n "$mirror" ] || { say "no $RDLM_SUITE mirror in the host's apt sources; set GDLM_REALDLM_MIRROR"; return 1; }
+  rm -f "$RDLM_CACHE/rootfs.stamp"
+  _rdlm_chroot_umount
+  rm -rf "$r"
+  mkdir -p "$RDLM_CACHE"
+  t=$(date +%s.%N)
+  timeout 600 debootstrap --variant=minbase "$RDLM_SUITE" "$r" "$mirror" >"$RDLM_RESULTS/debootstrap.log" 2>&1 ||
+    { say "debootstrap failed (see debootstrap.log)"; tail -5 "$RDLM_RESULTS/debootstrap.log" >&2; return 1; }
+  printf '%-28s %7s s\n' "  debootstrap" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  local sec
+  sec=$(grep -hs -B3 -A3 "Suites:.*\b$RDLM_SUITE-security\b" /etc/apt/sources.list.d/*.sources | sed -n 's/^URIs: *//p' | head -1)
+  {
+    echo "deb $mirror $RDLM_SUITE main"
+    echo "deb $mirror $RDLM_SUITE-updates main"
+    [ -n "$sec" ] && echo "deb $sec $RDLM_SUITE-security main"
+  } >"$r/etc/apt/sources.list"
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+  chmod +x "$r/usr/sbin/policy-rc.d"
+  mkdir -p "$r/etc/initramfs-tools/conf.d"
+  printf 'virtio_pci\nvirtio_blk\nvirtio_net\next4\n' >"$r/etc/initramfs-tools/modules"
+  echo 'MODULES=most' >"$r/etc/initramfs-tools/conf.d/gdlm"
+  t=$(date +%s.%N)
+  mount -t proc proc "$r/proc" && mount -t sysfs sys "$r/sys" && mount --bind /dev "$r/dev" &&
+    mount --bind /dev/pts "$r/dev/pts" || { _rdlm_chroot_umount; return 1; }
+  local rc=0
+  {
+    timeout 300 chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+      # shellcheck disable=SC2086
+      timeout 900 chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $RDLM_GUEST_PKGS &&
+      chroot "$r" apt-get clean
+  } >"$RDLM_RESULTS/rootfs-apt.log" 2>&1 || rc=1
+  _rdlm_chroot_umount
+  [ $rc = 0 ] || { say "chroot apt-get failed (see rootfs-apt.log)"; tail -5 "$RDLM_RESULTS/rootfs-apt.log" >&2; return 1; }
+  printf '%-28s %7s s\n' "  chroot apt-get install" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  install -m 0755 "$RDLM_HERE/guest/init0" "$r/sbin/gdlm-init0"
+  mkdir -p "$r/opt/gdlm"
+  echo gdlm >"$r/etc/hostname"
+  local kver
+  kver=$(ls "$r/lib/modules" | sort -V | tail -1)
+  cp "$r/boot/vmlinuz-$kver" "$RDLM_CACHE/vmlinuz"
+  cp "$r/boot/initrd.img-$kver" "$RDLM_CACHE/initrd.img"
+  echo "$kver" >"$RDLM_CACHE/kver"
+  t=$(date +%s.%N)
+  local size_mb=$(($(du -sm "$r" | cut -f1) + 400))
+  rm -f "$RDLM_CACHE/root.img"
+  truncate -s "${size_mb}M" "$RDLM_CACHE/root.img"
+  mkfs.ext4 -q -F -L gdlm-root -d "$r" "$RDLM_CACHE/root.img" || return 1
+  printf '%-28s %7s s\n' "  mkfs.ext4 root.img" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  echo "$key" >"$RDLM_CACHE/rootfs.stamp"
+  say "rootfs built: kernel $kver, root.img ${size_mb} MiB"
+}
+
+# ---------------------------------------------------------------- payload disk
+# The project's test payload (guest scripts + host-built binaries) on a small read-only ext4
+# disk the guests mount at /opt/gdlm (found by its virtio serial `gdlm-payload`).
+rdlm_payload() {
+  local p=$RDLM_RESULTS/payload
+  rm -rf "$p"
+  mkdir -p "$p/bin" "$p/guest"
+  cp -r "$RDLM_HERE/guest/." "$p/guest/"
+  chmod +x "$p/guest/"*
+  local tdir=${CARGO_TARGET_DIR:-$RDLM_REPO/target}
+  (cd "$RDLM_REPO" && timeout 900 cargo build -q --release -p gdlm-linux --bins) >"$RDLM_RESULTS/cargo-build.log" 2>&1 ||
+    { say "cargo build -p gdlm-linux failed"; tail -20 "$RDLM_RESULTS/cargo-build.log" >&2; return 1; }
+  cp "$tdir/release/gdlm-linux-smoke" "$p/bin/" || return 1
+  git -C "$RDLM_REPO" rev-parse --short HEAD >"$p/REVISION" 2>/dev/null || true
+  rm -f "$RDLM_RESULTS/payload.img"
+  truncate -s 64M "$RDLM_RESULTS/payload.img"
+  mkfs.ext4 -q -F -L gdlm-payload -d "$p" "$RDLM_RESULTS/payload.img"
+}
+
+# ---------------------------------------------------------------- network and VMs
+# A private namespace holding one bridge and a tap per VM: no uplink, no route, no address on
+# the host side. The guests talk to each other over 10.77.0.N/24 on that bridge only.
+rdlm_net_up() {
+  local i
+  ip netns add "$RDLM_NETNS" || return 1
+  ip -n "$RDLM_NETNS" link add br0 type bridge &&
+    ip -n "$RDLM_NETNS" link set br0 up || return 1
+  for i in $(seq 1 "$1"); do
+    ip -n "$RDLM_NETNS" tuntap add "tap$i" mode tap &&
+      ip -n "$RDLM_NETNS" link set "tap$i" master br0 &&
+      ip -n "$RDLM_NETNS" link set "tap$i" up || return 1
+  done
+}
+
+rdlm_net_down() { ip netns del "$RDLM_NETNS" 2>/dev/null || true; }
+
+# rdlm_vm_start DIR NODE NNODES SCENARIO [extra qemu args]: serial console -> DIR/nodeN.log
+rdlm_vm_start() {
+  local dir=$1 n=$2 nn=$3 sc=$4
+  shift 4
+  local accel=(-accel tcg -cpu max)
+  [ "$RDLM_ACCEL" = kvm ] && accel=(-accel kvm -cpu host)
+  ip netns exec "$RDLM_NETNS" "$QEMU" "${QEMU_L[@]}" "${accel[@]}" -nodefaults -smp 1 -m "$RDLM_VM_MEM" \
+    -display none -monitor none -no-reboot -serial "file:$dir/node$n.log" \
+    -kernel "$RDLM_CACHE/vmlinuz" -initrd "$RDLM_CACHE/initrd.img" \
+    -append "console=ttyS0 root=/dev/vda rw init=/sbin/gdlm-init0 net.ifnames=0 panic=-1 loglevel=6 gdlm.node=$n gdlm.nnodes=$nn gdlm.scenario=$sc ${RDLM_APPEND:-}" \
+    -drive "file=$RDLM_CACHE/root.img,if=none,id=root,format=raw,snapshot=on" \
+    -device "virtio-blk-pci,drive=root,addr=0x4" \
+    -drive "file=$RDLM_RESULTS/payload.img,if=none,id=payload,format=raw,readonly=on,file.locking=off" \
+    -device "virtio-blk-pci,drive=payload,serial=gdlm-payload,addr=0x6" \
+    -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no" \
+    -device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$n,addr=0x3" \
+    "$@" >"$dir/qemu-node$n.stderr" 2>&1 &
+  RDLM_VMPID[$n]=$!
+  say "node$n: qemu pid ${RDLM_VMPID[$n]}"
+}
+
+rdlm_vm_alive() { [ -n "${RDLM_VMPID[$1]:-}" ] && kill -0 "${RDLM_VMPID[$1]}" 2>/dev/null; }
+
+# rdlm_vm_kill NODE [SIG]: stop one VM by its PID (TERM, then KILL after 3 s)
+rdlm_vm_kill() {
+  local n=$1 sig=${2:-TERM} pid=${RDLM_VMPID[$1]:-} i
+  [ -n "$pid" ] || return 0
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "RDLM_VMPID[$n]"
+}
+
+# rdlm_vm_wait NODE TIMEOUT: wait for the VM to power itself off; kill it at the deadline
+rdlm_vm_wait() {
+  local n=$1 end=$((SECONDS + $2))
+  while [ $SECONDS -lt $end ]; do
+    rdlm_vm_alive "$n" || { unset "RDLM_VMPID[$n]"; return 0; }
+    sleep 0.2
+  done
+  say "node$n: still running after $2 s, killing it"
+  rdlm_vm_kill "$n"
+  return 1
+}
+
+# rdlm_wait_log FILE REGEX TIMEOUT [NODE]: wait for a line; gives up early if NODE's VM exits
+rdlm_wait_log() {
+  local f=$1 re=$2 end=$((SECONDS + $3)) n=${4:-}
+  while [ $SECONDS -lt $end ]; do
+    grep -aqE "$re" "$f" 2>/dev/null && return 0
+    if [ -n "$n" ] && ! rdlm_vm_alive "$n"; then
+      grep -aqE "$re" "$f" 2>/dev/null
+      return
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+rdlm_cleanup() {
+  local n
+  for n in "${!RDLM_VMPID[@]}"; do rdlm_vm_kill "$n"; done
+  rdlm_net_down
+  _rdlm_chroot_umount
+}
+
+# rdlm_split DIR NODE: the guest's kernel log (its final `dmesg` dump) and its harness lines
+rdlm_split() {
+  local d=$1 n=$2
+  sed -n 's/^GDLM-DMESG //p' "$d/node$n.log" | tr -d '\r' >"$d/node$n.dmesg"
+  grep -a '^GDLM\[' "$d/node$n.log" | tr -d '\r' >"$d/node$n.harness" || true
+}
