@@ -94,13 +94,13 @@ rdlm_host_tools() {
       say "refusing: apt would remove host packages to install ${want[*]}"
       return 1
     fi
-    timeout 600 apt-get install -y -q --no-install-recommends "${want[@]}" >"$RDLM_RESULTS/apt-install.log" 2>&1 ||
+    timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${want[@]}" >"$RDLM_RESULTS/apt-install.log" 2>&1 ||
       { say "apt-get install failed (see apt-install.log)"; return 1; }
   fi
   if [ $need_qemu = 1 ]; then
     if [ "${GDLM_REALDLM_QEMU_FROM_DEB:-0}" != 1 ] &&
       ! timeout 120 apt-get install -s --no-install-recommends qemu-system-x86 2>&1 | grep -q '^Remv'; then
-      timeout 600 apt-get install -y -q --no-install-recommends qemu-system-x86 >>"$RDLM_RESULTS/apt-install.log" 2>&1 ||
+      timeout 900 apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends qemu-system-x86 >>"$RDLM_RESULTS/apt-install.log" 2>&1 ||
         { say "apt-get install qemu-system-x86 failed"; return 1; }
     else
       say "apt would remove host packages for qemu-system-x86: unpacking it into $RDLM_CACHE/qemu-root"

@@ -174,7 +174,16 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         "  journals of failed nodes replayed: {}; 'recover generation N done': {}",
         s.recoveries, s.unblocks
     );
-    println!("  final node phases: {:?}", out.phases);
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for p in &out.phases {
+        let name = format!("{p:?}");
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    let phases: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
+    println!("  final node phases: {}", phases.join(", "));
     match &out.violation {
         None => println!("  invariants 1-5 held after every event"),
         Some(v) => {

@@ -597,12 +597,16 @@ impl Sim {
         // 1: nobody unblocked while a failed node's journal is dirty, once it has seen
         // a generation after the failure.
         let mut v1 = None;
-        for n in &self.nodes {
-            if !n.accessing() {
-                continue;
-            }
-            for (jid, j) in self.journals.iter().enumerate() {
-                if let (true, Some(g)) = (j.dirty, j.failed_gen) {
+        // Usually no failed journal is dirty: find those first (O(journals)).
+        let failed: Vec<(usize, u32)> = self
+            .journals
+            .iter()
+            .enumerate()
+            .filter_map(|(jid, j)| j.failed_gen.filter(|_| j.dirty).map(|g| (jid, g)))
+            .collect();
+        if !failed.is_empty() {
+            for n in self.nodes.iter().filter(|n| n.accessing()) {
+                for &(jid, g) in &failed {
                     if n.rec.recover_start() > g && n.jid() != Some(jid as u32) {
                         v1 = Some(format!(
                             "node {} unblocked at generation {} while journal {jid} (failed at generation {g}) is dirty",
@@ -623,12 +627,15 @@ impl Sim {
             .filter(|n| n.alive() && n.rec.flags().contains(gdlm_core::RecoverFlags::FIRST_MOUNT))
             .map(|n| n.id)
             .collect();
-        let mounted: Vec<u32> = self
-            .nodes
-            .iter()
-            .filter(|n| n.phase == Phase::Mounted && !firsts.contains(&n.id))
-            .map(|n| n.id)
-            .collect();
+        let mounted: Vec<u32> = if firsts.is_empty() {
+            Vec::new()
+        } else {
+            self.nodes
+                .iter()
+                .filter(|n| n.phase == Phase::Mounted && !firsts.contains(&n.id))
+                .map(|n| n.id)
+                .collect()
+        };
         if firsts.len() > 1 || (!firsts.is_empty() && !mounted.is_empty()) {
             self.violate(3, format!("first mounters {firsts:?}, mounted {mounted:?}"));
         }

@@ -100,7 +100,12 @@ impl Timeline {
             let look = Look::of(n);
             if look != self.open[i].1 {
                 let (from, old) = std::mem::replace(&mut self.open[i], (step, look));
-                self.segments.push(Segment { node: n.id, from, to: step, look: old });
+                self.segments.push(Segment {
+                    node: n.id,
+                    from,
+                    to: step,
+                    look: old,
+                });
             }
         }
         self.end = step + 1;
@@ -119,7 +124,12 @@ impl Timeline {
     /// Close the open segments.
     pub fn finish(&mut self) {
         for (i, (from, look)) in self.open.drain(..).enumerate() {
-            self.segments.push(Segment { node: i as u32 + 1, from, to: self.end, look });
+            self.segments.push(Segment {
+                node: i as u32 + 1,
+                from,
+                to: self.end,
+                look,
+            });
         }
     }
 
@@ -134,10 +144,19 @@ impl Timeline {
             .set("viewBox", (0, 0, left + width + 20.0, height))
             .set("font-family", "sans-serif")
             .set("font-size", 11)
-            .add(Text::new(title).set("x", 10).set("y", 18).set("font-size", 14));
+            .add(
+                Text::new(title)
+                    .set("x", 10)
+                    .set("y", 18)
+                    .set("font-size", 14),
+            );
         for n in 1..=nodes {
             let y = top + row * (n - 1) as f64;
-            doc = doc.add(Text::new(format!("node {n}")).set("x", 10).set("y", y + row * 0.65));
+            doc = doc.add(
+                Text::new(format!("node {n}"))
+                    .set("x", 10)
+                    .set("y", y + row * 0.65),
+            );
         }
         for s in &self.segments {
             let y = top + row * (s.node - 1) as f64 + 3.0;
@@ -178,7 +197,12 @@ impl Timeline {
         }
         for &(e, n) in &self.crashes {
             let y = top + row * (n - 1) as f64 + row / 2.0;
-            doc = doc.add(Text::new("✕").set("x", x(e) - 4.0).set("y", y + 4.0).set("fill", "black"));
+            doc = doc.add(
+                Text::new("✕")
+                    .set("x", x(e) - 4.0)
+                    .set("y", y + 4.0)
+                    .set("fill", "black"),
+            );
         }
         // Legend.
         let mut lx = left;
@@ -204,7 +228,11 @@ impl Timeline {
                         .set("height", 12)
                         .set("fill", look.colour()),
                 )
-                .add(Text::new(label.clone()).set("x", lx + 16.0).set("y", bottom + 30.0));
+                .add(
+                    Text::new(label.clone())
+                        .set("x", lx + 16.0)
+                        .set("y", bottom + 30.0),
+                );
             lx += 30.0 + 7.0 * label.len() as f64;
         }
         let mut out = String::new();
