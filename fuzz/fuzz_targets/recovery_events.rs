@@ -321,8 +321,9 @@ impl<const N: usize> World<N> {
                         assert!(!r.dlm_recovery_in_progress());
                         assert_eq!(r.flags(), before.flags() - RecoverFlags::DLM_RECOVERY);
                         // Size: every slot fits; Fit rounds up by 16, Reference adds 16 once.
+                        // The kernel's max_jid starts at 0, so even no slots need size 1.
                         let old = before.recover_size();
-                        let need = slots.iter().map(|&s| i64::from(s)).max().unwrap_or(0).max(0);
+                        let need = slots.iter().map(|&s| i64::from(s)).max().unwrap_or(0).max(1);
                         let want = if i64::from(old) >= need {
                             old
                         } else if self.policy == SizePolicy::Reference {
@@ -644,10 +645,13 @@ impl<const N: usize> World<N> {
                 if let Some(w) = call.lvb {
                     assert_eq!(call.lock, LockId::Control);
                     assert!(w.all_jid_bits_clear());
-                    assert_eq!(w.generation(), self.rec.recover_start());
+                    // start_gen as FirstDone::start read it (a recover_done may come since).
+                    assert_eq!(&w, self.first.lvb());
                     self.first_write = Some(w);
                 }
                 if what == "FirstDone::start" {
+                    assert_eq!(self.first.lvb().generation(), self.rec.recover_start());
+                    assert!(self.first.lvb().all_jid_bits_clear());
                     let f = self.rec.flags();
                     assert!(f.contains(RecoverFlags::FIRST_MOUNT_DONE));
                     assert!(!f.contains(RecoverFlags::FIRST_MOUNT));

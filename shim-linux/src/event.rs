@@ -142,7 +142,16 @@ mod tests {
 
     #[test]
     fn kernel_status_round_trips() {
-        for s in [0, -EAGAIN, -EDEADLK, -ETIMEDOUT, -DLM_EUNLOCK, -DLM_ECANCEL, -5, -22] {
+        for s in [
+            0,
+            -EAGAIN,
+            -EDEADLK,
+            -ETIMEDOUT,
+            -DLM_EUNLOCK,
+            -DLM_ECANCEL,
+            -5,
+            -22,
+        ] {
             assert_eq!(Status::from_kernel(s).kernel_status(), s);
         }
     }

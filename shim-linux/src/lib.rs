@@ -79,7 +79,10 @@ mod tests {
         assert_eq!(offset_of!(sys::DlmLksb, sb_status), 0);
         assert_eq!(offset_of!(sys::DlmLksb, sb_lkid), 4);
         assert_eq!(offset_of!(sys::DlmLksb, sb_flags), 8);
-        assert_eq!(offset_of!(sys::DlmLksb, sb_lvbptr), 8 + align_of::<*mut u8>());
+        assert_eq!(
+            offset_of!(sys::DlmLksb, sb_lvbptr),
+            8 + align_of::<*mut u8>()
+        );
         assert_eq!(size_of::<sys::DlmLksb>(), 8 + 2 * size_of::<*mut u8>());
     }
 

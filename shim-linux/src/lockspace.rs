@@ -434,29 +434,48 @@ impl Lockspace {
         }
     }
 
-    /// Waits up to `timeout` for `lock`'s next completion; other events stay queued for
-    /// [`Lockspace::next_event`] in order.
-    pub fn wait_completion(&mut self, lock: LockId, timeout: Duration) -> io::Result<Completion> {
+    /// Waits up to `timeout` for the first event `want` accepts (queued or new) and takes it;
+    /// the other events stay queued, in order.
+    pub fn wait_event(
+        &mut self,
+        timeout: Duration,
+        mut want: impl FnMut(&Event) -> bool,
+    ) -> io::Result<Event> {
         let deadline = Instant::now() + timeout;
+        let mut seen = 0;
         loop {
-            let pos = self
-                .pending
-                .iter()
-                .position(|e| matches!(e, Event::Completion(c) if c.lock == lock));
-            if let Some(i) = pos {
-                if let Some(Event::Completion(c)) = self.pending.remove(i) {
-                    return Ok(c);
+            if let Some(i) = self.pending.iter().skip(seen).position(&mut want) {
+                if let Some(ev) = self.pending.remove(seen + i) {
+                    return Ok(ev);
                 }
             }
+            seen = self.pending.len();
             let left = deadline.saturating_duration_since(Instant::now());
             if !self.poll(Some(left))? {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    "no completion in time",
+                    "no such event in time",
                 ));
             }
             self.dispatch()?;
         }
+    }
+
+    /// Waits up to `timeout` for `lock`'s next completion (other events stay queued).
+    pub fn wait_completion(&mut self, lock: LockId, timeout: Duration) -> io::Result<Completion> {
+        match self.wait_event(
+            timeout,
+            |e| matches!(e, Event::Completion(c) if c.lock == lock),
+        )? {
+            Event::Completion(c) => Ok(c),
+            Event::Blocking { .. } => unreachable!("wait_event returned an event it did not want"),
+        }
+    }
+
+    /// Waits up to `timeout` for a BAST on `lock` (other events stay queued).
+    pub fn wait_blocking(&mut self, lock: LockId, timeout: Duration) -> io::Result<()> {
+        self.wait_event(timeout, |e| *e == Event::Blocking { lock })
+            .map(|_| ())
     }
 
     /// Takes the queued events that are BASTs for `lock`.
@@ -482,7 +501,11 @@ impl Lockspace {
         // frees it and closes the fd.
         let rv = unsafe {
             if self.created {
-                sys::dlm_release_lockspace(self.name.as_ptr(), self.handle.as_ptr(), i32::from(force))
+                sys::dlm_release_lockspace(
+                    self.name.as_ptr(),
+                    self.handle.as_ptr(),
+                    i32::from(force),
+                )
             } else {
                 sys::dlm_close_lockspace(self.handle.as_ptr())
             }

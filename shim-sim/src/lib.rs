@@ -12,5 +12,6 @@ pub mod glock;
 
 pub mod node;
 pub mod schedule;
+pub mod shrink;
 pub mod sim;
 pub mod timeline;

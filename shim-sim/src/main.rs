@@ -75,6 +75,9 @@ enum Cmd {
         /// A JSON schedule to run instead of a random seed.
         #[arg(long)]
         schedule: Option<PathBuf>,
+        /// Shrink the failing run to a minimal schedule and write it as JSON here.
+        #[arg(long)]
+        shrink: Option<PathBuf>,
         #[command(flatten)]
         opts: Opts,
     },
@@ -145,6 +148,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         trace: o.trace.is_some(),
         traffic: !o.no_traffic,
         timeline: o.timeline.is_some(),
+        record: false,
     })
 }
 
@@ -230,6 +234,43 @@ fn write_timeline(opts: &Opts, out: &Outcome) {
     }
 }
 
+fn shrink_seed(
+    cfg: &SimConfig,
+    seed: u64,
+    defects: &[String],
+    out: &PathBuf,
+) -> Result<bool, String> {
+    match gdlm_sim::shrink::shrink(cfg, seed, defects, 3000)? {
+        None => {
+            println!("seed {seed} breaks no invariant: nothing to shrink");
+            Ok(true)
+        }
+        Some(s) => {
+            println!(
+                "seed {seed}: shrunk {} recorded steps to {} in {} replays",
+                s.original_steps,
+                s.schedule.steps.len(),
+                s.tries
+            );
+            println!("  {}", s.violation);
+            for (i, st) in s.schedule.steps.iter().enumerate() {
+                println!(
+                    "  {i:>3}: {}",
+                    serde_json::to_string(st).unwrap_or_default()
+                );
+            }
+            let json = serde_json::to_string_pretty(&s.schedule).map_err(|e| e.to_string())?;
+            std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!(
+                "  written to {} (gdlm-sim replay --schedule {})",
+                out.display(),
+                out.display()
+            );
+            Ok(false)
+        }
+    }
+}
+
 fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
     let out = run_seed(cfg, seed);
     summary(cfg, &out);
@@ -264,7 +305,17 @@ fn main() -> ExitCode {
             seed,
             schedule: Some(path),
             opts,
+            ..
         } => run_schedule(&path, seed, &opts),
+        Cmd::Replay {
+            seed: Some(seed),
+            shrink: Some(out),
+            opts,
+            ..
+        } => config(&opts).and_then(|cfg| {
+            let cfg = gdlm_sim::explore::seed_config(&cfg, seed, opts.faults.is_none());
+            shrink_seed(&cfg, seed, &opts.defects, &out)
+        }),
         Cmd::Replay { seed, opts, .. } => config(&opts).map(|cfg| {
             let seed = seed.unwrap_or(1);
             // The same per-seed fault mix `explore` used.

@@ -20,12 +20,16 @@
 //! K scheduled events (the seed picks their order); `{"until": {...}}` runs until node N
 //! is in the phase (`Down`, `Joining`, `Mounting`, `OwnJournal`, `FirstRecovery`,
 //! `FirstDone`, `Mounted`, `Dead`); `"settle"` runs until nothing is left to do and checks
-//! liveness. Invariants 1–4 are checked after every event throughout.
+//! liveness. Single scheduling choices, as a shrunk run records them: `{"deliver": N}`
+//! (node N's oldest DLM callback), `{"run_node": {"node": N}}` (one internal step of node
+//! N; a recorded run adds the `"choice"` its glock traffic drew), `{"traffic": true}`,
+//! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. Invariants
+//! 1–4 are checked after every event throughout.
 
 use serde::{Deserialize, Serialize};
 
 use crate::node::Phase;
-use crate::sim::{Defects, Faults, Outcome, Sim, SimConfig};
+use crate::sim::{Action, Defects, Faults, Outcome, Sim, SimConfig};
 
 /// A schedule file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -89,6 +93,23 @@ pub enum Step {
     Until(Until),
     /// Run until quiet and check liveness.
     Settle,
+    /// Deliver the node's oldest DLM callback (skipped if it has none).
+    Deliver(u32),
+    /// Let the node run one internal step (skipped if it has nothing to do); `choice`
+    /// is the random number its glock traffic used (drawn from the seed if absent).
+    RunNode {
+        /// The node.
+        node: u32,
+        /// The glock traffic's choice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<u32>,
+    },
+    /// Turn glock traffic on or off.
+    Traffic(bool),
+    /// Set the virtual time (ms), as a recorded run had it.
+    At(u64),
+    /// Advance the DLM's recovery by one step (skipped if it has nothing to do).
+    DlmRecovery,
 }
 
 impl Schedule {
@@ -118,6 +139,7 @@ impl Schedule {
             trace: true,
             traffic: self.traffic,
             timeline: true,
+            record: false,
         })
     }
 
@@ -158,6 +180,13 @@ impl Schedule {
                     sim.settle();
                     sim.set_traffic(self.traffic);
                 }
+                Step::Deliver(id) => sim.try_action(Action::Deliver(check(*id)?)),
+                Step::RunNode { node, choice } => {
+                    sim.try_action_with(Action::Run(check(*node)?), *choice)
+                }
+                Step::Traffic(on) => sim.set_traffic(*on),
+                Step::At(t) => sim.set_time(*t),
+                Step::DlmRecovery => sim.try_action(Action::DlmRecovery),
             }
         }
         Ok(sim.finish())

@@ -92,6 +92,8 @@ pub struct SimConfig {
     pub traffic: bool,
     /// Record a timeline picture.
     pub timeline: bool,
+    /// Record every action as a schedule (for shrinking).
+    pub record: bool,
 }
 
 impl Default for SimConfig {
@@ -105,6 +107,7 @@ impl Default for SimConfig {
             trace: false,
             traffic: true,
             timeline: false,
+            record: false,
         }
     }
 }
@@ -203,6 +206,9 @@ pub struct Outcome {
     /// The timeline as SVG, when recorded.
     #[serde(skip)]
     pub timeline_svg: Option<String>,
+    /// Every action taken, when recorded.
+    #[serde(skip)]
+    pub schedule: Option<Vec<crate::schedule::Step>>,
 }
 
 /// One scheduling choice.
@@ -242,6 +248,9 @@ pub struct Sim {
     untimed: bool,
     /// Node looks over time, when asked for.
     timeline: Option<crate::timeline::Timeline>,
+    /// Every action taken, as schedule steps (for shrinking).
+    record: Option<Vec<crate::schedule::Step>>,
+    recorded_now: Option<u64>,
 }
 
 impl Sim {
@@ -282,6 +291,8 @@ impl Sim {
             pending_mount: vec![false; cfg.nodes as usize],
             untimed: false,
             timeline: cfg.timeline.then(crate::timeline::Timeline::default),
+            record: cfg.record.then(Vec::new),
+            recorded_now: None,
             cfg,
         }
     }
@@ -335,6 +346,7 @@ impl Sim {
         if self.nodes[i].alive() || self.pending_mount[i] {
             return;
         }
+        self.rec(crate::schedule::Step::Mount(id));
         self.wanted[i] = true;
         self.pending_mount[i] = true;
         self.start_pending_mounts();
@@ -357,6 +369,11 @@ impl Sim {
 
     /// Crash node `id`.
     pub fn crash(&mut self, id: u32) {
+        self.rec(crate::schedule::Step::Crash(id));
+        self.crash_unrecorded(id);
+    }
+
+    fn crash_unrecorded(&mut self, id: u32) {
         let i = (id - 1) as usize;
         if !self.nodes[i].alive() {
             return;
@@ -388,6 +405,7 @@ impl Sim {
         if self.nodes[i].phase != Phase::Mounted {
             return;
         }
+        self.rec(crate::schedule::Step::Unmount(id));
         self.nodes[i].unmounting = true;
         self.nodes[i].rec.unmount();
         self.wanted[i] = false;
@@ -560,7 +578,7 @@ impl Sim {
         }
     }
 
-    fn run_node(&mut self, id: u32) {
+    fn run_node(&mut self, id: u32, choice: u32) {
         let i = (id - 1) as usize;
         if self.nodes[i].unmount_ready() {
             // gdlm_unmount: the work is flushed; release the lockspace. An unmounted
@@ -577,7 +595,7 @@ impl Sim {
             return;
         }
         let mut notes = Vec::new();
-        self.nodes[i].choice = self.rng.random();
+        self.nodes[i].choice = choice;
         self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
         self.apply_notes(id, notes);
     }
@@ -678,6 +696,22 @@ impl Sim {
 
     /// Take one scheduling choice (then [`Sim::check_invariants`]).
     pub fn perform(&mut self, a: Action) {
+        self.perform_with(a, None);
+    }
+
+    /// [`Sim::perform`] with the random choice a node step uses (drawn if `None`).
+    pub fn perform_with(&mut self, a: Action, choice: Option<u32>) {
+        use crate::schedule::Step;
+        let choice = match a {
+            Action::Run(_) => Some(choice.unwrap_or_else(|| self.rng.random())),
+            _ => None,
+        };
+        self.rec(match a {
+            Action::DlmRecovery => Step::DlmRecovery,
+            Action::Deliver(n) => Step::Deliver(n),
+            Action::Run(node) => Step::RunNode { node, choice },
+            Action::Crash(n) => Step::Crash(n),
+        });
         match a {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
@@ -696,9 +730,23 @@ impl Sim {
                 if self.untimed {
                     self.nodes[(id - 1) as usize].fire_timers();
                 }
-                self.run_node(id)
+                self.run_node(id, choice.unwrap_or(0))
             }
-            Action::Crash(id) => self.crash(id),
+            Action::Crash(id) => self.crash_unrecorded(id),
+        }
+    }
+
+    /// Take the action if it is possible now (a shrunk schedule may have lost what
+    /// enabled it), then check invariants.
+    pub fn try_action(&mut self, a: Action) {
+        self.try_action_with(a, None);
+    }
+
+    /// [`Sim::try_action`] with a node step's random choice.
+    pub fn try_action_with(&mut self, a: Action, choice: Option<u32>) {
+        if self.enabled().contains(&a) {
+            self.perform_with(a, choice);
+            self.check_invariants();
         }
     }
 
@@ -759,9 +807,27 @@ impl Sim {
 
     /// Turn glock traffic on or off.
     pub fn set_traffic(&mut self, on: bool) {
+        self.rec(crate::schedule::Step::Traffic(on));
         for n in &mut self.nodes {
             n.traffic = on;
         }
+    }
+
+    /// Record a step (with the virtual time, when it moved) if recording.
+    fn rec(&mut self, step: crate::schedule::Step) {
+        let now = self.now;
+        if let Some(r) = self.record.as_mut() {
+            if self.recorded_now != Some(now) {
+                r.push(crate::schedule::Step::At(now));
+                self.recorded_now = Some(now);
+            }
+            r.push(step);
+        }
+    }
+
+    /// Set the virtual time (replaying a recorded schedule).
+    pub fn set_time(&mut self, now: u64) {
+        self.now = now;
     }
 
     /// Record a timeline (see [`Sim::timeline_svg`]).
@@ -854,6 +920,7 @@ impl Sim {
             trace: self.trace,
             phases: self.nodes.iter().map(|n| n.phase).collect(),
             timeline_svg,
+            schedule: self.record,
         }
     }
 

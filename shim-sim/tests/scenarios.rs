@@ -274,3 +274,34 @@ fn schedule_json_round_trip() {
     let bad = Schedule::from_json(r#"{"nodes": 2, "steps": [{"mount": 7}]}"#).expect("parses");
     assert!(bad.run().is_err(), "node 7 does not exist");
 }
+
+#[test]
+fn shrinking_keeps_the_violation_and_replays_from_json() {
+    let base = SimConfig {
+        defects: Defects::parse(&["slot-growth"]).expect("defects"),
+        ..SimConfig::default()
+    };
+    let (seed, inv) = (1..=300u64)
+        .find_map(|seed| {
+            run_seed(&seed_config(&base, seed, true), seed)
+                .violation
+                .map(|v| (seed, v.invariant))
+        })
+        .expect("some seed fails with the defect");
+    let cfg = seed_config(&base, seed, true);
+    let s = gdlm_sim::shrink::shrink(&cfg, seed, &["slot-growth".to_string()], 3000)
+        .expect("reproducible")
+        .expect("it fails");
+    assert_eq!(s.violation.invariant, inv);
+    assert!(
+        s.schedule.steps.len() < s.original_steps / 2,
+        "{} of {}",
+        s.schedule.steps.len(),
+        s.original_steps
+    );
+    // The written schedule replays to the same violation.
+    let json = serde_json::to_string(&s.schedule).expect("json");
+    let back = Schedule::from_json(&json).expect("parses");
+    let out = back.run().expect("runs");
+    assert_eq!(out.violation.map(|v| v.invariant), Some(inv));
+}

@@ -1,0 +1,46 @@
+# cluster3-kill: gfs2 (lock_dlm, table gdlm:gfs1) on the shared disk, mounted by all three
+# nodes one after another (node N mounts about 5*(N-1) s after the cluster is ready, so the
+# journal ids are 0, 1, 2); node 3 then dirties its journal and waits to be killed by the
+# host; the survivors wait (bounded) for the DLM and gfs2 to recover node 3's journal, write,
+# and unmount. The kernel lines are collected from the GDLM-DMESG dump at power-off.
+# SPDX-License-Identifier: GPL-2.0-only
+. /opt/gdlm/guest/lib.sh
+log "scenario cluster3-kill node $N"
+dev=$(disk_by_serial gdlm-shared) || { log "no shared disk"; exit 1; }
+sleep $((5 * (N - 1)))
+mkdir -p /mnt/gfs2
+t=$(cut -d' ' -f1 /proc/uptime)
+if ! timeout 120 mount -t gfs2 "$dev" /mnt/gfs2; then
+  log "gfs2 mount FAILED"
+  exit 1
+fi
+jid=$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.\([0-9]*\): jid=[0-9]*, already locked for use.*/\1/p' | tail -1)
+log "MOUNTED gfs2 jid=$jid (mount started at $t)"
+echo "hello from node$N" >/mnt/gfs2/node$N.txt && sync
+
+if [ "$N" = 3 ]; then
+  # dirty the journal without a sync, then wait to be killed
+  for i in $(seq 1 20); do echo "node3 line $i" >>/mnt/gfs2/node3.txt; done
+  mkdir -p /mnt/gfs2/dir3 && touch /mnt/gfs2/dir3/a /mnt/gfs2/dir3/b
+  log "NODE3 READY TO DIE"
+  sleep 400
+  exit 0
+fi
+
+# survivors: the host kills node 3 once all three are mounted
+end=$((SECONDS + 300))
+while [ $SECONDS -lt $end ]; do [ "$(members)" -lt 3 ] && break; sleep 0.2; done
+log "corosync members now $(members)"
+# wait (bounded) for gfs2 to finish the recovery that follows node 3's removal
+end=$((SECONDS + 120))
+while [ $SECONDS -lt $end ]; do
+  dmesg | awk '/dlm: gfs1: remove member 3/ {r=1} r && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ done/ {d=1} END {exit !d}' && break
+  sleep 0.5
+done
+log "RECOVERY SEEN $(dmesg | grep -c 'recover generation .* done') done-lines"
+sleep 2
+if echo "node$N after recovery" >>/mnt/gfs2/node$N.txt && sync; then log "gfs2 write after recovery ok"; fi
+ls /mnt/gfs2 | tr '\n' ' ' | sed 's/^/GDLM gfs2 ls: /'; echo
+# node 2 unmounts first, then node 1
+sleep $((2 * (2 - N) + 1))
+timeout 60 umount /mnt/gfs2 && log "gfs2 umounted"

@@ -1,0 +1,71 @@
+# cluster3-kill (host side): gfs2 on a shared disk mounted by three VMs; node 3's qemu is
+# killed (SIGKILL) once all three are mounted; the survivors must recover its journal.
+# The survivors' gfs2/dlm recovery lines are kept in DIR/kernel-recovery-nodeN.log and
+# DIR/gfs2-reference.log (the lines gdlm's own logging is compared with).
+# Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
+scenario_main() {
+  local d=$1 t n tk
+  # shared disk: gfs2, lock_dlm, table gdlm:gfs1 (cluster_name gdlm), 3 journals of 16 MiB
+  t=$(date +%s.%N)
+  rm -f "$RDLM_CACHE/rootfs/shared.img"
+  truncate -s 512M "$RDLM_CACHE/rootfs/shared.img"
+  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 /shared.img >"$d/mkfs.log" 2>&1; then
+    check "cluster3-kill: mkfs.gfs2" false
+    return 1
+  fi
+  mv "$RDLM_CACHE/rootfs/shared.img" "$d/shared.img"
+  say "mkfs.gfs2 $(elapsed "$t") s"
+  export RDLM_APPEND="gdlm.token=2000"
+  rdlm_net_up 3 || { check "cluster3-kill: network namespace" false; return 1; }
+  local shared=(-drive "file=$d/shared.img,if=none,id=shared,format=raw,cache=none,file.locking=off"
+    -device "virtio-blk-pci,drive=shared,serial=gdlm-shared,share-rw=on,addr=0x5")
+  t=$(date +%s.%N)
+  for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-kill "${shared[@]}"; done
+  unset RDLM_APPEND
+  rdlm_wait_log "$d/node1.log" 'GDLM\[[0-9.]+\] READY' 240 1 && say "cluster ready (node1) after $(elapsed "$t") s"
+  local killed=0
+  if rdlm_wait_log "$d/node3.log" 'NODE3 READY TO DIE' 200 3 &&
+    rdlm_wait_log "$d/node1.log" 'MOUNTED gfs2' 30 1 && rdlm_wait_log "$d/node2.log" 'MOUNTED gfs2' 30 2; then
+    say "all mounted after $(elapsed "$t") s; killing node3 (qemu pid ${RDLM_VMPID[3]})"
+    tk=$(date +%s.%N)
+    rdlm_vm_kill 3 KILL
+    killed=1
+  else
+    say "the three nodes did not all mount in time"
+  fi
+  if [ $killed = 1 ]; then
+    rdlm_wait_log "$d/node1.log" 'RECOVERY SEEN' 150 1 && say "node1 saw recovery $(elapsed "$tk") s after the kill"
+    rdlm_wait_log "$d/node2.log" 'RECOVERY SEEN' 30 2 && say "node2 saw recovery $(elapsed "$tk") s after the kill"
+  fi
+  rdlm_vm_wait 1 120
+  rdlm_vm_wait 2 60
+  rdlm_vm_kill 3 KILL
+  say "3 VMs wall time $(elapsed "$t") s"
+  for n in 1 2 3; do rdlm_split "$d" $n; done
+  for n in 1 2; do
+    grep -E 'gfs2: fsid=gdlm:gfs1|dlm: gfs1:' "$d/node$n.dmesg" >"$d/kernel-recovery-node$n.log"
+  done
+  # the exact lock_dlm lines (recover_done / control step / journal recovery)
+  grep -hE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation|recover jid|jid=2: |first mounter|Joined cluster|first mount done)' \
+    "$d/node1.dmesg" "$d/node2.dmesg" >"$d/gfs2-reference.log" || true
+  sed 's/^/    /' "$d/gfs2-reference.log" >&2
+
+  check "cluster3-kill: node 3 was killed after all three mounted" test $killed = 1
+  for n in 1 2 3; do
+    check "cluster3-kill: node$n mounted gfs2" grep -q 'MOUNTED gfs2' "$d/node$n.harness"
+  done
+  check "cluster3-kill: node3 held jid 2" grep -q 'MOUNTED gfs2 jid=2 ' "$d/node3.harness"
+  check "cluster3-kill: node1 was the first mounter" grep -q 'gfs2: fsid=gdlm:gfs1: first mounter control generation 0' "$d/node1.dmesg"
+  for n in 1 2; do
+    check "cluster3-kill: node$n dlm removed member 3" grep -q 'dlm: gfs1: remove member 3' "$d/node$n.dmesg"
+    check "cluster3-kill: node$n gfs2 'recover generation N done' after the removal" \
+      awk '/dlm: gfs1: remove member 3/ {r=1} r && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ done/ {d=1} END {exit !d}' "$d/node$n.dmesg"
+    check "cluster3-kill: node$n gfs2 'recover generation N jid 2'" grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ jid 2$' "$d/kernel-recovery-node$n.log"
+    check "cluster3-kill: node$n wrote to gfs2 after recovery" grep -q 'gfs2 write after recovery ok' "$d/node$n.harness"
+    check "cluster3-kill: node$n unmounted" grep -q 'gfs2 umounted' "$d/node$n.harness"
+  done
+  check "cluster3-kill: exactly one survivor replayed jid 2 (recover jid 2 result success)" \
+    test "$(grep -hc 'recover jid 2 result success' "$d/kernel-recovery-node1.log" "$d/kernel-recovery-node2.log" | paste -sd+ | bc)" = 1
+  check "cluster3-kill: the replaying survivor logged 'jid=2: Done'" grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: jid=2: Done' "$d/gfs2-reference.log"
+  rm -f "$d/shared.img"
+}

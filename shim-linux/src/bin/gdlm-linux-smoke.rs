@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! `gdlm-linux-smoke`: exercises gdlm-linux against the real kernel DLM (run in the VMs by
+//! `ci/realdlm/run`).
+//!
+//! ```text
+//! gdlm-linux-smoke single [ITERS]          one node: lock/convert/unlock with LVB, NOQUEUE,
+//!                                          NOQUEUEBAST, BAST + LVB hand-off, cancel, timings
+//! gdlm-linux-smoke node N                  one of three nodes: cross-node NOQUEUE, BASTs and
+//!                                          LVB hand-off node1 -> node2 -> node3
+//! ```
+//! Prints `SMOKE check NAME ok|FAIL detail` lines, `SMOKE time NAME value` lines and a last
+//! `SMOKE done: N checks, F failed`; exits 1 if any check failed.
+
+use std::io;
+use std::process::ExitCode;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use gdlm_core::ast::{gdlm_ast, AstInput, AstOutcome, AstStyle};
+use gdlm_core::consts::LM_OUT_TRY_AGAIN;
+use gdlm_core::{DlmLkf, DlmMode, LmState, LockName};
+use gdlm_linux::{lvb_from, lvb_text, Completion, Event, LockId, Lockspace, Status};
+
+const T: Duration = Duration::from_secs(30);
+
+struct Report {
+    checks: u32,
+    failed: u32,
+    t0: Instant,
+}
+
+impl Report {
+    fn new() -> Self {
+        Report {
+            checks: 0,
+            failed: 0,
+            t0: Instant::now(),
+        }
+    }
+
+    fn check(&mut self, name: &str, ok: bool, detail: impl std::fmt::Display) -> bool {
+        self.checks += 1;
+        if !ok {
+            self.failed += 1;
+        }
+        let t = self.t0.elapsed().as_secs_f64();
+        println!(
+            "SMOKE check {name} {} [{t:.3}s] {detail}",
+            if ok { "ok" } else { "FAIL" }
+        );
+        ok
+    }
+
+    fn time(&self, name: &str, value: impl std::fmt::Display) {
+        println!("SMOKE time {name} {value}");
+    }
+
+    fn done(&self) -> ExitCode {
+        println!("SMOKE done: {} checks, {} failed", self.checks, self.failed);
+        if self.failed == 0 && self.checks > 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn name(n: u64) -> [u8; 24] {
+    *LockName::new(2, n).encode().as_bytes()
+}
+
+fn show(c: &Completion) -> String {
+    format!(
+        "status={:?} (kernel {}) lkid={:#x} sb_flags={:#x} lvb={:?}",
+        c.status,
+        c.status.kernel_status(),
+        c.lkid,
+        c.sb_flags,
+        c.lvb.as_ref().map(lvb_text)
+    )
+}
+
+/// Request and wait for the completion.
+fn lock_wait(
+    ls: &mut Lockspace,
+    res: &[u8],
+    mode: DlmMode,
+    flags: DlmLkf,
+) -> io::Result<(LockId, Completion)> {
+    let lk = ls.lock(res, mode, flags, None)?;
+    let c = ls.wait_completion(lk, T)?;
+    Ok((lk, c))
+}
+
+fn convert_wait(
+    ls: &mut Lockspace,
+    lk: LockId,
+    mode: DlmMode,
+    flags: DlmLkf,
+    lvb: Option<&[u8]>,
+) -> io::Result<Completion> {
+    let v = lvb.map(lvb_from);
+    ls.convert(lk, mode, flags, v.as_ref())?;
+    ls.wait_completion(lk, T)
+}
+
+fn unlock_wait(ls: &mut Lockspace, lk: LockId) -> io::Result<Completion> {
+    ls.unlock(lk, DlmLkf::empty(), None)?;
+    ls.wait_completion(lk, T)
+}
+
+fn single(iters: u32) -> io::Result<Report> {
+    let mut r = Report::new();
+    let t = Instant::now();
+    let mut ls = Lockspace::create("gdlmsmoke")?;
+    r.check(
+        "lockspace-create",
+        true,
+        format!(
+            "{} fd {} in {:.1} ms",
+            ls.name(),
+            std::os::fd::AsRawFd::as_raw_fd(&ls),
+            ms(t)
+        ),
+    );
+    let a = name(0x1234abcd);
+    let vb = DlmLkf::VALBLK;
+
+    // EX with VALBLK, then EX -> NL writing the LVB, NL -> EX reading it back.
+    let (lk1, c) = lock_wait(&mut ls, &a, DlmMode::Ex, vb)?;
+    r.check(
+        "lock-ex-valblk",
+        c.status == Status::Granted && c.lkid != 0 && c.lvb.is_some() && !c.last,
+        show(&c),
+    );
+    let c = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(b"gdlm-lvb-1"))?;
+    r.check(
+        "convert-ex-nl-writes-lvb",
+        c.status == Status::Granted,
+        show(&c),
+    );
+    let c = convert_wait(&mut ls, lk1, DlmMode::Ex, vb, None)?;
+    r.check(
+        "convert-nl-ex-reads-lvb",
+        c.status == Status::Granted && c.lvb.map(|v| lvb_text(&v)) == Some("gdlm-lvb-1".into()),
+        show(&c),
+    );
+
+    // NL -> EX -> NL cycles carrying a counter in the LVB.
+    let t = Instant::now();
+    let mut bad = None;
+    for i in 0..iters {
+        let text = format!("count-{i}");
+        let c1 = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(text.as_bytes()))?;
+        let c2 = convert_wait(&mut ls, lk1, DlmMode::Ex, vb, None)?;
+        let got = c2.lvb.map(|v| lvb_text(&v)).unwrap_or_default();
+        if c1.status != Status::Granted || c2.status != Status::Granted || got != text {
+            bad = Some(format!("cycle {i}: {} / {}", show(&c1), show(&c2)));
+            break;
+        }
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters.max(1));
+    r.check(
+        "lvb-carried-through-cycles",
+        bad.is_none(),
+        bad.unwrap_or_else(|| format!("{iters} EX->NL->EX cycles, LVB counter intact")),
+    );
+    r.time("convert_ex_nl_ex_cycle_us", format!("{per:.1}"));
+
+    // NOQUEUE against the held EX: -EAGAIN, the handle ends, the holder gets no BAST.
+    let (_, c) = lock_wait(&mut ls, &a, DlmMode::Ex, DlmLkf::NOQUEUE)?;
+    r.check(
+        "noqueue-conflict-eagain",
+        c.status == Status::Again && c.status.kernel_status() == -11 && c.last,
+        show(&c),
+    );
+    let got = ls.wait_blocking(lk1, Duration::from_millis(500)).is_ok();
+    r.check("noqueue-sends-no-bast", !got, format!("bast={got}"));
+    // What gfs2 makes of that AST (through gdlm-core).
+    let input = AstInput {
+        gl_state: LmState::Unlocked,
+        gl_req: LmState::Exclusive,
+        sb_status: c.status.kernel_status(),
+        sb_flags: c.sb_flags,
+        has_lvb: true,
+        glf_initial: true,
+        lkid: c.lkid,
+        dead: false,
+    };
+    let modern = gdlm_ast(AstStyle::Modern, &input);
+    r.check(
+        "core-gdlm_ast-try-again",
+        matches!(modern, Ok(AstOutcome::Complete { ret, .. }) if ret == LM_OUT_TRY_AGAIN),
+        format!("{modern:?}"),
+    );
+
+    // NOQUEUE|NOQUEUEBAST: -EAGAIN and a BAST to the holder (LM_FLAG_TRY_1CB).
+    let (_, c) = lock_wait(
+        &mut ls,
+        &a,
+        DlmMode::Ex,
+        DlmLkf::NOQUEUE | DlmLkf::NOQUEUEBAST,
+    )?;
+    let bast = ls.wait_blocking(lk1, Duration::from_secs(5));
+    r.check(
+        "noqueuebast-eagain-and-bast",
+        c.status == Status::Again && bast.is_ok(),
+        format!("{} bast={:?}", show(&c), bast.map_err(|e| e.to_string())),
+    );
+
+    // A blocking PR: BAST to the EX holder, which converts to NL writing the LVB; then the PR
+    // is granted with that LVB.
+    let t = Instant::now();
+    let lk2 = ls.lock(&a, DlmMode::Pr, vb, None)?;
+    let bast = ls.wait_blocking(lk1, T);
+    let c1 = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(b"handed-over"))?;
+    let c2 = ls.wait_completion(lk2, T)?;
+    r.check(
+        "bast-then-demote-hands-lvb-over",
+        bast.is_ok()
+            && c1.status == Status::Granted
+            && c2.status == Status::Granted
+            && c2.lvb.map(|v| lvb_text(&v)) == Some("handed-over".into()),
+        format!("holder {} / waiter {}", show(&c1), show(&c2)),
+    );
+    r.time("blocking_pr_granted_after_bast_ms", format!("{:.2}", ms(t)));
+
+    // Cancel a queued EX (blocked by the PR): the request completes with -DLM_ECANCEL.
+    let lk3 = ls.lock(&a, DlmMode::Ex, DlmLkf::empty(), None)?;
+    let bast = ls.wait_blocking(lk2, T);
+    ls.cancel(lk3)?;
+    let c = ls.wait_completion(lk3, T)?;
+    r.check(
+        "cancel-queued-request",
+        bast.is_ok() && c.status == Status::Cancelled && c.last,
+        show(&c),
+    );
+
+    // Unlock everything; the handles end.
+    let c1 = unlock_wait(&mut ls, lk2)?;
+    let c2 = unlock_wait(&mut ls, lk1)?;
+    r.check(
+        "unlock",
+        c1.status == Status::Unlocked && c2.status == Status::Unlocked && c1.last && c2.last,
+        format!(
+            "{} / {}; live locks {}",
+            show(&c1),
+            show(&c2),
+            ls.live_locks()
+        ),
+    );
+    r.check("no-live-locks", ls.live_locks() == 0, ls.live_locks());
+
+    // Lock + unlock round trip.
+    let t = Instant::now();
+    let b = name(0xb);
+    for _ in 0..iters {
+        let (lk, c) = lock_wait(&mut ls, &b, DlmMode::Ex, DlmLkf::empty())?;
+        let u = unlock_wait(&mut ls, lk)?;
+        if c.status != Status::Granted || u.status != Status::Unlocked {
+            r.check(
+                "lock-unlock-loop",
+                false,
+                format!("{} / {}", show(&c), show(&u)),
+            );
+            break;
+        }
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters.max(1));
+    r.time("lock_unlock_round_trip_us", format!("{per:.1}"));
+
+    let t = Instant::now();
+    let rel = ls.release(false);
+    r.check(
+        "lockspace-release",
+        rel.is_ok(),
+        format!("{rel:?} in {:.1} ms", ms(t)),
+    );
+    Ok(r)
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Publishes `text` in the LVB of resource `res` (EX, then NL writing it; the NL lock stays so
+/// the resource, and its LVB, live on).
+fn set_marker(ls: &mut Lockspace, res: &[u8], text: &str) -> io::Result<LockId> {
+    let (lk, c) = lock_wait(ls, res, DlmMode::Ex, DlmLkf::VALBLK)?;
+    if c.status != Status::Granted {
+        return Err(io::Error::other(format!("marker lock: {}", show(&c))));
+    }
+    convert_wait(ls, lk, DlmMode::Nl, DlmLkf::VALBLK, Some(text.as_bytes()))?;
+    println!(
+        "SMOKE marker {} = {text}",
+        String::from_utf8_lossy(res).trim()
+    );
+    Ok(lk)
+}
+
+/// Waits (bounded) until the LVB of `res` reads `text`.
+fn wait_marker(ls: &mut Lockspace, res: &[u8], text: &str, timeout: Duration) -> io::Result<()> {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        let (lk, c) = lock_wait(ls, res, DlmMode::Pr, DlmLkf::VALBLK)?;
+        let got = c.lvb.map(|v| lvb_text(&v)).unwrap_or_default();
+        if c.status == Status::Granted {
+            unlock_wait(ls, lk)?;
+        }
+        if got == text {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(200));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("marker {text} not seen"),
+    ))
+}
+
+fn node(n: u32) -> io::Result<Report> {
+    let mut r = Report::new();
+    let t = Instant::now();
+    let mut ls = Lockspace::create("gdlmsmoke3")?;
+    r.check(
+        "lockspace-join",
+        true,
+        format!("node{n} in {:.1} ms", ms(t)),
+    );
+    let (res1, res2) = (name(0x1001), name(0x1002));
+    let (ready1, has2, done3, done) = (name(0xf001), name(0xf002), name(0xf003), name(0xf00d));
+    let vb = DlmLkf::VALBLK;
+    let long = Duration::from_secs(120);
+    let mut keep = Vec::new();
+    match n {
+        1 => {
+            let (l1, c1) = lock_wait(&mut ls, &res1, DlmMode::Ex, vb)?;
+            let (l2, c2) = lock_wait(&mut ls, &res2, DlmMode::Ex, vb)?;
+            r.check(
+                "node1-holds-res1-res2-ex",
+                c1.status == Status::Granted && c2.status == Status::Granted,
+                format!("{} / {}", show(&c1), show(&c2)),
+            );
+            keep.push(set_marker(&mut ls, &ready1, "ready")?);
+            // node2's NOQUEUE|NOQUEUEBAST on res1 must reach us as a BAST.
+            let b1 = ls.wait_blocking(l1, long);
+            r.check(
+                "node1-bast-res1-from-noqueuebast",
+                b1.is_ok(),
+                format!("{b1:?}"),
+            );
+            // node2's blocking EX on res2: BAST, then hand the LVB over by demoting to NL.
+            let b2 = ls.wait_blocking(l2, long);
+            let c = convert_wait(&mut ls, l2, DlmMode::Nl, vb, Some(b"from-node1"))?;
+            r.check(
+                "node1-bast-res2-demote-with-lvb",
+                b2.is_ok() && c.status == Status::Granted,
+                show(&c),
+            );
+            let w = wait_marker(&mut ls, &done, "done", long);
+            r.check("node1-saw-done", w.is_ok(), format!("{w:?}"));
+        }
+        2 => {
+            let w = wait_marker(&mut ls, &ready1, "ready", long);
+            r.check("node2-saw-node1-ready", w.is_ok(), format!("{w:?}"));
+            let t = Instant::now();
+            let (_, c) = lock_wait(&mut ls, &res1, DlmMode::Ex, DlmLkf::NOQUEUE)?;
+            r.check(
+                "node2-noqueue-cross-node-eagain",
+                c.status == Status::Again,
+                format!("{} in {:.2} ms", show(&c), ms(t)),
+            );
+            let t = Instant::now();
+            let (_, c) = lock_wait(
+                &mut ls,
+                &res1,
+                DlmMode::Ex,
+                DlmLkf::NOQUEUE | DlmLkf::NOQUEUEBAST,
+            )?;
+            r.check(
+                "node2-noqueuebast-cross-node-eagain",
+                c.status == Status::Again,
+                format!("{} in {:.2} ms", show(&c), ms(t)),
+            );
+            let t = Instant::now();
+            let (l2, c) = lock_wait(&mut ls, &res2, DlmMode::Ex, vb)?;
+            r.check(
+                "node2-blocking-ex-granted-with-node1-lvb",
+                c.status == Status::Granted
+                    && c.lvb.map(|v| lvb_text(&v)) == Some("from-node1".into()),
+                format!("{} after {:.2} ms", show(&c), ms(t)),
+            );
+            r.time("cross_node_bast_handoff_ms", format!("{:.2}", ms(t)));
+            keep.push(set_marker(&mut ls, &has2, "has-res2")?);
+            // node3's PR on res2: BAST here, hand over with our LVB.
+            let b = ls.wait_blocking(l2, long);
+            let c = convert_wait(&mut ls, l2, DlmMode::Nl, vb, Some(b"from-node2"))?;
+            r.check(
+                "node2-bast-res2-demote-with-lvb",
+                b.is_ok() && c.status == Status::Granted,
+                show(&c),
+            );
+            let w = wait_marker(&mut ls, &done3, "done3", long);
+            r.check("node2-saw-node3-done", w.is_ok(), format!("{w:?}"));
+            keep.push(set_marker(&mut ls, &done, "done")?);
+            sleep(Duration::from_secs(5)); // let the others read "done" before we leave
+        }
+        _ => {
+            let w = wait_marker(&mut ls, &has2, "has-res2", long);
+            r.check("node3-saw-node2-has-res2", w.is_ok(), format!("{w:?}"));
+            let t = Instant::now();
+            let (_, c) = lock_wait(&mut ls, &res2, DlmMode::Pr, vb)?;
+            r.check(
+                "node3-pr-granted-with-node2-lvb",
+                c.status == Status::Granted
+                    && c.lvb.map(|v| lvb_text(&v)) == Some("from-node2".into()),
+                format!("{} after {:.2} ms", show(&c), ms(t)),
+            );
+            keep.push(set_marker(&mut ls, &done3, "done3")?);
+            let w = wait_marker(&mut ls, &done, "done", long);
+            r.check("node3-saw-done", w.is_ok(), format!("{w:?}"));
+        }
+    }
+    // Events nobody waited for (e.g. BASTs on the markers) are fine; drain and report them.
+    let mut extra = 0;
+    while let Some(ev) = ls.next_event(Duration::from_millis(100))? {
+        if let Event::Blocking { .. } = ev {
+            extra += 1;
+        }
+    }
+    println!("SMOKE info node{n} left-over basts {extra}");
+    let rel = ls.release(true);
+    r.check("lockspace-release", rel.is_ok(), format!("{rel:?}"));
+    Ok(r)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let res = match args.first().map(String::as_str) {
+        Some("single") => single(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200)),
+        Some("node") => match args.get(1).and_then(|s| s.parse().ok()) {
+            Some(n) => node(n),
+            None => Err(io::Error::other("usage: gdlm-linux-smoke node N")),
+        },
+        _ => Err(io::Error::other(
+            "usage: gdlm-linux-smoke single [ITERS] | node N",
+        )),
+    };
+    match res {
+        Ok(r) => r.done(),
+        Err(e) => {
+            println!("SMOKE check run FAIL error: {e}");
+            println!("SMOKE done: error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Shrinking a failing run to a minimal schedule (delta debugging over the recorded
+//! actions), so a violation can be read in a few dozen steps and replayed by hand.
+
+use crate::schedule::{Schedule, Step};
+use crate::sim::{run_seed, SimConfig, Violation};
+
+/// A minimal failing schedule.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The schedule (ends with `"settle"`).
+    pub schedule: Schedule,
+    /// The violation it shows.
+    pub violation: Violation,
+    /// Steps recorded in the original run.
+    pub original_steps: usize,
+    /// Replays tried while shrinking.
+    pub tries: usize,
+}
+
+fn fails(s: &Schedule, invariant: u8) -> Option<Violation> {
+    s.run().ok()?.violation.filter(|v| v.invariant == invariant)
+}
+
+/// Record `seed`'s run under `cfg` and shrink it; `Ok(None)` when the seed does not fail.
+/// `defects` are the defect names of `cfg` (they go into the schedule). At most `budget`
+/// replays are tried.
+pub fn shrink(
+    cfg: &SimConfig,
+    seed: u64,
+    defects: &[String],
+    budget: usize,
+) -> Result<Option<Shrunk>, String> {
+    let mut c = cfg.clone();
+    c.record = true;
+    let out = run_seed(&c, seed);
+    let Some(v) = out.violation else {
+        return Ok(None);
+    };
+    let mut steps = out.schedule.unwrap_or_default();
+    let original_steps = steps.len();
+    let base = Schedule {
+        nodes: cfg.nodes,
+        seed,
+        defects: defects.to_vec(),
+        traffic: false,
+        max_steps: cfg.max_steps,
+        steps: Vec::new(),
+    };
+    let make = |steps: &[Step]| {
+        let mut s = base.clone();
+        s.steps = steps.to_vec();
+        s.steps.push(Step::Settle);
+        s
+    };
+    let mut tries = 1;
+    let Some(mut last) = fails(&make(&steps), v.invariant) else {
+        return Err(format!(
+            "the recorded schedule of seed {seed} does not reproduce invariant {} ({} steps)",
+            v.invariant, original_steps
+        ));
+    };
+    // ddmin: remove chunks, halving the chunk size when nothing can go.
+    let mut n = 2usize;
+    while steps.len() >= 2 && tries < budget {
+        let chunk = steps.len().div_ceil(n);
+        let mut removed = false;
+        let mut i = 0;
+        while i < steps.len() && tries < budget {
+            let end = (i + chunk).min(steps.len());
+            let mut cand = steps[..i].to_vec();
+            cand.extend_from_slice(&steps[end..]);
+            tries += 1;
+            if let Some(v2) = fails(&make(&cand), v.invariant) {
+                steps = cand;
+                last = v2;
+                removed = true;
+            } else {
+                i = end;
+            }
+        }
+        if removed {
+            n = n.saturating_sub(1).max(2);
+        } else if chunk == 1 {
+            break;
+        } else {
+            n = (n * 2).min(steps.len());
+        }
+    }
+    Ok(Some(Shrunk {
+        schedule: make(&steps),
+        violation: last,
+        original_steps,
+        tries,
+    }))
+}
