@@ -6,7 +6,10 @@
 
 fn main() {
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
-    match pkg_config::Config::new().atleast_version("3").probe("libdlm") {
+    match pkg_config::Config::new()
+        .atleast_version("3")
+        .probe("libdlm")
+    {
         Ok(lib) => {
             for p in &lib.include_paths {
                 println!("cargo:include={}", p.display());

@@ -212,6 +212,16 @@ impl<const N: usize> World<N> {
             r.dlm_recovery_in_progress(),
             r.flags().contains(RecoverFlags::DLM_RECOVERY)
         );
+        // DLM_RECOVERY is set only by recover_prep (block := start) and cleared by
+        // recover_done (the only writer of start), and a mounted non-first node is
+        // blocked for the whole DLM recovery.
+        let f = r.flags();
+        if f.contains(RecoverFlags::DLM_RECOVERY) {
+            assert_eq!(r.recover_block(), r.recover_start(), "DLM_RECOVERY with block != start after {what}");
+            if f.contains(RecoverFlags::MOUNT_DONE) && !f.contains(RecoverFlags::FIRST_MOUNT) {
+                assert!(r.locks_blocked(), "unblocked during DLM recovery after {what}");
+            }
+        }
         // Once set, these flags stay.
         for f in [RecoverFlags::MOUNT_DONE, RecoverFlags::UNMOUNT, RecoverFlags::NO_DLM_OPS] {
             if before.flags().contains(f) {

@@ -54,6 +54,7 @@ fn exhaustive(c: &mut Criterion) {
     let cfg = CheckConfig {
         nodes: 3,
         crashes: 1,
+        mounts: 0,
         depth: 300,
         max_states: 20_000,
     };

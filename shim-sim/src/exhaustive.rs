@@ -1,5 +1,5 @@
 //! Exhaustive exploration of a small cluster: every interleaving of DLM recovery steps,
-//! callback deliveries, node steps and up to K crashes, from a cluster where every node
+//! callback deliveries, node steps, up to K crashes and M remounts, from a cluster where every node
 //! is mounted, to a depth bound. Time is abstracted away (a timer may fire at any
 //! point), which covers every timing a real cluster could show. States with the same
 //! fingerprint are explored once.
@@ -17,6 +17,8 @@ pub struct CheckConfig {
     pub nodes: u32,
     /// Most crashes on a path.
     pub crashes: u32,
+    /// Most (re)mounts of crashed nodes on a path.
+    pub mounts: u32,
     /// Most events on a path.
     pub depth: usize,
     /// Stop after this many distinct states.
@@ -52,6 +54,7 @@ pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
             crash: false,
             mount: false,
             unmount: false,
+            withdraw: false,
             rate_per_mille: 0,
             window: 0,
             max_crashes: 0,
@@ -80,8 +83,12 @@ pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
     let root = mounted_cluster(cfg.nodes)?;
+    let base_mounts = root.mounts();
+    // The fault budget left is part of the state: a state reached with more budget has
+    // more futures.
+    let key = |s: &Sim| (s.fingerprint(), s.crashes(), s.mounts() - base_mounts);
     let mut seen = HashSet::new();
-    seen.insert(root.fingerprint());
+    seen.insert(key(&root));
     let mut res = CheckResult {
         states: 1,
         transitions: 0,
@@ -114,6 +121,14 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
                     .map(|n| Action::Crash(n.id)),
             );
         }
+        if sim.mounts() - base_mounts < cfg.mounts {
+            choices.extend(
+                sim.nodes()
+                    .iter()
+                    .filter(|n| !n.alive() && !sim.mount_pending(n.id))
+                    .map(|n| Action::Mount(n.id)),
+            );
+        }
         if path.len() >= cfg.depth {
             res.truncated |= !choices.is_empty();
             continue;
@@ -129,7 +144,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
                 res.violation = Some((v.clone(), p));
                 break;
             }
-            if seen.insert(next.fingerprint()) {
+            if seen.insert(key(&next)) {
                 res.states += 1;
                 if res.states >= cfg.max_states {
                     res.truncated = true;

@@ -59,6 +59,9 @@ enum Cmd {
         /// Crashes per path.
         #[arg(long, default_value_t = 2)]
         crashes: u32,
+        /// Remounts of crashed nodes per path.
+        #[arg(long, default_value_t = 0)]
+        mounts: u32,
         /// Most events per path.
         #[arg(long, default_value_t = 400)]
         depth: usize,
@@ -88,7 +91,8 @@ struct Opts {
     /// Number of nodes (and journals).
     #[arg(long, default_value_t = 3)]
     nodes: u32,
-    /// Faults to inject: any of crash, mount, unmount, or none.
+    /// Faults to inject: any of crash, mount, unmount, withdraw (leave the lockspace as
+    /// failed), or none.
     #[arg(long, value_delimiter = ',')]
     faults: Option<Vec<String>>,
     /// Injected defects (to see the invariants catch them): stale-lvb,
@@ -125,11 +129,13 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         faults.crash = false;
         faults.mount = false;
         faults.unmount = false;
+        faults.withdraw = false;
         for f in list {
             match f.as_str() {
                 "crash" => faults.crash = true,
                 "mount" => faults.mount = true,
                 "unmount" => faults.unmount = true,
+                "withdraw" => faults.withdraw = true,
                 "none" => {}
                 other => return Err(format!("unknown fault {other:?}")),
             }
@@ -171,8 +177,8 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         s.generation
     );
     println!(
-        "  mounts {}, crashes {}, unmounts {}, failed mounts {}",
-        s.mounts, s.crashes, s.unmounts, s.mount_failures
+        "  mounts {}, crashes {}, withdrawals {}, unmounts {}, failed mounts {}",
+        s.mounts, s.crashes, s.withdrawals, s.unmounts, s.mount_failures
     );
     println!(
         "  journals of failed nodes replayed: {}; 'recover generation N done': {}",
@@ -326,6 +332,7 @@ fn main() -> ExitCode {
             exhaustive,
             nodes,
             crashes,
+            mounts,
             depth,
             max_states,
         } => {
@@ -335,14 +342,16 @@ fn main() -> ExitCode {
                 let cfg = gdlm_sim::exhaustive::CheckConfig {
                     nodes,
                     crashes,
+                    mounts,
                     depth,
                     max_states,
                 };
                 gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
-                        "check: {} nodes, up to {} crashes, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
+                        "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
+                        mounts,
                         depth,
                         r.states,
                         r.transitions,

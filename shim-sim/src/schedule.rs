@@ -16,7 +16,7 @@
 //! }
 //! ```
 //!
-//! Steps: `{"mount": N}`, `{"crash": N}`, `{"unmount": N}` act at once; `{"run": K}` runs
+//! Steps: `{"mount": N}`, `{"crash": N}`, `{"unmount": N}`, `{"withdraw": N}` act at once; `{"run": K}` runs
 //! K scheduled events (the seed picks their order); `{"until": {...}}` runs until node N
 //! is in the phase (`Down`, `Joining`, `Mounting`, `OwnJournal`, `FirstRecovery`,
 //! `FirstDone`, `Mounted`, `Dead`); `"settle"` runs until nothing is left to do and checks
@@ -87,6 +87,8 @@ pub enum Step {
     Crash(u32),
     /// Unmount the node cleanly.
     Unmount(u32),
+    /// The node withdraws: leaves the lockspace as failed (`DLM_RELEASE_RECOVER`).
+    Withdraw(u32),
     /// Run this many scheduled events.
     Run(u64),
     /// Run until a node reaches a phase.
@@ -131,6 +133,7 @@ impl Schedule {
                 crash: false,
                 mount: false,
                 unmount: false,
+                withdraw: false,
                 rate_per_mille: 0,
                 window: 0,
                 max_crashes: 0,
@@ -162,6 +165,7 @@ impl Schedule {
                 Step::Mount(id) => sim.mount(check(*id)?),
                 Step::Crash(id) => sim.crash(check(*id)?),
                 Step::Unmount(id) => sim.unmount(check(*id)?),
+                Step::Withdraw(id) => sim.withdraw(check(*id)?),
                 Step::Run(n) => sim.run_steps(*n),
                 Step::Until(u) => {
                     let i = (check(u.node)? - 1) as usize;

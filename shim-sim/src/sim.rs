@@ -52,11 +52,13 @@ pub struct Faults {
     pub mount: bool,
     /// Unmount mounted nodes.
     pub unmount: bool,
+    /// Withdraw mounted nodes (leave the lockspace as failed, `DLM_RELEASE_RECOVER`).
+    pub withdraw: bool,
     /// Per-mille chance, per event, of a fault while faults are on.
     pub rate_per_mille: u32,
     /// Faults stop after this many events; then the run must converge (liveness).
     pub window: u64,
-    /// Most crashes in one run.
+    /// Most crashes plus withdrawals in one run.
     pub max_crashes: u32,
 }
 
@@ -66,6 +68,7 @@ impl Default for Faults {
             crash: true,
             mount: true,
             unmount: true,
+            withdraw: true,
             rate_per_mille: 20,
             window: 2_000,
             max_crashes: 2,
@@ -174,6 +177,8 @@ pub struct Stats {
     pub events: u64,
     /// Crashes injected.
     pub crashes: u32,
+    /// Withdrawals (leave as failed) injected.
+    pub withdrawals: u32,
     /// Mounts started.
     pub mounts: u32,
     /// Unmounts.
@@ -222,6 +227,8 @@ pub enum Action {
     Run(u32),
     /// Crash this node (exhaustive mode's fault choice).
     Crash(u32),
+    /// Mount this node (exhaustive mode's choice).
+    Mount(u32),
 }
 
 const TAIL: usize = 60;
@@ -347,6 +354,14 @@ impl Sim {
             return;
         }
         self.rec(crate::schedule::Step::Mount(id));
+        self.mount_unrecorded(id);
+    }
+
+    fn mount_unrecorded(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if self.nodes[i].alive() || self.pending_mount[i] {
+            return;
+        }
         self.wanted[i] = true;
         self.pending_mount[i] = true;
         self.start_pending_mounts();
@@ -397,6 +412,31 @@ impl Sim {
         self.wanted[i] = false;
         self.stats.crashes += 1;
         self.log(id, format!("CRASH (jid {jid:?}, journal dirty {wrote})"));
+    }
+
+    /// Node `id` withdraws: it stops using the file system and leaves the lockspace with
+    /// `DLM_RELEASE_RECOVER`, so the others see it as failed and recover its journal.
+    pub fn withdraw(&mut self, id: u32) {
+        let i = (id - 1) as usize;
+        if self.nodes[i].phase != Phase::Mounted {
+            return;
+        }
+        self.rec(crate::schedule::Step::Withdraw(id));
+        let n = &self.nodes[i];
+        let wrote = n.owns_journal();
+        let jid = n.jid();
+        let _ = self.dlm.leave_as_failed(id);
+        if let (true, Some(j)) = (wrote, jid) {
+            let gen = self.dlm.generation();
+            let jr = &mut self.journals[j as usize];
+            if jr.dirty {
+                jr.failed_gen.get_or_insert(gen);
+            }
+        }
+        self.nodes[i].unmounted();
+        self.wanted[i] = false;
+        self.stats.withdrawals += 1;
+        self.log(id, format!("WITHDRAW: leave as failed (jid {jid:?})"));
     }
 
     /// Request a clean unmount of node `id` (it leaves when its work is done).
@@ -451,10 +491,14 @@ impl Sim {
         let n = self.cfg.nodes;
         let id = self.rng.random_range(1..=n);
         let i = (id - 1) as usize;
-        match self.rng.random_range(0..3) {
-            0 if f.crash && self.stats.crashes < f.max_crashes && self.nodes[i].alive() => {
-                // Keep at least one live node most of the time.
-                self.crash(id)
+        let failures = self.stats.crashes + self.stats.withdrawals;
+        match self.rng.random_range(0..4) {
+            0 if f.crash && failures < f.max_crashes && self.nodes[i].alive() => self.crash(id),
+            3 if f.withdraw
+                && failures < f.max_crashes
+                && self.nodes[i].phase == Phase::Mounted =>
+            {
+                self.withdraw(id)
             }
             1 if f.mount && !self.nodes[i].alive() => self.mount(id),
             2 if f.unmount && self.nodes[i].phase == Phase::Mounted => self.unmount(id),
@@ -711,6 +755,7 @@ impl Sim {
             Action::Deliver(n) => Step::Deliver(n),
             Action::Run(node) => Step::RunNode { node, choice },
             Action::Crash(n) => Step::Crash(n),
+            Action::Mount(n) => Step::Mount(n),
         });
         match a {
             Action::DlmRecovery => {
@@ -733,6 +778,7 @@ impl Sim {
                 self.run_node(id, choice.unwrap_or(0))
             }
             Action::Crash(id) => self.crash_unrecorded(id),
+            Action::Mount(id) => self.mount_unrecorded(id),
         }
     }
 
@@ -782,6 +828,19 @@ impl Sim {
     /// Crashes so far.
     pub fn crashes(&self) -> u32 {
         self.stats.crashes
+    }
+
+    /// Mounts started so far.
+    pub fn mounts(&self) -> u32 {
+        self.stats.mounts
+    }
+
+    /// A node has a mount waiting for the DLM to recover its departure.
+    pub fn mount_pending(&self, id: u32) -> bool {
+        self.pending_mount
+            .get((id as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Run: mount every node, inject faults for the fault window, then let it settle and
@@ -941,8 +1000,10 @@ impl Sim {
                 problems.push(format!("node {} wanted mounted but {:?}", n.id, n.phase));
             }
         }
+        // With nobody alive, dirty journals wait for the next first mounter.
+        let anyone = self.nodes.iter().any(|n| n.alive());
         for (jid, j) in self.journals.iter().enumerate() {
-            if j.dirty && j.failed_gen.is_some() {
+            if anyone && j.dirty && j.failed_gen.is_some() {
                 problems.push(format!("journal {jid} of a failed node still dirty"));
             }
         }

@@ -305,3 +305,57 @@ fn shrinking_keeps_the_violation_and_replays_from_json() {
     let out = back.run().expect("runs");
     assert_eq!(out.violation.map(|v| v.invariant), Some(inv));
 }
+
+#[test]
+fn withdraw_is_a_failure_for_the_others() {
+    // DLM_RELEASE_RECOVER: the withdrawn node's journal is recovered like a crash's,
+    // and it can mount again afterwards.
+    let mut steps = mounted(3);
+    steps.extend([
+        Step::Run(10),
+        Step::Withdraw(2),
+        Step::Run(5),
+        Step::Mount(2),
+        Step::Settle,
+    ]);
+    let outs = clean_under_seeds(&schedule(3, steps));
+    for o in &outs {
+        assert_eq!(o.phases, [Phase::Mounted; 3]);
+        assert_eq!(
+            o.stats.recoveries, 1,
+            "the withdrawn node's journal was replayed"
+        );
+        assert!(o
+            .trace
+            .iter()
+            .any(|e| e.what.contains("recover_slot node 2")));
+    }
+}
+
+#[test]
+fn exhaustive_small_clusters_are_clean() {
+    use gdlm_sim::exhaustive::{check, CheckConfig};
+    // Two nodes, two crashes: the whole state space.
+    let r = check(&CheckConfig {
+        nodes: 2,
+        crashes: 2,
+        mounts: 1,
+        depth: 400,
+        max_states: 1_000_000,
+    })
+    .expect("set up");
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+    assert!(!r.truncated, "the 2-node space is finite");
+    // Three nodes, one crash, the first 20,000 states.
+    let r = check(&CheckConfig {
+        nodes: 3,
+        crashes: 1,
+        mounts: 0,
+        depth: 200,
+        max_states: 20_000,
+    })
+    .expect("set up");
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+    assert_eq!(r.states, 20_000);
+    assert!(r.quiet_states > 0);
+}

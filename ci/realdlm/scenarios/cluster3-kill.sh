@@ -1,19 +1,21 @@
 # cluster3-kill (host side): gfs2 on a shared disk mounted by three VMs; node 3's qemu is
 # killed (SIGKILL) once all three are mounted; the survivors must recover its journal.
 # The survivors' gfs2/dlm recovery lines are kept in DIR/kernel-recovery-nodeN.log and
-# DIR/gfs2-reference.log (the lines gdlm's own logging is compared with).
+# DIR/gfs2-reference.log (lock_dlm lines of all nodes, each prefixed "nodeN ") and
+# DIR/gfs2-recovery-survivors.log (the recovery lines gdlm's own logging is compared with).
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
 scenario_main() {
   local d=$1 t n tk
   # shared disk: gfs2, lock_dlm, table gdlm:gfs1 (cluster_name gdlm), 3 journals of 16 MiB
   t=$(date +%s.%N)
-  rm -f "$RDLM_CACHE/rootfs/shared.img"
-  truncate -s 512M "$RDLM_CACHE/rootfs/shared.img"
-  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 /shared.img >"$d/mkfs.log" 2>&1; then
+  local img=shared-$$.img
+  truncate -s 512M "$RDLM_CACHE/rootfs/$img"
+  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 "/$img" >"$d/mkfs.log" 2>&1; then
+    rm -f "$RDLM_CACHE/rootfs/$img"
     check "cluster3-kill: mkfs.gfs2" false
     return 1
   fi
-  mv "$RDLM_CACHE/rootfs/shared.img" "$d/shared.img"
+  mv "$RDLM_CACHE/rootfs/$img" "$d/shared.img"
   say "mkfs.gfs2 $(elapsed "$t") s"
   export RDLM_APPEND="gdlm.token=2000"
   rdlm_net_up 3 || { check "cluster3-kill: network namespace" false; return 1; }
@@ -46,9 +48,10 @@ scenario_main() {
     grep -E 'gfs2: fsid=gdlm:gfs1|dlm: gfs1:' "$d/node$n.dmesg" >"$d/kernel-recovery-node$n.log"
   done
   # the exact lock_dlm lines (recover_done / control step / journal recovery)
-  grep -hE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation|recover jid|jid=2: |first mounter|Joined cluster|first mount done)' \
-    "$d/node1.dmesg" "$d/node2.dmesg" >"$d/gfs2-reference.log" || true
-  sed 's/^/    /' "$d/gfs2-reference.log" >&2
+  local re='gfs2: fsid=gdlm:gfs1(\.[0-9]+)?: (recover generation|recover jid|jid=2: |first mounter|Joined cluster|first mount done)'
+  for n in 1 2 3; do grep -E "$re" "$d/node$n.dmesg" | sed "s/^/node$n /"; done >"$d/gfs2-reference.log"
+  grep -E '^node[12] .*(recover (generation|jid)|jid=2: )' "$d/gfs2-reference.log" >"$d/gfs2-recovery-survivors.log"
+  sed 's/^/    /' "$d/gfs2-recovery-survivors.log" >&2
 
   check "cluster3-kill: node 3 was killed after all three mounted" test $killed = 1
   for n in 1 2 3; do
@@ -60,12 +63,15 @@ scenario_main() {
     check "cluster3-kill: node$n dlm removed member 3" grep -q 'dlm: gfs1: remove member 3' "$d/node$n.dmesg"
     check "cluster3-kill: node$n gfs2 'recover generation N done' after the removal" \
       awk '/dlm: gfs1: remove member 3/ {r=1} r && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ done/ {d=1} END {exit !d}' "$d/node$n.dmesg"
-    check "cluster3-kill: node$n gfs2 'recover generation N jid 2'" grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ jid 2$' "$d/kernel-recovery-node$n.log"
     check "cluster3-kill: node$n wrote to gfs2 after recovery" grep -q 'gfs2 write after recovery ok' "$d/node$n.harness"
     check "cluster3-kill: node$n unmounted" grep -q 'gfs2 umounted' "$d/node$n.harness"
   done
+  # Both survivors usually log it; one that runs its control step after the other's replay
+  # finds the jid bit already clear, so only "at least one" is certain.
+  check "cluster3-kill: a survivor logged gfs2 'recover generation N jid 2'" \
+    grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ jid 2$' "$d/gfs2-reference.log"
   check "cluster3-kill: exactly one survivor replayed jid 2 (recover jid 2 result success)" \
-    test "$(grep -hc 'recover jid 2 result success' "$d/kernel-recovery-node1.log" "$d/kernel-recovery-node2.log" | paste -sd+ | bc)" = 1
+    awk '/recover jid 2 result success/ {s++} END {exit !(s == 1)}' "$d/kernel-recovery-node1.log" "$d/kernel-recovery-node2.log"
   check "cluster3-kill: the replaying survivor logged 'jid=2: Done'" grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: jid=2: Done' "$d/gfs2-reference.log"
   rm -f "$d/shared.img"
 }

@@ -16,7 +16,8 @@ scenario_main() {
   local c
   for c in lockspace-create lock-ex-valblk convert-ex-nl-writes-lvb convert-nl-ex-reads-lvb \
     lvb-carried-through-cycles noqueue-conflict-eagain noqueue-sends-no-bast core-gdlm_ast-try-again \
-    noqueuebast-eagain-and-bast bast-then-demote-hands-lvb-over cancel-queued-request unlock \
+    noqueuebast-eagain-and-bast no-repeat-bast-before-regrant demote-hands-lvb-over \
+    queued-convert-sends-bast cancel-conversion cancel-queued-request unlock \
     no-live-locks lockspace-release; do
     check "smoke-1node: $c" grep -q "^SMOKE check $c ok" "$d/smoke.txt"
   done

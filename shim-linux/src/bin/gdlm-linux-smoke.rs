@@ -208,33 +208,61 @@ fn single(iters: u32) -> io::Result<Report> {
         format!("{} bast={:?}", show(&c), bast.map_err(|e| e.to_string())),
     );
 
-    // A blocking PR: BAST to the EX holder, which converts to NL writing the LVB; then the PR
-    // is granted with that LVB.
+    // A blocking PR. The holder got a BAST for EX already and has not been regranted since,
+    // so the DLM sends no second BAST (lkb_highbast); the holder acts on the first one by
+    // converting to NL, writing the LVB, and the PR is granted with that LVB.
     let t = Instant::now();
     let lk2 = ls.lock(&a, DlmMode::Pr, vb, None)?;
-    let bast = ls.wait_blocking(lk1, T);
+    let again = ls.wait_blocking(lk1, Duration::from_millis(500)).is_ok();
+    r.check(
+        "no-repeat-bast-before-regrant",
+        !again,
+        format!("second bast={again}"),
+    );
     let c1 = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(b"handed-over"))?;
     let c2 = ls.wait_completion(lk2, T)?;
     r.check(
-        "bast-then-demote-hands-lvb-over",
-        bast.is_ok()
-            && c1.status == Status::Granted
+        "demote-hands-lvb-over",
+        c1.status == Status::Granted
             && c2.status == Status::Granted
             && c2.lvb.map(|v| lvb_text(&v)) == Some("handed-over".into()),
         format!("holder {} / waiter {}", show(&c1), show(&c2)),
     );
-    r.time("blocking_pr_granted_after_bast_ms", format!("{:.2}", ms(t)));
+    r.time(
+        "blocked_pr_granted_after_demote_ms",
+        format!("{:.2}", ms(t)),
+    );
 
-    // Cancel a queued EX (blocked by the PR): the request completes with -DLM_ECANCEL.
-    let lk3 = ls.lock(&a, DlmMode::Ex, DlmLkf::empty(), None)?;
+    // NL -> EX behind the PR: a BAST to the PR holder (granted fresh); then cancel the
+    // conversion: -DLM_ECANCEL, and the lock stays NL.
+    let t = Instant::now();
+    ls.convert(lk1, DlmMode::Ex, vb, None)?;
     let bast = ls.wait_blocking(lk2, T);
+    r.time("queued_convert_bast_ms", format!("{:.2}", ms(t)));
+    r.check(
+        "queued-convert-sends-bast",
+        bast.is_ok(),
+        format!("{:?}", bast.map_err(|e| e.to_string())),
+    );
+    ls.cancel(lk1)?;
+    let c = ls.wait_completion(lk1, T)?;
+    r.check(
+        "cancel-conversion",
+        c.status == Status::Cancelled && !c.last && ls.lkid(lk1).is_some(),
+        show(&c),
+    );
+
+    // Cancel a queued new request (blocked by the PR): -DLM_ECANCEL and the handle ends.
+    let lk3 = ls.lock(&a, DlmMode::Ex, DlmLkf::empty(), None)?;
+    let early = ls.wait_completion(lk3, Duration::from_millis(300));
     ls.cancel(lk3)?;
     let c = ls.wait_completion(lk3, T)?;
     r.check(
         "cancel-queued-request",
-        bast.is_ok() && c.status == Status::Cancelled && c.last,
+        early.is_err() && c.status == Status::Cancelled && c.last,
         show(&c),
     );
+    ls.take_basts(lk2);
 
     // Unlock everything; the handles end.
     let c1 = unlock_wait(&mut ls, lk2)?;
