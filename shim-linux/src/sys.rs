@@ -2,7 +2,7 @@
 //! `gdlm-linux-sys`: the part of libdlm's C API (`libdlm.h`, `linux/dlm.h`) this crate uses,
 //! declared by hand. Found and linked through pkg-config (`libdlm`, see `build.rs`).
 //!
-//! Nothing here is safe to call on its own; [`crate::lockspace`] is the only user.
+//! Nothing here is safe to call on its own; the [`crate::Lockspace`] wrapper is the only user.
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
 
