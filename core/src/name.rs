@@ -94,18 +94,22 @@ impl core::error::Error for NameError {}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// `gfs2_reverse_hex`: write `value` right-aligned so that its last digit is at `end`.
-fn reverse_hex(buf: &mut [u8; NAME_LEN], end: usize, mut value: u64, style: NameStyle) {
-    let mut i = end;
+/// `gfs2_reverse_hex`: write `value` right-aligned in `field` (its last byte holds the
+/// last digit). The field is wide enough for the value's type, so digits never run out
+/// of room; iterating the slice keeps the loop free of bounds checks.
+#[inline]
+fn reverse_hex(field: &mut [u8], mut value: u64, style: NameStyle) {
     if style == NameStyle::Reference {
-        buf[i] = b'0';
+        if let Some(last) = field.last_mut() {
+            *last = b'0';
+        }
     }
-    while value != 0 {
-        buf[i] = HEX[(value & 0xf) as usize];
+    for slot in field.iter_mut().rev() {
+        if value == 0 {
+            break;
+        }
+        *slot = HEX[(value & 0xf) as usize];
         value >>= 4;
-        // Both fields are wide enough for their type (u32: 8, u64: 16 digits),
-        // so `i` never underflows before `value` reaches 0.
-        i = i.wrapping_sub(1);
     }
 }
 
@@ -128,10 +132,12 @@ impl LockName {
 
     /// Encode with the chosen zero style (`gdlm_lock`: memset to spaces, then
     /// `gfs2_reverse_hex(strname + 7, ln_type)` and `gfs2_reverse_hex(strname + 23, ln_number)`).
+    #[inline]
     pub fn encode_with(&self, style: NameStyle) -> ResName {
         let mut buf = [b' '; NAME_LEN];
-        reverse_hex(&mut buf, TYPE_WIDTH - 1, u64::from(self.ln_type), style);
-        reverse_hex(&mut buf, NAME_LEN - 1, self.ln_number, style);
+        let (ty, number) = buf.split_at_mut(TYPE_WIDTH);
+        reverse_hex(ty, u64::from(self.ln_type), style);
+        reverse_hex(number, self.ln_number, style);
         ResName(buf)
     }
 
