@@ -342,17 +342,16 @@ mod tests {
     }
 
     #[test]
-    fn reference_policy() {
+    fn reference_policy() -> Result<(), FlagsError> {
         let p = FlagPolicy::REFERENCE;
-        let f = make_flags(&p, LmFlags::empty(), DlmMode::Ex, &ctx(false, false, true)).unwrap();
+        let f = make_flags(&p, LmFlags::empty(), DlmMode::Ex, &ctx(false, false, true))?;
         assert_eq!(f, DlmLkf::empty());
         let f = make_flags(
             &p,
             LmFlags::PRIORITY | LmFlags::TRY_1CB,
             DlmMode::Ex,
             &ctx(true, true, true),
-        )
-        .unwrap();
+        )?;
         assert_eq!(
             f,
             DlmLkf::VALBLK
@@ -380,26 +379,28 @@ mod tests {
             ),
             Ok(DlmLkf::VALBLK)
         );
+        Ok(())
     }
 
     #[test]
-    fn modern_quecvt_only_upward() {
+    fn modern_quecvt_only_upward() -> Result<(), FlagsError> {
         let p = FlagPolicy::MODERN;
         let mut c = ctx(true, true, true);
         c.cur = Some(DlmMode::Ex);
-        let down = make_flags(&p, LmFlags::PRIORITY, DlmMode::Pr, &c).unwrap();
+        let down = make_flags(&p, LmFlags::PRIORITY, DlmMode::Pr, &c)?;
         assert_eq!(down, DlmLkf::VALBLK | DlmLkf::CONVERT);
         c.cur = Some(DlmMode::Pr);
-        let mid = make_flags(&p, LmFlags::empty(), DlmMode::Cw, &c).unwrap();
+        let mid = make_flags(&p, LmFlags::empty(), DlmMode::Cw, &c)?;
         assert!(mid.contains(DlmLkf::QUECVT));
-        let up_try = make_flags(&p, LmFlags::TRY, DlmMode::Ex, &c).unwrap();
+        let up_try = make_flags(&p, LmFlags::TRY, DlmMode::Ex, &c)?;
         assert!(!up_try.contains(DlmLkf::QUECVT));
-        let up = make_flags(&p, LmFlags::empty(), DlmMode::Ex, &c).unwrap();
+        let up = make_flags(&p, LmFlags::empty(), DlmMode::Ex, &c)?;
         assert!(up.contains(DlmLkf::QUECVT));
+        Ok(())
     }
 
     #[test]
-    fn lock_request_names_only_new_locks() {
+    fn lock_request_names_only_new_locks() -> Result<(), FlagsError> {
         let n = LockName::new(2, 0x10);
         let r = lock_request(
             &FlagPolicy::REFERENCE,
@@ -408,10 +409,12 @@ mod tests {
             1,
             LmFlags::empty(),
             &ctx(true, false, false),
-        )
-        .unwrap();
+        )?;
         assert_eq!(r.mode, DlmMode::Ex);
-        assert_eq!(r.name.unwrap().as_str(), "       2              10");
+        assert_eq!(
+            r.name.map(|n| *n.as_bytes()),
+            Some(*b"       2              10")
+        );
         assert_eq!(r.stamp, RequestStamp::SetDstamp);
         let r = lock_request(
             &FlagPolicy::REFERENCE,
@@ -420,8 +423,7 @@ mod tests {
             3,
             LmFlags::empty(),
             &ctx(true, true, false),
-        )
-        .unwrap();
+        )?;
         assert_eq!(r.strname(), [0; 25]);
         assert_eq!(r.stamp, RequestStamp::UpdateRequestTimes);
         assert!(matches!(
@@ -435,6 +437,7 @@ mod tests {
             ),
             Err(FlagsError::Mode(ModeError::UnknownState(9)))
         ));
+        Ok(())
     }
 
     #[test]
