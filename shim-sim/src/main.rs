@@ -111,6 +111,10 @@ struct Opts {
     /// No glock traffic (only mounts and recovery).
     #[arg(long)]
     no_traffic: bool,
+    /// Invariants to report in the trace but not stop on (e.g. 4, to see where a
+    /// defect leads).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<u8>,
     /// Draw each node's state over time (SVG).
     #[arg(long)]
     timeline: Option<PathBuf>,
@@ -155,6 +159,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         traffic: !o.no_traffic,
         timeline: o.timeline.is_some(),
         record: false,
+        ignore: o.ignore.clone(),
     })
 }
 
@@ -221,6 +226,7 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
     if let Some(s) = seed {
         sched.seed = s;
     }
+    sched.ignore.extend(opts.ignore.iter().copied());
     let cfg = sched.config()?;
     let out = sched.run()?;
     summary(&cfg, &out);
@@ -240,6 +246,42 @@ fn write_timeline(opts: &Opts, out: &Outcome) {
     }
 }
 
+fn shrink_file(path: &PathBuf, opts: &Opts, out: &PathBuf) -> Result<bool, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut sched = gdlm_sim::schedule::Schedule::from_json(&text)?;
+    sched.ignore.extend(opts.ignore.iter().copied());
+    let v = sched
+        .run()?
+        .violation
+        .ok_or("the schedule breaks no invariant: nothing to shrink")?;
+    let s = gdlm_sim::shrink::shrink_schedule(&sched, v.invariant, 3000)?;
+    report_shrunk(&s, &format!("{}", path.display()), out)
+}
+
+fn report_shrunk(s: &gdlm_sim::shrink::Shrunk, what: &str, out: &PathBuf) -> Result<bool, String> {
+    println!(
+        "{what}: shrunk {} steps to {} in {} replays",
+        s.original_steps,
+        s.schedule.steps.len(),
+        s.tries
+    );
+    println!("  {}", s.violation);
+    for (i, st) in s.schedule.steps.iter().enumerate() {
+        println!(
+            "  {i:>3}: {}",
+            serde_json::to_string(st).unwrap_or_default()
+        );
+    }
+    let json = serde_json::to_string_pretty(&s.schedule).map_err(|e| e.to_string())?;
+    std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!(
+        "  written to {} (gdlm-sim replay --schedule {})",
+        out.display(),
+        out.display()
+    );
+    Ok(false)
+}
+
 fn shrink_seed(
     cfg: &SimConfig,
     seed: u64,
@@ -251,29 +293,7 @@ fn shrink_seed(
             println!("seed {seed} breaks no invariant: nothing to shrink");
             Ok(true)
         }
-        Some(s) => {
-            println!(
-                "seed {seed}: shrunk {} recorded steps to {} in {} replays",
-                s.original_steps,
-                s.schedule.steps.len(),
-                s.tries
-            );
-            println!("  {}", s.violation);
-            for (i, st) in s.schedule.steps.iter().enumerate() {
-                println!(
-                    "  {i:>3}: {}",
-                    serde_json::to_string(st).unwrap_or_default()
-                );
-            }
-            let json = serde_json::to_string_pretty(&s.schedule).map_err(|e| e.to_string())?;
-            std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
-                "  written to {} (gdlm-sim replay --schedule {})",
-                out.display(),
-                out.display()
-            );
-            Ok(false)
-        }
+        Some(s) => report_shrunk(&s, &format!("seed {seed}"), out),
     }
 }
 
@@ -300,6 +320,7 @@ fn main() -> ExitCode {
             fault_window: 2_000,
             max_crashes: 2,
             no_traffic: false,
+            ignore: vec![],
             timeline: None,
             trace: None,
         },
@@ -307,6 +328,12 @@ fn main() -> ExitCode {
     });
     let result = match cmd {
         Cmd::Run { opts, seed } => config(&opts).map(|cfg| run_one(&cfg, seed, &opts)),
+        Cmd::Replay {
+            schedule: Some(path),
+            shrink: Some(out),
+            opts,
+            ..
+        } => shrink_file(&path, &opts, &out),
         Cmd::Replay {
             seed,
             schedule: Some(path),

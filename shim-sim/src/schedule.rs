@@ -46,6 +46,9 @@ pub struct Schedule {
     /// Glock traffic while the schedule runs.
     #[serde(default)]
     pub traffic: bool,
+    /// Invariants to log but not stop on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<u8>,
     /// Most events in all.
     #[serde(default = "max_steps")]
     pub max_steps: u64,
@@ -143,6 +146,7 @@ impl Schedule {
             traffic: self.traffic,
             timeline: true,
             record: false,
+            ignore: self.ignore.clone(),
         })
     }
 

@@ -36,27 +36,36 @@ pub fn shrink(
     let Some(v) = out.violation else {
         return Ok(None);
     };
-    let mut steps = out.schedule.unwrap_or_default();
-    let original_steps = steps.len();
+    let steps = out.schedule.unwrap_or_default();
     let base = Schedule {
         nodes: cfg.nodes,
         seed,
         defects: defects.to_vec(),
         traffic: false,
+        ignore: cfg.ignore.clone(),
         max_steps: cfg.max_steps,
-        steps: Vec::new(),
+        steps,
     };
+    shrink_schedule(&base, v.invariant, budget).map(Some)
+}
+
+/// Shrink a schedule that breaks `invariant` (a trailing `"settle"` is kept).
+pub fn shrink_schedule(sched: &Schedule, invariant: u8, budget: usize) -> Result<Shrunk, String> {
+    let mut steps = sched.steps.clone();
+    if steps.last() == Some(&Step::Settle) {
+        steps.pop();
+    }
+    let original_steps = steps.len();
     let make = |steps: &[Step]| {
-        let mut s = base.clone();
+        let mut s = sched.clone();
         s.steps = steps.to_vec();
         s.steps.push(Step::Settle);
         s
     };
     let mut tries = 1;
-    let Some(mut last) = fails(&make(&steps), v.invariant) else {
+    let Some(mut last) = fails(&make(&steps), invariant) else {
         return Err(format!(
-            "the recorded schedule of seed {seed} does not reproduce invariant {} ({} steps)",
-            v.invariant, original_steps
+            "the schedule does not reproduce invariant {invariant} ({original_steps} steps)"
         ));
     };
     // ddmin: remove chunks, halving the chunk size when nothing can go.
@@ -70,7 +79,7 @@ pub fn shrink(
             let mut cand = steps[..i].to_vec();
             cand.extend_from_slice(&steps[end..]);
             tries += 1;
-            if let Some(v2) = fails(&make(&cand), v.invariant) {
+            if let Some(v2) = fails(&make(&cand), invariant) {
                 steps = cand;
                 last = v2;
                 removed = true;
@@ -86,10 +95,10 @@ pub fn shrink(
             n = (n * 2).min(steps.len());
         }
     }
-    Ok(Some(Shrunk {
+    Ok(Shrunk {
         schedule: make(&steps),
         violation: last,
         original_steps,
         tries,
-    }))
+    })
 }

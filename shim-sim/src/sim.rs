@@ -97,6 +97,8 @@ pub struct SimConfig {
     pub timeline: bool,
     /// Record every action as a schedule (for shrinking).
     pub record: bool,
+    /// Invariants to log but not stop on (to see what a defect leads to next).
+    pub ignore: Vec<u8>,
 }
 
 impl Default for SimConfig {
@@ -111,6 +113,7 @@ impl Default for SimConfig {
             traffic: true,
             timeline: false,
             record: false,
+            ignore: Vec::new(),
         }
     }
 }
@@ -336,6 +339,12 @@ impl Sim {
     }
 
     fn violate(&mut self, invariant: u8, message: String) {
+        if self.cfg.ignore.contains(&invariant) {
+            if self.cfg.trace {
+                self.log(0, format!("ignored violation {invariant}: {message}"));
+            }
+            return;
+        }
         if self.violation.is_none() {
             self.log(0, format!("VIOLATION {invariant}: {message}"));
             self.violation = Some(Violation {

@@ -23,6 +23,7 @@ fn schedule(nodes: u32, steps: Vec<Step>) -> Schedule {
         seed: 1,
         defects: vec![],
         traffic: false,
+        ignore: vec![],
         max_steps: 200_000,
         steps,
     }
@@ -359,4 +360,29 @@ fn exhaustive_small_clusters_are_clean() {
     assert!(r.violation.is_none(), "{:?}", r.violation);
     assert_eq!(r.states, 20_000);
     assert!(r.quiet_states > 0);
+}
+
+#[test]
+fn finding_stale_submit_entry_blocks_a_reused_jid_forever() {
+    // A finding of the simulator about the reference protocol itself (no injected
+    // defect): node 3 records the failure of jid 1 (submit[1] = 1) but its control work
+    // loses the race with the next two recover_preps, so it never folds that entry.
+    // Meanwhile node 1 recovers jid 1 and clears its bit, and node 2 mounts again with
+    // jid 1. When node 1 then fails, node 3 reads LVB generation 3 < start 4 and, per
+    // gfs2_control_func L680-689, sets the bit of every submit entry below start_gen,
+    // including the stale jid 1. Nobody can clear it: the other nodes' TRY on journal 1
+    // fails while node 2 holds it (GAVEUP forever) and node 2 ignores results for its
+    // own jid (L1151). Locking stays blocked on every node.
+    // (Shrunk from seed 1001 of `explore --defects lvb-remaster --ignore 4`.)
+    let text = include_str!("../schedules/stale-submit-reused-jid.json");
+    let s = Schedule::from_json(text).expect("parses");
+    assert!(s.defects.is_empty());
+    let out = s.run().expect("runs");
+    let v = out.violation.expect("the stale bit blocks everyone");
+    assert_eq!(v.invariant, 5, "{v}");
+    assert!(v.message.contains("control LVB still has jids {1}"), "{v}");
+    assert!(out
+        .trace
+        .iter()
+        .any(|e| e.node == 3 && e.what.contains("control lvb gen 3 start 4 write true")));
 }
