@@ -55,6 +55,7 @@ pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
             mount: false,
             unmount: false,
             withdraw: false,
+            starve: false,
             rate_per_mille: 0,
             window: 0,
             max_crashes: 0,

@@ -92,7 +92,7 @@ struct Opts {
     #[arg(long, default_value_t = 3)]
     nodes: u32,
     /// Faults to inject: any of crash, mount, unmount, withdraw (leave the lockspace as
-    /// failed), or none.
+    /// failed), starve (node 1's work runs rarely), or none.
     #[arg(long, value_delimiter = ',')]
     faults: Option<Vec<String>>,
     /// Injected defects (to see the invariants catch them): stale-lvb,
@@ -134,12 +134,14 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         faults.mount = false;
         faults.unmount = false;
         faults.withdraw = false;
+        faults.starve = false;
         for f in list {
             match f.as_str() {
                 "crash" => faults.crash = true,
                 "mount" => faults.mount = true,
                 "unmount" => faults.unmount = true,
                 "withdraw" => faults.withdraw = true,
+                "starve" => faults.starve = true,
                 "none" => {}
                 other => return Err(format!("unknown fault {other:?}")),
             }

@@ -137,6 +137,7 @@ impl Schedule {
                 mount: false,
                 unmount: false,
                 withdraw: false,
+                starve: false,
                 rate_per_mille: 0,
                 window: 0,
                 max_crashes: 0,

@@ -54,6 +54,9 @@ pub struct Faults {
     pub unmount: bool,
     /// Withdraw mounted nodes (leave the lockspace as failed, `DLM_RELEASE_RECOVER`).
     pub withdraw: bool,
+    /// Starve one node's work queue (its internal steps are picked rarely), as a loaded
+    /// machine would: its control work loses races with recovery callbacks.
+    pub starve: bool,
     /// Per-mille chance, per event, of a fault while faults are on.
     pub rate_per_mille: u32,
     /// Faults stop after this many events; then the run must converge (liveness).
@@ -69,6 +72,7 @@ impl Default for Faults {
             mount: true,
             unmount: true,
             withdraw: true,
+            starve: false,
             rate_per_mille: 20,
             window: 2_000,
             max_crashes: 2,
@@ -741,7 +745,13 @@ impl Sim {
                 _ => return faults_on,
             }
         }
-        let a = actions[self.rng.random_range(0..actions.len())];
+        let mut a = actions[self.rng.random_range(0..actions.len())];
+        if faults_on && self.cfg.faults.starve {
+            // Node 1's work is starved: re-pick (usually) when it was chosen.
+            if a == Action::Run(1) && actions.len() > 1 && self.rng.random_range(0..10) != 0 {
+                a = actions[self.rng.random_range(0..actions.len())];
+            }
+        }
         self.perform(a);
         self.now += 1;
         true
