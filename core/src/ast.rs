@@ -191,6 +191,37 @@ impl PutLock {
     }
 }
 
+/// The modern kernel's `gdlm_put_lock` inputs beyond [`PutLockInput`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PutLockModern {
+    /// `GLF_INITIAL` is still set (modern meaning: no DLM lock was ever granted).
+    pub glf_initial: bool,
+    /// `DFL_UNMOUNT`: the lock protocol is unmounted; never call the DLM.
+    pub unmounted: bool,
+}
+
+/// `gdlm_put_lock` of modern kernels (6.x): free without the DLM while the lock was
+/// never granted or after unmount; with `SDF_SKIP_DLM_UNLOCK`, call the DLM only to
+/// save an LVB held in EXCLUSIVE; unlock with `VALBLK` only when the glock has an LVB.
+#[inline]
+pub fn put_lock_modern(p: &PutLockInput, m: &PutLockModern) -> PutLock {
+    if m.glf_initial || m.unmounted {
+        return PutLock::Free;
+    }
+    if p.skip_dlm_unlock && (!p.has_lvb || p.gl_state != LmState::Exclusive) {
+        return PutLock::FreeSkipUnlock;
+    }
+    PutLock::Unlock {
+        lkid: p.lkid,
+        flags: if p.has_lvb {
+            DlmLkf::VALBLK
+        } else {
+            DlmLkf::empty()
+        },
+    }
+}
+
 /// `gdlm_put_lock`: release a glock's DLM lock.
 ///
 /// With `SDF_SKIP_DLM_UNLOCK` the DLM is still called when the glock holds an LVB in
@@ -336,6 +367,37 @@ mod tests {
         p.gl_state = LmState::Shared;
         assert_eq!(put_lock(&p), PutLock::FreeSkipUnlock);
         assert!(put_lock(&p).updates_request_times());
+        let m = PutLockModern::default();
+        assert_eq!(put_lock_modern(&p, &m), PutLock::FreeSkipUnlock);
+        p.skip_dlm_unlock = false;
+        p.has_lvb = false;
+        assert_eq!(
+            put_lock_modern(&p, &m),
+            PutLock::Unlock {
+                lkid: 3,
+                flags: DlmLkf::empty()
+            }
+        );
+        assert_eq!(
+            put_lock_modern(
+                &p,
+                &PutLockModern {
+                    unmounted: true,
+                    ..m
+                }
+            ),
+            PutLock::Free
+        );
+        assert_eq!(
+            put_lock_modern(
+                &p,
+                &PutLockModern {
+                    glf_initial: true,
+                    ..m
+                }
+            ),
+            PutLock::Free
+        );
         assert_eq!(cancel(0), Err(AstError::NoLock));
         assert_eq!(
             cancel(9),
