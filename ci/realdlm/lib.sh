@@ -211,7 +211,10 @@ rdlm_payload() {
   local tdir=${CARGO_TARGET_DIR:-$RDLM_REPO/target}
   (cd "$RDLM_REPO" && timeout 900 cargo build -q --release -p gdlm-linux --bins) >"$RDLM_RESULTS/cargo-build.log" 2>&1 ||
     { say "cargo build -p gdlm-linux failed"; tail -20 "$RDLM_RESULTS/cargo-build.log" >&2; return 1; }
-  cp "$tdir/release/gdlm-linux-smoke" "$p/bin/" || return 1
+  cp "$tdir/release/gdlm-linux-smoke" "$tdir/release/gdlm" "$p/bin/" || return 1
+  # the C baseline of the benchmark, built against the host's libdlm like gdlm-linux
+  cc -O2 -Wall -o "$p/bin/dlmbench" "$RDLM_HERE/src/dlmbench.c" -ldlm >>"$RDLM_RESULTS/cargo-build.log" 2>&1 ||
+    { say "cc dlmbench.c failed"; return 1; }
   git -C "$RDLM_REPO" rev-parse --short HEAD >"$p/REVISION" 2>/dev/null || true
   rm -f "$RDLM_RESULTS/payload.img"
   truncate -s 64M "$RDLM_RESULTS/payload.img"
@@ -235,23 +238,27 @@ rdlm_net_up() {
 
 rdlm_net_down() { ip netns del "$RDLM_NETNS" 2>/dev/null || true; }
 
+# qemu inside the namespace (exec: the background job's PID is qemu's)
+_rdlm_qemu() { exec ip netns exec "$RDLM_NETNS" "$QEMU" "$@"; }
+
 # rdlm_vm_start DIR NODE NNODES SCENARIO [extra qemu args]: serial console -> DIR/nodeN.log
 rdlm_vm_start() {
   local dir=$1 n=$2 nn=$3 sc=$4
   shift 4
   local accel=(-accel tcg -cpu max)
   [ "$RDLM_ACCEL" = kvm ] && accel=(-accel kvm -cpu host)
-  ip netns exec "$RDLM_NETNS" "$QEMU" "${QEMU_L[@]}" "${accel[@]}" -nodefaults -smp 1 -m "$RDLM_VM_MEM" \
-    -display none -monitor none -no-reboot -serial "file:$dir/node$n.log" \
-    -kernel "$RDLM_CACHE/vmlinuz" -initrd "$RDLM_CACHE/initrd.img" \
-    -append "console=ttyS0 root=/dev/vda rw init=/sbin/gdlm-init0 net.ifnames=0 panic=-1 loglevel=6 gdlm.node=$n gdlm.nnodes=$nn gdlm.scenario=$sc ${RDLM_APPEND:-}" \
-    -drive "file=$RDLM_CACHE/root.img,if=none,id=root,format=raw,snapshot=on" \
-    -device "virtio-blk-pci,drive=root,addr=0x4" \
-    -drive "file=$RDLM_RESULTS/payload.img,if=none,id=payload,format=raw,readonly=on,file.locking=off" \
-    -device "virtio-blk-pci,drive=payload,serial=gdlm-payload,addr=0x6" \
-    -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no" \
-    -device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$n,addr=0x3" \
-    "$@" >"$dir/qemu-node$n.stderr" 2>&1 &
+  local args=("${QEMU_L[@]}" "${accel[@]}" -nodefaults -smp 1 -m "$RDLM_VM_MEM"
+    -display none -monitor none -no-reboot -serial "file:$dir/node$n.log"
+    -kernel "$RDLM_CACHE/vmlinuz" -initrd "$RDLM_CACHE/initrd.img"
+    -append "console=ttyS0 root=/dev/vda rw init=/sbin/gdlm-init0 net.ifnames=0 panic=-1 loglevel=6 gdlm.node=$n gdlm.nnodes=$nn gdlm.scenario=$sc ${RDLM_APPEND:-}"
+    -drive "file=$RDLM_CACHE/root.img,if=none,id=root,format=raw,snapshot=on"
+    -device "virtio-blk-pci,drive=root,addr=0x4"
+    -drive "file=$RDLM_RESULTS/payload.img,if=none,id=payload,format=raw,readonly=on,file.locking=off"
+    -device "virtio-blk-pci,drive=payload,serial=gdlm-payload,addr=0x6"
+    -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no"
+    -device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$n,addr=0x3"
+    "$@")
+  _rdlm_qemu "${args[@]}" >"$dir/qemu-node$n.stderr" 2>&1 &
   RDLM_VMPID[$n]=$!
   say "node$n: qemu pid ${RDLM_VMPID[$n]}"
 }

@@ -173,8 +173,17 @@ impl ControlMount {
     /// Begin: block locks and take control_lock NL (with VALBLK) as a new lock.
     ///
     /// `rec` must be the fresh state of this mount ([`Recovery::new`], as `gdlm_mount`
-    /// zeroes `ls_recover_flags`), after the lockspace's first recover_done.
+    /// zeroes `ls_recover_flags`), after the lockspace's first recover_done, and the
+    /// machine new: otherwise the mount fails at once with `-EINVAL`, no lock taken.
     pub fn start<const N: usize>(&mut self, rec: &mut Recovery<N>) -> MountStep {
+        let used =
+            RecoverFlags::MOUNT_DONE | RecoverFlags::FIRST_MOUNT | RecoverFlags::FIRST_MOUNT_DONE;
+        if self.phase != Phase::Idle || rec.flags().intersects(used) {
+            // Not a fresh mount (the kernel zeroes ls_recover_flags in gdlm_mount): refuse
+            // before taking any lock, rather than mix two mounts' state.
+            self.phase = Phase::Finished;
+            return MountStep::Failed { error: -EINVAL };
+        }
         *rec.flags_mut() |= RecoverFlags::BLOCK_LOCKS;
         self.phase = Phase::ControlNlNew;
         MountStep::Lock(call(LockId::Control, DlmMode::Nl, DlmLkf::VALBLK))

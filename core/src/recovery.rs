@@ -290,8 +290,8 @@ pub enum Inconsistency {
     Size,
     /// FIRST_MOUNT without MOUNT_DONE, or FIRST_MOUNT with FIRST_MOUNT_DONE.
     FirstMountFlags,
-    /// BLOCK_LOCKS clear before mount, while a DLM recovery is pending and
-    /// mounted (not first mounter).
+    /// Between recover_prep and recover_done (`DFL_DLM_RECOVERY`) the generations must
+    /// be equal and a mounted node (not first mounter) must have locking blocked.
     BlockFlags,
 }
 
@@ -682,7 +682,8 @@ impl<const N: usize> Recovery<N> {
     /// `gfs2_control_func` after control_lock is back in NL: recover the jids whose
     /// bits are set, or unblock locking if none are and no new recovery began.
     pub fn control_converted(&mut self, t: &ControlTicket) -> ControlFinish {
-        let jids = self.lvb_bits.jids_below(t.recover_size);
+        // A ticket from elsewhere may claim more than N jids: never report beyond N.
+        let jids = self.lvb_bits.jids_below(t.recover_size.min(N as u32));
         if !jids.is_empty() {
             return ControlFinish::Recover(jids);
         }
@@ -705,6 +706,16 @@ impl<const N: usize> Recovery<N> {
             && (!f.contains(RecoverFlags::MOUNT_DONE) || f.contains(RecoverFlags::FIRST_MOUNT_DONE))
         {
             return Err(Inconsistency::FirstMountFlags);
+        }
+        if f.contains(RecoverFlags::DLM_RECOVERY) {
+            // recover_prep sets block = start; only recover_done moves start on.
+            let mounted =
+                f.contains(RecoverFlags::MOUNT_DONE) && !f.contains(RecoverFlags::FIRST_MOUNT);
+            if self.recover_block != self.recover_start
+                || (mounted && !f.contains(RecoverFlags::BLOCK_LOCKS))
+            {
+                return Err(Inconsistency::BlockFlags);
+            }
         }
         Ok(())
     }

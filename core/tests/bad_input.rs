@@ -20,8 +20,8 @@ use gdlm_core::mount::{
 };
 use gdlm_core::name::{LockName, NameError, NameStyle};
 use gdlm_core::recovery::{
-    ControlBegin, ControlFinish, ControlUpdate, ControlWork, Inconsistency, LockId, RecoverFlags,
-    Recovery, RecoveryError, ResultIgnored, ResultOutcome, SizePolicy,
+    ControlBegin, ControlFinish, ControlUpdate, ControlWork, LockId, RecoverFlags, Recovery,
+    RecoveryError, ResultIgnored, ResultOutcome, SizePolicy,
 };
 use gdlm_core::stats::{GlockStats, LkStats, StatPair, TypeStats, UnknownLockType};
 
@@ -1041,6 +1041,25 @@ fn row_mount_lock_errors() -> Result<(), MountError> {
         MountStep::Unlock(LockId::Control)
     );
     assert_eq!(m.on_unlock_result(-5)?, MountStep::Failed { error: 1 });
+    // control NL (new) fails: the error at once.
+    let mut m = ControlMount::new();
+    m.start(&mut rec);
+    assert_eq!(
+        m.on_lock_result(&mut rec, -EAGAIN, None)?,
+        MountStep::Failed { error: -EAGAIN }
+    );
+    // A later call (control EX) fails with anything but -EAGAIN: both unlocks.
+    let mut m = ControlMount::new();
+    m.start(&mut rec);
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_sleep_done()?;
+    assert_eq!(
+        m.on_lock_result(&mut rec, -EINTR, None)?,
+        MountStep::Unlock(LockId::Mounted)
+    );
+    assert_eq!(m.on_unlock_result(0)?, MountStep::Unlock(LockId::Control));
+    assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINTR });
     Ok(())
 }
 
@@ -1068,45 +1087,45 @@ fn row_mount_interrupted() -> Result<(), MountError> {
 
 #[test]
 fn row_mount_start_twice() -> Result<(), MountError> {
-    // start() is not refused on a machine that already started: it begins again
-    // from control NL (the caller must run control_mount once per mount).
+    // start() on a machine that already started fails the mount with -EINVAL and
+    // takes no lock (the caller must run control_mount once per mount).
     let mut rec = Recovery::<16>::new(SizePolicy::Fit);
     let mut m = ControlMount::new();
     m.start(&mut rec);
     m.on_lock_result(&mut rec, 0, None)?;
-    assert!(
-        matches!(m.start(&mut rec), MountStep::Lock(c) if c.lock == LockId::Control && c.mode == DlmMode::Nl)
-    );
+    let before = rec.clone();
+    assert_eq!(m.start(&mut rec), MountStep::Failed { error: -22 });
+    assert_eq!(rec, before);
     Ok(())
 }
 
 #[test]
 fn row_mount_start_on_used_state() -> Result<(), MountError> {
-    // start() on a Recovery that already finished first-mounter recovery (not the
-    // fresh state its contract asks for) is not refused; a second first-mount then
-    // leaves FIRST_MOUNT with FIRST_MOUNT_DONE, which check() reports.
+    // start() on a Recovery that already mounted (not the fresh state gdlm_mount
+    // gives) fails with -EINVAL before taking a lock; the state stays consistent.
     let mut rec = Recovery::<16>::new(SizePolicy::Fit);
     rec.recover_done(&[1], 1, 1).ok();
-    for pass in 0..2 {
-        let mut m = ControlMount::new();
-        m.start(&mut rec);
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_sleep_done()?;
-        m.on_lock_result(&mut rec, 0, Some(&lvb(1, &[])))?;
-        assert_eq!(
-            m.on_lock_result(&mut rec, 0, None)?,
-            MountStep::Mounted { first: true }
-        );
-        if pass == 0 {
-            let mut fd = FirstDone::new();
-            fd.start(&mut rec)?;
-            fd.on_lock_result(0)?;
-            assert_eq!(fd.on_lock_result(0)?, FirstDoneStep::Done { result: 0 });
-            assert_eq!(rec.check(), Ok(()));
-        }
-    }
-    assert_eq!(rec.check(), Err(Inconsistency::FirstMountFlags));
+    let mut m = ControlMount::new();
+    m.start(&mut rec);
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_sleep_done()?;
+    m.on_lock_result(&mut rec, 0, Some(&lvb(1, &[])))?;
+    assert_eq!(
+        m.on_lock_result(&mut rec, 0, None)?,
+        MountStep::Mounted { first: true }
+    );
+    let mut fd = FirstDone::new();
+    fd.start(&mut rec)?;
+    fd.on_lock_result(0)?;
+    assert_eq!(fd.on_lock_result(0)?, FirstDoneStep::Done { result: 0 });
+    let before = rec.clone();
+    assert_eq!(
+        ControlMount::new().start(&mut rec),
+        MountStep::Failed { error: -22 }
+    );
+    assert_eq!(rec, before);
+    assert_eq!(rec.check(), Ok(()));
     Ok(())
 }
 

@@ -96,7 +96,12 @@ enum Case {
     Put(Put),
     Cancel(u32),
     Req(Req),
-    Modes { state: u32, mode: i32, other: i32, bast: Option<i32> },
+    Modes {
+        state: u32,
+        mode: i32,
+        other: i32,
+        bast: Option<i32>,
+    },
 }
 
 fn state(v: u8) -> LmState {
@@ -121,7 +126,11 @@ fn model_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
     };
     match a.sb_status {
         s if s == -EUNLOCK => Ok(AstOutcome::Free { lvb_zeroed }),
-        s if s == -ECANCEL => Ok(fail(if modern { OUT_CANCELED } else { st | OUT_CANCELED })),
+        s if s == -ECANCEL => Ok(fail(if modern {
+            OUT_CANCELED
+        } else {
+            st | OUT_CANCELED
+        })),
         s if s == -EAGAIN => Ok(fail(if modern { OUT_TRY_AGAIN } else { st })),
         s if s == -EDEADLK => Ok(fail(if modern { OUT_DEADLOCK } else { st })),
         s if s == -ETIMEDOUT => Ok(fail(if modern { OUT_ERROR } else { st | OUT_ERROR })),

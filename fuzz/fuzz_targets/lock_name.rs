@@ -59,7 +59,11 @@ fn check_style(data: &[u8], style: NameStyle) {
         Err(e) => {
             // No name encodes to these bytes in this style.
             if let (Some(s), Some(c)) = (sig, candidate) {
-                assert_ne!(c.encode_with(style).as_bytes().as_slice(), s, "refused {e:?}");
+                assert_ne!(
+                    c.encode_with(style).as_bytes().as_slice(),
+                    s,
+                    "refused {e:?}"
+                );
             }
             match e {
                 NameError::WrongLength { len } => {
@@ -93,7 +97,9 @@ fn encode_round_trip(t: u32, n: u64) {
         let e = name.encode_with(style);
         let b = e.as_bytes();
         assert_eq!(b.len(), LEN);
-        assert!(b.iter().all(|&c| c == b' ' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(b
+            .iter()
+            .all(|&c| c == b' ' || c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
         assert_eq!(e.as_str().len(), LEN);
         assert_eq!(LockName::decode_with(b, style), Ok(name));
         // What printf("%8x%16x") writes (zero as "0"): the reference style.

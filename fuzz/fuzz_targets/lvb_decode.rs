@@ -66,10 +66,27 @@ fuzz_target!(|data: &[u8]| {
 
     // jids_below(limit) for a limit taken from the unused bytes, and the extremes.
     let limit = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
-    for lim in [limit, limit % 200, 0, 1, 7, 8, 9, 16, 191, 192, 193, u32::MAX] {
+    for lim in [
+        limit,
+        limit % 200,
+        0,
+        1,
+        7,
+        8,
+        9,
+        16,
+        191,
+        192,
+        193,
+        u32::MAX,
+    ] {
         let below = lvb.jids_below(lim);
         for j in 0..MAX_JIDS {
-            assert_eq!(below.contains(j), naive_bit(data, j) && j < lim, "below {lim}: {j}");
+            assert_eq!(
+                below.contains(j),
+                naive_bit(data, j) && j < lim,
+                "below {lim}: {j}"
+            );
         }
     }
 

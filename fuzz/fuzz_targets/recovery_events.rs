@@ -192,7 +192,13 @@ impl<const N: usize> World<N> {
     }
 
     /// The state's invariants, and what may change across one event.
-    fn check(&self, before: &Recovery<N>, what: &str, start_may_change: bool, block_may_change: bool) {
+    fn check(
+        &self,
+        before: &Recovery<N>,
+        what: &str,
+        start_may_change: bool,
+        block_may_change: bool,
+    ) {
         let r = &self.rec;
         assert_eq!(r.check(), Ok(()), "check() after {what}: {r:?}");
         assert!(r.recover_size() as usize <= N);
@@ -200,14 +206,29 @@ impl<const N: usize> World<N> {
         assert_eq!(r.capacity(), N);
         assert_eq!(r.policy(), self.policy);
         if !start_may_change {
-            assert_eq!(r.recover_start(), before.recover_start(), "recover_start moved in {what}");
-            assert_eq!(r.recover_mount(), before.recover_mount(), "recover_mount moved in {what}");
+            assert_eq!(
+                r.recover_start(),
+                before.recover_start(),
+                "recover_start moved in {what}"
+            );
+            assert_eq!(
+                r.recover_mount(),
+                before.recover_mount(),
+                "recover_mount moved in {what}"
+            );
             assert_eq!(r.jid(), before.jid(), "jid moved in {what}");
         }
         if !block_may_change {
-            assert_eq!(r.recover_block(), before.recover_block(), "recover_block moved in {what}");
+            assert_eq!(
+                r.recover_block(),
+                before.recover_block(),
+                "recover_block moved in {what}"
+            );
         }
-        assert_eq!(r.locks_blocked(), r.flags().contains(RecoverFlags::BLOCK_LOCKS));
+        assert_eq!(
+            r.locks_blocked(),
+            r.flags().contains(RecoverFlags::BLOCK_LOCKS)
+        );
         assert_eq!(
             r.dlm_recovery_in_progress(),
             r.flags().contains(RecoverFlags::DLM_RECOVERY)
@@ -217,13 +238,24 @@ impl<const N: usize> World<N> {
         // blocked for the whole DLM recovery.
         let f = r.flags();
         if f.contains(RecoverFlags::DLM_RECOVERY) {
-            assert_eq!(r.recover_block(), r.recover_start(), "DLM_RECOVERY with block != start after {what}");
+            assert_eq!(
+                r.recover_block(),
+                r.recover_start(),
+                "DLM_RECOVERY with block != start after {what}"
+            );
             if f.contains(RecoverFlags::MOUNT_DONE) && !f.contains(RecoverFlags::FIRST_MOUNT) {
-                assert!(r.locks_blocked(), "unblocked during DLM recovery after {what}");
+                assert!(
+                    r.locks_blocked(),
+                    "unblocked during DLM recovery after {what}"
+                );
             }
         }
         // Once set, these flags stay.
-        for f in [RecoverFlags::MOUNT_DONE, RecoverFlags::UNMOUNT, RecoverFlags::NO_DLM_OPS] {
+        for f in [
+            RecoverFlags::MOUNT_DONE,
+            RecoverFlags::UNMOUNT,
+            RecoverFlags::NO_DLM_OPS,
+        ] {
             if before.flags().contains(f) {
                 assert!(r.flags().contains(f), "{f:?} cleared by {what}");
             }
@@ -257,9 +289,15 @@ impl<const N: usize> World<N> {
                 let want = if s <= 0 {
                     Err(RecoveryError::InvalidSlot(s))
                 } else if (s - 1) as usize >= N {
-                    Err(RecoveryError::SlotBeyondCapacity { slot: s, capacity: N })
+                    Err(RecoveryError::SlotBeyondCapacity {
+                        slot: s,
+                        capacity: N,
+                    })
                 } else if (s - 1) as u32 >= size {
-                    Err(RecoveryError::ShortSize { jid: (s - 1) as u32, size })
+                    Err(RecoveryError::ShortSize {
+                        jid: (s - 1) as u32,
+                        size,
+                    })
                 } else {
                     let j = (s - 1) as usize;
                     let old = before.submit()[j];
@@ -275,7 +313,8 @@ impl<const N: usize> World<N> {
                     Ok(rec) => {
                         let j = rec.jid as usize;
                         assert_eq!(self.rec.submit()[j], before.recover_block());
-                        for (i, (a, b)) in self.rec.submit().iter().zip(before.submit()).enumerate() {
+                        for (i, (a, b)) in self.rec.submit().iter().zip(before.submit()).enumerate()
+                        {
                             if i != j {
                                 assert_eq!(a, b);
                             }
@@ -306,7 +345,10 @@ impl<const N: usize> World<N> {
                         if s <= 0 {
                             is_our.then_some(RecoveryError::InvalidSlot(s))
                         } else if (s - 1) as usize >= N {
-                            Some(RecoveryError::SlotBeyondCapacity { slot: s, capacity: N })
+                            Some(RecoveryError::SlotBeyondCapacity {
+                                slot: s,
+                                capacity: N,
+                            })
                         } else {
                             None
                         }
@@ -333,7 +375,12 @@ impl<const N: usize> World<N> {
                         // Size: every slot fits; Fit rounds up by 16, Reference adds 16 once.
                         // The kernel's max_jid starts at 0, so even no slots need size 1.
                         let old = before.recover_size();
-                        let need = slots.iter().map(|&s| i64::from(s)).max().unwrap_or(0).max(1);
+                        let need = slots
+                            .iter()
+                            .map(|&s| i64::from(s))
+                            .max()
+                            .unwrap_or(0)
+                            .max(1);
                         let want = if i64::from(old) >= need {
                             old
                         } else if self.policy == SizePolicy::Reference {
@@ -352,7 +399,9 @@ impl<const N: usize> World<N> {
                         assert!(r.submit()[n..].iter().all(|&v| v == 0));
                         assert!(r.result()[n..].iter().all(|&v| v == 0));
                     }
-                    (got, bad) => panic!("recover_done({slots:?}, {our}, {gen}) = {got:?}, model {bad:?}"),
+                    (got, bad) => {
+                        panic!("recover_done({slots:?}, {our}, {gen}) = {got:?}, model {bad:?}")
+                    }
                 }
                 self.check(&before, "recover_done", true, false);
             }
@@ -407,7 +456,9 @@ impl<const N: usize> World<N> {
         let f = before.flags();
         let (mut t, ex) = match begin {
             ControlBegin::NotReady => {
-                assert!(!f.contains(RecoverFlags::MOUNT_DONE) || f.contains(RecoverFlags::FIRST_MOUNT));
+                assert!(
+                    !f.contains(RecoverFlags::MOUNT_DONE) || f.contains(RecoverFlags::FIRST_MOUNT)
+                );
                 return;
             }
             ControlBegin::DlmRecovering => {
@@ -417,10 +468,16 @@ impl<const N: usize> World<N> {
             ControlBegin::Lock(t, ex) => (t, ex),
         };
         assert!(f.contains(RecoverFlags::MOUNT_DONE) && !f.contains(RecoverFlags::FIRST_MOUNT));
-        assert_eq!((t.block_gen, t.start_gen), (before.recover_block(), before.recover_start()));
+        assert_eq!(
+            (t.block_gen, t.start_gen),
+            (before.recover_block(), before.recover_start())
+        );
         assert_ne!(t.block_gen, t.start_gen);
         assert_eq!(t.recover_size, before.recover_size());
-        assert_eq!((ex.lock, ex.mode, ex.lvb), (LockId::Control, DlmMode::Ex, None));
+        assert_eq!(
+            (ex.lock, ex.mode, ex.lvb),
+            (LockId::Control, DlmMode::Ex, None)
+        );
 
         for cb in mid1 {
             self.callback(cb);
@@ -430,14 +487,23 @@ impl<const N: usize> World<N> {
         let upd = self.rec.control_locked(&mut t, &read);
         // ls_lvb_bits is the read copy (bytes 0-7 too) with our updates below the size.
         let bits = self.rec.lvb_bits();
-        assert_eq!(&bits.as_bytes()[..8], &read.as_bytes()[..8], "lvb_bits header");
+        assert_eq!(
+            &bits.as_bytes()[..8],
+            &read.as_bytes()[..8],
+            "lvb_bits header"
+        );
         for j in before.recover_size()..192 {
             assert_eq!(bits.jid(j), read.jid(j), "lvb_bits jid {j} beyond size");
         }
         let stale = match upd {
             ControlUpdate::Stale(call) => {
-                assert!(t.block_gen != before.recover_block() || t.start_gen != before.recover_start());
-                assert_eq!((call.lock, call.mode, call.lvb), (LockId::Control, DlmMode::Nl, None));
+                assert!(
+                    t.block_gen != before.recover_block() || t.start_gen != before.recover_start()
+                );
+                assert_eq!(
+                    (call.lock, call.mode, call.lvb),
+                    (LockId::Control, DlmMode::Nl, None)
+                );
                 assert_eq!(self.rec.submit(), before.submit());
                 assert_eq!(self.rec.result(), before.result());
                 true
@@ -446,7 +512,10 @@ impl<const N: usize> World<N> {
                 assert_eq!(lvb_gen, read.generation());
                 assert_eq!(t.recover_size, self.rec.recover_size());
                 assert_eq!((call.lock, call.mode), (LockId::Control, DlmMode::Nl));
-                assert_eq!(call.flags.contains(gdlm_core::DlmLkf::VALBLK), call.lvb.is_some());
+                assert_eq!(
+                    call.flags.contains(gdlm_core::DlmLkf::VALBLK),
+                    call.lvb.is_some()
+                );
                 if let Some(w) = call.lvb {
                     assert_eq!(w.generation(), t.start_gen);
                     assert!(w.generation() >= lvb_gen, "LVB generation goes backwards");
@@ -488,19 +557,31 @@ impl<const N: usize> World<N> {
             }
             ControlFinish::Unblocked { generation } => {
                 assert_eq!(generation, t.start_gen);
-                assert_eq!((t.block_gen, t.start_gen), (self.rec.recover_block(), self.rec.recover_start()));
+                assert_eq!(
+                    (t.block_gen, t.start_gen),
+                    (self.rec.recover_block(), self.rec.recover_start())
+                );
                 assert!(!self.rec.locks_blocked());
                 assert!(self.rec.lvb_bits().jids_below(t.recover_size).is_empty());
             }
             ControlFinish::StillBlocked => {
-                assert!(t.block_gen != self.rec.recover_block() || t.start_gen != self.rec.recover_start());
+                assert!(
+                    t.block_gen != self.rec.recover_block()
+                        || t.start_gen != self.rec.recover_start()
+                );
                 assert_eq!(self.rec, before);
             }
         }
         self.check(&before, "control_converted", false, false);
     }
 
-    fn mount_step(&mut self, what: &str, before_m: ControlMount, before: Recovery<N>, r: Result<MountStep, MountError>) {
+    fn mount_step(
+        &mut self,
+        what: &str,
+        before_m: ControlMount,
+        before: Recovery<N>,
+        r: Result<MountStep, MountError>,
+    ) {
         match r {
             Err(_) => {
                 assert_eq!(self.mount, before_m, "refused {what} changed the machine");
@@ -511,7 +592,10 @@ impl<const N: usize> World<N> {
                 assert!(f.contains(RecoverFlags::MOUNT_DONE));
                 assert!(!self.rec.locks_blocked());
                 assert_eq!(f.contains(RecoverFlags::FIRST_MOUNT), first);
-                let g = self.mount.lvb_gen().expect("mounted without reading the LVB");
+                let g = self
+                    .mount
+                    .lvb_gen()
+                    .expect("mounted without reading the LVB");
                 assert_ne!(g, 0xFFFF_FFFF, "mounted with a disabled LVB");
                 if !first {
                     assert!(self.rec.lvb_bits().all_jid_bits_clear());
@@ -554,7 +638,9 @@ impl<const N: usize> World<N> {
             Event::MountLock { status: s, lvb } => {
                 let (bm, before) = (self.mount, self.rec.clone());
                 let l = lvb.map(|v| self.lvb(v));
-                let r = self.mount.on_lock_result(&mut self.rec, status(*s), l.as_ref());
+                let r = self
+                    .mount
+                    .on_lock_result(&mut self.rec, status(*s), l.as_ref());
                 self.mount_step("on_lock_result", bm, before, r);
             }
             Event::MountUnlock(s) => {

@@ -27,11 +27,28 @@ enum Time {
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Op {
-    Update { pair: Pair, sample: i64 },
-    Reply { now: Time, blocking: bool, per_type: bool },
-    Request { now: Time, per_type: bool },
-    OnRequest { now: Time, converting: bool, per_type: bool },
-    PutLock { now: Time, per_type: bool },
+    Update {
+        pair: Pair,
+        sample: i64,
+    },
+    Reply {
+        now: Time,
+        blocking: bool,
+        per_type: bool,
+    },
+    Request {
+        now: Time,
+        per_type: bool,
+    },
+    OnRequest {
+        now: Time,
+        converting: bool,
+        per_type: bool,
+    },
+    PutLock {
+        now: Time,
+        per_type: bool,
+    },
     IncD,
     IncQ,
     Index(u64),

@@ -13,12 +13,12 @@
 //! lockspace fd ([`Lockspace::as_raw_fd`]; [`Lockspace::next_event`] does both).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::ffi::{c_void, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::ptr::{self, NonNull};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gdlm_core::flags::DlmLkf;
 use gdlm_core::mode::DlmMode;
@@ -29,6 +29,9 @@ use crate::sys;
 /// The LVB of a userspace lockspace.
 pub type Lvb = [u8; sys::DLM_LVB_LEN];
 
+/// How many finished cells a lockspace keeps for reuse.
+const SPARE_CELLS: usize = 64;
+
 /// One lock's state shared with libdlm (at a fixed heap address while the lock exists).
 struct Cell {
     lksb: sys::DlmLksb,
@@ -37,6 +40,55 @@ struct Cell {
     granted: bool,
     /// The lock was asked for with `VALBLK` last.
     valblk: bool,
+}
+
+/// The lockspace's cells, indexed by the low 32 bits of a [`LockId`]; the high 32 bits are the
+/// slot's generation, so a stale id never names a newer lock in a reused slot.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<(u32, Option<NonNull<Cell>>)>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl Slab {
+    fn insert(&mut self, p: NonNull<Cell>) -> u64 {
+        self.live += 1;
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push((0, None));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[i as usize];
+        slot.0 = slot.0.wrapping_add(1);
+        slot.1 = Some(p);
+        (u64::from(slot.0) << 32) | u64::from(i)
+    }
+
+    fn get(&self, id: u64) -> Option<NonNull<Cell>> {
+        match self.slots.get(id as u32 as usize) {
+            Some(&(gen, Some(p))) if u64::from(gen) == id >> 32 => Some(p),
+            _ => None,
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<NonNull<Cell>> {
+        let p = self.get(id)?;
+        self.slots[id as u32 as usize].1 = None;
+        self.free.push(id as u32);
+        self.live -= 1;
+        Some(p)
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        let slots = self.slots.iter().enumerate();
+        slots
+            .filter(|(_, s)| s.1.is_some())
+            .map(|(i, s)| (u64::from(s.0) << 32) | i as u64)
+            .collect()
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -73,8 +125,11 @@ pub struct Lockspace {
     fd: RawFd,
     /// Created (released on drop) rather than only opened (closed on drop).
     created: bool,
-    cells: HashMap<u64, NonNull<Cell>>,
-    next_id: u64,
+    cells: Slab,
+    /// Cells of finished locks kept for reuse (saves an allocation per lock).
+    spare: Vec<NonNull<Cell>>,
+    /// The callback buffer swapped with `FIRED` around each `dlm_dispatch` (no allocation).
+    fired: Vec<Fired>,
     pending: VecDeque<Event>,
     closed: bool,
 }
@@ -97,6 +152,32 @@ fn check_name(name: &[u8]) -> io::Result<()> {
 fn check_mode(mode: DlmMode) -> io::Result<u32> {
     u32::try_from(mode.raw())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "DLM_LOCK_IV is not a mode"))
+}
+
+/// Milliseconds on `CLOCK_MONOTONIC_COARSE` (cheap; a few ms of resolution is plenty for
+/// timeouts).
+fn coarse_ms() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
+}
+
+/// A deadline `timeout` from now, on the coarse clock; `left()` is what remains of it.
+struct Deadline(u64);
+
+impl Deadline {
+    fn after(timeout: Duration) -> Deadline {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX / 2);
+        Deadline(coarse_ms().saturating_add(ms))
+    }
+
+    fn left(&self) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(coarse_ms()))
+    }
 }
 
 fn not_found() -> io::Error {
@@ -140,8 +221,9 @@ impl Lockspace {
             name,
             fd,
             created,
-            cells: HashMap::new(),
-            next_id: 1,
+            cells: Slab::default(),
+            spare: Vec::new(),
+            fired: Vec::new(),
             pending: VecDeque::new(),
             closed: false,
         };
@@ -158,13 +240,11 @@ impl Lockspace {
 
     /// Locks whose handle is still valid.
     pub fn live_locks(&self) -> usize {
-        self.cells.len()
+        self.cells.live
     }
 
     fn alloc(&mut self, lvb: Option<&Lvb>, valblk: bool) -> (u64, NonNull<Cell>) {
-        let id = self.next_id;
-        self.next_id += 1;
-        let cell = Box::new(Cell {
+        let cell = Cell {
             lksb: sys::DlmLksb {
                 sb_status: 0,
                 sb_lkid: 0,
@@ -174,18 +254,30 @@ impl Lockspace {
             lvb: lvb.copied().unwrap_or([0; sys::DLM_LVB_LEN]),
             granted: false,
             valblk,
-        });
-        let p = NonNull::from(Box::leak(cell));
-        self.cells.insert(id, p);
-        (id, p)
+        };
+        let p = match self.spare.pop() {
+            Some(p) => {
+                // SAFETY: a spare cell is an allocation of `Box<Cell>` no lock uses any more
+                // (see `free`); overwriting a plain-data `Cell` needs no drop.
+                unsafe { p.as_ptr().write(cell) };
+                p
+            }
+            None => NonNull::from(Box::leak(Box::new(cell))),
+        };
+        (self.cells.insert(p), p)
     }
 
     fn free(&mut self, id: u64) {
-        if let Some(p) = self.cells.remove(&id) {
-            // SAFETY: `p` came from `Box::leak` in `alloc` and was removed from `cells`, so this
-            // is its only release; libdlm holds no pending request on it (its last completion
-            // was delivered, or the lockspace fd is closed).
-            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        if let Some(p) = self.cells.remove(id) {
+            // libdlm holds no pending request on `p` (its last completion was delivered, or the
+            // lockspace fd is closed), so it can be reused or released.
+            if self.spare.len() < SPARE_CELLS && !self.closed {
+                self.spare.push(p);
+            } else {
+                // SAFETY: `p` came from `Box::leak` in `alloc` and left `cells` just now; it is
+                // in no other list, so this is its only release.
+                drop(unsafe { Box::from_raw(p.as_ptr()) });
+            }
         }
     }
 
@@ -264,7 +356,7 @@ impl Lockspace {
         lvb: Option<&Lvb>,
     ) -> io::Result<()> {
         let m = check_mode(mode)?;
-        let cell = *self.cells.get(&lock.0).ok_or_else(not_found)?;
+        let cell = self.cells.get(lock.0).ok_or_else(not_found)?;
         let c = cell.as_ptr();
         // SAFETY: `c` is a live cell of `self.cells`; no libdlm call is running (we hold
         // `&mut self`), so nothing else reads or writes it now.
@@ -279,7 +371,7 @@ impl Lockspace {
     }
 
     fn unlock_flags(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
-        let cell = *self.cells.get(&lock.0).ok_or_else(not_found)?;
+        let cell = self.cells.get(lock.0).ok_or_else(not_found)?;
         let c = cell.as_ptr();
         // SAFETY: `c` is a live cell of `self.cells` (see `submit`); libdlm keeps `&(*c).lksb`
         // until the unlock/cancel completion, which `dispatch` delivers before freeing it.
@@ -320,14 +412,14 @@ impl Lockspace {
 
     /// The lock's DLM id (`sb_lkid`), 0 until first granted.
     pub fn lkid(&self, lock: LockId) -> Option<u32> {
-        let c = self.cells.get(&lock.0)?.as_ptr();
+        let c = self.cells.get(lock.0)?.as_ptr();
         // SAFETY: a live cell; libdlm only writes it inside `dispatch` (needs `&mut self`).
         Some(unsafe { (*c).lksb.sb_lkid })
     }
 
     /// The lock's LVB buffer as last read or written.
     pub fn lvb(&self, lock: LockId) -> Option<Lvb> {
-        let c = self.cells.get(&lock.0)?.as_ptr();
+        let c = self.cells.get(lock.0)?.as_ptr();
         // SAFETY: as in `lkid`.
         Some(unsafe { (*c).lvb })
     }
@@ -339,9 +431,10 @@ impl Lockspace {
         // `FIRED`; the lksb/LVB addresses libdlm writes through are live cells of `self.cells`
         // (cells are freed only after their last completion is drained below).
         let rv = unsafe { sys::dlm_dispatch(self.fd) };
-        let fired = FIRED.with(|f| std::mem::take(&mut *f.borrow_mut()));
+        let mut fired = std::mem::take(&mut self.fired);
+        FIRED.with(|f| std::mem::swap(&mut *f.borrow_mut(), &mut fired));
         let n = fired.len();
-        for f in fired {
+        for &f in &fired {
             let ev = match f {
                 Fired::Bast(id) => Event::Blocking { lock: LockId(id) },
                 Fired::Ast(id) => match self.complete(id) {
@@ -351,6 +444,8 @@ impl Lockspace {
             };
             self.pending.push_back(ev);
         }
+        fired.clear();
+        self.fired = fired;
         if rv < 0 && n == 0 {
             return Err(io::Error::last_os_error());
         }
@@ -358,7 +453,7 @@ impl Lockspace {
     }
 
     fn complete(&mut self, id: u64) -> Option<Completion> {
-        let c = self.cells.get(&id)?.as_ptr();
+        let c = self.cells.get(id)?.as_ptr();
         // SAFETY: a live cell of `self.cells`; `dlm_dispatch` has returned, so libdlm is not
         // writing it now.
         let (raw, lkid, flags, lvb, granted, valblk) = unsafe {
@@ -421,12 +516,12 @@ impl Lockspace {
 
     /// The next event, polling and dispatching as needed; `None` once `timeout` passes.
     pub fn next_event(&mut self, timeout: Duration) -> io::Result<Option<Event>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Ok(Some(ev));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.left();
             if !self.poll(Some(left))? {
                 return Ok(None);
             }
@@ -441,7 +536,7 @@ impl Lockspace {
         timeout: Duration,
         mut want: impl FnMut(&Event) -> bool,
     ) -> io::Result<Event> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let mut seen = 0;
         loop {
             if let Some(i) = self.pending.iter().skip(seen).position(&mut want) {
@@ -450,7 +545,7 @@ impl Lockspace {
                 }
             }
             seen = self.pending.len();
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.left();
             if !self.poll(Some(left))? {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -516,9 +611,12 @@ impl Lockspace {
             Ok(())
         };
         // The fd is closed: no more callbacks can reach the cells.
-        let ids: Vec<u64> = self.cells.keys().copied().collect();
-        for id in ids {
+        for id in self.cells.ids() {
             self.free(id);
+        }
+        for p in std::mem::take(&mut self.spare) {
+            // SAFETY: spare cells came from `Box::leak` in `alloc` and are in no other list.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
         }
         r
     }
@@ -548,7 +646,37 @@ impl std::fmt::Debug for Lockspace {
         f.debug_struct("Lockspace")
             .field("name", &self.name)
             .field("fd", &self.fd)
-            .field("locks", &self.cells.len())
+            .field("locks", &self.cells.live)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slab_ids_are_not_reused_across_generations() {
+        let mut s = Slab::default();
+        let p = NonNull::<Cell>::dangling(); // never dereferenced
+        let a = s.insert(p);
+        let b = s.insert(p);
+        assert_ne!(a, b);
+        assert_eq!(s.live, 2);
+        assert!(s.remove(a).is_some());
+        assert!(s.get(a).is_none());
+        assert!(s.remove(a).is_none());
+        let c = s.insert(p); // reuses a's slot with a new generation
+        assert_eq!(c as u32, a as u32);
+        assert_ne!(c, a);
+        assert!(s.get(a).is_none());
+        assert!(s.get(c).is_some());
+        let mut ids = s.ids();
+        ids.sort();
+        let mut want = vec![b, c];
+        want.sort();
+        assert_eq!(ids, want);
+        assert_eq!(s.live, 2);
+        assert!(s.get(u64::MAX).is_none());
     }
 }

@@ -1,5 +1,5 @@
 # cluster3-kill: gfs2 (lock_dlm, table gdlm:gfs1) on the shared disk, mounted by all three
-# nodes one after another (node N mounts about 5*(N-1) s after the cluster is ready, so the
+# nodes one after another (node N mounts once N-1 nodes are in the gfs1 lockspace, so the
 # journal ids are 0, 1, 2); node 3 then dirties its journal and waits to be killed by the
 # host; the survivors wait (bounded) for the DLM and gfs2 to recover node 3's journal, write,
 # and unmount. The kernel lines are collected from the GDLM-DMESG dump at power-off.
@@ -7,7 +7,16 @@
 . /opt/gdlm/guest/lib.sh
 log "scenario cluster3-kill node $N"
 dev=$(disk_by_serial gdlm-shared) || { log "no shared disk"; exit 1; }
-sleep $((5 * (N - 1)))
+# Mount in node order, so that the journal ids are 0, 1, 2: node N waits (bounded) until the
+# lockspace's CPG group (dlm_controld's "dlm:ls:gfs1") has N-1 members.
+gfs1_members() {
+  corosync-cpgtool -e 2>/dev/null | awk '/^[^ \t]/ {g = ($0 ~ /^dlm:ls:gfs1/)} /^[ \t]/ && g {n++} END {print n + 0}'
+}
+end=$((SECONDS + 120))
+while [ $SECONDS -lt $end ] && [ "$(gfs1_members)" -lt $((N - 1)) ]; do sleep 0.3; done
+log "lockspace gfs1 has $(gfs1_members) members; mounting"
+[ "$N" = 3 ] && corosync-cpgtool -e 2>&1 | sed "s/^/GDLM cpg: /"
+[ "$N" -gt 1 ] && sleep 2
 mkdir -p /mnt/gfs2
 t=$(cut -d' ' -f1 /proc/uptime)
 if ! timeout 120 mount -t gfs2 "$dev" /mnt/gfs2; then
@@ -17,6 +26,23 @@ fi
 jid=$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.\([0-9]*\): jid=[0-9]*, already locked for use.*/\1/p' | tail -1)
 log "MOUNTED gfs2 jid=$jid (mount started at $t)"
 echo "hello from node$N" >/mnt/gfs2/node$N.txt && sync
+
+# `gdlm inspect gfs1`: the control_lock LVB as gdlm reads it, next to the generation of gfs2's
+# last "recover generation N done" line
+inspect() {
+  local g j
+  g=$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) done.*/\1/p' | tail -1)
+  j=$(timeout 60 /opt/gdlm/bin/gdlm inspect gfs1 --json 2>&1 | tail -1)
+  echo "GDLM-INSPECT phase=$1 node=$N dmesg_gen=${g:-none} $j"
+  timeout 60 /opt/gdlm/bin/gdlm inspect gfs1 2>&1 | sed "s/^/GDLM inspect($1): /"
+}
+if [ "$N" = 1 ]; then
+  # once all three are in the lockspace (the host kills node 3 only after this)
+  end=$((SECONDS + 120))
+  while [ $SECONDS -lt $end ] && [ "$(gfs1_members)" -lt 3 ]; do sleep 0.3; done
+  sleep 3
+  inspect before
+fi
 
 if [ "$N" = 3 ]; then
   # dirty the journal without a sync, then wait to be killed
@@ -38,6 +64,7 @@ while [ $SECONDS -lt $end ]; do
   sleep 0.5
 done
 log "RECOVERY SEEN $(dmesg | grep -c 'recover generation .* done') done-lines"
+inspect after
 sleep 2
 if echo "node$N after recovery" >>/mnt/gfs2/node$N.txt && sync; then log "gfs2 write after recovery ok"; fi
 ls /mnt/gfs2 | tr '\n' ' ' | sed 's/^/GDLM gfs2 ls: /'; echo

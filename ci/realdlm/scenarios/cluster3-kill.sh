@@ -27,7 +27,8 @@ scenario_main() {
   rdlm_wait_log "$d/node1.log" 'GDLM\[[0-9.]+\] READY' 240 1 && say "cluster ready (node1) after $(elapsed "$t") s"
   local killed=0
   if rdlm_wait_log "$d/node3.log" 'NODE3 READY TO DIE' 200 3 &&
-    rdlm_wait_log "$d/node1.log" 'MOUNTED gfs2' 30 1 && rdlm_wait_log "$d/node2.log" 'MOUNTED gfs2' 30 2; then
+    rdlm_wait_log "$d/node1.log" 'MOUNTED gfs2' 30 1 && rdlm_wait_log "$d/node2.log" 'MOUNTED gfs2' 30 2 &&
+    rdlm_wait_log "$d/node1.log" 'GDLM-INSPECT phase=before' 90 1; then
     say "all mounted after $(elapsed "$t") s; killing node3 (qemu pid ${RDLM_VMPID[3]})"
     tk=$(date +%s.%N)
     rdlm_vm_kill 3 KILL
@@ -56,6 +57,16 @@ scenario_main() {
   check "cluster3-kill: node 3 was killed after all three mounted" test $killed = 1
   for n in 1 2 3; do
     check "cluster3-kill: node$n mounted gfs2" grep -q 'MOUNTED gfs2' "$d/node$n.harness"
+  done
+  # gdlm inspect (control_lock LVB read through gdlm-linux) against gfs2's own dmesg
+  grep -ah '^GDLM-INSPECT ' "$d"/node[12].log | tr -d '\r' >"$d/inspect.txt"
+  grep -ah '^GDLM inspect(' "$d"/node[12].log | tr -d '\r' >>"$d/inspect.txt"
+  sed 's/^/    /' "$d/inspect.txt" >&2
+  check "cluster3-kill: gdlm inspect before the kill: LVB generation = gfs2's last 'recover generation N done', no jids" \
+    grep -qE '^GDLM-INSPECT phase=before node=1 dmesg_gen=([0-9]+) \{"lockspace":"gfs1","generation":\1,"disabled":false,"jids":\[\],.*"mounted":true' "$d/inspect.txt"
+  for n in 1 2; do
+    check "cluster3-kill: node$n gdlm inspect after recovery: LVB generation = gfs2's 'recover generation N done', no jids" \
+      grep -qE "^GDLM-INSPECT phase=after node=$n dmesg_gen=([0-9]+) \\{\"lockspace\":\"gfs1\",\"generation\":\\1,\"disabled\":false,\"jids\":\\[\\],.*\"mounted\":true" "$d/inspect.txt"
   done
   check "cluster3-kill: node3 held jid 2" grep -q 'MOUNTED gfs2 jid=2 ' "$d/node3.harness"
   check "cluster3-kill: node1 was the first mounter" grep -q 'gfs2: fsid=gdlm:gfs1: first mounter control generation 0' "$d/node1.dmesg"

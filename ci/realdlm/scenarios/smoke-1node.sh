@@ -1,4 +1,5 @@
-# smoke-1node (host side): one VM, gdlm-linux-smoke `single` through libdlm.
+# smoke-1node (host side): one VM, gdlm-linux-smoke `single` through libdlm, then the
+# benchmark against the C baseline (results in DIR/bench.txt).
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
 scenario_main() {
   local d=$1 t
@@ -6,7 +7,7 @@ scenario_main() {
   t=$(date +%s.%N)
   rdlm_vm_start "$d" 1 1 smoke-1node
   rdlm_wait_log "$d/node1.log" 'GDLM\[[0-9.]+\] READY' 150 1 && say "node1 cluster-ready after $(elapsed "$t") s"
-  rdlm_vm_wait 1 180
+  rdlm_vm_wait 1 300
   say "node1 VM wall time $(elapsed "$t") s"
   rdlm_split "$d" 1
   grep -a '^SMOKE ' "$d/node1.log" | tr -d '\r' >"$d/smoke.txt"
@@ -24,4 +25,27 @@ scenario_main() {
   check "smoke-1node: smoke binary finished with 0 failed" grep -qE '^SMOKE done: [0-9]+ checks, 0 failed' "$d/smoke.txt"
   check "smoke-1node: kernel joined the lockspace (dlm: gdlmsmoke: generation 1)" grep -q 'dlm: gdlmsmoke: .*generation 1 ' "$d/node1.dmesg"
   check "smoke-1node: no kernel BUG/oops" bash -c "! grep -qE 'BUG:|Oops|Call Trace|Kernel panic' '$d/node1.dmesg'"
+  bench_summary "$d"
+}
+
+# bench_summary DIR: per operation, the fastest and the median round, gdlm-linux against C
+bench_summary() {
+  local d=$1 op
+  grep -a '^BENCH r[0-9]* ' "$d/node1.log" | tr -d '\r' >"$d/bench-raw.txt"
+  for op in lock_unlock_us convert_cycle_us; do
+    awk -v op="$op" '
+      $4 == op { v[$3] = v[$3] " " $5 }
+      function sorted(s, a,   n, i, j, t) {
+        n = split(s, a, " ")
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return n
+      }
+      END {
+        nc = sorted(v["c"], c); nr = sorted(v["rust"], r)
+        if (nc && nr) printf "bench %-17s best: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); median: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); %d rounds\n", op, c[1], r[1], (r[1] - c[1]) * 100 / c[1], c[int((nc + 1) / 2)], r[int((nr + 1) / 2)], (r[int((nr + 1) / 2)] - c[int((nc + 1) / 2)]) * 100 / c[int((nc + 1) / 2)], nc
+      }' "$d/bench-raw.txt"
+  done >"$d/bench.txt"
+  sed 's/^/    /' "$d/bench.txt" >&2
+  check "smoke-1node: benchmark ran (C and gdlm-linux, lock+unlock and convert cycles)" \
+    test "$(grep -c 'rounds$' "$d/bench.txt")" = 2
 }

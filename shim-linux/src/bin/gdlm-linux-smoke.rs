@@ -7,6 +7,8 @@
 //!                                          NOQUEUEBAST, BAST + LVB hand-off, cancel, timings
 //! gdlm-linux-smoke node N                  one of three nodes: cross-node NOQUEUE, BASTs and
 //!                                          LVB hand-off node1 -> node2 -> node3
+//! gdlm-linux-smoke bench [N]               the operations of ci/realdlm/src/dlmbench.c (the C
+//!                                          baseline), printing `BENCH rust NAME us` lines
 //! ```
 //! Prints `SMOKE check NAME ok|FAIL detail` lines, `SMOKE time NAME value` lines and a last
 //! `SMOKE done: N checks, F failed`; exits 1 if any check failed.
@@ -211,7 +213,6 @@ fn single(iters: u32) -> io::Result<Report> {
     // A blocking PR. The holder got a BAST for EX already and has not been regranted since,
     // so the DLM sends no second BAST (lkb_highbast); the holder acts on the first one by
     // converting to NL, writing the LVB, and the PR is granted with that LVB.
-    let t = Instant::now();
     let lk2 = ls.lock(&a, DlmMode::Pr, vb, None)?;
     let again = ls.wait_blocking(lk1, Duration::from_millis(500)).is_ok();
     r.check(
@@ -219,6 +220,7 @@ fn single(iters: u32) -> io::Result<Report> {
         !again,
         format!("second bast={again}"),
     );
+    let t = Instant::now();
     let c1 = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(b"handed-over"))?;
     let c2 = ls.wait_completion(lk2, T)?;
     r.check(
@@ -228,10 +230,7 @@ fn single(iters: u32) -> io::Result<Report> {
             && c2.lvb.map(|v| lvb_text(&v)) == Some("handed-over".into()),
         format!("holder {} / waiter {}", show(&c1), show(&c2)),
     );
-    r.time(
-        "blocked_pr_granted_after_demote_ms",
-        format!("{:.2}", ms(t)),
-    );
+    r.time("demote_to_blocked_pr_granted_ms", format!("{:.2}", ms(t)));
 
     // NL -> EX behind the PR: a BAST to the PR holder (granted fresh); then cancel the
     // conversion: -DLM_ECANCEL, and the lock stays NL.
@@ -462,16 +461,63 @@ fn node(n: u32) -> io::Result<Report> {
     Ok(r)
 }
 
+/// The same operations as ci/realdlm/src/dlmbench.c, through gdlm-linux.
+fn bench(n: u32) -> io::Result<Report> {
+    let mut r = Report::new();
+    let mut ls = Lockspace::create("gdlmbench")?;
+    let t = Instant::now();
+    for _ in 0..n {
+        let lk = ls.lock(b"bench-lock", DlmMode::Ex, DlmLkf::empty(), None)?;
+        let c = ls.wait_completion(lk, T)?;
+        if c.status != Status::Granted {
+            r.check("bench-lock", false, show(&c));
+            return Ok(r);
+        }
+        ls.unlock(lk, DlmLkf::empty(), None)?;
+        let c = ls.wait_completion(lk, T)?;
+        if c.status != Status::Unlocked {
+            r.check("bench-unlock", false, show(&c));
+            return Ok(r);
+        }
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
+    println!("BENCH rust lock_unlock_us {per:.2}");
+
+    let vb = DlmLkf::VALBLK;
+    let lk = ls.lock(b"bench-convert", DlmMode::Nl, vb, None)?;
+    ls.wait_completion(lk, T)?;
+    let t = Instant::now();
+    for i in 0..n {
+        ls.convert(lk, DlmMode::Ex, vb, None)?;
+        let c = ls.wait_completion(lk, T)?;
+        let v = c.lvb.map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        if c.status != Status::Granted || (i > 0 && v != Some(i - 1)) {
+            r.check("bench-lvb", false, format!("cycle {i}: {}", show(&c)));
+            return Ok(r);
+        }
+        let mut lvb = [0u8; gdlm_linux::LVB_LEN];
+        lvb[..4].copy_from_slice(&i.to_le_bytes());
+        ls.convert(lk, DlmMode::Nl, vb, Some(&lvb))?;
+        ls.wait_completion(lk, T)?;
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
+    println!("BENCH rust convert_cycle_us {per:.2}");
+    r.check("bench", true, format!("{n} iterations, LVB counter intact"));
+    ls.release(true)?;
+    Ok(r)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let res = match args.first().map(String::as_str) {
         Some("single") => single(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200)),
+        Some("bench") => bench(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2000)),
         Some("node") => match args.get(1).and_then(|s| s.parse().ok()) {
             Some(n) => node(n),
             None => Err(io::Error::other("usage: gdlm-linux-smoke node N")),
         },
         _ => Err(io::Error::other(
-            "usage: gdlm-linux-smoke single [ITERS] | node N",
+            "usage: gdlm-linux-smoke single [ITERS] | node N | bench [N]",
         )),
     };
     match res {
