@@ -50,16 +50,7 @@ pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
         nodes,
         seed: 1,
         max_steps: 1_000_000,
-        faults: Faults {
-            crash: false,
-            mount: false,
-            unmount: false,
-            withdraw: false,
-            starve: false,
-            rate_per_mille: 0,
-            window: 0,
-            max_crashes: 0,
-        },
+        faults: Faults::none(),
         traffic: false,
         ..SimConfig::default()
     };

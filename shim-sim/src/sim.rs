@@ -65,6 +65,22 @@ pub struct Faults {
     pub max_crashes: u32,
 }
 
+impl Faults {
+    /// No random faults (a schedule or the exhaustive check is the fault plan).
+    pub const fn none() -> Faults {
+        Faults {
+            crash: false,
+            mount: false,
+            unmount: false,
+            withdraw: false,
+            starve: false,
+            rate_per_mille: 0,
+            window: 0,
+            max_crashes: 0,
+        }
+    }
+}
+
 impl Default for Faults {
     fn default() -> Self {
         Faults {
