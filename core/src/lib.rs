@@ -40,7 +40,7 @@ pub use mount::{ControlMount, FirstDone, LockTable, MountOptions, MountStep};
 pub use name::{LockName, NameError, ResName};
 pub use recovery::{
     ControlBegin, ControlFinish, ControlUpdate, RecoverFlags, Recovery, RecoveryError,
-    SharedRecovery, SizePolicy,
+    SharedRecovery, SizePolicy, SubmitPolicy,
 };
 pub use stats::{GlockStats, LkStats};
 

@@ -63,6 +63,23 @@ pub enum SizePolicy {
     Reference,
 }
 
+/// What the control step does with a failure recorded (in `recover_submit`) before the
+/// generation the LVB already carries, when the LVB is behind `start_gen`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SubmitPolicy {
+    /// The reference (L680-689): set the jid bit of every entry below `start_gen`. A
+    /// stale entry can re-set the bit of a journal already recovered and now reused by
+    /// a new mount, which then blocks every node forever (see the simulator's
+    /// `stale-submit-reused-jid` schedule).
+    #[default]
+    Reference,
+    /// Drop entries below the LVB's generation without setting their bits, as the
+    /// `lvb_gen == start_gen` branch (L674-678) already does: the node that wrote
+    /// that generation folded those failures in. Not the kernel's behaviour.
+    DropFolded,
+}
+
 /// `set_recover_size`'s size computation over the DLM slot numbers
 /// (jid = slot − 1), without a capacity limit.
 pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32 {
@@ -308,6 +325,7 @@ pub struct Recovery<const N: usize = MAX_JIDS> {
     jid: i32,
     lvb_bits: ControlLvb,
     policy: SizePolicy,
+    submit_policy: SubmitPolicy,
 }
 
 /// The recovery state behind a spin lock, as `ls_recover_spin` guards it.
@@ -337,7 +355,20 @@ impl<const N: usize> Recovery<N> {
             jid: -1,
             lvb_bits: ControlLvb::zeroed(),
             policy,
+            submit_policy: SubmitPolicy::Reference,
         }
+    }
+
+    /// Choose what the control step does with stale `recover_submit` entries
+    /// ([`SubmitPolicy`]; the default is the reference's).
+    pub fn with_submit_policy(mut self, p: SubmitPolicy) -> Self {
+        self.submit_policy = p;
+        self
+    }
+
+    /// The submit policy.
+    pub fn submit_policy(&self) -> SubmitPolicy {
+        self.submit_policy
     }
 
     /// Build a state from raw parts (tests, replay, differential checks). The arrays
@@ -651,10 +682,14 @@ impl<const N: usize> Recovery<N> {
             }
         } else if lvb_gen < start_gen {
             // Failures before start_gen are not yet in the LVB.
+            let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
             for (i, s) in self.submit.iter_mut().enumerate() {
                 if *s != 0 && *s < start_gen {
+                    let folded = drop_folded && *s < lvb_gen;
                     *s = 0;
-                    let _ = self.lvb_bits.set_jid(i as u32, true);
+                    if !folded {
+                        let _ = self.lvb_bits.set_jid(i as u32, true);
+                    }
                 }
             }
             // Even with no bits to set, the LVB must carry the latest generation.
@@ -835,6 +870,38 @@ mod tests {
             ControlUpdate::Stale(_)
         ));
         assert!(r.locks_blocked());
+        Ok(())
+    }
+
+    #[test]
+    fn drop_folded_skips_entries_the_lvb_already_carries() -> Result<(), &'static str> {
+        for (policy, want_bit) in [
+            (SubmitPolicy::Reference, true),
+            (SubmitPolicy::DropFolded, false),
+        ] {
+            let mut r = Recovery::<32>::new(SizePolicy::Fit).with_submit_policy(policy);
+            r.recover_done(&[1, 2, 3], 1, 10).ok();
+            *r.flags_mut() |= RecoverFlags::MOUNT_DONE;
+            // jid 1 failed at generation 10 and was folded into LVB generation 11...
+            r.recover_prep();
+            r.recover_slot(2).ok();
+            r.recover_done(&[1, 3], 1, 11).ok();
+            r.recover_prep();
+            r.recover_done(&[1, 3], 1, 12).ok();
+            // ...and this node only now runs its control step, at generation 12.
+            let ControlBegin::Lock(mut t, _) = r.control_begin() else {
+                return Err("expected a lock");
+            };
+            let mut lvb = ControlLvb::zeroed();
+            lvb.set_generation(11);
+            let ControlUpdate::Convert { call, .. } = r.control_locked(&mut t, &lvb) else {
+                return Err("expected convert");
+            };
+            let written = call.lvb.ok_or("expected a write")?;
+            assert_eq!(written.generation(), 12);
+            assert_eq!(written.jid(1), Ok(want_bit), "{policy:?}");
+            assert_eq!(r.submit()[1], 0);
+        }
         Ok(())
     }
 

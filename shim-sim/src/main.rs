@@ -115,6 +115,10 @@ struct Opts {
     /// defect leads).
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<u8>,
+    /// Fixes to run with: stale-submit (SubmitPolicy::DropFolded, see the README's
+    /// finding; not the kernel's behaviour).
+    #[arg(long, value_delimiter = ',')]
+    fix: Vec<String>,
     /// Draw each node's state over time (SVG).
     #[arg(long)]
     timeline: Option<PathBuf>,
@@ -162,6 +166,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         timeline: o.timeline.is_some(),
         record: false,
         ignore: o.ignore.clone(),
+        fix_stale_submit: gdlm_sim::schedule::parse_fixes(&o.fix)?,
     })
 }
 
@@ -260,6 +265,7 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
         sched.seed = s;
     }
     sched.ignore.extend(opts.ignore.iter().copied());
+    sched.fixes.extend(opts.fix.iter().cloned());
     let cfg = sched.config()?;
     let out = sched.run()?;
     summary(&cfg, &out);
@@ -359,6 +365,7 @@ fn main() -> ExitCode {
             max_crashes: 2,
             no_traffic: false,
             ignore: vec![],
+            fix: vec![],
             timeline: None,
             trace: None,
         },

@@ -177,8 +177,16 @@ impl Node {
 
     fn reset(&mut self, phase: Phase) {
         let (id, journals, policy) = (self.id, self.journals, self.rec.policy());
+        let submit = self.rec.submit_policy();
         *self = Node::new(id, journals, policy);
+        self.rec = Recovery::new(policy).with_submit_policy(submit);
         self.phase = phase;
+    }
+
+    /// Use this [`gdlm_core::SubmitPolicy`] (kept across remounts).
+    pub fn with_submit_policy(mut self, p: gdlm_core::SubmitPolicy) -> Self {
+        self.rec = Recovery::new(self.rec.policy()).with_submit_policy(p);
+        self
     }
 
     /// Alive: a member of the lockspace (or joining it).

@@ -49,6 +49,9 @@ pub struct Schedule {
     /// Invariants to log but not stop on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<u8>,
+    /// Fixes to run with (`stale-submit`: `SubmitPolicy::DropFolded`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
     /// Most events in all.
     #[serde(default = "max_steps")]
     pub max_steps: u64,
@@ -117,6 +120,18 @@ pub enum Step {
     DlmRecovery,
 }
 
+/// Parse fix names; true when `stale-submit` is among them.
+pub fn parse_fixes<S: AsRef<str>>(names: &[S]) -> Result<bool, String> {
+    let mut stale = false;
+    for n in names {
+        match n.as_ref() {
+            "stale-submit" => stale = true,
+            other => return Err(format!("unknown fix {other:?}")),
+        }
+    }
+    Ok(stale)
+}
+
 impl Schedule {
     /// Parse JSON.
     pub fn from_json(text: &str) -> Result<Schedule, String> {
@@ -139,6 +154,7 @@ impl Schedule {
             timeline: true,
             record: false,
             ignore: self.ignore.clone(),
+            fix_stale_submit: parse_fixes(&self.fixes)?,
         })
     }
 

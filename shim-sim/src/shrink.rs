@@ -43,6 +43,11 @@ pub fn shrink(
         defects: defects.to_vec(),
         traffic: false,
         ignore: cfg.ignore.clone(),
+        fixes: if cfg.fix_stale_submit {
+            vec!["stale-submit".into()]
+        } else {
+            vec![]
+        },
         max_steps: cfg.max_steps,
         steps,
     };

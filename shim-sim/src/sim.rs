@@ -119,6 +119,9 @@ pub struct SimConfig {
     pub record: bool,
     /// Invariants to log but not stop on (to see what a defect leads to next).
     pub ignore: Vec<u8>,
+    /// Run the nodes with `SubmitPolicy::DropFolded` (a fix for the stale
+    /// recover_submit finding; not the kernel's behaviour).
+    pub fix_stale_submit: bool,
 }
 
 impl Default for SimConfig {
@@ -134,6 +137,7 @@ impl Default for SimConfig {
             timeline: false,
             record: false,
             ignore: Vec::new(),
+            fix_stale_submit: false,
         }
     }
 }
@@ -304,13 +308,18 @@ impl Sim {
         } else {
             cfg.nodes
         };
+        let submit = if cfg.fix_stale_submit {
+            gdlm_core::SubmitPolicy::DropFolded
+        } else {
+            gdlm_core::SubmitPolicy::Reference
+        };
         Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
             step: 0,
             dlm,
             nodes: (1..=cfg.nodes)
-                .map(|id| Node::new(id, journals, policy))
+                .map(|id| Node::new(id, journals, policy).with_submit_policy(submit))
                 .collect(),
             journals: vec![Journal::default(); journals as usize],
             max_lvb_gen: 0,

@@ -24,6 +24,7 @@ fn schedule(nodes: u32, steps: Vec<Step>) -> Schedule {
         defects: vec![],
         traffic: false,
         ignore: vec![],
+        fixes: vec![],
         max_steps: 200_000,
         steps,
     }
@@ -385,4 +386,21 @@ fn finding_stale_submit_entry_blocks_a_reused_jid_forever() {
         .trace
         .iter()
         .any(|e| e.node == 3 && e.what.contains("control lvb gen 3 start 4 write true")));
+    // With SubmitPolicy::DropFolded the same schedule settles.
+    let mut fixed = s.clone();
+    fixed.fixes = vec!["stale-submit".into()];
+    let out = fixed.run().expect("runs");
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+}
+
+#[test]
+fn fix_stale_submit_keeps_the_swarm_clean() {
+    let base = SimConfig {
+        fix_stale_submit: true,
+        ..SimConfig::default()
+    };
+    for seed in 1..=300 {
+        let out = run_seed(&seed_config(&base, seed, true), seed);
+        assert!(out.violation.is_none(), "seed {seed}: {:?}", out.violation);
+    }
 }
