@@ -74,6 +74,13 @@ fn u32s(v: &Value) -> Vec<u32> {
         .map(|x| u(x) as u32)
         .collect()
 }
+fn i32s(v: &Value) -> Result<Vec<i32>, String> {
+    Ok(v.as_array()
+        .ok_or("not an array")?
+        .iter()
+        .map(|x| i(x) as i32)
+        .collect())
+}
 fn eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> R {
     if got == want {
         Ok(())
@@ -469,12 +476,7 @@ fn jid_bits(inp: &Value, out: &Value) -> R {
 }
 
 fn set_recover_size(inp: &Value, out: &Value) -> R {
-    let slots: Vec<i32> = inp["slots"]
-        .as_array()
-        .ok_or("slots")?
-        .iter()
-        .map(|x| i(x) as i32)
-        .collect();
+    let slots: Vec<i32> = i32s(&inp["slots"])?;
     let n = recovery::set_recover_size(SizePolicy::Reference, u(&inp["old_size"]) as u32, &slots);
     eq("new_size", u64::from(n), u(&out["new_size"]))
 }
@@ -502,12 +504,7 @@ fn recover_slot(inp: &Value, out: &Value) -> R {
 
 fn recover_done(inp: &Value, out: &Value) -> R {
     let mut r = rec_from(&inp["state"], ControlLvb::zeroed());
-    let slots: Vec<i32> = inp["slots"]
-        .as_array()
-        .ok_or("slots")?
-        .iter()
-        .map(|x| i(x) as i32)
-        .collect();
+    let slots: Vec<i32> = i32s(&inp["slots"])?;
     let w = r
         .recover_done(
             &slots,
@@ -840,12 +837,7 @@ fn recovery_sequence(inp: &Value, out: &Value) -> R {
                 Err(e) => return Err(format!("event {k}: {e}")),
             },
             "done" => {
-                let slots: Vec<i32> = ev["slots"]
-                    .as_array()
-                    .ok_or("slots")?
-                    .iter()
-                    .map(|x| i(x) as i32)
-                    .collect();
+                let slots: Vec<i32> = i32s(&ev["slots"])?;
                 let gen = r
                     .recover_start()
                     .wrapping_add(u(&ev["generation_delta"]) as u32);
