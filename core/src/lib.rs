@@ -12,6 +12,7 @@
 //! | [`stats`] | `gfs2_update_stats`, `gfs2_update_*_times` | SRTT/variance lock statistics |
 //! | [`lvb`] | `control_lvb_read/write`, `all_jid_bits_clear` | the control_lock LVB |
 //! | [`recovery`] | `gdlm_recover_*`, `gdlm_recovery_result`, `gfs2_control_func` | recovery state and the control step |
+//! | [`membership`] | `dlm_lockspace_ops`, `dlm_slots_assign` | recovery callbacks synthesized from group membership (CPG) |
 //! | [`mount`] | `control_mount`, `control_first_done`, `gdlm_mount` | first-mounter protocol, lock table, options |
 //! | [`signal`] | `wait_on_bit`, `queue_delayed_work` | no_std signals a shim can await |
 //!
@@ -25,6 +26,7 @@ pub mod ast;
 pub mod consts;
 pub mod flags;
 pub mod lvb;
+pub mod membership;
 pub mod mode;
 pub mod mount;
 pub mod name;
@@ -35,6 +37,7 @@ pub mod stats;
 pub use ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle, PutLock};
 pub use flags::{make_flags, DlmLkf, FlagPolicy, LmFlags, LockContext, LockRequest};
 pub use lvb::{ControlLvb, JidSet, LvbError};
+pub use membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
 pub use mode::{BastMode, DlmMode, LmState, ModeError};
 pub use mount::{ControlMount, FirstDone, LockTable, MountOptions, MountStep};
 pub use name::{LockName, NameError, ResName};
@@ -64,6 +67,8 @@ pub enum Error {
     Mount(mount::MountError),
     /// A bad lock table or host data.
     Table(mount::TableError),
+    /// A refused membership change or group message.
+    Membership(MembershipError),
 }
 
 macro_rules! from_err {
@@ -83,6 +88,7 @@ from_err!(
     RecoveryError => Recovery,
     mount::MountError => Mount,
     mount::TableError => Table,
+    MembershipError => Membership,
 );
 
 impl core::fmt::Display for Error {
@@ -96,6 +102,7 @@ impl core::fmt::Display for Error {
             Error::Recovery(e) => e.fmt(f),
             Error::Mount(e) => e.fmt(f),
             Error::Table(e) => e.fmt(f),
+            Error::Membership(e) => e.fmt(f),
         }
     }
 }
