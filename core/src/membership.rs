@@ -289,7 +289,7 @@ enum Phase {
 
 /// The synthesized recovery callbacks of one group member; see the module docs.
 /// `N` is the capacity in members (and so in slots).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Membership<const N: usize> {
     me: Member,
     phase: Phase,

@@ -23,13 +23,16 @@ use core::task::{Context, Poll, Waker};
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 
-use gdlm_core::ast::{cancel, put_lock, CancelRequest, PutLockInput};
+use gdlm_core::ast::{
+    cancel, put_lock, put_lock_modern, CancelRequest, PutLockInput, PutLockModern,
+};
 use gdlm_core::consts::*;
 use gdlm_core::flags::{
     is_blocking_request, is_down_conversion, lock_request, FlagsError, QuecvtPolicy, RequestStamp,
     ValblkPolicy,
 };
 use gdlm_core::lvb::{control_lvb_read, control_lvb_write, DISABLED_GENERATION};
+use gdlm_core::membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
 use gdlm_core::mode::{bast_state, make_mode};
 use gdlm_core::mount::{
     after_new_lockspace, FirstDoneStep, MountError, OpsMode, RetryReason, TableError,
@@ -47,7 +50,7 @@ use gdlm_core::{
     ControlFinish, ControlLvb, ControlMount, ControlUpdate, DlmLkf, DlmMode, Error, FirstDone,
     FlagPolicy, GlockStats, JidSet, LkStats, LmFlags, LmState, LockContext, LockName, LockRequest,
     LockTable, LvbError, ModeError, MountOptions, MountStep, NameError, PutLock, RecoverFlags,
-    Recovery, RecoveryError, ResName, SharedRecovery, SizePolicy,
+    Recovery, RecoveryError, ResName, SharedRecovery, SizePolicy, SubmitPolicy,
 };
 
 // ---------------------------------------------------------------------------
@@ -506,12 +509,21 @@ pub extern "C" fn gdlm_probe_ast(
         }
         Err(e) => h.fmt(format_args!("{e} {a:?}")),
     };
-    let p = put_lock(&PutLockInput {
+    let pin = PutLockInput {
         lkid,
         has_lvb: a.has_lvb,
         gl_state: a.gl_state,
         skip_dlm_unlock: bits & 8 != 0,
-    });
+    };
+    let modern = put_lock_modern(
+        &pin,
+        &PutLockModern {
+            glf_initial: bits & 16 != 0,
+            unmounted: bits & 32 != 0,
+        },
+    );
+    h.u64(u64::from(modern.updates_request_times()));
+    let p = put_lock(&pin);
     h.u64(u64::from(p.updates_request_times()));
     match p {
         PutLock::Free => h.u64(1),
@@ -606,6 +618,66 @@ pub extern "C" fn gdlm_probe_stats(
 // ---------------------------------------------------------------------------
 
 /// `gdlm_core::lvb`: the control LVB and JidSet.
+/// Drives `membership`: a founder, a joiner synced by message, a failure, and the
+/// resulting recovery calls applied to a `Recovery`.
+#[no_mangle]
+pub extern "C" fn gdlm_probe_membership(node: u32, pid: u32, reason: u32, msg: Bytes32) -> u64 {
+    let mut h = Sink::new();
+    let a = Member::new(node, pid);
+    let b = Member::new(node.wrapping_add(1), pid);
+    let mut ma: Membership<8> = Membership::new(a);
+    let mut mb: Membership<8> = Membership::new(b);
+    let policy = if reason & 1 == 0 {
+        SubmitPolicy::Reference
+    } else {
+        SubmitPolicy::DropFolded
+    };
+    let mut rec: Recovery<8> = Recovery::new(SizePolicy::Fit).with_submit_policy(policy);
+    h.u64(u64::from(rec.submit_policy() == policy))
+        .u64(SyncMsg::<8>::encoded_len(2) as u64);
+    let mut buf = [0u8; SyncMsg::<8>::MAX_LEN];
+    let steps: [Result<Change<8>, MembershipError>; 2] =
+        [ma.confchg(&[a], &[], &[a]), ma.confchg(&[a, b], &[], &[b])];
+    for c in steps {
+        match c {
+            Ok(c) => {
+                h.u64(u64::from(c.is_empty()));
+                if let Some(s) = &c.sync {
+                    let n = s.encode(&mut buf).unwrap_or(0);
+                    let _ = mb.confchg(&[a, b], &[], &[b]);
+                    if let Ok(d) = mb.deliver(a, &buf[..n]) {
+                        h.u64(u64::from(d.done.map_or(0, |d| d.generation)));
+                    }
+                }
+                match c.apply(&mut rec) {
+                    Ok(w) => {
+                        h.fmt(format_args!("{w:?}"));
+                    }
+                    Err(e) => hash_err(&mut h, e.into()),
+                }
+            }
+            Err(e) => hash_err(&mut h, Error::from(e)),
+        }
+    }
+    let why = LeftReason::from_cpg(reason);
+    match ma.confchg(&[a], &[(b, why)], &[]) {
+        Ok(c) => h.u64(c.failed.len() as u64).u64(u64::from(why.failed())),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    match SyncMsg::<8>::decode(&msg.b) {
+        Ok(s) => h.u64(u64::from(s.generation)),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    h.u64(u64::from(ma.generation().unwrap_or(0)))
+        .u64(ma.our_slot().unwrap_or(0) as u64)
+        .u64(mb.slot_of(b).unwrap_or(0) as u64)
+        .u64(ma.table().len() as u64)
+        .u64(ma.view().len() as u64)
+        .u64(u64::from(ma.is_synced() && !ma.has_left()))
+        .u64(u64::from(ma.me().nodeid));
+    h.0
+}
+
 #[no_mangle]
 pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, limit: u32) -> u64 {
     let mut h = Sink::new();
