@@ -1293,3 +1293,194 @@ fn row_hostdata_jid_with_dlm_ops() {
     assert_eq!(after_new_lockspace(&mut rec, -1, &o), Ok(OpsMode::NoOps));
     assert!(rec.flags().contains(RecoverFlags::NO_DLM_OPS));
 }
+
+// ---------------------------------------------------------------------------
+// Group membership
+// ---------------------------------------------------------------------------
+
+use gdlm_core::membership::{LeftReason, Member, Membership, MembershipError, SyncMsg};
+
+const MA: Member = Member::new(1, 10);
+const MB: Member = Member::new(2, 20);
+const MC: Member = Member::new(3, 30);
+
+/// A synced founder `MA` with `MB` synced too (generation 2).
+fn synced_pair() -> (Membership<8>, Membership<8>) {
+    let mut a = Membership::<8>::new(MA);
+    let mut b = Membership::<8>::new(MB);
+    a.confchg(&[MA], &[], &[MA]).unwrap();
+    let s = a.confchg(&[MA, MB], &[], &[MB]).unwrap().sync.unwrap();
+    b.confchg(&[MA, MB], &[], &[MB]).unwrap();
+    let mut buf = [0u8; SyncMsg::<8>::MAX_LEN];
+    let n = s.encode(&mut buf).unwrap();
+    a.deliver(MA, &buf[..n]).unwrap();
+    b.deliver(MA, &buf[..n]).unwrap();
+    (a, b)
+}
+
+fn sync_bytes(gen: u32, table: &[(Member, i32)]) -> Vec<u8> {
+    let s = SyncMsg::<8> {
+        generation: gen,
+        table: table.iter().copied().collect(),
+    };
+    let mut buf = [0u8; SyncMsg::<8>::MAX_LEN];
+    let n = s.encode(&mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn row_membership_too_many() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    let nine: Vec<Member> = (1..=9).map(|i| Member::new(i, i * 10)).collect();
+    assert_eq!(
+        a.confchg(&nine, &[], &nine[2..]),
+        Err(MembershipError::TooManyMembers {
+            count: 9,
+            capacity: 8
+        })
+    );
+    assert_eq!(a, before);
+    let mut bytes = sync_bytes(1, &[(MA, 1)]);
+    bytes[12..16].copy_from_slice(&9u32.to_le_bytes());
+    bytes.resize(16 + 12 * 9, 0);
+    assert_eq!(
+        SyncMsg::<8>::decode(&bytes),
+        Err(MembershipError::TooManyMembers {
+            count: 9,
+            capacity: 8
+        })
+    );
+}
+
+#[test]
+fn row_membership_duplicate() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    assert_eq!(
+        a.confchg(&[MA, MB, MB], &[], &[]),
+        Err(MembershipError::Duplicate(MB))
+    );
+    assert_eq!(
+        a.confchg(&[MA, MB], &[(MB, LeftReason::NodeDown)], &[]),
+        Err(MembershipError::Duplicate(MB))
+    );
+    assert_eq!(a, before);
+}
+
+#[test]
+fn row_membership_not_in_group() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    assert_eq!(
+        a.confchg(&[MB, MC], &[], &[MC]),
+        Err(MembershipError::NotInGroup)
+    );
+    assert_eq!(a, before);
+    assert!(a
+        .confchg(&[MB], &[(MA, LeftReason::Leave)], &[])
+        .unwrap()
+        .is_empty());
+    let left = a.clone();
+    assert_eq!(
+        a.confchg(&[MA, MB], &[], &[MA]),
+        Err(MembershipError::NotInGroup)
+    );
+    assert_eq!(a, left);
+}
+
+#[test]
+fn row_membership_inconsistent() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    for (view, left, joined) in [
+        (&[MA, MB][..], &[][..], &[MB][..]),
+        (&[MA, MB][..], &[(MC, LeftReason::Leave)][..], &[][..]),
+        (&[MA, MB, MC][..], &[][..], &[][..]),
+        (&[MA][..], &[][..], &[][..]),
+    ] {
+        assert_eq!(
+            a.confchg(view, left, joined),
+            Err(MembershipError::Inconsistent),
+            "{view:?} {left:?} {joined:?}"
+        );
+        assert_eq!(a, before);
+    }
+    let mut fresh = Membership::<8>::new(MC);
+    let before = fresh.clone();
+    assert_eq!(
+        fresh.confchg(&[MA, MC], &[], &[MA]),
+        Err(MembershipError::Inconsistent)
+    );
+    assert_eq!(fresh, before);
+}
+
+#[test]
+fn row_membership_bad_message() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    let good = sync_bytes(2, &[(MA, 1), (MB, 2)]);
+    let mut cases: Vec<Vec<u8>> = vec![good[..15].to_vec(), good[..good.len() - 1].to_vec()];
+    let mut magic = good.clone();
+    magic[0] = b'X';
+    let mut version = good.clone();
+    version[4] = 2;
+    let mut slot0 = good.clone();
+    slot0[36..40].copy_from_slice(&0i32.to_le_bytes());
+    let mut twice = good.clone();
+    twice[36..40].copy_from_slice(&1i32.to_le_bytes());
+    let unsorted = sync_bytes(2, &[(MA, 1), (MB, 2)])
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| match i {
+            16..=27 => good[i + 12],
+            28..=39 => good[i - 12],
+            _ => b,
+        })
+        .collect::<Vec<u8>>();
+    cases.extend([magic, version, slot0, twice, unsorted]);
+    for c in cases {
+        assert_eq!(a.deliver(MB, &c), Err(MembershipError::BadMessage), "{c:?}");
+        assert_eq!(a, before);
+    }
+    assert!(a.deliver(MB, &good).unwrap().is_empty());
+}
+
+#[test]
+fn row_membership_diverged() {
+    let (mut a, _) = synced_pair();
+    let before = a.clone();
+    assert_eq!(
+        a.deliver(MB, &sync_bytes(7, &[(MA, 1), (MB, 2)])),
+        Err(MembershipError::Diverged { ours: 2, theirs: 7 })
+    );
+    assert_eq!(
+        a.deliver(MB, &sync_bytes(2, &[(MA, 2), (MB, 1)])),
+        Err(MembershipError::Diverged { ours: 2, theirs: 2 })
+    );
+    assert_eq!(a, before);
+}
+
+#[test]
+fn row_membership_stale_sync() {
+    let (mut a, _) = synced_pair();
+    a.confchg(&[MA, MB, MC], &[], &[MC]).unwrap();
+    let mut c = Membership::<8>::new(MC);
+    c.confchg(&[MA, MB, MC], &[], &[MC]).unwrap();
+    let stale = sync_bytes(2, &[(MA, 1), (MB, 2)]);
+    assert!(c.deliver(MA, &stale).unwrap().is_empty());
+    assert!(!c.is_synced());
+    assert!(a.deliver(MA, &stale).unwrap().is_empty());
+    assert_eq!(a.generation(), Some(3));
+}
+
+#[test]
+fn row_membership_unknown_reason() {
+    let (mut a, _) = synced_pair();
+    let c = a
+        .confchg(&[MA], &[(MB, LeftReason::from_cpg(7))], &[])
+        .unwrap();
+    assert_eq!(LeftReason::from_cpg(7), LeftReason::Other(7));
+    assert_eq!(&c.failed[..], &[2]);
+    assert!(c.prep);
+}
