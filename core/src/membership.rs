@@ -24,7 +24,11 @@
 //! [`SyncMsg`] (generation + slot table of the current view); joiners adopt it, and every
 //! member marks the view synced when it is delivered. Virtual synchrony makes that
 //! message arrive before the next change, or not at all if its sender fails, in which case
-//! the next change makes the next lowest synced member send it. If every synced member is
+//! the next change makes the next lowest synced member send it. The protocol does not rely
+//! on virtual synchrony for safety: the message names the view it was made for by each
+//! member's *age* (changes seen since it joined, counted by everyone alike), so a message
+//! that arrives after later changes, even ones that restored the same member set, is
+//! ignored, and the one sent after the last change is adopted. If every synced member is
 //! gone before a joiner synced, nobody can be mounted (members mount only after their
 //! first `recover_done`), so the oldest cohort of joiners starts afresh at generation 1,
 //! and the lowest of them sends the table to later joiners.
@@ -56,7 +60,7 @@ impl Member {
 }
 
 /// Why a member left the group (CPG's `CPG_REASON_*` of the left list).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum LeftReason {
     /// `CPG_REASON_LEAVE` (2): the process left on purpose (a clean unmount).
@@ -195,20 +199,27 @@ impl<const N: usize> Change<N> {
 /// The state transfer to joiners: the generation and slot table of a view.
 ///
 /// Wire format (little endian): `b"GDMS"`, version `1`, three zero bytes, generation
-/// `u32`, count `u32`, then per member `nodeid u32`, `pid u32`, `slot i32`, in member
-/// order.
+/// `u32`, count `u32`, then per member `nodeid u32`, `pid u32`, `slot i32`, `age u32`, in
+/// member order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncMsg<const N: usize> {
     /// The generation of the view.
     pub generation: u32,
     /// `(member, slot)` for every member of the view, ascending by member.
     pub table: Vec<(Member, i32), N>,
+    /// Per table entry: configuration changes since that member joined, counting its own
+    /// join, as the sender saw them when it made the message; [`AGE_UNKNOWN`] for members
+    /// that joined before the sender (they are synced).
+    pub ages: Vec<u32, N>,
 }
+
+/// The age of a member that joined before the sender of a [`SyncMsg`].
+pub const AGE_UNKNOWN: u32 = u32::MAX;
 
 const MAGIC: &[u8; 4] = b"GDMS";
 const VERSION: u8 = 1;
 const HEADER: usize = 16;
-const ENTRY: usize = 12;
+const ENTRY: usize = 16;
 
 impl<const N: usize> SyncMsg<N> {
     /// Bytes the encoding of `count` members takes.
@@ -219,18 +230,24 @@ impl<const N: usize> SyncMsg<N> {
     /// The most bytes any message of capacity `N` takes.
     pub const MAX_LEN: usize = HEADER + ENTRY * N;
 
-    /// Encode into `out`; returns the length, or `None` if `out` is too short.
+    /// Encode into `out`; returns the length, or `None` if `out` is too short or `ages`
+    /// does not match the table.
     pub fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        if self.ages.len() != self.table.len() {
+            return None;
+        }
         let len = Self::encoded_len(self.table.len());
         let out = out.get_mut(..len)?;
         out[..4].copy_from_slice(MAGIC);
         out[4..8].copy_from_slice(&[VERSION, 0, 0, 0]);
         out[8..12].copy_from_slice(&self.generation.to_le_bytes());
         out[12..16].copy_from_slice(&(self.table.len() as u32).to_le_bytes());
-        for (chunk, (m, slot)) in out[HEADER..].chunks_exact_mut(ENTRY).zip(&self.table) {
+        let entries = self.table.iter().zip(&self.ages);
+        for (chunk, ((m, slot), age)) in out[HEADER..].chunks_exact_mut(ENTRY).zip(entries) {
             chunk[..4].copy_from_slice(&m.nodeid.to_le_bytes());
             chunk[4..8].copy_from_slice(&m.pid.to_le_bytes());
-            chunk[8..].copy_from_slice(&slot.to_le_bytes());
+            chunk[8..12].copy_from_slice(&slot.to_le_bytes());
+            chunk[12..].copy_from_slice(&age.to_le_bytes());
         }
         Some(len)
     }
@@ -252,6 +269,7 @@ impl<const N: usize> SyncMsg<N> {
             return Err(bad);
         }
         let mut table: Vec<(Member, i32), N> = Vec::new();
+        let mut ages: Vec<u32, N> = Vec::new();
         let word = |c: &[u8], i: usize| [c[i], c[i + 1], c[i + 2], c[i + 3]];
         for chunk in bytes[HEADER..].chunks_exact(ENTRY) {
             let m = Member::new(
@@ -266,16 +284,28 @@ impl<const N: usize> SyncMsg<N> {
                 return Err(bad);
             }
             table.push((m, slot)).map_err(|_| bad)?;
+            ages.push(u32::from_le_bytes(word(chunk, 12)))
+                .map_err(|_| bad)?;
         }
-        Ok(SyncMsg { generation, table })
+        Ok(SyncMsg {
+            generation,
+            table,
+            ages,
+        })
     }
 
     fn members_equal(&self, view: &[Member]) -> bool {
         self.table.len() == view.len() && self.table.iter().zip(view).all(|((m, _), v)| m == v)
     }
+
+    /// The age the message gives `m`.
+    pub fn age_of(&self, m: Member) -> Option<u32> {
+        let i = self.table.iter().position(|(t, _)| *t == m)?;
+        self.ages.get(i).copied()
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// Before our first configuration change.
     Outside,
@@ -289,7 +319,7 @@ enum Phase {
 
 /// The synthesized recovery callbacks of one group member; see the module docs.
 /// `N` is the capacity in members (and so in slots).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Membership<const N: usize> {
     me: Member,
     phase: Phase,
@@ -304,6 +334,10 @@ pub struct Membership<const N: usize> {
     candidates: Vec<Member, N>,
     /// When joining: the members that joined in the same change as we did.
     cohort: Vec<Member, N>,
+    /// Configuration changes delivered since (and including) our join.
+    seen: u32,
+    /// Members that joined after us or with us, with our `seen` at their join.
+    joins: Vec<(Member, u32), N>,
 }
 
 fn sorted<const N: usize>(list: &[Member]) -> Result<Vec<Member, N>, MembershipError> {
@@ -331,6 +365,8 @@ impl<const N: usize> Membership<N> {
             unsynced: Vec::new(),
             candidates: Vec::new(),
             cohort: Vec::new(),
+            seen: 0,
+            joins: Vec::new(),
         }
     }
 
@@ -412,10 +448,12 @@ impl<const N: usize> Membership<N> {
                 if !joined.contains(&self.me) {
                     return Err(MembershipError::Inconsistent);
                 }
+                self.count_change(&gone, &joined);
                 self.first_change(view, &joined)
             }
             Phase::Joining => {
                 self.check_follows(&view, &gone, &joined)?;
+                self.count_change(&gone, &joined);
                 self.view = view;
                 self.candidates.retain(|c| !gone.contains(c));
                 self.cohort.retain(|c| !gone.contains(c));
@@ -427,19 +465,31 @@ impl<const N: usize> Membership<N> {
             }
             Phase::Synced => {
                 self.check_follows(&view, &gone, &joined)?;
+                self.count_change(&gone, &joined);
                 Ok(self.synced_change(view, left, &joined))
             }
             Phase::Left => Err(MembershipError::NotInGroup),
         }
     }
 
-    /// A message multicast in the group. Sync messages for an older view are ignored
+    /// A message multicast in the group. Sync messages for another view are ignored
     /// (an empty change); anything that is not a sync message is refused.
     pub fn deliver(&mut self, _from: Member, msg: &[u8]) -> Result<Change<N>, MembershipError> {
         let sync = SyncMsg::<N>::decode(msg)?;
         match self.phase {
             Phase::Outside | Phase::Left => Ok(Change::default()),
             _ if !sync.members_equal(&self.view) => Ok(Change::default()),
+            // Made for this view only if it ages the members we wait for as we do.
+            Phase::Joining if sync.age_of(self.me) != Some(self.seen) => Ok(Change::default()),
+            Phase::Synced
+                if self.unsynced.is_empty()
+                    || self
+                        .unsynced
+                        .iter()
+                        .any(|&u| sync.age_of(u) != Some(self.age_of(u))) =>
+            {
+                Ok(Change::default())
+            }
             Phase::Synced => {
                 if sync.generation != self.generation || sync.table != self.table {
                     return Err(MembershipError::Diverged {
@@ -465,6 +515,27 @@ impl<const N: usize> Membership<N> {
         }
     }
 
+    /// Count a validated change and remember who joined in it.
+    fn count_change(&mut self, gone: &[Member], joined: &[Member]) {
+        self.seen = self.seen.wrapping_add(1);
+        self.joins.retain(|(m, _)| !gone.contains(m));
+        for &j in joined {
+            // joined ⊆ view and the view fits N; departures were removed first.
+            let _ = self.joins.push((j, self.seen));
+        }
+    }
+
+    /// Changes since `m` joined (counting its join), or [`AGE_UNKNOWN`] if it was here
+    /// before us.
+    fn age_of(&self, m: Member) -> u32 {
+        self.joins
+            .iter()
+            .find(|(j, _)| *j == m)
+            .map_or(AGE_UNKNOWN, |&(_, at)| {
+                self.seen.wrapping_sub(at).wrapping_add(1)
+            })
+    }
+
     fn leave_group(&mut self) -> Change<N> {
         self.phase = Phase::Left;
         self.view.clear();
@@ -472,6 +543,7 @@ impl<const N: usize> Membership<N> {
         self.unsynced.clear();
         self.candidates.clear();
         self.cohort.clear();
+        self.joins.clear();
         Change::default()
     }
 
@@ -598,6 +670,7 @@ impl<const N: usize> Membership<N> {
         SyncMsg {
             generation: self.generation,
             table: self.table.clone(),
+            ages: self.table.iter().map(|&(m, _)| self.age_of(m)).collect(),
         }
     }
 }
@@ -744,6 +817,7 @@ mod tests {
         b.confchg(&[A, B], &[], &[B]).unwrap();
         let mut stale = s.clone();
         stale.table.pop();
+        stale.ages.pop();
         assert!(deliver(&mut b, &stale).unwrap().is_empty());
         assert!(!b.is_synced());
         let mut forged = s.clone();
@@ -798,6 +872,37 @@ mod tests {
         assert_eq!(a.confchg(&[A], &[], &[A]), Err(MembershipError::NotInGroup));
     }
 
+    /// Found by the simulator without virtual synchrony: a sync message made for view
+    /// {A, C} arrives after B joined and failed, when the view is {A, C} again. Matching
+    /// the member set alone adopted the old generation; the ages tell the views apart.
+    #[test]
+    fn sync_for_an_earlier_equal_view_is_ignored() {
+        let mut a = M::new(A);
+        let mut c = M::new(C);
+        a.confchg(&[A], &[], &[A]).unwrap();
+        let log = [
+            (&[A, C][..], &[][..], &[C][..]),
+            (&[A, B, C][..], &[][..], &[B][..]),
+            (&[A, C][..], &[(B, LeftReason::NodeDown)][..], &[][..]),
+        ];
+        let mut sent: Vec<SyncMsg<8>, 3> = Vec::new();
+        for (v, l, j) in log {
+            sent.push(a.confchg(v, l, j).unwrap().sync.unwrap())
+                .unwrap();
+        }
+        for (v, l, j) in log {
+            assert!(c.confchg(v, l, j).unwrap().is_empty());
+        }
+        // The first two were made for other views (the first for an equal member set).
+        assert!(deliver(&mut c, &sent[0]).unwrap().is_empty());
+        assert!(deliver(&mut c, &sent[1]).unwrap().is_empty());
+        assert!(deliver(&mut a, &sent[0]).unwrap().is_empty());
+        let d = deliver(&mut c, &sent[2]).unwrap().done.unwrap();
+        assert_eq!((d.generation, d.our_slot), (4, 2));
+        assert!(deliver(&mut a, &sent[2]).unwrap().is_empty());
+        assert_eq!(a.generation(), c.generation());
+    }
+
     #[test]
     fn sync_codec_round_trip_and_rejections() {
         let mut table: Vec<(Member, i32), 8> = Vec::new();
@@ -806,32 +911,37 @@ mod tests {
         let s = SyncMsg::<8> {
             generation: 0x0102_0304,
             table,
+            ages: Vec::from_slice(&[AGE_UNKNOWN, 2]).unwrap(),
         };
         let mut buf = [0u8; 64];
         let n = s.encode(&mut buf).unwrap();
-        assert_eq!(n, 40);
+        assert_eq!(n, 48);
         assert_eq!(&buf[..16], b"GDMS\x01\0\0\0\x04\x03\x02\x01\x02\0\0\0");
+        assert_eq!(&buf[40..48], b"\x03\0\0\0\x02\0\0\0");
         assert_eq!(SyncMsg::<8>::decode(&buf[..n]).unwrap(), s);
-        assert!(s.encode(&mut buf[..39]).is_none());
+        assert!(s.encode(&mut buf[..47]).is_none());
+        let mut short_ages = s.clone();
+        short_ages.ages.pop();
+        assert!(short_ages.encode(&mut buf.clone()).is_none());
         assert_eq!(
             SyncMsg::<8>::decode(&buf[..n - 1]),
             Err(MembershipError::BadMessage)
         );
         let mut dup = buf;
-        dup[36..40].copy_from_slice(&1i32.to_le_bytes());
+        dup[40..44].copy_from_slice(&1i32.to_le_bytes());
         assert_eq!(
             SyncMsg::<8>::decode(&dup[..n]),
             Err(MembershipError::BadMessage)
         );
         let mut zero = buf;
-        zero[36..40].copy_from_slice(&0i32.to_le_bytes());
+        zero[40..44].copy_from_slice(&0i32.to_le_bytes());
         assert_eq!(
             SyncMsg::<8>::decode(&zero[..n]),
             Err(MembershipError::BadMessage)
         );
         let mut unsorted = buf;
-        unsorted[28..32].copy_from_slice(&1u32.to_le_bytes());
-        unsorted[32..36].copy_from_slice(&100u32.to_le_bytes());
+        unsorted[32..36].copy_from_slice(&1u32.to_le_bytes());
+        unsorted[36..40].copy_from_slice(&100u32.to_le_bytes());
         assert_eq!(
             SyncMsg::<8>::decode(&unsorted[..n]),
             Err(MembershipError::BadMessage)

@@ -1298,7 +1298,9 @@ fn row_hostdata_jid_with_dlm_ops() {
 // Group membership
 // ---------------------------------------------------------------------------
 
-use gdlm_core::membership::{LeftReason, Member, Membership, MembershipError, SyncMsg};
+use gdlm_core::membership::{
+    LeftReason, Member, Membership, MembershipError, SyncMsg, AGE_UNKNOWN,
+};
 
 const MA: Member = Member::new(1, 10);
 const MB: Member = Member::new(2, 20);
@@ -1319,9 +1321,14 @@ fn synced_pair() -> (Membership<8>, Membership<8>) {
 }
 
 fn sync_bytes(gen: u32, table: &[(Member, i32)]) -> Vec<u8> {
+    sync_bytes_aged(gen, table, &vec![AGE_UNKNOWN; table.len()])
+}
+
+fn sync_bytes_aged(gen: u32, table: &[(Member, i32)], ages: &[u32]) -> Vec<u8> {
     let s = SyncMsg::<8> {
         generation: gen,
         table: table.iter().copied().collect(),
+        ages: ages.iter().copied().collect(),
     };
     let mut buf = [0u8; SyncMsg::<8>::MAX_LEN];
     let n = s.encode(&mut buf).unwrap();
@@ -1426,15 +1433,15 @@ fn row_membership_bad_message() {
     let mut version = good.clone();
     version[4] = 2;
     let mut slot0 = good.clone();
-    slot0[36..40].copy_from_slice(&0i32.to_le_bytes());
+    slot0[40..44].copy_from_slice(&0i32.to_le_bytes());
     let mut twice = good.clone();
-    twice[36..40].copy_from_slice(&1i32.to_le_bytes());
-    let unsorted = sync_bytes(2, &[(MA, 1), (MB, 2)])
+    twice[40..44].copy_from_slice(&1i32.to_le_bytes());
+    let unsorted = good
         .iter()
         .enumerate()
         .map(|(i, &b)| match i {
-            16..=27 => good[i + 12],
-            28..=39 => good[i - 12],
+            16..=31 => good[i + 16],
+            32..=47 => good[i - 16],
             _ => b,
         })
         .collect::<Vec<u8>>();
@@ -1449,15 +1456,27 @@ fn row_membership_bad_message() {
 #[test]
 fn row_membership_diverged() {
     let (mut a, _) = synced_pair();
+    // C joins: A waits for C to sync (C's age is 1 change).
+    a.confchg(&[MA, MB, MC], &[], &[MC]).unwrap();
     let before = a.clone();
+    let table = [(MA, 1), (MB, 2), (MC, 3)];
+    let ages = [AGE_UNKNOWN, AGE_UNKNOWN, 1];
     assert_eq!(
-        a.deliver(MB, &sync_bytes(7, &[(MA, 1), (MB, 2)])),
-        Err(MembershipError::Diverged { ours: 2, theirs: 7 })
+        a.deliver(MB, &sync_bytes_aged(7, &table, &ages)),
+        Err(MembershipError::Diverged { ours: 3, theirs: 7 })
     );
+    let swapped = [(MA, 1), (MB, 3), (MC, 2)];
     assert_eq!(
-        a.deliver(MB, &sync_bytes(2, &[(MA, 2), (MB, 1)])),
-        Err(MembershipError::Diverged { ours: 2, theirs: 2 })
+        a.deliver(MB, &sync_bytes_aged(3, &swapped, &ages)),
+        Err(MembershipError::Diverged { ours: 3, theirs: 3 })
     );
+    assert_eq!(a, before);
+    // With another age for C it is a message for another view: ignored.
+    let other = [AGE_UNKNOWN, AGE_UNKNOWN, 2];
+    assert!(a
+        .deliver(MB, &sync_bytes_aged(7, &table, &other))
+        .unwrap()
+        .is_empty());
     assert_eq!(a, before);
 }
 

@@ -1,7 +1,8 @@
-//! Property tests of `gdlm_core::membership` against a model of CPG with virtual synchrony:
-//! configuration changes reach every member of the new view in one total order, messages
-//! are delivered to the view they were sent in before the next change, and the messages
-//! of a member that fails may be lost.
+//! Property tests of `gdlm_core::membership` against a model of CPG: configuration changes
+//! reach every member of the new view in one total order; messages are delivered to the
+//! view they were sent in before the next change (virtual synchrony) or, for a "late"
+//! change, after it (what the protocol must survive without virtual synchrony); the
+//! messages of a member that fails may be lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,18 +13,21 @@ const N: usize = 8;
 
 #[derive(Clone, Debug)]
 enum Op {
-    /// A new process joins (node id chosen from the index, pid fresh).
-    Join(u32),
-    /// The member at this index (mod view size) leaves for this reason code.
-    Leave(usize, u32),
+    /// A new process joins (node id chosen from the index, pid fresh); `true`: messages in
+    /// flight arrive after the change.
+    Join(u32, bool),
+    /// The member at this index (mod view size) leaves for this reason code; `true`:
+    /// messages in flight arrive after the change.
+    Leave(usize, u32, bool),
     /// Deliver every pending message.
     Flush,
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (1u32..6).prop_map(Op::Join),
-        2 => (0usize..8, prop_oneof![Just(2u32), Just(3), Just(5)]).prop_map(|(i, r)| Op::Leave(i, r)),
+        3 => (1u32..6, any::<bool>()).prop_map(|(n, late)| Op::Join(n, late)),
+        2 => (0usize..8, prop_oneof![Just(2u32), Just(3), Just(5)], any::<bool>())
+            .prop_map(|(i, r, late)| Op::Leave(i, r, late)),
         2 => Just(Op::Flush),
     ]
 }
@@ -164,12 +168,14 @@ impl Cluster {
     fn step(&mut self, op: &Op) {
         match *op {
             Op::Flush => self.flush(),
-            Op::Join(node) => {
+            Op::Join(node, late) => {
                 if self.procs.len() == N {
                     return;
                 }
-                // Messages sent in the old view reach it before the change.
-                self.flush();
+                // Messages sent in the old view reach it before the change (unless late).
+                if !late {
+                    self.flush();
+                }
                 let me = Member::new(node, self.next_pid);
                 self.next_pid += 1;
                 self.procs.insert(
@@ -189,7 +195,7 @@ impl Cluster {
                 }
                 self.confchg(&[], &[me]);
             }
-            Op::Leave(i, code) => {
+            Op::Leave(i, code, late) => {
                 if self.procs.is_empty() {
                     return;
                 }
@@ -199,7 +205,9 @@ impl Cluster {
                     // A failing member's unsent messages are lost; the others' arrive.
                     self.pending.retain(|(f, _)| *f != who);
                 }
-                self.flush();
+                if !late {
+                    self.flush();
+                }
                 let mut gone = self.procs.remove(&who).unwrap();
                 let c = gone.m.confchg(&[], &[(who, why)], &[]).unwrap();
                 assert!(c.is_empty() && gone.m.has_left());

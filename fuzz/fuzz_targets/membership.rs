@@ -22,8 +22,9 @@ enum Input {
     Raw { members: Vec<(u8, u8)>, left: Vec<(u8, u8, u8)>, joined: Vec<(u8, u8)> },
     /// Raw bytes as a group message.
     Bytes(Vec<u8>),
-    /// The sync message a synced peer would send now, maybe with one byte flipped.
-    Echo { flip: Option<(u8, u8)> },
+    /// The sync message a synced peer would send now (ages all `age`), maybe with one byte
+    /// flipped.
+    Echo { age: u8, flip: Option<(u8, u8)> },
 }
 
 fn m((n, p): (u8, u8)) -> Member {
@@ -95,10 +96,11 @@ fuzz_target!(|inputs: Vec<Input>| {
                 }
                 ms.deliver(Member::new(2, 2), b)
             }
-            Input::Echo { flip } => {
+            Input::Echo { age, flip } => {
                 let s = SyncMsg::<N> {
                     generation: ms.generation().unwrap_or(0),
                     table: ms.table().iter().copied().collect(),
+                    ages: ms.table().iter().map(|_| u32::from(*age)).collect(),
                 };
                 let mut buf = [0u8; SyncMsg::<N>::MAX_LEN];
                 let n = s.encode(&mut buf).expect("fits");

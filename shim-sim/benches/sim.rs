@@ -57,6 +57,7 @@ fn exhaustive(c: &mut Criterion) {
         mounts: 0,
         depth: 300,
         max_states: 20_000,
+        cpg: false,
     };
     let states = check(&cfg).map(|r| r.states).unwrap_or(1);
     g.throughput(Throughput::Elements(states));

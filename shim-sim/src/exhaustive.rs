@@ -23,6 +23,8 @@ pub struct CheckConfig {
     pub depth: usize,
     /// Stop after this many distinct states.
     pub max_states: u64,
+    /// Recovery callbacks from a CPG group through gdlm-core's membership.
+    pub cpg: bool,
 }
 
 /// What the check found.
@@ -44,10 +46,12 @@ pub struct CheckResult {
     pub secs: f64,
 }
 
-/// A cluster of `nodes` with every node mounted and nothing pending.
-pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
+/// A cluster of `nodes` with every node mounted and nothing pending (recovery callbacks
+/// from a CPG group if `cpg`).
+pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
     let cfg = SimConfig {
         nodes,
+        cpg,
         seed: 1,
         max_steps: 1_000_000,
         faults: Faults::none(),
@@ -74,7 +78,7 @@ pub fn mounted_cluster(nodes: u32) -> Result<Sim, String> {
 /// Run the check.
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster(cfg.nodes)?;
+    let root = mounted_cluster(cfg.nodes, cfg.cpg)?;
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.

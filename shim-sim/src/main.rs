@@ -68,6 +68,9 @@ enum Cmd {
         /// Stop after this many distinct states.
         #[arg(long, default_value_t = 5_000_000)]
         max_states: u64,
+        /// Recovery callbacks: `kernel` (from the DLM) or `cpg` (gdlm-core's membership).
+        #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
+        callbacks: String,
     },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
@@ -119,6 +122,11 @@ struct Opts {
     /// finding; not the kernel's behaviour).
     #[arg(long, value_delimiter = ',')]
     fix: Vec<String>,
+    /// Where the recovery callbacks come from: `kernel` (the DLM calls
+    /// recover_prep/slot/done, as for GFS2) or `cpg` (a userspace lockspace, as gdlmd:
+    /// gdlm-core's membership synthesizes them from a CPG group's changes).
+    #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
+    callbacks: String,
     /// Draw each node's state over time (SVG).
     #[arg(long)]
     timeline: Option<PathBuf>,
@@ -167,6 +175,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         record: false,
         ignore: o.ignore.clone(),
         fix_stale_submit: gdlm_sim::schedule::parse_fixes(&o.fix)?,
+        cpg: o.callbacks == "cpg",
     })
 }
 
@@ -366,6 +375,7 @@ fn main() -> ExitCode {
             no_traffic: false,
             ignore: vec![],
             fix: vec![],
+            callbacks: "kernel".into(),
             timeline: None,
             trace: None,
         },
@@ -407,6 +417,7 @@ fn main() -> ExitCode {
             mounts,
             depth,
             max_states,
+            callbacks,
         } => {
             if !exhaustive {
                 Err("check needs --exhaustive".to_string())
@@ -417,6 +428,7 @@ fn main() -> ExitCode {
                     mounts,
                     depth,
                     max_states,
+                    cpg: callbacks == "cpg",
                 };
                 gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(

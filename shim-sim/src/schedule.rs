@@ -52,6 +52,10 @@ pub struct Schedule {
     /// Fixes to run with (`stale-submit`: `SubmitPolicy::DropFolded`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<String>,
+    /// Recovery callbacks from a CPG group through gdlm-core's membership (userspace
+    /// lockspaces, as gdlmd) instead of the DLM.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cpg: bool,
     /// Most events in all.
     #[serde(default = "max_steps")]
     pub max_steps: u64,
@@ -118,6 +122,12 @@ pub enum Step {
     At(u64),
     /// Advance the DLM's recovery by one step (skipped if it has nothing to do).
     DlmRecovery,
+    /// Deliver the node's next CPG item (configuration change or message; CPG mode).
+    DeliverCpg(u32),
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Parse fix names; true when `stale-submit` is among them.
@@ -155,6 +165,7 @@ impl Schedule {
             record: false,
             ignore: self.ignore.clone(),
             fix_stale_submit: parse_fixes(&self.fixes)?,
+            cpg: self.cpg,
         })
     }
 
@@ -203,6 +214,7 @@ impl Schedule {
                 Step::Traffic(on) => sim.set_traffic(*on),
                 Step::At(t) => sim.set_time(*t),
                 Step::DlmRecovery => sim.try_action(Action::DlmRecovery),
+                Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
             }
         }
         Ok(sim.finish())

@@ -49,6 +49,7 @@ pub fn shrink(
             vec![]
         },
         max_steps: cfg.max_steps,
+        cpg: cfg.cpg,
         steps,
     };
     shrink_schedule(&base, v.invariant, budget).map(Some)

@@ -9,6 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 
+use gdlm_core::membership::LeftReason;
+
 use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
 
@@ -122,6 +124,9 @@ pub struct SimConfig {
     /// Run the nodes with `SubmitPolicy::DropFolded` (a fix for the stale
     /// recover_submit finding; not the kernel's behaviour).
     pub fix_stale_submit: bool,
+    /// Userspace lockspace: recovery callbacks come from a CPG group through gdlm-core's
+    /// `membership` (as gdlmd gets them), not from the DLM, which still recovers locks.
+    pub cpg: bool,
 }
 
 impl Default for SimConfig {
@@ -138,6 +143,7 @@ impl Default for SimConfig {
             record: false,
             ignore: Vec::new(),
             fix_stale_submit: false,
+            cpg: false,
         }
     }
 }
@@ -256,6 +262,8 @@ pub enum Action {
     Crash(u32),
     /// Mount this node (exhaustive mode's choice).
     Mount(u32),
+    /// Deliver this node's next CPG item (CPG mode).
+    DeliverCpg(u32),
 }
 
 const TAIL: usize = 60;
@@ -285,6 +293,11 @@ pub struct Sim {
     /// Every action taken, as schedule steps (for shrinking).
     record: Option<Vec<crate::schedule::Step>>,
     recorded_now: Option<u64>,
+    /// CPG mode: the group whose changes drive the recovery callbacks.
+    cpg: Option<crate::cpg::Cpg>,
+    /// CPG mode, after a new lineage started: the old lineage's LVB generation, exempt
+    /// from invariant 4 until the new lineage's first mounter overwrites it.
+    stale_lvb_gen: Option<u32>,
 }
 
 impl Sim {
@@ -332,6 +345,8 @@ impl Sim {
             timeline: cfg.timeline.then(crate::timeline::Timeline::default),
             record: cfg.record.then(Vec::new),
             recorded_now: None,
+            cpg: cfg.cpg.then(|| crate::cpg::Cpg::new(cfg.nodes)),
+            stale_lvb_gen: None,
             cfg,
         }
     }
@@ -435,8 +450,9 @@ impl Sim {
         let wrote = n.phase == Phase::Mounted && n.owns_journal();
         let jid = n.jid();
         let _ = self.dlm.crash(id);
+        let cpg_at = self.cpg_leave(id, LeftReason::NodeDown);
         if let (true, Some(j)) = (wrote, jid) {
-            let gen = self.dlm.generation();
+            let gen = cpg_at.unwrap_or(self.dlm.generation());
             let jr = &mut self.journals[j as usize];
             if jr.dirty {
                 jr.failed_gen.get_or_insert(gen);
@@ -464,8 +480,9 @@ impl Sim {
         let wrote = n.owns_journal();
         let jid = n.jid();
         let _ = self.dlm.leave_as_failed(id);
+        let cpg_at = self.cpg_leave(id, LeftReason::ProcDown);
         if let (true, Some(j)) = (wrote, jid) {
-            let gen = self.dlm.generation();
+            let gen = cpg_at.unwrap_or(self.dlm.generation());
             let jr = &mut self.journals[j as usize];
             if jr.dirty {
                 jr.failed_gen.get_or_insert(gen);
@@ -516,6 +533,9 @@ impl Sim {
             if has_event[i] {
                 v.push(Action::Deliver(n.id));
             }
+            if self.cpg.as_ref().is_some_and(|g| g.pending(n.id)) {
+                v.push(Action::DeliverCpg(n.id));
+            }
             let now = if self.untimed { u64::MAX / 4 } else { self.now };
             if n.runnable(now) {
                 v.push(Action::Run(n.id));
@@ -564,12 +584,77 @@ impl Sim {
                     );
                 }
                 Note::MountFailed(e) => {
+                    // The daemon leaves the group with the lockspace.
+                    self.cpg_leave(id, LeftReason::Leave);
                     self.stats.mount_failures += 1;
                     self.wanted[(id - 1) as usize] = false;
                     self.log(id, format!("mount failed {e}"));
                 }
             }
         }
+    }
+
+    /// CPG mode: `id`'s daemon leaves the group; the log index of the change.
+    fn cpg_leave(&mut self, id: u32, why: LeftReason) -> Option<u32> {
+        let at = self.cpg.as_mut()?.leave(id, why)?;
+        self.log(id, format!("leaves the CPG group ({why:?})"));
+        u32::try_from(at).ok()
+    }
+
+    /// CPG mode: deliver `id`'s next group item and make the recovery calls it yields.
+    fn deliver_cpg(&mut self, id: u32) {
+        let Some(res) = self.cpg.as_mut().and_then(|g| g.deliver(id)) else {
+            return;
+        };
+        let change = match res {
+            Ok(c) => c,
+            Err(e) => return self.violate(0, format!("node {id}: {e}")),
+        };
+        let i = (id - 1) as usize;
+        let now = self.now;
+        let mut notes = Vec::new();
+        if change.prep {
+            self.nodes[i].recover_prep();
+            self.log(id, "recover_prep (cpg)".into());
+        }
+        for &slot in &change.failed {
+            self.nodes[i].recover_slot(slot.max(0) as u32, &mut notes);
+            self.log(id, format!("recover_slot slot {slot} (cpg)"));
+        }
+        if let Some(d) = &change.done {
+            if d.generation == 1 && self.max_lvb_gen > 1 {
+                // A new lineage: every member that knew the old generations is gone (so
+                // nobody is mounted); its first mounter rewrites the LVB (invariant 4
+                // holds per lineage).
+                self.stale_lvb_gen = Some(self.max_lvb_gen);
+                self.max_lvb_gen = 0;
+                self.log(
+                    id,
+                    "new membership lineage: generations restart at 1".into(),
+                );
+            }
+            self.nodes[i].recover_done(
+                &mut self.dlm,
+                &d.slots,
+                d.our_slot.max(0) as u32,
+                d.generation,
+                now,
+                &mut notes,
+            );
+            self.log(
+                id,
+                format!(
+                    "recover_done gen {} our slot {} slots {:?} (cpg)",
+                    d.generation,
+                    d.our_slot,
+                    &d.slots[..]
+                ),
+            );
+        }
+        if change.sync.is_some() {
+            self.log(id, "sends the sync message".into());
+        }
+        self.apply_notes(id, notes);
     }
 
     fn replay(&mut self, by: u32, jid: u32) {
@@ -626,6 +711,16 @@ impl Sim {
                 node.bast(lkid, mode, &mut notes);
                 self.trace_line(id, format!("bast lkid {lkid} mode {mode}"));
             }
+            // A userspace lockspace gets no callbacks; the DLM's first recover_done stands
+            // for dlm_create_lockspace returning, after which the daemon joins the group.
+            DlmEvent::RecoverPrep { .. } | DlmEvent::RecoverSlot { .. } if self.cpg.is_some() => {}
+            DlmEvent::RecoverDone { .. } if self.cpg.is_some() => {
+                let joining = node.phase == Phase::Joining;
+                if let Some(g) = self.cpg.as_mut().filter(|g| joining && !g.is_member(id)) {
+                    g.join(id);
+                    self.log(id, "lockspace joined; joins the CPG group".into());
+                }
+            }
             DlmEvent::RecoverPrep { .. } => {
                 node.recover_prep();
                 self.log(id, "recover_prep".into());
@@ -671,6 +766,7 @@ impl Sim {
                 }
             }
             let _ = self.dlm.leave(id);
+            self.cpg_leave(id, LeftReason::Leave);
             self.nodes[i].unmounted();
             self.stats.unmounts += 1;
             self.log(id, "unmounted".into());
@@ -707,7 +803,12 @@ impl Sim {
         if !failed.is_empty() {
             for n in self.nodes.iter().filter(|n| n.accessing()) {
                 for &(jid, g) in &failed {
-                    if n.rec.recover_start() > g && n.jid() != Some(jid as u32) {
+                    // CPG mode: g is the log index of the failure's change.
+                    let seen = match &self.cpg {
+                        Some(c) => c.cursor(n.id) > g as usize,
+                        None => n.rec.recover_start() > g,
+                    };
+                    if seen && n.jid() != Some(jid as u32) {
                         v1 = Some(format!(
                             "node {} unblocked at generation {} while journal {jid} (failed at generation {g}) is dirty",
                             n.id,
@@ -744,7 +845,11 @@ impl Sim {
         if let Some(r) = self.dlm.resource_view(name.as_bytes()) {
             if let Some(l) = r.lvb {
                 let g = ControlLvb::from_array(l).generation();
-                if g != u32::MAX {
+                let stale = self.stale_lvb_gen == Some(g);
+                if !stale {
+                    self.stale_lvb_gen = None;
+                }
+                if g != u32::MAX && !stale {
                     if g < self.max_lvb_gen {
                         let msg = format!("control LVB generation {g} after {}", self.max_lvb_gen);
                         self.violate(4, msg);
@@ -800,6 +905,7 @@ impl Sim {
             Action::Run(node) => Step::RunNode { node, choice },
             Action::Crash(n) => Step::Crash(n),
             Action::Mount(n) => Step::Mount(n),
+            Action::DeliverCpg(n) => Step::DeliverCpg(n),
         });
         match a {
             Action::DlmRecovery => {
@@ -823,6 +929,7 @@ impl Sim {
             }
             Action::Crash(id) => self.crash_unrecorded(id),
             Action::Mount(id) => self.mount_unrecorded(id),
+            Action::DeliverCpg(id) => self.deliver_cpg(id),
         }
     }
 
@@ -864,6 +971,8 @@ impl Sim {
             &self.journals,
             &self.pending_mount,
             self.max_lvb_gen,
+            &self.cpg,
+            self.stale_lvb_gen,
         )
             .hash(&mut h);
         h.finish()

@@ -25,9 +25,22 @@ fn schedule(nodes: u32, steps: Vec<Step>) -> Schedule {
         traffic: false,
         ignore: vec![],
         fixes: vec![],
+        cpg: false,
         max_steps: 200_000,
         steps,
     }
+}
+
+/// The schedule with recovery callbacks from the DLM (kernel) and, second, from a CPG
+/// group through gdlm-core's membership (userspace lockspace, as gdlmd): every race must
+/// come out the same either way.
+fn both(nodes: u32, steps: Vec<Step>) -> [Schedule; 2] {
+    let kernel = schedule(nodes, steps);
+    let cpg = Schedule {
+        cpg: true,
+        ..kernel.clone()
+    };
+    [kernel, cpg]
 }
 
 /// Mount nodes 1..=n one after another (node 1 is the first mounter) and settle.
@@ -76,32 +89,36 @@ fn mount_during_recovery() {
         until(4, Phase::Mounted),
         Step::Settle,
     ]);
-    let outs = clean_under_seeds(&schedule(4, steps));
-    for o in &outs {
-        assert_eq!(
-            o.phases,
-            [Phase::Mounted, Phase::Dead, Phase::Mounted, Phase::Mounted]
+    for sched in both(4, steps) {
+        let outs = clean_under_seeds(&sched);
+        for o in &outs {
+            assert_eq!(
+                o.phases,
+                [Phase::Mounted, Phase::Dead, Phase::Mounted, Phase::Mounted]
+            );
+            assert!(o.stats.recoveries <= 1);
+        }
+        // The journal of node 2 was dirty (it was mounted and writing) in every run.
+        assert!(
+            outs.iter().all(|o| o.stats.recoveries == 1),
+            "node 2's journal replayed each time"
         );
-        assert!(o.stats.recoveries <= 1);
     }
-    // The journal of node 2 was dirty (it was mounted and writing) in every run.
-    assert!(
-        outs.iter().all(|o| o.stats.recoveries == 1),
-        "node 2's journal replayed each time"
-    );
 }
 
 #[test]
 fn second_failure_while_recovering() {
     let mut steps = mounted(4);
     steps.extend([Step::Crash(1), Step::Run(6), Step::Crash(2), Step::Settle]);
-    let outs = clean_under_seeds(&schedule(4, steps));
-    for o in &outs {
-        assert_eq!(
-            o.phases,
-            [Phase::Dead, Phase::Dead, Phase::Mounted, Phase::Mounted]
-        );
-        assert_eq!(o.stats.recoveries, 2, "both journals replayed");
+    for sched in both(4, steps) {
+        let outs = clean_under_seeds(&sched);
+        for o in &outs {
+            assert_eq!(
+                o.phases,
+                [Phase::Dead, Phase::Dead, Phase::Mounted, Phase::Mounted]
+            );
+            assert_eq!(o.stats.recoveries, 2, "both journals replayed");
+        }
     }
 }
 
@@ -115,13 +132,27 @@ fn jid_reused_by_a_new_mount() {
         until(2, Phase::Mounted),
         Step::Settle,
     ]);
-    let outs = clean_under_seeds(&schedule(3, steps));
-    for o in &outs {
-        assert_eq!(o.phases, [Phase::Mounted; 3]);
-        assert!(
-            logged(o, 2, "mounted (first false) jid Some(1)"),
-            "node 2 got jid 1 back"
-        );
+    for sched in both(3, steps) {
+        let outs = clean_under_seeds(&sched);
+        for o in &outs {
+            assert_eq!(o.phases, [Phase::Mounted; 3]);
+            // Its slot was the only free one: node 2 gets its jid back (jid 1 under the
+            // kernel's slot order; with CPG the group join order picks the first jid).
+            let jid_at = |what: &str| {
+                o.trace
+                    .iter()
+                    .filter(|e| e.node == 2 && e.what.starts_with(what))
+                    .map(|e| e.what.clone())
+                    .next_back()
+            };
+            let crashed = jid_at("CRASH (jid Some(").expect("node 2 crashed");
+            let jid = &crashed["CRASH (jid Some(".len()..crashed.find(')').unwrap()];
+            let remounted = jid_at("mounted (first false) jid").expect("node 2 remounted");
+            assert_eq!(remounted, format!("mounted (first false) jid Some({jid})"));
+            if !sched.cpg {
+                assert_eq!(jid, "1");
+            }
+        }
     }
 }
 
@@ -137,15 +168,17 @@ fn all_nodes_leave_while_another_mounts() {
         until(3, Phase::Mounted),
         Step::Settle,
     ]);
-    let outs = clean_under_seeds(&schedule(3, steps));
-    for o in &outs {
-        assert_eq!(o.phases, [Phase::Dead, Phase::Dead, Phase::Mounted]);
-        // Node 3 ends up first mounter and recovers both journals itself.
-        assert!(
-            logged(o, 3, "mounted (first true)"),
-            "node 3 became first mounter"
-        );
-        assert_eq!(o.stats.recoveries, 2);
+    for sched in both(3, steps) {
+        let outs = clean_under_seeds(&sched);
+        for o in &outs {
+            assert_eq!(o.phases, [Phase::Dead, Phase::Dead, Phase::Mounted]);
+            // Node 3 ends up first mounter and recovers both journals itself.
+            assert!(
+                logged(o, 3, "mounted (first true)"),
+                "node 3 became first mounter"
+            );
+            assert_eq!(o.stats.recoveries, 2);
+        }
     }
 }
 
@@ -160,13 +193,15 @@ fn first_mounter_fails_during_first_recovery() {
         until(2, Phase::Mounted),
         Step::Settle,
     ];
-    let outs = clean_under_seeds(&schedule(3, steps));
-    for o in &outs {
-        assert_eq!(o.phases[..2], [Phase::Dead, Phase::Mounted]);
-        assert!(
-            logged(o, 2, "mounted (first true)"),
-            "node 2 took over as first mounter"
-        );
+    for sched in both(3, steps) {
+        let outs = clean_under_seeds(&sched);
+        for o in &outs {
+            assert_eq!(o.phases[..2], [Phase::Dead, Phase::Mounted]);
+            assert!(
+                logged(o, 2, "mounted (first true)"),
+                "node 2 took over as first mounter"
+            );
+        }
     }
 }
 
@@ -174,15 +209,17 @@ fn first_mounter_fails_during_first_recovery() {
 fn gaveup_then_success() {
     let mut steps = mounted(4);
     steps.extend([Step::Crash(4), Step::Settle]);
-    let outs = clean_under_seeds(&schedule(4, steps));
-    // Survivors race for journal 3: some lose the TRY lock ("busy", GAVEUP, retry after
-    // HZ) and still finish.
-    let busy = outs
-        .iter()
-        .filter(|o| o.trace.iter().any(|e| e.what.contains("result busy")))
-        .count();
-    assert!(busy > 0, "no seed exercised GAVEUP");
-    assert!(outs.iter().all(|o| o.stats.recoveries == 1));
+    for sched in both(4, steps) {
+        let outs = clean_under_seeds(&sched);
+        // Survivors race for journal 3: some lose the TRY lock ("busy", GAVEUP, retry after
+        // HZ) and still finish.
+        let busy = outs
+            .iter()
+            .filter(|o| o.trace.iter().any(|e| e.what.contains("result busy")))
+            .count();
+        assert!(busy > 0, "no seed exercised GAVEUP");
+        assert!(outs.iter().all(|o| o.stats.recoveries == 1));
+    }
 }
 
 #[test]
@@ -345,6 +382,7 @@ fn exhaustive_small_clusters_are_clean() {
         mounts: 0,
         depth: 400,
         max_states: 1_000_000,
+        cpg: false,
     })
     .expect("set up");
     assert!(r.violation.is_none(), "{:?}", r.violation);
@@ -356,6 +394,7 @@ fn exhaustive_small_clusters_are_clean() {
         mounts: 0,
         depth: 200,
         max_states: 20_000,
+        cpg: false,
     })
     .expect("set up");
     assert!(r.violation.is_none(), "{:?}", r.violation);
@@ -391,6 +430,81 @@ fn finding_stale_submit_entry_blocks_a_reused_jid_forever() {
     fixed.fixes = vec!["stale-submit".into()];
     let out = fixed.run().expect("runs");
     assert!(out.violation.is_none(), "{:?}", out.violation);
+}
+
+#[test]
+fn exhaustive_cpg_two_nodes_is_clean() {
+    use gdlm_sim::exhaustive::{check, CheckConfig};
+    // Every interleaving of group deliveries, sync messages, DLM recovery steps and node
+    // steps with two crashes, to depth 300 (GAVEUP retries while the DLM has not purged
+    // the dead node's journal lock make longer paths).
+    let r = check(&CheckConfig {
+        nodes: 2,
+        crashes: 2,
+        mounts: 0,
+        depth: 300,
+        max_states: 1_000_000,
+        cpg: true,
+    })
+    .expect("set up");
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+    assert!(r.states > 10_000 && r.quiet_states > 100, "{r:?}");
+}
+
+#[test]
+fn cpg_swarm_is_clean() {
+    let base = SimConfig {
+        cpg: true,
+        ..SimConfig::default()
+    };
+    let mut replays = 0;
+    for seed in 1..=300 {
+        let out = run_seed(&seed_config(&base, seed, true), seed);
+        assert!(out.violation.is_none(), "seed {seed}: {:?}", out.violation);
+        replays += out.stats.recoveries;
+    }
+    assert!(replays > 100, "failed journals replayed: {replays}");
+}
+
+#[test]
+fn cpg_callbacks_come_from_the_membership() {
+    // One after another, so the group join order (and so the slots) is 1, 2, 3.
+    let [_, sched] = both(
+        3,
+        vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::Mount(2),
+            until(2, Phase::Mounted),
+            Step::Mount(3),
+            until(3, Phase::Mounted),
+            Step::Settle,
+            Step::Crash(3),
+            Step::Settle,
+        ],
+    );
+    let out = sched.run().expect("runs");
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    assert!(logged(
+        &out,
+        1,
+        "recover_done gen 1 our slot 1 slots [1] (cpg)"
+    ));
+    assert!(logged(
+        &out,
+        2,
+        "recover_done gen 2 our slot 2 slots [1, 2] (cpg)"
+    ));
+    assert!(logged(&out, 1, "recover_slot slot 3 (cpg)"));
+    assert!(logged(&out, 2, "recover_slot slot 3 (cpg)"));
+    assert!(logged(
+        &out,
+        1,
+        "recover_done gen 4 our slot 1 slots [1, 2] (cpg)"
+    ));
+    // The DLM's own callbacks are not delivered to a userspace lockspace.
+    assert!(!out.trace.iter().any(|e| e.what == "recover_prep"));
+    assert_eq!(out.stats.recoveries, 1);
 }
 
 #[test]

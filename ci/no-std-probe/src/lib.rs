@@ -32,7 +32,9 @@ use gdlm_core::flags::{
     ValblkPolicy,
 };
 use gdlm_core::lvb::{control_lvb_read, control_lvb_write, DISABLED_GENERATION};
-use gdlm_core::membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
+use gdlm_core::membership::{
+    Change, LeftReason, Member, Membership, MembershipError, SyncMsg, AGE_UNKNOWN,
+};
 use gdlm_core::mode::{bast_state, make_mode};
 use gdlm_core::mount::{
     after_new_lockspace, FirstDoneStep, MountError, OpsMode, RetryReason, TableError,
@@ -665,7 +667,9 @@ pub extern "C" fn gdlm_probe_membership(node: u32, pid: u32, reason: u32, msg: B
         Err(e) => h.fmt(format_args!("{e}")),
     };
     match SyncMsg::<8>::decode(&msg.b) {
-        Ok(s) => h.u64(u64::from(s.generation)),
+        Ok(s) => h
+            .u64(u64::from(s.generation))
+            .u64(u64::from(s.age_of(a).unwrap_or(AGE_UNKNOWN))),
         Err(e) => h.fmt(format_args!("{e}")),
     };
     h.u64(u64::from(ma.generation().unwrap_or(0)))

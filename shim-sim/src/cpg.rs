@@ -1,0 +1,194 @@
+//! A corosync CPG group model for userspace lockspaces: recovery callbacks come from
+//! gdlm-core's [`Membership`] fed with configuration changes, as `gdlmd` gets them, instead
+//! of from the DLM.
+//!
+//! One global log of items (configuration changes and multicast messages) in CPG's total
+//! order; each member delivers it from the point it joined, at its own pace (the scheduler
+//! picks), so a member can see a failure long before or after the DLM has recovered it.
+//! A message is appended when its sender delivered the item that made it, so it may land
+//! after a later change: the membership must cope with that (it ignores a sync message for
+//! another view and resends after the next change).
+
+use gdlm_core::membership::{Change, LeftReason, Member, Membership};
+
+/// Members per group (the simulator's largest cluster).
+pub const CAPACITY: usize = 192;
+
+/// One item of the group's total order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Item {
+    /// A configuration change.
+    ConfChg {
+        /// The new view.
+        members: Vec<Member>,
+        /// Who left, and why.
+        left: Vec<(Member, LeftReason)>,
+        /// Who joined.
+        joined: Vec<Member>,
+    },
+    /// A message multicast by `from`.
+    Msg {
+        /// The sender.
+        from: Member,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Proc {
+    member: Member,
+    /// Next item to deliver.
+    cursor: usize,
+    membership: Box<Membership<CAPACITY>>,
+}
+
+/// The group: its log, its current view and its members' delivery state (by node index).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Cpg {
+    items: Vec<Item>,
+    view: Vec<Member>,
+    procs: Vec<Option<Proc>>,
+    next_pid: u32,
+}
+
+impl Cpg {
+    /// A group for nodes `1..=nodes`, nobody in it.
+    pub fn new(nodes: u32) -> Self {
+        Cpg {
+            items: Vec::new(),
+            view: Vec::new(),
+            procs: vec![None; nodes as usize],
+            next_pid: 1,
+        }
+    }
+
+    fn slot(&self, node: u32) -> Option<&Proc> {
+        self.procs.get((node as usize).wrapping_sub(1))?.as_ref()
+    }
+
+    /// Whether `node` has a process in the group.
+    pub fn is_member(&self, node: u32) -> bool {
+        self.slot(node).is_some()
+    }
+
+    /// The log index the next item will get (items before it are "seen" by a member whose
+    /// cursor passed them).
+    pub fn log_len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// How far `node` has delivered (0 if not a member).
+    pub fn cursor(&self, node: u32) -> usize {
+        self.slot(node).map_or(0, |p| p.cursor)
+    }
+
+    /// `node`'s membership state, if it is in the group.
+    pub fn membership(&self, node: u32) -> Option<&Membership<CAPACITY>> {
+        self.slot(node).map(|p| &*p.membership)
+    }
+
+    /// A new process of `node` joins (a fresh pid each time). Returns its log index.
+    pub fn join(&mut self, node: u32) -> Option<usize> {
+        let i = (node as usize).checked_sub(1)?;
+        if self.procs.get(i)?.is_some() {
+            return None;
+        }
+        let m = Member::new(node, self.next_pid);
+        self.next_pid += 1;
+        self.view.push(m);
+        self.view.sort();
+        let at = self.items.len();
+        self.items.push(Item::ConfChg {
+            members: self.view.clone(),
+            left: Vec::new(),
+            joined: vec![m],
+        });
+        self.procs[i] = Some(Proc {
+            member: m,
+            cursor: at,
+            membership: Box::new(Membership::new(m)),
+        });
+        Some(at)
+    }
+
+    /// `node`'s process leaves (cleanly or not). Returns the log index of the change.
+    pub fn leave(&mut self, node: u32, why: LeftReason) -> Option<usize> {
+        let i = (node as usize).checked_sub(1)?;
+        let p = self.procs.get_mut(i)?.take()?;
+        self.view.retain(|&v| v != p.member);
+        let at = self.items.len();
+        self.items.push(Item::ConfChg {
+            members: self.view.clone(),
+            left: vec![(p.member, why)],
+            joined: Vec::new(),
+        });
+        Some(at)
+    }
+
+    /// Whether `node` has an item to deliver.
+    pub fn pending(&self, node: u32) -> bool {
+        self.slot(node).is_some_and(|p| p.cursor < self.items.len())
+    }
+
+    /// Deliver `node`'s next item to its membership; a sync message it asks to send is
+    /// appended to the log. `Err` is the core's refusal (a protocol bug to report).
+    pub fn deliver(&mut self, node: u32) -> Option<Result<Change<CAPACITY>, String>> {
+        let i = (node as usize).checked_sub(1)?;
+        let p = self.procs.get_mut(i)?.as_mut()?;
+        let item = self.items.get(p.cursor)?;
+        p.cursor += 1;
+        let res = match item {
+            Item::ConfChg {
+                members,
+                left,
+                joined,
+            } => p.membership.confchg(members, left, joined),
+            Item::Msg { from, bytes } => p.membership.deliver(*from, bytes),
+        };
+        let from = p.member;
+        Some(match res {
+            Ok(c) => {
+                if let Some(s) = &c.sync {
+                    let mut buf = vec![0u8; gdlm_core::SyncMsg::<CAPACITY>::MAX_LEN];
+                    let n = s.encode(&mut buf).unwrap_or(0);
+                    buf.truncate(n);
+                    self.items.push(Item::Msg { from, bytes: buf });
+                }
+                Ok(c)
+            }
+            Err(e) => Err(format!("membership refused item: {e}")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joiners_sync_and_failures_reach_survivors() {
+        let mut g = Cpg::new(3);
+        g.join(1);
+        let d = g.deliver(1).unwrap().unwrap().done.unwrap();
+        assert_eq!((d.generation, d.our_slot), (1, 1));
+        g.join(2);
+        // Node 2 sees its join but must wait for node 1's sync message.
+        assert!(g.deliver(2).unwrap().unwrap().is_empty());
+        assert!(!g.pending(2));
+        let c = g.deliver(1).unwrap().unwrap();
+        assert!(c.sync.is_some());
+        assert!(g.pending(2));
+        let d = g.deliver(2).unwrap().unwrap().done.unwrap();
+        assert_eq!((d.generation, d.our_slot), (2, 2));
+        assert!(g.deliver(1).unwrap().unwrap().is_empty());
+        let at = g.leave(2, LeftReason::NodeDown).unwrap();
+        assert_eq!(at, 3);
+        assert!(!g.pending(2) && !g.is_member(2));
+        let c = g.deliver(1).unwrap().unwrap();
+        assert!(c.prep);
+        assert_eq!(&c.failed[..], &[2]);
+        assert_eq!(c.done.unwrap().generation, 3);
+        assert_eq!(g.cursor(1), 4);
+    }
+}
