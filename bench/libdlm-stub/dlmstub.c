@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A stand-in for libdlm's lock calls, preloaded (LD_PRELOAD) under callgrind on a host
+ * without the kernel DLM: every request completes at once through a pipe, so the C
+ * baseline (ci/realdlm/src/dlmbench.c) and gdlm-linux (`gdlm-linux-smoke bench`) run
+ * their real code paths (request, poll, dlm_dispatch, AST) and the instructions each
+ * spends *in user space* can be compared exactly. The stub's own work is the same for
+ * both, so differences are the caller's. LVB rules: a down-conversion from PW/EX with
+ * VALBLK stores the lock's LVB in the resource, a grant with VALBLK copies it out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+struct dlm_lksb {
+	int sb_status;
+	uint32_t sb_lkid;
+	char sb_flags;
+	char *sb_lvbptr;
+};
+
+#define LKF_VALBLK 0x00000008
+#define LKF_CONVERT 0x00000004
+#define EUNLOCK 0x10002
+#define MAXR 8
+#define MAXL 64
+
+struct res { char name[64]; unsigned namelen; char lvb[32]; };
+struct lk { int used; int mode; struct res *r; };
+struct pend { struct dlm_lksb *lksb; void (*ast)(void *); void *arg; int status; uint32_t lkid; int copy_out; struct res *r; };
+
+static struct res res[MAXR];
+static unsigned nres;
+static struct lk locks[MAXL];
+static struct pend q[MAXL];
+static unsigned qh, qt;
+static int fds[2] = { -1, -1 };
+static int ls_token;
+
+void *dlm_create_lockspace(const char *name, unsigned mode)
+{
+	(void)name; (void)mode;
+	if (fds[0] < 0 && pipe(fds))
+		return NULL;
+	return &ls_token;
+}
+
+void *dlm_open_lockspace(const char *name) { return dlm_create_lockspace(name, 0); }
+int dlm_release_lockspace(const char *name, void *ls, int force) { (void)name; (void)ls; (void)force; return 0; }
+int dlm_close_lockspace(void *ls) { (void)ls; return 0; }
+int dlm_ls_get_fd(void *ls) { (void)ls; return fds[0]; }
+
+static struct res *find_res(const void *name, unsigned len)
+{
+	for (unsigned i = 0; i < nres; i++)
+		if (res[i].namelen == len && !memcmp(res[i].name, name, len))
+			return &res[i];
+	if (nres == MAXR || len > 64)
+		return NULL;
+	memcpy(res[nres].name, name, len);
+	res[nres].namelen = len;
+	return &res[nres++];
+}
+
+static int queue(struct dlm_lksb *lksb, void (*ast)(void *), void *arg, int status,
+		 uint32_t lkid, int copy_out, struct res *r)
+{
+	q[qt % MAXL] = (struct pend){ lksb, ast, arg, status, lkid, copy_out, r };
+	qt++;
+	return write(fds[1], "x", 1) == 1 ? 0 : -1;
+}
+
+int dlm_ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flags,
+		const void *name, unsigned namelen, uint32_t parent,
+		void (*ast)(void *), void *astarg, void (*bast)(void *), void *range)
+{
+	(void)ls; (void)parent; (void)bast; (void)range;
+	uint32_t id;
+	if (flags & LKF_CONVERT) {
+		id = lksb->sb_lkid;
+		if (id == 0 || id > MAXL || !locks[id - 1].used) { errno = EINVAL; return -1; }
+	} else {
+		for (id = 1; id <= MAXL && locks[id - 1].used; id++)
+			;
+		if (id > MAXL) { errno = ENOMEM; return -1; }
+		locks[id - 1] = (struct lk){ 1, -1, find_res(name, namelen) };
+		if (!locks[id - 1].r) { errno = EINVAL; return -1; }
+	}
+	struct lk *l = &locks[id - 1];
+	int valblk = (flags & LKF_VALBLK) && lksb->sb_lvbptr;
+	/* PW = 4, EX = 5: a down-conversion from them writes the LVB. */
+	if (valblk && l->mode >= 4 && (int)mode < l->mode)
+		memcpy(l->r->lvb, lksb->sb_lvbptr, 32);
+	int up = valblk && (int)mode > l->mode && !(l->mode >= 4 && (int)mode < l->mode);
+	l->mode = mode;
+	return queue(lksb, ast, astarg, 0, id, up, l->r);
+}
+
+int dlm_ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb, void *astarg)
+{
+	(void)ls; (void)flags;
+	if (lkid == 0 || lkid > MAXL || !locks[lkid - 1].used) { errno = EINVAL; return -1; }
+	locks[lkid - 1].used = 0;
+	/* The AST of an unlock goes to the lock's original AST routine: the callers here use
+	 * the same one for both, which the stub takes from the pending entry of the lock. */
+	void (*ast)(void *) = NULL;
+	for (unsigned i = qh; i != qt; i++)
+		if (q[i % MAXL].lkid == lkid) ast = q[i % MAXL].ast;
+	extern void (*dlmstub_last_ast[MAXL])(void *);
+	if (!ast) ast = dlmstub_last_ast[lkid - 1];
+	return queue(lksb, ast, astarg, EUNLOCK, lkid, 0, NULL);
+}
+
+void (*dlmstub_last_ast[MAXL])(void *);
+
+int dlm_dispatch(int fd)
+{
+	char c;
+	if (read(fd, &c, 1) != 1 || qh == qt)
+		return -1;
+	struct pend p = q[qh % MAXL];
+	qh++;
+	p.lksb->sb_status = p.status;
+	p.lksb->sb_lkid = p.lkid;
+	p.lksb->sb_flags = 0;
+	if (p.copy_out && p.r)
+		memcpy(p.lksb->sb_lvbptr, p.r->lvb, 32);
+	if (p.status == 0)
+		dlmstub_last_ast[p.lkid - 1] = p.ast;
+	if (p.ast)
+		p.ast(p.arg);
+	return 0;
+}
