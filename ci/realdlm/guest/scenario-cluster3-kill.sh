@@ -31,7 +31,7 @@ echo "hello from node$N" >/mnt/gfs2/node$N.txt && sync
 # last "recover generation N done" line
 inspect() {
   local g j
-  g=$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) done.*/\1/p' | tail -1)
+  g=${2:-$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) done.*/\1/p' | tail -1)}
   j=$(timeout 60 /opt/gdlm/bin/gdlm inspect gfs1 --json 2>&1 | tail -1)
   echo "GDLM-INSPECT phase=$1 node=$N dmesg_gen=${g:-none} $j"
   timeout 60 /opt/gdlm/bin/gdlm inspect gfs1 2>&1 | sed "s/^/GDLM inspect($1): /"
@@ -42,6 +42,11 @@ if [ "$N" = 1 ]; then
   while [ $SECONDS -lt $end ] && [ "$(gfs1_members)" -lt 3 ]; do sleep 0.3; done
   sleep 3
   inspect before
+  # Node 3's journal lock (LM_TYPE_JOURNAL 9, number 2), EX from user space: queued behind
+  # node 3 now, granted once the DLM purges node 3's locks; held 8 s, during which gfs2's
+  # recovery finds the journal busy and the jid bit stays set in the control_lock LVB.
+  /opt/gdlm/bin/gdlm-linux-smoke hold gfs1 9 2 8 >/tmp/hold.log 2>&1 &
+  holder=$!
 fi
 
 if [ "$N" = 3 ]; then
@@ -57,6 +62,20 @@ fi
 end=$((SECONDS + 300))
 while [ $SECONDS -lt $end ]; do [ "$(members)" -lt 3 ] && break; sleep 0.2; done
 log "corosync members now $(members)"
+if [ "$N" = 1 ]; then
+  end=$((SECONDS + 120))
+  while [ $SECONDS -lt $end ] && ! grep -q 'HOLD granted' /tmp/hold.log; do sleep 0.2; done
+  sed 's/^/GDLM hold: /' /tmp/hold.log
+  # gfs2's control step sets the bit and logs "recover generation N jid 2"; while the lock is
+  # held its journal recovery gives up ("result busy") and the bit stays set
+  jidline() { dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) jid 2$/\1/p' | tail -1; }
+  end=$((SECONDS + 60))
+  while [ $SECONDS -lt $end ] && [ -z "$(jidline)" ]; do sleep 0.2; done
+  grep -q 'HOLD released' /tmp/hold.log || inspect during "$(jidline)"
+  grep -q 'HOLD released' /tmp/hold.log && log "HOLD released before the inspect"
+  for i in $(seq 1 300); do kill -0 $holder 2>/dev/null || break; sleep 0.2; done
+  sed 's/^/GDLM hold: /' /tmp/hold.log | grep -v 'HOLD requested\|HOLD granted'
+fi
 # wait (bounded) for gfs2 to finish the recovery that follows node 3's removal
 end=$((SECONDS + 120))
 while [ $SECONDS -lt $end ]; do

@@ -68,6 +68,13 @@ scenario_main() {
     check "cluster3-kill: node$n gdlm inspect after recovery: LVB generation = gfs2's 'recover generation N done', no jids" \
       grep -qE "^GDLM-INSPECT phase=after node=$n dmesg_gen=([0-9]+) \\{\"lockspace\":\"gfs1\",\"generation\":\\1,\"disabled\":false,\"jids\":\\[\\],.*\"mounted\":true" "$d/inspect.txt"
   done
+  check "cluster3-kill: gdlm inspect while journal 2's lock was held: LVB generation = gfs2's 'recover generation N jid 2', jid bit 2 set" \
+    grep -qE '^GDLM-INSPECT phase=during node=1 dmesg_gen=([0-9]+) \{"lockspace":"gfs1","generation":\1,"disabled":false,"jids":\[2\],.*"mounted":true' "$d/inspect.txt"
+  check "cluster3-kill: a user-space EX on journal 2's lock (gdlm-linux-smoke hold) was granted once node 3's locks were purged" \
+    grep -q 'GDLM hold: HOLD granted' "$d/node1.log"
+  check "cluster3-kill: gfs2 found journal 2 busy while it was held (recover jid 2 result busy)" \
+    grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover jid 2 result busy' "$d/kernel-recovery-node1.log" "$d/kernel-recovery-node2.log"
+  check "cluster3-kill: the hold was released (then gfs2 recovered jid 2)" grep -q 'GDLM hold: HOLD released' "$d/node1.log"
   check "cluster3-kill: node3 held jid 2" grep -q 'MOUNTED gfs2 jid=2 ' "$d/node3.harness"
   check "cluster3-kill: node1 was the first mounter" grep -q 'gfs2: fsid=gdlm:gfs1: first mounter control generation 0' "$d/node1.dmesg"
   for n in 1 2; do

@@ -9,6 +9,10 @@
 //!                                          LVB hand-off node1 -> node2 -> node3
 //! gdlm-linux-smoke bench [N]               the operations of ci/realdlm/src/dlmbench.c (the C
 //!                                          baseline), printing `BENCH rust NAME us` lines
+//! gdlm-linux-smoke hold LS TYPE NUM SECS   join lockspace LS (e.g. a gfs2 mount's), wait (up
+//!                                          to 300 s) for EX on glock TYPE/NUM, hold it SECS
+//!                                          seconds, release; e.g. a journal lock (type 9)
+//!                                          that gfs2's recovery then finds busy
 //! ```
 //! Prints `SMOKE check NAME ok|FAIL detail` lines, `SMOKE time NAME value` lines and a last
 //! `SMOKE done: N checks, F failed`; exits 1 if any check failed.
@@ -507,17 +511,49 @@ fn bench(n: u32) -> io::Result<Report> {
     Ok(r)
 }
 
+/// Wait for EX on glock `ln_type`/`ln_number` in `ls_name` and hold it `secs` seconds.
+fn hold(ls_name: &str, ln_type: u32, ln_number: u64, secs: u64) -> io::Result<Report> {
+    let mut r = Report::new();
+    let mut ls = Lockspace::create(ls_name)?;
+    let name = LockName::new(ln_type, ln_number).encode();
+    println!("HOLD requested EX on {:?}", name.as_str());
+    let lk = ls.lock(name.as_bytes(), DlmMode::Ex, DlmLkf::empty(), None)?;
+    let c = ls.wait_completion(lk, Duration::from_secs(300))?;
+    if !r.check("hold-granted", c.status == Status::Granted, show(&c)) {
+        return Ok(r);
+    }
+    println!("HOLD granted; holding {secs} s");
+    sleep(Duration::from_secs(secs));
+    ls.unlock(lk, DlmLkf::empty(), None)?;
+    let c = ls.wait_completion(lk, T)?;
+    r.check("hold-released", c.status == Status::Unlocked, show(&c));
+    println!("HOLD released");
+    ls.release(false)?;
+    Ok(r)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let res = match args.first().map(String::as_str) {
         Some("single") => single(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200)),
         Some("bench") => bench(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2000)),
+        Some("hold") => match (
+            args.get(1),
+            args.get(2).and_then(|s| s.parse().ok()),
+            args.get(3).and_then(|s| s.parse().ok()),
+            args.get(4).and_then(|s| s.parse().ok()),
+        ) {
+            (Some(ls), Some(t), Some(n), Some(secs)) => hold(ls, t, n, secs),
+            _ => Err(io::Error::other(
+                "usage: gdlm-linux-smoke hold LOCKSPACE TYPE NUMBER SECONDS",
+            )),
+        },
         Some("node") => match args.get(1).and_then(|s| s.parse().ok()) {
             Some(n) => node(n),
             None => Err(io::Error::other("usage: gdlm-linux-smoke node N")),
         },
         _ => Err(io::Error::other(
-            "usage: gdlm-linux-smoke single [ITERS] | node N | bench [N]",
+            "usage: gdlm-linux-smoke single [ITERS] | node N | bench [N] | hold LS TYPE NUM SECS",
         )),
     };
     match res {
