@@ -36,6 +36,41 @@
 //! A merge of two partitions (both sides synced) is outside this protocol, as it is
 //! outside the DLM's without fencing: a sync message that matches the view but disagrees
 //! with the local state is reported as [`MembershipError::Diverged`].
+//!
+//! A daemon's loop, with two members in one process for the example (each would feed its
+//! own CPG events in a real cluster):
+//!
+//! ```
+//! use gdlm_core::membership::{LeftReason, Member, Membership, SyncMsg};
+//! use gdlm_core::recovery::{ControlWork, Recovery, SizePolicy};
+//!
+//! let (a, b) = (Member::new(1, 4242), Member::new(2, 777));
+//! let mut ma: Membership<16> = Membership::new(a);
+//! let mut mb: Membership<16> = Membership::new(b);
+//! let mut rec_a: Recovery<16> = Recovery::new(SizePolicy::Fit);
+//!
+//! // The first member: generation 1, slot 1 (jid 0); then run the control work.
+//! let change = ma.confchg(&[a], &[], &[a])?;
+//! assert_eq!(change.apply(&mut rec_a)?, Some(ControlWork::Now));
+//! assert_eq!(rec_a.jid(), 0);
+//!
+//! // B joins: A (the lowest synced member) must multicast the sync message.
+//! let change = ma.confchg(&[a, b], &[], &[b])?;
+//! change.apply(&mut rec_a)?;
+//! let mut buf = [0u8; SyncMsg::<16>::MAX_LEN];
+//! let len = change.sync.as_ref().and_then(|s| s.encode(&mut buf)).expect("A sends");
+//! assert!(mb.confchg(&[a, b], &[], &[b])?.done.is_none()); // B waits for it
+//! let done = mb.deliver(a, &buf[..len])?.done.expect("B synced");
+//! assert_eq!((done.generation, done.our_slot), (2, 2));
+//! ma.deliver(a, &buf[..len])?; // everyone sees it, the sender too
+//!
+//! // B's process dies: A gets recover_prep, recover_slot(2), recover_done(generation 3).
+//! let change = ma.confchg(&[a], &[(b, LeftReason::ProcDown)], &[])?;
+//! assert_eq!(&change.failed[..], &[2]);
+//! change.apply(&mut rec_a)?;
+//! assert_eq!(rec_a.recover_start(), 3);
+//! # Ok::<(), gdlm_core::Error>(())
+//! ```
 
 use heapless::Vec;
 
