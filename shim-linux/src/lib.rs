@@ -30,17 +30,23 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! [`Cpg`] joins a corosync CPG group (through `rust-corosync`) and turns its callbacks into
+//! [`CpgEvent`]s; the `gdlmd` binary combines both with gdlm-core's membership, mount and
+//! recovery machines to run gfs2's journal-recovery protocol over a userspace lockspace.
+//!
 //! Only unit tests of the pure parts run under `cargo test`; the real DLM is exercised in VMs
 //! by `ci/realdlm/run` (the `gdlm-linux-smoke` binary).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+pub mod cpg;
 mod event;
 mod lockspace;
 #[allow(missing_docs)]
 pub mod sys;
 
+pub use cpg::{Cpg, CpgEvent, CpgMember};
 pub use event::{sbf, Completion, Event, LockId, Status};
 pub use lockspace::{Lockspace, Lvb};
 

@@ -601,7 +601,9 @@ impl Lockspace {
             if let Some(c) = found {
                 return Ok(c);
             }
-            left = deadline.get_or_insert_with(|| Deadline::after(timeout)).left();
+            left = deadline
+                .get_or_insert_with(|| Deadline::after(timeout))
+                .left();
         }
     }
 

@@ -1,0 +1,22 @@
+#!/bin/bash
+# The recovery command gdlmd runs in gdlmd-cluster3 (sh -c CMD gdlmd-recover JID): prints a
+# marker line at start and end; for a failed member's journal it also reads the control_lock
+# LVB with `gdlm inspect` (the jid bit must be set at this point) and takes a while, so that
+# the re-mount and the second failure of the scenario overlap it: 8 s while the generation
+# is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
+# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure.
+# SPDX-License-Identifier: GPL-2.0-only
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "GDLM-RECOVER start node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON arg=$1 up=$(up)"
+# the first recovery of jid 1 fails (exit 3): gdlmd reports it, and retries it 1 s later
+if [ "$GDLM_REASON" = failed ] && [ "$GDLM_JID" = 1 ] && [ ! -e /tmp/gdlmd-recover-failed-once ]; then
+  touch /tmp/gdlmd-recover-failed-once
+  echo "GDLM-RECOVER fail node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"
+  exit 3
+fi
+if [ "$GDLM_REASON" = failed ]; then
+  j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)
+  echo "GDLM-INSPECT-DURING node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION $j"
+  if [ "$GDLM_GENERATION" -le 6 ]; then sleep 8; else sleep 1; fi
+fi
+echo "GDLM-RECOVER end node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"
