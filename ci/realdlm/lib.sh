@@ -15,7 +15,7 @@ RDLM_SUITE=bookworm
 # Guest packages and initrd modules. Changing them (or guest/init0) rebuilds the cached
 # rootfs and image.
 RDLM_INITRD_MODULES="virtio_pci virtio_blk ext4 crc32c_generic"
-RDLM_GUEST_PKGS="linux-image-amd64 initramfs-tools kmod udev corosync dlm-controld libdlm3 gfs2-utils iproute2 procps psmisc util-linux e2fsprogs"
+RDLM_GUEST_PKGS="linux-image-amd64 initramfs-tools kmod udev corosync dlm-controld libdlm3 gfs2-utils iproute2 procps psmisc util-linux e2fsprogs linux-headers-amd64 gcc make libc6-dev"
 
 declare -A RDLM_VMPID=()
 RDLM_PASS=0
@@ -76,6 +76,10 @@ rdlm_host_tools() {
   command -v ip >/dev/null || want+=(iproute2)
   command -v cc >/dev/null || want+=(gcc)
   [ -f /usr/include/libdlm.h ] || want+=(libdlm-dev)
+  # rust-corosync (gdlmd's CPG membership) links cpg, cfg, cmap, quorum, votequorum
+  for p in libcpg-dev libcfg-dev libcmap-dev libquorum-dev libvotequorum-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want+=("$p")
+  done
   # runtime of the unpacked qemu (harmless when qemu comes from apt)
   for p in seabios ipxe-qemu qemu-system-data libaio1 libcapstone4 libfdt1 libfuse3-3 libglib2.0-0 \
     libgnutls30 libibverbs1 libjpeg62-turbo libnuma1 libpixman-1-0 libpmem1 libpng16-16 \
@@ -211,10 +215,12 @@ rdlm_payload() {
   local tdir=${CARGO_TARGET_DIR:-$RDLM_REPO/target}
   (cd "$RDLM_REPO" && timeout 900 cargo build -q --release -p gdlm-linux --bins) >"$RDLM_RESULTS/cargo-build.log" 2>&1 ||
     { say "cargo build -p gdlm-linux failed"; tail -20 "$RDLM_RESULTS/cargo-build.log" >&2; return 1; }
-  cp "$tdir/release/gdlm-linux-smoke" "$tdir/release/gdlm" "$p/bin/" || return 1
+  cp "$tdir/release/gdlm-linux-smoke" "$tdir/release/gdlm" "$tdir/release/gdlmd" "$p/bin/" || return 1
   # the C baseline of the benchmark, built against the host's libdlm like gdlm-linux
   cc -O2 -Wall -o "$p/bin/dlmbench" "$RDLM_HERE/src/dlmbench.c" -ldlm >>"$RDLM_RESULTS/cargo-build.log" 2>&1 ||
     { say "cc dlmbench.c failed"; return 1; }
+  # gdlm.ko (shim-kernel/module + the Rust object), built in the rootfs for the guest kernel
+  . "$RDLM_HERE/kmod.sh" && rdlm_kmod_build "$p" || return 1
   git -C "$RDLM_REPO" rev-parse --short HEAD >"$p/REVISION" 2>/dev/null || true
   rm -f "$RDLM_RESULTS/payload.img"
   truncate -s 64M "$RDLM_RESULTS/payload.img"

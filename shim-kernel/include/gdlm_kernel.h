@@ -78,6 +78,26 @@ int gdlm_k_ast(u32 gl_state, u32 gl_req, int status, u8 sb_flags, int has_lvb,
 	       int glf_initial, u32 lkid, u32 *ret, u32 *lkid_after,
 	       int *glf_initial_after, int *lvb_zeroed);
 
+/* Status snapshot (gdlm_k_info). */
+struct gdlm_k_info {
+	s32 jid;           /* ls_jid, -1 before the first recover_done */
+	u32 blocked;       /* DFL_BLOCK_LOCKS */
+	u32 flags;         /* ls_recover_flags, 1 << DFL_* */
+	u32 block_gen;     /* ls_recover_block */
+	u32 start_gen;     /* ls_recover_start */
+	u32 mount_gen;     /* ls_recover_mount */
+	u32 recover_size;  /* ls_recover_size */
+	u32 mount_lvb_gen; /* control LVB generation control_mount read, ~0 if none */
+	u8 lvb_jids[24];   /* ls_lvb_bits jid map, LE bit order */
+};
+int gdlm_k_info(struct gdlm_k_state *st, struct gdlm_k_info *out);
+/* start_gen of the control step in progress (ls_recover_start if none). */
+u32 gdlm_k_control_generation(struct gdlm_k_state *st);
+/* sync_lock's 24-byte resource name of lock 0 (control) or 1 (mounted). */
+int gdlm_k_sync_lock_name(u32 lock, u8 *name);
+/* gdlm_bast: LM_ST_* to drop to for a blocked request of DLM mode, <0 BUG. */
+int gdlm_k_bast_state(int mode);
+
 /* Provided by the glue. */
 void gdlm_glue_panic(const u8 *msg, size_t len);
 

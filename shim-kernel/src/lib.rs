@@ -16,6 +16,7 @@ use core::mem::{align_of, size_of};
 use gdlm_core::ast::{gdlm_ast, AstInput, AstOutcome, AstStyle};
 use gdlm_core::consts::{GDLM_LVB_SIZE, JID_BITMAP_OFFSET};
 use gdlm_core::flags::{lock_request, FlagPolicy, LmFlags, LockContext};
+use gdlm_core::mode::{bast_state, BastMode};
 use gdlm_core::mount::{ControlMount, FirstDone, FirstDoneStep, MountStep};
 use gdlm_core::name::{LockName, NameStyle};
 use gdlm_core::recovery::{
@@ -658,6 +659,110 @@ pub unsafe extern "C" fn gdlm_k_ast(
     }
 }
 
+/// A snapshot of one mount's recovery state for status output (`struct gdlm_k_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    /// `ls_jid` (−1 before the first recover_done).
+    pub jid: i32,
+    /// 1 when `DFL_BLOCK_LOCKS` is set.
+    pub blocked: u32,
+    /// `ls_recover_flags` as a mask of `1 << DFL_*`.
+    pub flags: u32,
+    /// `ls_recover_block`.
+    pub block_gen: u32,
+    /// `ls_recover_start`.
+    pub start_gen: u32,
+    /// `ls_recover_mount`.
+    pub mount_gen: u32,
+    /// `ls_recover_size`.
+    pub recover_size: u32,
+    /// The control_lock LVB generation control_mount read (`u32::MAX` if none yet).
+    pub mount_lvb_gen: u32,
+    /// The jid bits of the control_lock LVB as this node last read or wrote them
+    /// (`ls_lvb_bits`, 24 bytes, LE bit order).
+    pub lvb_jids: [u8; GDLM_LVB_SIZE - JID_BITMAP_OFFSET],
+}
+
+/// Fill `*out` with the state's generations, flags and jid (for status output).
+/// 0, or negative for a null pointer.
+///
+/// # Safety
+/// As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_info(st: *mut State, out: *mut Info) -> i32 {
+    // SAFETY: forwarded contract.
+    let Some(s) = (unsafe { state(st) }) else {
+        return EINVAL;
+    };
+    let mut jids = [0u8; GDLM_LVB_SIZE - JID_BITMAP_OFFSET];
+    jids.copy_from_slice(&s.rec.lvb_bits().as_bytes()[JID_BITMAP_OFFSET..]);
+    let i = Info {
+        jid: s.rec.jid(),
+        blocked: u32::from(s.rec.locks_blocked()),
+        flags: s.rec.flags().bits(),
+        block_gen: s.rec.recover_block(),
+        start_gen: s.rec.recover_start(),
+        mount_gen: s.rec.recover_mount(),
+        recover_size: s.rec.recover_size(),
+        mount_lvb_gen: s.mount.lvb_gen().unwrap_or(u32::MAX),
+        lvb_jids: jids,
+    };
+    if out.is_null() {
+        return EINVAL;
+    }
+    // SAFETY: non-null and valid for a write per the contract.
+    unsafe { out.write(i) };
+    0
+}
+
+/// The generation the control step in progress works on (`start_gen` of
+/// gfs2_control_func, for "recover generation N jid J"); `ls_recover_start` when no
+/// step is in progress.
+///
+/// # Safety
+/// As [`gdlm_k_init`]'s result.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_control_generation(st: *mut State) -> u32 {
+    // SAFETY: forwarded contract.
+    unsafe { state(st) }.map_or(0, |s| {
+        s.ticket
+            .as_ref()
+            .map_or(s.rec.recover_start(), |t| t.start_gen)
+    })
+}
+
+/// `sync_lock`'s resource name for lock 0 (control_lock) or 1 (mounted_lock):
+/// 24 bytes written to `name`. 0, or negative for another lock or a null pointer.
+///
+/// # Safety
+/// `name` is null or valid for 24 bytes of writes.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_sync_lock_name(lock: u32, name: *mut u8) -> i32 {
+    let id = match lock {
+        0 => LockId::Control,
+        1 => LockId::Mounted,
+        _ => return EINVAL,
+    };
+    if name.is_null() {
+        return EINVAL;
+    }
+    let n = id.name();
+    // SAFETY: non-null and valid for 24 bytes of writes per the contract; n is a local.
+    unsafe { core::ptr::copy_nonoverlapping(n.as_bytes().as_ptr(), name, n.as_bytes().len()) };
+    0
+}
+
+/// `gdlm_bast`: the glock state (`LM_ST_*`) a holder must drop to for a blocked
+/// request of DLM mode `mode`; negative where the kernel would BUG.
+#[no_mangle]
+pub extern "C" fn gdlm_k_bast_state(mode: i32) -> i32 {
+    match bast_state(BastMode::Mode(mode)) {
+        Ok(s) => s.raw() as i32,
+        Err(_) => EINVAL,
+    }
+}
+
 #[cfg(feature = "kernel")]
 mod kernel {
     extern "C" {
@@ -771,6 +876,41 @@ mod tests {
             // Null state.
             assert_eq!(gdlm_k_recover_slot(null_mut(), 1), EINVAL);
         }
+    }
+
+    #[test]
+    fn abi_struct_sizes_match_the_header() {
+        // gdlm_glue.c has the same BUILD_BUG_ONs for struct gdlm_k_call / gdlm_k_info.
+        assert_eq!((size_of::<Call>(), align_of::<Call>()), (52, 4));
+        assert_eq!((size_of::<Info>(), align_of::<Info>()), (56, 4));
+    }
+
+    #[test]
+    fn info_names_and_bast_states() {
+        let mut m = fresh();
+        let st = m.as_mut_ptr();
+        let mut info = Info::default();
+        let mut name = [0u8; 24];
+        // SAFETY: st was initialised by gdlm_k_init; outputs are live locals or null.
+        unsafe {
+            assert_eq!(gdlm_k_info(st, &mut info), 0);
+            assert_eq!((info.jid, info.mount_lvb_gen), (-1, u32::MAX));
+            let slots = [1, 2];
+            assert_eq!(gdlm_k_recover_done(st, slots.as_ptr(), 2, 2, 7), 1);
+            assert_eq!(gdlm_k_info(st, &mut info), 0);
+            assert_eq!((info.jid, info.start_gen), (1, 7));
+            assert_eq!(gdlm_k_control_generation(st), 7);
+            assert_eq!(gdlm_k_info(st, null_mut()), EINVAL);
+            assert_eq!(gdlm_k_sync_lock_name(0, name.as_mut_ptr()), 0);
+            assert_eq!(&name, LockId::Control.name().as_bytes());
+            assert_eq!(gdlm_k_sync_lock_name(1, name.as_mut_ptr()), 0);
+            assert_eq!(&name, LockId::Mounted.name().as_bytes());
+            assert_eq!(gdlm_k_sync_lock_name(2, name.as_mut_ptr()), EINVAL);
+        }
+        assert_eq!(gdlm_k_bast_state(5), 0, "EX blocked: drop to UNLOCKED");
+        assert_eq!(gdlm_k_bast_state(3), 3, "PR blocked: drop to SHARED");
+        assert_eq!(gdlm_k_bast_state(2), 2, "CW blocked: drop to DEFERRED");
+        assert_eq!(gdlm_k_bast_state(4), EINVAL);
     }
 
     #[test]

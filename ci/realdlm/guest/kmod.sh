@@ -1,0 +1,28 @@
+# Helpers for the kmod-* guest scenarios (sourced after guest/lib.sh): the gdlm.ko module's
+# debugfs control file and status. SPDX-License-Identifier: GPL-2.0-only
+GCTL=/sys/kernel/debug/gdlm/ctl
+GSTATUS=/sys/kernel/debug/gdlm/status
+# gctl COMMAND...: one command, bounded; logs it and its exit status
+gctl() {
+  local rc
+  timeout "${GCTL_TIMEOUT:-150}" sh -c "echo '$*' >$GCTL"
+  rc=$?
+  log "gctl '$*' rc=$rc"
+  return $rc
+}
+gstatus() { sed "s/^/GDLM-STATUS /" "$GSTATUS"; }
+kmod_load() {
+  if insmod /opt/gdlm/bin/gdlm.ko; then log "KMOD LOADED"; else log "KMOD insmod FAILED"; return 1; fi
+}
+# the lvb text of lock TYPE,NUMBER (hex) of FSNAME in the status file
+glvb() { sed -n "s/^  lock $1 $2 state [A-Z]* lkid [0-9a-f]* lvb '\(.*\)'$/\1/p" "$GSTATUS"; }
+# CPG members of a dlm lockspace (dlm_controld's group dlm:ls:NAME)
+ls_members() {
+  corosync-cpgtool -e 2>/dev/null | awk -v g="^dlm:ls:$1" '/^[^ \t]/ {m = ($0 ~ g)} /^[ \t]/ && m {n++} END {print n + 0}'
+}
+# wait_members NAME N SECONDS
+wait_members() {
+  local end=$((SECONDS + $3))
+  while [ $SECONDS -lt $end ] && [ "$(ls_members "$1")" -lt "$2" ]; do sleep 0.3; done
+  [ "$(ls_members "$1")" -ge "$2" ]
+}

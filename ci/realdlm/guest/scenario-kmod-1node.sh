@@ -1,0 +1,19 @@
+# kmod-1node: gdlm.ko (C glue + gdlm-core) on one node: load, first mount of a module-only
+# lockspace, status, a glock-style lock with an LVB, the benchmark (the same
+# lock EX + convert NL + unlock cycle decided by gdlm-core and by C alone), unmount, rmmod.
+# SPDX-License-Identifier: GPL-2.0-only
+. /opt/gdlm/guest/lib.sh
+. /opt/gdlm/guest/kmod.sh
+log "scenario kmod-1node"
+kmod_load || exit 1
+gctl mount gdlm:kone recovery=success && log "KMOD MOUNTED"
+gstatus
+gctl lock kone 2 1a EX lvb=hello-lvb
+gctl lock kone 2 1a UN
+gctl lock kone 2 1a SH
+log "LVB after EX->UN->SH: '$(glvb kone 2,1a)'"
+gstatus
+gctl unlock kone 2 1a
+gctl bench kone "${GDLM_BENCH_N:-2000}" "${GDLM_BENCH_ROUNDS:-7}"
+gctl unmount kone && log "KMOD UNMOUNTED"
+rmmod gdlm && log "KMOD REMOVED"
