@@ -28,13 +28,15 @@ scenario_main() {
   bench_summary "$d"
 }
 
-# bench_summary DIR: per operation, the fastest and the median round, gdlm-linux against C
+# bench_summary DIR: per operation (each process's fastest 250-iteration chunk, and its mean),
+# the best and the median round of gdlm-linux and of C, and the median of the per-round
+# ratios (rounds alternate C, gdlm-linux, so a pair shares the machine's state)
 bench_summary() {
   local d=$1 op
   grep -a '^BENCH r[0-9]* ' "$d/node1.log" | tr -d '\r' >"$d/bench-raw.txt"
-  for op in lock_unlock_us convert_cycle_us; do
+  for op in lock_unlock_us convert_cycle_us lock_unlock_mean_us convert_cycle_mean_us; do
     awk -v op="$op" '
-      $4 == op { v[$3] = v[$3] " " $5 }
+      $4 == op { v[$3] = v[$3] " " $5; by[$2, $3] = $5; if (!($2 in seen)) { seen[$2] = 1; rounds[++nr0] = $2 } }
       function sorted(s, a,   n, i, j, t) {
         n = split(s, a, " ")
         for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -42,10 +44,14 @@ bench_summary() {
       }
       END {
         nc = sorted(v["c"], c); nr = sorted(v["rust"], r)
-        if (nc && nr) printf "bench %-17s best: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); median: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); %d rounds\n", op, c[1], r[1], (r[1] - c[1]) * 100 / c[1], c[int((nc + 1) / 2)], r[int((nr + 1) / 2)], (r[int((nr + 1) / 2)] - c[int((nc + 1) / 2)]) * 100 / c[int((nc + 1) / 2)], nc
+        ratios = ""
+        for (k = 1; k <= nr0; k++) if (by[rounds[k], "c"] > 0 && by[rounds[k], "rust"] > 0)
+          ratios = ratios " " (by[rounds[k], "rust"] - by[rounds[k], "c"]) * 100 / by[rounds[k], "c"]
+        np = sorted(ratios, p)
+        if (nc && nr) printf "bench %-21s best: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); median: C %7.2f us, gdlm-linux %7.2f us (%+5.1f%%); paired median %+5.1f%%; %d rounds\n", op, c[1], r[1], (r[1] - c[1]) * 100 / c[1], c[int((nc + 1) / 2)], r[int((nr + 1) / 2)], (r[int((nr + 1) / 2)] - c[int((nc + 1) / 2)]) * 100 / c[int((nc + 1) / 2)], p[int((np + 1) / 2)], nc
       }' "$d/bench-raw.txt"
   done >"$d/bench.txt"
   sed 's/^/    /' "$d/bench.txt" >&2
   check "smoke-1node: benchmark ran (C and gdlm-linux, lock+unlock and convert cycles)" \
-    test "$(grep -c 'rounds$' "$d/bench.txt")" = 2
+    test "$(grep -c 'rounds$' "$d/bench.txt")" = 4
 }
