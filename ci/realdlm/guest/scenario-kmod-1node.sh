@@ -16,4 +16,7 @@ gstatus
 gctl unlock kone 2 1a
 gctl bench kone "${GDLM_BENCH_N:-2000}" "${GDLM_BENCH_ROUNDS:-7}"
 gctl unmount kone && log "KMOD UNMOUNTED"
+# alone in a lockspace with recovery=gaveup (shared with GFS2) it would be the first mounter,
+# which must replay every journal: refused, and the lockspace released again
+if gctl mount gdlm:kref recovery=gaveup; then log "KMOD KREF MOUNTED"; else log "KMOD KREF REFUSED"; fi
 rmmod gdlm && log "KMOD REMOVED"
