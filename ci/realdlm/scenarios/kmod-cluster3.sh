@@ -62,6 +62,10 @@ scenario_main() {
   check "kmod-cluster3: gfs1: node1 gfs2 first mounter" grep -q 'gfs2: fsid=gdlm:gfs1: first mounter control generation 0' "$k1"
   check "kmod-cluster3: gfs1: node2 gfs2 mounted with jid 1" grep -q 'gfs2: fsid=gdlm:gfs1.1: jid=1, already locked for use' "$k2l"
   check "kmod-cluster3: gfs1: module on node3 mounted jid 2 (slot 3), not first, recovery=gaveup" grep -q 'gdlm: gfs1: mounted jid 2 first 0 recovery=gaveup' "$k3l"
+  check "kmod-cluster3: gfs1: the module unmounted cleanly and mounted again with jid 2" \
+    bash -c "grep -q 'KMOD UNMOUNTED gfs1' '$d/node3.log' && grep -q 'KMOD REMOUNTED gfs1' '$d/node3.log' && [ \$(grep -c 'gdlm: gfs1: mounted jid 2 first 0 recovery=gaveup' '$k3l') = 2 ]"
+  check "kmod-cluster3: gfs1: the clean unmount was no failure: gfs2 finished a generation after 'remove member 3' and recovered no jid 2 before node 2's kill" \
+    bash -c "awk '/dlm: gfs1: remove member 3\$/ {r=1} r && /gfs2: fsid=gdlm:gfs1.0: recover generation [0-9]+ done/ {d=1} /dlm: gfs1: remove member 2\$/ {exit} /gfs2: fsid=gdlm:gfs1.0: recover generation [0-9]+ jid 2\$/ {j=1} END {exit !(d && !j)}' '$k1' && ! grep -qE 'gfs2: fsid=gdlm:gfs1.1: recover generation [0-9]+ jid 2\$' '$k2l'"
   check "kmod-cluster3: gfs1: module holds its journal lock (jid=2, already locked for use)" grep -q 'gdlm: gfs1: jid=2, already locked for use' "$k3l"
   # the generation of the module's join, as both gfs2 nodes finished it
   local jg
@@ -109,11 +113,12 @@ scenario_main() {
     grep -q 'SHARED DISK node3 writes=0$' "$d/node3.harness"
   # kill of node 3: gfs2 on node1 recovers the module's jid 2 (clean: the module never wrote)
   local g2 kg2
-  g2=$(awk '/dlm: gfs1: remove member 3$/ {r=1} r && /gfs2: fsid=gdlm:gfs1.0: recover generation [0-9]+ done/ {print $(NF-1); exit}' "$k1")
+  # (the 'remove member 3' after node 2's removal: the first one was the module's clean unmount)
+  g2=$(awk '/dlm: gfs1: remove member 2$/ {k=1} k && /dlm: gfs1: remove member 3$/ {r=1} r && /gfs2: fsid=gdlm:gfs1.0: recover generation [0-9]+ done/ {print $(NF-1); exit}' "$k1")
   check "kmod-cluster3: node3 killed: gfs2 node1 'recover generation ${g2:-?} jid 2', 'recover jid 2 result success', 'jid=2: Done', 'recover generation ${g2:-?} done'" \
     bash -c "[ -n '$g2' ] && grep -q 'gfs2: fsid=gdlm:gfs1.0: recover generation $g2 jid 2$' '$k1' && grep -q 'gfs2: fsid=gdlm:gfs1.0: recover jid 2 result success' '$k1' && grep -q 'gfs2: fsid=gdlm:gfs1.0: jid=2: Done' '$k1'"
   check "kmod-cluster3: node3 killed: gfs2 found the module's journal clean (jid=2: Looking at journal..., no 'jid=2: Replaying journal')" \
-    bash -c "awk '/dlm: gfs1: remove member 3\$/ {r=1} r' '$k1' | grep -q 'gfs2: fsid=gdlm:gfs1.0: jid=2: Looking at journal' && ! grep -q 'gfs1.0: jid=2: Replaying journal' '$k1'"
+    bash -c "awk '/dlm: gfs1: remove member 2\$/ {k=1} k && /dlm: gfs1: remove member 3\$/ {r=1} r' '$k1' | grep -q 'gfs2: fsid=gdlm:gfs1.0: jid=2: Looking at journal' && ! grep -q 'gfs1.0: jid=2: Replaying journal' '$k1'"
   kg2=$(awk '/dlm: kls: remove member 3$/ {r=1} r && /gdlm: kls: recover generation [0-9]+ done/ {print $(NF-1); exit}' "$k1")
   check "kmod-cluster3: node3 killed: kls: node1 'recover generation ${kg2:-?} jid 2', 'jid=2: Replaying journal', 'recover jid 2 result success', 'recover generation ${kg2:-?} done'" \
     bash -c "[ -n '$kg2' ] && grep -q 'gdlm: kls: recover generation $kg2 jid 2$' '$k1' && grep -q 'gdlm: kls: jid=2: Replaying journal' '$k1' && grep -q 'gdlm: kls: recover jid 2 result success' '$k1'"
