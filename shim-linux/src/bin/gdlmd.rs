@@ -16,6 +16,8 @@
 //! own journal, `first-mount` for the first mounter's pass over every journal) and
 //! `GDLM_NODEID` in the environment; exit status 0 is success, anything else failure
 //! (reported as GAVEUP, as gfs2's `gfs2_recover_func` does, so it is retried after 1 s).
+//! The command must be idempotent: as in gfs2, the journal lock is released before the
+//! result is reported, so another member may run it again for a journal already recovered.
 //! All protocol decisions are gdlm-core's; this file does the I/O and the logging.
 //!
 //! Log lines go to stderr (and `--log-file`), `[monotonic s] gdlmd: LOCKSPACE: text`, with
