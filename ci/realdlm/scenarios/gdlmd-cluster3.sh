@@ -68,7 +68,8 @@ _gc_dt() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
 # lines of node N's serial log before/after a cut (line number), gdlmd/marker lines only
 _gc_part() { # DIR NODE FROM TO
-  sed -n "$(($3 + 1)),$4p" "$1/node$2.log" | tr -d '\r' |
+  # a kernel message printed on the console in the middle of a line goes to a line of its own
+  sed -n "$(($3 + 1)),$4p" "$1/node$2.log" | tr -d '\r' | sed -E 's/(.)(\[ *[0-9]+\.[0-9]{6}\] )/\1\n\2/g' |
     grep -aE 'gdlmd: gdlmtest: |^GDLM-RECOVER |^GDLM-INSPECT|MARK ' || true
 }
 

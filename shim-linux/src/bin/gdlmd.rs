@@ -264,7 +264,9 @@ struct Daemon {
 impl Daemon {
     fn log(&mut self, msg: &str) {
         let line = log_line(&self.name, msg);
-        eprintln!("{line}");
+        // One write per line, newline included: a console shared with the kernel's printk
+        // then never gets a kernel message between a line and its end.
+        let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
         if let Some(f) = self.log_file.as_mut() {
             let _ = writeln!(f, "{line}");
         }
@@ -966,7 +968,7 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        eprintln!("{}", log_line(&name, "unmounted"));
+        let _ = io::stderr().write_all(format!("{}\n", log_line(&name, "unmounted")).as_bytes());
         Ok(())
     }
 }
