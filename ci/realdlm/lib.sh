@@ -230,6 +230,24 @@ rdlm_payload() {
 # ---------------------------------------------------------------- network and VMs
 # A private namespace holding one bridge and a tap per VM: no uplink, no route, no address on
 # the host side. The guests talk to each other over 10.77.0.N/24 on that bridge only.
+# rdlm_gfs2_disk DIR SCENARIO: DIR/shared.img, gfs2 (lock_dlm, table gdlm:gfs1 of cluster
+# gdlm, 3 journals of 16 MiB) made with the rootfs's mkfs.gfs2; sets RDLM_SHARED to the qemu
+# arguments that share it between the VMs. Returns 1 (with a failed check) if mkfs fails.
+rdlm_gfs2_disk() {
+  local d=$1 t img=shared-$$.img
+  t=$(date +%s.%N)
+  truncate -s 512M "$RDLM_CACHE/rootfs/$img"
+  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 "/$img" >"$d/mkfs.log" 2>&1; then
+    rm -f "$RDLM_CACHE/rootfs/$img"
+    check "$2: mkfs.gfs2" false
+    return 1
+  fi
+  mv "$RDLM_CACHE/rootfs/$img" "$d/shared.img"
+  say "mkfs.gfs2 $(elapsed "$t") s"
+  RDLM_SHARED=(-drive "file=$d/shared.img,if=none,id=shared,format=raw,cache=none,file.locking=off"
+    -device "virtio-blk-pci,drive=shared,serial=gdlm-shared,share-rw=on,addr=0x5")
+}
+
 rdlm_net_up() {
   local i
   ip netns add "$RDLM_NETNS" || return 1

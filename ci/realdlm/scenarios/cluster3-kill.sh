@@ -6,23 +6,11 @@
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
 scenario_main() {
   local d=$1 t n tk
-  # shared disk: gfs2, lock_dlm, table gdlm:gfs1 (cluster_name gdlm), 3 journals of 16 MiB
-  t=$(date +%s.%N)
-  local img=shared-$$.img
-  truncate -s 512M "$RDLM_CACHE/rootfs/$img"
-  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 "/$img" >"$d/mkfs.log" 2>&1; then
-    rm -f "$RDLM_CACHE/rootfs/$img"
-    check "cluster3-kill: mkfs.gfs2" false
-    return 1
-  fi
-  mv "$RDLM_CACHE/rootfs/$img" "$d/shared.img"
-  say "mkfs.gfs2 $(elapsed "$t") s"
+  rdlm_gfs2_disk "$d" cluster3-kill || return 1
   export RDLM_APPEND="gdlm.token=2000"
   rdlm_net_up 3 || { check "cluster3-kill: network namespace" false; return 1; }
-  local shared=(-drive "file=$d/shared.img,if=none,id=shared,format=raw,cache=none,file.locking=off"
-    -device "virtio-blk-pci,drive=shared,serial=gdlm-shared,share-rw=on,addr=0x5")
   t=$(date +%s.%N)
-  for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-kill "${shared[@]}"; done
+  for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-kill "${RDLM_SHARED[@]}"; done
   unset RDLM_APPEND
   rdlm_wait_log "$d/node1.log" 'GDLM\[[0-9.]+\] READY' 240 1 && say "cluster ready (node1) after $(elapsed "$t") s"
   local killed=0

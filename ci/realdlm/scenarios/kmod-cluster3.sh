@@ -8,19 +8,10 @@
 scenario_main() {
   local d=$1 t n tk
   t=$(date +%s.%N)
-  local img=shared-$$.img
-  truncate -s 512M "$RDLM_CACHE/rootfs/$img"
-  if ! timeout 120 chroot "$RDLM_CACHE/rootfs" mkfs.gfs2 -O -p lock_dlm -t gdlm:gfs1 -j 3 -J 16 "/$img" >"$d/mkfs.log" 2>&1; then
-    rm -f "$RDLM_CACHE/rootfs/$img"
-    check "kmod-cluster3: mkfs.gfs2" false
-    return 1
-  fi
-  mv "$RDLM_CACHE/rootfs/$img" "$d/shared.img"
+  rdlm_gfs2_disk "$d" kmod-cluster3 || return 1
   export RDLM_APPEND="gdlm.token=2000 gdlm.votes1=3"
   rdlm_net_up 3 || { check "kmod-cluster3: network namespace" false; return 1; }
-  local shared=(-drive "file=$d/shared.img,if=none,id=shared,format=raw,cache=none,file.locking=off"
-    -device "virtio-blk-pci,drive=shared,serial=gdlm-shared,share-rw=on,addr=0x5")
-  for n in 1 2 3; do rdlm_vm_start "$d" $n 3 kmod-cluster3 "${shared[@]}"; done
+  for n in 1 2 3; do rdlm_vm_start "$d" $n 3 kmod-cluster3 "${RDLM_SHARED[@]}"; done
   unset RDLM_APPEND
   rdlm_wait_log "$d/node1.log" 'GDLM\[[0-9.]+\] READY' 240 1 && say "cluster ready (node1) after $(elapsed "$t") s"
   local k2=0 k3=0
