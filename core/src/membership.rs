@@ -58,9 +58,9 @@
 //! let change = ma.confchg(&[a, b], &[], &[b])?;
 //! change.apply(&mut rec_a)?;
 //! let mut buf = [0u8; SyncMsg::<16>::MAX_LEN];
-//! let len = change.sync.as_ref().and_then(|s| s.encode(&mut buf)).expect("A sends");
+//! let len = change.sync.as_ref().and_then(|s| s.encode(&mut buf)).ok_or("A sends")?;
 //! assert!(mb.confchg(&[a, b], &[], &[b])?.done.is_none()); // B waits for it
-//! let done = mb.deliver(a, &buf[..len])?.done.expect("B synced");
+//! let done = mb.deliver(a, &buf[..len])?.done.ok_or("B synced")?;
 //! assert_eq!((done.generation, done.our_slot), (2, 2));
 //! ma.deliver(a, &buf[..len])?; // everyone sees it, the sender too
 //!
@@ -69,7 +69,7 @@
 //! assert_eq!(&change.failed[..], &[2]);
 //! change.apply(&mut rec_a)?;
 //! assert_eq!(rec_a.recover_start(), 3);
-//! # Ok::<(), gdlm_core::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use heapless::Vec;
@@ -278,6 +278,7 @@ impl<const N: usize> SyncMsg<N> {
         out[8..12].copy_from_slice(&self.generation.to_le_bytes());
         out[12..16].copy_from_slice(&(self.table.len() as u32).to_le_bytes());
         let entries = self.table.iter().zip(&self.ages);
+        // ok: `out` is `len` ≥ HEADER bytes long, and every chunk ENTRY bytes.
         for (chunk, ((m, slot), age)) in out[HEADER..].chunks_exact_mut(ENTRY).zip(entries) {
             chunk[..4].copy_from_slice(&m.nodeid.to_le_bytes());
             chunk[4..8].copy_from_slice(&m.pid.to_le_bytes());
@@ -306,6 +307,7 @@ impl<const N: usize> SyncMsg<N> {
         let mut table: Vec<(Member, i32), N> = Vec::new();
         let mut ages: Vec<u32, N> = Vec::new();
         let word = |c: &[u8], i: usize| [c[i], c[i + 1], c[i + 2], c[i + 3]];
+        // ok: the length was checked to be HEADER + ENTRY·count above; chunks are ENTRY bytes.
         for chunk in bytes[HEADER..].chunks_exact(ENTRY) {
             let m = Member::new(
                 u32::from_le_bytes(word(chunk, 0)),
@@ -365,13 +367,11 @@ pub struct Membership<const N: usize> {
     generation: u32,
     /// When synced: view members that have not adopted a sync message yet.
     unsynced: Vec<Member, N>,
-    /// When joining: members that were in the group before us and may hold the state.
-    candidates: Vec<Member, N>,
-    /// When joining: the members that joined in the same change as we did.
-    cohort: Vec<Member, N>,
     /// Configuration changes delivered since (and including) our join.
     seen: u32,
-    /// Members that joined after us or with us, with our `seen` at their join.
+    /// Members that joined after us or with us, with our `seen` at their join (1: with us).
+    /// While joining, the view members not in it were here before us and may hold the
+    /// state.
     joins: Vec<(Member, u32), N>,
 }
 
@@ -398,8 +398,6 @@ impl<const N: usize> Membership<N> {
             table: Vec::new(),
             generation: 0,
             unsynced: Vec::new(),
-            candidates: Vec::new(),
-            cohort: Vec::new(),
             seen: 0,
             joins: Vec::new(),
         }
@@ -484,15 +482,13 @@ impl<const N: usize> Membership<N> {
                     return Err(MembershipError::Inconsistent);
                 }
                 self.count_change(&gone, &joined);
-                self.first_change(view, &joined)
+                self.first_change(view)
             }
             Phase::Joining => {
                 self.check_follows(&view, &gone, &joined)?;
                 self.count_change(&gone, &joined);
                 self.view = view;
-                self.candidates.retain(|c| !gone.contains(c));
-                self.cohort.retain(|c| !gone.contains(c));
-                if self.candidates.is_empty() {
+                if self.no_candidates() {
                     // Every member that could hold the state is gone: no one is mounted.
                     return Ok(self.fresh_start());
                 }
@@ -540,8 +536,6 @@ impl<const N: usize> Membership<N> {
                 self.generation = sync.generation;
                 self.phase = Phase::Synced;
                 self.unsynced.clear();
-                self.candidates.clear();
-                self.cohort.clear();
                 Ok(Change {
                     done: Some(self.done()),
                     ..Change::default()
@@ -576,8 +570,6 @@ impl<const N: usize> Membership<N> {
         self.view.clear();
         self.table.clear();
         self.unsynced.clear();
-        self.candidates.clear();
-        self.cohort.clear();
         self.joins.clear();
         Change::default()
     }
@@ -602,21 +594,23 @@ impl<const N: usize> Membership<N> {
         }
     }
 
-    fn first_change(
-        &mut self,
-        view: Vec<Member, N>,
-        joined: &[Member],
-    ) -> Result<Change<N>, MembershipError> {
-        self.candidates = view
+    /// Whether every view member joined with us or after us: nobody left who may hold the
+    /// state.
+    fn no_candidates(&self) -> bool {
+        self.view
             .iter()
-            .copied()
-            .filter(|m| !joined.contains(m))
-            .collect();
-        // joined ⊆ view, so it fits.
-        self.cohort = joined.iter().copied().collect();
+            .all(|m| self.joins.iter().any(|(j, _)| j == m))
+    }
+
+    /// Whether `m` joined in the same change as we did (our cohort).
+    fn in_cohort(&self, m: &Member) -> bool {
+        self.joins.iter().any(|&(j, at)| j == *m && at == 1)
+    }
+
+    fn first_change(&mut self, view: Vec<Member, N>) -> Result<Change<N>, MembershipError> {
         self.view = view;
         self.phase = Phase::Joining;
-        if self.candidates.is_empty() {
+        if self.no_candidates() {
             return Ok(self.fresh_start());
         }
         Ok(Change::default())
@@ -636,11 +630,9 @@ impl<const N: usize> Membership<N> {
             .view
             .iter()
             .copied()
-            .filter(|m| !self.cohort.contains(m))
+            .filter(|m| !self.in_cohort(m))
             .collect();
-        let sender = self.cohort.iter().min().copied();
-        self.candidates.clear();
-        self.cohort.clear();
+        let sender = self.view.iter().find(|m| self.in_cohort(m)).copied();
         let sync = (!self.unsynced.is_empty() && sender == Some(self.me)).then(|| self.sync());
         Change {
             done: Some(self.done()),
