@@ -14,6 +14,7 @@
 //! | [`recovery`] | `gdlm_recover_*`, `gdlm_recovery_result`, `gfs2_control_func` | recovery state and the control step |
 //! | [`membership`] | `dlm_lockspace_ops`, `dlm_slots_assign` | recovery callbacks synthesized from group membership (CPG) |
 //! | [`mount`] | `control_mount`, `control_first_done`, `gdlm_mount` | first-mounter protocol, lock table, options |
+//! | [`engine`] | the whole of `lock_dlm.c` + gfs2 journal recovery | one lifecycle state machine every shim runs (`handle`/`poll`/`poll_timeout`) |
 //! | [`signal`] | `wait_on_bit`, `queue_delayed_work` | no_std signals a shim can await |
 //!
 //! Every input is checked: where the kernel would `BUG()` or index out of bounds,
@@ -24,6 +25,7 @@
 
 pub mod ast;
 pub mod consts;
+pub mod engine;
 pub mod flags;
 pub mod lvb;
 pub mod membership;
@@ -35,6 +37,7 @@ pub mod signal;
 pub mod stats;
 
 pub use ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle, PutLock};
+pub use engine::{Action, Engine, EngineError, Event};
 pub use flags::{make_flags, DlmLkf, FlagPolicy, LmFlags, LockContext, LockRequest};
 pub use lvb::{ControlLvb, JidSet, LvbError};
 pub use membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};

@@ -127,7 +127,7 @@ impl LeftReason {
 }
 
 /// A refused input. The membership is unchanged after any of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum MembershipError {
     /// The view has more members than the capacity `N`.
@@ -236,7 +236,7 @@ impl<const N: usize> Change<N> {
 /// Wire format (little endian): `b"GDMS"`, version `1`, three zero bytes, generation
 /// `u32`, count `u32`, then per member `nodeid u32`, `pid u32`, `slot i32`, `age u32`, in
 /// member order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SyncMsg<const N: usize> {
     /// The generation of the view.
     pub generation: u32,

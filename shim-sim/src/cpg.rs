@@ -1,6 +1,6 @@
 //! A corosync CPG group model for userspace lockspaces: recovery callbacks come from
-//! gdlm-core's [`Membership`] fed with configuration changes, as `gdlmd` gets them, instead
-//! of from the DLM.
+//! gdlm-core's membership (inside each node's engine) fed with configuration changes, as
+//! `gdlmd` gets them, instead of from the DLM.
 //!
 //! One global log of items (configuration changes and multicast messages) in CPG's total
 //! order; each member delivers it from the point it joined, at its own pace (the scheduler
@@ -9,7 +9,7 @@
 //! after a later change: the membership must cope with that (it ignores a sync message for
 //! another view and resends after the next change).
 
-use gdlm_core::membership::{Change, LeftReason, Member, Membership};
+use gdlm_core::membership::{LeftReason, Member};
 
 /// Members per group (the simulator's largest cluster).
 pub const CAPACITY: usize = 192;
@@ -40,7 +40,6 @@ struct Proc {
     member: Member,
     /// Next item to deliver.
     cursor: usize,
-    membership: Box<Membership<CAPACITY>>,
 }
 
 /// The group: its log, its current view and its members' delivery state (by node index).
@@ -49,7 +48,6 @@ pub struct Cpg {
     items: Vec<Item>,
     view: Vec<Member>,
     procs: Vec<Option<Proc>>,
-    next_pid: u32,
 }
 
 impl Cpg {
@@ -59,7 +57,6 @@ impl Cpg {
             items: Vec::new(),
             view: Vec::new(),
             procs: vec![None; nodes as usize],
-            next_pid: 1,
         }
     }
 
@@ -83,19 +80,12 @@ impl Cpg {
         self.slot(node).map_or(0, |p| p.cursor)
     }
 
-    /// `node`'s membership state, if it is in the group.
-    pub fn membership(&self, node: u32) -> Option<&Membership<CAPACITY>> {
-        self.slot(node).map(|p| &*p.membership)
-    }
-
-    /// A new process of `node` joins (a fresh pid each time). Returns its log index.
-    pub fn join(&mut self, node: u32) -> Option<usize> {
+    /// A new process `m` of `node` joins. Returns its log index.
+    pub fn join(&mut self, node: u32, m: Member) -> Option<usize> {
         let i = (node as usize).checked_sub(1)?;
         if self.procs.get(i)?.is_some() {
             return None;
         }
-        let m = Member::new(node, self.next_pid);
-        self.next_pid += 1;
         self.view.push(m);
         self.view.sort();
         let at = self.items.len();
@@ -107,7 +97,6 @@ impl Cpg {
         self.procs[i] = Some(Proc {
             member: m,
             cursor: at,
-            membership: Box::new(Membership::new(m)),
         });
         Some(at)
     }
@@ -131,61 +120,67 @@ impl Cpg {
         self.slot(node).is_some_and(|p| p.cursor < self.items.len())
     }
 
-    /// Deliver `node`'s next item to its membership; a sync message it asks to send is
-    /// appended to the log. `Err` is the core's refusal (a protocol bug to report).
-    pub fn deliver(&mut self, node: u32) -> Option<Result<Change<CAPACITY>, String>> {
+    /// `node`'s next item (its cursor moves past it).
+    pub fn deliver(&mut self, node: u32) -> Option<Item> {
         let i = (node as usize).checked_sub(1)?;
         let p = self.procs.get_mut(i)?.as_mut()?;
-        let item = self.items.get(p.cursor)?;
+        let item = self.items.get(p.cursor)?.clone();
         p.cursor += 1;
-        let res = match item {
-            Item::ConfChg {
-                members,
-                left,
-                joined,
-            } => p.membership.confchg(members, left, joined),
-            Item::Msg { from, bytes } => p.membership.deliver(*from, bytes),
-        };
-        let from = p.member;
-        Some(match res {
-            Ok(c) => {
-                if let Some(s) = &c.sync {
-                    let mut buf = vec![0u8; gdlm_core::SyncMsg::<CAPACITY>::MAX_LEN];
-                    let n = s.encode(&mut buf).unwrap_or(0);
-                    buf.truncate(n);
-                    self.items.push(Item::Msg { from, bytes: buf });
-                }
-                Ok(c)
-            }
-            Err(e) => Err(format!("membership refused item: {e}")),
-        })
+        Some(item)
+    }
+
+    /// `from` multicasts `bytes`: appended to the total order.
+    pub fn multicast(&mut self, from: Member, bytes: Vec<u8>) {
+        self.items.push(Item::Msg { from, bytes });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gdlm_core::membership::{Change, Membership};
+
+    fn feed(g: &mut Cpg, node: u32, m: &mut Membership<CAPACITY>) -> Change<CAPACITY> {
+        let c = match g.deliver(node).unwrap() {
+            Item::ConfChg {
+                members,
+                left,
+                joined,
+            } => m.confchg(&members, &left, &joined).unwrap(),
+            Item::Msg { from, bytes } => m.deliver(from, &bytes).unwrap(),
+        };
+        if let Some(s) = &c.sync {
+            let mut buf = vec![0u8; gdlm_core::SyncMsg::<CAPACITY>::MAX_LEN];
+            let n = s.encode(&mut buf).unwrap();
+            buf.truncate(n);
+            g.multicast(m.me(), buf);
+        }
+        c
+    }
 
     #[test]
     fn joiners_sync_and_failures_reach_survivors() {
         let mut g = Cpg::new(3);
-        g.join(1);
-        let d = g.deliver(1).unwrap().unwrap().done.unwrap();
+        let (a, b) = (Member::new(1, 1), Member::new(2, 1));
+        let (mut m1, mut m2) = (Membership::new(a), Membership::new(b));
+        g.join(1, a);
+        let d = feed(&mut g, 1, &mut m1).done.unwrap();
         assert_eq!((d.generation, d.our_slot), (1, 1));
-        g.join(2);
+        g.join(2, b);
+        assert!(g.join(2, b).is_none(), "one process per node");
         // Node 2 sees its join but must wait for node 1's sync message.
-        assert!(g.deliver(2).unwrap().unwrap().is_empty());
+        assert!(feed(&mut g, 2, &mut m2).is_empty());
         assert!(!g.pending(2));
-        let c = g.deliver(1).unwrap().unwrap();
+        let c = feed(&mut g, 1, &mut m1);
         assert!(c.sync.is_some());
         assert!(g.pending(2));
-        let d = g.deliver(2).unwrap().unwrap().done.unwrap();
+        let d = feed(&mut g, 2, &mut m2).done.unwrap();
         assert_eq!((d.generation, d.our_slot), (2, 2));
-        assert!(g.deliver(1).unwrap().unwrap().is_empty());
+        assert!(feed(&mut g, 1, &mut m1).is_empty());
         let at = g.leave(2, LeftReason::NodeDown).unwrap();
         assert_eq!(at, 3);
         assert!(!g.pending(2) && !g.is_member(2));
-        let c = g.deliver(1).unwrap().unwrap();
+        let c = feed(&mut g, 1, &mut m1);
         assert!(c.prep);
         assert_eq!(&c.failed[..], &[2]);
         assert_eq!(c.done.unwrap().generation, 3);

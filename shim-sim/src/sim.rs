@@ -13,6 +13,10 @@ use gdlm_core::membership::LeftReason;
 
 use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
+use gdlm_core::engine::Release;
+
+/// Exhaustive mode's "now" for node steps: later than any timer.
+const UNTIMED_NOW: u64 = u64::MAX / 4;
 
 /// Injected DLM / policy defects, for bug hunting. All off by default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -332,7 +336,11 @@ impl Sim {
             step: 0,
             dlm,
             nodes: (1..=cfg.nodes)
-                .map(|id| Node::new(id, journals, policy).with_submit_policy(submit))
+                .map(|id| {
+                    Node::new(id, journals, policy)
+                        .with_submit_policy(submit)
+                        .with_cpg(cfg.cpg)
+                })
                 .collect(),
             journals: vec![Journal::default(); journals as usize],
             max_lvb_gen: 0,
@@ -428,10 +436,10 @@ impl Sim {
             }
             self.pending_mount[i] = false;
             self.stats.mounts += 1;
-            match self.nodes[i].start_mount(&mut self.dlm) {
-                Err(e) => self.log(id, format!("mount error {e}")),
-                Ok(()) => self.log(id, "mount: join lockspace".into()),
-            }
+            let mut notes = Vec::new();
+            self.log(id, "mount: join lockspace".into());
+            self.nodes[i].start_mount(&mut self.dlm, self.now, &mut notes);
+            self.apply_notes(id, notes);
         }
     }
 
@@ -476,22 +484,10 @@ impl Sim {
             return;
         }
         self.rec(crate::schedule::Step::Withdraw(id));
-        let n = &self.nodes[i];
-        let wrote = n.owns_journal();
-        let jid = n.jid();
-        let _ = self.dlm.leave_as_failed(id);
-        let cpg_at = self.cpg_leave(id, LeftReason::ProcDown);
-        if let (true, Some(j)) = (wrote, jid) {
-            let gen = cpg_at.unwrap_or(self.dlm.generation());
-            let jr = &mut self.journals[j as usize];
-            if jr.dirty {
-                jr.failed_gen.get_or_insert(gen);
-            }
-        }
-        self.nodes[i].unmounted();
+        let mut notes = Vec::new();
+        self.nodes[i].withdraw(&mut self.dlm, self.now, &mut notes);
         self.wanted[i] = false;
-        self.stats.withdrawals += 1;
-        self.log(id, format!("WITHDRAW: leave as failed (jid {jid:?})"));
+        self.apply_notes(id, notes);
     }
 
     /// Request a clean unmount of node `id` (it leaves when its work is done).
@@ -501,8 +497,7 @@ impl Sim {
             return;
         }
         self.rec(crate::schedule::Step::Unmount(id));
-        self.nodes[i].unmounting = true;
-        self.nodes[i].rec.unmount();
+        self.nodes[i].unmount_requested = true;
         self.wanted[i] = false;
         self.log(id, "unmount requested".into());
     }
@@ -536,7 +531,7 @@ impl Sim {
             if self.cpg.as_ref().is_some_and(|g| g.pending(n.id)) {
                 v.push(Action::DeliverCpg(n.id));
             }
-            let now = if self.untimed { u64::MAX / 4 } else { self.now };
+            let now = if self.untimed { UNTIMED_NOW } else { self.now };
             if n.runnable(now) {
                 v.push(Action::Run(n.id));
             }
@@ -565,15 +560,20 @@ impl Sim {
     }
 
     fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
+        let mut failed_mount = false;
         for note in notes {
             match note {
                 Note::Info(s) => self.log(id, s),
-                Note::Replay(jid) => self.replay(id, jid),
-                Note::CoreError(s) => self.violate(0, format!("node {id}: {s}")),
-                Note::Unblocked(g) => {
-                    self.stats.unblocks += 1;
-                    self.log(id, format!("recover generation {g} done"));
+                Note::Log(l) => {
+                    if !self.untimed {
+                        self.log(id, l.to_string());
+                    }
                 }
+                Note::Replay(jid) => self.replay_start(id, jid),
+                Note::Replayed { jid, ok } => self.replayed(id, jid, ok),
+                Note::CoreError(s) => self.violate(0, format!("node {id}: {s}")),
+                // The engine logged "recover generation N done".
+                Note::Unblocked(_) => self.stats.unblocks += 1,
                 Note::Mounted { first } => {
                     self.log(
                         id,
@@ -584,11 +584,56 @@ impl Sim {
                     );
                 }
                 Note::MountFailed(e) => {
-                    // The daemon leaves the group with the lockspace.
-                    self.cpg_leave(id, LeftReason::Leave);
+                    failed_mount = true;
                     self.stats.mount_failures += 1;
                     self.wanted[(id - 1) as usize] = false;
                     self.log(id, format!("mount failed {e}"));
+                }
+                Note::JoinGroup(m) => {
+                    if let Some(g) = self.cpg.as_mut() {
+                        g.join(id, m);
+                        self.log(id, "lockspace joined; joins the CPG group".into());
+                    }
+                }
+                Note::Multicast(m, bytes) => {
+                    if let Some(g) = self.cpg.as_mut() {
+                        g.multicast(m, bytes);
+                        self.log(id, "sends the sync message".into());
+                    }
+                }
+                Note::Released {
+                    how: Release::Normal,
+                    jid,
+                    held_journal,
+                } => {
+                    // The daemon leaves the group with the lockspace.
+                    self.cpg_leave(id, LeftReason::Leave);
+                    if !failed_mount {
+                        // gdlm_unmount: an unmounted file system leaves a clean journal.
+                        if let (true, Some(j)) = (held_journal, jid) {
+                            if let Some(jr) = self.journals.get_mut(j as usize) {
+                                jr.dirty = false;
+                            }
+                        }
+                        self.stats.unmounts += 1;
+                        self.log(id, "unmounted".into());
+                    }
+                }
+                Note::Released {
+                    how: Release::Recover,
+                    jid,
+                    held_journal,
+                } => {
+                    let cpg_at = self.cpg_leave(id, LeftReason::ProcDown);
+                    if let (true, Some(j)) = (held_journal, jid) {
+                        let gen = cpg_at.unwrap_or(self.dlm.generation());
+                        let jr = &mut self.journals[j as usize];
+                        if jr.dirty {
+                            jr.failed_gen.get_or_insert(gen);
+                        }
+                    }
+                    self.stats.withdrawals += 1;
+                    self.log(id, format!("WITHDRAW: leave as failed (jid {jid:?})"));
                 }
             }
         }
@@ -601,64 +646,62 @@ impl Sim {
         u32::try_from(at).ok()
     }
 
-    /// CPG mode: deliver `id`'s next group item and make the recovery calls it yields.
+    /// CPG mode: deliver `id`'s next group item to its engine.
     fn deliver_cpg(&mut self, id: u32) {
-        let Some(res) = self.cpg.as_mut().and_then(|g| g.deliver(id)) else {
+        let Some(item) = self.cpg.as_mut().and_then(|g| g.deliver(id)) else {
             return;
-        };
-        let change = match res {
-            Ok(c) => c,
-            Err(e) => return self.violate(0, format!("node {id}: {e}")),
         };
         let i = (id - 1) as usize;
         let now = self.now;
         let mut notes = Vec::new();
-        if change.prep {
-            self.nodes[i].recover_prep();
-            self.log(id, "recover_prep (cpg)".into());
-        }
-        for &slot in &change.failed {
-            self.nodes[i].recover_slot(slot.max(0) as u32, &mut notes);
-            self.log(id, format!("recover_slot slot {slot} (cpg)"));
-        }
-        if let Some(d) = &change.done {
-            if d.generation == 1 && self.max_lvb_gen > 1 {
-                // A new lineage: every member that knew the old generations is gone (so
-                // nobody is mounted); its first mounter rewrites the LVB (invariant 4
-                // holds per lineage).
-                self.stale_lvb_gen = Some(self.max_lvb_gen);
-                self.max_lvb_gen = 0;
-                self.log(
-                    id,
-                    "new membership lineage: generations restart at 1".into(),
-                );
+        let before = self.nodes[i]
+            .engine()
+            .membership()
+            .and_then(|m| m.generation());
+        let node = &mut self.nodes[i];
+        match &item {
+            crate::cpg::Item::ConfChg {
+                members,
+                left,
+                joined,
+            } => node.cpg_confchg(&mut self.dlm, members, left, joined, now, &mut notes),
+            crate::cpg::Item::Msg { from, bytes } => {
+                node.cpg_message(&mut self.dlm, *from, bytes, now, &mut notes)
             }
-            self.nodes[i].recover_done(
-                &mut self.dlm,
-                &d.slots,
-                d.our_slot.max(0) as u32,
-                d.generation,
-                now,
-                &mut notes,
-            );
+        }
+        let after = self.nodes[i]
+            .engine()
+            .membership()
+            .and_then(|m| m.generation());
+        if after != before && after == Some(1) && self.max_lvb_gen > 1 {
+            // A new lineage: every member that knew the old generations is gone (so
+            // nobody is mounted); its first mounter rewrites the LVB (invariant 4 holds
+            // per lineage).
+            self.stale_lvb_gen = Some(self.max_lvb_gen);
+            self.max_lvb_gen = 0;
             self.log(
                 id,
-                format!(
-                    "recover_done gen {} our slot {} slots {:?} (cpg)",
-                    d.generation,
-                    d.our_slot,
-                    &d.slots[..]
-                ),
+                "new membership lineage: generations restart at 1".into(),
             );
         }
-        if change.sync.is_some() {
-            self.log(id, "sends the sync message".into());
+        if let (true, false, Some(m)) = (
+            after != before,
+            self.untimed,
+            self.nodes[i].engine().membership(),
+        ) {
+            let slots: Vec<i32> = m.table().iter().map(|&(_, s)| s).collect();
+            let line = format!(
+                "recover_done gen {} our slot {} slots {slots:?} (cpg)",
+                m.generation().unwrap_or(0),
+                m.our_slot().unwrap_or(0)
+            );
+            self.log(id, line);
         }
         self.apply_notes(id, notes);
     }
 
-    fn replay(&mut self, by: u32, jid: u32) {
-        // Invariant 2: nobody else holds this journal as its own while mounted.
+    /// Invariant 2 at the start of a replay: nobody else holds this journal as its own.
+    fn replay_start(&mut self, by: u32, jid: u32) {
         let owner = self
             .nodes
             .iter()
@@ -670,6 +713,15 @@ impl Sim {
             );
             self.violate(2, msg);
         }
+        self.log(by, format!("replay journal {jid}"));
+    }
+
+    fn replayed(&mut self, by: u32, jid: u32, ok: bool) {
+        if !ok {
+            self.log(by, format!("replay of journal {jid} failed"));
+            return;
+        }
+
         let Some(j) = self.journals.get_mut(jid as usize) else {
             return;
         };
@@ -681,7 +733,7 @@ impl Sim {
         }
         j.dirty = false;
         j.failed_gen = None;
-        self.log(by, format!("replay journal {jid}"));
+        self.log(by, format!("journal {jid} replayed"));
     }
 
     fn deliver(&mut self, id: u32) {
@@ -715,18 +767,14 @@ impl Sim {
             // for dlm_create_lockspace returning, after which the daemon joins the group.
             DlmEvent::RecoverPrep { .. } | DlmEvent::RecoverSlot { .. } if self.cpg.is_some() => {}
             DlmEvent::RecoverDone { .. } if self.cpg.is_some() => {
-                let joining = node.phase == Phase::Joining;
-                if let Some(g) = self.cpg.as_mut().filter(|g| joining && !g.is_member(id)) {
-                    g.join(id);
-                    self.log(id, "lockspace joined; joins the CPG group".into());
-                }
+                node.lockspace_joined(&mut self.dlm, now, &mut notes);
             }
             DlmEvent::RecoverPrep { .. } => {
-                node.recover_prep();
+                node.recover_prep(&mut self.dlm, now, &mut notes);
                 self.log(id, "recover_prep".into());
             }
             DlmEvent::RecoverSlot { slot, failed, .. } => {
-                node.recover_slot(slot, &mut notes);
+                node.recover_slot(&mut self.dlm, slot, now, &mut notes);
                 self.log(id, format!("recover_slot node {failed} slot {slot}"));
             }
             DlmEvent::RecoverDone {
@@ -757,21 +805,6 @@ impl Sim {
 
     fn run_node(&mut self, id: u32, choice: u32) {
         let i = (id - 1) as usize;
-        if self.nodes[i].unmount_ready() {
-            // gdlm_unmount: the work is flushed; release the lockspace. An unmounted
-            // file system leaves a clean journal.
-            if let Some(j) = self.nodes[i].jid() {
-                if let Some(jr) = self.journals.get_mut(j as usize) {
-                    jr.dirty = false;
-                }
-            }
-            let _ = self.dlm.leave(id);
-            self.cpg_leave(id, LeftReason::Leave);
-            self.nodes[i].unmounted();
-            self.stats.unmounts += 1;
-            self.log(id, "unmounted".into());
-            return;
-        }
         let mut notes = Vec::new();
         self.nodes[i].choice = choice;
         self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
@@ -806,13 +839,13 @@ impl Sim {
                     // CPG mode: g is the log index of the failure's change.
                     let seen = match &self.cpg {
                         Some(c) => c.cursor(n.id) > g as usize,
-                        None => n.rec.recover_start() > g,
+                        None => n.rec().recover_start() > g,
                     };
                     if seen && n.jid() != Some(jid as u32) {
                         v1 = Some(format!(
                             "node {} unblocked at generation {} while journal {jid} (failed at generation {g}) is dirty",
                             n.id,
-                            n.rec.recover_start()
+                            n.rec().recover_start()
                         ));
                     }
                 }
@@ -825,7 +858,12 @@ impl Sim {
         let firsts: Vec<u32> = self
             .nodes
             .iter()
-            .filter(|n| n.alive() && n.rec.flags().contains(gdlm_core::RecoverFlags::FIRST_MOUNT))
+            .filter(|n| {
+                n.alive()
+                    && n.rec()
+                        .flags()
+                        .contains(gdlm_core::RecoverFlags::FIRST_MOUNT)
+            })
             .map(|n| n.id)
             .collect();
         let mounted: Vec<u32> = if firsts.is_empty() {
@@ -923,9 +961,15 @@ impl Sim {
             Action::Deliver(id) => self.deliver(id),
             Action::Run(id) => {
                 if self.untimed {
+                    // Time is abstracted away: every timer is due.
                     self.nodes[(id - 1) as usize].fire_timers();
+                    let now = self.now;
+                    self.now = UNTIMED_NOW;
+                    self.run_node(id, choice.unwrap_or(0));
+                    self.now = now;
+                } else {
+                    self.run_node(id, choice.unwrap_or(0))
                 }
-                self.run_node(id, choice.unwrap_or(0))
             }
             Action::Crash(id) => self.crash_unrecorded(id),
             Action::Mount(id) => self.mount_unrecorded(id),
@@ -1146,7 +1190,7 @@ impl Sim {
                     "node {} is {:?} (blocked {})",
                     n.id,
                     n.phase,
-                    n.rec.locks_blocked()
+                    n.rec().locks_blocked()
                 ));
             }
             if self.wanted[i] && !n.alive() {

@@ -36,9 +36,9 @@ impl Look {
             Phase::Dead => Look::Dead,
             Phase::Joining | Phase::Mounting | Phase::OwnJournal => Look::Mounting,
             Phase::FirstRecovery | Phase::FirstDone => Look::FirstRecovery,
-            Phase::Mounted => match n.recovering {
-                Some(op) => Look::Recovering(op.jid),
-                None if n.rec.locks_blocked() => Look::Blocked,
+            Phase::Mounted => match n.replaying() {
+                Some(jid) => Look::Recovering(jid),
+                None if n.rec().locks_blocked() => Look::Blocked,
                 None => Look::Unblocked,
             },
         }

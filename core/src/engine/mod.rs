@@ -1,0 +1,1672 @@
+//! The whole lock_dlm lifecycle of one mounted lockspace as one sans-IO state machine.
+//!
+//! The other modules are the kernel's functions, each exact and separately tested. The
+//! [`Engine`] sequences them the way `lock_dlm.c` and gfs2's mount and journal recovery
+//! (`ops_fstype.c` `init_journal`, `recovery.c` `gfs2_recover_func`) sequence them:
+//! `gdlm_mount` → `control_mount` → own journal lock and replay → (first mounter) a pass
+//! over every journal → `control_first_done` → mounted; recovery callbacks → the control
+//! step (`gfs2_control_func`) → journal recovery with TRY/GAVEUP and retry after `HZ` →
+//! `gdlm_recovery_result`; unmount, withdraw. Every shim (the simulator, `gdlmd`,
+//! `gdlm.ko`) runs this engine and only executes what it asks for, so the simulator
+//! checks the driver that ships.
+//!
+//! # Call order (quinn-proto's shape)
+//!
+//! ```
+//! use gdlm_core::engine::{Action, Config, Engine, Event, Instant};
+//!
+//! let mut e: Engine<16> = Engine::new(Config::default());
+//! let now = Instant::from_millis(0);
+//! e.handle(now, Event::Mount { journals: 3 }).unwrap();
+//! // The DLM's first recovery cycle runs inside dlm_new_lockspace:
+//! e.handle(now, Event::RecoverDone { slots: &[1], our_slot: 1, generation: 1 }).unwrap();
+//! e.handle(now, Event::LockspaceJoined).unwrap();
+//! while let Some(action) = e.poll() {
+//!     match action {
+//!         Action::NewLockspace { .. } => { /* dlm_new_lockspace (already done above) */ }
+//!         Action::Dlm(req) => { /* dlm_lock/dlm_unlock; completion → Event::DlmDone */
+//!             let _ = req;
+//!         }
+//!         Action::Log(line) => { let _ = line; /* Display = the kernel's text */ }
+//!         _ => {}
+//!     }
+//! }
+//! // Arm a timer for poll_timeout(); when it fires, call handle_timeout(now) until
+//! // poll_timeout() is later than now, polling actions after each call.
+//! if let Some(at) = e.poll_timeout() {
+//!     e.handle_timeout(at);
+//! }
+//! ```
+//!
+//! 1. Feed every input with [`Engine::handle`]: DLM completions for requests the engine
+//!    issued ([`Event::DlmDone`], routed by [`LockRef`]), the DLM's recovery callbacks
+//!    or CPG configuration changes and messages, replay completions, mount, unmount,
+//!    withdraw, interrupt.
+//! 2. After each call, drain [`Engine::poll`] and execute each [`Action`] in order.
+//!    A DLM call that fails at once is reported as its completion with that status.
+//! 3. Ask [`Engine::poll_timeout`] when to call [`Engine::handle_timeout`]; each call
+//!    runs one due item (the mount retry sleep, the control work, the journal recovery
+//!    work), in that order, so a scheduler can interleave them with other events as the
+//!    kernel's work queues do. Call it again while `poll_timeout() <= now`.
+//!
+//! Nothing blocks and nothing allocates: a kernel shim calls `handle` under a spin lock
+//! from its DLM callbacks and performs the actions from a work item, outside the lock.
+//! An event that does not fit the state is an [`EngineError`] and changes nothing.
+
+pub mod log;
+pub mod time;
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+use heapless::Deque;
+
+pub use log::{Level, LogEvent};
+pub use time::{Duration, Instant};
+
+use crate::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
+use crate::consts::{DLM_EUNLOCK, EINVAL, LM_RD_GAVEUP, LM_RD_SUCCESS};
+use crate::flags::{lock_request, DlmLkf, FlagPolicy, LmFlags, LockContext};
+use crate::lvb::{ControlLvb, JidSet};
+use crate::membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
+use crate::mode::{DlmMode, LmState};
+use crate::mount::{ControlMount, FirstDone, FirstDoneStep, MountError, MountStep};
+use crate::name::{LockName, NameStyle, ResName};
+use crate::recovery::{
+    ControlBegin, ControlFinish, ControlTicket, ControlUpdate, ControlWork, LockId, RecoveryError,
+    ResultOutcome, SizePolicy, SubmitPolicy, SyncLock,
+};
+use crate::stats::GlockStats;
+use crate::Recovery;
+
+/// `LM_TYPE_JOURNAL`: the glock type of journal locks.
+pub const LM_TYPE_JOURNAL: u32 = 9;
+
+/// `HZ`: the delay before the control work runs again after a GAVEUP result.
+pub const HZ: Duration = Duration::from_millis(1000);
+
+/// Room in the action queue. A shim drains it after every call; logs are dropped (and
+/// counted) rather than crowd out the actions that carry protocol steps.
+const OUTBOX: usize = 32;
+const LOG_ROOM: usize = OUTBOX - 8;
+
+/// A lock the engine owns; a DLM completion names it so it routes itself. At most one
+/// request per lock is outstanding at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LockRef {
+    /// `control_lock` (with its LVB).
+    Control,
+    /// `mounted_lock`.
+    Mounted,
+    /// A journal lock: our own jid's, held while mounted, or another jid's, held while
+    /// recovering it.
+    Journal(u32),
+}
+
+impl LockRef {
+    /// The DLM resource name (`%8x%16x`).
+    pub fn name(self) -> ResName {
+        match self {
+            LockRef::Control => LockId::Control.name(),
+            LockRef::Mounted => LockId::Mounted.name(),
+            LockRef::Journal(j) => LockName::new(LM_TYPE_JOURNAL, u64::from(j)).encode(),
+        }
+    }
+
+    fn of(lock: LockId) -> Self {
+        match lock {
+            LockId::Control => LockRef::Control,
+            LockId::Mounted => LockRef::Mounted,
+        }
+    }
+}
+
+/// What to ask of the DLM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DlmOp {
+    /// `dlm_lock`: a new lock by name, or a conversion of the lock's existing DLM lock
+    /// when `flags` has `CONVERT`.
+    Lock {
+        /// The mode.
+        mode: DlmMode,
+        /// The flags (`DLM_LKF_*`).
+        flags: DlmLkf,
+        /// With `VALBLK`: the LVB buffer's contents to pass (the lksb's `sb_lvbptr`). The
+        /// DLM writes it on a conversion down from EX; on a grant it fills the buffer,
+        /// which the completion returns.
+        lvb: Option<ControlLvb>,
+    },
+    /// `dlm_unlock` of the lock's DLM lock (no flags).
+    Unlock,
+}
+
+/// One DLM call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DlmRequest {
+    /// Which of the engine's locks; name it in the [`Event::DlmDone`].
+    pub lock: LockRef,
+    /// The resource name (for a new lock; also given for conversions).
+    pub name: ResName,
+    /// Lock or unlock.
+    pub op: DlmOp,
+}
+
+/// Why a journal is replayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReplayReason {
+    /// Our own journal, while mounting (`init_journal`).
+    Own,
+    /// The first mounter's pass over every journal.
+    FirstMount,
+    /// A failed node's journal, as the control step found in the LVB.
+    Recovery {
+        /// The generation whose control step asked for it.
+        generation: u32,
+    },
+}
+
+/// How a replay ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReplayOutcome {
+    /// The journal is clean now (replayed, or it was clean).
+    Success,
+    /// The replay failed with this (negative) error; the journal may still be dirty.
+    Failed(i32),
+}
+
+/// How the lockspace is released (`dlm_release_lockspace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Release {
+    /// A clean leave: the others recover nothing.
+    Normal,
+    /// Leave as failed (`DLM_RELEASE_RECOVER`): the others recover our journal.
+    Recover,
+}
+
+/// Why a mount failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MountFailure {
+    /// `control_mount` failed with this errno (a lock error, `-EINVAL` for disabled
+    /// mounts, `-EINTR` when interrupted); see the log for which.
+    ControlMount {
+        /// The error.
+        error: i32,
+        /// The LVB said mounts are disabled (generation 0xFFFFFFFF).
+        disabled: bool,
+    },
+    /// `dlm_new_lockspace` returned without a recover_done (no jid).
+    JidPreset,
+    /// The lockspace could not be joined.
+    Lockspace(i32),
+    /// No journal for our jid ("can't find journal").
+    NoJournal {
+        /// Our jid.
+        jid: u32,
+    },
+    /// Our own journal lock failed.
+    OwnJournalLock(i32),
+    /// Replaying our own journal failed.
+    OwnJournal(i32),
+    /// The first mounter could not recover another node's journal (`init_journal`
+    /// fails the mount rather than let others mount over it).
+    FirstMountJournal {
+        /// The jid.
+        jid: u32,
+        /// The error.
+        error: i32,
+    },
+    /// Unmount or interrupt asked for before the mount finished.
+    Interrupted,
+}
+
+/// What the caller must do, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Action {
+    /// Join the lockspace (`dlm_new_lockspace`, with these `DLM_LSFL_*` flags); report
+    /// [`Event::LockspaceJoined`] (after the DLM's first recovery callbacks, which come
+    /// before it returns) or [`Event::LockspaceFailed`].
+    NewLockspace {
+        /// `DLM_LSFL_*`.
+        flags: u32,
+    },
+    /// Userspace lockspaces: join the CPG group now; feed its configuration changes
+    /// and messages as [`Event::CpgConfchg`] / [`Event::CpgMessage`].
+    JoinGroup,
+    /// Userspace lockspaces: multicast [`Engine::multicast_message`]'s bytes to the group
+    /// (agreed order).
+    Multicast,
+    /// Make this DLM call.
+    Dlm(DlmRequest),
+    /// Replay journal `jid` now; report [`Event::ReplayDone`]. The engine holds the
+    /// journal lock in EX (our own, or taken with TRY).
+    Replay {
+        /// The journal.
+        jid: u32,
+        /// Why.
+        reason: ReplayReason,
+    },
+    /// The mount finished: use the file system (locking may still be blocked; see
+    /// [`Engine::locks_blocked`]).
+    Mounted {
+        /// Our jid.
+        jid: u32,
+        /// We were the first mounter.
+        first: bool,
+    },
+    /// The mount failed; a [`Action::Release`] follows.
+    MountFailed(MountFailure),
+    /// Locking is unblocked at this generation (`gfs2_glock_thaw`).
+    Unblocked {
+        /// The generation.
+        generation: u32,
+    },
+    /// Release the lockspace (and leave the CPG group). The engine is finished.
+    Release(Release),
+    /// A line for the log.
+    Log(LogEvent),
+}
+
+/// An input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// `gdlm_mount` with this many journals (gfs2's jindex).
+    Mount {
+        /// Journals in the file system.
+        journals: u32,
+    },
+    /// `dlm_new_lockspace` returned with the recovery callbacks in use.
+    LockspaceJoined,
+    /// `dlm_new_lockspace` failed.
+    LockspaceFailed(i32),
+    /// `recover_prep` (kernel lockspaces).
+    RecoverPrep,
+    /// `recover_slot` of a failed member's slot (kernel lockspaces).
+    RecoverSlot {
+        /// The slot.
+        slot: i32,
+    },
+    /// `recover_done` (kernel lockspaces).
+    RecoverDone {
+        /// Every member's slot.
+        slots: &'a [i32],
+        /// Ours.
+        our_slot: i32,
+        /// The new generation.
+        generation: u32,
+    },
+    /// A CPG configuration change (userspace lockspaces).
+    CpgConfchg {
+        /// The new view.
+        members: &'a [Member],
+        /// Who left, and why.
+        left: &'a [(Member, LeftReason)],
+        /// Who joined.
+        joined: &'a [Member],
+    },
+    /// A CPG message (userspace lockspaces).
+    CpgMessage {
+        /// The sender.
+        from: Member,
+        /// Its bytes.
+        bytes: &'a [u8],
+    },
+    /// A DLM call for `lock` completed (the AST), or failed at once.
+    DlmDone {
+        /// Which lock.
+        lock: LockRef,
+        /// `sb_status` (0, a negative errno, `-DLM_EUNLOCK` for an unlock).
+        status: i32,
+        /// `sb_flags`.
+        sb_flags: u8,
+        /// The LVB buffer after the call, for locks with one.
+        lvb: Option<[u8; 32]>,
+    },
+    /// A replay the engine asked for finished.
+    ReplayDone {
+        /// The journal.
+        jid: u32,
+        /// How.
+        outcome: ReplayOutcome,
+    },
+    /// Unmount cleanly (gfs2 has put every glock).
+    Unmount,
+    /// The file system withdrew: leave as failed so the others recover our journal.
+    Withdraw,
+    /// A signal is pending (`signal_pending` in `control_mount`).
+    Interrupt,
+}
+
+impl Event<'_> {
+    fn kind(&self) -> EventKind {
+        match self {
+            Event::Mount { .. } => EventKind::Mount,
+            Event::LockspaceJoined | Event::LockspaceFailed(_) => EventKind::Lockspace,
+            Event::RecoverPrep | Event::RecoverSlot { .. } | Event::RecoverDone { .. } => {
+                EventKind::RecoverCallback
+            }
+            Event::CpgConfchg { .. } | Event::CpgMessage { .. } => EventKind::Cpg,
+            Event::DlmDone { .. } => EventKind::DlmDone,
+            Event::ReplayDone { .. } => EventKind::ReplayDone,
+            Event::Unmount => EventKind::Unmount,
+            Event::Withdraw => EventKind::Withdraw,
+            Event::Interrupt => EventKind::Interrupt,
+        }
+    }
+}
+
+/// The kind of a refused event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EventKind {
+    /// [`Event::Mount`].
+    Mount,
+    /// [`Event::LockspaceJoined`] / [`Event::LockspaceFailed`].
+    Lockspace,
+    /// A DLM recovery callback.
+    RecoverCallback,
+    /// A CPG input.
+    Cpg,
+    /// [`Event::DlmDone`].
+    DlmDone,
+    /// [`Event::ReplayDone`].
+    ReplayDone,
+    /// [`Event::Unmount`].
+    Unmount,
+    /// [`Event::Withdraw`].
+    Withdraw,
+    /// [`Event::Interrupt`].
+    Interrupt,
+}
+
+/// An event the engine refused; its state is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EngineError {
+    /// The event does not fit the phase (a completion nobody waits for, a replay not
+    /// asked for, a second mount, a recovery callback from the wrong source, …).
+    Unexpected {
+        /// What came.
+        event: EventKind,
+        /// Where the engine was.
+        phase: Phase,
+    },
+    /// A recovery callback the core refuses (a slot ≤ 0 or beyond the capacity).
+    Recovery(RecoveryError),
+    /// A membership change or message the core refuses.
+    Membership(MembershipError),
+    /// A journal lock completion the kernel would `BUG()` on.
+    Ast(AstError),
+    /// The mount machine refused its input (an internal inconsistency).
+    Mount(MountError),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Unexpected { event, phase } => {
+                write!(f, "{event:?} does not fit phase {phase:?}")
+            }
+            EngineError::Recovery(e) => e.fmt(f),
+            EngineError::Membership(e) => e.fmt(f),
+            EngineError::Ast(e) => e.fmt(f),
+            EngineError::Mount(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for EngineError {}
+
+/// Where recovery callbacks come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Callbacks {
+    /// The kernel DLM calls `recover_prep/slot/done` ([`Event::RecoverPrep`], …).
+    #[default]
+    Dlm,
+    /// A userspace lockspace: CPG membership as this member synthesizes them
+    /// ([`crate::membership`]).
+    Cpg(Member),
+}
+
+/// What the first mounter does when it cannot replay another node's journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FirstMountFailure {
+    /// Fail the mount, as gfs2's `init_journal` does (the default): nobody may mount over
+    /// a journal that was not replayed.
+    #[default]
+    FailMount,
+    /// Try that journal again after `HZ` (an option for shims whose "replay" is a
+    /// command that may succeed later; off by default).
+    RetryAfterHz,
+}
+
+/// The engine's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Where recovery callbacks come from.
+    pub callbacks: Callbacks,
+    /// `set_recover_size`'s policy.
+    pub size_policy: SizePolicy,
+    /// What the control step does with submit entries it folded earlier.
+    pub submit_policy: SubmitPolicy,
+    /// The first mounter's answer to a failed replay.
+    pub first_mount_failure: FirstMountFailure,
+    /// `DLM_LSFL_*` for `dlm_new_lockspace` ([`crate::mount::MountOptions::lockspace_flags`]).
+    pub lockspace_flags: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            callbacks: Callbacks::Dlm,
+            size_policy: SizePolicy::default(),
+            submit_policy: SubmitPolicy::Reference,
+            first_mount_failure: FirstMountFailure::FailMount,
+            lockspace_flags: crate::consts::DLM_LSFL_FS | crate::consts::DLM_LSFL_NEWEXCL,
+        }
+    }
+}
+
+/// Where the mount is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Phase {
+    /// Not started.
+    Idle,
+    /// Joining the lockspace (and, for userspace lockspaces, the group) until the first
+    /// recover_done.
+    Joining,
+    /// `control_mount`.
+    Mounting,
+    /// Taking our own journal lock (`init_journal`).
+    OwnJournal,
+    /// Replaying our own journal.
+    OwnReplay,
+    /// First mounter: recovering every journal.
+    FirstRecovery,
+    /// First mounter: `control_first_done`.
+    FirstDone,
+    /// Mounted.
+    Mounted,
+    /// Unmounting: finishing in-flight work before the release.
+    Unmounting,
+    /// Released after a clean unmount.
+    Down,
+    /// The mount failed; released.
+    Failed,
+    /// Withdrawn; released as failed.
+    Withdrawn,
+}
+
+impl Phase {
+    fn finished(self) -> bool {
+        matches!(self, Phase::Down | Phase::Failed | Phase::Withdrawn)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum SyncUser {
+    Mount,
+    FirstDone,
+    ControlEx(ControlTicket),
+    ControlNl(ControlTicket),
+    ControlStale,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct PendingSync {
+    lock: LockId,
+    user: SyncUser,
+    unlock: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Stage {
+    /// Journal lock EX|TRY requested.
+    Locking,
+    /// Replay asked for.
+    Replaying,
+    /// Replayed (or failed); the journal lock's unlock is outstanding.
+    Unlocking,
+}
+
+/// One journal recovery in progress (`gfs2_recover_func`); gfs2 runs one work item per
+/// journal, and `JDF_RECOVERY` makes a second request for the same jid `-EBUSY`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Running {
+    jid: u32,
+    stage: Stage,
+    reason: ReplayReason,
+    /// No journal lock (our own journal, already held).
+    own: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum OwnLock {
+    None,
+    Locking,
+    Held,
+}
+
+/// The action queue (transient: drained by the caller after every call).
+#[derive(Clone, Debug, Default)]
+struct Outbox {
+    q: Deque<Action, OUTBOX>,
+    dropped_logs: u32,
+}
+
+impl Hash for Outbox {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.q.len().hash(h);
+        for a in self.q.iter() {
+            a.hash(h);
+        }
+    }
+}
+
+impl PartialEq for Outbox {
+    fn eq(&self, o: &Self) -> bool {
+        self.q.len() == o.q.len() && self.q.iter().zip(o.q.iter()).all(|(a, b)| a == b)
+    }
+}
+impl Eq for Outbox {}
+
+/// The lock_dlm lifecycle of one mount; see the module docs for the call order.
+/// `N` is the capacity in jids (at most 192, what the LVB describes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Engine<const N: usize = { crate::consts::MAX_JIDS }> {
+    cfg: Config,
+    phase: Phase,
+    rec: Recovery<N>,
+    mount: ControlMount,
+    first_done: FirstDone,
+    first_done_waiting: bool,
+    membership: Option<Membership<N>>,
+    sync_msg: Option<SyncMsg<N>>,
+    joined: bool,
+    first: bool,
+    journals: u32,
+    sync: Option<PendingSync>,
+    lksb_lvb: ControlLvb,
+    now: Instant,
+    work_at: Option<Instant>,
+    sleep_until: Option<Instant>,
+    /// Journals queued for recovery (`gfs2_recover_set`).
+    queue: JidSet,
+    running: Option<Running>,
+    /// First mounter's pass: the next journal to look at.
+    first_next: u32,
+    /// First mounter, [`FirstMountFailure::RetryAfterHz`]: retry `first_next` then.
+    first_retry_at: Option<Instant>,
+    own: OwnLock,
+    stats: GlockStats,
+    out: Outbox,
+}
+
+impl<const N: usize> Engine<N> {
+    /// An engine that has not mounted.
+    pub fn new(cfg: Config) -> Self {
+        let membership = match cfg.callbacks {
+            Callbacks::Cpg(me) => Some(Membership::new(me)),
+            Callbacks::Dlm => None,
+        };
+        Engine {
+            cfg,
+            phase: Phase::Idle,
+            rec: Recovery::new(cfg.size_policy).with_submit_policy(cfg.submit_policy),
+            mount: ControlMount::new(),
+            first_done: FirstDone::new(),
+            first_done_waiting: false,
+            membership,
+            sync_msg: None,
+            joined: false,
+            first: false,
+            journals: 0,
+            sync: None,
+            lksb_lvb: ControlLvb::zeroed(),
+            now: Instant::ZERO,
+            work_at: None,
+            sleep_until: None,
+            queue: JidSet::new(),
+            running: None,
+            first_next: 0,
+            first_retry_at: None,
+            own: OwnLock::None,
+            stats: GlockStats::new(),
+            out: Outbox::default(),
+        }
+    }
+
+    // ---- read-only state ------------------------------------------------------------
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    /// The phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    /// The recovery state (`ls_recover_*`).
+    pub fn recovery(&self) -> &Recovery<N> {
+        &self.rec
+    }
+    /// The CPG membership (userspace lockspaces).
+    pub fn membership(&self) -> Option<&Membership<N>> {
+        self.membership.as_ref()
+    }
+    /// `control_mount`'s machine.
+    pub fn control_mount(&self) -> &ControlMount {
+        &self.mount
+    }
+    /// Our jid, once the first recover_done assigned it.
+    pub fn jid(&self) -> Option<u32> {
+        u32::try_from(self.rec.jid())
+            .ok()
+            .filter(|_| self.rec.recover_mount() != 0)
+    }
+    /// We are (or were) the first mounter of this mount.
+    pub fn is_first(&self) -> bool {
+        self.first
+    }
+    /// We hold our own journal lock: we may write our journal.
+    pub fn holds_own_journal(&self) -> bool {
+        self.own == OwnLock::Held
+    }
+    /// Mounted (including while unmounting).
+    pub fn is_mounted(&self) -> bool {
+        matches!(self.phase, Phase::Mounted | Phase::Unmounting)
+    }
+    /// Locking is blocked (`DFL_BLOCK_LOCKS`).
+    pub fn locks_blocked(&self) -> bool {
+        self.rec.locks_blocked()
+    }
+    /// Mounted with locking unblocked: the file system is in use.
+    pub fn accessing(&self) -> bool {
+        self.phase == Phase::Mounted && !self.rec.locks_blocked()
+    }
+    /// Journals queued for recovery.
+    pub fn recovery_queue(&self) -> JidSet {
+        self.queue
+    }
+    /// The journal being recovered or replayed, if any.
+    pub fn replaying(&self) -> Option<u32> {
+        self.running
+            .filter(|r| r.stage == Stage::Replaying)
+            .map(|r| r.jid)
+    }
+    /// A control_lock/mounted_lock call is outstanding.
+    pub fn sync_pending(&self) -> bool {
+        self.sync.is_some()
+    }
+    /// Journal-lock statistics.
+    pub fn journal_stats(&self) -> &GlockStats {
+        &self.stats
+    }
+    /// Log lines dropped because the caller did not drain [`Engine::poll`].
+    pub fn dropped_logs(&self) -> u32 {
+        self.out.dropped_logs
+    }
+    /// The engine is finished (released).
+    pub fn is_finished(&self) -> bool {
+        self.phase.finished()
+    }
+
+    /// Userspace lockspaces, after [`Action::Multicast`]: the message's bytes, written to
+    /// `out` (at least [`SyncMsg::MAX_LEN`] bytes). `None` if there is none or `out` is
+    /// too short.
+    pub fn multicast_message(&self, out: &mut [u8]) -> Option<usize> {
+        self.sync_msg.as_ref()?.encode(out)
+    }
+
+    // ---- the interface --------------------------------------------------------------
+
+    /// The next action, in order.
+    pub fn poll(&mut self) -> Option<Action> {
+        self.out.q.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must be called next (`<= now`: at once).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut t = self.sleep_until;
+        if let Some(w) = self.work_due() {
+            t = Some(t.map_or(w, |a| a.min(w)));
+        }
+        if let Some(r) = self.recovery_due() {
+            t = Some(t.map_or(r, |a| a.min(r)));
+        }
+        t
+    }
+
+    /// Run one item due at `now` (the mount retry sleep, the control work, the journal
+    /// recovery work, in that order). Does nothing if nothing is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        if self.sleep_until.is_some_and(|t| t <= now) {
+            self.sleep_until = None;
+            match self.mount.on_sleep_done() {
+                Ok(step) => self.mount_step(step),
+                Err(e) => self.internal(e),
+            }
+        } else if self.work_due().is_some_and(|t| t <= now) {
+            self.work_at = None;
+            self.control_work();
+        } else if self.recovery_due().is_some_and(|t| t <= now) {
+            self.first_retry_at = None;
+            self.recovery_work();
+        }
+        self.maybe_release();
+    }
+
+    /// Feed one input. On `Err` nothing changed.
+    pub fn handle(&mut self, now: Instant, ev: Event<'_>) -> Result<(), EngineError> {
+        self.check_fits(&ev)?;
+        let then = self.now;
+        self.now = self.now.max(now);
+        match self.dispatch(ev) {
+            Ok(()) => {
+                self.maybe_release();
+                Ok(())
+            }
+            Err(e) => {
+                // Every refusal happens before any change but the clock.
+                self.now = then;
+                Err(e)
+            }
+        }
+    }
+
+    // ---- event routing ----------------------------------------------------------------
+
+    fn unexpected(&self, ev: &Event<'_>) -> EngineError {
+        EngineError::Unexpected {
+            event: ev.kind(),
+            phase: self.phase,
+        }
+    }
+
+    /// Refuse, before any change, what does not fit the phase.
+    fn check_fits(&self, ev: &Event<'_>) -> Result<(), EngineError> {
+        let p = self.phase;
+        let ok = match *ev {
+            Event::Mount { .. } => p == Phase::Idle,
+            Event::LockspaceJoined | Event::LockspaceFailed(_) => {
+                p == Phase::Joining && !self.joined
+            }
+            Event::RecoverPrep | Event::RecoverSlot { .. } | Event::RecoverDone { .. } => {
+                self.cfg.callbacks == Callbacks::Dlm && p != Phase::Idle && !p.finished()
+            }
+            Event::CpgConfchg { .. } | Event::CpgMessage { .. } => {
+                self.membership.is_some() && self.joined && !p.finished()
+            }
+            Event::DlmDone { lock, .. } => !p.finished() && self.awaits(lock),
+            Event::ReplayDone { jid, .. } => self
+                .running
+                .is_some_and(|r| r.jid == jid && r.stage == Stage::Replaying),
+            Event::Unmount => p == Phase::Mounted,
+            Event::Withdraw => p != Phase::Idle && !p.finished(),
+            Event::Interrupt => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(self.unexpected(ev))
+        }
+    }
+
+    fn awaits(&self, lock: LockRef) -> bool {
+        match lock {
+            LockRef::Control | LockRef::Mounted => {
+                self.sync.is_some_and(|s| LockRef::of(s.lock) == lock)
+            }
+            LockRef::Journal(j) => {
+                (self.own == OwnLock::Locking && self.jid() == Some(j))
+                    || self.running.is_some_and(|r| {
+                        r.jid == j && !r.own && matches!(r.stage, Stage::Locking | Stage::Unlocking)
+                    })
+            }
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event<'_>) -> Result<(), EngineError> {
+        match ev {
+            Event::Mount { journals } => {
+                self.journals = journals;
+                self.phase = Phase::Joining;
+                self.push(Action::NewLockspace {
+                    flags: self.cfg.lockspace_flags,
+                });
+                Ok(())
+            }
+            Event::LockspaceJoined => {
+                self.joined = true;
+                if self.membership.is_some() {
+                    self.push(Action::JoinGroup);
+                } else if self.rec.recover_mount() == 0 {
+                    // gdlm_mount: recover_done must have come before dlm_new_lockspace
+                    // returned, or we have no jid (L1254).
+                    self.log(LogEvent::JidPreset);
+                    self.fail(MountFailure::JidPreset);
+                } else {
+                    self.start_mount();
+                }
+                Ok(())
+            }
+            Event::LockspaceFailed(e) => {
+                self.log(LogEvent::NewLockspaceError(e));
+                self.push(Action::MountFailed(MountFailure::Lockspace(e)));
+                self.phase = Phase::Failed;
+                Ok(())
+            }
+            Event::RecoverPrep => {
+                self.recover_prep();
+                Ok(())
+            }
+            Event::RecoverSlot { slot } => self.recover_slot(slot),
+            Event::RecoverDone {
+                slots,
+                our_slot,
+                generation,
+            } => self.recover_done(slots, our_slot, generation),
+            Event::CpgConfchg {
+                members,
+                left,
+                joined,
+            } => {
+                let Some(m) = self.membership.as_mut() else {
+                    return Err(self.unexpected(&ev));
+                };
+                let change = m
+                    .confchg(members, left, joined)
+                    .map_err(|e| EngineError::Membership(e))?;
+                self.apply_change(change)
+            }
+            Event::CpgMessage { from, bytes } => {
+                let Some(m) = self.membership.as_mut() else {
+                    return Err(self.unexpected(&ev));
+                };
+                let change = m.deliver(from, bytes).map_err(EngineError::Membership)?;
+                self.apply_change(change)
+            }
+            Event::DlmDone {
+                lock,
+                status,
+                sb_flags,
+                lvb,
+            } => self.dlm_done(lock, status, sb_flags, lvb),
+            Event::ReplayDone { jid, outcome } => {
+                self.replay_done(jid, outcome);
+                Ok(())
+            }
+            Event::Unmount => {
+                // gdlm_unmount: no more control work is queued; the queued work is
+                // flushed (run now) before the release; journals not yet started are
+                // dropped with the file system.
+                self.rec.unmount();
+                self.queue = JidSet::new();
+                if self.work_at.is_some() {
+                    self.work_at = Some(self.now);
+                }
+                self.phase = Phase::Unmounting;
+                Ok(())
+            }
+            Event::Withdraw => {
+                self.phase = Phase::Withdrawn;
+                self.rec.release();
+                self.push(Action::Release(Release::Recover));
+                Ok(())
+            }
+            Event::Interrupt => {
+                if self.phase == Phase::Mounting {
+                    self.mount.interrupt();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    // ---- recovery callbacks -------------------------------------------------------------
+
+    fn recover_prep(&mut self) {
+        self.rec.recover_prep();
+    }
+
+    fn recover_slot(&mut self, slot: i32) -> Result<(), EngineError> {
+        match self.rec.recover_slot(slot) {
+            Ok(r) => {
+                if let Some(prev) = r.prev {
+                    self.log(LogEvent::RecoverSlotPrev {
+                        jid: r.jid,
+                        generation: r.generation,
+                        prev,
+                    });
+                }
+                Ok(())
+            }
+            // The kernel logs "short size" and drops the callback.
+            Err(RecoveryError::ShortSize { jid, size }) => {
+                self.log(LogEvent::RecoverSlotShort {
+                    jid,
+                    generation: self.rec.recover_block(),
+                    size,
+                });
+                Ok(())
+            }
+            Err(e) => Err(EngineError::Recovery(e)),
+        }
+    }
+
+    fn recover_done(
+        &mut self,
+        slots: &[i32],
+        our_slot: i32,
+        generation: u32,
+    ) -> Result<(), EngineError> {
+        let w = self
+            .rec
+            .recover_done(slots, our_slot, generation)
+            .map_err(EngineError::Recovery)?;
+        self.queue_work(w);
+        match self.phase {
+            // Userspace lockspaces: the first synthesized recover_done stands where the
+            // kernel's comes before dlm_new_lockspace returns.
+            Phase::Joining if self.membership.is_some() && self.joined => self.start_mount(),
+            Phase::FirstDone if self.first_done_waiting && self.sync.is_none() => {
+                // control_first_done waited for DFL_DLM_RECOVERY to clear.
+                self.first_done_waiting = false;
+                self.start_first_done();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_change(&mut self, c: Change<N>) -> Result<(), EngineError> {
+        // Slots come from a membership of capacity N, so none is refused; check anyway
+        // before changing anything.
+        for &s in &c.failed {
+            if s <= 0 || s as usize > N {
+                return Err(EngineError::Recovery(RecoveryError::InvalidSlot(s)));
+            }
+        }
+        if c.prep {
+            self.log(LogEvent::CpgPrep);
+            self.recover_prep();
+        }
+        for &s in &c.failed {
+            self.log(LogEvent::CpgSlot { slot: s });
+            self.recover_slot(s)?;
+        }
+        if let Some(d) = &c.done {
+            self.log(LogEvent::CpgDone {
+                generation: d.generation,
+                our_slot: d.our_slot,
+            });
+            self.recover_done(&d.slots, d.our_slot, d.generation)?;
+        }
+        if let Some(s) = c.sync {
+            self.sync_msg = Some(s);
+            self.push(Action::Multicast);
+        }
+        Ok(())
+    }
+
+    // ---- the control work (gfs2_control_func) -------------------------------------------
+
+    fn queue_work(&mut self, w: Option<ControlWork>) {
+        let Some(w) = w else { return };
+        // queue_delayed_work does nothing when the work is already queued.
+        if self.work_at.is_none() {
+            let d = if w == ControlWork::AfterHz {
+                HZ
+            } else {
+                Duration::ZERO
+            };
+            self.work_at = Some(self.now + d);
+        }
+    }
+
+    /// The control work waits while a sync lock call is outstanding: in the kernel the
+    /// work item is still running (sync_lock blocks it), and a re-queue runs after it.
+    fn work_due(&self) -> Option<Instant> {
+        if self.sync.is_some() || self.phase.finished() {
+            return None;
+        }
+        self.work_at
+    }
+
+    fn control_work(&mut self) {
+        if let ControlBegin::Lock(t, call) = self.rec.control_begin() {
+            self.issue_sync(&call, SyncUser::ControlEx(t));
+        }
+    }
+
+    // ---- sync locks ---------------------------------------------------------------------
+
+    fn issue_sync(&mut self, call: &SyncLock, user: SyncUser) {
+        // The lksb's LVB buffer: written by the call, read back on grant.
+        if let Some(l) = call.lvb {
+            self.lksb_lvb = l;
+        }
+        let lvb = (call.lock == LockId::Control && call.flags.contains(DlmLkf::VALBLK))
+            .then_some(self.lksb_lvb);
+        let lock = LockRef::of(call.lock);
+        self.push(Action::Dlm(DlmRequest {
+            lock,
+            name: lock.name(),
+            op: DlmOp::Lock {
+                mode: call.mode,
+                flags: call.flags,
+                lvb,
+            },
+        }));
+        self.sync = Some(PendingSync {
+            lock: call.lock,
+            user,
+            unlock: false,
+        });
+    }
+
+    fn issue_unlock(&mut self, lock: LockId, user: SyncUser) {
+        let r = LockRef::of(lock);
+        self.push(Action::Dlm(DlmRequest {
+            lock: r,
+            name: r.name(),
+            op: DlmOp::Unlock,
+        }));
+        self.sync = Some(PendingSync {
+            lock,
+            user,
+            unlock: true,
+        });
+    }
+
+    fn dlm_done(
+        &mut self,
+        lock: LockRef,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        if let LockRef::Journal(j) = lock {
+            return self.journal_done(j, status, sb_flags);
+        }
+        let Some(p) = self.sync else {
+            return Err(EngineError::Unexpected {
+                event: EventKind::DlmDone,
+                phase: self.phase,
+            });
+        };
+        self.sync = None;
+        if p.lock == LockId::Control {
+            if let Some(l) = lvb {
+                self.lksb_lvb = ControlLvb::from_array(l);
+            }
+        }
+        // sync_unlock succeeds on -DLM_EUNLOCK.
+        let status = if p.unlock && status == -DLM_EUNLOCK {
+            0
+        } else {
+            status
+        };
+        self.sync_done(p, status);
+        Ok(())
+    }
+
+    fn sync_done(&mut self, p: PendingSync, status: i32) {
+        match p.user {
+            SyncUser::Mount => {
+                let r = if p.unlock {
+                    self.mount.on_unlock_result(status)
+                } else {
+                    let l = self.lksb_lvb;
+                    self.mount.on_lock_result(&mut self.rec, status, Some(&l))
+                };
+                match r {
+                    Ok(step) => self.mount_step(step),
+                    Err(e) => self.internal(e),
+                }
+            }
+            SyncUser::FirstDone => {
+                let r = if p.unlock {
+                    self.first_done.on_unlock_result(status)
+                } else {
+                    self.first_done.on_lock_result(status)
+                };
+                match r {
+                    Ok(step) => self.first_done_step(step),
+                    Err(e) => self.internal(e),
+                }
+            }
+            SyncUser::ControlEx(mut t) => {
+                if status != 0 {
+                    return self.log(LogEvent::ControlExError(status));
+                }
+                let l = self.lksb_lvb;
+                match self.rec.control_locked(&mut t, &l) {
+                    ControlUpdate::Stale(call) => {
+                        self.log(LogEvent::Block1 {
+                            start: t.start_gen,
+                            block: t.block_gen,
+                            block_now: self.rec.recover_block(),
+                        });
+                        self.issue_sync(&call, SyncUser::ControlStale);
+                    }
+                    ControlUpdate::Convert { call, lvb_gen } => {
+                        self.log(LogEvent::ControlLocked {
+                            lvb_gen,
+                            start: t.start_gen,
+                            write: call.lvb.is_some(),
+                        });
+                        self.issue_sync(&call, SyncUser::ControlNl(t))
+                    }
+                }
+            }
+            SyncUser::ControlStale => {
+                if status != 0 {
+                    self.log(LogEvent::ControlNlError(status));
+                }
+            }
+            SyncUser::ControlNl(t) => {
+                if status != 0 {
+                    return self.log(LogEvent::ControlNlError(status));
+                }
+                match self.rec.control_converted(&t) {
+                    ControlFinish::Recover(jids) => {
+                        self.log(LogEvent::RecoverJids {
+                            generation: t.start_gen,
+                            jids,
+                        });
+                        for j in jids.iter() {
+                            // gfs2_recover_journal: -EBUSY (dropped) while the jid is
+                            // queued or being recovered (JDF_RECOVERY).
+                            let busy = self.running.is_some_and(|r| r.jid == j);
+                            if !busy {
+                                let _ = self.queue.insert(j);
+                            }
+                        }
+                    }
+                    ControlFinish::Unblocked { generation } => {
+                        self.log(LogEvent::RecoverDone { generation });
+                        self.push(Action::Unblocked { generation });
+                    }
+                    ControlFinish::StillBlocked => self.log(LogEvent::Block2 {
+                        start: t.start_gen,
+                        block: t.block_gen,
+                        block_now: self.rec.recover_block(),
+                    }),
+                }
+            }
+        }
+    }
+
+    // ---- mount -------------------------------------------------------------------------
+
+    fn start_mount(&mut self) {
+        self.phase = Phase::Mounting;
+        let step = self.mount.start(&mut self.rec);
+        self.mount_step(step);
+    }
+
+    fn mount_step(&mut self, step: MountStep) {
+        match step {
+            MountStep::Lock(call) => self.issue_sync(&call, SyncUser::Mount),
+            MountStep::Unlock(lock) => self.issue_unlock(lock, SyncUser::Mount),
+            MountStep::Sleep { ms } => {
+                if let Some(reason) = self.mount.last_retry() {
+                    self.log(LogEvent::MountWait {
+                        reason,
+                        block: self.rec.recover_block(),
+                        start: self.rec.recover_start(),
+                        mount: self.rec.recover_mount(),
+                        lvb: self.mount.lvb_gen().unwrap_or(0),
+                        flags: self.rec.flags().bits(),
+                    });
+                }
+                self.sleep_until = Some(self.now + Duration::from_millis(u64::from(ms)));
+            }
+            MountStep::Mounted { first } => {
+                self.first = first;
+                if first {
+                    self.log(LogEvent::FirstMounter {
+                        generation: self.mount.lvb_gen().unwrap_or(0),
+                    });
+                }
+                self.after_control_mount();
+            }
+            MountStep::Failed { error, .. } => {
+                let disabled = error == -EINVAL
+                    && self
+                        .mount
+                        .lvb_gen()
+                        .is_some_and(|g| g == crate::lvb::DISABLED_GENERATION);
+                if disabled {
+                    self.log(LogEvent::MountDisabled);
+                }
+                self.log(LogEvent::MountControlError(error));
+                let why = if self.mount_interrupted(error) {
+                    MountFailure::Interrupted
+                } else {
+                    MountFailure::ControlMount { error, disabled }
+                };
+                self.fail(why);
+            }
+        }
+    }
+
+    fn mount_interrupted(&self, error: i32) -> bool {
+        error == -crate::consts::EINTR
+    }
+
+    /// `init_journal`: find our journal, lock it, then replay it (or, first mounter,
+    /// every journal).
+    fn after_control_mount(&mut self) {
+        let Some(jid) = self.jid().filter(|&j| j < self.journals) else {
+            let jid = self.jid().unwrap_or(u32::MAX);
+            self.log(LogEvent::NoJournal { jid });
+            return self.fail(MountFailure::NoJournal { jid });
+        };
+        self.phase = Phase::OwnJournal;
+        self.own = OwnLock::Locking;
+        self.journal_lock(jid, false);
+    }
+
+    fn fail(&mut self, why: MountFailure) {
+        self.push(Action::MountFailed(why));
+        self.phase = Phase::Failed;
+        self.rec.release();
+        self.push(Action::Release(Release::Normal));
+    }
+
+    fn start_first_done(&mut self) {
+        self.phase = Phase::FirstDone;
+        self.first_done = FirstDone::new();
+        match self.first_done.start(&mut self.rec) {
+            Ok(step) => self.first_done_step(step),
+            Err(e) => self.internal(e),
+        }
+    }
+
+    fn first_done_step(&mut self, step: FirstDoneStep) {
+        match step {
+            FirstDoneStep::Lock(call) => self.issue_sync(&call, SyncUser::FirstDone),
+            FirstDoneStep::Unlock(lock) => self.issue_unlock(lock, SyncUser::FirstDone),
+            FirstDoneStep::WaitDlmRecovery => {
+                self.log(LogEvent::FirstDoneWait {
+                    generation: self.rec.recover_start(),
+                });
+                self.first_done = FirstDone::new();
+                self.first_done_waiting = true;
+            }
+            FirstDoneStep::Done { result } => {
+                if result != 0 {
+                    self.log(LogEvent::FirstDoneError(result));
+                }
+                self.mounted();
+            }
+        }
+    }
+
+    fn mounted(&mut self) {
+        self.phase = Phase::Mounted;
+        let jid = self.jid().unwrap_or(0);
+        self.push(Action::Mounted {
+            jid,
+            first: self.first,
+        });
+    }
+
+    // ---- journals (gfs2 init_journal, gfs2_recover_func) ---------------------------------
+
+    fn journal_lock(&mut self, jid: u32, try_: bool) {
+        let flags = if try_ {
+            LmFlags::TRY | LmFlags::NOEXP | LmFlags::GL_NOCACHE
+        } else {
+            LmFlags::NOEXP | LmFlags::GL_NOCACHE
+        };
+        let name = LockName::new(LM_TYPE_JOURNAL, u64::from(jid));
+        let req = lock_request(
+            &FlagPolicy::REFERENCE,
+            &name,
+            NameStyle::Reference,
+            LmState::Exclusive.raw(),
+            flags,
+            &LockContext::default(),
+        );
+        let (mode, dflags) = match req {
+            Ok(r) => {
+                self.stats.on_request(&r, self.now.as_nanos() as i64, None);
+                (r.mode, r.flags)
+            }
+            // Unreachable: EX with these flags always maps.
+            Err(_) => (DlmMode::Ex, DlmLkf::NOQUEUE | DlmLkf::EXPEDITE),
+        };
+        let lock = LockRef::Journal(jid);
+        self.push(Action::Dlm(DlmRequest {
+            lock,
+            name: lock.name(),
+            op: DlmOp::Lock {
+                mode,
+                flags: dflags,
+                lvb: None,
+            },
+        }));
+    }
+
+    fn journal_unlock(&mut self, jid: u32) {
+        let lock = LockRef::Journal(jid);
+        self.push(Action::Dlm(DlmRequest {
+            lock,
+            name: lock.name(),
+            op: DlmOp::Unlock,
+        }));
+    }
+
+    /// `gdlm_ast` for a journal lock: granted EX?
+    fn journal_granted(&mut self, status: i32, sb_flags: u8) -> Result<bool, EngineError> {
+        let out = gdlm_ast(
+            AstStyle::Reference,
+            &AstInput {
+                gl_state: LmState::Unlocked,
+                gl_req: LmState::Exclusive,
+                sb_status: status,
+                sb_flags,
+                has_lvb: false,
+                glf_initial: false,
+                lkid: 1,
+                dead: false,
+            },
+        )
+        .map_err(EngineError::Ast)?;
+        self.stats.on_reply(self.now.as_nanos() as i64, false, None);
+        Ok(matches!(out, AstOutcome::Complete { ret, .. } if ret & 3 == LmState::Exclusive.raw()))
+    }
+
+    fn journal_done(&mut self, jid: u32, status: i32, sb_flags: u8) -> Result<(), EngineError> {
+        if self.own == OwnLock::Locking && self.jid() == Some(jid) {
+            let granted = self.journal_granted(status, sb_flags)?;
+            if !granted {
+                self.own = OwnLock::None;
+                self.log(LogEvent::OwnJournalError(status));
+                self.fail(MountFailure::OwnJournalLock(status));
+                return Ok(());
+            }
+            self.own = OwnLock::Held;
+            if self.first {
+                self.phase = Phase::FirstRecovery;
+                self.first_next = 0;
+            } else {
+                self.phase = Phase::OwnReplay;
+                self.running = Some(Running {
+                    jid,
+                    stage: Stage::Replaying,
+                    reason: ReplayReason::Own,
+                    own: true,
+                });
+                self.push(Action::Replay {
+                    jid,
+                    reason: ReplayReason::Own,
+                });
+            }
+            return Ok(());
+        }
+        let Some(r) = self.running.filter(|r| r.jid == jid && !r.own) else {
+            return Err(EngineError::Unexpected {
+                event: EventKind::DlmDone,
+                phase: self.phase,
+            });
+        };
+        match r.stage {
+            Stage::Unlocking => self.running = None,
+            Stage::Locking => {
+                if self.journal_granted(status, sb_flags)? {
+                    self.running = Some(Running {
+                        stage: Stage::Replaying,
+                        ..r
+                    });
+                    self.push(Action::Replay {
+                        jid,
+                        reason: r.reason,
+                    });
+                } else {
+                    // GLR_TRYFAILED: another node holds the journal. error = 0: the
+                    // first mounter goes on to the next journal, as init_journal does.
+                    self.running = None;
+                    self.log(LogEvent::JournalBusy { jid });
+                    self.report_result(jid, LM_RD_GAVEUP);
+                    if r.reason == ReplayReason::FirstMount {
+                        self.first_next = self.first_next.saturating_add(1);
+                    }
+                }
+            }
+            Stage::Replaying => {
+                return Err(EngineError::Unexpected {
+                    event: EventKind::DlmDone,
+                    phase: self.phase,
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn replay_done(&mut self, jid: u32, outcome: ReplayOutcome) {
+        let Some(r) = self.running else { return };
+        let ok = outcome == ReplayOutcome::Success;
+        self.log(if ok {
+            LogEvent::JournalDone { jid }
+        } else {
+            LogEvent::JournalFailed { jid }
+        });
+        if r.own {
+            // Our own journal ("already locked for use"); its gfs2_recovery_done is
+            // ignored (L1151).
+            self.running = None;
+            match (self.first, outcome) {
+                (false, ReplayOutcome::Success) => self.mounted(),
+                (false, ReplayOutcome::Failed(e)) => {
+                    self.log(LogEvent::OwnJournalError(e));
+                    self.fail(MountFailure::OwnJournal(e));
+                }
+                (true, ReplayOutcome::Success) => {
+                    self.first_next = self.first_next.saturating_add(1)
+                }
+                (true, ReplayOutcome::Failed(e)) => self.first_journal_failed(jid, e),
+            }
+            return;
+        }
+        // gfs2_recover_func: report the result, then drop the journal lock.
+        self.report_result(jid, if ok { LM_RD_SUCCESS } else { LM_RD_GAVEUP });
+        self.running = Some(Running {
+            stage: Stage::Unlocking,
+            ..r
+        });
+        self.journal_unlock(jid);
+        if r.reason == ReplayReason::FirstMount {
+            match outcome {
+                ReplayOutcome::Success => self.first_next = self.first_next.saturating_add(1),
+                ReplayOutcome::Failed(e) => self.first_journal_failed(jid, e),
+            }
+        }
+    }
+
+    fn first_journal_failed(&mut self, jid: u32, error: i32) {
+        match self.cfg.first_mount_failure {
+            FirstMountFailure::FailMount => {
+                self.log(LogEvent::FirstMountJournalError { jid, error });
+                self.fail(MountFailure::FirstMountJournal { jid, error });
+            }
+            FirstMountFailure::RetryAfterHz => {
+                self.first_retry_at = Some(self.now + HZ);
+            }
+        }
+    }
+
+    fn report_result(&mut self, jid: u32, result: u32) {
+        match self.rec.recovery_result(jid, result) {
+            Ok(ResultOutcome::Recorded(w)) => {
+                self.log(LogEvent::RecoveryResult {
+                    jid,
+                    gaveup: result == LM_RD_GAVEUP,
+                });
+                self.queue_work(w);
+            }
+            Ok(ResultOutcome::Ignored(_)) => {}
+            Err(RecoveryError::ShortSize { jid, size }) => {
+                self.log(LogEvent::ResultShort { jid, size })
+            }
+            // A jid beyond the capacity never reaches here: jids come from the LVB scan
+            // below recover_size ≤ N.
+            Err(_) => {}
+        }
+    }
+
+    /// When the recovery work can run: one journal at a time, from the queue once
+    /// mounted, or the first mounter's next journal.
+    fn recovery_due(&self) -> Option<Instant> {
+        if self.running.is_some() {
+            return None;
+        }
+        match self.phase {
+            Phase::Mounted if !self.queue.is_empty() => Some(self.now),
+            Phase::FirstRecovery => Some(self.first_retry_at.unwrap_or(self.now)),
+            _ => None,
+        }
+    }
+
+    fn recovery_work(&mut self) {
+        match self.phase {
+            Phase::FirstRecovery => {
+                let x = self.first_next;
+                if x >= self.journals {
+                    return self.start_first_done();
+                }
+                if Some(x) == self.jid() {
+                    // Our own journal: already locked for use.
+                    self.running = Some(Running {
+                        jid: x,
+                        stage: Stage::Replaying,
+                        reason: ReplayReason::FirstMount,
+                        own: true,
+                    });
+                    self.push(Action::Replay {
+                        jid: x,
+                        reason: ReplayReason::FirstMount,
+                    });
+                    return;
+                }
+                self.start_recovery(x, ReplayReason::FirstMount);
+            }
+            Phase::Mounted => {
+                let Some(j) = self.queue.iter().next() else {
+                    return;
+                };
+                self.queue = without(self.queue, j);
+                if Some(j) == self.jid() {
+                    // Our own journal is live and held: nothing to replay.
+                    return self.report_result(j, LM_RD_SUCCESS);
+                }
+                let generation = self.rec.recover_start();
+                self.start_recovery(j, ReplayReason::Recovery { generation });
+            }
+            _ => {}
+        }
+    }
+
+    fn start_recovery(&mut self, jid: u32, reason: ReplayReason) {
+        self.log(LogEvent::JournalTrying { jid });
+        self.running = Some(Running {
+            jid,
+            stage: Stage::Locking,
+            reason,
+            own: false,
+        });
+        self.journal_lock(jid, true);
+    }
+
+    // ---- release -------------------------------------------------------------------------
+
+    fn maybe_release(&mut self) {
+        if self.phase == Phase::Unmounting
+            && self.sync.is_none()
+            && self.running.is_none()
+            && self.work_at.is_none()
+        {
+            self.phase = Phase::Down;
+            self.rec.release();
+            self.push(Action::Release(Release::Normal));
+        }
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------
+
+    fn push(&mut self, a: Action) {
+        if self.out.q.push_back(a).is_err() {
+            // Only when the caller never drains: keep the protocol actions, which are
+            // bounded by the locks in flight; the oldest log lines make room.
+            self.drop_a_log();
+            if self.out.q.push_back(a).is_err() {
+                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+            }
+        }
+    }
+
+    fn drop_a_log(&mut self) {
+        let n = self.out.q.len();
+        for _ in 0..n {
+            let Some(a) = self.out.q.pop_front() else {
+                break;
+            };
+            if matches!(a, Action::Log(_)) {
+                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+                // Put the rest back in order.
+                for _ in 1..n {
+                    if let Some(b) = self.out.q.pop_front() {
+                        let _ = self.out.q.push_back(b);
+                    }
+                }
+                return;
+            }
+            let _ = self.out.q.push_back(a);
+        }
+    }
+
+    fn log(&mut self, l: LogEvent) {
+        if self.out.q.len() >= LOG_ROOM {
+            self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+            return;
+        }
+        self.push(Action::Log(l));
+    }
+
+    fn internal(&mut self, _e: MountError) {
+        // The machines only refuse input that does not fit their step, and the engine
+        // routes completions by the step it issued: unreachable. Fail safe: leave.
+        self.fail(MountFailure::ControlMount {
+            error: -EINVAL,
+            disabled: false,
+        });
+    }
+}
+
+/// `s` without `j`.
+fn without(s: JidSet, j: u32) -> JidSet {
+    let mut out = JidSet::new();
+    for x in s.iter().filter(|&x| x != j) {
+        let _ = out.insert(x);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
