@@ -24,6 +24,13 @@ pub fn seed_config(base: &SimConfig, seed: u64, swarm: bool) -> SimConfig {
         c.faults.starve = r.random_bool(0.3);
         c.faults.rate_per_mille = r.random_range(2..60);
         c.faults.max_crashes = r.random_range(1..=3);
+        // Drawn after the older choices, so those stay as they were per seed.
+        c.faults.replay_fail = r.random_bool(0.25);
+        c.faults.replay_delay_ms = if r.random_bool(0.5) {
+            r.random_range(1..2500)
+        } else {
+            0
+        };
     }
     c
 }

@@ -95,7 +95,8 @@ struct Opts {
     #[arg(long, default_value_t = 3)]
     nodes: u32,
     /// Faults to inject: any of crash, mount, unmount, withdraw (leave the lockspace as
-    /// failed), starve (node 1's work runs rarely), or none.
+    /// failed), starve (node 1's work runs rarely), replay-fail (a node's journal replays
+    /// fail for a while), slow-replay (replays take 400 ms, as measured under TCG), or none.
     #[arg(long, value_delimiter = ',')]
     faults: Option<Vec<String>>,
     /// Injected defects (to see the invariants catch them): stale-lvb,
@@ -154,6 +155,8 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
                 "unmount" => faults.unmount = true,
                 "withdraw" => faults.withdraw = true,
                 "starve" => faults.starve = true,
+                "replay-fail" => faults.replay_fail = true,
+                "slow-replay" => faults.replay_delay_ms = 400,
                 "none" => {}
                 other => return Err(format!("unknown fault {other:?}")),
             }

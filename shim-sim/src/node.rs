@@ -175,7 +175,7 @@ impl Node {
     /// Use this [`SubmitPolicy`] (kept across remounts).
     pub fn with_submit_policy(mut self, p: SubmitPolicy) -> Self {
         self.cfg.submit_policy = p;
-        self.engine = Box::new(Engine::new(self.cfg));
+        *self.engine = Engine::new(self.cfg);
         self
     }
 
@@ -186,20 +186,27 @@ impl Node {
         } else {
             Callbacks::Dlm
         };
-        self.engine = Box::new(Engine::new(self.cfg));
+        *self.engine = Engine::new(self.cfg);
+        self
+    }
+
+    /// Replays behave so (kept across remounts).
+    pub fn with_replay_model(mut self, m: ReplayModel) -> Self {
+        self.replay_model = m;
         self
     }
 
     fn reset(&mut self, phase: Phase) {
-        let (id, journals, cfg) = (self.id, self.journals, self.cfg);
-        let (traffic, model, pid) = (self.traffic, self.replay_model, self.generation_pid);
-        *self = Node::new(id, journals, cfg.size_policy);
-        self.cfg = cfg;
-        self.engine = Box::new(Engine::new(cfg));
+        *self.engine = Engine::new(self.cfg);
         self.phase = phase;
-        self.traffic = traffic;
-        self.replay_model = model;
-        self.generation_pid = pid;
+        self.lkids.clear();
+        self.by_lkid.clear();
+        self.replays.clear();
+        self.ls_joined = false;
+        self.unmount_requested = false;
+        self.unmount_handed = false;
+        self.glocks = Glocks::default();
+        self.choice = 0;
     }
 
     /// The engine.
@@ -244,7 +251,7 @@ impl Node {
             // A new daemon process each mount: a new CPG member.
             self.generation_pid += 1;
             self.cfg.callbacks = Callbacks::Cpg(Member::new(self.id, self.generation_pid));
-            self.engine = Box::new(Engine::new(self.cfg));
+            *self.engine = Engine::new(self.cfg);
         }
         let journals = self.journals;
         self.feed(dlm, now, Event::Mount { journals }, notes);

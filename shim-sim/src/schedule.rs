@@ -23,7 +23,9 @@
 //! liveness. Single scheduling choices, as a shrunk run records them: `{"deliver": N}`
 //! (node N's oldest DLM callback), `{"run_node": {"node": N}}` (one internal step of node
 //! N; a recorded run adds the `"choice"` its glock traffic drew), `{"traffic": true}`,
-//! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. Invariants
+//! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. The journal
+//! model: `{"replay_fail": {"node": N, "on": true}}` makes node N's replays of other nodes'
+//! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds. Invariants
 //! 1–4 are checked after every event throughout.
 
 use serde::{Deserialize, Serialize};
@@ -124,6 +126,16 @@ pub enum Step {
     DlmRecovery,
     /// Deliver the node's next CPG item (configuration change or message; CPG mode).
     DeliverCpg(u32),
+    /// From now on, node N's replays of other nodes' journals fail (`-EIO`) or, with
+    /// `false`, succeed again: `{"replay_fail": {"node": 1, "on": true}}`.
+    ReplayFail {
+        /// The node.
+        node: u32,
+        /// Fail (true) or succeed (false).
+        on: bool,
+    },
+    /// Every replay takes this many virtual milliseconds from now on.
+    ReplayDelay(u64),
 }
 
 fn is_false(b: &bool) -> bool {
@@ -215,6 +227,8 @@ impl Schedule {
                 Step::At(t) => sim.set_time(*t),
                 Step::DlmRecovery => sim.try_action(Action::DlmRecovery),
                 Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
+                Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
+                Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
             }
         }
         Ok(sim.finish())

@@ -69,6 +69,10 @@ pub struct Faults {
     pub window: u64,
     /// Most crashes plus withdrawals in one run.
     pub max_crashes: u32,
+    /// Journal replays fail on a node for a while (switched on and off as faults).
+    pub replay_fail: bool,
+    /// Every replay takes this many virtual milliseconds (0: the next step).
+    pub replay_delay_ms: u64,
 }
 
 impl Faults {
@@ -83,6 +87,8 @@ impl Faults {
             rate_per_mille: 0,
             window: 0,
             max_crashes: 0,
+            replay_fail: false,
+            replay_delay_ms: 0,
         }
     }
 }
@@ -98,6 +104,8 @@ impl Default for Faults {
             rate_per_mille: 20,
             window: 2_000,
             max_crashes: 2,
+            replay_fail: false,
+            replay_delay_ms: 0,
         }
     }
 }
@@ -330,6 +338,10 @@ impl Sim {
         } else {
             gdlm_core::SubmitPolicy::Reference
         };
+        let model = crate::node::ReplayModel {
+            delay_ms: cfg.faults.replay_delay_ms,
+            fail: false,
+        };
         Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
@@ -340,6 +352,7 @@ impl Sim {
                     Node::new(id, journals, policy)
                         .with_submit_policy(submit)
                         .with_cpg(cfg.cpg)
+                        .with_replay_model(model)
                 })
                 .collect(),
             journals: vec![Journal::default(); journals as usize],
@@ -556,6 +569,10 @@ impl Sim {
             1 if f.mount && !self.nodes[i].alive() => self.mount(id),
             2 if f.unmount && self.nodes[i].phase == Phase::Mounted => self.unmount(id),
             _ => {}
+        }
+        if f.replay_fail && self.rng.random_range(0..4) == 0 {
+            let on = !self.nodes[i].replay_model.fail;
+            self.set_replay_fail(id, on);
         }
     }
 
@@ -1052,6 +1069,9 @@ impl Sim {
             self.advance(true);
         }
         self.set_traffic(false);
+        for id in 1..=self.cfg.nodes {
+            self.set_replay_fail(id, false);
+        }
         // Faults stop: bring every node back so every failed journal must be replayed
         // and everyone must unblock (liveness).
         for id in 1..=self.cfg.nodes {
@@ -1059,6 +1079,26 @@ impl Sim {
         }
         self.settle();
         self.finish()
+    }
+
+    /// From now on node `id`'s replays of other nodes' journals fail (or succeed again).
+    pub fn set_replay_fail(&mut self, id: u32, on: bool) {
+        let Some(n) = self.nodes.get_mut((id as usize).wrapping_sub(1)) else {
+            return;
+        };
+        if n.replay_model.fail != on {
+            n.replay_model.fail = on;
+            self.rec(crate::schedule::Step::ReplayFail { node: id, on });
+            self.log(id, format!("replays fail: {on}"));
+        }
+    }
+
+    /// Every replay takes `ms` virtual milliseconds from now on.
+    pub fn set_replay_delay(&mut self, ms: u64) {
+        self.rec(crate::schedule::Step::ReplayDelay(ms));
+        for n in &mut self.nodes {
+            n.replay_model.delay_ms = ms;
+        }
     }
 
     /// Turn glock traffic on or off.

@@ -889,7 +889,7 @@ impl<const N: usize> Engine<N> {
                 };
                 let change = m
                     .confchg(members, left, joined)
-                    .map_err(|e| EngineError::Membership(e))?;
+                    .map_err(EngineError::Membership)?;
                 self.apply_change(change)
             }
             Event::CpgMessage { from, bytes } => {
