@@ -132,6 +132,10 @@ pub struct Node {
     replays: BTreeMap<u32, u64>,
     /// The DLM's first recover_done (dlm_new_lockspace returning) was seen.
     ls_joined: bool,
+    /// `engine.poll_timeout()` as of the last engine call (it changes only then).
+    timer: Option<Instant>,
+    /// The engine is new (nothing fed since it was made): a reset need not remake it.
+    fresh: bool,
     /// Journal replays behave so.
     pub replay_model: ReplayModel,
     /// Unmount requested: stop traffic, then hand the unmount to the engine.
@@ -163,6 +167,8 @@ impl Node {
             by_lkid: BTreeMap::new(),
             replays: BTreeMap::new(),
             ls_joined: false,
+            timer: None,
+            fresh: true,
             replay_model: ReplayModel::default(),
             unmount_requested: false,
             unmount_handed: false,
@@ -197,7 +203,11 @@ impl Node {
     }
 
     fn reset(&mut self, phase: Phase) {
-        *self.engine = Engine::new(self.cfg);
+        if !self.fresh {
+            *self.engine = Engine::new(self.cfg);
+            self.fresh = true;
+        }
+        self.timer = None;
         self.phase = phase;
         self.lkids.clear();
         self.by_lkid.clear();
@@ -206,6 +216,9 @@ impl Node {
         self.unmount_requested = false;
         self.unmount_handed = false;
         self.glocks = Glocks::default();
+        // A new incarnation starts without glock traffic until the simulator turns it on
+        // (as before the engine; keeps seeds comparable).
+        self.traffic = false;
         self.choice = 0;
     }
 
@@ -252,6 +265,7 @@ impl Node {
             self.generation_pid += 1;
             self.cfg.callbacks = Callbacks::Cpg(Member::new(self.id, self.generation_pid));
             *self.engine = Engine::new(self.cfg);
+            self.fresh = true;
         }
         let journals = self.journals;
         self.feed(dlm, now, Event::Mount { journals }, notes);
@@ -276,17 +290,21 @@ impl Node {
     }
 
     fn timer_due(&self, now: u64) -> bool {
-        self.engine
-            .poll_timeout()
-            .is_some_and(|t| t <= Instant::from_millis(now))
+        self.timer.is_some_and(|t| t <= Instant::from_millis(now))
     }
 
     /// Can run an internal step now?
     pub fn runnable(&self, now: u64) -> bool {
-        if !self.alive() || self.phase == Phase::Joining && !self.timer_due(now) {
+        if !self.alive() {
             return false;
         }
-        if self.unmount_ready() || self.timer_due(now) {
+        if self.timer_due(now) {
+            return true;
+        }
+        if self.phase == Phase::Joining {
+            return false;
+        }
+        if self.unmount_ready() {
             return true;
         }
         if self.replays.values().any(|&t| t <= now) {
@@ -305,7 +323,7 @@ impl Node {
 
     /// Earliest pending timer (virtual ms).
     pub fn next_timer(&self) -> Option<u64> {
-        let e = self.engine.poll_timeout().map(|t| t.as_millis_ceil());
+        let e = self.timer.map(|t| t.as_millis_ceil());
         let r = self.replays.values().min().copied();
         match (e, r) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -317,6 +335,7 @@ impl Node {
 
     /// Feed one event to the engine, then execute every action it asks for.
     fn feed(&mut self, dlm: &mut Dlm, now: u64, ev: Event<'_>, notes: &mut Vec<Note>) {
+        self.fresh = false;
         let t = Instant::from_millis(now);
         if let Err(e) = self.engine.handle(t, ev) {
             self.refused(e, notes);
@@ -346,6 +365,7 @@ impl Node {
                 Phase::of(self.engine.phase())
             };
             if immediate.is_empty() {
+                self.timer = self.engine.poll_timeout();
                 return;
             }
             // A DLM call that failed at once completes with its error.
@@ -428,13 +448,15 @@ impl Node {
     /// Make one DLM call; `Some(err)` if it failed at once.
     fn dlm_call(&mut self, dlm: &mut Dlm, req: &DlmRequest) -> Option<i32> {
         let lkid = self.lkids.get(&req.lock).copied();
+        let name;
         match req.op {
             DlmOp::Lock { mode, flags, lvb } => {
                 let f = flags.bits();
                 let target = if f & DLM_LKF_CONVERT != 0 {
                     LockTarget::Lkid(lkid.unwrap_or(0))
                 } else {
-                    LockTarget::Name(req.name.as_bytes())
+                    name = req.name();
+                    LockTarget::Name(name.as_bytes())
                 };
                 let lvb = lvb.map(|l| *l.as_bytes());
                 match dlm.lock(self.id, mode.raw(), f, target, lvb) {
@@ -579,6 +601,7 @@ impl Node {
             return self.feed(dlm, now, Event::Unmount, notes);
         }
         if self.timer_due(now) {
+            self.fresh = false;
             self.engine.handle_timeout(Instant::from_millis(now));
             return self.pump(dlm, now, notes);
         }

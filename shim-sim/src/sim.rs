@@ -173,6 +173,36 @@ pub struct TraceEvent {
     pub what: String,
 }
 
+/// A trace line as kept during a run: the engine's log events are formatted only when the
+/// trace is read, so a run that keeps no trace pays nothing for them.
+#[derive(Clone, Debug)]
+enum What {
+    Text(String),
+    Log(gdlm_core::engine::LogEvent),
+}
+
+#[derive(Clone, Debug)]
+struct RawEvent {
+    i: u64,
+    t: u64,
+    node: u32,
+    what: What,
+}
+
+impl RawEvent {
+    fn cook(&self) -> TraceEvent {
+        TraceEvent {
+            i: self.i,
+            t: self.t,
+            node: self.node,
+            what: match &self.what {
+                What::Text(s) => s.clone(),
+                What::Log(l) => l.to_string(),
+            },
+        }
+    }
+}
+
 /// An invariant that broke.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Violation {
@@ -292,7 +322,7 @@ pub struct Sim {
     journals: Vec<Journal>,
     max_lvb_gen: u32,
     stats: Stats,
-    trace: Vec<TraceEvent>,
+    trace: Vec<RawEvent>,
     violation: Option<Violation>,
     /// Nodes asked to be mounted (liveness expects them mounted at the end).
     wanted: Vec<bool>,
@@ -392,7 +422,11 @@ impl Sim {
             // Exhaustive mode keeps no trace: the path of actions is the trace.
             return;
         }
-        self.trace.push(TraceEvent {
+        self.keep(node, What::Text(what));
+    }
+
+    fn keep(&mut self, node: u32, what: What) {
+        self.trace.push(RawEvent {
             i: self.step,
             t: self.now,
             node,
@@ -583,7 +617,7 @@ impl Sim {
                 Note::Info(s) => self.log(id, s),
                 Note::Log(l) => {
                     if !self.untimed {
-                        self.log(id, l.to_string());
+                        self.keep(id, What::Log(l));
                     }
                 }
                 Note::Replay(jid) => self.replay_start(id, jid),
@@ -1190,8 +1224,8 @@ impl Sim {
     }
 
     /// The trace so far.
-    pub fn trace(&self) -> &[TraceEvent] {
-        &self.trace
+    pub fn trace(&self) -> Vec<TraceEvent> {
+        self.trace.iter().map(RawEvent::cook).collect()
     }
 
     /// End the run.
@@ -1213,7 +1247,7 @@ impl Sim {
             seed: self.cfg.seed,
             violation: self.violation,
             stats: self.stats,
-            trace: self.trace,
+            trace: self.trace.iter().map(RawEvent::cook).collect(),
             phases: self.nodes.iter().map(|n| n.phase).collect(),
             timeline_svg,
             schedule: self.record,

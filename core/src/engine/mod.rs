@@ -148,10 +148,15 @@ pub enum DlmOp {
 pub struct DlmRequest {
     /// Which of the engine's locks; name it in the [`Event::DlmDone`].
     pub lock: LockRef,
-    /// The resource name (for a new lock; also given for conversions).
-    pub name: ResName,
     /// Lock or unlock.
     pub op: DlmOp,
+}
+
+impl DlmRequest {
+    /// The resource name (for a new lock; the same for conversions).
+    pub fn name(&self) -> ResName {
+        self.lock.name()
+    }
 }
 
 /// Why a journal is replayed.
@@ -1064,7 +1069,6 @@ impl<const N: usize> Engine<N> {
         let lock = LockRef::of(call.lock);
         self.push(Action::Dlm(DlmRequest {
             lock,
-            name: lock.name(),
             op: DlmOp::Lock {
                 mode: call.mode,
                 flags: call.flags,
@@ -1082,7 +1086,6 @@ impl<const N: usize> Engine<N> {
         let r = LockRef::of(lock);
         self.push(Action::Dlm(DlmRequest {
             lock: r,
-            name: r.name(),
             op: DlmOp::Unlock,
         }));
         self.sync = Some(PendingSync {
@@ -1355,7 +1358,6 @@ impl<const N: usize> Engine<N> {
         let lock = LockRef::Journal(jid);
         self.push(Action::Dlm(DlmRequest {
             lock,
-            name: lock.name(),
             op: DlmOp::Lock {
                 mode,
                 flags: dflags,
@@ -1368,7 +1370,6 @@ impl<const N: usize> Engine<N> {
         let lock = LockRef::Journal(jid);
         self.push(Action::Dlm(DlmRequest {
             lock,
-            name: lock.name(),
             op: DlmOp::Unlock,
         }));
     }
