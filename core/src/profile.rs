@@ -112,10 +112,15 @@ impl Profile {
         }
     }
 
+    /// Whether the recovery callbacks are ignored once withdrawn (7.2 only).
+    pub const fn withdraw_guard(self) -> bool {
+        self.is_72()
+    }
+
     /// A fresh recovery state (`gdlm_mount`'s initialisation) for this profile: its
     /// size policy, and in 7.2 the withdraw guard on the recovery callbacks.
     pub fn recovery<const N: usize>(self) -> Recovery<N> {
-        Recovery::new(self.size_policy()).with_withdraw_guard(self.is_72())
+        Recovery::new(self.size_policy()).with_withdraw_guard(self.withdraw_guard())
     }
 
     /// The [`LockContext`] `make_flags` reads for this glock: a conversion is

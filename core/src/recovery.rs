@@ -245,6 +245,55 @@ pub struct SyncLock {
     pub lvb: Option<ControlLvb>,
 }
 
+/// How a `sync_lock` / `sync_unlock` call ends (ref:L490-547, 7.2:L567-627).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SyncOutcome {
+    /// The function's return.
+    pub ret: i32,
+    /// The completion was waited for (the DLM accepted the call).
+    pub waited: bool,
+    /// The kernel logs it (`fs_err`).
+    pub logged: bool,
+}
+
+/// `sync_lock` once `dlm_lock` returned `call_ret` (7.2: `-ENODEV` for a released
+/// lockspace, [`crate::Profile::dlm_attempt`]) and, when that was 0, the completion
+/// left `sb_status`: the status is the result; every error but a status of
+/// `-EAGAIN` is logged.
+pub const fn sync_lock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
+    if call_ret != 0 {
+        return SyncOutcome {
+            ret: call_ret,
+            waited: false,
+            logged: true,
+        };
+    }
+    SyncOutcome {
+        ret: sb_status,
+        waited: true,
+        logged: sb_status != 0 && sb_status != -EAGAIN,
+    }
+}
+
+/// `sync_unlock`: as [`sync_lock_outcome`], but a completion other than
+/// `-DLM_EUNLOCK` is logged and returns −1.
+pub const fn sync_unlock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
+    if call_ret != 0 {
+        return SyncOutcome {
+            ret: call_ret,
+            waited: false,
+            logged: true,
+        };
+    }
+    let ok = sb_status == -DLM_EUNLOCK;
+    SyncOutcome {
+        ret: if ok { 0 } else { -1 },
+        waited: true,
+        logged: !ok,
+    }
+}
+
 /// The local variables of one control step (`gfs2_control_func`): the generations it
 /// started from (L600) and the `recover_size` it read under the lock (L644).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

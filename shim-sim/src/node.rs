@@ -388,7 +388,7 @@ impl Node {
                     self.lock_own_journal(dlm, now, notes);
                     return;
                 }
-                MountStep::Failed { error } => {
+                MountStep::Failed { error, .. } => {
                     notes.push(Note::MountFailed(error));
                     let _ = dlm.leave(self.id);
                     self.reset(Phase::Down);
