@@ -895,6 +895,59 @@ mod tests {
     }
 
     #[test]
+    fn withdraw_guard_ignores_callbacks_state_unchanged() {
+        let mut r = mounted().with_withdraw_guard(true);
+        r.withdraw();
+        let before = r.clone();
+        r.recover_prep();
+        assert_eq!(r.recover_slot(2), Err(RecoveryError::Withdrawn));
+        assert_eq!(
+            r.recover_done(&[1, 40], 1, 11),
+            Err(RecoveryError::Withdrawn)
+        );
+        assert_eq!(
+            r.recovery_result(1, LM_RD_SUCCESS),
+            Ok(ResultOutcome::Ignored(ResultIgnored::Withdrawn))
+        );
+        assert_eq!(r, before);
+        // Without the guard (the reference) a withdrawn state still takes callbacks.
+        let mut r = mounted();
+        r.withdraw();
+        assert!(r.withdrawn() && !r.ignores_callbacks());
+        r.recover_prep();
+        assert!(r.dlm_recovery_in_progress());
+        assert!(r.recover_slot(2).is_ok());
+    }
+
+    #[test]
+    fn begin_unmount_skips_with_no_dlm_ops() {
+        let mut r = mounted();
+        assert_eq!(r.begin_unmount(), UnmountBegin::FlushThenRelease);
+        assert!(r.flags().contains(RecoverFlags::UNMOUNT));
+        let mut r = Recovery::<16>::new(SizePolicy::Fit);
+        r.set_no_dlm_ops();
+        assert_eq!(r.begin_unmount(), UnmountBegin::Release);
+        assert!(!r.flags().contains(RecoverFlags::UNMOUNT));
+    }
+
+    #[test]
+    fn sync_outcomes() {
+        assert_eq!(
+            sync_lock_outcome(0, -EAGAIN),
+            SyncOutcome {
+                ret: -EAGAIN,
+                waited: true,
+                logged: false
+            }
+        );
+        assert!(sync_lock_outcome(0, -EINVAL).logged);
+        assert!(!sync_lock_outcome(-ENODEV, 0).waited);
+        assert_eq!(sync_unlock_outcome(0, -DLM_EUNLOCK).ret, 0);
+        assert_eq!(sync_unlock_outcome(0, 0).ret, -1);
+        assert_eq!(sync_unlock_outcome(-16, 0).ret, -16);
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(set_recover_size(SizePolicy::Reference, 0, &[40]), 16);
         assert_eq!(set_recover_size(SizePolicy::Fit, 0, &[40]), 48);
