@@ -71,8 +71,8 @@ pub fn ast_rust(c: &AstCase) -> AstResult {
                 0
             },
             lvb: g.lvb,
-            lkid: g.lkid,
-            glf_initial: g.glf_initial,
+            lkid: g.ast.lkid,
+            glf_initial: g.ast.glf_initial,
         },
     }
 }

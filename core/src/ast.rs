@@ -127,23 +127,40 @@ pub enum AstAction {
     Ignored,
 }
 
-/// `gdlm_ast` in place: decide what a completion means and write the glock's new
-/// `lkid` (0 after a failed first request) and `GLF_INITIAL` into `gl`, as the kernel
-/// does (reference L115-162, 7.2:L118-179). On `Err` (where the kernel BUGs) and on
-/// [`AstAction::Ignored`] / [`AstAction::Free`], `gl` is unchanged.
-#[inline]
-pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction, AstError> {
+/// A glock that `gdlm_ast` completes in place ([`gdlm_ast_apply`]), as the kernel's
+/// `gdlm_ast` acts on its `struct gfs2_glock`: a caller implements it on its own
+/// glock type, and the whole decision inlines into its completion handler.
+pub trait AstGlock {
+    /// The fields `gdlm_ast` reads; it writes `lkid` and `glf_initial` back.
+    fn ast_fields(&mut self) -> &mut AstInput;
+    /// `memset(sb_lvbptr, 0, GDLM_LVB_SIZE)`: only called for a glock with an LVB and
+    /// `DLM_SBF_VALNOTVALID`, before [`AstGlock::complete`] / [`AstGlock::free`].
+    fn zero_lvb(&mut self);
+    /// `gfs2_glock_complete(gl, ret)`.
+    fn complete(&mut self, ret: u32);
+    /// `gfs2_glock_free(gl)` after `-DLM_EUNLOCK`.
+    fn free(&mut self);
+}
+
+/// `gdlm_ast` applied to a glock in place (reference L115-162, 7.2:L118-179): on a
+/// completion it writes the new `lkid` (0 after a failed first request) and
+/// `GLF_INITIAL`, zeroes the LVB if the DLM says it is not valid, and calls
+/// [`AstGlock::complete`] or [`AstGlock::free`]; an ignored AST (7.2, dead glock)
+/// calls nothing. On `Err` (where the kernel BUGs) nothing is written or called:
+/// unlike the kernel, which zeroes the LVB before it BUGs on an unknown status.
+#[inline(always)]
+pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Result<(), AstError> {
     let modern = matches!(style, AstStyle::Modern);
+    let gl = g.ast_fields();
     let status = gl.sb_status;
     // 7.2:L128-131, before the DEMOTED BUG_ON.
     if modern && gl.dead && status != -DLM_EUNLOCK {
-        return Ok(AstAction::Ignored);
+        return Ok(());
     }
     let sbf = gl.sb_flags;
     if sbf & DLM_SBF_DEMOTED != 0 {
         return Err(AstError::Demoted);
     }
-    let lvb_zeroed = sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb;
     if status == 0 {
         let mut granted = gl.gl_req;
         if !modern && sbf & DLM_SBF_ALTMODE != 0 {
@@ -156,14 +173,23 @@ pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction
         }
         // Reference: set_bit(GLF_INITIAL) (L155); 7.2: clear_bit (7.2:L172).
         gl.glf_initial = !modern;
-        return Ok(AstAction::Complete {
-            ret: granted as u32,
-            lvb_zeroed,
-        });
+        if sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb {
+            g.zero_lvb();
+        }
+        g.complete(granted as u32);
+        return Ok(());
+    }
+    let zero = sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb;
+    if status == -DLM_EUNLOCK {
+        // Unlocked: the lock is gone; free the glock.
+        if zero {
+            g.zero_lvb();
+        }
+        g.free();
+        return Ok(());
     }
     let ret = if modern {
         match status {
-            s if s == -DLM_EUNLOCK => return Ok(AstAction::Free { lvb_zeroed }),
             s if s == -DLM_ECANCEL => LM_OUT_CANCELED,
             s if s == -EAGAIN => LM_OUT_TRY_AGAIN,
             s if s == -EDEADLK => LM_OUT_DEADLOCK,
@@ -173,7 +199,6 @@ pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction
     } else {
         let state = gl.gl_state as u32;
         match status {
-            s if s == -DLM_EUNLOCK => return Ok(AstAction::Free { lvb_zeroed }),
             s if s == -DLM_ECANCEL => state | LM_OUT_CANCELED,
             s if s == -EAGAIN || s == -EDEADLK => state,
             s if s == -ETIMEDOUT => state | LM_OUT_ERROR,
@@ -185,7 +210,49 @@ pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction
     if gl.glf_initial == modern {
         gl.lkid = 0;
     }
-    Ok(AstAction::Complete { ret, lvb_zeroed })
+    if zero {
+        g.zero_lvb();
+    }
+    g.complete(ret);
+    Ok(())
+}
+
+/// [`gdlm_ast_apply`] on a bare [`AstInput`], returning what to do instead of calling
+/// back: `lkid` and `glf_initial` are written into `gl`; on `Err`,
+/// [`AstAction::Ignored`] and [`AstAction::Free`] it is unchanged.
+#[inline]
+pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction, AstError> {
+    struct Capture<'a> {
+        gl: &'a mut AstInput,
+        zero: bool,
+        action: AstAction,
+    }
+    impl AstGlock for Capture<'_> {
+        fn ast_fields(&mut self) -> &mut AstInput {
+            self.gl
+        }
+        fn zero_lvb(&mut self) {
+            self.zero = true;
+        }
+        fn complete(&mut self, ret: u32) {
+            self.action = AstAction::Complete {
+                ret,
+                lvb_zeroed: self.zero,
+            };
+        }
+        fn free(&mut self) {
+            self.action = AstAction::Free {
+                lvb_zeroed: self.zero,
+            };
+        }
+    }
+    let mut c = Capture {
+        gl,
+        zero: false,
+        action: AstAction::Ignored,
+    };
+    gdlm_ast_apply(style, &mut c)?;
+    Ok(c.action)
 }
 
 /// `gdlm_ast`: decide what a completion means for the glock (by value; see
