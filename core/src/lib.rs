@@ -37,7 +37,8 @@ pub mod signal;
 pub mod stats;
 
 pub use ast::{
-    gdlm_ast, gdlm_ast_in_place, AstAction, AstError, AstInput, AstOutcome, AstStyle, PutLock,
+    gdlm_ast, gdlm_ast_apply, gdlm_ast_in_place, AstAction, AstError, AstGlock, AstInput,
+    AstOutcome, AstStyle, PutLock,
 };
 pub use flags::{make_flags, DlmLkf, FlagPolicy, LmFlags, LockContext, LockRequest};
 pub use lvb::{ControlLvb, JidSet, LvbError};

@@ -2506,3 +2506,64 @@ proptest! {
         }
     }
 }
+
+/// A glock that records what `gdlm_ast_apply` does to it.
+struct Recorder {
+    gl: AstInput,
+    calls: Vec<&'static str>,
+    ret: Option<u32>,
+}
+
+impl gdlm_core::ast::AstGlock for Recorder {
+    fn ast_fields(&mut self) -> &mut AstInput {
+        &mut self.gl
+    }
+    fn zero_lvb(&mut self) {
+        self.calls.push("zero");
+    }
+    fn complete(&mut self, ret: u32) {
+        self.calls.push("complete");
+        self.ret = Some(ret);
+    }
+    fn free(&mut self) {
+        self.calls.push("free");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The callback form against the independent model: the LVB is zeroed first and
+    /// at most once, then exactly one of complete/free; nothing at all on a BUG or an
+    /// ignored AST.
+    #[test]
+    fn gdlm_ast_apply_matches_model(a in arb_ast()) {
+        for style in [AstStyle::Reference, AstStyle::Modern] {
+            let mut r = Recorder { gl: a, calls: vec![], ret: None };
+            let got = gdlm_core::ast::gdlm_ast_apply(style, &mut r);
+            match model_ast(style, &a) {
+                Err(e) => {
+                    prop_assert_eq!(got, Err(e));
+                    prop_assert!(r.calls.is_empty());
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Ignored) => {
+                    prop_assert_eq!(got, Ok(()));
+                    prop_assert!(r.calls.is_empty());
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Free { lvb_zeroed }) => {
+                    let want: &[&str] = if lvb_zeroed { &["zero", "free"] } else { &["free"] };
+                    prop_assert_eq!(&r.calls[..], want);
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Complete { ret, lvb_zeroed, lkid, glf_initial }) => {
+                    let want: &[&str] = if lvb_zeroed { &["zero", "complete"] } else { &["complete"] };
+                    prop_assert_eq!(&r.calls[..], want);
+                    prop_assert_eq!(r.ret, Some(ret));
+                    prop_assert_eq!(r.gl, AstInput { lkid, glf_initial, ..a });
+                }
+            }
+        }
+    }
+}

@@ -52,12 +52,13 @@ use gdlm_core::recovery::{
 use gdlm_core::signal::Signals;
 use gdlm_core::stats::{StatPair, TypeStats, UnknownLockType, LM_TYPE_COUNT};
 use gdlm_core::{
-    gdlm_ast, gdlm_ast_in_place, make_flags, AstAction, AstError, AstInput, AstOutcome, AstStyle,
-    BastMode, ControlBegin, ControlFinish, ControlLvb, ControlMount, ControlUpdate, DlmAttempt,
-    DlmLkf, DlmMode, DlmRetry, Error, FirstDone, FlagPolicy, GlockStats, JidSet, LkStats, LmFlags,
-    LmState, LockContext, LockName, LockRequest, LockTable, LvbError, ModeError, MountFailure,
-    MountOptions, MountStep, NameError, Profile, PutLock, RecoverFlags, Recovery, RecoveryError,
-    ResName, SharedRecovery, SizePolicy, SubmitPolicy,
+    gdlm_ast, gdlm_ast_apply, gdlm_ast_in_place, make_flags, AstAction, AstError, AstGlock,
+    AstInput, AstOutcome, AstStyle, BastMode, ControlBegin, ControlFinish, ControlLvb,
+    ControlMount, ControlUpdate, DlmAttempt, DlmLkf, DlmMode, DlmRetry, Error, FirstDone,
+    FlagPolicy, GlockStats, JidSet, LkStats, LmFlags, LmState, LockContext, LockName, LockRequest,
+    LockTable, LvbError, ModeError, MountFailure, MountOptions, MountStep, NameError, Profile,
+    PutLock, RecoverFlags, Recovery, RecoveryError, ResName, SharedRecovery, SizePolicy,
+    SubmitPolicy,
 };
 
 // ---------------------------------------------------------------------------
@@ -295,6 +296,27 @@ pub extern "C" fn gdlm_probe_profile(
         }
     };
     h.u64(u64::from(a.lkid)).u64(u64::from(a.glf_initial));
+    // The callback form, on a glock of the probe's own.
+    struct G(AstInput, [u8; 32], u32);
+    impl AstGlock for G {
+        fn ast_fields(&mut self) -> &mut AstInput {
+            &mut self.0
+        }
+        fn zero_lvb(&mut self) {
+            self.1 = [0; 32];
+        }
+        fn complete(&mut self, ret: u32) {
+            self.2 = ret;
+        }
+        fn free(&mut self) {
+            self.2 = u32::MAX;
+        }
+    }
+    let mut g = G(a, [0xff; 32], 0);
+    match gdlm_ast_apply(p.ast_style(), &mut g) {
+        Ok(()) => h.u64(u64::from(g.2)).u64(u64::from(g.1[0])),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
     match p.bast(BastMode::Mode(status), a.dead) {
         Ok(s) => h.fmt(format_args!("{s:?}")),
         Err(e) => h.fmt(format_args!("{e}")),
