@@ -914,53 +914,6 @@ mod tests {
     }
 
     #[test]
-    fn failure_reasons() -> Result<(), MountError> {
-        // A mounted EX error of -EINVAL on a disabled LVB fails at the lock, before
-        // the LVB is read: a lock failure, not "disabled".
-        let mut rec = Recovery::<16>::new(SizePolicy::Fit);
-        let _ = rec.recover_done(&[1], 1, 1);
-        let mut m = ControlMount::new();
-        m.start(&mut rec);
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_sleep_done()?;
-        let mut lvb = ControlLvb::zeroed();
-        lvb.set_generation(crate::lvb::DISABLED_GENERATION);
-        m.on_lock_result(&mut rec, 0, Some(&lvb))?;
-        m.on_lock_result(&mut rec, -EINVAL, None)?;
-        m.on_unlock_result(0)?;
-        assert_eq!(
-            m.on_unlock_result(0)?,
-            MountStep::Failed {
-                error: -EINVAL,
-                reason: MountFailure::Lock {
-                    lock: LockId::Mounted,
-                    mode: DlmMode::Ex
-                }
-            }
-        );
-        // Both locks granted on a disabled LVB: Disabled.
-        let mut rec = Recovery::<16>::new(SizePolicy::Fit);
-        let _ = rec.recover_done(&[1], 1, 1);
-        let mut m = ControlMount::new();
-        m.start(&mut rec);
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_sleep_done()?;
-        m.on_lock_result(&mut rec, 0, Some(&lvb))?;
-        m.on_lock_result(&mut rec, 0, None)?;
-        m.on_unlock_result(0)?;
-        assert_eq!(
-            m.on_unlock_result(0)?,
-            MountStep::Failed {
-                error: -EINVAL,
-                reason: MountFailure::Disabled
-            }
-        );
-        Ok(())
-    }
-
-    #[test]
     fn options_and_table() {
         assert_eq!(
             MountOptions::parse("jid=0x10:first=1::nodir=0:id=3:jid=2"),

@@ -251,16 +251,9 @@ impl Profile {
 
     /// `dlm_new_lockspace` flags: `FS | NEWEXCL` (+`NODIR`) in the reference,
     /// `NEWEXCL` alone in 7.2 (7.2:L1337).
-    pub const fn lockspace_flags(self, opts: &MountOptions) -> u32 {
+    pub fn lockspace_flags(self, opts: &MountOptions) -> u32 {
         match self {
-            Profile::Reference => {
-                let f = DLM_LSFL_FS | DLM_LSFL_NEWEXCL;
-                if opts.nodir {
-                    f | DLM_LSFL_NODIR
-                } else {
-                    f
-                }
-            }
+            Profile::Reference => opts.lockspace_flags(),
             Profile::Linux72 => opts.lockspace_flags_linux72(),
         }
     }

@@ -263,11 +263,7 @@ pub struct SyncOutcome {
 /// `-EAGAIN` is logged.
 pub const fn sync_lock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
     if call_ret != 0 {
-        return SyncOutcome {
-            ret: call_ret,
-            waited: false,
-            logged: true,
-        };
+        return sync_call_failed(call_ret);
     }
     SyncOutcome {
         ret: sb_status,
@@ -276,15 +272,20 @@ pub const fn sync_lock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
     }
 }
 
+/// The DLM refused the call (or the lockspace is gone): logged, returned, no wait.
+const fn sync_call_failed(call_ret: i32) -> SyncOutcome {
+    SyncOutcome {
+        ret: call_ret,
+        waited: false,
+        logged: true,
+    }
+}
+
 /// `sync_unlock`: as [`sync_lock_outcome`], but a completion other than
 /// `-DLM_EUNLOCK` is logged and returns −1.
 pub const fn sync_unlock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
     if call_ret != 0 {
-        return SyncOutcome {
-            ret: call_ret,
-            waited: false,
-            logged: true,
-        };
+        return sync_call_failed(call_ret);
     }
     let ok = sb_status == -DLM_EUNLOCK;
     SyncOutcome {
