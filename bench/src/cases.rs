@@ -3,6 +3,7 @@
 //! values); otherwise the generators reach the edges (extremes, BUG paths, every
 //! recover_size) for the equivalence test.
 
+use gdlm_core::ast::AstInput;
 use gdlm_core::consts::*;
 use gdlm_core::flags::{LmFlags, LockContext};
 use gdlm_core::lvb::ControlLvb;
@@ -311,14 +312,17 @@ impl AstCase {
     /// Rust form.
     pub fn rust(&self) -> RsGlock {
         RsGlock {
-            gl_state: LmState::try_from(self.gl_state).expect("0..=3"),
-            gl_req: LmState::try_from(self.gl_req).expect("0..=3"),
-            sb_status: self.sb_status,
-            sb_flags: self.sb_flags,
-            has_lvb: self.has_lvb,
+            ast: AstInput {
+                gl_state: LmState::try_from(self.gl_state).expect("0..=3"),
+                gl_req: LmState::try_from(self.gl_req).expect("0..=3"),
+                sb_status: self.sb_status,
+                sb_flags: self.sb_flags,
+                has_lvb: self.has_lvb,
+                glf_initial: self.glf_initial,
+                lkid: self.lkid,
+                dead: false,
+            },
             lvb: self.lvb,
-            glf_initial: self.glf_initial,
-            lkid: self.lkid,
             action: ffi::REF_AST_NONE,
             ret: 0,
         }

@@ -10,10 +10,10 @@
 //! [`outcome`] turns both sides' results into one comparable form; the
 //! equivalence test checks them on generated inputs.
 
-use gdlm_core::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
+use gdlm_core::ast::{gdlm_ast_apply, AstError, AstGlock, AstInput, AstStyle};
 use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
 use gdlm_core::lvb::{control_lvb_read, control_lvb_write, ControlLvb, LvbError};
-use gdlm_core::mode::{DlmMode, LmState};
+use gdlm_core::mode::DlmMode;
 use gdlm_core::name::{LockName, ResName};
 use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
 use gdlm_core::stats::{LkStats, StatPair};
@@ -247,71 +247,43 @@ pub fn rs_update_stats(s: &mut LkStats, pair: StatPair, sample: i64) {
     s.update(pair, sample);
 }
 
-/// A glock as a gdlm-core caller keeps it: the fields `gdlm_ast` reads, and the
-/// ones the caller changes when applying the outcome.
+/// A glock as a gdlm-core caller keeps it: the fields `gdlm_ast` reads and writes
+/// back in place ([`AstInput`]), the LVB, and what the AST asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RsGlock {
-    /// `gl_state`.
-    pub gl_state: LmState,
-    /// `gl_req`.
-    pub gl_req: LmState,
-    /// `sb_status`.
-    pub sb_status: i32,
-    /// `sb_flags`.
-    pub sb_flags: u8,
-    /// Has an LVB.
-    pub has_lvb: bool,
+    /// `gl_state`, `gl_req`, `sb_status`, `sb_flags`, LVB present, `GLF_INITIAL`,
+    /// `sb_lkid` (the last two written by the AST).
+    pub ast: AstInput,
     /// The LVB.
     pub lvb: [u8; 32],
-    /// `GLF_INITIAL`.
-    pub glf_initial: bool,
-    /// `sb_lkid`.
-    pub lkid: u32,
     /// What the AST asked for (`ffi::REF_AST_*`).
     pub action: i32,
     /// The value for `gfs2_glock_complete`.
     pub ret: u32,
 }
 
-/// `gdlm_ast(AstStyle::Reference, …)` and applying its outcome to the glock (what
-/// the C does in place): zero the LVB, set lkid and GLF_INITIAL, record the action.
+impl AstGlock for RsGlock {
+    fn ast_fields(&mut self) -> &mut AstInput {
+        &mut self.ast
+    }
+    fn zero_lvb(&mut self) {
+        self.lvb = [0; 32];
+    }
+    fn complete(&mut self, ret: u32) {
+        self.action = ffi::REF_AST_COMPLETE;
+        self.ret = ret;
+    }
+    fn free(&mut self) {
+        self.action = ffi::REF_AST_FREE;
+    }
+}
+
+/// `gdlm_ast_apply(AstStyle::Reference, …)`: the core completes the glock in place
+/// (lkid, GLF_INITIAL, LVB, action and result), as the C does.
 #[no_mangle]
 #[inline(never)]
 pub fn rs_gdlm_ast(gl: &mut RsGlock) -> Result<(), AstError> {
-    let a = AstInput {
-        gl_state: gl.gl_state,
-        gl_req: gl.gl_req,
-        sb_status: gl.sb_status,
-        sb_flags: gl.sb_flags,
-        has_lvb: gl.has_lvb,
-        glf_initial: gl.glf_initial,
-        lkid: gl.lkid,
-        dead: false,
-    };
-    match gdlm_ast(AstStyle::Reference, &a)? {
-        AstOutcome::Complete {
-            ret,
-            lvb_zeroed,
-            lkid,
-            glf_initial,
-        } => {
-            if lvb_zeroed {
-                gl.lvb = [0; 32];
-            }
-            gl.lkid = lkid;
-            gl.glf_initial = glf_initial;
-            gl.action = ffi::REF_AST_COMPLETE;
-            gl.ret = ret;
-        }
-        AstOutcome::Free { lvb_zeroed } => {
-            if lvb_zeroed {
-                gl.lvb = [0; 32];
-            }
-            gl.action = ffi::REF_AST_FREE;
-        }
-        AstOutcome::Ignored => {}
-    }
-    Ok(())
+    gdlm_ast_apply(AstStyle::Reference, gl)
 }
 
 /// `make_flags(&FlagPolicy::REFERENCE, …)`.

@@ -62,7 +62,7 @@ pub fn ast_rust(c: &AstCase) -> AstResult {
         Err(AstError::Demoted) => AstResult::Bug(ffi::REF_BUG_DEMOTED),
         Err(AstError::UnknownStatus(_)) => AstResult::Bug(ffi::REF_BUG_STATUS),
         Err(AstError::AltMode(_)) => AstResult::Bug(ffi::REF_BUG_ALTMODE),
-        Err(AstError::NoLock) => AstResult::Bug(-1),
+        Err(AstError::NoLock | AstError::NotDead) => AstResult::Bug(-1),
         Ok(()) => AstResult::Done {
             action: g.action,
             ret: if g.action == ffi::REF_AST_COMPLETE {
@@ -71,8 +71,8 @@ pub fn ast_rust(c: &AstCase) -> AstResult {
                 0
             },
             lvb: g.lvb,
-            lkid: g.lkid,
-            glf_initial: g.glf_initial,
+            lkid: g.ast.lkid,
+            glf_initial: g.ast.glf_initial,
         },
     }
 }

@@ -11,7 +11,8 @@ use crate::consts::*;
 use crate::flags::DlmLkf;
 use crate::mode::LmState;
 
-/// Which kernel's AST result codes to reproduce (`shared/reference/UPSTREAM.md` §1.5).
+/// Which kernel's AST result codes to reproduce (`shared/reference/UPSTREAM.md` §1.5,
+/// `linux-7.2/UPSTREAM-7.2.md` §2.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AstStyle {
@@ -20,9 +21,11 @@ pub enum AstStyle {
     /// the lkid.
     #[default]
     Reference,
-    /// Modern: failures return bare `LM_OUT_*` codes (`TRY_AGAIN`, `DEADLOCK`, …);
-    /// `GLF_INITIAL` starts set and is cleared on the first grant; while it is set a
-    /// failure drops the lkid; ASTs for a dead glock other than unlock are ignored.
+    /// Linux 7.2.13 (7.2:L118-179): failures return bare `LM_OUT_*` codes
+    /// (`CANCELED`, `TRY_AGAIN`, `DEADLOCK`, `ERROR`); a grant returns `gl_req` and
+    /// ignores `DLM_SBF_ALTMODE` (7.2 never asks for ALTPR/ALTCW); `GLF_INITIAL` starts
+    /// set and is cleared on the first grant; while it is set a failure drops the lkid;
+    /// ASTs for a dead glock other than unlock are ignored.
     Modern,
 }
 
@@ -84,6 +87,9 @@ pub enum AstError {
     AltMode(LmState),
     /// `gdlm_cancel` / `gdlm_put_lock` on a glock without a DLM lock (lkid 0).
     NoLock,
+    /// Linux 7.2's `gdlm_put_lock` on a glock whose lockref is not dead
+    /// (`BUG_ON(!__lockref_is_dead)`, 7.2:L332).
+    NotDead,
 }
 
 impl fmt::Display for AstError {
@@ -93,62 +99,176 @@ impl fmt::Display for AstError {
             AstError::UnknownStatus(s) => write!(f, "unexpected AST status {s}"),
             AstError::AltMode(s) => write!(f, "DLM_SBF_ALTMODE on a grant of {s:?}"),
             AstError::NoLock => f.write_str("no DLM lock (lkid 0)"),
+            AstError::NotDead => f.write_str("gdlm_put_lock on a glock that is not dead"),
         }
     }
 }
 
 impl core::error::Error for AstError {}
 
-/// `gdlm_ast`: decide what a completion means for the glock.
-#[inline]
-pub fn gdlm_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
-    if style == AstStyle::Modern && a.dead && a.sb_status != -DLM_EUNLOCK {
-        return Ok(AstOutcome::Ignored);
+/// What the glock does after an AST, when [`gdlm_ast_in_place`] already wrote the
+/// lkid and `GLF_INITIAL` back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AstAction {
+    /// `gfs2_glock_complete(gl, ret)`.
+    Complete {
+        /// The result: a state in the low two bits plus `LM_OUT_*` bits.
+        ret: u32,
+        /// Zero the LVB (`DLM_SBF_VALNOTVALID` on a glock with an LVB).
+        lvb_zeroed: bool,
+    },
+    /// `-DLM_EUNLOCK`: free the glock (after zeroing the LVB if `lvb_zeroed`).
+    Free {
+        /// Zero the LVB first.
+        lvb_zeroed: bool,
+    },
+    /// Linux 7.2: the glock is dead and this is not an unlock reply; nothing to do.
+    Ignored,
+}
+
+/// A glock that `gdlm_ast` completes in place ([`gdlm_ast_apply`]), as the kernel's
+/// `gdlm_ast` acts on its `struct gfs2_glock`: a caller implements it on its own
+/// glock type, and the whole decision inlines into its completion handler.
+pub trait AstGlock {
+    /// The fields `gdlm_ast` reads; it writes `lkid` and `glf_initial` back.
+    fn ast_fields(&mut self) -> &mut AstInput;
+    /// `memset(sb_lvbptr, 0, GDLM_LVB_SIZE)`: only called for a glock with an LVB and
+    /// `DLM_SBF_VALNOTVALID`, before [`AstGlock::complete`] / [`AstGlock::free`].
+    fn zero_lvb(&mut self);
+    /// `gfs2_glock_complete(gl, ret)`.
+    fn complete(&mut self, ret: u32);
+    /// `gfs2_glock_free(gl)` after `-DLM_EUNLOCK`.
+    fn free(&mut self);
+}
+
+/// `gdlm_ast` applied to a glock in place (reference L115-162, 7.2:L118-179): on a
+/// completion it writes the new `lkid` (0 after a failed first request) and
+/// `GLF_INITIAL`, zeroes the LVB if the DLM says it is not valid, and calls
+/// [`AstGlock::complete`] or [`AstGlock::free`]; an ignored AST (7.2, dead glock)
+/// calls nothing. On `Err` (where the kernel BUGs) nothing is written or called:
+/// unlike the kernel, which zeroes the LVB before it BUGs on an unknown status.
+#[inline(always)]
+pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Result<(), AstError> {
+    let modern = matches!(style, AstStyle::Modern);
+    let gl = g.ast_fields();
+    let status = gl.sb_status;
+    // 7.2:L128-131, before the DEMOTED BUG_ON.
+    if modern && gl.dead && status != -DLM_EUNLOCK {
+        return Ok(());
     }
-    if a.sb_flags & DLM_SBF_DEMOTED != 0 {
+    let sbf = gl.sb_flags;
+    if sbf & DLM_SBF_DEMOTED != 0 {
         return Err(AstError::Demoted);
     }
-    let lvb_zeroed = a.sb_flags & DLM_SBF_VALNOTVALID != 0 && a.has_lvb;
-    let state = u32::from(a.gl_state as u8);
-    let failed = match (a.sb_status, style) {
-        (s, _) if s == -DLM_EUNLOCK => return Ok(AstOutcome::Free { lvb_zeroed }),
-        (s, AstStyle::Reference) if s == -DLM_ECANCEL => Some(state | LM_OUT_CANCELED),
-        (s, AstStyle::Reference) if s == -EAGAIN || s == -EDEADLK => Some(state),
-        (s, AstStyle::Reference) if s == -ETIMEDOUT => Some(state | LM_OUT_ERROR),
-        (s, AstStyle::Modern) if s == -DLM_ECANCEL => Some(LM_OUT_CANCELED),
-        (s, AstStyle::Modern) if s == -EAGAIN => Some(LM_OUT_TRY_AGAIN),
-        (s, AstStyle::Modern) if s == -EDEADLK => Some(LM_OUT_DEADLOCK),
-        (s, AstStyle::Modern) if s == -ETIMEDOUT => Some(LM_OUT_ERROR),
-        (0, _) => None,
-        (s, _) => return Err(AstError::UnknownStatus(s)),
-    };
-    if let Some(ret) = failed {
-        // A failed request that never created a DLM lock leaves no lkid.
-        let no_lock = match style {
-            AstStyle::Reference => !a.glf_initial,
-            AstStyle::Modern => a.glf_initial,
-        };
-        return Ok(AstOutcome::Complete {
-            ret,
-            lvb_zeroed,
-            lkid: if no_lock { 0 } else { a.lkid },
-            glf_initial: a.glf_initial,
-        });
+    if status == 0 {
+        let mut granted = gl.gl_req;
+        if !modern && sbf & DLM_SBF_ALTMODE != 0 {
+            // Reference L146-152; 7.2 has no ALTMODE case.
+            granted = match granted {
+                LmState::Shared => LmState::Deferred,
+                LmState::Deferred => LmState::Shared,
+                other => return Err(AstError::AltMode(other)),
+            };
+        }
+        // Reference: set_bit(GLF_INITIAL) (L155); 7.2: clear_bit (7.2:L172).
+        gl.glf_initial = !modern;
+        if sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb {
+            g.zero_lvb();
+        }
+        g.complete(granted as u32);
+        return Ok(());
     }
-    let granted = if a.sb_flags & DLM_SBF_ALTMODE != 0 {
-        match a.gl_req {
-            LmState::Shared => LmState::Deferred,
-            LmState::Deferred => LmState::Shared,
-            other => return Err(AstError::AltMode(other)),
+    let zero = sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb;
+    if status == -DLM_EUNLOCK {
+        // Unlocked: the lock is gone; free the glock.
+        if zero {
+            g.zero_lvb();
+        }
+        g.free();
+        return Ok(());
+    }
+    let ret = if modern {
+        match status {
+            s if s == -DLM_ECANCEL => LM_OUT_CANCELED,
+            s if s == -EAGAIN => LM_OUT_TRY_AGAIN,
+            s if s == -EDEADLK => LM_OUT_DEADLOCK,
+            s if s == -ETIMEDOUT => LM_OUT_ERROR,
+            s => return Err(AstError::UnknownStatus(s)),
         }
     } else {
-        a.gl_req
+        let state = gl.gl_state as u32;
+        match status {
+            s if s == -DLM_ECANCEL => state | LM_OUT_CANCELED,
+            s if s == -EAGAIN || s == -EDEADLK => state,
+            s if s == -ETIMEDOUT => state | LM_OUT_ERROR,
+            s => return Err(AstError::UnknownStatus(s)),
+        }
     };
-    Ok(AstOutcome::Complete {
-        ret: u32::from(granted as u8),
-        lvb_zeroed,
-        lkid: a.lkid,
-        glf_initial: style == AstStyle::Reference,
+    // A failed request that never created a DLM lock leaves no lkid: reference while
+    // GLF_INITIAL is clear (L159-160), 7.2 while it is set (7.2:L176-177).
+    if gl.glf_initial == modern {
+        gl.lkid = 0;
+    }
+    if zero {
+        g.zero_lvb();
+    }
+    g.complete(ret);
+    Ok(())
+}
+
+/// [`gdlm_ast_apply`] on a bare [`AstInput`], returning what to do instead of calling
+/// back: `lkid` and `glf_initial` are written into `gl`; on `Err`,
+/// [`AstAction::Ignored`] and [`AstAction::Free`] it is unchanged.
+#[inline]
+pub fn gdlm_ast_in_place(style: AstStyle, gl: &mut AstInput) -> Result<AstAction, AstError> {
+    struct Capture<'a> {
+        gl: &'a mut AstInput,
+        zero: bool,
+        action: AstAction,
+    }
+    impl AstGlock for Capture<'_> {
+        fn ast_fields(&mut self) -> &mut AstInput {
+            self.gl
+        }
+        fn zero_lvb(&mut self) {
+            self.zero = true;
+        }
+        fn complete(&mut self, ret: u32) {
+            self.action = AstAction::Complete {
+                ret,
+                lvb_zeroed: self.zero,
+            };
+        }
+        fn free(&mut self) {
+            self.action = AstAction::Free {
+                lvb_zeroed: self.zero,
+            };
+        }
+    }
+    let mut c = Capture {
+        gl,
+        zero: false,
+        action: AstAction::Ignored,
+    };
+    gdlm_ast_apply(style, &mut c)?;
+    Ok(c.action)
+}
+
+/// `gdlm_ast`: decide what a completion means for the glock (by value; see
+/// [`gdlm_ast_in_place`] for the form that writes the glock back).
+#[inline]
+pub fn gdlm_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
+    let mut gl = *a;
+    Ok(match gdlm_ast_in_place(style, &mut gl)? {
+        AstAction::Complete { ret, lvb_zeroed } => AstOutcome::Complete {
+            ret,
+            lvb_zeroed,
+            lkid: gl.lkid,
+            glf_initial: gl.glf_initial,
+        },
+        AstAction::Free { lvb_zeroed } => AstOutcome::Free { lvb_zeroed },
+        AstAction::Ignored => AstOutcome::Ignored,
     })
 }
 
@@ -197,11 +317,13 @@ impl PutLock {
 pub struct PutLockModern {
     /// `GLF_INITIAL` is still set (modern meaning: no DLM lock was ever granted).
     pub glf_initial: bool,
-    /// `DFL_UNMOUNT`: the lock protocol is unmounted; never call the DLM.
+    /// `DFL_UNMOUNT`: the lock protocol is unmounted; never call the DLM. This is the
+    /// 6.x short-cut that raced with a late AST/BAST (fixed as CVE-2025-40242); Linux
+    /// 7.2 has no such test ([`put_lock_linux72`]).
     pub unmounted: bool,
 }
 
-/// `gdlm_put_lock` of modern kernels (6.x): free without the DLM while the lock was
+/// `gdlm_put_lock` of 6.x kernels: free without the DLM while the lock was
 /// never granted or after unmount; with `SDF_SKIP_DLM_UNLOCK`, call the DLM only to
 /// save an LVB held in EXCLUSIVE; unlock with `VALBLK` only when the glock has an LVB.
 #[inline]
@@ -260,6 +382,71 @@ pub fn cancel(lkid: u32) -> Result<CancelRequest, AstError> {
         return Err(AstError::NoLock);
     }
     Ok(CancelRequest {
+        lkid,
+        flags: DlmLkf::CANCEL,
+    })
+}
+
+/// Linux 7.2.13's `gdlm_put_lock` up to the unlock (7.2:L325-357): refuse a glock
+/// that is not dead ([`AstError::NotDead`], the BUG_ON), free while `GLF_INITIAL` is
+/// set ([`PutLock::Free`], no stats), with `SDF_SKIP_DLM_UNLOCK` free later unless an
+/// LVB held in EX must be written back ([`PutLock::FreeSkipUnlock`] =
+/// `gfs2_glock_free_later`), else `dlm_unlock` with VALBLK only when there is an LVB.
+///
+/// There is no `DFL_UNMOUNT` short-cut (the reference-era race fixed as
+/// CVE-2025-40242): after unmount the released lockspace answers `-ENODEV`, and
+/// [`put_lock_unlock_result`] frees the glock then.
+#[inline]
+pub fn put_lock_linux72(
+    p: &PutLockInput,
+    glf_initial: bool,
+    dead: bool,
+) -> Result<PutLock, AstError> {
+    if !dead {
+        return Err(AstError::NotDead);
+    }
+    Ok(put_lock_modern(
+        p,
+        &PutLockModern {
+            glf_initial,
+            unmounted: false,
+        },
+    ))
+}
+
+/// What `gdlm_put_lock` does once its `dlm_unlock` loop returned `ret`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UnlockDone {
+    /// 0: the glock is freed by the `-DLM_EUNLOCK` AST.
+    AwaitAst,
+    /// Linux 7.2, `-ENODEV`: the lockspace is released and its locks with it; free the
+    /// glock now (`gfs2_glock_free`, 7.2:L372-375).
+    Free,
+    /// Any other error: logged ("gdlm_unlock %x,%llx err=%d"), nothing else.
+    Logged(i32),
+}
+
+/// `gdlm_put_lock` after `dlm_unlock`: `linux72` selects 7.2's `-ENODEV` rule
+/// (7.2:L372-381; the reference only logs, ref:L308-313).
+#[inline]
+pub const fn put_lock_unlock_result(linux72: bool, ret: i32) -> UnlockDone {
+    match ret {
+        0 => UnlockDone::AwaitAst,
+        e if linux72 && e == -ENODEV => UnlockDone::Free,
+        e => UnlockDone::Logged(e),
+    }
+}
+
+/// Linux 7.2.13's `gdlm_cancel` (7.2:L384-393): under `ls_sem`, `dlm_unlock(lkid,
+/// CANCEL)` only while the lockspace exists (`None` once released), lkid 0 included
+/// (the DLM answers it).
+#[inline]
+pub const fn cancel_linux72(lkid: u32, ls_released: bool) -> Option<CancelRequest> {
+    if ls_released {
+        return None;
+    }
+    Some(CancelRequest {
         lkid,
         flags: DlmLkf::CANCEL,
     })
@@ -341,6 +528,18 @@ mod tests {
                 glf_initial: false
             })
         );
+        // 7.2 ignores DLM_SBF_ALTMODE on a grant, for every requested state.
+        a.sb_flags = DLM_SBF_ALTMODE;
+        a.gl_req = LmState::Exclusive;
+        assert_eq!(
+            gdlm_ast(m, &a),
+            Ok(AstOutcome::Complete {
+                ret: LM_ST_EXCLUSIVE,
+                lvb_zeroed: false,
+                lkid: 7,
+                glf_initial: false
+            })
+        );
         a.dead = true;
         assert_eq!(gdlm_ast(m, &a), Ok(AstOutcome::Ignored));
         a.sb_status = -DLM_EUNLOCK;
@@ -399,6 +598,22 @@ mod tests {
             PutLock::Free
         );
         assert_eq!(cancel(0), Err(AstError::NoLock));
+        assert_eq!(
+            cancel_linux72(0, false),
+            Some(CancelRequest {
+                lkid: 0,
+                flags: DlmLkf::CANCEL
+            })
+        );
+        assert_eq!(cancel_linux72(9, true), None);
+        assert_eq!(put_lock_linux72(&p, false, false), Err(AstError::NotDead));
+        assert_eq!(put_lock_linux72(&p, true, true), Ok(PutLock::Free));
+        assert_eq!(put_lock_unlock_result(true, -ENODEV), UnlockDone::Free);
+        assert_eq!(
+            put_lock_unlock_result(false, -ENODEV),
+            UnlockDone::Logged(-ENODEV)
+        );
+        assert_eq!(put_lock_unlock_result(true, 0), UnlockDone::AwaitAst);
         assert_eq!(
             cancel(9),
             Ok(CancelRequest {

@@ -96,11 +96,11 @@ pub const LM_ST_SHARED: u32 = 3;
 pub const LM_FLAG_TRY: u32 = 0x0001;
 /// `LM_FLAG_TRY_1CB`: do not wait, but send one blocking callback.
 pub const LM_FLAG_TRY_1CB: u32 = 0x0002;
-/// `LM_FLAG_NOEXP`: ignored by make_flags (used by glock.c).
+/// `LM_FLAG_NOEXP`: ignored by make_flags (used by glock.c); [`LM_FLAG_RECOVER`] in 7.2.
 pub const LM_FLAG_NOEXP: u32 = 0x0004;
 /// `LM_FLAG_ANY`: accept SHARED or DEFERRED.
 pub const LM_FLAG_ANY: u32 = 0x0008;
-/// `LM_FLAG_PRIORITY`: jump the queue (removed upstream in 2023).
+/// `LM_FLAG_PRIORITY`: jump the queue (reference only; gone from 7.2's glock.h).
 pub const LM_FLAG_PRIORITY: u32 = 0x0010;
 
 /// `LM_OUT_ST_MASK`: the state bits of an AST result.
@@ -109,9 +109,9 @@ pub const LM_OUT_ST_MASK: u32 = 0x03;
 pub const LM_OUT_ERROR: u32 = 0x04;
 /// `LM_OUT_CANCELED`: the request was canceled.
 pub const LM_OUT_CANCELED: u32 = 0x08;
-/// `LM_OUT_DEADLOCK` (modern kernels only): the DLM reported a deadlock.
+/// `LM_OUT_DEADLOCK` (7.2 glock.h L114): the DLM reported a deadlock.
 pub const LM_OUT_DEADLOCK: u32 = 0x10;
-/// `LM_OUT_TRY_AGAIN` (modern kernels only): a TRY request failed.
+/// `LM_OUT_TRY_AGAIN` (7.2 glock.h L113): a TRY request failed.
 pub const LM_OUT_TRY_AGAIN: u32 = 0x20;
 
 /// `LM_RD_GAVEUP`: journal recovery gave up (another node holds the journal).
@@ -177,3 +177,61 @@ pub const DLM_LSFL_NEWEXCL: u32 = 0x0000_0008;
 pub const DLM_LOCKSPACE_LEN: usize = 64;
 /// `GFS2_LOCKNAME_LEN`: the longest lock table / lock protocol name.
 pub const GFS2_LOCKNAME_LEN: usize = 64;
+
+// ---- Linux 7.2.13 (shared/reference/linux-7.2/UPSTREAM-7.2.md §1) -------------------
+
+/// `LM_FLAG_RECOVER` (7.2 glock.h L83): the 0x4 bit, `LM_FLAG_NOEXP` renamed; not
+/// mapped by make_flags.
+pub const LM_FLAG_RECOVER: u32 = 0x0004;
+/// `LM_FLAG_NODE_SCOPE` (7.2 glock.h L85): glock.c only.
+pub const LM_FLAG_NODE_SCOPE: u32 = 0x0020;
+/// `GL_ASYNC` (glock.h L86).
+pub const GL_ASYNC: u32 = 0x0040;
+/// `GL_EXACT` (glock.h L87).
+pub const GL_EXACT: u32 = 0x0080;
+/// `GL_SKIP` (glock.h L88).
+pub const GL_SKIP: u32 = 0x0100;
+/// `GL_NOPID` (7.2 glock.h L89).
+pub const GL_NOPID: u32 = 0x0200;
+/// `GL_NOCACHE` (glock.h L90).
+pub const GL_NOCACHE: u32 = 0x0400;
+/// `GL_NOBLOCK` (7.2 glock.h L91).
+pub const GL_NOBLOCK: u32 = 0x0800;
+
+/// `LM_TYPE_RESERVED` (glock.h L29): glock type 0.
+pub const LM_TYPE_RESERVED: u32 = 0x00;
+
+/// `GLF_INITIAL` bit number of `gl_flags` (incore.h L321). In 7.2 it is set at glock
+/// creation and cleared by the first grant; in the reference the first grant sets it.
+pub const GLF_INITIAL: u32 = 10;
+/// `GLF_BLOCKING` bit number of `gl_flags` (incore.h L326).
+pub const GLF_BLOCKING: u32 = 15;
+
+/// `SDF_WITHDRAWN` bit number of `sd_flags` (7.2 incore.h L598).
+pub const SDF_WITHDRAWN: u32 = 2;
+/// `SDF_NOJOURNALID` bit number (incore.h L602): no `jid=` given yet.
+pub const SDF_NOJOURNALID: u32 = 6;
+/// `SDF_SKIP_DLM_UNLOCK` bit number (incore.h L604): free glocks without `dlm_unlock`.
+pub const SDF_SKIP_DLM_UNLOCK: u32 = 8;
+
+/// `DLM_LSFL_TIMEWARN` (uapi/linux/dlm.h): "deprecated and reserved".
+pub const DLM_LSFL_TIMEWARN: u32 = 0x0000_0002;
+
+/// `DLM_RELEASE_NO_LOCKS` (7.2 linux/dlm.h L91-115): release only without locks.
+pub const DLM_RELEASE_NO_LOCKS: u32 = 0;
+/// `DLM_RELEASE_UNUSED`: release only without remote locks.
+pub const DLM_RELEASE_UNUSED: u32 = 1;
+/// `DLM_RELEASE_NORMAL`: release with locks (the reference's literal `2`).
+pub const DLM_RELEASE_NORMAL: u32 = 2;
+/// `DLM_RELEASE_NO_EVENT`: as NORMAL without the uevent.
+pub const DLM_RELEASE_NO_EVENT: u32 = 3;
+/// `DLM_RELEASE_RECOVER`: as NORMAL, but the other nodes handle the leave as a
+/// failure (`recover_slot()`), so they replay this node's journal.
+pub const DLM_RELEASE_RECOVER: u32 = 4;
+
+/// `ENOMEM` (asm-generic/errno-base.h).
+pub const ENOMEM: i32 = 12;
+/// `EBUSY` (asm-generic/errno-base.h): 7.2's DLM calls retry after 20 ms.
+pub const EBUSY: i32 = 16;
+/// `ENODEV` (asm-generic/errno-base.h): 7.2's DLM calls on a released lockspace.
+pub const ENODEV: i32 = 19;

@@ -23,16 +23,24 @@ bitflags! {
         const NOEXP = LM_FLAG_NOEXP;
         /// `LM_FLAG_ANY`.
         const ANY = LM_FLAG_ANY;
+        /// `LM_FLAG_RECOVER` (7.2's name of the 0x4 bit; not mapped).
+        const RECOVER = LM_FLAG_RECOVER;
         /// `LM_FLAG_PRIORITY` (reference only).
         const PRIORITY = LM_FLAG_PRIORITY;
+        /// `LM_FLAG_NODE_SCOPE` (7.2, glock.c only).
+        const NODE_SCOPE = LM_FLAG_NODE_SCOPE;
         /// `GL_ASYNC` (ignored here).
-        const GL_ASYNC = 0x0040;
+        const GL_ASYNC = GL_ASYNC;
         /// `GL_EXACT` (ignored here).
-        const GL_EXACT = 0x0080;
+        const GL_EXACT = GL_EXACT;
         /// `GL_SKIP` (ignored here).
-        const GL_SKIP = 0x0100;
+        const GL_SKIP = GL_SKIP;
+        /// `GL_NOPID` (7.2; ignored here).
+        const GL_NOPID = GL_NOPID;
         /// `GL_NOCACHE` (ignored here).
-        const GL_NOCACHE = 0x0400;
+        const GL_NOCACHE = GL_NOCACHE;
+        /// `GL_NOBLOCK` (7.2; ignored here).
+        const GL_NOBLOCK = GL_NOBLOCK;
         const _ = !0;
     }
 }
@@ -125,6 +133,9 @@ pub struct FlagPolicy {
     pub valblk: ValblkPolicy,
     /// Whether `LM_FLAG_PRIORITY` maps to `NOORDER | HEADQUE`.
     pub priority: bool,
+    /// Whether `LM_FLAG_ANY` maps to `ALTCW` (PR) / `ALTPR` (CW) and is refused with
+    /// any other mode (reference L224-230); Linux 7.2's make_flags ignores it.
+    pub any: bool,
     /// When QUECVT is set on a conversion.
     pub quecvt: QuecvtPolicy,
 }
@@ -135,19 +146,35 @@ impl FlagPolicy {
     pub const REFERENCE: FlagPolicy = FlagPolicy {
         valblk: ValblkPolicy::IfLvb,
         priority: true,
+        any: true,
         quecvt: QuecvtPolicy::GlfBlocking,
     };
     /// Linux 3.6: as the reference but VALBLK always.
     pub const LINUX_3_6: FlagPolicy = FlagPolicy {
         valblk: ValblkPolicy::Always,
         priority: true,
+        any: true,
         quecvt: QuecvtPolicy::GlfBlocking,
     };
-    /// Modern kernels (6.x): VALBLK with an LVB, no PRIORITY, QUECVT only upward.
+    /// Current kernels as a single `make_flags` call: VALBLK with an LVB, no PRIORITY,
+    /// no ANY, QUECVT only on upward blocking conversions, computed from
+    /// [`LockContext::cur`]. Equals Linux 7.2's `make_flags` with the `blocking` its
+    /// `gdlm_lock` passes (7.2:L290-292) on every request.
     pub const MODERN: FlagPolicy = FlagPolicy {
         valblk: ValblkPolicy::IfLvb,
         priority: false,
+        any: false,
         quecvt: QuecvtPolicy::UpwardOnly,
+    };
+    /// Linux 7.2.13's `make_flags(gl, gfs_flags, req, blocking)` as written
+    /// (7.2:L236-266): VALBLK with an LVB, TRY/TRY_1CB, no PRIORITY, no ANY, and on a
+    /// conversion QUECVT iff the `blocking` argument, passed as
+    /// [`LockContext::glf_blocking`] ([`gdlm_lock_blocking`] computes it).
+    pub const LINUX_7_2: FlagPolicy = FlagPolicy {
+        valblk: ValblkPolicy::IfLvb,
+        priority: false,
+        any: false,
+        quecvt: QuecvtPolicy::GlfBlocking,
     };
 }
 
@@ -163,9 +190,11 @@ impl Default for FlagPolicy {
 pub struct LockContext {
     /// The glock has an LVB (`gl_lksb.sb_lvbptr != NULL`).
     pub has_lvb: bool,
-    /// The glock already has a DLM lock (`sb_lkid != 0`): this is a conversion.
+    /// The glock already has a DLM lock: this is a conversion (reference: `sb_lkid != 0`,
+    /// L233; Linux 7.2: `!GLF_INITIAL`, 7.2:L252).
     pub converting: bool,
-    /// `GLF_BLOCKING` is set (reference QUECVT policy).
+    /// `GLF_BLOCKING` is set (reference QUECVT policy); under
+    /// [`FlagPolicy::LINUX_7_2`], make_flags' `blocking` argument.
     pub glf_blocking: bool,
     /// The mode currently held; required for a conversion under the modern QUECVT policy.
     pub cur: Option<DlmMode>,
@@ -202,13 +231,25 @@ impl fmt::Display for FlagsError {
 
 impl core::error::Error for FlagsError {}
 
-/// `down_conversion` of modern kernels: a move to a lower mode that is not PR ⇄ CW.
-pub const fn is_down_conversion(cur: DlmMode, req: DlmMode) -> bool {
-    let middle = matches!(
+/// `middle_conversion` (7.2:L225-229, "taken from fs/dlm/lock.c"): PR ⇄ CW.
+pub const fn is_middle_conversion(cur: DlmMode, req: DlmMode) -> bool {
+    matches!(
         (cur, req),
         (DlmMode::Pr, DlmMode::Cw) | (DlmMode::Cw, DlmMode::Pr)
-    );
-    !middle && (req as i8) < (cur as i8)
+    )
+}
+
+/// `down_conversion` (7.2:L231-234): a move to a lower mode that is not PR ⇄ CW.
+pub const fn is_down_conversion(cur: DlmMode, req: DlmMode) -> bool {
+    !is_middle_conversion(cur, req) && (req as i8) < (cur as i8)
+}
+
+/// Linux 7.2 `gdlm_lock`'s `blocking` (7.2:L290-291): not a down-conversion and not
+/// TRY / TRY_1CB. It becomes make_flags' QUECVT argument and sets `GLF_BLOCKING`
+/// (7.2:L293-294), which `gdlm_ast` reads for the reply-time sample and clears.
+pub const fn gdlm_lock_blocking(cur: DlmMode, req: DlmMode, gfs_flags: LmFlags) -> bool {
+    !is_down_conversion(cur, req)
+        && gfs_flags.bits() & (LmFlags::TRY.bits() | LmFlags::TRY_1CB.bits()) == 0
 }
 
 /// `make_flags`: the DLM flags for a request of mode `req`.
@@ -232,7 +273,7 @@ pub fn make_flags(
     if policy.priority && gfs_flags.contains(LmFlags::PRIORITY) {
         lkf |= DlmLkf::NOORDER | DlmLkf::HEADQUE;
     }
-    if gfs_flags.contains(LmFlags::ANY) {
+    if policy.any && gfs_flags.contains(LmFlags::ANY) {
         match req {
             DlmMode::Pr => lkf |= DlmLkf::ALTCW,
             DlmMode::Cw => lkf |= DlmLkf::ALTPR,
@@ -315,6 +356,78 @@ pub fn lock_request(
         flags,
         name,
         stamp,
+    })
+}
+
+/// The glock as `gdlm_lock` reads it, for either profile ([`crate::Profile::gdlm_lock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LockGlock {
+    /// `gl_state`: the state held (7.2 computes `cur = make_mode(gl_state)`).
+    pub gl_state: LmState,
+    /// `gl_lksb.sb_lvbptr != NULL`.
+    pub has_lvb: bool,
+    /// `sb_lkid` (the reference converts when it is not 0).
+    pub lkid: u32,
+    /// The raw `GLF_INITIAL` bit (7.2 converts when it is clear).
+    pub glf_initial: bool,
+    /// The raw `GLF_BLOCKING` bit before the call (the reference's QUECVT input).
+    pub glf_blocking: bool,
+}
+
+/// What `gdlm_lock` decides: the `dlm_lock` call and the glock bits it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct GdlmLock {
+    /// The `dlm_lock` call.
+    pub request: LockRequest,
+    /// `cur = make_mode(gl_state)` (7.2:L288).
+    pub cur: DlmMode,
+    /// Linux 7.2's `blocking` (7.2:L290-291); always false in the reference, whose
+    /// lock_dlm.c never computes it.
+    pub blocking: bool,
+    /// `GLF_BLOCKING` after the call: 7.2 sets it when `blocking` and never clears it
+    /// here (7.2:L293-294); the reference leaves it as it was.
+    pub glf_blocking_after: bool,
+    /// `gl_req` after the call: 7.2 writes `req_state` (7.2:L287); the reference's
+    /// lock_dlm.c does not write it (`None`: unchanged).
+    pub gl_req_after: Option<LmState>,
+}
+
+/// Linux 7.2.13's `gdlm_lock` up to the submit loop (7.2:L277-305): `gl_req`,
+/// `cur`, `blocking`, `make_flags(…, blocking)`, GLF_BLOCKING, and the name and
+/// timestamps keyed on `GLF_INITIAL` (not on the lkid). An unknown `req_state` is
+/// [`FlagsError::Mode`] where 7.2's `make_mode` BUGs. The `again:` loop around
+/// `dlm_lock` is [`crate::Profile::dlm_attempt`] / [`crate::Profile::after_dlm_call`].
+pub fn gdlm_lock_linux72(
+    name: &LockName,
+    req_state: u32,
+    gfs_flags: LmFlags,
+    gl: &LockGlock,
+) -> Result<GdlmLock, FlagsError> {
+    let cur = gl.gl_state.to_dlm();
+    let req_st = LmState::try_from(req_state)?;
+    let blocking = gdlm_lock_blocking(cur, req_st.to_dlm(), gfs_flags);
+    let ctx = LockContext {
+        has_lvb: gl.has_lvb,
+        converting: !gl.glf_initial,
+        glf_blocking: blocking,
+        cur: Some(cur),
+    };
+    let request = lock_request(
+        &FlagPolicy::LINUX_7_2,
+        name,
+        NameStyle::Reference,
+        req_state,
+        gfs_flags,
+        &ctx,
+    )?;
+    Ok(GdlmLock {
+        request,
+        cur,
+        blocking,
+        glf_blocking_after: gl.glf_blocking || blocking,
+        gl_req_after: Some(req_st),
     })
 }
 

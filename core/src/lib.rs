@@ -14,6 +14,7 @@
 //! | [`recovery`] | `gdlm_recover_*`, `gdlm_recovery_result`, `gfs2_control_func` | recovery state and the control step |
 //! | [`membership`] | `dlm_lockspace_ops`, `dlm_slots_assign` | recovery callbacks synthesized from group membership (CPG) |
 //! | [`mount`] | `control_mount`, `control_first_done`, `gdlm_mount` | first-mounter protocol, lock table, options |
+//! | [`profile`] | the whole file | [`Profile`]: the v3.12 reference (default) or Linux 7.2.13, as one value |
 //! | [`engine`] | the whole of `lock_dlm.c` + gfs2 journal recovery | one lifecycle state machine every shim runs (`handle`/`poll`/`poll_timeout`) |
 //! | [`signal`] | `wait_on_bit`, `queue_delayed_work` | no_std signals a shim can await |
 //!
@@ -32,18 +33,23 @@ pub mod membership;
 pub mod mode;
 pub mod mount;
 pub mod name;
+pub mod profile;
 pub mod recovery;
 pub mod signal;
 pub mod stats;
 
-pub use ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle, PutLock};
+pub use ast::{
+    gdlm_ast, gdlm_ast_apply, gdlm_ast_in_place, AstAction, AstError, AstGlock, AstInput,
+    AstOutcome, AstStyle, PutLock,
+};
 pub use engine::{Action, Engine, EngineError, Event};
 pub use flags::{make_flags, DlmLkf, FlagPolicy, LmFlags, LockContext, LockRequest};
 pub use lvb::{ControlLvb, JidSet, LvbError};
 pub use membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
 pub use mode::{BastMode, DlmMode, LmState, ModeError};
-pub use mount::{ControlMount, FirstDone, LockTable, MountOptions, MountStep};
+pub use mount::{ControlMount, FirstDone, LockTable, MountFailure, MountOptions, MountStep};
 pub use name::{LockName, NameError, ResName};
+pub use profile::{DlmAttempt, DlmRetry, Profile};
 pub use recovery::{
     ControlBegin, ControlFinish, ControlUpdate, RecoverFlags, Recovery, RecoveryError,
     SharedRecovery, SizePolicy, SubmitPolicy,

@@ -183,6 +183,15 @@ pub fn bast_state(mode: BastMode) -> Result<LmState, ModeError> {
     }
 }
 
+/// Linux 7.2.13's `gdlm_bast` (7.2:L181-202): a dead glock's BAST is ignored
+/// (`Ok(None)`, checked before the mode, 7.2:L185-186); otherwise as [`bast_state`].
+pub fn bast_state_linux72(mode: BastMode, dead: bool) -> Result<Option<LmState>, ModeError> {
+    if dead {
+        return Ok(None);
+    }
+    bast_state(mode).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +217,15 @@ mod tests {
         assert_eq!(
             bast_state(BastMode::Mode(4)),
             Err(ModeError::UnknownBastMode(4))
+        );
+        assert_eq!(bast_state_linux72(BastMode::Mode(4), true), Ok(None));
+        assert_eq!(
+            bast_state_linux72(BastMode::Mode(3), false),
+            Ok(Some(LmState::Shared))
+        );
+        assert_eq!(
+            bast_state_linux72(BastMode::Mode(-3), false),
+            Err(ModeError::UnknownBastMode(-3))
         );
     }
 

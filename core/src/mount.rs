@@ -18,6 +18,9 @@ use crate::recovery::{LockId, RecoverFlags, Recovery, SyncLock};
 
 /// The pause before each control_lock EX attempt (`msleep_interruptible(500)`).
 pub const MOUNT_RETRY_DELAY_MS: u32 = 500;
+/// Linux 7.2: the extra pause of a spectator at wait1 ("Recovery is required. Waiting
+/// for a non-spectator to mount.", `msleep_interruptible(1000)`, 7.2:L985-989).
+pub const SPECTATOR_WAIT_MS: u32 = 1000;
 
 /// Why a mount attempt goes round again (`goto restart`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,7 +61,31 @@ pub enum MountStep {
     Failed {
         /// The error (`-EINVAL` for a disabled LVB, `-EINTR`, or a DLM error).
         error: i32,
+        /// Why, as the core decided it (not to be guessed from `error`).
+        reason: MountFailure,
     },
+}
+
+/// Why [`ControlMount`] failed ([`MountStep::Failed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MountFailure {
+    /// [`ControlMount::start`] on a machine or recovery state that is not fresh
+    /// (`-EINVAL`, no lock taken).
+    NotFresh,
+    /// A lock call failed with the error (its status, except `-EAGAIN` where that
+    /// means "retry").
+    Lock {
+        /// Which lock.
+        lock: LockId,
+        /// The mode asked for.
+        mode: DlmMode,
+    },
+    /// The control LVB generation is `0xFFFFFFFF` ("control_mount control_lock
+    /// disabled", `-EINVAL`; L862-867, 7.2:L943-948), read after both locks were taken.
+    Disabled,
+    /// A signal was pending at a restart (`-EINTR`, L785-788, 7.2:L863-867).
+    Interrupted,
 }
 
 /// A call that does not fit the machine's current step.
@@ -92,6 +119,7 @@ enum Phase {
     MountedNlNew,
     RestartMountedNl,
     Sleeping,
+    SpectatorWait,
     ControlEx,
     MountedEx,
     MountedPr,
@@ -111,7 +139,9 @@ pub struct ControlMount {
     mounted_mode: DlmMode,
     retries: u32,
     signal: bool,
+    spectator: bool,
     error: i32,
+    reason: MountFailure,
     last_retry: Option<RetryReason>,
     lvb_gen: Option<u32>,
     ex_lvb: ControlLvb,
@@ -140,11 +170,28 @@ impl ControlMount {
             mounted_mode: DlmMode::Nl,
             retries: 0,
             signal: false,
+            spectator: false,
             error: 0,
+            reason: MountFailure::NotFresh,
             last_retry: None,
             lvb_gen: None,
             ex_lvb: ControlLvb::zeroed(),
         }
+    }
+
+    /// A machine for a spectator mount as Linux 7.2 runs it (7.2:L903-908, L985-989):
+    /// after control_lock EX it takes neither mounted EX nor PR (so it is never the
+    /// first mounter), and at wait1 it sleeps [`SPECTATOR_WAIT_MS`] before the
+    /// restart. The reference has no spectator path ([`crate::Profile::control_mount`]).
+    pub const fn new_spectator() -> Self {
+        let mut m = Self::new();
+        m.spectator = true;
+        m
+    }
+
+    /// A spectator mount ([`ControlMount::new_spectator`]).
+    pub fn is_spectator(&self) -> bool {
+        self.spectator
     }
 
     /// Why the last pass restarted, if it did.
@@ -182,15 +229,19 @@ impl ControlMount {
             // Not a fresh mount (the kernel zeroes ls_recover_flags in gdlm_mount): refuse
             // before taking any lock, rather than mix two mounts' state.
             self.phase = Phase::Finished;
-            return MountStep::Failed { error: -EINVAL };
+            return MountStep::Failed {
+                error: -EINVAL,
+                reason: MountFailure::NotFresh,
+            };
         }
         *rec.flags_mut() |= RecoverFlags::BLOCK_LOCKS;
         self.phase = Phase::ControlNlNew;
         MountStep::Lock(call(LockId::Control, DlmMode::Nl, DlmLkf::VALBLK))
     }
 
-    fn fail(&mut self, error: i32) -> MountStep {
+    fn fail(&mut self, error: i32, reason: MountFailure) -> MountStep {
         self.error = error;
+        self.reason = reason;
         self.phase = Phase::FailMountedUnlock;
         MountStep::Unlock(LockId::Mounted)
     }
@@ -202,7 +253,7 @@ impl ControlMount {
         let tried = self.retries;
         self.retries = self.retries.saturating_add(1);
         if tried > 0 && self.signal {
-            return self.fail(-EINTR);
+            return self.fail(-EINTR, MountFailure::Interrupted);
         }
         if self.mounted_mode != DlmMode::Nl {
             self.phase = Phase::RestartMountedNl;
@@ -214,8 +265,12 @@ impl ControlMount {
         }
     }
 
-    /// The sleep ended (or was cut short by a signal): try control_lock EX.
+    /// The sleep ended (or was cut short by a signal): try control_lock EX (or, after
+    /// a spectator's wait1 pause, restart).
     pub fn on_sleep_done(&mut self) -> Result<MountStep, MountError> {
+        if self.phase == Phase::SpectatorWait {
+            return Ok(self.restart(None));
+        }
         if self.phase != Phase::Sleeping {
             return Err(MountError::UnexpectedInput);
         }
@@ -239,7 +294,13 @@ impl ControlMount {
             Phase::ControlNlNew => {
                 if status != 0 {
                     self.phase = Phase::Finished;
-                    MountStep::Failed { error: status }
+                    MountStep::Failed {
+                        error: status,
+                        reason: MountFailure::Lock {
+                            lock: LockId::Control,
+                            mode: DlmMode::Nl,
+                        },
+                    }
                 } else {
                     self.phase = Phase::MountedNlNew;
                     MountStep::Lock(call(LockId::Mounted, DlmMode::Nl, DlmLkf::empty()))
@@ -248,6 +309,10 @@ impl ControlMount {
             Phase::MountedNlNew => {
                 if status != 0 {
                     self.error = status;
+                    self.reason = MountFailure::Lock {
+                        lock: LockId::Mounted,
+                        mode: DlmMode::Nl,
+                    };
                     self.phase = Phase::EarlyControlUnlock;
                     MountStep::Unlock(LockId::Control)
                 } else {
@@ -257,7 +322,7 @@ impl ControlMount {
             }
             Phase::RestartMountedNl => {
                 if status != 0 {
-                    self.fail(status)
+                    self.fail(status, lock_failure(LockId::Mounted, DlmMode::Nl))
                 } else {
                     self.mounted_mode = DlmMode::Nl;
                     self.phase = Phase::Sleeping;
@@ -270,11 +335,15 @@ impl ControlMount {
                 if status == -EAGAIN {
                     self.restart(Some(RetryReason::ControlBusy))
                 } else if status != 0 {
-                    self.fail(status)
+                    self.fail(status, lock_failure(LockId::Control, DlmMode::Ex))
                 } else {
                     // Keep it now; it is read into ls_lvb_bits at locks_done.
                     self.ex_lvb = *lvb.ok_or(MountError::MissingLvb)?;
                     self.lvb_gen = None;
+                    if self.spectator {
+                        // 7.2:L907-908: "goto locks_done", mounted stays NL.
+                        return Ok(self.locks_done(rec));
+                    }
                     self.phase = Phase::MountedEx;
                     MountStep::Lock(call(
                         LockId::Mounted,
@@ -288,7 +357,7 @@ impl ControlMount {
                     self.mounted_mode = DlmMode::Ex;
                     self.locks_done(rec)
                 } else if status != -EAGAIN {
-                    self.fail(status)
+                    self.fail(status, lock_failure(LockId::Mounted, DlmMode::Ex))
                 } else {
                     self.phase = Phase::MountedPr;
                     MountStep::Lock(call(
@@ -304,12 +373,12 @@ impl ControlMount {
                     self.locks_done(rec)
                 } else {
                     // "not even -EAGAIN should happen here"
-                    self.fail(status)
+                    self.fail(status, lock_failure(LockId::Mounted, DlmMode::Pr))
                 }
             }
             Phase::ControlNl { lvb_gen } => {
                 if status != 0 {
-                    self.fail(status)
+                    self.fail(status, lock_failure(LockId::Control, DlmMode::Nl))
                 } else {
                     self.after_control_nl(rec, lvb_gen)
                 }
@@ -325,7 +394,7 @@ impl ControlMount {
         rec.set_lvb_bits(bits);
         self.lvb_gen = Some(lvb_gen);
         if lvb_gen == crate::lvb::DISABLED_GENERATION {
-            return self.fail(-EINVAL);
+            return self.fail(-EINVAL, MountFailure::Disabled);
         }
         if self.mounted_mode == DlmMode::Ex {
             // First mounter: keep both locks EX while recovering every journal.
@@ -351,6 +420,13 @@ impl ControlMount {
         let start_gen = rec.recover_start();
         let mount_gen = rec.recover_mount();
         if lvb_gen < mount_gen {
+            if self.spectator {
+                self.last_retry = Some(RetryReason::Wait1);
+                self.phase = Phase::SpectatorWait;
+                return MountStep::Sleep {
+                    ms: SPECTATOR_WAIT_MS,
+                };
+            }
             return self.restart(Some(RetryReason::Wait1));
         }
         if lvb_gen != start_gen {
@@ -376,11 +452,18 @@ impl ControlMount {
             }
             Phase::FailControlUnlock | Phase::EarlyControlUnlock => {
                 self.phase = Phase::Finished;
-                Ok(MountStep::Failed { error: self.error })
+                Ok(MountStep::Failed {
+                    error: self.error,
+                    reason: self.reason,
+                })
             }
             _ => Err(MountError::UnexpectedInput),
         }
     }
+}
+
+const fn lock_failure(lock: LockId, mode: DlmMode) -> MountFailure {
+    MountFailure::Lock { lock, mode }
 }
 
 /// What the caller does next for [`FirstDone`].
@@ -568,6 +651,22 @@ impl LockTable {
     }
 }
 
+impl LockTable {
+    /// Linux 7.2's split (7.2:L1320-1330): as [`LockTable::parse`], but an empty
+    /// fsname is passed on, as 7.2 passes `""` to `dlm_new_lockspace`, which refuses it
+    /// (fs/dlm/lockspace.c L370; the caller gets that error from the DLM).
+    pub fn parse_linux72(table: &str) -> Result<LockTable, TableError> {
+        let (cluster, fsname) = table.split_once(':').ok_or(TableError::NoFsname)?;
+        if cluster.len() >= GFS2_LOCKNAME_LEN {
+            return Err(TableError::BadLength);
+        }
+        Ok(LockTable {
+            cluster: String::try_from(cluster).map_err(|_| TableError::BadLength)?,
+            fsname: String::try_from(fsname).map_err(|_| TableError::BadLength)?,
+        })
+    }
+}
+
 /// Host data options (`dlm_tokens`: `jid=%d`, `id=%d`, `first=%d`, `nodir=%d`,
 /// separated by `:`), parsed as `gfs2_lm_mount` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -645,6 +744,13 @@ impl MountOptions {
             f |= DLM_LSFL_NODIR;
         }
         f
+    }
+
+    /// Linux 7.2's `dlm_new_lockspace` flags: `DLM_LSFL_NEWEXCL` only (7.2:L1337; the
+    /// DLM ORs in `DLM_LSFL_FS` itself, fs/dlm/lockspace.c L658); `nodir=` is ignored
+    /// as obsolete (ops_fstype.c L1002-1005).
+    pub const fn lockspace_flags_linux72(&self) -> u32 {
+        DLM_LSFL_NEWEXCL
     }
 }
 
@@ -759,7 +865,51 @@ mod tests {
             MountStep::Unlock(LockId::Mounted)
         );
         assert_eq!(m.on_unlock_result(0)?, MountStep::Unlock(LockId::Control));
-        assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINTR });
+        assert_eq!(
+            m.on_unlock_result(0)?,
+            MountStep::Failed {
+                error: -EINTR,
+                reason: MountFailure::Interrupted
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn spectator_never_first_and_waits_a_second() -> Result<(), MountError> {
+        let mut rec = Recovery::<16>::new(SizePolicy::Fit);
+        let _ = rec.recover_done(&[1, 2], 2, 5);
+        let mut m = ControlMount::new_spectator();
+        m.start(&mut rec);
+        m.on_lock_result(&mut rec, 0, None)?;
+        m.on_lock_result(&mut rec, 0, None)?;
+        m.on_sleep_done()?;
+        let mut lvb = ControlLvb::zeroed();
+        lvb.set_generation(4); // < mount_gen 5: wait1
+                               // control EX granted: straight to control NL, no mounted EX/PR.
+        assert_eq!(
+            m.on_lock_result(&mut rec, 0, Some(&lvb))?,
+            MountStep::Lock(call(LockId::Control, DlmMode::Nl, DlmLkf::CONVERT))
+        );
+        assert_eq!(m.mounted_mode(), DlmMode::Nl);
+        assert_eq!(
+            m.on_lock_result(&mut rec, 0, None)?,
+            MountStep::Sleep {
+                ms: SPECTATOR_WAIT_MS
+            }
+        );
+        assert_eq!(m.last_retry(), Some(RetryReason::Wait1));
+        assert_eq!(m.on_sleep_done()?, MountStep::Sleep { ms: 500 });
+        // A zeroed LVB (gen 0 < 5) never makes a spectator the first mounter.
+        m.on_sleep_done()?;
+        assert!(matches!(
+            m.on_lock_result(&mut rec, 0, Some(&ControlLvb::zeroed()))?,
+            MountStep::Lock(SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                ..
+            })
+        ));
         Ok(())
     }
 
@@ -799,6 +949,19 @@ mod tests {
         assert_eq!(t.as_ref().map(|t| t.fsname.as_str()), Ok("gfs:x"));
         assert_eq!(LockTable::parse("nofs"), Err(TableError::NoFsname));
         assert_eq!(LockTable::parse("c:"), Err(TableError::BadLength));
+        assert_eq!(
+            LockTable::parse_linux72("c:").map(|t| t.fsname.len()),
+            Ok(0)
+        );
+        assert_eq!(LockTable::parse_linux72("c"), Err(TableError::NoFsname));
+        assert_eq!(
+            MountOptions {
+                nodir: true,
+                ..Default::default()
+            }
+            .lockspace_flags_linux72(),
+            DLM_LSFL_NEWEXCL
+        );
         assert_eq!(
             MountOptions {
                 nodir: true,

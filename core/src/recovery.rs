@@ -143,6 +143,9 @@ pub enum RecoveryError {
         /// The capacity in jids.
         capacity: usize,
     },
+    /// Linux 7.2: the filesystem is withdrawn, the callback is ignored ("… ignored due
+    /// to withdraw", 7.2:L1190-1194, L1219-1222); see [`Recovery::withdraw`].
+    Withdrawn,
 }
 
 impl fmt::Display for RecoveryError {
@@ -159,6 +162,7 @@ impl fmt::Display for RecoveryError {
             RecoveryError::SizeBeyondCapacity { size, capacity } => {
                 write!(f, "recover size {size} beyond capacity {capacity}")
             }
+            RecoveryError::Withdrawn => f.write_str("ignored due to withdraw"),
         }
     }
 }
@@ -187,6 +191,8 @@ pub enum ResultIgnored {
     OwnJid,
     /// First-mounter recovery is coordinated by control_mount / first_done.
     FirstMount,
+    /// Linux 7.2: the filesystem is withdrawn (checked first, 7.2:L1250-1254).
+    Withdrawn,
 }
 
 /// What `gdlm_recovery_result` did.
@@ -237,6 +243,56 @@ pub struct SyncLock {
     pub flags: DlmLkf,
     /// With `VALBLK` on a conversion down from EX: the LVB to write.
     pub lvb: Option<ControlLvb>,
+}
+
+/// How a `sync_lock` / `sync_unlock` call ends (ref:L490-547, 7.2:L567-627).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SyncOutcome {
+    /// The function's return.
+    pub ret: i32,
+    /// The completion was waited for (the DLM accepted the call).
+    pub waited: bool,
+    /// The kernel logs it (`fs_err`).
+    pub logged: bool,
+}
+
+/// `sync_lock` once `dlm_lock` returned `call_ret` (7.2: `-ENODEV` for a released
+/// lockspace, [`crate::Profile::dlm_attempt`]) and, when that was 0, the completion
+/// left `sb_status`: the status is the result; every error but a status of
+/// `-EAGAIN` is logged.
+pub const fn sync_lock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
+    if call_ret != 0 {
+        return sync_call_failed(call_ret);
+    }
+    SyncOutcome {
+        ret: sb_status,
+        waited: true,
+        logged: sb_status != 0 && sb_status != -EAGAIN,
+    }
+}
+
+/// The DLM refused the call (or the lockspace is gone): logged, returned, no wait.
+const fn sync_call_failed(call_ret: i32) -> SyncOutcome {
+    SyncOutcome {
+        ret: call_ret,
+        waited: false,
+        logged: true,
+    }
+}
+
+/// `sync_unlock`: as [`sync_lock_outcome`], but a completion other than
+/// `-DLM_EUNLOCK` is logged and returns −1.
+pub const fn sync_unlock_outcome(call_ret: i32, sb_status: i32) -> SyncOutcome {
+    if call_ret != 0 {
+        return sync_call_failed(call_ret);
+    }
+    let ok = sb_status == -DLM_EUNLOCK;
+    SyncOutcome {
+        ret: if ok { 0 } else { -1 },
+        waited: true,
+        logged: !ok,
+    }
 }
 
 /// The local variables of one control step (`gfs2_control_func`): the generations it
@@ -326,6 +382,18 @@ pub struct Recovery<const N: usize = MAX_JIDS> {
     lvb_bits: ControlLvb,
     policy: SizePolicy,
     submit_policy: SubmitPolicy,
+    withdraw_guard: bool,
+    withdrawn: bool,
+}
+
+/// What `gdlm_unmount` does before the release ([`Recovery::begin_unmount`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UnmountBegin {
+    /// `DFL_UNMOUNT` was set: flush the control work, then release the lockspace.
+    FlushThenRelease,
+    /// `DFL_NO_DLM_OPS`: straight to the release (`goto release`).
+    Release,
 }
 
 /// The recovery state behind a spin lock, as `ls_recover_spin` guards it.
@@ -356,7 +424,51 @@ impl<const N: usize> Recovery<N> {
             lvb_bits: ControlLvb::zeroed(),
             policy,
             submit_policy: SubmitPolicy::Reference,
+            withdraw_guard: false,
+            withdrawn: false,
         }
+    }
+
+    /// Ignore the recovery callbacks once withdrawn, as Linux 7.2 does (its
+    /// `gfs2_withdrawn()` guard, 7.2:L1164-1167, L1190-1194, L1219-1222, L1250-1254);
+    /// the reference has no guard. [`crate::Profile::recovery`] sets this.
+    pub fn with_withdraw_guard(mut self, on: bool) -> Self {
+        self.withdraw_guard = on;
+        self
+    }
+
+    /// Whether the withdraw guard is on.
+    pub fn withdraw_guard(&self) -> bool {
+        self.withdraw_guard
+    }
+
+    /// The filesystem withdrew (`SDF_WITHDRAWN`). With the withdraw guard, every later
+    /// recover_prep/slot/done and recovery_result is ignored, state unchanged.
+    pub fn withdraw(&mut self) {
+        self.withdrawn = true;
+    }
+
+    /// `SDF_WITHDRAWN` as recorded by [`Recovery::withdraw`].
+    pub fn withdrawn(&self) -> bool {
+        self.withdrawn
+    }
+
+    /// The recovery callbacks are ignored now (withdrawn, with the guard).
+    pub fn ignores_callbacks(&self) -> bool {
+        self.withdraw_guard && self.withdrawn
+    }
+
+    /// `gdlm_unmount`'s critical section as both kernels write it (ref:L1301-1309,
+    /// 7.2:L1415-1427): with `DFL_NO_DLM_OPS` nothing is set; otherwise `DFL_UNMOUNT`
+    /// so no more control work is queued, and the caller flushes pending work. The
+    /// release that follows is [`crate::Profile::release_option`], then
+    /// [`Recovery::release`]. ([`Recovery::unmount`] sets `DFL_UNMOUNT` in both cases.)
+    pub fn begin_unmount(&mut self) -> UnmountBegin {
+        if self.flags.contains(RecoverFlags::NO_DLM_OPS) {
+            return UnmountBegin::Release;
+        }
+        self.flags |= RecoverFlags::UNMOUNT;
+        UnmountBegin::FlushThenRelease
     }
 
     /// Choose what the control step does with stale `recover_submit` entries
@@ -494,6 +606,9 @@ impl<const N: usize> Recovery<N> {
     /// `gdlm_recover_prep`: the DLM is about to recover; block locking (once mounted
     /// and not first mounter) and remember the generation it blocked at.
     pub fn recover_prep(&mut self) {
+        if self.ignores_callbacks() {
+            return;
+        }
         self.recover_block = self.recover_start;
         self.flags |= RecoverFlags::DLM_RECOVERY;
         if !self.flags.contains(RecoverFlags::MOUNT_DONE)
@@ -519,6 +634,9 @@ impl<const N: usize> Recovery<N> {
     /// `gdlm_recover_slot`: a member in `slot` failed; record the generation its
     /// journal must be recovered for.
     pub fn recover_slot(&mut self, slot: i32) -> Result<SlotRecorded, RecoveryError> {
+        if self.ignores_callbacks() {
+            return Err(RecoveryError::Withdrawn);
+        }
         let jid = Self::slot_jid(slot)?;
         let size = self.recover_size();
         let entry = self
@@ -548,6 +666,10 @@ impl<const N: usize> Recovery<N> {
         our_slot: i32,
         generation: u32,
     ) -> Result<Option<ControlWork>, RecoveryError> {
+        // 7.2: the guard comes before set_recover_size.
+        if self.ignores_callbacks() {
+            return Err(RecoveryError::Withdrawn);
+        }
         for &s in slots {
             if s > 0 {
                 Self::slot_jid(s)?;
@@ -583,6 +705,9 @@ impl<const N: usize> Recovery<N> {
         jid: u32,
         result: u32,
     ) -> Result<ResultOutcome, RecoveryError> {
+        if self.ignores_callbacks() {
+            return Ok(ResultOutcome::Ignored(ResultIgnored::Withdrawn));
+        }
         if self.flags.contains(RecoverFlags::NO_DLM_OPS) {
             return Ok(ResultOutcome::Ignored(ResultIgnored::NoDlmOps));
         }
@@ -768,6 +893,59 @@ mod tests {
         );
         *r.flags_mut() |= RecoverFlags::MOUNT_DONE;
         r
+    }
+
+    #[test]
+    fn withdraw_guard_ignores_callbacks_state_unchanged() {
+        let mut r = mounted().with_withdraw_guard(true);
+        r.withdraw();
+        let before = r.clone();
+        r.recover_prep();
+        assert_eq!(r.recover_slot(2), Err(RecoveryError::Withdrawn));
+        assert_eq!(
+            r.recover_done(&[1, 40], 1, 11),
+            Err(RecoveryError::Withdrawn)
+        );
+        assert_eq!(
+            r.recovery_result(1, LM_RD_SUCCESS),
+            Ok(ResultOutcome::Ignored(ResultIgnored::Withdrawn))
+        );
+        assert_eq!(r, before);
+        // Without the guard (the reference) a withdrawn state still takes callbacks.
+        let mut r = mounted();
+        r.withdraw();
+        assert!(r.withdrawn() && !r.ignores_callbacks());
+        r.recover_prep();
+        assert!(r.dlm_recovery_in_progress());
+        assert!(r.recover_slot(2).is_ok());
+    }
+
+    #[test]
+    fn begin_unmount_skips_with_no_dlm_ops() {
+        let mut r = mounted();
+        assert_eq!(r.begin_unmount(), UnmountBegin::FlushThenRelease);
+        assert!(r.flags().contains(RecoverFlags::UNMOUNT));
+        let mut r = Recovery::<16>::new(SizePolicy::Fit);
+        r.set_no_dlm_ops();
+        assert_eq!(r.begin_unmount(), UnmountBegin::Release);
+        assert!(!r.flags().contains(RecoverFlags::UNMOUNT));
+    }
+
+    #[test]
+    fn sync_outcomes() {
+        assert_eq!(
+            sync_lock_outcome(0, -EAGAIN),
+            SyncOutcome {
+                ret: -EAGAIN,
+                waited: true,
+                logged: false
+            }
+        );
+        assert!(sync_lock_outcome(0, -EINVAL).logged);
+        assert!(!sync_lock_outcome(-ENODEV, 0).waited);
+        assert_eq!(sync_unlock_outcome(0, -DLM_EUNLOCK).ret, 0);
+        assert_eq!(sync_unlock_outcome(0, 0).ret, -1);
+        assert_eq!(sync_unlock_outcome(-16, 0).ret, -16);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use gdlm_core::ast::{
     cancel, gdlm_ast, put_lock, AstError, AstInput, AstOutcome, AstStyle, PutLock, PutLockInput,
 };
 use gdlm_core::consts::{
-    DLM_ECANCEL, DLM_EUNLOCK, DLM_SBF_ALTMODE, DLM_SBF_DEMOTED, DLM_SBF_VALNOTVALID, EAGAIN, EINTR,
-    EINVAL, LM_OUT_TRY_AGAIN, LM_RD_GAVEUP, LM_RD_SUCCESS,
+    DLM_ECANCEL, DLM_EUNLOCK, DLM_SBF_ALTMODE, DLM_SBF_DEMOTED, DLM_SBF_VALNOTVALID, EAGAIN, EBUSY,
+    EINTR, EINVAL, ENODEV, LM_OUT_TRY_AGAIN, LM_RD_GAVEUP, LM_RD_SUCCESS,
 };
 use gdlm_core::flags::{
     lock_request, make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext,
@@ -16,7 +16,7 @@ use gdlm_core::lvb::{ControlLvb, JidSet, LvbError};
 use gdlm_core::mode::{bast_state, make_mode, BastMode, DlmMode, LmState, ModeError};
 use gdlm_core::mount::{
     after_new_lockspace, ControlMount, FirstDone, FirstDoneStep, LockTable, MountError,
-    MountOptions, MountStep, OpsMode, RetryReason, TableError,
+    MountFailure, MountOptions, MountStep, OpsMode, RetryReason, TableError,
 };
 use gdlm_core::name::{LockName, NameError, NameStyle};
 use gdlm_core::recovery::{
@@ -24,6 +24,8 @@ use gdlm_core::recovery::{
     RecoveryError, ResultIgnored, ResultOutcome, SizePolicy,
 };
 use gdlm_core::stats::{GlockStats, LkStats, StatPair, TypeStats, UnknownLockType};
+use gdlm_core::{ast::CancelRequest, ast::UnlockDone, flags::LockGlock};
+use gdlm_core::{DlmAttempt, DlmRetry, Profile};
 
 type R = Result<(), String>;
 
@@ -184,7 +186,13 @@ fn row_lvb_disabled_at_mount() -> Result<(), MountError> {
         MountStep::Unlock(LockId::Mounted)
     );
     assert_eq!(m.on_unlock_result(0)?, MountStep::Unlock(LockId::Control));
-    assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINVAL });
+    assert_eq!(
+        m.on_unlock_result(0)?,
+        MountStep::Failed {
+            error: -EINVAL,
+            reason: MountFailure::Disabled
+        }
+    );
     assert_eq!(m.lvb_gen(), Some(0xFFFF_FFFF));
     assert!(rec.locks_blocked());
     assert!(!rec.flags().contains(RecoverFlags::MOUNT_DONE));
@@ -207,7 +215,13 @@ fn row_lvb_disabled_first_mounter() -> Result<(), MountError> {
         MountStep::Unlock(LockId::Mounted)
     );
     m.on_unlock_result(0)?;
-    assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINVAL });
+    assert_eq!(
+        m.on_unlock_result(0)?,
+        MountStep::Failed {
+            error: -EINVAL,
+            reason: MountFailure::Disabled
+        }
+    );
     assert!(!rec.flags().contains(RecoverFlags::FIRST_MOUNT));
     Ok(())
 }
@@ -1019,7 +1033,13 @@ fn row_mount_after_finished() -> Result<(), MountError> {
     m.start(&mut rec);
     assert_eq!(
         m.on_lock_result(&mut rec, -EINVAL, None)?,
-        MountStep::Failed { error: -EINVAL }
+        MountStep::Failed {
+            error: -EINVAL,
+            reason: MountFailure::Lock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl
+            }
+        }
     );
     assert_eq!(
         m.on_lock_result(&mut rec, 0, None),
@@ -1040,13 +1060,28 @@ fn row_mount_lock_errors() -> Result<(), MountError> {
         m.on_lock_result(&mut rec, 1, None)?,
         MountStep::Unlock(LockId::Control)
     );
-    assert_eq!(m.on_unlock_result(-5)?, MountStep::Failed { error: 1 });
+    assert_eq!(
+        m.on_unlock_result(-5)?,
+        MountStep::Failed {
+            error: 1,
+            reason: MountFailure::Lock {
+                lock: LockId::Mounted,
+                mode: DlmMode::Nl
+            }
+        }
+    );
     // control NL (new) fails: the error at once.
     let mut m = ControlMount::new();
     m.start(&mut rec);
     assert_eq!(
         m.on_lock_result(&mut rec, -EAGAIN, None)?,
-        MountStep::Failed { error: -EAGAIN }
+        MountStep::Failed {
+            error: -EAGAIN,
+            reason: MountFailure::Lock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl
+            }
+        }
     );
     // A later call (control EX) fails with anything but -EAGAIN: both unlocks.
     let mut m = ControlMount::new();
@@ -1059,7 +1094,16 @@ fn row_mount_lock_errors() -> Result<(), MountError> {
         MountStep::Unlock(LockId::Mounted)
     );
     assert_eq!(m.on_unlock_result(0)?, MountStep::Unlock(LockId::Control));
-    assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINTR });
+    assert_eq!(
+        m.on_unlock_result(0)?,
+        MountStep::Failed {
+            error: -EINTR,
+            reason: MountFailure::Lock {
+                lock: LockId::Control,
+                mode: DlmMode::Ex
+            }
+        }
+    );
     Ok(())
 }
 
@@ -1081,7 +1125,13 @@ fn row_mount_interrupted() -> Result<(), MountError> {
         MountStep::Unlock(LockId::Mounted)
     );
     m.on_unlock_result(0)?;
-    assert_eq!(m.on_unlock_result(0)?, MountStep::Failed { error: -EINTR });
+    assert_eq!(
+        m.on_unlock_result(0)?,
+        MountStep::Failed {
+            error: -EINTR,
+            reason: MountFailure::Interrupted
+        }
+    );
     Ok(())
 }
 
@@ -1094,7 +1144,13 @@ fn row_mount_start_twice() -> Result<(), MountError> {
     m.start(&mut rec);
     m.on_lock_result(&mut rec, 0, None)?;
     let before = rec.clone();
-    assert_eq!(m.start(&mut rec), MountStep::Failed { error: -22 });
+    assert_eq!(
+        m.start(&mut rec),
+        MountStep::Failed {
+            error: -22,
+            reason: MountFailure::NotFresh
+        }
+    );
     assert_eq!(rec, before);
     Ok(())
 }
@@ -1122,7 +1178,10 @@ fn row_mount_start_on_used_state() -> Result<(), MountError> {
     let before = rec.clone();
     assert_eq!(
         ControlMount::new().start(&mut rec),
-        MountStep::Failed { error: -22 }
+        MountStep::Failed {
+            error: -22,
+            reason: MountFailure::NotFresh
+        }
     );
     assert_eq!(rec, before);
     assert_eq!(rec.check(), Ok(()));
@@ -1502,4 +1561,200 @@ fn row_membership_unknown_reason() {
     assert_eq!(LeftReason::from_cpg(7), LeftReason::Other(7));
     assert_eq!(&c.failed[..], &[2]);
     assert!(c.prep);
+}
+
+// ---- Linux 7.2 profile ------------------------------------------------------------
+
+#[test]
+fn row_p72_put_lock_not_dead() {
+    let p = PutLockInput {
+        lkid: 5,
+        has_lvb: true,
+        gl_state: LmState::Exclusive,
+        skip_dlm_unlock: false,
+    };
+    for glf_initial in [false, true] {
+        assert_eq!(
+            Profile::Linux72.put_lock(&p, glf_initial, false),
+            Err(AstError::NotDead)
+        );
+    }
+    // The reference has no such check (no dead input).
+    assert!(Profile::Reference.put_lock(&p, false, false).is_ok());
+}
+
+#[test]
+fn row_p72_recovery_withdrawn() {
+    let mut r = Profile::Linux72.recovery::<16>();
+    r.recover_done(&[1, 2], 1, 3).ok();
+    r.withdraw();
+    let before = r.clone();
+    r.recover_prep();
+    // The guard comes first: even a slot the core would refuse is "withdrawn".
+    for slot in [0, 2, 17, i32::MIN] {
+        assert_eq!(r.recover_slot(slot), Err(RecoveryError::Withdrawn));
+    }
+    assert_eq!(
+        r.recover_done(&[1, 40], 1, 4),
+        Err(RecoveryError::Withdrawn)
+    );
+    assert_eq!(r.recover_done(&[1], -1, 4), Err(RecoveryError::Withdrawn));
+    for jid in [0, 1, u32::MAX] {
+        assert_eq!(
+            r.recovery_result(jid, LM_RD_SUCCESS),
+            Ok(ResultOutcome::Ignored(ResultIgnored::Withdrawn))
+        );
+    }
+    assert_eq!(r, before);
+}
+
+#[test]
+fn row_p72_any_not_refused() -> Result<(), FlagsError> {
+    let ctx = LockContext {
+        has_lvb: false,
+        converting: false,
+        glf_blocking: false,
+        cur: None,
+    };
+    for m in [
+        DlmMode::Ex,
+        DlmMode::Nl,
+        DlmMode::Pw,
+        DlmMode::Cr,
+        DlmMode::Iv,
+        DlmMode::Pr,
+    ] {
+        let f = make_flags(&FlagPolicy::LINUX_7_2, LmFlags::ANY, m, &ctx)?;
+        assert_eq!(f, DlmLkf::empty(), "{m:?}");
+        let f = make_flags(&FlagPolicy::MODERN, LmFlags::ANY, m, &ctx)?;
+        assert_eq!(f, DlmLkf::empty(), "{m:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn row_p72_altmode_grant_ignored() {
+    for req in LmState::ALL {
+        let a = AstInput {
+            gl_state: LmState::Unlocked,
+            gl_req: req,
+            sb_status: 0,
+            sb_flags: DLM_SBF_ALTMODE,
+            has_lvb: false,
+            glf_initial: true,
+            lkid: 4,
+            dead: false,
+        };
+        assert_eq!(
+            gdlm_ast(AstStyle::Modern, &a),
+            Ok(AstOutcome::Complete {
+                ret: req.raw(),
+                lvb_zeroed: false,
+                lkid: 4,
+                glf_initial: false
+            })
+        );
+    }
+}
+
+#[test]
+fn row_p72_gdlm_lock_unknown_state() {
+    let gl = LockGlock {
+        gl_state: LmState::Shared,
+        has_lvb: true,
+        lkid: 1,
+        glf_initial: false,
+        glf_blocking: false,
+    };
+    for s in [4, 7, u32::MAX] {
+        assert_eq!(
+            Profile::Linux72.gdlm_lock(&LockName::new(2, 1), s, LmFlags::empty(), &gl),
+            Err(FlagsError::Mode(ModeError::UnknownState(s)))
+        );
+    }
+}
+
+#[test]
+fn row_p72_cancel_lkid_zero() {
+    assert_eq!(
+        Profile::Linux72.cancel(0, false),
+        Ok(Some(CancelRequest {
+            lkid: 0,
+            flags: DlmLkf::CANCEL
+        }))
+    );
+    assert_eq!(Profile::Linux72.cancel(0, true), Ok(None));
+    assert_eq!(Profile::Reference.cancel(0, false), Err(AstError::NoLock));
+}
+
+#[test]
+fn row_p72_bast_dead() {
+    for m in [-1, 0, 1, 4, 6, i32::MIN] {
+        assert_eq!(Profile::Linux72.bast(BastMode::Mode(m), true), Ok(None));
+        assert_eq!(
+            Profile::Linux72.bast(BastMode::Mode(m), false),
+            Err(ModeError::UnknownBastMode(m))
+        );
+    }
+}
+
+#[test]
+fn row_p72_empty_fsname() {
+    assert_eq!(
+        Profile::Linux72.lock_table("c:").map(|t| t.fsname.len()),
+        Ok(0)
+    );
+    assert_eq!(
+        Profile::Reference.lock_table("c:"),
+        Err(TableError::BadLength)
+    );
+    assert_eq!(Profile::Linux72.lock_table(""), Err(TableError::NoFsname));
+    let long = "x".repeat(64) + ":f";
+    assert_eq!(
+        Profile::Linux72.lock_table(&long),
+        Err(TableError::BadLength)
+    );
+}
+
+#[test]
+fn row_p72_dlm_busy_and_released() {
+    let p = Profile::Linux72;
+    assert_eq!(p.dlm_attempt(true), DlmAttempt::Released(-ENODEV));
+    assert_eq!(p.after_dlm_call(-EBUSY), DlmRetry::Sleep { ms: 20 });
+    for r in [0, -ENODEV, -EINVAL, 1, i32::MIN] {
+        assert_eq!(p.after_dlm_call(r), DlmRetry::Done(r));
+    }
+    assert_eq!(p.put_lock_unlock_result(-ENODEV), UnlockDone::Free);
+    assert_eq!(
+        Profile::Reference.put_lock_unlock_result(-ENODEV),
+        UnlockDone::Logged(-ENODEV)
+    );
+}
+
+#[test]
+fn row_mount_lock_error_on_disabled_lvb() -> Result<(), MountError> {
+    // mounted EX fails with -EINVAL while the LVB is disabled: the kernel fails at the
+    // lock (L829-832) before it reads the LVB, so the reason is the lock.
+    let mut rec = Recovery::<16>::new(SizePolicy::Fit);
+    rec.recover_done(&[1], 1, 1).ok();
+    let mut m = ControlMount::new();
+    m.start(&mut rec);
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_lock_result(&mut rec, 0, None)?;
+    m.on_sleep_done()?;
+    m.on_lock_result(&mut rec, 0, Some(&lvb(0xFFFF_FFFF, &[])))?;
+    m.on_lock_result(&mut rec, -EINVAL, None)?;
+    m.on_unlock_result(0)?;
+    assert_eq!(
+        m.on_unlock_result(0)?,
+        MountStep::Failed {
+            error: -EINVAL,
+            reason: MountFailure::Lock {
+                lock: LockId::Mounted,
+                mode: DlmMode::Ex
+            }
+        }
+    );
+    assert_eq!(m.lvb_gen(), None);
+    Ok(())
 }

@@ -378,18 +378,21 @@ proptest! {
 // ---- 2. make_flags / lock_request --------------------------------------------------
 
 fn arb_policy() -> impl Strategy<Value = FlagPolicy> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(v, p, q)| FlagPolicy {
-        valblk: if v {
-            ValblkPolicy::Always
-        } else {
-            ValblkPolicy::IfLvb
-        },
-        priority: p,
-        quecvt: if q {
-            QuecvtPolicy::GlfBlocking
-        } else {
-            QuecvtPolicy::UpwardOnly
-        },
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(v, p, q, a)| {
+        FlagPolicy {
+            valblk: if v {
+                ValblkPolicy::Always
+            } else {
+                ValblkPolicy::IfLvb
+            },
+            priority: p,
+            any: a,
+            quecvt: if q {
+                QuecvtPolicy::GlfBlocking
+            } else {
+                QuecvtPolicy::UpwardOnly
+            },
+        }
     })
 }
 
@@ -434,7 +437,7 @@ fn model_flags(p: &FlagPolicy, f: u32, req: DlmMode, ctx: &LockContext) -> Resul
     if p.priority && f & LM_PRIORITY != 0 {
         lkf |= LKF_NOORDER | LKF_HEADQUE;
     }
-    if f & LM_ANY != 0 {
+    if p.any && f & LM_ANY != 0 {
         match mode_num(req) {
             3 => lkf |= LKF_ALTCW,
             2 => lkf |= LKF_ALTPR,
@@ -465,10 +468,10 @@ proptest! {
     #[test]
     fn make_flags_matches_model(p in arb_policy(), f in arb_lm_flags(), req in arb_mode(), ctx in arb_ctx()) {
         let gf = LmFlags::from_bits_retain(f);
-        for pol in [p, FlagPolicy::REFERENCE, FlagPolicy::LINUX_3_6, FlagPolicy::MODERN] {
+        for pol in [p, FlagPolicy::REFERENCE, FlagPolicy::LINUX_3_6, FlagPolicy::MODERN, FlagPolicy::LINUX_7_2] {
             let got = make_flags(&pol, gf, req, &ctx);
             prop_assert_eq!(got.map(|l| l.bits()), model_flags(&pol, f, req, &ctx));
-            let any = f & LM_ANY != 0;
+            let any = pol.any && f & LM_ANY != 0;
             match got {
                 Err(FlagsError::MissingCurrentMode) => {
                     prop_assert!(pol.quecvt == QuecvtPolicy::UpwardOnly && ctx.converting && ctx.cur.is_none());
@@ -604,7 +607,8 @@ fn model_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
         });
     }
     let mut ret = state_num(a.gl_req);
-    if a.sb_flags & 0x04 != 0 {
+    // Linux 7.2 (Modern) has no ALTMODE case (7.2:L160).
+    if !modern && a.sb_flags & 0x04 != 0 {
         ret = match a.gl_req {
             LmState::Shared => 2,
             LmState::Deferred => 3,
@@ -632,7 +636,7 @@ proptest! {
             let bug = !ignored
                 && (a.sb_flags & 1 != 0
                     || !known
-                    || (a.sb_status == 0 && a.sb_flags & 4 != 0
+                    || (style == AstStyle::Reference && a.sb_status == 0 && a.sb_flags & 4 != 0
                         && !matches!(a.gl_req, LmState::Shared | LmState::Deferred)));
             prop_assert_eq!(got.is_err(), bug);
             if style == AstStyle::Reference && !bug && a.sb_status != 0 && a.sb_status != K_EUNLOCK {
@@ -1350,7 +1354,7 @@ fn simple_mount<const N: usize>(
                 m.must_block = false;
                 return invariants(rec, m);
             }
-            MountStep::Failed { error } => {
+            MountStep::Failed { error, .. } => {
                 prop_assert!(error < 0 || error != 0);
                 return invariants(rec, m);
             }
@@ -1790,7 +1794,7 @@ fn drive_control_mount<const N: usize>(
                 }
                 return Ok((calls, MOut::Mounted(first)));
             }
-            MountStep::Failed { error } => return Ok((calls, MOut::Failed(error))),
+            MountStep::Failed { error, .. } => return Ok((calls, MOut::Failed(error))),
         };
         calls.push(call.clone());
         let Some(item) = items.next() else {
@@ -2307,4 +2311,259 @@ fn generators_reach_every_outcome() {
         );
     }
     eprintln!("outcomes reached: {hits:?}");
+}
+
+// ---- Linux 7.2 profile --------------------------------------------------------------
+
+fn arb_glock() -> impl Strategy<Value = gdlm_core::flags::LockGlock> {
+    (
+        arb_state(),
+        any::<bool>(),
+        prop_oneof![Just(0u32), any::<u32>()],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(gl_state, has_lvb, lkid, glf_initial, glf_blocking)| {
+            gdlm_core::flags::LockGlock {
+                gl_state,
+                has_lvb,
+                lkid,
+                glf_initial,
+                glf_blocking,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// 7.2's gdlm_lock (make_flags with its own `blocking`) equals one make_flags call
+    /// under MODERN (QUECVT computed from the held mode), as UPSTREAM-7.2.md §2.5 says,
+    /// and follows 7.2:L287-305 for the other outputs.
+    #[test]
+    fn linux72_gdlm_lock_matches_modern_and_model(gl in arb_glock(), f in arb_lm_flags(),
+                                                  req_state in prop_oneof![0..6u32, any::<u32>()],
+                                                  t in arb_u32(), n in arb_u64()) {
+        use gdlm_core::Profile;
+        let name = LockName::new(t, n);
+        let gf = LmFlags::from_bits_retain(f);
+        let got = Profile::Linux72.gdlm_lock(&name, req_state, gf, &gl);
+        let ctx = LockContext { has_lvb: gl.has_lvb, converting: !gl.glf_initial,
+            glf_blocking: false, cur: Some(gl.gl_state.to_dlm()) };
+        let modern = lock_request(&FlagPolicy::MODERN, &name, NameStyle::Reference, req_state, gf, &ctx);
+        prop_assert_eq!(got.map(|l| l.request), modern);
+        match got {
+            Err(e) => {
+                prop_assert!(req_state > 3);
+                prop_assert_eq!(e, FlagsError::Mode(ModeError::UnknownState(req_state)));
+            }
+            Ok(l) => {
+                let req = LmState::try_from(req_state).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let blocking = !model_down(gl.gl_state.to_dlm(), req.to_dlm()) && f & (LM_TRY | LM_TRY_1CB) == 0;
+                prop_assert_eq!(l.blocking, blocking);
+                prop_assert_eq!(l.glf_blocking_after, gl.glf_blocking || blocking);
+                prop_assert_eq!(l.gl_req_after, Some(req));
+                prop_assert_eq!(l.cur, gl.gl_state.to_dlm());
+                // Name and stamps keyed on GLF_INITIAL, never on the lkid.
+                prop_assert_eq!(l.request.name.is_some(), gl.glf_initial);
+                prop_assert_eq!(l.request.stamp == RequestStamp::SetDstamp, gl.glf_initial);
+                prop_assert!(!l.request.flags.intersects(DlmLkf::ALTPR | DlmLkf::ALTCW | DlmLkf::NOORDER | DlmLkf::HEADQUE));
+            }
+        }
+        // The reference ignores glf_initial and keys on the lkid.
+        if let Ok(r) = Profile::Reference.gdlm_lock(&name, req_state, gf, &gl) {
+            prop_assert_eq!(r.request.name.is_some(), gl.lkid == 0);
+            prop_assert_eq!(r.glf_blocking_after, gl.glf_blocking);
+            prop_assert!(!r.blocking && r.gl_req_after.is_none());
+        }
+    }
+
+    /// The in-place AST writes exactly what the by-value outcome says, and nothing on
+    /// Err / Free / Ignored.
+    #[test]
+    fn gdlm_ast_in_place_agrees(a in arb_ast()) {
+        use gdlm_core::ast::{gdlm_ast_in_place, AstAction};
+        for style in [AstStyle::Reference, AstStyle::Modern] {
+            let mut g = a;
+            let act = gdlm_ast_in_place(style, &mut g);
+            match (act, gdlm_ast(style, &a)) {
+                (Ok(AstAction::Complete { ret, lvb_zeroed }),
+                 Ok(AstOutcome::Complete { ret: r2, lvb_zeroed: z2, lkid, glf_initial })) => {
+                    prop_assert_eq!((ret, lvb_zeroed), (r2, z2));
+                    prop_assert_eq!(g, AstInput { lkid, glf_initial, ..a });
+                }
+                (Ok(AstAction::Free { lvb_zeroed }), Ok(AstOutcome::Free { lvb_zeroed: z2 })) => {
+                    prop_assert_eq!(lvb_zeroed, z2);
+                    prop_assert_eq!(g, a);
+                }
+                (Ok(AstAction::Ignored), Ok(AstOutcome::Ignored)) => prop_assert_eq!(g, a),
+                (Err(e), Err(e2)) => {
+                    prop_assert_eq!(e, e2);
+                    prop_assert_eq!(g, a);
+                }
+                (x, y) => prop_assert!(false, "{:?} vs {:?}", x, y),
+            }
+        }
+    }
+
+    /// 7.2's put_lock: BUG_ON(!dead), free while GLF_INITIAL, free_later on SKIP
+    /// unless an EX LVB must be written, VALBLK only with an LVB; no DFL_UNMOUNT.
+    #[test]
+    fn linux72_put_lock_matches_model(lkid in prop_oneof![Just(0u32), any::<u32>()], has_lvb in any::<bool>(),
+                                      gl_state in arb_state(), skip in any::<bool>(),
+                                      glf_initial in any::<bool>(), dead in any::<bool>(),
+                                      ret in prop_oneof![Just(0i32), Just(-19), Just(-16), any::<i32>()]) {
+        use gdlm_core::ast::UnlockDone;
+        use gdlm_core::Profile;
+        let p = PutLockInput { lkid, has_lvb, gl_state, skip_dlm_unlock: skip };
+        let want = if !dead {
+            Err(AstError::NotDead)
+        } else if glf_initial {
+            Ok(PutLock::Free)
+        } else if skip && !(has_lvb && gl_state == LmState::Exclusive) {
+            Ok(PutLock::FreeSkipUnlock)
+        } else {
+            Ok(PutLock::Unlock { lkid, flags: DlmLkf::from_bits_retain(if has_lvb { LKF_VALBLK } else { 0 }) })
+        };
+        prop_assert_eq!(Profile::Linux72.put_lock(&p, glf_initial, dead), want);
+        let done = Profile::Linux72.put_lock_unlock_result(ret);
+        prop_assert_eq!(done, match ret { 0 => UnlockDone::AwaitAst, -19 => UnlockDone::Free, e => UnlockDone::Logged(e) });
+        // Cancel: always passed on unless released.
+        let c = Profile::Linux72.cancel(lkid, skip);
+        prop_assert_eq!(c, Ok((!skip).then_some(CancelRequest { lkid, flags: DlmLkf::CANCEL })));
+    }
+
+    /// The DLM retry decisions: 7.2 retries exactly -EBUSY and answers -ENODEV for a
+    /// released lockspace; the reference never does either.
+    #[test]
+    fn dlm_loop_decisions(ret in prop_oneof![Just(-16i32), Just(-19), any::<i32>()], released in any::<bool>()) {
+        use gdlm_core::{DlmAttempt, DlmRetry, Profile};
+        prop_assert_eq!(Profile::Linux72.after_dlm_call(ret),
+            if ret == -16 { DlmRetry::Sleep { ms: 20 } } else { DlmRetry::Done(ret) });
+        prop_assert_eq!(Profile::Reference.after_dlm_call(ret), DlmRetry::Done(ret));
+        prop_assert_eq!(Profile::Linux72.dlm_attempt(released),
+            if released { DlmAttempt::Released(-19) } else { DlmAttempt::Call });
+        prop_assert_eq!(Profile::Reference.dlm_attempt(released), DlmAttempt::Call);
+    }
+
+    /// Once withdrawn under 7.2, no sequence of recovery callbacks changes the state.
+    #[test]
+    fn linux72_withdrawn_state_never_changes(
+        evs in vec((0..4u8, -3..40i32, prop_oneof![Just(309u32), Just(308u32), any::<u32>()]), 1..30),
+        pre in vec(1..20i32, 1..4)) {
+        let mut r = gdlm_core::Profile::Linux72.recovery::<32>();
+        let _ = r.recover_done(&pre, pre[0], 5);
+        r.withdraw();
+        let before = r.clone();
+        for (k, slot, result) in evs {
+            match k {
+                0 => r.recover_prep(),
+                1 => prop_assert_eq!(r.recover_slot(slot), Err(RecoveryError::Withdrawn)),
+                2 => prop_assert_eq!(r.recover_done(&[1, slot], 1, 9), Err(RecoveryError::Withdrawn)),
+                _ => prop_assert_eq!(r.recovery_result(slot as u32, result),
+                        Ok(ResultOutcome::Ignored(ResultIgnored::Withdrawn))),
+            }
+            prop_assert_eq!(&r, &before);
+        }
+    }
+
+    /// A 7.2 spectator, whatever the DLM answers, never asks for mounted EX or PR and
+    /// is never the first mounter; its first pass asks control EX then (if granted on
+    /// a usable LVB) control NL.
+    #[test]
+    fn linux72_spectator_never_first(statuses in vec(prop_oneof![Just(0i32), Just(-11), Just(-22), Just(-4)], 1..40),
+                                     gens in (0..5u32, 0..5u32, 0..5u32), lvb_gen in prop_oneof![0..6u32, Just(u32::MAX)],
+                                     bits in any::<bool>()) {
+        let (block, start, mount) = gens;
+        let mut rec = Recovery::<16>::from_parts(SizePolicy::Fit, RecoverFlags::empty(), mount, start, block,
+            &[0; 16], &[0; 16], 0, ControlLvb::zeroed()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut lvb = ControlLvb::zeroed();
+        lvb.set_generation(lvb_gen);
+        if bits {
+            let _ = lvb.set_jid(3, true);
+        }
+        let mut m = gdlm_core::Profile::Linux72.control_mount(true);
+        let mut step = m.start(&mut rec);
+        let mut it = statuses.into_iter();
+        for _ in 0..200 {
+            step = match step {
+                MountStep::Lock(c) => {
+                    prop_assert!(!(c.lock == LockId::Mounted && matches!(c.mode, DlmMode::Ex | DlmMode::Pr)), "{:?}", c);
+                    let Some(st) = it.next() else { break };
+                    let l = (c.lock == LockId::Control && c.mode == DlmMode::Ex).then_some(&lvb);
+                    m.on_lock_result(&mut rec, st, l).map_err(|e| TestCaseError::fail(e.to_string()))?
+                }
+                MountStep::Unlock(_) => m.on_unlock_result(0).map_err(|e| TestCaseError::fail(e.to_string()))?,
+                MountStep::Sleep { .. } => m.on_sleep_done().map_err(|e| TestCaseError::fail(e.to_string()))?,
+                MountStep::Mounted { first } => {
+                    prop_assert!(!first);
+                    prop_assert!(!rec.flags().contains(RecoverFlags::FIRST_MOUNT));
+                    break;
+                }
+                MountStep::Failed { .. } => break,
+            };
+            prop_assert_eq!(m.mounted_mode(), DlmMode::Nl);
+        }
+    }
+}
+
+/// A glock that records what `gdlm_ast_apply` does to it.
+struct Recorder {
+    gl: AstInput,
+    calls: Vec<&'static str>,
+    ret: Option<u32>,
+}
+
+impl gdlm_core::ast::AstGlock for Recorder {
+    fn ast_fields(&mut self) -> &mut AstInput {
+        &mut self.gl
+    }
+    fn zero_lvb(&mut self) {
+        self.calls.push("zero");
+    }
+    fn complete(&mut self, ret: u32) {
+        self.calls.push("complete");
+        self.ret = Some(ret);
+    }
+    fn free(&mut self) {
+        self.calls.push("free");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The callback form against the independent model: the LVB is zeroed first and
+    /// at most once, then exactly one of complete/free; nothing at all on a BUG or an
+    /// ignored AST.
+    #[test]
+    fn gdlm_ast_apply_matches_model(a in arb_ast()) {
+        for style in [AstStyle::Reference, AstStyle::Modern] {
+            let mut r = Recorder { gl: a, calls: vec![], ret: None };
+            let got = gdlm_core::ast::gdlm_ast_apply(style, &mut r);
+            match model_ast(style, &a) {
+                Err(e) => {
+                    prop_assert_eq!(got, Err(e));
+                    prop_assert!(r.calls.is_empty());
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Ignored) => {
+                    prop_assert_eq!(got, Ok(()));
+                    prop_assert!(r.calls.is_empty());
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Free { lvb_zeroed }) => {
+                    let want: &[&str] = if lvb_zeroed { &["zero", "free"] } else { &["free"] };
+                    prop_assert_eq!(&r.calls[..], want);
+                    prop_assert_eq!(r.gl, a);
+                }
+                Ok(AstOutcome::Complete { ret, lvb_zeroed, lkid, glf_initial }) => {
+                    let want: &[&str] = if lvb_zeroed { &["zero", "complete"] } else { &["complete"] };
+                    prop_assert_eq!(&r.calls[..], want);
+                    prop_assert_eq!(r.ret, Some(ret));
+                    prop_assert_eq!(r.gl, AstInput { lkid, glf_initial, ..a });
+                }
+            }
+        }
+    }
 }

@@ -78,6 +78,7 @@ struct Put {
 struct Req {
     valblk_always: bool,
     priority: bool,
+    any: bool,
     quecvt_upward: bool,
     gfs_flags: u32,
     req_state: u32,
@@ -135,7 +136,8 @@ fn model_ast(style: AstStyle, a: &AstInput) -> Result<AstOutcome, AstError> {
         s if s == -EDEADLK => Ok(fail(if modern { OUT_DEADLOCK } else { st })),
         s if s == -ETIMEDOUT => Ok(fail(if modern { OUT_ERROR } else { st | OUT_ERROR })),
         0 => {
-            let ret = if a.sb_flags & SBF_ALTMODE != 0 {
+            // Linux 7.2 (Modern) ignores ALTMODE (7.2:L160).
+            let ret = if !modern && a.sb_flags & SBF_ALTMODE != 0 {
                 match a.gl_req {
                     LmState::Shared => 2,
                     LmState::Deferred => 3,
@@ -182,7 +184,7 @@ fn model_flags(p: &FlagPolicy, f: u32, req: DlmMode, ctx: &LockContext) -> Resul
     if p.priority && f & 0x10 != 0 {
         lkf |= 0x2000 | 0x1000;
     }
-    if f & 8 != 0 {
+    if p.any && f & 8 != 0 {
         match req {
             DlmMode::Pr => lkf |= 0x10000,
             DlmMode::Cw => lkf |= 0x8000,
@@ -275,6 +277,7 @@ fn run(case: Case) {
                     ValblkPolicy::IfLvb
                 },
                 priority: r.priority,
+                any: r.any,
                 quecvt: if r.quecvt_upward {
                     QuecvtPolicy::UpwardOnly
                 } else {

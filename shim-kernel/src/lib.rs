@@ -412,7 +412,7 @@ unsafe fn mount_out(m: MountStep, call: *mut Call, first: *mut i32, error: *mut 
                 put(first, i32::from(f));
                 step::MOUNTED
             }
-            MountStep::Failed { error: e } => {
+            MountStep::Failed { error: e, .. } => {
                 put(error, e);
                 step::FAILED
             }

@@ -24,35 +24,41 @@ use core::task::{Context, Poll, Waker};
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 
 use gdlm_core::ast::{
-    cancel, put_lock, put_lock_modern, CancelRequest, PutLockInput, PutLockModern,
+    cancel, cancel_linux72, put_lock, put_lock_linux72, put_lock_modern, put_lock_unlock_result,
+    CancelRequest, PutLockInput, PutLockModern, UnlockDone,
 };
 use gdlm_core::consts::*;
 use gdlm_core::flags::{
-    is_blocking_request, is_down_conversion, lock_request, FlagsError, QuecvtPolicy, RequestStamp,
-    ValblkPolicy,
+    gdlm_lock_blocking, gdlm_lock_linux72, is_blocking_request, is_down_conversion,
+    is_middle_conversion, lock_request, FlagsError, GdlmLock, LockGlock, QuecvtPolicy,
+    RequestStamp, ValblkPolicy,
 };
 use gdlm_core::lvb::{control_lvb_read, control_lvb_write, DISABLED_GENERATION};
 use gdlm_core::membership::{
     Change, LeftReason, Member, Membership, MembershipError, SyncMsg, AGE_UNKNOWN,
 };
-use gdlm_core::mode::{bast_state, make_mode};
+use gdlm_core::mode::{bast_state, bast_state_linux72, make_mode};
 use gdlm_core::mount::{
     after_new_lockspace, FirstDoneStep, MountError, OpsMode, RetryReason, TableError,
-    MOUNT_RETRY_DELAY_MS,
+    MOUNT_RETRY_DELAY_MS, SPECTATOR_WAIT_MS,
 };
 use gdlm_core::name::{NameStyle, NAME_LEN};
+use gdlm_core::profile::DLM_BUSY_RETRY_MS;
 use gdlm_core::recovery::{
-    set_recover_size, ControlTicket, ControlWork, Inconsistency, LockId, ResultIgnored,
-    ResultOutcome, SlotRecorded, SyncLock,
+    set_recover_size, sync_lock_outcome, sync_unlock_outcome, ControlTicket, ControlWork,
+    Inconsistency, LockId, ResultIgnored, ResultOutcome, SlotRecorded, SyncLock, SyncOutcome,
+    UnmountBegin,
 };
 use gdlm_core::signal::Signals;
 use gdlm_core::stats::{StatPair, TypeStats, UnknownLockType, LM_TYPE_COUNT};
 use gdlm_core::{
-    gdlm_ast, make_flags, AstError, AstInput, AstOutcome, AstStyle, BastMode, ControlBegin,
-    ControlFinish, ControlLvb, ControlMount, ControlUpdate, DlmLkf, DlmMode, Error, FirstDone,
+    gdlm_ast, gdlm_ast_apply, gdlm_ast_in_place, make_flags, AstAction, AstError, AstGlock,
+    AstInput, AstOutcome, AstStyle, BastMode, ControlBegin, ControlFinish, ControlLvb,
+    ControlMount, ControlUpdate, DlmAttempt, DlmLkf, DlmMode, DlmRetry, Error, FirstDone,
     FlagPolicy, GlockStats, JidSet, LkStats, LmFlags, LmState, LockContext, LockName, LockRequest,
-    LockTable, LvbError, ModeError, MountOptions, MountStep, NameError, PutLock, RecoverFlags,
-    Recovery, RecoveryError, ResName, SharedRecovery, SizePolicy, SubmitPolicy,
+    LockTable, LvbError, ModeError, MountFailure, MountOptions, MountStep, NameError, Profile,
+    PutLock, RecoverFlags, Recovery, RecoveryError, ResName, SharedRecovery, SizePolicy,
+    SubmitPolicy,
 };
 
 // ---------------------------------------------------------------------------
@@ -189,13 +195,203 @@ pub struct MountInput {
 }
 
 // ---------------------------------------------------------------------------
+// profile (Linux 7.2)
+// ---------------------------------------------------------------------------
+
+fn hash_unlock_done(h: &mut Sink, d: UnlockDone) {
+    match d {
+        UnlockDone::AwaitAst => h.u64(1),
+        UnlockDone::Free => h.u64(2),
+        UnlockDone::Logged(e) => h.u64(3).u64(e as u64),
+    };
+}
+
+fn hash_sync(h: &mut Sink, o: SyncOutcome) {
+    h.u64(o.ret as u64)
+        .u64(u64::from(o.waited))
+        .u64(u64::from(o.logged));
+}
+
+/// `gdlm_core::profile` and the Linux 7.2 rules of every module, for both profiles.
+#[no_mangle]
+pub extern "C" fn gdlm_probe_profile(
+    linux72: bool,
+    req_state: u32,
+    gl_state: u8,
+    gfs_flags: u32,
+    lkid: u32,
+    flags: u8,
+    status: i32,
+    table: Bytes32,
+) -> u64 {
+    let mut h = Sink::new();
+    let p = if linux72 {
+        Profile::Linux72
+    } else {
+        Profile::Reference
+    };
+    let pname = Profile::from_policy_name(Some(p.name()));
+    h.u64(u64::from(pname == Some(p)))
+        .fmt(format_args!("{:?}", p.flag_policy()))
+        .fmt(format_args!("{:?}{:?}", p.ast_style(), p.name_style()))
+        .fmt(format_args!("{:?}{}", p.size_policy(), p.withdraw_guard()));
+    let st = LmState::ALL[usize::from(gl_state & 3)];
+    let gl = LockGlock {
+        gl_state: st,
+        has_lvb: flags & 1 != 0,
+        lkid,
+        glf_initial: flags & 2 != 0,
+        glf_blocking: flags & 4 != 0,
+    };
+    let name = LockName::new(2, u64::from(lkid));
+    let lmf = LmFlags::from_bits_retain(gfs_flags);
+    h.fmt(format_args!("{:?}", p.lock_context(&gl)));
+    match p.gdlm_lock(&name, req_state, lmf, &gl) {
+        Ok(GdlmLock {
+            request,
+            cur,
+            blocking,
+            glf_blocking_after,
+            gl_req_after,
+        }) => {
+            h.u64(u64::from(request.flags.bits()))
+                .u64(cur.raw() as u64)
+                .u64(u64::from(blocking) | u64::from(glf_blocking_after) << 1)
+                .fmt(format_args!("{gl_req_after:?}"));
+        }
+        Err(e) => hash_err(&mut h, e.into()),
+    }
+    if let Ok(l) = gdlm_lock_linux72(&name, req_state, lmf, &gl) {
+        h.u64(u64::from(l.request.flags.bits()));
+    }
+    // The again: loop decisions.
+    match p.dlm_attempt(flags & 8 != 0) {
+        DlmAttempt::Call => h.u64(1),
+        DlmAttempt::Released(e) => h.u64(e as u64),
+    };
+    match p.after_dlm_call(status) {
+        DlmRetry::Done(r) => h.u64(r as u64),
+        DlmRetry::Sleep { ms } => h.u64(u64::from(ms) << 32),
+    };
+    // AST in place, BAST, put_lock, cancel.
+    let mut a = AstInput {
+        gl_state: st,
+        gl_req: LmState::ALL[usize::from((gl_state >> 2) & 3)],
+        sb_status: status,
+        sb_flags: flags >> 4,
+        has_lvb: gl.has_lvb,
+        glf_initial: gl.glf_initial,
+        lkid,
+        dead: flags & 8 != 0,
+    };
+    match gdlm_ast_in_place(p.ast_style(), &mut a) {
+        Ok(AstAction::Complete { ret, lvb_zeroed }) => {
+            h.u64(u64::from(ret)).u64(u64::from(lvb_zeroed))
+        }
+        Ok(AstAction::Free { lvb_zeroed }) => h.u64(7).u64(u64::from(lvb_zeroed)),
+        Ok(AstAction::Ignored) => h.u64(8),
+        Err(e) => {
+            hash_err(&mut h, e.into());
+            &mut h
+        }
+    };
+    h.u64(u64::from(a.lkid)).u64(u64::from(a.glf_initial));
+    // The callback form, on a glock of the probe's own.
+    struct G(AstInput, [u8; 32], u32);
+    impl AstGlock for G {
+        fn ast_fields(&mut self) -> &mut AstInput {
+            &mut self.0
+        }
+        fn zero_lvb(&mut self) {
+            self.1 = [0; 32];
+        }
+        fn complete(&mut self, ret: u32) {
+            self.2 = ret;
+        }
+        fn free(&mut self) {
+            self.2 = u32::MAX;
+        }
+    }
+    let mut g = G(a, [0xff; 32], 0);
+    match gdlm_ast_apply(p.ast_style(), &mut g) {
+        Ok(()) => h.u64(u64::from(g.2)).u64(u64::from(g.1[0])),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    match p.bast(BastMode::Mode(status), a.dead) {
+        Ok(s) => h.fmt(format_args!("{s:?}")),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    h.fmt(format_args!(
+        "{:?}",
+        bast_state_linux72(BastMode::Unknown, a.dead)
+    ));
+    let pin = PutLockInput {
+        lkid,
+        has_lvb: gl.has_lvb,
+        gl_state: st,
+        skip_dlm_unlock: flags & 16 != 0,
+    };
+    match p.put_lock(&pin, gl.glf_initial, a.dead) {
+        Ok(pl) => h.fmt(format_args!("{pl:?}")),
+        Err(e @ AstError::NotDead) => h.fmt(format_args!("{e}")),
+        Err(e) => h.fmt(format_args!("{e:?}")),
+    };
+    h.fmt(format_args!("{:?}", put_lock_linux72(&pin, true, true)));
+    hash_unlock_done(&mut h, p.put_lock_unlock_result(status));
+    hash_unlock_done(&mut h, put_lock_unlock_result(linux72, status));
+    h.fmt(format_args!("{:?}", p.cancel(lkid, flags & 32 != 0)));
+    h.fmt(format_args!("{:?}", cancel_linux72(lkid, flags & 32 != 0)));
+    // Mount: spectator machine, lock table, flags, release options.
+    let m = p.control_mount(flags & 64 != 0);
+    h.u64(u64::from(m.is_spectator()));
+    let text = core::str::from_utf8(&table.b).unwrap_or("c:");
+    h.fmt(format_args!(
+        "{:?}",
+        p.lock_table(text).map(|t| t.fsname.len())
+    ));
+    h.fmt(format_args!(
+        "{:?}",
+        gdlm_core::LockTable::parse_linux72(text).is_ok()
+    ));
+    let opts = MountOptions {
+        nodir: flags & 128 != 0,
+        ..Default::default()
+    };
+    h.u64(u64::from(p.lockspace_flags(&opts)))
+        .u64(u64::from(opts.lockspace_flags_linux72()))
+        .u64(u64::from(p.release_option(flags & 1 != 0)));
+    h.fmt(format_args!("{:?}", MountFailure::Disabled));
+    // Recovery: withdraw guard, unmount, sync outcomes.
+    let mut rec: Recovery<16> = p.recovery();
+    let _ = rec.recover_done(&[1, 2], 1, 3);
+    rec.withdraw();
+    h.u64(u64::from(rec.withdrawn()) | u64::from(rec.ignores_callbacks()) << 1);
+    rec.recover_prep();
+    match rec.recover_slot(2) {
+        Ok(s) => h.u64(u64::from(s.jid)),
+        Err(e @ RecoveryError::Withdrawn) => h.fmt(format_args!("{e}")),
+        Err(e) => h.fmt(format_args!("{e:?}")),
+    };
+    hash_result(&mut h, rec.recovery_result(1, LM_RD_SUCCESS));
+    let rec2 = Recovery::<16>::new(SizePolicy::Fit).with_withdraw_guard(linux72);
+    h.u64(u64::from(rec2.withdraw_guard()));
+    match rec.begin_unmount() {
+        UnmountBegin::FlushThenRelease => h.u64(1),
+        UnmountBegin::Release => h.u64(2),
+    };
+    hash_sync(&mut h, sync_lock_outcome(status, -EAGAIN));
+    hash_sync(&mut h, sync_unlock_outcome(0, status));
+    h.0
+}
+
+// ---------------------------------------------------------------------------
 // consts
 // ---------------------------------------------------------------------------
 
 /// `gdlm_core::consts` (and the other modules' constants), indexed at run time.
 #[no_mangle]
 pub extern "C" fn gdlm_probe_consts(i: u32) -> i64 {
-    const ALL: [i64; 89] = [
+    const ALL: [i64; 121] = [
         DLM_LOCK_IV as i64,
         DLM_LOCK_NL as i64,
         DLM_LOCK_CR as i64,
@@ -285,6 +481,38 @@ pub extern "C" fn gdlm_probe_consts(i: u32) -> i64 {
         DlmLkf::all().bits() as i64,
         LmFlags::GL_NOCACHE.bits() as i64,
         FlagPolicy::LINUX_3_6.priority as i64,
+        LM_FLAG_RECOVER as i64,
+        LM_FLAG_NODE_SCOPE as i64,
+        GL_ASYNC as i64,
+        GL_EXACT as i64,
+        GL_SKIP as i64,
+        GL_NOPID as i64,
+        GL_NOCACHE as i64,
+        GL_NOBLOCK as i64,
+        LM_TYPE_RESERVED as i64,
+        GLF_INITIAL as i64,
+        GLF_BLOCKING as i64,
+        SDF_WITHDRAWN as i64,
+        SDF_NOJOURNALID as i64,
+        SDF_SKIP_DLM_UNLOCK as i64,
+        DLM_LSFL_TIMEWARN as i64,
+        DLM_RELEASE_NO_LOCKS as i64,
+        DLM_RELEASE_UNUSED as i64,
+        DLM_RELEASE_NORMAL as i64,
+        DLM_RELEASE_NO_EVENT as i64,
+        DLM_RELEASE_RECOVER as i64,
+        ENOMEM as i64,
+        EBUSY as i64,
+        ENODEV as i64,
+        DLM_BUSY_RETRY_MS as i64,
+        SPECTATOR_WAIT_MS as i64,
+        LmFlags::RECOVER.union(LmFlags::NODE_SCOPE).bits() as i64,
+        LmFlags::GL_NOPID.union(LmFlags::GL_NOBLOCK).bits() as i64,
+        FlagPolicy::LINUX_7_2.any as i64,
+        FlagPolicy::MODERN.any as i64,
+        FlagPolicy::REFERENCE.any as i64,
+        is_middle_conversion(DlmMode::Pr, DlmMode::Cw) as i64,
+        gdlm_lock_blocking(DlmMode::Ex, DlmMode::Pr, LmFlags::empty()) as i64,
     ];
     ALL.get(i as usize).copied().unwrap_or(i64::MIN)
 }
@@ -682,6 +910,7 @@ pub extern "C" fn gdlm_probe_membership(node: u32, pid: u32, reason: u32, msg: B
     h.0
 }
 
+/// `gdlm_core::lvb`: read, write, jid bits and their errors.
 #[no_mangle]
 pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, limit: u32) -> u64 {
     let mut h = Sink::new();
@@ -757,6 +986,7 @@ fn hash_result(h: &mut Sink, r: Result<ResultOutcome, RecoveryError>) {
                 ResultIgnored::NoDlmOps => 10,
                 ResultIgnored::OwnJid => 11,
                 ResultIgnored::FirstMount => 12,
+                ResultIgnored::Withdrawn => 13,
             });
         }
         Err(e) => hash_err(h, e.into()),
@@ -982,8 +1212,8 @@ pub extern "C" fn gdlm_probe_mount(input: MountInput) -> u64 {
                 first = Some(f);
                 break;
             }
-            Ok(MountStep::Failed { error }) => {
-                h.u64(error as u64);
+            Ok(MountStep::Failed { error, reason }) => {
+                h.u64(error as u64).fmt(format_args!("{reason:?}"));
                 break;
             }
             Err(e @ MountError::MissingLvb) => {

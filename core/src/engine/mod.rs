@@ -198,13 +198,13 @@ pub enum Release {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum MountFailure {
-    /// `control_mount` failed with this errno (a lock error, `-EINVAL` for disabled
-    /// mounts, `-EINTR` when interrupted); see the log for which.
+    /// `control_mount` failed with this errno, for this reason (the core's own, from
+    /// the step that failed).
     ControlMount {
-        /// The error.
+        /// The error (`-EINVAL` for disabled mounts, `-EINTR`, or the lock's error).
         error: i32,
-        /// The LVB said mounts are disabled (generation 0xFFFFFFFF).
-        disabled: bool,
+        /// Which step failed.
+        reason: crate::mount::MountFailure,
     },
     /// `dlm_new_lockspace` returned without a recover_done (no jid).
     JidPreset,
@@ -227,8 +227,6 @@ pub enum MountFailure {
         /// The error.
         error: i32,
     },
-    /// Unmount or interrupt asked for before the mount finished.
-    Interrupted,
 }
 
 /// What the caller must do, in order.
@@ -1248,28 +1246,14 @@ impl<const N: usize> Engine<N> {
                 }
                 self.after_control_mount();
             }
-            MountStep::Failed { error, .. } => {
-                let disabled = error == -EINVAL
-                    && self
-                        .mount
-                        .lvb_gen()
-                        .is_some_and(|g| g == crate::lvb::DISABLED_GENERATION);
-                if disabled {
+            MountStep::Failed { error, reason } => {
+                if reason == crate::mount::MountFailure::Disabled {
                     self.log(LogEvent::MountDisabled);
                 }
                 self.log(LogEvent::MountControlError(error));
-                let why = if self.mount_interrupted(error) {
-                    MountFailure::Interrupted
-                } else {
-                    MountFailure::ControlMount { error, disabled }
-                };
-                self.fail(why);
+                self.fail(MountFailure::ControlMount { error, reason });
             }
         }
-    }
-
-    fn mount_interrupted(&self, error: i32) -> bool {
-        error == -crate::consts::EINTR
     }
 
     /// `init_journal`: find our journal, lock it, then replay it (or, first mounter,
@@ -1655,7 +1639,7 @@ impl<const N: usize> Engine<N> {
         // routes completions by the step it issued: unreachable. Fail safe: leave.
         self.fail(MountFailure::ControlMount {
             error: -EINVAL,
-            disabled: false,
+            reason: crate::mount::MountFailure::NotFresh,
         });
     }
 }

@@ -361,7 +361,7 @@ fn mount_disabled_by_the_lvb_fails_with_einval() {
         .seen
         .contains(&Action::MountFailed(MountFailure::ControlMount {
             error: -EINVAL,
-            disabled: true
+            reason: crate::mount::MountFailure::Disabled
         })));
     assert!(dlm.seen.contains(&Action::Log(LogEvent::MountDisabled)));
 }

@@ -481,7 +481,7 @@ impl Daemon {
                     return Ok(());
                 }
                 MountStep::Mounted { first } => return self.after_mount(first),
-                MountStep::Failed { error } => {
+                MountStep::Failed { error, .. } => {
                     self.log(&format!("mount control error {error}"));
                     return Err(io::Error::other(format!("mount failed: {error}")));
                 }
