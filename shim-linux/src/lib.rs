@@ -41,8 +41,10 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 pub mod cpg;
+pub mod debugfs;
 mod event;
 mod lockspace;
+pub mod status;
 #[allow(missing_docs)]
 pub mod sys;
 
