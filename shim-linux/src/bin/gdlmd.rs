@@ -45,12 +45,11 @@ use gdlm_core::{
     ControlLvb, ControlMount, DlmLkf, DlmMode, FirstDone, LockName, MountStep, Recovery, SizePolicy,
 };
 use gdlm_linux::cpg::reason_name;
+use gdlm_linux::status::LM_TYPE_JOURNAL;
 use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace, Status};
 
 /// Members, slots and jids this daemon handles.
 const MAX: usize = 16;
-/// gfs2's `LM_TYPE_JOURNAL` (fs/gfs2/glock.h): the journal locks' type.
-const LM_TYPE_JOURNAL: u32 = 0x09;
 /// How long one DLM request may take before the daemon gives up on it.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 /// `HZ`: the GAVEUP requeue delay of `gdlm_recovery_result`.
