@@ -29,6 +29,13 @@ status_run() {
   ja=$(dmesg | grep -c 'dlm: gfs1: joining the lockspace group')
   ra=$(dmesg | grep -c 'dlm: gfs1: dlm_recover [0-9]*$')
   echo "GDLM-STATUS phase=$1 node=$N gen_logged=${2:-none} rc=$rc joins=$jb,$ja recovers=$rb,$ra $(echo "$j" | tail -1)"
+  # what it read, for fixtures (shim-linux/tests/fixtures/status)
+  [ "$1" = during ] && for f in /sys/kernel/debug/dlm/gfs1_all /sys/kernel/debug/dlm/gfs1_locks \
+    /sys/kernel/debug/dlm/gfs1_waiters /sys/kernel/dlm/gfs1/* /sys/fs/gfs2/*/lock_module/* \
+    /sys/kernel/config/dlm/cluster/spaces/gfs1/nodes/*/* /sys/kernel/config/dlm/cluster/comms/*/nodeid \
+    /sys/kernel/config/dlm/cluster/comms/*/local; do
+    [ -f "$f" ] && [ -r "$f" ] && sed "s|^|GDLM-CAPTURE $f |" "$f" 2>/dev/null
+  done
 }
 # node 3 is not in the lockspace yet: status must say so without joining it
 [ "$N" = 3 ] && status_run nonmember
