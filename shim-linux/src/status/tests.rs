@@ -263,3 +263,21 @@ fn unreadable_debugfs_is_a_note_not_a_failure() {
         .iter()
         .any(|n| n.starts_with("debugfs is not mounted")));
 }
+
+#[test]
+fn captured_in_a_vm_prints_what_the_vm_printed() {
+    // tests/fixtures/status/vm-node{1,2}: cluster3-kill's survivors during the hold
+    for n in [1, 2] {
+        let want = fs::read_to_string(fixture(&format!("vm-node{n}.expected"))).unwrap();
+        let s = status_of(&format!("vm-node{n}"), None);
+        assert_eq!(s.human(), want, "vm-node{n}");
+    }
+    let s = status_of("vm-node1", None);
+    assert_eq!((s.generation, s.jids.clone()), (Some(4), Some(vec![2])));
+    assert_eq!(s.dlm.as_ref().unwrap().generation, Some(4));
+    let j2 = s.journals.iter().find(|j| j.jid == 2).unwrap();
+    assert_eq!(j2.lock.holders[0].pid, Some(337)); // gdlm-linux-smoke hold
+    let s = status_of("vm-node2", None);
+    assert_eq!(s.generation, None);
+    assert_eq!(s.control_lock.master, Master::Node(1));
+}
