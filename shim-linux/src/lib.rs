@@ -34,6 +34,9 @@
 //! [`CpgEvent`]s; the `gdlmd` binary combines both with gdlm-core's membership, mount and
 //! recovery machines to run gfs2's journal-recovery protocol over a userspace lockspace.
 //!
+//! [`status`] reads a lockspace's state from the kernel's debugfs ([`debugfs`]), sysfs,
+//! configfs and log without taking a lock (the `gdlm status` tool).
+//!
 //! Only unit tests of the pure parts run under `cargo test`; the real DLM is exercised in VMs
 //! by `ci/realdlm/run` (the `gdlm-linux-smoke` binary).
 
@@ -41,8 +44,10 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 pub mod cpg;
+pub mod debugfs;
 mod event;
 mod lockspace;
+pub mod status;
 #[allow(missing_docs)]
 pub mod sys;
 

@@ -16,6 +16,29 @@ end=$((SECONDS + 120))
 while [ $SECONDS -lt $end ] && [ "$(gfs1_members)" -lt $((N - 1)) ]; do sleep 0.3; done
 log "lockspace gfs1 has $(gfs1_members) members; mounting"
 [ "$N" = 3 ] && corosync-cpgtool -e 2>&1 | sed "s/^/GDLM cpg: /"
+# `gdlm status gfs1` (takes no lock, joins nothing), between two counts of the DLM's own
+# lines for gfs1: a join ("joining the lockspace group") or a recovery ("dlm_recover N") that
+# it caused would add one. $2: the generation gfs2 logged for this phase (or none).
+status_run() {
+  local jb rb ja ra j rc
+  jb=$(dmesg | grep -c 'dlm: gfs1: joining the lockspace group')
+  rb=$(dmesg | grep -c 'dlm: gfs1: dlm_recover [0-9]*$')
+  j=$(timeout 60 /opt/gdlm/bin/gdlm status gfs1 --json 2>&1)
+  rc=$?
+  timeout 60 /opt/gdlm/bin/gdlm status gfs1 2>&1 | sed "s/^/GDLM status($1): /"
+  ja=$(dmesg | grep -c 'dlm: gfs1: joining the lockspace group')
+  ra=$(dmesg | grep -c 'dlm: gfs1: dlm_recover [0-9]*$')
+  echo "GDLM-STATUS phase=$1 node=$N gen_logged=${2:-none} rc=$rc joins=$jb,$ja recovers=$rb,$ra $(echo "$j" | tail -1)"
+  # what it read, for fixtures (shim-linux/tests/fixtures/status)
+  [ "$1" = during ] && for f in /sys/kernel/debug/dlm/gfs1_all /sys/kernel/debug/dlm/gfs1_locks \
+    /sys/kernel/debug/dlm/gfs1_waiters /sys/kernel/dlm/gfs1/* /sys/fs/gfs2/*/lock_module/* \
+    /sys/kernel/config/dlm/cluster/spaces/gfs1/nodes/*/* /sys/kernel/config/dlm/cluster/comms/*/nodeid \
+    /sys/kernel/config/dlm/cluster/comms/*/local; do
+    [ -f "$f" ] && [ -r "$f" ] && sed "s|^|GDLM-CAPTURE $f |" "$f" 2>/dev/null
+  done
+}
+# node 3 is not in the lockspace yet: status must say so without joining it
+[ "$N" = 3 ] && status_run nonmember
 [ "$N" -gt 1 ] && sleep 2
 mkdir -p /mnt/gfs2
 t=$(cut -d' ' -f1 /proc/uptime)
@@ -72,9 +95,17 @@ if [ "$N" = 1 ]; then
   end=$((SECONDS + 60))
   while [ $SECONDS -lt $end ] && [ -z "$(jidline)" ]; do sleep 0.2; done
   grep -q 'HOLD released' /tmp/hold.log || inspect during "$(jidline)"
-  grep -q 'HOLD released' /tmp/hold.log && log "HOLD released before the inspect"
+  grep -q 'HOLD released' /tmp/hold.log || status_run during "$(jidline)"
+  grep -q 'HOLD released' /tmp/hold.log && log "HOLD released before the inspect or status"
   for i in $(seq 1 300); do kill -0 $holder 2>/dev/null || break; sleep 0.2; done
   sed 's/^/GDLM hold: /' /tmp/hold.log | grep -v 'HOLD requested\|HOLD granted'
+fi
+if [ "$N" = 2 ]; then
+  # while node 1 holds journal 2's lock gfs2 here finds it busy: look then (bounded)
+  end=$((SECONDS + 60))
+  while [ $SECONDS -lt $end ] && ! dmesg | grep -q 'recover jid 2 result busy'; do sleep 0.2; done
+  g=$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) jid 2$/\1/p' | tail -1)
+  status_run during "$g"
 fi
 # wait (bounded) for gfs2 to finish the recovery that follows node 3's removal
 end=$((SECONDS + 120))
@@ -84,6 +115,7 @@ while [ $SECONDS -lt $end ]; do
 done
 log "RECOVERY SEEN $(dmesg | grep -c 'recover generation .* done') done-lines"
 inspect after
+status_run after "$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) done.*/\1/p' | tail -1)"
 sleep 2
 if echo "node$N after recovery" >>/mnt/gfs2/node$N.txt && sync; then log "gfs2 write after recovery ok"; fi
 ls /mnt/gfs2 | tr '\n' ' ' | sed 's/^/GDLM gfs2 ls: /'; echo

@@ -4,6 +4,32 @@
 # DIR/gfs2-reference.log (lock_dlm lines of all nodes, each prefixed "nodeN ") and
 # DIR/gfs2-recovery-survivors.log (the recovery lines gdlm's own logging is compared with).
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
+# gdlm status checks over DIR/status.txt (the GDLM-STATUS lines of every node)
+# every run left the DLM's join and recovery counts as they were (at least 4 runs)
+_ck_status_quiet() {
+  awk '/^GDLM-STATUS / {n++; for (i = 1; i <= NF; i++) if ($i ~ /^(joins|recovers)=/) {
+    split(substr($i, index($i, "=") + 1), c, ","); if (c[1] != c[2]) bad = 1 } }
+    END {exit !(n >= 4 && !bad)}' "$1"
+}
+# PHASE NODE JIDS-REGEX: that node ran it; its run shows the DLM generation gfs2 logged there
+# (if it logged one), and if it decoded the control_lock LVB (it masters the resource; node 1
+# always does: it mounted first and holds control_lock NL throughout) that generation with
+# those jids
+_ck_status_gen() {
+  awk -v ph="$2" -v nd="$3" -v jre="$4" '
+    $2 == "phase=" ph && $3 == "node=" nd {
+      n++
+      g = substr($4, 12); if (g !~ /^[0-9]+$/) next # that node logged no such line
+      dlm = index($0, "\"dlm\":{") ? substr($0, index($0, "\"dlm\":{")) : ""
+      sub(/}.*/, "", dlm)
+      if (dlm !~ "\"generation\":" g "(,|$)") bad = 1
+      if (index($0, "\"lvb\":{\"source\":\"debugfs\"")) {
+        if ($0 !~ "\"lvb\":[{]\"source\":\"debugfs\",\"generation\":" g ",\"disabled\":false,\"jids\":" jre) bad = 1
+        lvb = 1
+      }
+    }
+    END {exit !(n >= 1 && !bad && (nd != 1 || lvb))}' "$1"
+}
 scenario_main() {
   local d=$1 t n tk
   rdlm_gfs2_disk "$d" cluster3-kill || return 1
@@ -58,6 +84,22 @@ scenario_main() {
   done
   check "cluster3-kill: gdlm inspect while journal 2's lock was held: LVB generation = gfs2's 'recover generation N jid 2', jid bit 2 set" \
     grep -qE '^GDLM-INSPECT phase=during node=1 dmesg_gen=([0-9]+) \{"lockspace":"gfs1","generation":\1,"disabled":false,"jids":\[2\],.*"mounted":true' "$d/inspect.txt"
+  # gdlm status: no lock, no join; what the kernel publishes, against gfs2's own lines
+  grep -ah '^GDLM-STATUS ' "$d"/node[123].log | tr -d '\r' >"$d/status.txt"
+  grep -ah '^GDLM status(' "$d"/node[123].log | tr -d '\r' >>"$d/status.txt"
+  sed 's/^/    /' "$d/status.txt" >&2
+  check "cluster3-kill: gdlm status joined nothing and triggered no DLM recovery (join and dlm_recover counts unchanged over every run)" \
+    _ck_status_quiet "$d/status.txt"
+  check "cluster3-kill: gdlm status on node 3 before its mount: not a member (exit 3), nothing joined" \
+    grep -qE '^GDLM-STATUS phase=nonmember node=3 gen_logged=none rc=3 joins=0,0 recovers=0,0 .*"member":false' "$d/status.txt"
+  check "cluster3-kill: gdlm status on node 1 during the hold: DLM generation = gfs2's 'recover generation N jid 2'; control_lock LVB from debugfs: generation N, jid bit 2" \
+    _ck_status_gen "$d/status.txt" during 1 '\\[2\\]'
+  check "cluster3-kill: gdlm status on node 2 during the hold: DLM generation = gfs2's 'recover generation N jid 2' if node 2 logged it (LVB, if shown, consistent)" \
+    _ck_status_gen "$d/status.txt" during 2 '\\[2?\\]'
+  for n in 1 2; do
+    check "cluster3-kill: node$n gdlm status after recovery: DLM generation = gfs2's 'recover generation N done' (LVB, if shown, generation N, no jids)" \
+      _ck_status_gen "$d/status.txt" after $n '\\[\\]'
+  done
   check "cluster3-kill: a user-space EX on journal 2's lock (gdlm-linux-smoke hold) was granted once node 3's locks were purged" \
     grep -q 'GDLM hold: HOLD granted' "$d/node1.log"
   check "cluster3-kill: gfs2 found journal 2 busy while it was held (recover jid 2 result busy)" \

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use clap::{Parser, Subcommand};
 use gdlm_core::ast::{gdlm_ast, AstInput, AstOutcome, AstStyle};
 use gdlm_core::consts::LM_OUT_TRY_AGAIN;
 use gdlm_core::{DlmLkf, DlmMode, LmState, LockName};
@@ -569,29 +570,61 @@ fn hold(ls_name: &str, ln_type: u32, ln_number: u64, secs: u64) -> io::Result<Re
     Ok(r)
 }
 
+#[derive(Parser, Debug)]
+#[command(
+    name = "gdlm-linux-smoke",
+    about = "gdlm-linux against the real kernel DLM (the ci/realdlm VM test program)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// One node: lock/convert/unlock with LVB, NOQUEUE, NOQUEUEBAST, BAST + LVB hand-off,
+    /// cancel, timings.
+    Single {
+        /// LVB write/read cycles.
+        #[arg(default_value_t = 200)]
+        iters: u32,
+    },
+    /// One of three nodes: cross-node NOQUEUE, BASTs and LVB hand-off node1 -> node2 -> node3.
+    Node {
+        /// This node's number (1, 2 or 3).
+        n: u32,
+    },
+    /// The operations of ci/realdlm/src/dlmbench.c, printing `BENCH rust NAME us` lines.
+    Bench {
+        /// Iterations per operation.
+        #[arg(default_value_t = 2000)]
+        n: u32,
+    },
+    /// Join lockspace LS, wait (up to 300 s) for EX on glock TYPE/NUMBER, hold it SECONDS,
+    /// release.
+    Hold {
+        /// The lockspace (e.g. a gfs2 mount's fs name).
+        lockspace: String,
+        /// The glock type (9: a journal lock).
+        ln_type: u32,
+        /// The glock number (a journal lock's jid).
+        ln_number: u64,
+        /// How long to hold it.
+        seconds: u64,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let res = match args.first().map(String::as_str) {
-        Some("single") => single(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200)),
-        Some("bench") => bench(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2000)),
-        Some("hold") => match (
-            args.get(1),
-            args.get(2).and_then(|s| s.parse().ok()),
-            args.get(3).and_then(|s| s.parse().ok()),
-            args.get(4).and_then(|s| s.parse().ok()),
-        ) {
-            (Some(ls), Some(t), Some(n), Some(secs)) => hold(ls, t, n, secs),
-            _ => Err(io::Error::other(
-                "usage: gdlm-linux-smoke hold LOCKSPACE TYPE NUMBER SECONDS",
-            )),
-        },
-        Some("node") => match args.get(1).and_then(|s| s.parse().ok()) {
-            Some(n) => node(n),
-            None => Err(io::Error::other("usage: gdlm-linux-smoke node N")),
-        },
-        _ => Err(io::Error::other(
-            "usage: gdlm-linux-smoke single [ITERS] | node N | bench [N] | hold LS TYPE NUM SECS",
-        )),
+    let res = match Cli::parse().cmd {
+        Cmd::Single { iters } => single(iters),
+        Cmd::Bench { n } => bench(n),
+        Cmd::Hold {
+            lockspace,
+            ln_type,
+            ln_number,
+            seconds,
+        } => hold(&lockspace, ln_type, ln_number, seconds),
+        Cmd::Node { n } => node(n),
     };
     match res {
         Ok(r) => r.done(),

@@ -45,12 +45,11 @@ use gdlm_core::{
     ControlLvb, ControlMount, DlmLkf, DlmMode, FirstDone, LockName, MountStep, Recovery, SizePolicy,
 };
 use gdlm_linux::cpg::reason_name;
+use gdlm_linux::status::LM_TYPE_JOURNAL;
 use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace, Status};
 
 /// Members, slots and jids this daemon handles.
 const MAX: usize = 16;
-/// gfs2's `LM_TYPE_JOURNAL` (fs/gfs2/glock.h): the journal locks' type.
-const LM_TYPE_JOURNAL: u32 = 0x09;
 /// How long one DLM request may take before the daemon gives up on it.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
 /// `HZ`: the GAVEUP requeue delay of `gdlm_recovery_result`.
@@ -58,17 +57,50 @@ const GAVEUP_DELAY: Duration = Duration::from_secs(1);
 /// How long running recovery commands may delay an unmount before they are killed.
 const UNMOUNT_CHILD_WAIT: Duration = Duration::from_secs(30);
 
+/// The recovery command's contract and the exit statuses (`gdlmd --help`, README).
+const AFTER_HELP: &str = "\
+Recovery command (--recover-cmd CMD):
+  Run as `/bin/sh -c CMD gdlmd-recover JID` (so $1 is the jid) while gdlmd holds that
+  journal's lock (LM_TYPE_JOURNAL 9, number JID) EX, with stdin /dev/null, gdlmd's stdout
+  and stderr, and in the environment:
+    GDLM_LOCKSPACE   the lockspace
+    GDLM_JID         the journal to recover
+    GDLM_GENERATION  the recovery generation it belongs to
+    GDLM_REASON      failed (a member failed), mount (this node's own journal at mount),
+                     first-mount (the first mounter's pass over every journal)
+    GDLM_NODEID      this node's corosync node id
+  Exit status 0: the journal is recovered (`recover jid J result success`). Anything else,
+  or death by a signal: failure, reported as gaveup and retried about 1 s later, by this or
+  another member. Different jids may run concurrently; one jid never runs twice at once
+  cluster-wide, but may run again after a success (the lock is released before the result
+  is shared), so the command must be idempotent, as gfs2's journal replay is. On SIGTERM or
+  SIGINT running commands get up to 30 s, then SIGKILL.
+
+Exit status:
+  0  stopped by SIGTERM or SIGINT and unmounted cleanly (locks released, lockspace
+     released, CPG group left: the others recover nothing for this node)
+  1  an error (lockspace, CPG or DLM request failed; logged as `error: ...`); the other
+     members treat the exit as a failure of this node and recover its journal
+  2  invalid arguments";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "gdlmd",
-    about = "gfs2 lock_dlm mount and journal recovery over a userspace DLM lockspace"
+    version,
+    about = "gfs2 lock_dlm mount and journal recovery over a userspace DLM lockspace",
+    long_about = "gfs2 lock_dlm mount and journal recovery over a userspace DLM lockspace.\n\n\
+        Creates or joins the lockspace, joins the corosync CPG group gdlmd:LOCKSPACE (slots and \
+        generations from its configuration changes), mounts like gfs2's control_mount (first \
+        mounter election over control_lock and mounted_lock), holds its own journal lock, and \
+        when members fail runs the recovery command for their journals. Logs go to stderr \
+        (and --log-file) as `[monotonic s] gdlmd: LOCKSPACE: text`.",
+    after_help = AFTER_HELP
 )]
 struct Args {
     /// The DLM lockspace (also names the CPG group `gdlmd:LOCKSPACE`).
     lockspace: String,
-    /// Shell command that recovers a journal: run as `sh -c CMD gdlmd-recover JID` with
-    /// GDLM_JID, GDLM_GENERATION, GDLM_REASON, GDLM_LOCKSPACE, GDLM_NODEID set.
-    #[arg(long)]
+    /// Shell command that recovers a journal (see "Recovery command" below).
+    #[arg(long, value_name = "CMD")]
     recover_cmd: String,
     /// Journals the first mounter recovers (jids 0..N); 0: only its own.
     #[arg(long, default_value_t = 0)]
