@@ -3,10 +3,8 @@
 //! `stats` modules (what `gdlm_lock`, `gdlm_ast`, `gdlm_bast`, `gdlm_put_lock` and
 //! `gdlm_cancel` do for glock.c).
 
-use gdlm_core::ast::{
-    cancel, gdlm_ast, put_lock, AstInput, AstOutcome, AstStyle, PutLock, PutLockInput,
-};
-use gdlm_core::flags::{is_blocking_request, lock_request, FlagPolicy, LmFlags, LockContext};
+use gdlm_core::ast::{cancel, gdlm_ast, put_lock, AstInput, AstOutcome, PutLock, PutLockInput};
+use gdlm_core::flags::{is_blocking_request, lock_request, LmFlags, LockContext};
 use gdlm_core::mode::{bast_state, BastMode};
 use gdlm_core::name::{LockName, NameStyle};
 use gdlm_core::stats::GlockStats;
@@ -62,6 +60,8 @@ impl Default for Glock {
 pub struct Glocks {
     /// By index; glock `i` is inode number `100 + i`.
     pub glocks: [Glock; GLOCKS],
+    /// Whose `gdlm_lock`/`gdlm_ast` policies (flags, ALTMODE, conversions).
+    pub profile: gdlm_core::Profile,
 }
 
 fn name(i: usize) -> LockName {
@@ -69,6 +69,14 @@ fn name(i: usize) -> LockName {
 }
 
 impl Glocks {
+    /// Idle glocks under `profile`'s policies.
+    pub fn new(profile: gdlm_core::Profile) -> Self {
+        Glocks {
+            profile,
+            ..Glocks::default()
+        }
+    }
+
     /// Owns the lock `lkid`?
     pub fn owns(&self, lkid: u32) -> bool {
         lkid != 0 && self.glocks.iter().any(|g| g.lkid == lkid)
@@ -99,12 +107,16 @@ impl Glocks {
         let blocking = is_blocking_request(g.state, req, flags);
         let ctx = LockContext {
             has_lvb: true,
-            converting: g.lkid != 0,
+            // A conversion: sb_lkid != 0 in the reference (L233), !GLF_INITIAL in 7.2.
+            converting: match self.profile {
+                gdlm_core::Profile::Reference => g.lkid != 0,
+                gdlm_core::Profile::Linux72 => !g.glf_initial,
+            },
             glf_blocking: blocking,
             cur: Some(g.state.to_dlm()),
         };
         let r = lock_request(
-            &FlagPolicy::REFERENCE,
+            &self.profile.flag_policy(),
             &name(i),
             NameStyle::Reference,
             req.raw(),
@@ -163,7 +175,7 @@ impl Glocks {
         };
         g.stats.on_reply(now as i64, blocking, None);
         let out = gdlm_ast(
-            AstStyle::Reference,
+            self.profile.ast_style(),
             &AstInput {
                 gl_state: g.state,
                 gl_req: req,

@@ -134,12 +134,20 @@ struct Opts {
     /// Write the trace as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Whose lock_dlm the nodes run: `reference` (v3.12) or `linux-7.2` (7.2.13). The
+    /// reference withdraws with a normal release, so nobody replays the withdrawn
+    /// node's journal: `withdraw` is a default fault only under linux-7.2 (name it in
+    /// --faults to watch the reference's behaviour break invariant 1).
+    #[arg(long, default_value = "reference", value_parser = ["reference", "linux-7.2"])]
+    profile: String,
 }
 
 fn config(o: &Opts) -> Result<SimConfig, String> {
+    let profile = gdlm_sim::schedule::parse_profile(Some(&o.profile))?;
     let mut faults = Faults {
         window: o.fault_window,
         max_crashes: o.max_crashes,
+        withdraw: profile == gdlm_core::Profile::Linux72,
         ..Faults::default()
     };
     if let Some(list) = &o.faults {
@@ -179,6 +187,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         ignore: o.ignore.clone(),
         fix_stale_submit: gdlm_sim::schedule::parse_fixes(&o.fix)?,
         cpg: o.callbacks == "cpg",
+        profile,
     })
 }
 
@@ -381,6 +390,7 @@ fn main() -> ExitCode {
             callbacks: "kernel".into(),
             timeline: None,
             trace: None,
+            profile: "reference".into(),
         },
         seed: 1,
     });

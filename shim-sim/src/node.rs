@@ -106,6 +106,8 @@ pub enum Note {
     Released {
         /// Normal or as failed.
         how: Release,
+        /// After a withdraw (not a clean unmount or a failed mount).
+        withdrawn: bool,
         /// Its jid.
         jid: Option<u32>,
         /// It held its journal lock (it may have written its journal).
@@ -185,6 +187,24 @@ impl Node {
         self
     }
 
+    /// Run this kernel's lock_dlm (kept across remounts).
+    pub fn with_profile(mut self, p: gdlm_core::Profile) -> Self {
+        let keep = (
+            self.cfg.callbacks,
+            self.cfg.submit_policy,
+            self.cfg.size_policy,
+        );
+        self.cfg = Config::for_profile(p);
+        (
+            self.cfg.callbacks,
+            self.cfg.submit_policy,
+            self.cfg.size_policy,
+        ) = keep;
+        *self.engine = Engine::new(self.cfg);
+        self.glocks = Glocks::new(p);
+        self
+    }
+
     /// Take recovery callbacks from CPG (userspace lockspaces), kept across remounts.
     pub fn with_cpg(mut self, on: bool) -> Self {
         self.cfg.callbacks = if on {
@@ -215,7 +235,7 @@ impl Node {
         self.ls_joined = false;
         self.unmount_requested = false;
         self.unmount_handed = false;
-        self.glocks = Glocks::default();
+        self.glocks = Glocks::new(self.cfg.profile);
         // A new incarnation starts without glock traffic until the simulator turns it on
         // (as before the engine; keeps seeds comparable).
         self.traffic = false;
@@ -285,7 +305,7 @@ impl Node {
     pub fn unmount_ready(&self) -> bool {
         self.unmount_requested
             && !self.unmount_handed
-            && self.phase == Phase::Mounted
+            && self.engine.phase() == EnginePhase::Mounted
             && !self.glocks.busy()
     }
 
@@ -430,12 +450,14 @@ impl Node {
             Action::Release(how) => {
                 let jid = self.engine.jid();
                 let held_journal = self.engine.holds_own_journal();
+                let withdrawn = self.engine.phase() == EnginePhase::Withdrawn;
                 let _ = match how {
                     Release::Normal => dlm.leave(self.id),
                     Release::Recover => dlm.leave_as_failed(self.id),
                 };
                 notes.push(Note::Released {
                     how,
+                    withdrawn,
                     jid,
                     held_journal,
                 });

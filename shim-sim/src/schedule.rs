@@ -16,6 +16,9 @@
 //! }
 //! ```
 //!
+//! `"profile": "linux-7.2"` runs every node with Linux 7.2's lock_dlm (default: the
+//! v3.12 reference).
+//!
 //! Steps: `{"mount": N}`, `{"crash": N}`, `{"unmount": N}`, `{"withdraw": N}` act at once; `{"run": K}` runs
 //! K scheduled events (the seed picks their order); `{"until": {...}}` runs until node N
 //! is in the phase (`Down`, `Joining`, `Mounting`, `OwnJournal`, `FirstRecovery`,
@@ -58,6 +61,9 @@ pub struct Schedule {
     /// lockspaces, as gdlmd) instead of the DLM.
     #[serde(default, skip_serializing_if = "is_false")]
     pub cpg: bool,
+    /// The kernel profile every node runs: `"reference"` (default) or `"linux-7.2"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// Most events in all.
     #[serde(default = "max_steps")]
     pub max_steps: u64,
@@ -142,6 +148,12 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// A profile name (`reference`, `linux-7.2`; none: the reference).
+pub fn parse_profile(name: Option<&str>) -> Result<gdlm_core::Profile, String> {
+    gdlm_core::Profile::from_policy_name(name)
+        .ok_or_else(|| format!("unknown profile {name:?} (have: reference, linux-7.2)"))
+}
+
 /// Parse fix names; true when `stale-submit` is among them.
 pub fn parse_fixes<S: AsRef<str>>(names: &[S]) -> Result<bool, String> {
     let mut stale = false;
@@ -178,6 +190,7 @@ impl Schedule {
             ignore: self.ignore.clone(),
             fix_stale_submit: parse_fixes(&self.fixes)?,
             cpg: self.cpg,
+            profile: parse_profile(self.profile.as_deref())?,
         })
     }
 

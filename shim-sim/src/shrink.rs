@@ -50,6 +50,8 @@ pub fn shrink(
         },
         max_steps: cfg.max_steps,
         cpg: cfg.cpg,
+        profile: (cfg.profile != gdlm_core::Profile::Reference)
+            .then(|| cfg.profile.name().to_string()),
         steps,
     };
     shrink_schedule(&base, v.invariant, budget).map(Some)

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use gdlm_core::recovery::{LockId, SizePolicy};
-use gdlm_core::ControlLvb;
+use gdlm_core::{ControlLvb, Profile};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
@@ -58,7 +58,9 @@ pub struct Faults {
     pub mount: bool,
     /// Unmount mounted nodes.
     pub unmount: bool,
-    /// Withdraw mounted nodes (leave the lockspace as failed, `DLM_RELEASE_RECOVER`).
+    /// Withdraw mounted nodes, as the profile does it (7.2: leave the lockspace as
+    /// failed, `DLM_RELEASE_RECOVER`; the reference: a normal release). Off by default:
+    /// under the reference it loses the journal (see the README).
     pub withdraw: bool,
     /// Starve one node's work queue (its internal steps are picked rarely), as a loaded
     /// machine would: its control work loses races with recovery callbacks.
@@ -99,7 +101,7 @@ impl Default for Faults {
             crash: true,
             mount: true,
             unmount: true,
-            withdraw: true,
+            withdraw: false,
             starve: false,
             rate_per_mille: 20,
             window: 2_000,
@@ -139,6 +141,13 @@ pub struct SimConfig {
     /// Userspace lockspace: recovery callbacks come from a CPG group through gdlm-core's
     /// `membership` (as gdlmd gets them), not from the DLM, which still recovers locks.
     pub cpg: bool,
+    /// Which kernel's lock_dlm the nodes run (the engine's and the glocks' policies).
+    #[serde(serialize_with = "profile_name")]
+    pub profile: Profile,
+}
+
+fn profile_name<S: serde::Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.name())
 }
 
 impl Default for SimConfig {
@@ -156,6 +165,7 @@ impl Default for SimConfig {
             ignore: Vec::new(),
             fix_stale_submit: false,
             cpg: false,
+            profile: Profile::Reference,
         }
     }
 }
@@ -381,6 +391,7 @@ impl Sim {
                 .map(|id| {
                     Node::new(id, journals, policy)
                         .with_submit_policy(submit)
+                        .with_profile(cfg.profile)
                         .with_cpg(cfg.cpg)
                         .with_replay_model(model)
                 })
@@ -527,7 +538,8 @@ impl Sim {
     /// `DLM_RELEASE_RECOVER`, so the others see it as failed and recover its journal.
     pub fn withdraw(&mut self, id: u32) {
         let i = (id - 1) as usize;
-        if self.nodes[i].phase != Phase::Mounted {
+        // Only a mounted file system withdraws (not one already unmounting).
+        if self.nodes[i].engine().phase() != gdlm_core::engine::Phase::Mounted {
             return;
         }
         self.rec(crate::schedule::Step::Withdraw(id));
@@ -596,7 +608,7 @@ impl Sim {
             0 if f.crash && failures < f.max_crashes && self.nodes[i].alive() => self.crash(id),
             3 if f.withdraw
                 && failures < f.max_crashes
-                && self.nodes[i].phase == Phase::Mounted =>
+                && self.nodes[i].engine().phase() == gdlm_core::engine::Phase::Mounted =>
             {
                 self.withdraw(id)
             }
@@ -653,11 +665,13 @@ impl Sim {
                     }
                 }
                 Note::Released {
-                    how: Release::Normal,
+                    how,
                     jid,
                     held_journal,
+                    withdrawn: false,
                 } => {
                     // The daemon leaves the group with the lockspace.
+                    let _ = how;
                     self.cpg_leave(id, LeftReason::Leave);
                     if !failed_mount {
                         // gdlm_unmount: an unmounted file system leaves a clean journal.
@@ -671,11 +685,20 @@ impl Sim {
                     }
                 }
                 Note::Released {
-                    how: Release::Recover,
+                    how,
                     jid,
                     held_journal,
+                    withdrawn: true,
                 } => {
-                    let cpg_at = self.cpg_leave(id, LeftReason::ProcDown);
+                    // The withdrawn node stopped with its journal as it was: it needs
+                    // replay, whether or not the others are told (7.2's
+                    // DLM_RELEASE_RECOVER; the reference leaves normally).
+                    let why = if how == Release::Recover {
+                        LeftReason::ProcDown
+                    } else {
+                        LeftReason::Leave
+                    };
+                    let cpg_at = self.cpg_leave(id, why);
                     if let (true, Some(j)) = (held_journal, jid) {
                         let gen = cpg_at.unwrap_or(self.dlm.generation());
                         let jr = &mut self.journals[j as usize];
@@ -684,7 +707,7 @@ impl Sim {
                         }
                     }
                     self.stats.withdrawals += 1;
-                    self.log(id, format!("WITHDRAW: leave as failed (jid {jid:?})"));
+                    self.log(id, format!("WITHDRAW: released {how:?} (jid {jid:?})"));
                 }
             }
         }

@@ -26,6 +26,7 @@ fn schedule(nodes: u32, steps: Vec<Step>) -> Schedule {
         ignore: vec![],
         fixes: vec![],
         cpg: false,
+        profile: None,
         max_steps: 200_000,
         steps,
     }
@@ -347,8 +348,8 @@ fn shrinking_keeps_the_violation_and_replays_from_json() {
 
 #[test]
 fn withdraw_is_a_failure_for_the_others() {
-    // DLM_RELEASE_RECOVER: the withdrawn node's journal is recovered like a crash's,
-    // and it can mount again afterwards.
+    // Linux 7.2: DLM_RELEASE_RECOVER: the withdrawn node's journal is recovered like a
+    // crash's, and it can mount again afterwards.
     let mut steps = mounted(3);
     steps.extend([
         Step::Run(10),
@@ -357,7 +358,18 @@ fn withdraw_is_a_failure_for_the_others() {
         Step::Mount(2),
         Step::Settle,
     ]);
-    let outs = clean_under_seeds(&schedule(3, steps));
+    let mut sched = schedule(3, steps.clone());
+    sched.profile = Some("linux-7.2".into());
+    let outs = clean_under_seeds(&sched);
+    // The reference (v3.12) releases normally on withdraw (gdlm_unmount, L1314): the
+    // others see a clean leave, recover nothing and unblock over the withdrawn node's
+    // dirty journal (the bug "gfs2: Force withdraw to replay journals" fixed upstream).
+    let out = schedule(3, steps).run().expect("runs");
+    let v = out
+        .violation
+        .expect("the reference loses the withdrawn journal");
+    assert_eq!(v.invariant, 1, "{v}");
+    assert!(v.message.contains("journal 1"), "{v}");
     for o in &outs {
         assert_eq!(o.phases, [Phase::Mounted; 3]);
         assert_eq!(

@@ -72,6 +72,7 @@ use crate::membership::{Change, LeftReason, Member, Membership, MembershipError,
 use crate::mode::{DlmMode, LmState};
 use crate::mount::{ControlMount, FirstDone, FirstDoneStep, MountError, MountStep};
 use crate::name::{LockName, NameStyle, ResName};
+use crate::profile::Profile;
 use crate::recovery::{
     ControlBegin, ControlFinish, ControlTicket, ControlUpdate, ControlWork, LockId, RecoveryError,
     ResultOutcome, SizePolicy, SubmitPolicy, SyncLock,
@@ -341,7 +342,9 @@ pub enum Event<'a> {
     },
     /// Unmount cleanly (gfs2 has put every glock).
     Unmount,
-    /// The file system withdrew: leave as failed so the others recover our journal.
+    /// The file system withdrew (`SDF_WITHDRAWN`, then `lm_unmount(sdp, false)`): stop,
+    /// and release as the profile says (7.2: as failed, so the others recover our
+    /// journal; the reference: normally).
     Withdraw,
     /// A signal is pending (`signal_pending` in `control_mount`).
     Interrupt,
@@ -464,19 +467,32 @@ pub struct Config {
     pub submit_policy: SubmitPolicy,
     /// The first mounter's answer to a failed replay.
     pub first_mount_failure: FirstMountFailure,
-    /// `DLM_LSFL_*` for `dlm_new_lockspace` ([`crate::mount::MountOptions::lockspace_flags`]).
+    /// `DLM_LSFL_*` for `dlm_new_lockspace` ([`Profile::lockspace_flags`]).
     pub lockspace_flags: u32,
+    /// The kernel whose lock_dlm to follow where it changed: the withdraw guard on the
+    /// recovery callbacks and the release option of an unclean unmount.
+    pub profile: Profile,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+impl Config {
+    /// The defaults for `profile`: its lockspace flags (no mount options) and its
+    /// withdraw behaviour. The size policy stays [`SizePolicy::Fit`] (the 2019 fix; the
+    /// reference's growth by 16 is [`SizePolicy::Reference`], an explicit choice).
+    pub fn for_profile(profile: Profile) -> Self {
         Config {
             callbacks: Callbacks::Dlm,
             size_policy: SizePolicy::default(),
             submit_policy: SubmitPolicy::Reference,
             first_mount_failure: FirstMountFailure::FailMount,
-            lockspace_flags: crate::consts::DLM_LSFL_FS | crate::consts::DLM_LSFL_NEWEXCL,
+            lockspace_flags: profile.lockspace_flags(&crate::mount::MountOptions::default()),
+            profile,
         }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::for_profile(Profile::Reference)
     }
 }
 
@@ -501,13 +517,13 @@ pub enum Phase {
     FirstDone,
     /// Mounted.
     Mounted,
-    /// Unmounting: finishing in-flight work before the release.
+    /// Unmounting (cleanly, or withdrawn): finishing in-flight work before the release.
     Unmounting,
     /// Released after a clean unmount.
     Down,
     /// The mount failed; released.
     Failed,
-    /// Withdrawn; released as failed.
+    /// Withdrawn; released (as failed in 7.2, normally in the reference).
     Withdrawn,
 }
 
@@ -612,6 +628,8 @@ pub struct Engine<const N: usize = { crate::consts::MAX_JIDS }> {
     /// First mounter, [`FirstMountFailure::RetryAfterHz`]: retry `first_next` then.
     first_retry_at: Option<Instant>,
     own: OwnLock,
+    /// Unmounting uncleanly (withdrawn).
+    unclean: bool,
     stats: GlockStats,
     out: Outbox,
 }
@@ -626,7 +644,9 @@ impl<const N: usize> Engine<N> {
         Engine {
             cfg,
             phase: Phase::Idle,
-            rec: Recovery::new(cfg.size_policy).with_submit_policy(cfg.submit_policy),
+            rec: Recovery::new(cfg.size_policy)
+                .with_submit_policy(cfg.submit_policy)
+                .with_withdraw_guard(cfg.profile.withdraw_guard()),
             mount: ControlMount::new(),
             first_done: FirstDone::new(),
             first_done_waiting: false,
@@ -645,6 +665,7 @@ impl<const N: usize> Engine<N> {
             first_next: 0,
             first_retry_at: None,
             own: OwnLock::None,
+            unclean: false,
             stats: GlockStats::new(),
             out: Outbox::default(),
         }
@@ -818,7 +839,7 @@ impl<const N: usize> Engine<N> {
                 .running
                 .is_some_and(|r| r.jid == jid && r.stage == Stage::Replaying),
             Event::Unmount => p == Phase::Mounted,
-            Event::Withdraw => p != Phase::Idle && !p.finished(),
+            Event::Withdraw => p == Phase::Mounted || (p == Phase::Unmounting && !self.unclean),
             Event::Interrupt => true,
         };
         if ok {
@@ -913,21 +934,18 @@ impl<const N: usize> Engine<N> {
                 Ok(())
             }
             Event::Unmount => {
-                // gdlm_unmount: no more control work is queued; the queued work is
-                // flushed (run now) before the release; journals not yet started are
-                // dropped with the file system.
-                self.rec.unmount();
-                self.queue = JidSet::new();
-                if self.work_at.is_some() {
-                    self.work_at = Some(self.now);
-                }
-                self.phase = Phase::Unmounting;
+                self.begin_unmount();
                 Ok(())
             }
             Event::Withdraw => {
-                self.phase = Phase::Withdrawn;
-                self.rec.release();
-                self.push(Action::Release(Release::Recover));
+                // gfs2_withdraw sets SDF_WITHDRAWN (7.2: the recovery callbacks are
+                // ignored from now on), then the withdraw work calls
+                // lm_unmount(sdp, false): gdlm_unmount, released as the profile says
+                // (7.2: DLM_RELEASE_RECOVER, so the survivors recover our journal; the
+                // reference has only the normal release, L1314).
+                self.rec.withdraw();
+                self.unclean = true;
+                self.begin_unmount();
                 Ok(())
             }
             Event::Interrupt => {
@@ -937,6 +955,18 @@ impl<const N: usize> Engine<N> {
                 Ok(())
             }
         }
+    }
+
+    /// `gdlm_unmount`: no more control work is queued; the queued work is flushed (run
+    /// now) before the release; journals not yet started are dropped with the file
+    /// system; a running replay finishes.
+    fn begin_unmount(&mut self) {
+        let _ = self.rec.begin_unmount();
+        self.queue = JidSet::new();
+        if self.work_at.is_some() {
+            self.work_at = Some(self.now);
+        }
+        self.phase = Phase::Unmounting;
     }
 
     // ---- recovery callbacks -------------------------------------------------------------
@@ -957,6 +987,8 @@ impl<const N: usize> Engine<N> {
                 }
                 Ok(())
             }
+            // 7.2: "... ignored due to withdraw".
+            Err(RecoveryError::Withdrawn) => Ok(()),
             // The kernel logs "short size" and drops the callback.
             Err(RecoveryError::ShortSize { jid, size }) => {
                 self.log(LogEvent::RecoverSlotShort {
@@ -976,10 +1008,11 @@ impl<const N: usize> Engine<N> {
         our_slot: i32,
         generation: u32,
     ) -> Result<(), EngineError> {
-        let w = self
-            .rec
-            .recover_done(slots, our_slot, generation)
-            .map_err(EngineError::Recovery)?;
+        let w = match self.rec.recover_done(slots, our_slot, generation) {
+            Ok(w) => w,
+            Err(RecoveryError::Withdrawn) => return Ok(()),
+            Err(e) => return Err(EngineError::Recovery(e)),
+        };
         self.queue_work(w);
         match self.phase {
             // Userspace lockspaces: the first synthesized recover_done stands where the
@@ -1587,9 +1620,19 @@ impl<const N: usize> Engine<N> {
             && self.running.is_none()
             && self.work_at.is_none()
         {
-            self.phase = Phase::Down;
+            let recover = self.unclean
+                && self.cfg.profile.release_option(false) == crate::consts::DLM_RELEASE_RECOVER;
+            self.phase = if self.unclean {
+                Phase::Withdrawn
+            } else {
+                Phase::Down
+            };
             self.rec.release();
-            self.push(Action::Release(Release::Normal));
+            self.push(Action::Release(if recover {
+                Release::Recover
+            } else {
+                Release::Normal
+            }));
         }
     }
 

@@ -121,7 +121,7 @@ fn mount<const N: usize>(dlm: &mut Dlm, e: &mut Engine<N>, slots: &[i32], our: i
     assert_eq!(
         e.poll(),
         Some(Action::NewLockspace {
-            flags: Config::default().lockspace_flags
+            flags: e.config().lockspace_flags
         })
     );
     e.handle(
@@ -345,9 +345,46 @@ fn unmount_flushes_and_releases_normally_and_withdraw_recovers() {
     dlm.run(&mut e, ms(900));
     assert_eq!(e.phase(), Phase::Down);
     assert_eq!(dlm.seen.last(), Some(&Action::Release(Release::Normal)));
+    // The reference has only the normal release (L1314): its withdraw leaves cleanly.
     w.handle(ms(900), Event::Withdraw).unwrap();
-    assert_eq!(w.poll(), Some(Action::Release(Release::Recover)));
+    assert_eq!(w.poll(), Some(Action::Release(Release::Normal)));
     assert_eq!(w.phase(), Phase::Withdrawn);
+}
+
+#[test]
+fn linux72_withdraw_ignores_callbacks_and_releases_as_failed() {
+    let mut dlm = Dlm::new();
+    let mut e: Engine<16> = Engine::new(Config::for_profile(Profile::Linux72));
+    assert_eq!(e.config().lockspace_flags, crate::consts::DLM_LSFL_NEWEXCL);
+    mount(&mut dlm, &mut e, &[1], 1, 1);
+    assert_eq!(e.phase(), Phase::Mounted);
+    // A control step in flight keeps the release back until it completes.
+    e.handle(ms(600), Event::RecoverPrep).unwrap();
+    e.handle(
+        ms(600),
+        Event::RecoverDone {
+            slots: &[1],
+            our_slot: 1,
+            generation: 2,
+        },
+    )
+    .unwrap();
+    e.handle_timeout(ms(600));
+    let Some(Action::Dlm(ex)) = e.poll() else {
+        panic!("control_lock EX")
+    };
+    e.handle(ms(600), Event::Withdraw).unwrap();
+    assert_eq!(e.phase(), Phase::Unmounting);
+    let before = e.recovery().clone();
+    e.handle(ms(600), Event::RecoverPrep).unwrap();
+    e.handle(ms(600), Event::RecoverSlot { slot: 1 }).unwrap();
+    assert_eq!(e.recovery(), &before, "callbacks ignored once withdrawn");
+    assert!(e.poll().is_none());
+    let ev = dlm.answer(&ex);
+    e.handle(ms(600), ev).unwrap();
+    dlm.run(&mut e, ms(600));
+    assert_eq!(e.phase(), Phase::Withdrawn);
+    assert_eq!(dlm.seen.last(), Some(&Action::Release(Release::Recover)));
 }
 
 #[test]
