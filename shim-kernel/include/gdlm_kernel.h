@@ -525,7 +525,7 @@ int32_t gdlm_k_ast(uint32_t gl_state,
 
 /**
  * Fill `*out` with the state's generations, flags and jid (for status output).
- * 0, or negative for a null pointer.
+ * 0, or `GDLM_K_ENULL`.
  *
  * # Safety
  * As [`gdlm_k_init`]'s result; `out` is null or valid for a write.

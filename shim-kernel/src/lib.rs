@@ -1,6 +1,7 @@
 //! gdlm-kernel: `gdlm-core` behind a narrow C ABI for a Linux kernel module.
 //!
-//! The module's C glue (`include/gdlm_kernel.h`) owns everything the kernel provides:
+//! The module's C glue (`include/gdlm_kernel.h`, generated from this file by cbindgen;
+//! `tests/header.rs` fails when the committed copy differs) owns everything the kernel provides:
 //! the DLM calls, waiting, work queues, printk and the spinlock. This crate owns the
 //! decisions, by forwarding to the core's sans-IO machines. The ABI uses only integers,
 //! fixed arrays and `#[repr(C)]` structs; the state is opaque to C (it allocates
@@ -826,7 +827,7 @@ pub struct Info {
 }
 
 /// Fill `*out` with the state's generations, flags and jid (for status output).
-/// 0, or negative for a null pointer.
+/// 0, or `GDLM_K_ENULL`.
 ///
 /// # Safety
 /// As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
