@@ -36,15 +36,21 @@
 #include <linux/string.h>
 #include <linux/ctype.h>
 #include <linux/bitops.h>
+#include <linux/version.h>
+/* 6.12 moved asm/unaligned.h to linux/unaligned.h (FINDINGS-7.2.md, trap 6) */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
 #include <asm/unaligned.h>
+#endif
 
 #include "gdlm_kernel.h"
 
 #define GDLM_MAX_MOUNTS 2
 #define GDLM_MAX_LOCKS 16
 #define GDLM_MAX_JIDS 192
-#define GDLM_LVB_SIZE 32
-#define GDLM_NAME_LEN 24
+#define GDLM_LVB_SIZE GDLM_K_LVB_SIZE
+#define GDLM_NAME_LEN GDLM_K_NAME_LEN
 /* recovery=success: the journal lock's LVB after a recovery (no disk to look at) */
 #define GDLM_JOURNAL_CLEAN "gdlm-journal-clean"
 /* recovery=success: how long a "replay" holds the journal lock */
@@ -186,13 +192,14 @@ static void gdlm_sync_ast(void *arg)
 /* sync_lock / sync_unlock for a call the core asked for; returns the status. */
 static int gdlm_sync(struct gdlm_mount *mp, const struct gdlm_k_call *c)
 {
-	struct dlm_lksb *lksb = c->lock ? &mp->mounted_lksb : &mp->control_lksb;
-	const char *what = c->lock ? "mounted_lock" : "control_lock";
+	int mounted = c->lock == GDLM_K_LOCK_MOUNTED;
+	struct dlm_lksb *lksb = mounted ? &mp->mounted_lksb : &mp->control_lksb;
+	const char *what = mounted ? "mounted_lock" : "control_lock";
 	char name[GDLM_NAME_LEN];
 	int error, status;
 
 	mutex_lock(&mp->sync_mutex);
-	if (c->op == 1) {
+	if (c->op == GDLM_K_OP_UNLOCK) {
 		error = dlm_unlock(mp->dlm, lksb->sb_lkid, 0, lksb, mp);
 		if (error) {
 			gdlm_err(mp, "%s lkid %x error %d", what, lksb->sb_lkid, error);
@@ -205,8 +212,12 @@ static int gdlm_sync(struct gdlm_mount *mp, const struct gdlm_k_call *c)
 		}
 		goto out;
 	}
-	gdlm_k_sync_lock_name(c->lock, (u8 *)name);
-	if (c->write_lvb && c->lock == 0)
+	error = gdlm_k_sync_lock_name(c->lock, (u8 *)name);
+	if (error) {
+		gdlm_err(mp, "sync lock %u refused %d", c->lock, error);
+		goto out;
+	}
+	if (c->write_lvb && c->lock == GDLM_K_LOCK_CONTROL)
 		memcpy(mp->control_lvb, c->lvb, GDLM_LVB_SIZE);
 	error = dlm_lock(mp->dlm, c->mode, lksb, c->flags, name, GDLM_NAME_LEN, 0,
 			 gdlm_sync_ast, mp, NULL);
@@ -264,7 +275,7 @@ static void glk_ast(void *arg)
 		       lk->glf_initial, lk->lksb.sb_lkid, &ret, &lkid, &gi, &z);
 	if (z)
 		memset(lk->lvb, 0, GDLM_LVB_SIZE);
-	if (r == 1) {
+	if (r == GDLM_K_AST_COMPLETE) {
 		lk->lksb.sb_lkid = lkid;
 		lk->glf_initial = gi;
 		if (!(ret & (LM_OUT_ERROR | LM_OUT_CANCELED)))
@@ -275,7 +286,7 @@ static void glk_ast(void *arg)
 			lk->ast_rc = -EAGAIN;
 		else
 			lk->ast_rc = status ? status : -EIO;
-	} else if (r == 2) {
+	} else if (r == GDLM_K_AST_FREE) {
 		lk->freed = 1;
 		lk->lksb.sb_lkid = 0;
 		lk->state = LM_ST_UNLOCKED;
@@ -312,8 +323,11 @@ static int glk_request(struct gdlm_mount *mp, struct gdlm_glk *lk, int req, u32 
 	} else {
 		rv = gdlm_k_lock_request(lk->type, lk->number, req, lmflags, lk->has_lvb,
 					 converting, 0, (u8 *)name, &mode, &flags);
-		if (rv)
+		if (rv) {
+			gdlm_err(mp, "lock %x,%llx request refused %d", lk->type,
+				 (unsigned long long)lk->number, rv);
 			return -EINVAL;
+		}
 	}
 	if (!converting)
 		lk->glf_initial = 1;
@@ -464,13 +478,15 @@ static void gdlm_recover_func(struct work_struct *w)
 		spin_lock(&mp->spin);
 		q = gdlm_k_recovery_result(mp->st, jid, result);
 		spin_unlock(&mp->spin);
-		if (q > 0)
+		if (q == GDLM_K_WORK_NOW || q == GDLM_K_WORK_AFTER_HZ)
 			gdlm_info(mp, "recover jid %d result %s", jid,
 				  result == LM_RD_GAVEUP ? "busy" : "success");
-		if (q == 1)
+		if (q == GDLM_K_WORK_NOW)
 			queue_delayed_work(gdlm_control_wq, &mp->control_work, 0);
-		else if (q == 2)
+		else if (q == GDLM_K_WORK_AFTER_HZ)
 			queue_delayed_work(gdlm_control_wq, &mp->control_work, HZ);
+		else if (q < 0)
+			gdlm_err(mp, "recover jid %d result refused %d", jid, q);
 	}
 }
 
@@ -479,14 +495,16 @@ static void gdlm_control_func(struct work_struct *w)
 {
 	struct gdlm_mount *mp = container_of(to_delayed_work(w), struct gdlm_mount, control_work);
 	struct gdlm_k_call call;
-	u8 jids[GDLM_LVB_SIZE - 8];
+	u8 jids[GDLM_K_JID_BITMAP_SIZE];
 	u32 gen = 0, start_gen;
 	int r, status, i, any = 0;
 
 	spin_lock(&mp->spin);
 	r = gdlm_k_control_begin(mp->st, &call);
 	spin_unlock(&mp->spin);
-	if (r != 1)
+	if (r < 0)
+		gdlm_err(mp, "control step refused %d", r);
+	if (r != GDLM_K_CONTROL_CALL)
 		return;
 	status = gdlm_sync(mp, &call);
 	if (status) {
@@ -497,12 +515,12 @@ static void gdlm_control_func(struct work_struct *w)
 	start_gen = gdlm_k_control_generation(mp->st);
 	r = gdlm_k_control_locked(mp->st, (const u8 *)mp->control_lvb, &call);
 	spin_unlock(&mp->spin);
-	if (r == 2) {
+	if (r == GDLM_K_CONTROL_STALE) {
 		gdlm_info(mp, "recover generation %u block1", start_gen);
 		gdlm_sync(mp, &call);
 		return;
 	}
-	if (r != 1) {
+	if (r != GDLM_K_CONTROL_CALL) {
 		gdlm_err(mp, "control step refused %d", r);
 		return;
 	}
@@ -514,7 +532,7 @@ static void gdlm_control_func(struct work_struct *w)
 	spin_lock(&mp->spin);
 	r = gdlm_k_control_converted(mp->st, jids, &gen);
 	spin_unlock(&mp->spin);
-	if (r == 1) {
+	if (r == GDLM_K_CONTROL_RECOVER) {
 		for (i = 0; i < GDLM_MAX_JIDS; i++) {
 			if (!(jids[i >> 3] & (1 << (i & 7))))
 				continue;
@@ -524,12 +542,14 @@ static void gdlm_control_func(struct work_struct *w)
 		}
 		if (any)
 			queue_work(gdlm_recovery_wq, &mp->recover_work);
-	} else if (r == 2) {
+	} else if (r == GDLM_K_CONTROL_UNBLOCKED) {
 		mp->last_done_gen = gen;
 		gdlm_info(mp, "recover generation %u done", gen);
 		wake_up(&mp->wq);
-	} else if (r == 3) {
+	} else if (r == GDLM_K_CONTROL_BLOCKED) {
 		gdlm_info(mp, "recover generation %u block2", start_gen);
+	} else {
+		gdlm_err(mp, "control step refused %d", r);
 	}
 }
 
@@ -551,8 +571,12 @@ static void gdlm_recover_slot(void *arg, struct dlm_slot *slot)
 	spin_lock(&mp->spin);
 	rv = gdlm_k_recover_slot(mp->st, slot->slot);
 	spin_unlock(&mp->spin);
-	gdlm_info(mp, "recover_slot nodeid %d slot %d jid %d%s", slot->nodeid, slot->slot,
-		  slot->slot - 1, rv ? " refused" : "");
+	if (rv)
+		gdlm_info(mp, "recover_slot nodeid %d slot %d jid %d refused %d", slot->nodeid,
+			  slot->slot, slot->slot - 1, rv);
+	else
+		gdlm_info(mp, "recover_slot nodeid %d slot %d jid %d", slot->nodeid, slot->slot,
+			  slot->slot - 1);
 }
 
 static void gdlm_recover_done(void *arg, struct dlm_slot *slots, int num_slots, int our_slot,
@@ -580,7 +604,7 @@ static void gdlm_recover_done(void *arg, struct dlm_slot *slots, int num_slots, 
 		kfree(list);
 	gdlm_info(mp, "recover_done generation %u slots %d our_slot %d jid %d", generation,
 		  num_slots, our_slot, mp->jid);
-	if (q == 1)
+	if (q == GDLM_K_WORK_NOW)
 		queue_delayed_work(gdlm_control_wq, &mp->control_work, 0);
 	else if (q < 0)
 		gdlm_err(mp, "recover_done refused %d", q);
@@ -635,7 +659,8 @@ static void gdlm_release(struct gdlm_mount *mp)
  * only after a dlm_lock of control_lock. */
 static const u8 *call_lvb(struct gdlm_mount *mp, const struct gdlm_k_call *c)
 {
-	return (c->lock == 0 && c->op == 0) ? (const u8 *)mp->control_lvb : NULL;
+	return (c->lock == GDLM_K_LOCK_CONTROL && c->op == GDLM_K_OP_LOCK) ?
+		(const u8 *)mp->control_lvb : NULL;
 }
 
 /* gdlm_mount: join, control_mount, own journal lock, control_first_done. */
