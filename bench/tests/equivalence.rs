@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use gdlm_bench::cases::{self, Rng};
 use gdlm_bench::ffi;
 use gdlm_bench::outcome::{self, AstResult};
+use gdlm_core::lvb::LvbError;
 
 const CASES: usize = 600;
 
@@ -106,11 +107,30 @@ fn lvb_read_write() {
     let cs = both(|rng, n, _| cases::lvb_cases(rng, n), 5);
     check("lvb_read", &cs, outcome::lvb_read_rust, outcome::lvb_read_c);
     check(
+        "lvb_read_slice",
+        &cs,
+        |c| outcome::lvb_read_slice_rust(&c.bytes),
+        |c| Ok(outcome::lvb_read_c(c)),
+    );
+    check(
         "lvb_write",
         &cs,
         outcome::lvb_write_rust,
         outcome::lvb_write_c,
     );
+}
+
+#[test]
+fn lvb_read_slice_refuses_other_lengths() {
+    let raw = [0x5au8; 64];
+    for len in (0..64).filter(|&l| l != 32) {
+        assert_eq!(
+            outcome::lvb_read_slice_rust(&raw[..len]),
+            Err(LvbError::WrongLength { len }),
+            "{len} bytes"
+        );
+    }
+    assert!(outcome::lvb_read_slice_rust(&raw[..32]).is_ok());
 }
 
 #[test]
