@@ -137,7 +137,24 @@ fn lvb_read(c: &mut Criterion) {
     g.bench_function("rust", |b| {
         b.iter(|| {
             i = (i + 1) % N;
-            rs_lvb_read(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
+            rs_lvb_read(black_box(&raw[i]), black_box(&mut rbits))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lvb_read(black_box(&cls[i]), black_box(&mut cbits))
+        })
+    });
+    g.finish();
+    // The slice path (bytes of unchecked length) against the same C, which checks nothing.
+    let mut g = c.benchmark_group("lvb_read_slice");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lvb_read_slice(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
         })
     });
     let mut i = 0;

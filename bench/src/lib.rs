@@ -12,7 +12,7 @@
 
 use gdlm_core::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
 use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
-use gdlm_core::lvb::{control_lvb_read, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::lvb::{control_lvb_read_into, control_lvb_write, ControlLvb, LvbError};
 use gdlm_core::mode::{DlmMode, LmState};
 use gdlm_core::name::{LockName, NameStyle, ResName};
 use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
@@ -335,9 +335,7 @@ pub fn rs_lock_name(name: &LockName, out: &mut ResName) {
 #[no_mangle]
 #[inline(never)]
 pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
-    let (gen, copy) = control_lvb_read(&ControlLvb::from_array(*raw));
-    *bits = copy;
-    gen
+    control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
 }
 
 /// `ControlLvb::from_bytes` + `control_lvb_read`: the same from bytes of unchecked

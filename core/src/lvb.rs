@@ -268,6 +268,16 @@ pub fn control_lvb_read(lvb: &ControlLvb) -> (u32, ControlLvb) {
     (lvb.generation(), *lvb)
 }
 
+/// `control_lvb_read` in place, in the kernel's order: copy `lvb` into `bits` (the
+/// caller's `ls_lvb_bits`), then return the generation read from the copy. The same
+/// result as [`control_lvb_read`] without building the pair, so the 32 bytes are
+/// copied in two aligned halves as the C's `memcpy`.
+#[inline]
+pub fn control_lvb_read_into(lvb: &ControlLvb, bits: &mut ControlLvb) -> u32 {
+    *bits = *lvb;
+    bits.generation()
+}
+
 /// `control_lvb_write`: `bits` with bytes 0–3 replaced by `gen`, little-endian.
 #[inline]
 pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
