@@ -41,6 +41,23 @@ fn lock_name(c: &mut Criterion) {
         })
     });
     g.finish();
+    // The by-value API (`encode`), against the same C.
+    let mut g = c.benchmark_group("lock_name_value");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lock_name_value(black_box(&rs[i]))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lock_name(black_box(&cc[i]), black_box(&mut cout))
+        })
+    });
+    g.finish();
 }
 
 fn make_flags(c: &mut Criterion) {

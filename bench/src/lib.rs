@@ -338,6 +338,13 @@ pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
     control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
 }
 
+/// `LockName::encode`: the same name returned by value.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lock_name_value(name: &LockName) -> ResName {
+    name.encode()
+}
+
 /// `ControlLvb::from_bytes` + `control_lvb_read`: the same from bytes of unchecked
 /// length (untrusted input), refused unless there are exactly 32.
 #[no_mangle]

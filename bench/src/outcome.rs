@@ -15,6 +15,10 @@ pub fn name_rust(c: &NameCase) -> [u8; 25] {
     rs_lock_name(&c.rust(), &mut out);
     out.to_strname()
 }
+/// The 25-byte strname from the by-value API.
+pub fn name_value_rust(c: &NameCase) -> [u8; 25] {
+    rs_lock_name_value(&c.rust()).to_strname()
+}
 /// The 25-byte strname.
 pub fn name_c(c: &NameCase) -> [u8; 25] {
     let mut out = [b'f'; 25];

@@ -48,6 +48,12 @@ fn both<C>(gen: impl Fn(&mut Rng, usize, bool) -> Vec<C>, seed: u64) -> Vec<C> {
 fn lock_name() {
     let cs = both(cases::name_cases, 1);
     let outs = check("lock_name", &cs, outcome::name_rust, outcome::name_c);
+    check(
+        "lock_name_value",
+        &cs,
+        outcome::name_value_rust,
+        outcome::name_c,
+    );
     let distinct: BTreeSet<_> = outs.iter().collect();
     assert!(distinct.len() > CASES, "names should mostly differ");
     assert!(outs.iter().any(|o| &o[..] == b"       0               0\0"));

@@ -94,27 +94,48 @@ impl core::error::Error for NameError {}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Two hex digits per byte value: `HEX2[b]` is `%02x` of `b`.
+static HEX2: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    t
+};
+
 /// `gfs2_reverse_hex`: write `value` right-aligned in `field` (its last byte holds the
-/// last digit). The field is wide enough for the value's type, so digits never run out
-/// of room; iterating the slice keeps the loop free of bounds checks.
+/// last digit), over a field of spaces that is wide enough for the value's type.
 ///
-/// The field is walked in 8-byte chunks so that the compiler unrolls each chunk
-/// completely: then the only test per digit is the kernel's `while (value)`, not
-/// also the end of the field.
+/// Two digits are written per step from [`HEX2`], so the kernel's one test per
+/// digit (`while (value)`) becomes one test per two digits; the field's length is
+/// a constant after inlining (8 or 16), so the loop is unrolled and has no other
+/// exit. An odd digit count writes one `0` too many, left of the first digit,
+/// which then gets its space back.
 #[inline(always)]
-fn reverse_hex(field: &mut [u8], mut value: u64, style: NameStyle) {
-    if style == NameStyle::Reference {
+fn reverse_hex(field: &mut [u8], value: u64, style: NameStyle) {
+    let mut rest = value;
+    for pair in field.rchunks_exact_mut(2) {
+        if rest == 0 {
+            break;
+        }
+        pair.copy_from_slice(&HEX2[(rest & 0xff) as usize]);
+        rest >>= 8;
+    }
+    // For an even count this byte already is a space, or lies before the field.
+    let digits = (u64::BITS - value.leading_zeros()).div_ceil(4) as usize;
+    if let Some(pad) = field
+        .len()
+        .checked_sub(digits + 1)
+        .and_then(|i| field.get_mut(i))
+    {
+        *pad = b' ';
+    }
+    // `*c = '0'` before the loop in the kernel; only a zero value leaves it standing.
+    if value == 0 && style == NameStyle::Reference {
         if let Some(last) = field.last_mut() {
             *last = b'0';
-        }
-    }
-    for chunk in field.rchunks_mut(8) {
-        for slot in chunk.iter_mut().rev() {
-            if value == 0 {
-                return;
-            }
-            *slot = HEX[(value & 0xf) as usize];
-            value >>= 4;
         }
     }
 }

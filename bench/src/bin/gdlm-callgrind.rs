@@ -4,7 +4,7 @@
 //!
 //! Usage: `gdlm-callgrind <function> <rust|c> <iterations>`; prints the measured
 //! unit's symbol on stdout. Functions: lock_name make_flags gdlm_ast update_stats
-//! lvb_read lvb_read_slice lvb_write control_step.
+//! lock_name_value lvb_read lvb_read_slice lvb_write control_step.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -20,6 +20,7 @@ const SEED: u64 = 0x6764_6c6d_2d62_656e;
 /// The functions, with their Rust and C symbols.
 const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("lock_name", "rs_lock_name", "ref_lock_name"),
+    ("lock_name_value", "rs_lock_name_value", "ref_lock_name"),
     ("make_flags", "rs_make_flags", "ref_make_flags"),
     ("gdlm_ast", "rs_gdlm_ast", "ref_gdlm_ast"),
     ("update_stats", "rs_update_stats", "ref_update_stats"),
@@ -36,9 +37,14 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
 fn run(func: &str, rust: bool, iters: usize) -> bool {
     let mut rng = Rng::new(SEED);
     match func {
-        "lock_name" => {
+        "lock_name" | "lock_name_value" => {
             let cs = cases::name_cases(&mut rng, N, true);
-            if rust {
+            if rust && func == "lock_name_value" {
+                let v: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+                for i in 0..iters {
+                    black_box(rs_lock_name_value(black_box(&v[i % N])));
+                }
+            } else if rust {
                 let v: Vec<_> = cs.iter().map(|c| c.rust()).collect();
                 let mut out = LockName::default().encode();
                 for i in 0..iters {
