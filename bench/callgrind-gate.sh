@@ -67,7 +67,7 @@ awk -v tol="$tolerance" '
     {
         f = $1; r = $2; c = $3; seen[f] = 1
         if (!(f in base_r)) {
-            printf "FAIL %-14s measured but not in the baseline (add it: --update)\n", f
+            printf "FAIL %-16s measured but not in the baseline (add it: --update)\n", f
             bad = 1; next
         }
         dr = (r - base_r[f]) / base_r[f] * 100
@@ -77,12 +77,12 @@ awk -v tol="$tolerance" '
         note = ""
         if (dr < -tol) note = " (faster: update the baseline)"
         if (dc > tol || dc < -tol) note = note sprintf(" (C %+.1f%%: compiler changed?)", dc)
-        printf "%s %-14s rust %8.1f baseline %8.1f %+6.1f%%%s\n", status, f, r, base_r[f], dr, note
+        printf "%s %-16s rust %8.1f baseline %8.1f %+6.1f%%%s\n", status, f, r, base_r[f], dr, note
     }
     END {
         for (i = 1; i <= n; i++)
             if (!(order[i] in seen)) {
-                printf "FAIL %-14s in the baseline but not measured\n", order[i]
+                printf "FAIL %-16s in the baseline but not measured\n", order[i]
                 bad = 1
             }
         if (bad) { printf "callgrind-gate: FAILED (tolerance %s%%)\n", tol; exit 1 }

@@ -51,7 +51,7 @@ for want in "$@"; do
     }
 done
 
-printf '%-14s %14s %14s %8s\n' function rust_ir/call c_ir/call ratio
+printf '%-16s %14s %14s %8s\n' function rust_ir/call c_ir/call ratio
 while read -r func rsym csym; do
     if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$func"; then
         continue
@@ -59,5 +59,5 @@ while read -r func rsym csym; do
     r="$(ir_per_call "$func" rust "$rsym")"
     c="$(ir_per_call "$func" c "$csym")"
     ratio="$(awk -v r="$r" -v c="$c" 'BEGIN {printf "%.2f", r / c}')"
-    printf '%-14s %14s %14s %8s\n' "$func" "$r" "$c" "$ratio"
+    printf '%-16s %14s %14s %8s\n' "$func" "$r" "$c" "$ratio"
 done <<<"$list"
