@@ -323,11 +323,19 @@ pub fn rs_make_flags(
     make_flags(&FlagPolicy::REFERENCE, gfs_flags, req, ctx)
 }
 
-/// `LockName::encode`.
+/// `LockName::encode_into` (reference style): the name written into the caller's
+/// `ResName`, as `gdlm_lock` writes its `strname`.
 #[no_mangle]
 #[inline(never)]
 pub fn rs_lock_name(name: &LockName, out: &mut ResName) {
     name.encode_into(NameStyle::Reference, out);
+}
+
+/// `LockName::encode`: the same name returned by value.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lock_name_value(name: &LockName) -> ResName {
+    name.encode()
 }
 
 /// `control_lvb_read` of a 32-byte LVB (a `&[u8; 32]`, as the DLM hands it back):
@@ -338,14 +346,7 @@ pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
     control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
 }
 
-/// `LockName::encode`: the same name returned by value.
-#[no_mangle]
-#[inline(never)]
-pub fn rs_lock_name_value(name: &LockName) -> ResName {
-    name.encode()
-}
-
-/// `ControlLvb::from_bytes` + `control_lvb_read`: the same from bytes of unchecked
+/// `ControlLvb::copy_from_bytes` + the generation: the same from bytes of unchecked
 /// length (untrusted input), refused unless there are exactly 32.
 #[no_mangle]
 #[inline(never)]
