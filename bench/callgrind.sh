@@ -39,7 +39,19 @@ ir_per_call() { # function side symbol
     awk -v t="$total" -v n="$iters" 'BEGIN {printf "%.1f", t / n}'
 }
 
-printf '%-14s %14s %14s %8s\n' function rust_ir/call c_ir/call ratio
+# The list is read first, so that a failure to produce it stops the script
+# (a process substitution's exit status would be lost), and every function named
+# on the command line must be in it: none is skipped silently.
+list="$("$bin" --list)"
+[ -n "$list" ] || { echo "gdlm-callgrind --list printed nothing" >&2; exit 1; }
+for want in "$@"; do
+    printf '%s\n' "$list" | awk -v f="$want" '$1 == f {found = 1} END {exit !found}' || {
+        echo "unknown function: $want (known: $(printf '%s\n' "$list" | awk '{printf "%s ", $1}'))" >&2
+        exit 2
+    }
+done
+
+printf '%-16s %14s %14s %8s\n' function rust_ir/call c_ir/call ratio
 while read -r func rsym csym; do
     if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$func"; then
         continue
@@ -47,5 +59,5 @@ while read -r func rsym csym; do
     r="$(ir_per_call "$func" rust "$rsym")"
     c="$(ir_per_call "$func" c "$csym")"
     ratio="$(awk -v r="$r" -v c="$c" 'BEGIN {printf "%.2f", r / c}')"
-    printf '%-14s %14s %14s %8s\n' "$func" "$r" "$c" "$ratio"
-done < <("$bin" --list)
+    printf '%-16s %14s %14s %8s\n' "$func" "$r" "$c" "$ratio"
+done <<<"$list"

@@ -14,6 +14,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gdlm_bench::cases::{self, Rng};
 use gdlm_bench::*;
 use gdlm_core::lvb::ControlLvb;
+use gdlm_core::name::LockName;
 
 const N: usize = 256;
 const SEED: u64 = 0x6764_6c6d_2d62_656e;
@@ -22,19 +23,38 @@ fn lock_name(c: &mut Criterion) {
     let cs = cases::name_cases(&mut Rng::new(SEED), N, true);
     let rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
     let cc: Vec<_> = cs.iter().map(|c| c.c()).collect();
+    let mut out = LockName::default().encode();
     let mut g = c.benchmark_group("lock_name");
     let mut i = 0;
     g.bench_function("rust", |b| {
         b.iter(|| {
             i = (i + 1) % N;
-            rs_lock_name(black_box(&rs[i]))
+            rs_lock_name(black_box(&rs[i]), black_box(&mut out))
+        })
+    });
+    let mut cout = [0u8; 25];
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lock_name(black_box(&cc[i]), black_box(&mut cout))
+        })
+    });
+    g.finish();
+    // The by-value API (`encode`), against the same C.
+    let mut g = c.benchmark_group("lock_name_value");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lock_name_value(black_box(&rs[i]))
         })
     });
     let mut i = 0;
     g.bench_function("c", |b| {
         b.iter(|| {
             i = (i + 1) % N;
-            c_lock_name(black_box(&cc[i]))
+            c_lock_name(black_box(&cc[i]), black_box(&mut cout))
         })
     });
     g.finish();
@@ -134,7 +154,24 @@ fn lvb_read(c: &mut Criterion) {
     g.bench_function("rust", |b| {
         b.iter(|| {
             i = (i + 1) % N;
-            rs_lvb_read(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
+            rs_lvb_read(black_box(&raw[i]), black_box(&mut rbits))
+        })
+    });
+    let mut i = 0;
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            c_lvb_read(black_box(&cls[i]), black_box(&mut cbits))
+        })
+    });
+    g.finish();
+    // The slice path (bytes of unchecked length) against the same C, which checks nothing.
+    let mut g = c.benchmark_group("lvb_read_slice");
+    let mut i = 0;
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            i = (i + 1) % N;
+            rs_lvb_read_slice(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
         })
     });
     let mut i = 0;

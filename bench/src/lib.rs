@@ -12,9 +12,9 @@
 
 use gdlm_core::ast::{gdlm_ast_apply, AstError, AstGlock, AstInput, AstStyle};
 use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
-use gdlm_core::lvb::{control_lvb_read, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::lvb::{control_lvb_read_into, control_lvb_write, ControlLvb, LvbError};
 use gdlm_core::mode::DlmMode;
-use gdlm_core::name::{LockName, ResName};
+use gdlm_core::name::{LockName, NameStyle, ResName};
 use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
 use gdlm_core::stats::{LkStats, StatPair};
 
@@ -206,13 +206,11 @@ pub fn c_make_flags(gl: &ffi::Gfs2Glock, gfs_flags: u32, req: i32) -> Result<u32
     }
 }
 
-/// The `strname` of `gdlm_lock` in C (25 bytes with the NUL).
+/// The `strname` of `gdlm_lock` in C (25 bytes with the NUL), written into `out`.
 #[inline]
-pub fn c_lock_name(name: &ffi::LmLockname) -> [u8; 25] {
-    let mut s = [0u8; 25];
+pub fn c_lock_name(name: &ffi::LmLockname, out: &mut [u8; 25]) {
     // SAFETY: the C writes exactly GDLM_STRNAME_BYTES (25) bytes.
-    unsafe { ffi::ref_lock_name(s.as_mut_ptr().cast(), name) };
-    s
+    unsafe { ffi::ref_lock_name(out.as_mut_ptr().cast(), name) };
 }
 
 /// `control_lvb_read` in C: the generation, and the copy written to `bits`.
@@ -297,22 +295,36 @@ pub fn rs_make_flags(
     make_flags(&FlagPolicy::REFERENCE, gfs_flags, req, ctx)
 }
 
-/// `LockName::encode`.
+/// `LockName::encode_into` (reference style): the name written into the caller's
+/// `ResName`, as `gdlm_lock` writes its `strname`.
 #[no_mangle]
 #[inline(never)]
-pub fn rs_lock_name(name: &LockName) -> ResName {
+pub fn rs_lock_name(name: &LockName, out: &mut ResName) {
+    name.encode_into(NameStyle::Reference, out);
+}
+
+/// `LockName::encode`: the same name returned by value.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lock_name_value(name: &LockName) -> ResName {
     name.encode()
 }
 
-/// `ControlLvb::from_bytes` + `control_lvb_read`: the generation, and the copy
-/// written to `bits`.
+/// `control_lvb_read` of a 32-byte LVB (a `&[u8; 32]`, as the DLM hands it back):
+/// the generation, and the copy written to `bits`.
 #[no_mangle]
 #[inline(never)]
-pub fn rs_lvb_read(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbError> {
-    let lvb = ControlLvb::from_bytes(raw)?;
-    let (gen, copy) = control_lvb_read(&lvb);
-    *bits = copy;
-    Ok(gen)
+pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
+    control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
+}
+
+/// `ControlLvb::copy_from_bytes` + the generation: the same from bytes of unchecked
+/// length (untrusted input), refused unless there are exactly 32.
+#[no_mangle]
+#[inline(never)]
+pub fn rs_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbError> {
+    bits.copy_from_bytes(raw)?;
+    Ok(bits.generation())
 }
 
 /// `control_lvb_write` into the lock's LVB.

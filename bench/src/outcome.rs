@@ -2,19 +2,28 @@
 
 use gdlm_core::ast::AstError;
 use gdlm_core::flags::FlagsError;
-use gdlm_core::lvb::ControlLvb;
+use gdlm_core::lvb::{ControlLvb, LvbError};
+use gdlm_core::name::LockName;
 use gdlm_core::recovery::{ControlFinish, ControlUpdate, RecoverFlags};
 
 use crate::cases::{AstCase, ControlCase, FlagsCase, LvbCase, NameCase, StatsCase};
 use crate::*;
 
-/// The 25-byte strname.
+/// The 25-byte strname, encoded over a name of all `f`s (every byte must be rewritten).
 pub fn name_rust(c: &NameCase) -> [u8; 25] {
-    rs_lock_name(&c.rust()).to_strname()
+    let mut out = LockName::new(u32::MAX, u64::MAX).encode();
+    rs_lock_name(&c.rust(), &mut out);
+    out.to_strname()
+}
+/// The 25-byte strname from the by-value API.
+pub fn name_value_rust(c: &NameCase) -> [u8; 25] {
+    rs_lock_name_value(&c.rust()).to_strname()
 }
 /// The 25-byte strname.
 pub fn name_c(c: &NameCase) -> [u8; 25] {
-    c_lock_name(&c.c())
+    let mut out = [b'f'; 25];
+    c_lock_name(&c.c(), &mut out);
+    out
 }
 
 /// `Ok(lkf)` or `Err(REF_BUG_*)`.
@@ -111,11 +120,18 @@ pub fn stats_c(c: &StatsCase) -> [i64; 8] {
     s.stats
 }
 
-/// (generation, copy) of the read.
+/// (generation, copy) of the read (`bits` starts as the complement of the LVB, so
+/// a byte left uncopied shows).
 pub fn lvb_read_rust(c: &LvbCase) -> (u32, [u8; 32]) {
-    let mut bits = ControlLvb::zeroed();
-    let gen = rs_lvb_read(&c.bytes, &mut bits).expect("32 bytes");
+    let mut bits = ControlLvb::from_array(c.bytes.map(|b| !b));
+    let gen = rs_lvb_read(&c.bytes, &mut bits);
     (gen, *bits.as_bytes())
+}
+/// (generation, copy) of the read through the slice path, or its error.
+pub fn lvb_read_slice_rust(raw: &[u8]) -> Result<(u32, [u8; 32]), LvbError> {
+    let mut bits = ControlLvb::from_array(core::array::from_fn(|i| !raw.get(i).unwrap_or(&0)));
+    let gen = rs_lvb_read_slice(raw, &mut bits)?;
+    Ok((gen, *bits.as_bytes()))
 }
 /// (generation, copy) of the read.
 pub fn lvb_read_c(c: &LvbCase) -> (u32, [u8; 32]) {

@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use gdlm_bench::cases::{self, Rng};
 use gdlm_bench::ffi;
 use gdlm_bench::outcome::{self, AstResult};
+use gdlm_core::lvb::LvbError;
 
 const CASES: usize = 600;
 
@@ -47,6 +48,12 @@ fn both<C>(gen: impl Fn(&mut Rng, usize, bool) -> Vec<C>, seed: u64) -> Vec<C> {
 fn lock_name() {
     let cs = both(cases::name_cases, 1);
     let outs = check("lock_name", &cs, outcome::name_rust, outcome::name_c);
+    check(
+        "lock_name_value",
+        &cs,
+        outcome::name_value_rust,
+        outcome::name_c,
+    );
     let distinct: BTreeSet<_> = outs.iter().collect();
     assert!(distinct.len() > CASES, "names should mostly differ");
     assert!(outs.iter().any(|o| &o[..] == b"       0               0\0"));
@@ -106,11 +113,30 @@ fn lvb_read_write() {
     let cs = both(|rng, n, _| cases::lvb_cases(rng, n), 5);
     check("lvb_read", &cs, outcome::lvb_read_rust, outcome::lvb_read_c);
     check(
+        "lvb_read_slice",
+        &cs,
+        |c| outcome::lvb_read_slice_rust(&c.bytes),
+        |c| Ok(outcome::lvb_read_c(c)),
+    );
+    check(
         "lvb_write",
         &cs,
         outcome::lvb_write_rust,
         outcome::lvb_write_c,
     );
+}
+
+#[test]
+fn lvb_read_slice_refuses_other_lengths() {
+    let raw = [0x5au8; 64];
+    for len in (0..64).filter(|&l| l != 32) {
+        assert_eq!(
+            outcome::lvb_read_slice_rust(&raw[..len]),
+            Err(LvbError::WrongLength { len }),
+            "{len} bytes"
+        );
+    }
+    assert!(outcome::lvb_read_slice_rust(&raw[..32]).is_ok());
 }
 
 #[test]

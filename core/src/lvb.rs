@@ -165,6 +165,21 @@ impl ControlLvb {
         Ok(ControlLvb { bytes: arr })
     }
 
+    /// Overwrite with bytes of any length, as they came from the DLM: exactly 32 are
+    /// accepted, and on error `self` is unchanged. The in-place form of
+    /// [`from_bytes`](Self::from_bytes): no `Result` carries the 32 bytes, so they are
+    /// copied once, straight into `self`.
+    #[inline]
+    pub fn copy_from_bytes(&mut self, bytes: &[u8]) -> Result<(), LvbError> {
+        match <&[u8; GDLM_LVB_SIZE]>::try_from(bytes) {
+            Ok(arr) => {
+                self.bytes = *arr;
+                Ok(())
+            }
+            Err(_) => Err(LvbError::WrongLength { len: bytes.len() }),
+        }
+    }
+
     /// The bytes to hand to the DLM.
     #[inline]
     pub const fn as_bytes(&self) -> &[u8; GDLM_LVB_SIZE] {
@@ -253,6 +268,16 @@ pub fn control_lvb_read(lvb: &ControlLvb) -> (u32, ControlLvb) {
     (lvb.generation(), *lvb)
 }
 
+/// `control_lvb_read` in place, in the kernel's order: copy `lvb` into `bits` (the
+/// caller's `ls_lvb_bits`), then return the generation read from the copy. The same
+/// result as [`control_lvb_read`] without building the pair, so the 32 bytes are
+/// copied in two aligned halves as the C's `memcpy`.
+#[inline]
+pub fn control_lvb_read_into(lvb: &ControlLvb, bits: &mut ControlLvb) -> u32 {
+    *bits = *lvb;
+    bits.generation()
+}
+
 /// `control_lvb_write`: `bits` with bytes 0–3 replaced by `gen`, little-endian.
 #[inline]
 pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
@@ -326,5 +351,23 @@ mod tests {
             Err(LvbError::WrongLength { len: 31 })
         );
         Ok(())
+    }
+
+    #[test]
+    fn copy_from_bytes_takes_exactly_32_or_leaves_self() {
+        let src: [u8; 40] = core::array::from_fn(|i| i as u8 + 1);
+        let before = ControlLvb::from_array([0xee; 32]);
+        for len in 0..=40 {
+            let mut l = before;
+            let r = l.copy_from_bytes(&src[..len]);
+            if len == 32 {
+                assert_eq!(r, Ok(()));
+                assert_eq!(&l.as_bytes()[..], &src[..32]);
+                assert_eq!(ControlLvb::from_bytes(&src[..32]), Ok(l));
+            } else {
+                assert_eq!(r, Err(LvbError::WrongLength { len }));
+                assert_eq!(l, before, "{len} bytes changed the LVB");
+            }
+        }
     }
 }

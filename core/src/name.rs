@@ -94,22 +94,49 @@ impl core::error::Error for NameError {}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Two hex digits per byte value: `HEX2[b]` is `%02x` of `b`.
+static HEX2: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    t
+};
+
 /// `gfs2_reverse_hex`: write `value` right-aligned in `field` (its last byte holds the
-/// last digit). The field is wide enough for the value's type, so digits never run out
-/// of room; iterating the slice keeps the loop free of bounds checks.
-#[inline]
-fn reverse_hex(field: &mut [u8], mut value: u64, style: NameStyle) {
-    if style == NameStyle::Reference {
+/// last digit), over a field of spaces that is wide enough for the value's type.
+///
+/// Two digits are written per step from [`HEX2`], so the kernel's one test per
+/// digit (`while (value)`) becomes one test per two digits; the field's length is
+/// a constant after inlining (8 or 16), so the loop is unrolled and has no other
+/// exit. An odd digit count writes one `0` too many, left of the first digit,
+/// which then gets its space back.
+#[inline(always)]
+fn reverse_hex(field: &mut [u8], value: u64, style: NameStyle) {
+    let mut rest = value;
+    for pair in field.rchunks_exact_mut(2) {
+        if rest == 0 {
+            break;
+        }
+        pair.copy_from_slice(&HEX2[(rest & 0xff) as usize]);
+        rest >>= 8;
+    }
+    // For an even count this byte already is a space, or lies before the field.
+    let digits = (u64::BITS - value.leading_zeros()).div_ceil(4) as usize;
+    if let Some(pad) = field
+        .len()
+        .checked_sub(digits + 1)
+        .and_then(|i| field.get_mut(i))
+    {
+        *pad = b' ';
+    }
+    // `*c = '0'` before the loop in the kernel; only a zero value leaves it standing.
+    if value == 0 && style == NameStyle::Reference {
         if let Some(last) = field.last_mut() {
             *last = b'0';
         }
-    }
-    for slot in field.iter_mut().rev() {
-        if value == 0 {
-            break;
-        }
-        *slot = HEX[(value & 0xf) as usize];
-        value >>= 4;
     }
 }
 
@@ -126,6 +153,7 @@ impl LockName {
     }
 
     /// Encode as `gdlm_lock` does (reference style: zero is `0`).
+    #[inline]
     pub fn encode(&self) -> ResName {
         self.encode_with(NameStyle::Reference)
     }
@@ -134,11 +162,19 @@ impl LockName {
     /// `gfs2_reverse_hex(strname + 7, ln_type)` and `gfs2_reverse_hex(strname + 23, ln_number)`).
     #[inline]
     pub fn encode_with(&self, style: NameStyle) -> ResName {
-        let mut buf = [b' '; NAME_LEN];
-        let (ty, number) = buf.split_at_mut(TYPE_WIDTH);
+        let mut out = ResName([b' '; NAME_LEN]);
+        self.encode_into(style, &mut out);
+        out
+    }
+
+    /// [`encode_with`](Self::encode_with) into an existing name, in place, as `gdlm_lock`
+    /// fills its `strname` buffer: every byte of `out` is rewritten.
+    #[inline]
+    pub fn encode_into(&self, style: NameStyle, out: &mut ResName) {
+        out.0 = [b' '; NAME_LEN];
+        let (ty, number) = out.0.split_at_mut(TYPE_WIDTH);
         reverse_hex(ty, u64::from(self.ln_type), style);
         reverse_hex(number, self.ln_number, style);
-        ResName(buf)
     }
 
     /// Decode a resource name written in the reference style.
@@ -287,6 +323,46 @@ mod tests {
         let e = n.encode();
         assert_eq!(e.as_str(), "ffffffffffffffffffffffff");
         assert_eq!(e.decode(), Ok(n));
+    }
+
+    /// Reference `gfs2_reverse_hex` as in the kernel (`*c = '0'` in the reference style,
+    /// then `while (value)`), over a field of the given width.
+    fn kernel_reverse_hex(field: &mut [u8], mut value: u64, style: NameStyle) {
+        let mut c = field.len() - 1;
+        if style == NameStyle::Reference {
+            field[c] = b'0';
+        }
+        while value != 0 {
+            field[c] = HEX[(value & 0xf) as usize];
+            value >>= 4;
+            c = c.wrapping_sub(1);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// `encode_into` rewrites every byte of whatever name it is given, and gives
+        /// the kernel's bytes; `encode_with` gives the same.
+        #[test]
+        fn encode_into_rewrites_every_byte(
+            t in proptest::prelude::any::<u32>(),
+            n in proptest::prelude::any::<u64>(),
+            shift in 0u32..64,
+            blank in proptest::prelude::any::<bool>(),
+            (pt, pn) in proptest::prelude::any::<(u32, u64)>(),
+        ) {
+            let style = if blank { NameStyle::Blank } else { NameStyle::Reference };
+            // Every digit count: n >> shift has 0..=16 digits.
+            let name = LockName::new(t >> (shift % 32), n >> shift);
+            let mut want = [b' '; NAME_LEN];
+            kernel_reverse_hex(&mut want[..TYPE_WIDTH], u64::from(name.ln_type), style);
+            kernel_reverse_hex(&mut want[TYPE_WIDTH..], name.ln_number, style);
+            let mut out = LockName::new(pt, pn).encode_with(NameStyle::Blank);
+            name.encode_into(style, &mut out);
+            proptest::prop_assert_eq!(out.as_bytes(), &want);
+            proptest::prop_assert_eq!(name.encode_with(style), out);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Usage: `gdlm-callgrind <function> <rust|c> <iterations>`; prints the measured
 //! unit's symbol on stdout. Functions: lock_name make_flags gdlm_ast update_stats
-//! lvb_read lvb_write control_step.
+//! lock_name_value lvb_read lvb_read_slice lvb_write control_step.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use gdlm_bench::cases::{self, Rng};
 use gdlm_bench::*;
 use gdlm_core::lvb::ControlLvb;
+use gdlm_core::name::LockName;
 
 const N: usize = 256;
 const SEED: u64 = 0x6764_6c6d_2d62_656e;
@@ -19,10 +20,16 @@ const SEED: u64 = 0x6764_6c6d_2d62_656e;
 /// The functions, with their Rust and C symbols.
 const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("lock_name", "rs_lock_name", "ref_lock_name"),
+    ("lock_name_value", "rs_lock_name_value", "ref_lock_name"),
     ("make_flags", "rs_make_flags", "ref_make_flags"),
     ("gdlm_ast", "rs_gdlm_ast", "ref_gdlm_ast"),
     ("update_stats", "rs_update_stats", "ref_update_stats"),
     ("lvb_read", "rs_lvb_read", "ref_control_lvb_read"),
+    (
+        "lvb_read_slice",
+        "rs_lvb_read_slice",
+        "ref_control_lvb_read",
+    ),
     ("lvb_write", "rs_lvb_write", "ref_control_lvb_write"),
     ("control_step", "rs_control_step", "ref_control_step"),
 ];
@@ -30,18 +37,27 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
 fn run(func: &str, rust: bool, iters: usize) -> bool {
     let mut rng = Rng::new(SEED);
     match func {
-        "lock_name" => {
+        "lock_name" | "lock_name_value" => {
             let cs = cases::name_cases(&mut rng, N, true);
-            if rust {
+            if rust && func == "lock_name_value" {
                 let v: Vec<_> = cs.iter().map(|c| c.rust()).collect();
                 for i in 0..iters {
-                    black_box(rs_lock_name(black_box(&v[i % N])));
+                    black_box(rs_lock_name_value(black_box(&v[i % N])));
                 }
+            } else if rust {
+                let v: Vec<_> = cs.iter().map(|c| c.rust()).collect();
+                let mut out = LockName::default().encode();
+                for i in 0..iters {
+                    rs_lock_name(black_box(&v[i % N]), black_box(&mut out));
+                }
+                black_box(out);
             } else {
                 let v: Vec<_> = cs.iter().map(|c| c.c()).collect();
+                let mut out = [0u8; 25];
                 for i in 0..iters {
-                    black_box(c_lock_name(black_box(&v[i % N])));
+                    c_lock_name(black_box(&v[i % N]), black_box(&mut out));
                 }
+                black_box(out);
             }
         }
         "make_flags" => {
@@ -99,12 +115,20 @@ fn run(func: &str, rust: bool, iters: usize) -> bool {
                 black_box(s);
             }
         }
-        "lvb_read" => {
+        "lvb_read" | "lvb_read_slice" => {
             let cs = cases::lvb_cases(&mut rng, N);
-            if rust {
+            if rust && func == "lvb_read" {
                 let mut bits = ControlLvb::zeroed();
                 for i in 0..iters {
-                    let _ = black_box(rs_lvb_read(
+                    black_box(rs_lvb_read(
+                        black_box(&cs[i % N].bytes),
+                        black_box(&mut bits),
+                    ));
+                }
+            } else if rust {
+                let mut bits = ControlLvb::zeroed();
+                for i in 0..iters {
+                    let _ = black_box(rs_lvb_read_slice(
                         black_box(&cs[i % N].bytes[..]),
                         black_box(&mut bits),
                     ));

@@ -33,7 +33,9 @@ use gdlm_core::flags::{
     is_middle_conversion, lock_request, FlagsError, GdlmLock, LockGlock, QuecvtPolicy,
     RequestStamp, ValblkPolicy,
 };
-use gdlm_core::lvb::{control_lvb_read, control_lvb_write, DISABLED_GENERATION};
+use gdlm_core::lvb::{
+    control_lvb_read, control_lvb_read_into, control_lvb_write, DISABLED_GENERATION,
+};
 use gdlm_core::membership::{
     Change, LeftReason, Member, Membership, MembershipError, SyncMsg, AGE_UNKNOWN,
 };
@@ -534,6 +536,9 @@ pub extern "C" fn gdlm_probe_name(ln_type: u32, ln_number: u64, blank: bool, bad
     let r: ResName = n.encode_with(style);
     let r2 = n.encode();
     let nd = LockName::nondisk(ln_type).encode();
+    let mut into = nd;
+    n.encode_into(style, &mut into);
+    h.bytes(into.as_bytes());
     h.bytes(r.as_bytes())
         .bytes(r2.as_str().as_bytes())
         .bytes(&nd.to_strname())
@@ -910,7 +915,7 @@ pub extern "C" fn gdlm_probe_membership(node: u32, pid: u32, reason: u32, msg: B
     h.0
 }
 
-/// `gdlm_core::lvb`: read, write, jid bits and their errors.
+/// `gdlm_core::lvb`: read, write, jid bits and sets, both decoding paths.
 #[no_mangle]
 pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, limit: u32) -> u64 {
     let mut h = Sink::new();
@@ -958,6 +963,14 @@ pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, 
     if let Ok(x) = ControlLvb::try_from(&lvb.b[..]) {
         h.u64(u64::from(x.generation()));
     }
+    let mut copy = ControlLvb::zeroed();
+    match copy.copy_from_bytes(&lvb.b[..(limit as usize) % 33]) {
+        Ok(()) => h.u64(u64::from(control_lvb_read_into(&copy, &mut c))),
+        Err(e) => {
+            hash_err(&mut h, e.into());
+            h.bytes(copy.as_bytes())
+        }
+    };
     h.fmt(format_args!("{c:?} {all:?}"));
     h.0
 }
