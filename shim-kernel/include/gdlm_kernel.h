@@ -239,6 +239,16 @@
 #define GDLM_K_ELOCK -19
 
 /**
+ * Error: a recovery callback ignored because the file system withdrew (7.2's guard).
+ */
+#define GDLM_K_EWITHDRAWN -20
+
+/**
+ * Error: a glock that is not dead passed where 7.2's put_lock expects a dead one.
+ */
+#define GDLM_K_ENOT_DEAD -21
+
+/**
  * One mount's state (opaque to C).
  */
 struct gdlm_k_state;

@@ -127,6 +127,10 @@ pub const GDLM_K_ENOLOCK: i32 = -17;
 pub const GDLM_K_EIGNORED: i32 = -18;
 /// Error: a sync lock other than `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`.
 pub const GDLM_K_ELOCK: i32 = -19;
+/// Error: a recovery callback ignored because the file system withdrew (7.2's guard).
+pub const GDLM_K_EWITHDRAWN: i32 = -20;
+/// Error: a glock that is not dead passed where 7.2's put_lock expects a dead one.
+pub const GDLM_K_ENOT_DEAD: i32 = -21;
 
 fn recovery_error(e: RecoveryError) -> i32 {
     match e {
@@ -135,6 +139,7 @@ fn recovery_error(e: RecoveryError) -> i32 {
         RecoveryError::JidBeyondCapacity { .. } => GDLM_K_EJID_CAPACITY,
         RecoveryError::ShortSize { .. } => GDLM_K_ESHORT_SIZE,
         RecoveryError::SizeBeyondCapacity { .. } => GDLM_K_ESIZE_CAPACITY,
+        RecoveryError::Withdrawn => GDLM_K_EWITHDRAWN,
     }
 }
 
@@ -167,6 +172,7 @@ fn ast_error(e: AstError) -> i32 {
         AstError::UnknownStatus(_) => GDLM_K_ESTATUS,
         AstError::AltMode(_) => GDLM_K_EALTMODE,
         AstError::NoLock => GDLM_K_ENOLOCK,
+        AstError::NotDead => GDLM_K_ENOT_DEAD,
     }
 }
 
@@ -1205,6 +1211,8 @@ mod tests {
             GDLM_K_ENOLOCK,
             GDLM_K_EIGNORED,
             GDLM_K_ELOCK,
+            GDLM_K_EWITHDRAWN,
+            GDLM_K_ENOT_DEAD,
         ];
         let groups: [&[i32]; 4] = [
             &[GDLM_K_WORK_NONE, GDLM_K_WORK_NOW, GDLM_K_WORK_AFTER_HZ],
