@@ -10,6 +10,7 @@
 //! | [`flags`] | `make_flags`, `gdlm_lock` | GFS2 flags → DLM flags under a [`flags::FlagPolicy`] |
 //! | [`ast`] | `gdlm_ast`, `gdlm_put_lock`, `gdlm_cancel` | completion outcomes, unlock and cancel |
 //! | [`stats`] | `gfs2_update_stats`, `gfs2_update_*_times` | SRTT/variance lock statistics |
+//! | [`glock`] | `gdlm_lock`, `gdlm_ast`, `gdlm_bast`, `gdlm_put_lock`, `gdlm_cancel` | one glock's lock_dlm side as a machine |
 //! | [`lvb`] | `control_lvb_read/write`, `all_jid_bits_clear` | the control_lock LVB |
 //! | [`recovery`] | `gdlm_recover_*`, `gdlm_recovery_result`, `gfs2_control_func` | recovery state and the control step |
 //! | [`membership`] | `dlm_lockspace_ops`, `dlm_slots_assign` | recovery callbacks synthesized from group membership (CPG) |
@@ -28,6 +29,7 @@ pub mod ast;
 pub mod consts;
 pub mod engine;
 pub mod flags;
+pub mod glock;
 pub mod lvb;
 pub mod membership;
 pub mod mode;

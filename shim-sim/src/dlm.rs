@@ -1571,6 +1571,11 @@ impl Dlm {
         })
     }
 
+    /// A resource's LVB, without copying its queues (the per-event invariant reads it).
+    pub fn resource_lvb(&self, name: &[u8]) -> Option<Lvb> {
+        self.resources.get(name).and_then(|r| r.lvb)
+    }
+
     /// Granted `(node, lkid, mode)` on a resource, in grant-queue order.
     pub fn holders(&self, name: &[u8]) -> Vec<(u32, u32, i32)> {
         self.resources

@@ -954,8 +954,8 @@ impl Sim {
         }
         // 4: the control LVB generation never goes backwards.
         let name = LockId::Control.name();
-        if let Some(r) = self.dlm.resource_view(name.as_bytes()) {
-            if let Some(l) = r.lvb {
+        {
+            if let Some(l) = self.dlm.resource_lvb(name.as_bytes()) {
                 let g = ControlLvb::from_array(l).generation();
                 let stale = self.stale_lvb_gen == Some(g);
                 if !stale {
@@ -1302,7 +1302,7 @@ impl Sim {
             }
         }
         let name = LockId::Control.name();
-        if let Some(l) = self.dlm.resource_view(name.as_bytes()).and_then(|r| r.lvb) {
+        if let Some(l) = self.dlm.resource_lvb(name.as_bytes()) {
             let l = ControlLvb::from_array(l);
             if !l.all_jid_bits_clear() && self.nodes.iter().any(|n| n.alive()) {
                 problems.push(format!("control LVB still has jids {:?}", l.jids()));
