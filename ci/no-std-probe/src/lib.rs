@@ -28,11 +28,19 @@ use gdlm_core::ast::{
     CancelRequest, PutLockInput, PutLockModern, UnlockDone,
 };
 use gdlm_core::consts::*;
+use gdlm_core::engine::{
+    Action as EngineAction, Callbacks, Config as EngineConfig, DlmOp, DlmRequest,
+    Duration as EngineDuration, Engine, EngineError, Event as EngineEvent, EventKind,
+    FirstMountFailure, Instant, Level, LockRef, MountFailure as MountFailureReason,
+    Phase as EnginePhase, Release as EngineRelease, ReplayOutcome, ReplayReason, HZ,
+    LM_TYPE_JOURNAL,
+};
 use gdlm_core::flags::{
     gdlm_lock_blocking, gdlm_lock_linux72, is_blocking_request, is_down_conversion,
     is_middle_conversion, lock_request, FlagsError, GdlmLock, LockGlock, QuecvtPolicy,
     RequestStamp, ValblkPolicy,
 };
+use gdlm_core::glock::{CancelLike, Glock, GlockDone, GlockError, Pending, Put};
 use gdlm_core::lvb::{
     control_lvb_read, control_lvb_read_into, control_lvb_write, DISABLED_GENERATION,
 };
@@ -1356,6 +1364,263 @@ pub extern "C" fn gdlm_probe_error(kind: u32, v: i32) -> u64 {
     };
     let mut h = Sink::new();
     hash_err(&mut h, e);
+    h.0
+}
+
+// ---------------------------------------------------------------------------
+// engine and glock: the lifecycle machine and the per-glock machine.
+// ---------------------------------------------------------------------------
+
+/// Answer one engine DLM request as a lone node's DLM would (grant, unlock replies).
+fn engine_answer(req: &DlmRequest, res_lvb: &mut [u8; 32], ex: &mut bool) -> EngineEvent<'static> {
+    match req.op {
+        DlmOp::Unlock => EngineEvent::DlmDone {
+            lock: req.lock,
+            status: -DLM_EUNLOCK,
+            sb_flags: 0,
+            lvb: None,
+        },
+        DlmOp::Lock { mode, flags, lvb } => {
+            let mut out = None;
+            if req.lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) {
+                if *ex && mode != DlmMode::Ex {
+                    if let Some(l) = lvb {
+                        *res_lvb = *l.as_bytes();
+                    }
+                }
+                out = Some(*res_lvb);
+            }
+            if req.lock == LockRef::Control {
+                *ex = mode == DlmMode::Ex;
+            }
+            EngineEvent::DlmDone {
+                lock: req.lock,
+                status: 0,
+                sb_flags: 0,
+                lvb: out,
+            }
+        }
+    }
+}
+
+/// `gdlm_core::engine`: a lone node mounts (first mounter over `journals`), a failure
+/// of slot 2 is recovered, then it unmounts or withdraws; every action is hashed.
+#[no_mangle]
+pub extern "C" fn gdlm_probe_engine(
+    journals: u32,
+    linux72: bool,
+    fail_replay: u32,
+    withdraw: bool,
+) -> u64 {
+    let profile = if linux72 {
+        Profile::Linux72
+    } else {
+        Profile::Reference
+    };
+    let mut cfg = EngineConfig::for_profile(profile);
+    cfg.first_mount_failure = if fail_replay & 1 == 0 {
+        FirstMountFailure::FailMount
+    } else {
+        FirstMountFailure::RetryAfterHz
+    };
+    let mut e: Engine<192> = Engine::new(cfg);
+    let mut h = Sink::new();
+    let mut res_lvb = [0u8; 32];
+    let mut ex = false;
+    let mut now = Instant::ZERO;
+    let feed = |e: &mut Engine<192>, h: &mut Sink, now: Instant, ev: EngineEvent<'_>| {
+        if let Err(err) = e.handle(now, ev) {
+            h.fmt(format_args!("{err} {err:?}"));
+        }
+    };
+    feed(
+        &mut e,
+        &mut h,
+        now,
+        EngineEvent::Mount {
+            journals: journals % 8,
+        },
+    );
+    feed(
+        &mut e,
+        &mut h,
+        now,
+        EngineEvent::RecoverDone {
+            slots: &[1],
+            our_slot: 1,
+            generation: 1,
+        },
+    );
+    feed(&mut e, &mut h, now, EngineEvent::LockspaceJoined);
+    for round in 0..400u32 {
+        match round {
+            100 => {
+                feed(&mut e, &mut h, now, EngineEvent::RecoverPrep);
+                feed(&mut e, &mut h, now, EngineEvent::RecoverSlot { slot: 2 });
+                feed(
+                    &mut e,
+                    &mut h,
+                    now,
+                    EngineEvent::RecoverDone {
+                        slots: &[1],
+                        our_slot: 1,
+                        generation: 2,
+                    },
+                );
+            }
+            300 => feed(
+                &mut e,
+                &mut h,
+                now,
+                if withdraw {
+                    EngineEvent::Withdraw
+                } else {
+                    EngineEvent::Unmount
+                },
+            ),
+            _ => {}
+        }
+        while let Some(a) = e.poll() {
+            h.fmt(format_args!("{a:?}"));
+            match a {
+                EngineAction::Dlm(req) => {
+                    h.bytes(req.name().as_bytes());
+                    let ev = engine_answer(&req, &mut res_lvb, &mut ex);
+                    feed(&mut e, &mut h, now, ev);
+                }
+                EngineAction::Replay { jid, reason } => {
+                    let outcome = if fail_replay >> 1 == jid + 1 {
+                        ReplayOutcome::Failed(-5)
+                    } else {
+                        ReplayOutcome::Success
+                    };
+                    h.fmt(format_args!("{reason:?}"));
+                    feed(
+                        &mut e,
+                        &mut h,
+                        now,
+                        EngineEvent::ReplayDone { jid, outcome },
+                    );
+                }
+                EngineAction::Log(l) => {
+                    h.fmt(format_args!("{l} {:?}", l.level()));
+                }
+                EngineAction::Multicast => {
+                    let mut buf = [0u8; 64];
+                    h.u64(e.multicast_message(&mut buf).unwrap_or(0) as u64);
+                }
+                EngineAction::MountFailed(MountFailureReason::ControlMount { error, reason }) => {
+                    h.u64(error as u64).fmt(format_args!("{reason:?}"));
+                }
+                EngineAction::Release(r) => {
+                    h.fmt(format_args!("{r:?} {:?}", r == EngineRelease::Recover));
+                }
+                _ => {}
+            }
+        }
+        match e.poll_timeout() {
+            Some(t) if t > now => now = t,
+            Some(_) => e.handle_timeout(now),
+            None => now = now + EngineDuration::from_millis(100),
+        }
+        e.handle_timeout(now);
+    }
+    h.u64(u64::from(e.phase() == EnginePhase::Down))
+        .u64(u64::from(e.is_first()))
+        .u64(u64::from(e.jid().unwrap_or(u32::MAX)))
+        .u64(u64::from(e.dropped_logs()))
+        .u64(e.journal_stats().stats.stats[6] as u64)
+        .u64(
+            now.as_millis() + now.as_millis_ceil() + now.saturating_since(Instant::ZERO).as_nanos(),
+        )
+        .u64(Instant::from_nanos(HZ.as_nanos()).as_nanos())
+        .fmt(format_args!(
+            "{:?} {} {} {} {:?} {:?} {} {}",
+            e.config().callbacks,
+            e.accessing(),
+            e.locks_blocked(),
+            e.holds_own_journal(),
+            e.recovery_queue(),
+            e.replaying(),
+            e.sync_pending(),
+            e.is_finished() || e.is_mounted()
+        ));
+    let _ = (
+        e.membership().is_some(),
+        e.control_mount().retries(),
+        e.recovery().jid(),
+    );
+    let _ = (
+        Callbacks::Dlm,
+        LM_TYPE_JOURNAL,
+        EventKind::Mount,
+        Level::Info,
+    );
+    let _ = core::mem::size_of::<(EngineError, MountFailureReason)>();
+    let _: Option<gdlm_core::engine::log::LogEvent> = None;
+    h.u64(u64::from(ReplayReason::Own == ReplayReason::FirstMount))
+        .u64(u64::from(ControlMount::new_spectator().retries()));
+    h.0
+}
+
+/// `gdlm_core::glock`: one glock taken, converted, demoted, cancelled and put.
+#[no_mangle]
+pub extern "C" fn gdlm_probe_glock(linux72: bool, bast: i32, status: i32, skip: bool) -> u64 {
+    let profile = if linux72 {
+        Profile::Linux72
+    } else {
+        Profile::Reference
+    };
+    let mut g = Glock::new(profile, LockName::new(2, 100), true);
+    let mut h = Sink::new();
+    let step = |h: &mut Sink, r: Result<GlockDone, GlockError>| match r {
+        Ok(d) => {
+            h.fmt(format_args!("{d:?}"));
+        }
+        Err(e) => {
+            h.fmt(format_args!("{e} {e:?}"));
+        }
+    };
+    match g.request(LmState::Shared, LmFlags::TRY, 1) {
+        Ok(r) => h.fmt(format_args!("{r:?}")),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    g.set_lkid(9);
+    let r = g.complete(status, 0, 2);
+    step(&mut h, r);
+    let _ = g.request(LmState::Exclusive, LmFlags::empty(), 3);
+    if let Ok(Some(c)) = g.cancel() {
+        h.u64(u64::from(c.lkid));
+    }
+    let r = g.complete(0, 0, 4);
+    step(&mut h, r);
+    h.fmt(format_args!("{:?}", g.bast(bast)));
+    if let Some(d) = g.take_demote() {
+        let _ = g.request(d, LmFlags::empty(), 5);
+        let r = g.complete(0, 0, 6);
+        step(&mut h, r);
+    } else {
+        g.request_failed();
+    }
+    match g.put(skip, 7) {
+        Ok(Put::Freed) => h.u64(1),
+        Ok(Put::Unlock(CancelLike { lkid, flags })) => h.u64(u64::from(lkid) ^ u64::from(flags)),
+        Err(e) => h.fmt(format_args!("{e}")),
+    };
+    let r = g.complete(-DLM_EUNLOCK, 0, 8);
+    step(&mut h, r);
+    h.u64(u64::from(g.is_dead()))
+        .u64(u64::from(g.lkid()))
+        .u64(g.state().raw() as u64)
+        .u64(u64::from(g.cancelled()))
+        .u64(g.stats().stats.stats[0] as u64)
+        .fmt(format_args!(
+            "{:?} {:?} {:?}",
+            g.name(),
+            g.pending(),
+            g.demote()
+        ));
+    let _ = Pending::Unlock;
     h.0
 }
 
