@@ -369,3 +369,156 @@ pub fn rs_control_step(
 
 pub mod cases;
 pub mod outcome;
+
+// ---------------------------------------------------------------- engine
+
+pub mod engine_bench {
+    //! The engine's hot paths for the benchmarks: a mounted node (not first mounter)
+    //! and its lone-node DLM stand-in, and one whole recovery cycle through
+    //! `handle`/`poll`/`handle_timeout` (recover_prep, recover_done, the control work,
+    //! control_lock EX with its LVB, the NL conversion, unblocked).
+
+    use gdlm_core::consts::DLM_EUNLOCK;
+    use gdlm_core::engine::{
+        Action, Config, DlmOp, Engine, Event, Instant, LockRef, ReplayOutcome,
+    };
+    use gdlm_core::flags::DlmLkf;
+    use gdlm_core::mode::DlmMode;
+
+    /// A mounted engine plus the DLM state that answers it.
+    pub struct Mounted {
+        /// The engine (jid 1 of 2).
+        pub engine: Engine<192>,
+        res_lvb: [u8; 32],
+        ex: bool,
+        generation: u32,
+        now: u64,
+    }
+
+    impl Mounted {
+        fn answer(&mut self, lock: LockRef, op: DlmOp) -> Event<'static> {
+            match op {
+                DlmOp::Unlock => Event::DlmDone {
+                    lock,
+                    status: -DLM_EUNLOCK,
+                    sb_flags: 0,
+                    lvb: None,
+                },
+                DlmOp::Lock { mode, flags, lvb } => {
+                    let mut out = None;
+                    if lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) {
+                        if self.ex && mode != DlmMode::Ex {
+                            if let Some(l) = lvb {
+                                self.res_lvb = *l.as_bytes();
+                            }
+                        }
+                        out = Some(self.res_lvb);
+                    }
+                    // mounted_lock EX is refused: somebody else is mounted.
+                    let status = if lock == LockRef::Mounted && mode == DlmMode::Ex {
+                        -11
+                    } else {
+                        0
+                    };
+                    if lock == LockRef::Control && status == 0 {
+                        self.ex = mode == DlmMode::Ex;
+                    }
+                    Event::DlmDone {
+                        lock,
+                        status,
+                        sb_flags: 0,
+                        lvb: out,
+                    }
+                }
+            }
+        }
+
+        /// Execute every action and due timer (returns the actions seen).
+        pub fn pump(&mut self) -> u32 {
+            let mut n = 0;
+            let t = Instant::from_millis(self.now);
+            for _ in 0..64 {
+                if let Some(a) = self.engine.poll() {
+                    n += 1;
+                    match a {
+                        Action::Dlm(req) => {
+                            let ev = self.answer(req.lock, req.op);
+                            let _ = self.engine.handle(t, ev);
+                        }
+                        Action::Replay { jid, .. } => {
+                            let ev = Event::ReplayDone {
+                                jid,
+                                outcome: ReplayOutcome::Success,
+                            };
+                            let _ = self.engine.handle(t, ev);
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match self.engine.poll_timeout() {
+                    Some(at) if at <= t => self.engine.handle_timeout(t),
+                    _ => break,
+                }
+            }
+            n
+        }
+
+        /// A second node (slot 2) mounted at generation 2 under another node's LVB.
+        pub fn new() -> Self {
+            let mut lvb = [0u8; 32];
+            lvb[0] = 2;
+            let mut m = Mounted {
+                engine: Engine::new(Config::default()),
+                res_lvb: lvb,
+                ex: false,
+                generation: 2,
+                now: 0,
+            };
+            let _ = m.engine.handle(Instant::ZERO, Event::Mount { journals: 2 });
+            let _ = m.engine.handle(
+                Instant::ZERO,
+                Event::RecoverDone {
+                    slots: &[1, 2],
+                    our_slot: 2,
+                    generation: 2,
+                },
+            );
+            let _ = m.engine.handle(Instant::ZERO, Event::LockspaceJoined);
+            m.pump();
+            m.now = 500;
+            m.pump();
+            m
+        }
+
+        /// Mounted with locking unblocked.
+        pub fn ok(&self) -> bool {
+            self.engine.accessing()
+        }
+    }
+
+    impl Default for Mounted {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// One recovery cycle with nothing to recover (another node's join): prep, done,
+    /// the control step through the engine, unblocked. Returns the actions executed.
+    #[no_mangle]
+    #[inline(never)]
+    pub fn rs_engine_cycle(m: &mut Mounted) -> u32 {
+        m.generation = m.generation.wrapping_add(1);
+        let t = Instant::from_millis(m.now);
+        let _ = m.engine.handle(t, Event::RecoverPrep);
+        let _ = m.engine.handle(
+            t,
+            Event::RecoverDone {
+                slots: &[1, 2],
+                our_slot: 2,
+                generation: m.generation,
+            },
+        );
+        m.pump()
+    }
+}
