@@ -162,6 +162,9 @@ pub enum LogEvent {
     /// `init_journal`: our own journal could not be recovered.
     OwnJournalError(i32),
     /// A membership change or group message the engine refused (userspace lockspaces).
+    /// The engine returns [`super::EngineError::Membership`] and changes nothing (it
+    /// keeps its last accepted view and goes on with the next input); this is the line
+    /// a shim logs for it.
     MembershipRefused(crate::membership::MembershipError),
     /// Debug: the control step read the LVB under EX and converts back to NL.
     ControlLocked {
