@@ -1571,6 +1571,26 @@ impl Dlm {
         })
     }
 
+    /// An administrator writes `lvb` into the resource `name` (as a tool taking the lock
+    /// EX and converting down with VALBLK would): `false` when no lock holds the resource
+    /// (its value block does not exist then).
+    pub fn write_lvb(&mut self, name: &[u8], lvb: Lvb) -> bool {
+        match self.resources.get_mut(name) {
+            Some(r) => {
+                r.lvb = Some(lvb);
+                r.lvbseq = r.lvbseq.wrapping_add(1);
+                r.valnotvalid = false;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Switch the `lvb-remaster` defect (see [`DlmConfig::remaster_lvb`]).
+    pub fn set_remaster_lvb(&mut self, on: bool) {
+        self.config.remaster_lvb = on;
+    }
+
     /// A resource's LVB, without copying its queues (the per-event invariant reads it).
     pub fn resource_lvb(&self, name: &[u8]) -> Option<Lvb> {
         self.resources.get(name).and_then(|r| r.lvb)

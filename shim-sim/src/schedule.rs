@@ -142,6 +142,118 @@ pub enum Step {
     },
     /// Every replay takes this many virtual milliseconds from now on.
     ReplayDelay(u64),
+    /// An administrator writes the control_lock LVB (`generation` 0xFFFFFFFF disables
+    /// mounts): `{"write_lvb": {"generation": 4294967295, "jids": []}}`. Skipped (and
+    /// logged) when no node holds control_lock.
+    WriteLvb {
+        /// The generation.
+        generation: u32,
+        /// The jid bits to set.
+        #[serde(default)]
+        jids: Vec<u32>,
+    },
+    /// Node N stays a member but takes no step and gets no callback until thawed.
+    Freeze(u32),
+    /// Node N runs again.
+    Thaw(u32),
+    /// Switch an injected defect on or off from here: `{"defect": {"name":
+    /// "stale-lvb", "on": true}}` (`stale-lvb`, `sticky-altmode`, `lvb-remaster`;
+    /// `slot-growth` is fixed at start).
+    Defect {
+        /// The defect's name.
+        name: String,
+        /// On or off.
+        on: bool,
+    },
+    /// Run until the condition holds (an error if it never does within `limit` events).
+    Wait(Wait),
+}
+
+/// `{"wait": {"for": COND, "limit": K}}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// The condition.
+    #[serde(rename = "for")]
+    pub cond: Cond,
+    /// Most events to run.
+    #[serde(default = "limit")]
+    pub limit: u64,
+}
+
+/// Which lock a condition names.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LockSel {
+    /// control_lock.
+    Control,
+    /// mounted_lock.
+    Mounted,
+    /// The journal lock of this jid.
+    Journal(u32),
+}
+
+/// What a journal is doing.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalState {
+    /// It has unreplayed writes.
+    Dirty,
+    /// It is clean.
+    Clean,
+    /// Some node is replaying it.
+    Replaying,
+    /// It was replayed (at least once) after a failure.
+    Replayed,
+}
+
+/// A condition over the cluster's state, for `wait`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Cond {
+    /// Node `node` is in `phase`.
+    Phase {
+        /// The node.
+        node: u32,
+        /// The phase.
+        phase: Phase,
+    },
+    /// Node `node` holds `lock` granted in DLM mode `mode` (`"NL"`, `"CR"`, `"CW"`,
+    /// `"PR"`, `"PW"`, `"EX"`).
+    LockHeld {
+        /// The node.
+        node: u32,
+        /// The lock.
+        lock: LockSel,
+        /// The mode.
+        mode: String,
+    },
+    /// A completion or blocking callback is queued for node `node` (not yet delivered).
+    GrantPending {
+        /// The node.
+        node: u32,
+    },
+    /// The control LVB has jid bit `jid` set (or clear).
+    LvbBit {
+        /// The jid.
+        jid: u32,
+        /// Set (true) or clear.
+        set: bool,
+    },
+    /// Journal `jid` is in `state`.
+    Journal {
+        /// The jid.
+        jid: u32,
+        /// The state.
+        state: JournalState,
+    },
+    /// Node `node` has locking blocked (or unblocked).
+    Blocked {
+        /// The node.
+        node: u32,
+        /// Blocked (true) or not.
+        blocked: bool,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -242,6 +354,24 @@ impl Schedule {
                 Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
+                Step::WriteLvb { generation, jids } => sim
+                    .write_lvb(*generation, jids)
+                    .map_err(|e| format!("step {k}: {e}"))?,
+                Step::Freeze(id) => sim.set_frozen(check(*id)?, true),
+                Step::Thaw(id) => sim.set_frozen(check(*id)?, false),
+                Step::Defect { name, on } => sim
+                    .set_defect(name, *on)
+                    .map_err(|e| format!("step {k}: {e}"))?,
+                Step::Wait(w) => {
+                    sim.cond(&w.cond).map_err(|e| format!("step {k}: {e}"))?;
+                    let ok = sim.run_until(w.limit, |s| s.cond(&w.cond).unwrap_or(false));
+                    if !ok && sim.violation().is_none() {
+                        return Err(format!(
+                            "step {k}: {:?} did not happen within {} events",
+                            w.cond, w.limit
+                        ));
+                    }
+                }
             }
         }
         Ok(sim.finish())

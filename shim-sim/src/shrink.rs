@@ -36,7 +36,11 @@ pub fn shrink(
     let Some(v) = out.violation else {
         return Ok(None);
     };
-    let steps = out.schedule.unwrap_or_default();
+    let mut steps = out.schedule.unwrap_or_default();
+    // The swarm's replay delay is configuration, not a recorded step: put it first.
+    if cfg.faults.replay_delay_ms > 0 {
+        steps.insert(0, Step::ReplayDelay(cfg.faults.replay_delay_ms));
+    }
     let base = Schedule {
         nodes: cfg.nodes,
         seed,

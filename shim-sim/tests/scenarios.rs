@@ -582,3 +582,174 @@ fn swarm_with_failing_and_slow_replays_is_clean() {
     }
     assert!(failures > 0, "some replay failure hit a mount");
 }
+
+fn wait(cond: gdlm_sim::schedule::Cond) -> Step {
+    Step::Wait(gdlm_sim::schedule::Wait {
+        cond,
+        limit: 50_000,
+    })
+}
+
+#[test]
+fn stale_lvb_switched_on_after_mounting_is_caught_and_shrinks_short() {
+    // The defect is off while three nodes mount, then on: a crash and a remount later
+    // the cluster never becomes live. Liveness is judged at the model's bound after the
+    // faults stop, so the violation comes early and the shrunk schedule is short.
+    let text = include_str!("../schedules/stale-lvb-after-mount.json");
+    let s = Schedule::from_json(text).expect("parses");
+    let out = s.run().expect("runs");
+    let v = out.violation.expect("caught");
+    assert_eq!(v.invariant, 5, "{v}");
+    assert!(
+        v.step < 5_000,
+        "judged at the bound, not at the step limit: {v}"
+    );
+    assert!(v.message.contains("not live"), "{v}");
+    let shrunk = gdlm_sim::shrink::shrink_schedule(&s, 5, 400).expect("shrinks");
+    assert!(
+        shrunk.schedule.steps.len() <= 10,
+        "{:?}",
+        shrunk.schedule.steps
+    );
+    assert!(shrunk.violation.step < 5_000, "{}", shrunk.violation);
+    // The same schedule without the defect switch is clean.
+    let mut clean = s.clone();
+    clean.steps.retain(|st| !matches!(st, Step::Defect { .. }));
+    let out = clean.run().expect("runs");
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+}
+
+#[test]
+fn an_admin_lvb_write_disables_mounts() {
+    use gdlm_sim::schedule::{Cond, LockSel};
+    let mut steps = mounted(2);
+    steps.extend([
+        wait(Cond::LockHeld {
+            node: 1,
+            lock: LockSel::Control,
+            mode: "NL".into(),
+        }),
+        Step::WriteLvb {
+            generation: u32::MAX,
+            jids: vec![],
+        },
+        Step::Mount(3),
+        Step::Run(3_000),
+    ]);
+    let out = schedule(3, steps).run().expect("runs");
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    assert!(logged(&out, 3, "control_mount control_lock disabled"));
+    assert!(out.trace.iter().any(|e| e.node == 3
+        && e.what
+            .contains("mount failed ControlMount { error: -22, reason: Disabled }")));
+    assert_eq!(out.phases[2], Phase::Down);
+    // Without anyone holding control_lock the write is skipped, and says so.
+    let out = schedule(
+        3,
+        vec![
+            Step::WriteLvb {
+                generation: u32::MAX,
+                jids: vec![],
+            },
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+        ],
+    )
+    .run()
+    .expect("runs");
+    assert!(logged(
+        &out,
+        0,
+        "admin LVB write skipped: nobody holds control_lock"
+    ));
+}
+
+#[test]
+fn a_frozen_node_holds_recovery_until_thawed() {
+    use gdlm_sim::schedule::{Cond, JournalState};
+    // Node 2 is frozen (a silent member): node 3's failure cannot finish recovery, because
+    // the DLM waits for every member's recover_prep; thawed, everything recovers.
+    let mut steps = mounted(3);
+    steps.extend([
+        Step::Freeze(2),
+        Step::Crash(3),
+        Step::Run(2_000),
+        wait(Cond::Blocked {
+            node: 1,
+            blocked: true,
+        }),
+        wait(Cond::Journal {
+            jid: 2,
+            state: JournalState::Dirty,
+        }),
+        Step::Thaw(2),
+        wait(Cond::Journal {
+            jid: 2,
+            state: JournalState::Replayed,
+        }),
+        wait(Cond::LvbBit { jid: 2, set: false }),
+        Step::Settle,
+    ]);
+    let outs = clean_under_seeds(&schedule(3, steps));
+    for o in &outs {
+        assert_eq!(o.stats.recoveries, 1);
+        let frozen_at = o
+            .trace
+            .iter()
+            .position(|e| e.what == "frozen")
+            .expect("frozen");
+        let thawed_at = o
+            .trace
+            .iter()
+            .position(|e| e.what == "thawed")
+            .expect("thawed");
+        // While frozen, node 2 takes no step at all.
+        assert!(!o.trace[frozen_at + 1..thawed_at]
+            .iter()
+            .any(|e| e.node == 2));
+        assert!(!o.trace[frozen_at..thawed_at]
+            .iter()
+            .any(|e| e.what == "journal 2 replayed"));
+    }
+}
+
+#[test]
+fn schedule_errors_are_typed() {
+    use gdlm_sim::schedule::{Cond, LockSel};
+    let bad = [
+        Step::Defect {
+            name: "slot-growth".into(),
+            on: true,
+        },
+        Step::Defect {
+            name: "nonsense".into(),
+            on: true,
+        },
+        wait(Cond::LockHeld {
+            node: 1,
+            lock: LockSel::Mounted,
+            mode: "XX".into(),
+        }),
+        wait(Cond::Journal {
+            jid: 99,
+            state: gdlm_sim::schedule::JournalState::Dirty,
+        }),
+        Step::WriteLvb {
+            generation: 1,
+            jids: vec![500],
+        },
+    ];
+    for st in bad {
+        let r = schedule(2, vec![Step::Mount(1), st.clone()]).run();
+        assert!(r.is_err(), "{st:?} accepted");
+    }
+    // And they round-trip through JSON.
+    let s = Schedule::from_json(
+        r#"{"nodes": 2, "steps": [{"freeze": 1}, {"thaw": 1}, {"defect": {"name": "stale-lvb", "on": false}},
+            {"write_lvb": {"generation": 4, "jids": [1]}},
+            {"wait": {"for": {"lock_held": {"node": 1, "lock": {"journal": 0}, "mode": "EX"}}, "limit": 10}},
+            {"wait": {"for": {"grant_pending": {"node": 2}}}}]}"#,
+    )
+    .expect("parses");
+    assert_eq!(s.steps.len(), 6);
+}
