@@ -172,8 +172,8 @@ scenario_main() {
   check "gdlmd-cluster3: node2's gdlmd was killed during the recovery (before node1's first 'done' after node 3's failure)" \
     bash -c "[ -n '$tk2' ] && [ -n '$tdone1' ] && awk 'BEGIN {exit !($tk2 < $tdone1)}'"
   check "gdlmd-cluster3: node1 logged 'recover_slot jid 1 gen 5' (node 2's failure after node 3's rejoin)" grep -q 'recover_slot jid 1 gen 5$' "$d/k-node1.log"
-  check "gdlmd-cluster3: node1's first recovery of jid 1 failed (exit 3: 'recover jid 1 result failure'), it was retried and succeeded" \
-    awk '/jid=1: Failed \(exit 3\)/ {f=1} f && /recover jid 1 result failure/ {r=1} r && /GDLM-RECOVER start node=1 jid=1 / {again=1} again && /recover jid 1 result success/ {ok=1} END {exit !ok}' "$d/k-node1.log"
+  check "gdlmd-cluster3: node1's first recovery of jid 1 failed (exit 3: 'jid=1: Failed', 'recover jid 1 result busy'), it was retried and succeeded" \
+    awk '/jid=1: recovery command exit 3/ {f=1} f && /jid=1: Failed$/ {g=1} g && /recover jid 1 result busy/ {r=1} r && /GDLM-RECOVER start node=1 jid=1 / {again=1} again && /recover jid 1 result success/ {ok=1} END {exit !ok}' "$d/k-node1.log"
   check "gdlmd-cluster3: the command for jid 1 ran exactly twice (the failure and its retry)" \
     bash -c "[ \$(grep -c '^GDLM-RECOVER start node=1 jid=1 .*reason=failed' '$d/k-node1.log') = 2 ]"
   check "gdlmd-cluster3: node1 logged 'recover generation 6 done'" grep -q 'recover generation 6 done$' "$d/k-node1.log"
