@@ -60,7 +60,7 @@ const EIO: i32 = 5;
 const SLOW_REQUEST: Duration = Duration::from_secs(30);
 /// After a stop signal, how long the engine may take to finish before gdlmd leaves as
 /// failed (withdraw): past the recovery commands' grace, for the DLM calls after them.
-const STOP_EXTRA: Duration = Duration::from_secs(30);
+const STOP_EXTRA: Duration = Duration::from_secs(20);
 /// How long the leave may take to be delivered before the connection closes.
 const LEAVE_WAIT: Duration = Duration::from_secs(5);
 
