@@ -156,6 +156,8 @@ case $N in
     start_gdlmd 7d
     wait_file /tmp/gdlmd-7d.log 'control_mount (wait|control_lock busy)' 30 && log "MARK waiting-7d"
     stop_gdlmd 7d TERM
+    # stay up (quorum: node 3 is gone) until node 1's 7c has unmounted
+    wait_empty 120
     ;;
 esac
 for f in /tmp/gdlmd-*.log; do [ -f "$f" ] && log "log file $f: $(wc -l <"$f") lines"; done
