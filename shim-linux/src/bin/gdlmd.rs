@@ -360,6 +360,38 @@ struct Daemon {
 }
 
 impl Daemon {
+    fn new(args: &Args, group: Group, log_file: Option<File>) -> Daemon {
+        let cfg = Config {
+            callbacks: Callbacks::Cpg(member(group.me())),
+            ..Config::default()
+        };
+        Daemon {
+            name: args.lockspace.clone(),
+            recover_cmd: args.recover_cmd.clone(),
+            journals: args.journals,
+            replay_grace: Duration::from_secs(args.replay_grace),
+            log_file,
+            engine: Box::new(Engine::new(cfg)),
+            epoch: Instant::now(),
+            ls: None,
+            group,
+            locks: BTreeMap::new(),
+            by_id: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            immediate: Vec::new(),
+            replays: Vec::new(),
+            failed_spawns: Vec::new(),
+            stop_at: None,
+            interrupted: false,
+            unmount_sent: false,
+            withdrawn: false,
+            killed_on_stop: false,
+            mount_failure: None,
+            refused: 0,
+            end: None,
+        }
+    }
+
     fn log(&mut self, msg: &str) {
         let line = log_line(&self.name, msg);
         // One write per line, newline included: a console shared with the kernel's printk
@@ -1003,36 +1035,8 @@ fn start(args: Args) -> io::Result<bool> {
     } else {
         Group::Cpg(Cpg::connect()?)
     };
-    let me = member(group.me());
-    let cfg = Config {
-        callbacks: Callbacks::Cpg(me),
-        ..Config::default()
-    };
-    let mut d = Daemon {
-        name: args.lockspace.clone(),
-        recover_cmd: args.recover_cmd,
-        journals: args.journals,
-        replay_grace: Duration::from_secs(args.replay_grace),
-        log_file,
-        engine: Box::new(Engine::new(cfg)),
-        epoch: Instant::now(),
-        ls: None,
-        group,
-        locks: BTreeMap::new(),
-        by_id: BTreeMap::new(),
-        pending: BTreeMap::new(),
-        immediate: Vec::new(),
-        replays: Vec::new(),
-        failed_spawns: Vec::new(),
-        stop_at: None,
-        interrupted: false,
-        unmount_sent: false,
-        withdrawn: false,
-        killed_on_stop: false,
-        mount_failure: None,
-        refused: 0,
-        end: None,
-    };
+    let mut d = Daemon::new(&args, group, log_file);
+    let me = member(d.group.me());
     d.log(&format!(
         "started: node {} pid {} group gdlmd:{}",
         me.nodeid, me.pid, d.name
@@ -1224,5 +1228,64 @@ mod tests {
         // node 3's VM is killed: jid 2, generation 10
         let g = step(vec![(n3b, CPG_REASON_NODEDOWN)], vec![]);
         assert_eq!(g, vec![(n1, 10, vec![2]), (n2c, 10, vec![2])]);
+    }
+    /// A refused membership change is one clear line, then a count; the daemon goes on
+    /// and says when the group is accepted again.
+    #[test]
+    fn a_membership_refusal_is_logged_once_and_does_not_stop_the_daemon() {
+        let dir = std::env::temp_dir().join(format!("gdlmd-refusal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let args =
+            Args::try_parse_from(["gdlmd", "lsr", "--recover-cmd", "true", "--journals", "2"])
+                .unwrap();
+        let me = CpgMember { nodeid: 1, pid: 7 };
+        let group = Group::Loopback {
+            me,
+            queue: VecDeque::new(),
+        };
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let mut d = Daemon::new(&args, group, Some(log));
+        // Mounting as far as joining the group (no lockspace: the DLM calls fail at once,
+        // which the engine takes as their completions).
+        d.engine
+            .handle(d.now(), Event::Mount { journals: 2 })
+            .unwrap();
+        d.engine.handle(d.now(), Event::LockspaceJoined).unwrap();
+        while d.engine.poll().is_some() {}
+        let other = CpgMember { nodeid: 2, pid: 9 };
+        // A view without us, twice: refused (NotInGroup), state unchanged.
+        for _ in 0..2 {
+            let ev = CpgEvent::ConfChg {
+                members: vec![other],
+                left: vec![],
+                joined: vec![other],
+            };
+            d.on_cpg(ev).unwrap();
+        }
+        assert_eq!(d.refused, 2);
+        assert_eq!(d.engine.phase(), Phase::Joining);
+        // Our own join (alone) is accepted: the engine goes on to mount.
+        let ev = CpgEvent::ConfChg {
+            members: vec![me],
+            left: vec![],
+            joined: vec![me],
+        };
+        d.on_cpg(ev).unwrap();
+        assert_eq!(d.refused, 0);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("membership refused:").count(), 1, "{text}");
+        assert!(text.contains("gdlmd keeps running"), "{text}");
+        assert!(
+            text.contains("membership accepted again after 2 refused event(s)"),
+            "{text}"
+        );
+        assert_ne!(d.engine.phase(), Phase::Joining, "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
