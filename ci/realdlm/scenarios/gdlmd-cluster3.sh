@@ -1,6 +1,8 @@
 # gdlmd-cluster3 (host side): gdlmd on three VMs in one boot (see
 # guest/scenario-gdlmd-cluster3.sh for the phases): first mount and joins, a gdlmd SIGKILL,
-# a re-mount and a second failure during that recovery, a clean unmount, and a VM kill.
+# a re-mount and a second failure during that recovery, a clean unmount, and a VM kill; then
+# (phase 7, nodes 1 and 2) a first mounter's failed replay, SIGTERM during a replay and
+# during control_mount's wait (p-nodeN.log).
 # The host only kills node 3's VM (once node 2 re-mounted the last time), measures death →
 # 'recover generation N done' with its own clock (polling the serial logs every 0.1 s), and
 # asserts from the logs. DIR/gdlmd-events.log has every node's gdlmd, recovery-command,
