@@ -138,9 +138,18 @@ pub struct Cpg {
 }
 
 impl Cpg {
-    /// Connects to corosync and joins `group` (at most 127 bytes). The first event is the
-    /// configuration change that adds this process.
+    /// Connects to corosync and joins `group` (at most 127 bytes): [`Cpg::connect`] then
+    /// [`Cpg::join_group`]. The first event is the configuration change that adds this
+    /// process.
     pub fn join(group: &str) -> io::Result<Cpg> {
+        let mut c = Cpg::connect()?;
+        c.join_group(group)?;
+        Ok(c)
+    }
+
+    /// Connects to corosync without joining a group yet: [`Cpg::me`] is known (a daemon
+    /// needs it before it joins) and the fd delivers nothing until [`Cpg::join_group`].
+    pub fn connect() -> io::Result<Cpg> {
         let model = cpg::ModelData::ModelV1(cpg::Model1Data {
             flags: cpg::Model1Flags::None,
             deliver_fn: Some(on_deliver),
@@ -150,10 +159,30 @@ impl Cpg {
         let handle = cpg::initialize(&model, 0).map_err(cs)?;
         let fd = cpg::fd_get(&handle).map_err(cs)?;
         let nodeid = u32::from(cpg::local_get(&handle).map_err(cs)?);
-        // cpg_join answers CS_ERR_TRY_AGAIN while corosync syncs; retry, bounded.
+        Ok(Cpg {
+            handle,
+            group: String::new(),
+            fd,
+            me: CpgMember {
+                nodeid,
+                pid: std::process::id(),
+            },
+            joined: false,
+        })
+    }
+
+    /// Joins `group` (at most 127 bytes). `cpg_join` answers `CS_ERR_TRY_AGAIN` while
+    /// corosync syncs: retried every 100 ms, for at most 10 s.
+    pub fn join_group(&mut self, group: &str) -> io::Result<()> {
+        if self.joined {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "already in a group",
+            ));
+        }
         let mut tries = 0;
         loop {
-            match cpg::join(&handle, group) {
+            match cpg::join(&self.handle, group) {
                 Ok(()) => break,
                 Err(CsError::CsErrTryAgain) if tries < 100 => {
                     tries += 1;
@@ -162,16 +191,9 @@ impl Cpg {
                 Err(e) => return Err(cs(e)),
             }
         }
-        Ok(Cpg {
-            handle,
-            group: group.to_string(),
-            fd,
-            me: CpgMember {
-                nodeid,
-                pid: std::process::id(),
-            },
-            joined: true,
-        })
+        self.group = group.to_string();
+        self.joined = true;
+        Ok(())
     }
 
     /// This process as the group sees it.

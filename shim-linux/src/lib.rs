@@ -31,8 +31,10 @@
 //! ```
 //!
 //! [`Cpg`] joins a corosync CPG group (through `rust-corosync`) and turns its callbacks into
-//! [`CpgEvent`]s; the `gdlmd` binary combines both with gdlm-core's membership, mount and
-//! recovery machines to run gfs2's journal-recovery protocol over a userspace lockspace.
+//! [`CpgEvent`]s; the `gdlmd` binary combines both to execute gdlm-core's lifecycle engine
+//! (`gdlm_core::engine`), gfs2's mount and journal-recovery protocol, over a userspace
+//! lockspace, from one non-blocking poll loop ([`Lockspace::dispatch`] then
+//! [`Lockspace::take_event`] when the lockspace fd is readable).
 //!
 //! [`status`] reads a lockspace's state from the kernel's debugfs ([`debugfs`]), sysfs,
 //! configfs and log without taking a lock (the `gdlm status` tool).

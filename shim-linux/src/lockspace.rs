@@ -508,6 +508,12 @@ impl Lockspace {
         Some(completion)
     }
 
+    /// The oldest event [`Lockspace::dispatch`] queued, without any I/O (a poll loop
+    /// dispatches when the fd is readable, then takes the events here).
+    pub fn take_event(&mut self) -> Option<Event> {
+        self.pending.pop_front()
+    }
+
     /// Waits up to `timeout` (`None`: forever) for the lockspace fd to become readable.
     pub fn poll(&self, timeout: Option<Duration>) -> io::Result<bool> {
         // u64 arithmetic: `as_millis` is u128 and costs more than the rest of a wait.

@@ -5,6 +5,8 @@
 # the re-mount and the second failure of the scenario overlap it: 8 s while the generation
 # is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
 # is measured). The first recovery of jid 1 fails, to exercise the retry of a failure.
+# Phase 7 sets GDLMD_TEST_FAIL_JID (that first-mount replay fails after 4 s, exit 4) or
+# GDLMD_TEST_SLOW_JID/GDLMD_TEST_SLOW_SECS (that first-mount replay takes that long).
 # SPDX-License-Identifier: GPL-2.0-only
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "GDLM-RECOVER start node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON arg=$1 up=$(up)"
@@ -13,6 +15,15 @@ if [ "$GDLM_REASON" = failed ] && [ "$GDLM_JID" = 1 ] && [ ! -e /tmp/gdlmd-recov
   touch /tmp/gdlmd-recover-failed-once
   echo "GDLM-RECOVER fail node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"
   exit 3
+fi
+# phase 7 (GDLMD_TEST_* from the scenario): a first-mount replay that fails, or one that is slow
+if [ "$GDLM_REASON" = first-mount ] && [ "$GDLM_JID" = "${GDLMD_TEST_FAIL_JID:-x}" ]; then
+  sleep 4
+  echo "GDLM-RECOVER fail node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"
+  exit 4
+fi
+if [ "$GDLM_REASON" = first-mount ] && [ "$GDLM_JID" = "${GDLMD_TEST_SLOW_JID:-x}" ]; then
+  sleep "${GDLMD_TEST_SLOW_SECS:-10}"
 fi
 if [ "$GDLM_REASON" = failed ]; then
   j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)

@@ -7,6 +7,10 @@
 #   5. node 2 re-mounts, then unmounts cleanly (SIGTERM: no recovery), then re-mounts
 #   6. the host kills node 3's VM (its gdlmd holds jid 2); nodes 1 and 2 recover it, then
 #      unmount cleanly.
+#   7. nodes 1 and 2 alone, nobody mounted: (7a/7b) node 1, first mounter, fails its replay
+#      of jid 1 while node 2 waits to mount; node 2 then mounts first and must replay jid 1
+#      itself; it gets SIGTERM during its slow replay of jid 2 (grace 3 s). (7c/7d) node 2
+#      gets SIGTERM while control_mount waits for node 1's first mount.
 # Every step waits (bounded) for what it needs; the host asserts from the serial logs.
 # SPDX-License-Identifier: GPL-2.0-only
 . /opt/gdlm/guest/lib.sh
@@ -18,6 +22,11 @@ GPID=
 group_members() {
   corosync-cpgtool -e 2>/dev/null |
     awk -v g="gdlmd:$LS" '/^[^ \t]/ {in_g = ($1 == g)} /^[ \t]/ && in_g {n++} END {print n + 0}'
+}
+wait_empty() { # TIMEOUT: until the group has no member
+  local end=$((SECONDS + $1))
+  while [ $SECONDS -lt $end ] && [ "$(group_members)" -gt 0 ]; do sleep 0.2; done
+  log "group gdlmd:$LS has $(group_members) members (wanted 0)"
 }
 wait_members() { # N TIMEOUT
   local end=$((SECONDS + $2))
@@ -40,11 +49,13 @@ done_after_slot2() { # FILE K TIMEOUT
   log "TIMEOUT waiting for a done after recover_slot jid 2 #$2 in $1"
   return 1
 }
-start_gdlmd() { # TAG
+start_gdlmd() { # TAG [GDLMD OPTIONS]
   # gdlmd runs `sh -c CMD gdlmd-recover JID`: "$1" in CMD is the jid
-  "$GDLMD" "$LS" --recover-cmd "$RCMD \"\$1\"" --journals 3 --log-file "/tmp/gdlmd-$1.log" &
+  local tag=$1
+  shift
+  "$GDLMD" "$LS" --recover-cmd "$RCMD \"\$1\"" --journals 3 --log-file "/tmp/gdlmd-$tag.log" "$@" &
   GPID=$!
-  log "MARK start-$1 pid $GPID"
+  log "MARK start-$tag pid $GPID"
 }
 stop_gdlmd() { # TAG SIGNAL
   kill -"$2" "$GPID" 2>/dev/null
@@ -110,6 +121,43 @@ case $N in
     wait_file /tmp/gdlmd-3b.log 'mounted jid' 240 && log "MARK remounted-3b"
     log "NODE3 WAITING TO BE KILLED"
     sleep 900
+    ;;
+esac
+# phase 7: nodes 1 and 2 (node 3's VM is gone); every step bounded
+case $N in
+  1)
+    wait_empty 60
+    sleep 3
+    log "MARK phase7"
+    GDLMD_TEST_FAIL_JID=1 start_gdlmd 7a
+    end=$((SECONDS + 60))
+    while [ $SECONDS -lt $end ] && kill -0 "$GPID" 2>/dev/null; do sleep 0.2; done
+    stop_gdlmd 7a TERM # already exited: records its status
+    wait_empty 60
+    sleep 3
+    GDLMD_TEST_SLOW_JID=2 GDLMD_TEST_SLOW_SECS=10 start_gdlmd 7c
+    wait_file /tmp/gdlmd-7c.log 'mounted jid' 60 && log "MARK mounted-7c"
+    sleep 2
+    end=$((SECONDS + 60))
+    while [ $SECONDS -lt $end ] && [ "$(group_members)" -gt 1 ]; do sleep 0.2; done
+    stop_gdlmd 7c TERM
+    ;;
+  2)
+    wait_empty 60
+    log "MARK phase7"
+    wait_members 1 60 # node 1's 7a
+    sleep 1
+    GDLMD_TEST_SLOW_JID=2 GDLMD_TEST_SLOW_SECS=30 start_gdlmd 7b --replay-grace 3
+    wait_file /tmp/gdlmd-7b.log 'jid=2: Looking at journal' 60 && log "MARK replaying-7b"
+    stop_gdlmd 7b TERM
+    wait_empty 60
+    wait_members 1 60 # node 1's 7c
+    sleep 2
+    start_gdlmd 7d
+    wait_file /tmp/gdlmd-7d.log 'control_mount (wait|control_lock busy)' 30 && log "MARK waiting-7d"
+    stop_gdlmd 7d TERM
+    # stay up (quorum: node 3 is gone) until node 1's 7c has unmounted
+    wait_empty 120
     ;;
 esac
 for f in /tmp/gdlmd-*.log; do [ -f "$f" ] && log "log file $f: $(wc -l <"$f") lines"; done

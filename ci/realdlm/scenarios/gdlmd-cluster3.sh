@@ -1,6 +1,8 @@
 # gdlmd-cluster3 (host side): gdlmd on three VMs in one boot (see
 # guest/scenario-gdlmd-cluster3.sh for the phases): first mount and joins, a gdlmd SIGKILL,
-# a re-mount and a second failure during that recovery, a clean unmount, and a VM kill.
+# a re-mount and a second failure during that recovery, a clean unmount, and a VM kill; then
+# (phase 7, nodes 1 and 2) a first mounter's failed replay, SIGTERM during a replay and
+# during control_mount's wait (p-nodeN.log).
 # The host only kills node 3's VM (once node 2 re-mounted the last time), measures death →
 # 'recover generation N done' with its own clock (polling the serial logs every 0.1 s), and
 # asserts from the logs. DIR/gdlmd-events.log has every node's gdlmd, recovery-command,
@@ -64,6 +66,8 @@ _gc_kernel_clean() {
 }
 
 _gc_lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+# the line number of the guest's 'MARK phase7' in a serial log (empty if none)
+_gc_mark() { grep -an 'MARK phase7' "$1" 2>/dev/null | head -1 | cut -d: -f1; }
 _gc_dt() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
 # lines of node N's serial log before/after a cut (line number), gdlmd/marker lines only
@@ -122,15 +126,24 @@ scenario_main() {
   rdlm_vm_kill 3 KILL
   say "3 VMs wall time $(elapsed "$t") s"
   for n in 1 2 3; do rdlm_split "$d" $n; done
-  # per node: the phases before the VM kill (k) and after it (v)
+  # per node: the phases before the VM kill (k), after it (v) and phase 7 (p)
   local e1=$(_gc_lines "$d/node1.log") e2=$(_gc_lines "$d/node2.log") e3=$(_gc_lines "$d/node3.log")
+  local f1=$e1 f2=$e2
   [ $vm_killed = 1 ] || { cut1=$e1; cut2=$e2; cut3=$e3; }
+  [ -n "$(_gc_mark "$d/node1.log")" ] && f1=$(($(_gc_mark "$d/node1.log") - 1))
+  [ -n "$(_gc_mark "$d/node2.log")" ] && f2=$(($(_gc_mark "$d/node2.log") - 1))
+  [ "$f1" -lt "$cut1" ] && f1=$cut1
+  [ "$f2" -lt "$cut2" ] && f2=$cut2
   _gc_part "$d" 1 0 "$cut1" >"$d/k-node1.log"
   _gc_part "$d" 2 0 "$cut2" >"$d/k-node2.log"
   _gc_part "$d" 3 0 "$cut3" >"$d/k-node3.log"
-  _gc_part "$d" 1 "$cut1" "$e1" >"$d/v-node1.log"
-  _gc_part "$d" 2 "$cut2" "$e2" >"$d/v-node2.log"
+  _gc_part "$d" 1 "$cut1" "$f1" >"$d/v-node1.log"
+  _gc_part "$d" 2 "$cut2" "$f2" >"$d/v-node2.log"
+  _gc_part "$d" 1 "$f1" "$e1" >"$d/p-node1.log"
+  _gc_part "$d" 2 "$f2" "$e2" >"$d/p-node2.log"
   for n in 1 2 3; do _gc_part "$d" $n 0 '$' | sed "s/^/node$n /"; done >"$d/gdlmd-events.log"
+  # phases 1-6 only: phase 7 fails and interrupts mounts on purpose
+  { _gc_part "$d" 1 0 "$f1"; _gc_part "$d" 2 0 "$f2"; _gc_part "$d" 3 0 '$'; } >"$d/gdlmd-events-1to6.log"
   # the same VM kill on the survivors' own clocks (gdlmd's monotonic stamps): corosync's
   # 'nodedown' configuration change → 'recover generation N done'
   for n in 1 2; do
@@ -172,8 +185,8 @@ scenario_main() {
   check "gdlmd-cluster3: node2's gdlmd was killed during the recovery (before node1's first 'done' after node 3's failure)" \
     bash -c "[ -n '$tk2' ] && [ -n '$tdone1' ] && awk 'BEGIN {exit !($tk2 < $tdone1)}'"
   check "gdlmd-cluster3: node1 logged 'recover_slot jid 1 gen 5' (node 2's failure after node 3's rejoin)" grep -q 'recover_slot jid 1 gen 5$' "$d/k-node1.log"
-  check "gdlmd-cluster3: node1's first recovery of jid 1 failed (exit 3: 'recover jid 1 result failure'), it was retried and succeeded" \
-    awk '/jid=1: Failed \(exit 3\)/ {f=1} f && /recover jid 1 result failure/ {r=1} r && /GDLM-RECOVER start node=1 jid=1 / {again=1} again && /recover jid 1 result success/ {ok=1} END {exit !ok}' "$d/k-node1.log"
+  check "gdlmd-cluster3: node1's first recovery of jid 1 failed (exit 3: 'jid=1: Failed', 'recover jid 1 result busy'), it was retried and succeeded" \
+    awk '/jid=1: recovery command exit 3/ {f=1} f && /jid=1: Failed$/ {g=1} g && /recover jid 1 result busy/ {r=1} r && /GDLM-RECOVER start node=1 jid=1 / {again=1} again && /recover jid 1 result success/ {ok=1} END {exit !ok}' "$d/k-node1.log"
   check "gdlmd-cluster3: the command for jid 1 ran exactly twice (the failure and its retry)" \
     bash -c "[ \$(grep -c '^GDLM-RECOVER start node=1 jid=1 .*reason=failed' '$d/k-node1.log') = 2 ]"
   check "gdlmd-cluster3: node1 logged 'recover generation 6 done'" grep -q 'recover generation 6 done$' "$d/k-node1.log"
@@ -207,7 +220,23 @@ scenario_main() {
   check "gdlmd-cluster3: nodes 1 and 2 unmounted cleanly at the end" \
     bash -c "grep -q 'MARK exit-1a signal TERM rc 0' '$d/v-node1.log' && grep -q 'MARK exit-2c signal TERM rc 0' '$d/v-node2.log'"
   check "gdlmd-cluster3: no refused membership events or gdlmd errors" \
-    bash -c "! grep -qE 'membership refused|gdlmd: gdlmtest: error|mount control error|first_done error|lock (EX|NL) error' '$d/gdlmd-events.log'"
+    bash -c "! grep -qE 'membership refused|gdlmd: gdlmtest: error|mount control error|mount failed|first_done error|lock (EX|NL) error' '$d/gdlmd-events-1to6.log'"
+  # 7. nodes 1 and 2 alone (guest phase 7); every check holds whichever node got there first
+  local p1="$d/p-node1.log" p2="$d/p-node2.log"
+  check "gdlmd-cluster3: 7a: node1, first mounter, failed its first-mount replay of jid 1 (exit 4 -> -EIO) and so its mount, exit 1" \
+    bash -c "grep -q 'GDLM-RECOVER fail node=1 jid=1 .*reason=first-mount' '$p1' && grep -q 'gdlmd: gdlmtest: error recovering journal 1: -5\$' '$p1' && grep -q 'mount failed: the first mounter could not recover journal 1' '$p1' && grep -q 'MARK exit-7a signal TERM rc 1' '$p1'"
+  check "gdlmd-cluster3: 7a: node1 never mounted and released cleanly after the failure" \
+    awk '/MARK start-7a/ {s=1} s && /mounted jid/ {bad=1} s && /released after the failed mount/ {r=1} /MARK exit-7a/ {s=0} END {exit bad || !r}' "$p1"
+  check "gdlmd-cluster3: 7b: no one mounted over jid 1: node2 mounted first itself and replayed jid 1 before going on" \
+    awk '/MARK start-7b/ {s=1} s && /first mounter control generation/ {f=1} s && /GDLM-RECOVER end node=2 jid=1 .*reason=first-mount/ {r=f} s && /mounted jid/ {bad=1} s && /jid=2: Looking at journal/ {ok=r} /MARK exit-7b/ {s=0} END {exit bad || !ok}' "$p2"
+  check "gdlmd-cluster3: 7b: node1's leave after its failed mount was clean (node2 recovered no slot)" \
+    bash -c "! grep -q 'recover_slot' '$p2'"
+  check "gdlmd-cluster3: 7b: SIGTERM during node2's replay of jid 2: killed after the 3 s grace, reported, mount failed, exit 0" \
+    bash -c "grep -q 'MARK replaying-7b' '$p2' && grep -q 'jid=2: killing the recovery command' '$p2' && grep -q 'jid=2: recovery command signal 9, killed on stop' '$p2' && grep -q 'MARK exit-7b signal TERM rc 0' '$p2' && awk '/MARK start-7b/ {s=1} s && /released after the failed mount/ {ok=1} END {exit !ok}' '$p2'"
+  check "gdlmd-cluster3: 7d: SIGTERM while node2's control_mount waited for node1's first mount: interrupted (or, had node1 been done, unmounted), exit 0" \
+    bash -c "grep -q 'MARK waiting-7d' '$p2' && grep -q 'MARK exit-7d signal TERM rc 0' '$p2' && awk '/MARK start-7d/ {s=1} s && /mount failed: control_mount interrupted \\(-4\\)|gdlmd: gdlmtest: unmounted/ {ok=1} END {exit !ok}' '$p2'"
+  check "gdlmd-cluster3: 7c: node1 mounted, recovered nothing for node2's interrupted mount, and unmounted cleanly" \
+    bash -c "grep -q 'MARK mounted-7c' '$p1' && grep -q 'MARK exit-7c signal TERM rc 0' '$p1' && awk '/MARK start-7c/ {s=1} s && /recover_slot|GDLM-RECOVER start .*reason=failed/ {bad=1} END {exit bad}' '$p1'"
   # 6.1's dlm may WARN "field-spanning write ... &e->request" in dlm_add_requestqueue during
   # recovery (a FORTIFY false positive, shared/realdlm/FINDINGS.md): noise, counted apart
   check "gdlmd-cluster3: no kernel BUG/oops/panic, no WARNING but 6.1 dlm's requestqueue memcpy one" _gc_kernel_clean "$d"

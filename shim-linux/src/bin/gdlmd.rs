@@ -3,84 +3,96 @@
 //! lockspace, with recovery callbacks synthesized from a corosync CPG group.
 //!
 //! ```text
-//! gdlmd LOCKSPACE --recover-cmd CMD [--journals N] [--log-file PATH]
+//! gdlmd LOCKSPACE --recover-cmd CMD --journals N [--log-file PATH] [--replay-grace SECS]
 //! ```
-//! It creates (or joins) the lockspace, joins the CPG group `gdlmd:LOCKSPACE`, and once the
-//! group has given it a slot and generation (`gdlm_core::membership`) mounts like
-//! `gdlm_mount` (`control_mount` over control_lock/mounted_lock, first-mounter election), then
-//! holds its journal lock (`LM_TYPE_JOURNAL`, number = jid, EX) like gfs2's `init_journal`.
-//! When members fail it runs the control step (`gfs2_control_func`) and, for each jid it must
-//! recover, tries that journal's lock (NOQUEUE): busy → result GAVEUP, the control work runs
-//! again after 1 s (`gdlm_recovery_result`); granted → `sh -c CMD gdlmd-recover JID` with
-//! `GDLM_LOCKSPACE`, `GDLM_JID`, `GDLM_GENERATION`, `GDLM_REASON` (`failed`, `mount` for its
-//! own journal, `first-mount` for the first mounter's pass over every journal) and
-//! `GDLM_NODEID` in the environment; exit status 0 is success, anything else failure
-//! (reported as GAVEUP, as gfs2's `gfs2_recover_func` does, so it is retried after 1 s).
-//! The command must be idempotent: as in gfs2, the journal lock is released before the
-//! result is reported, so another member may run it again for a journal already recovered.
-//! All protocol decisions are gdlm-core's; this file does the I/O and the logging.
+//! Every protocol decision is gdlm-core's [`Engine`] (`core/src/engine`): mount
+//! (`control_mount`, first-mounter election), our journal lock, the first mounter's pass
+//! over every journal, `control_first_done`, the control step after membership changes,
+//! journal recovery with TRY/GAVEUP and the `HZ` retry, unmount. This file only executes
+//! its actions, as `shim-sim/src/node.rs` does in the simulator:
+//! - `NewLockspace` → `dlm_create_lockspace`; `JoinGroup` → join the CPG group
+//!   `gdlmd:LOCKSPACE`, whose configuration changes and messages go back as
+//!   `CpgConfchg`/`CpgMessage`; `Multicast` → `cpg_mcast_joined` (agreed order);
+//! - `Dlm` → libdlm's asynchronous `dlm_ls_lock`/`dlm_ls_unlock`; the completions are
+//!   read from the lockspace fd and fed back as `DlmDone` (a call that fails at once is
+//!   its completion with that status);
+//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`); its exit is `ReplayDone`;
+//! - `Log` → one log line per line of its `Display` (the kernel's text);
+//! - `Release` → release the lockspace and leave the group (clean), or leave as failed.
 //!
-//! Log lines go to stderr (and `--log-file`), `[monotonic s] gdlmd: LOCKSPACE: text`, with
-//! the kernel's texts where lock_dlm.c has one. SIGTERM or SIGINT unmounts cleanly: journal
-//! lock, mounted_lock and control_lock unlocked, lockspace released, CPG left (the others
-//! see a clean leave: no journal recovery).
+//! One non-blocking `poll` loop waits on the lockspace fd, the CPG fd and a signalfd
+//! (SIGTERM, SIGINT, SIGCHLD for the recovery commands), with the engine's
+//! `poll_timeout()` as the timeout. Nothing waits for the DLM: a request that takes long
+//! is logged every 30 s and still waited for. Log lines go to stderr (and `--log-file`),
+//! `[monotonic s] gdlmd: LOCKSPACE: text`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use gdlm_core::consts::{LM_RD_GAVEUP, LM_RD_SUCCESS};
-use gdlm_core::membership::{Change, LeftReason, Member, Membership, SyncMsg};
-use gdlm_core::mount::{FirstDoneStep, RetryReason};
-use gdlm_core::recovery::{
-    ControlBegin, ControlFinish, ControlUpdate, ControlWork, LockId as SyncId, ResultOutcome,
-    SyncLock,
+use gdlm_core::consts::{EINTR, EINVAL, MAX_JIDS};
+use gdlm_core::engine::{
+    Action, Callbacks, Config, DlmOp, DlmRequest, Engine, EngineError, Event,
+    Instant as EngineInstant, LockRef, LogEvent, MountFailure, Phase, Release, ReplayOutcome,
+    ReplayReason,
 };
-use gdlm_core::{
-    ControlLvb, ControlMount, DlmLkf, DlmMode, FirstDone, LockName, MountStep, Recovery, SizePolicy,
-};
+use gdlm_core::membership::{LeftReason, Member, SyncMsg};
+use gdlm_core::mount::MountFailure as ControlFailure;
+use gdlm_core::DlmLkf;
 use gdlm_linux::cpg::reason_name;
-use gdlm_linux::status::LM_TYPE_JOURNAL;
-use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace, Status};
+use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{killpg, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::time::{clock_gettime, ClockId};
+use nix::unistd::Pid;
 
-/// Members, slots and jids this daemon handles.
-const MAX: usize = 16;
-/// How long one DLM request may take before the daemon gives up on it.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
-/// `HZ`: the GAVEUP requeue delay of `gdlm_recovery_result`.
-const GAVEUP_DELAY: Duration = Duration::from_secs(1);
-/// How long running recovery commands may delay an unmount before they are killed.
-const UNMOUNT_CHILD_WAIT: Duration = Duration::from_secs(30);
+/// The engine's capacity in jids: what the control LVB describes (192).
+const N: usize = MAX_JIDS;
+/// `EIO`: the status of a replay whose command failed.
+const EIO: i32 = 5;
+/// A DLM request outstanding this long is logged (and logged again each such period).
+const SLOW_REQUEST: Duration = Duration::from_secs(30);
+/// After a stop signal, how long the engine may take to finish before gdlmd leaves as
+/// failed (withdraw): past the recovery commands' grace, for the DLM calls after them.
+const STOP_EXTRA: Duration = Duration::from_secs(20);
+/// How long the leave may take to be delivered before the connection closes.
+const LEAVE_WAIT: Duration = Duration::from_secs(5);
 
 /// The recovery command's contract and the exit statuses (`gdlmd --help`, README).
 const AFTER_HELP: &str = "\
 Recovery command (--recover-cmd CMD):
   Run as `/bin/sh -c CMD gdlmd-recover JID` (so $1 is the jid) while gdlmd holds that
-  journal's lock (LM_TYPE_JOURNAL 9, number JID) EX, with stdin /dev/null, gdlmd's stdout
-  and stderr, and in the environment:
+  journal's lock (LM_TYPE_JOURNAL 9, number JID) EX, in its own process group, with stdin
+  /dev/null, gdlmd's stdout and stderr, and in the environment:
     GDLM_LOCKSPACE   the lockspace
     GDLM_JID         the journal to recover
-    GDLM_GENERATION  the recovery generation it belongs to
+    GDLM_GENERATION  the recovery generation it belongs to (for `failed`, the generation
+                     whose control step found the journal dirty)
     GDLM_REASON      failed (a member failed), mount (this node's own journal at mount),
                      first-mount (the first mounter's pass over every journal)
     GDLM_NODEID      this node's corosync node id
   Exit status 0: the journal is recovered (`recover jid J result success`). Anything else,
-  or death by a signal: failure, reported as gaveup and retried about 1 s later, by this or
-  another member. Different jids may run concurrently; one jid never runs twice at once
-  cluster-wide, but may run again after a success (the lock is released before the result
-  is shared), so the command must be idempotent, as gfs2's journal replay is. On SIGTERM or
-  SIGINT running commands get up to 30 s, then SIGKILL.
+  or death by a signal, is a failed replay (-EIO): for a failed member's journal it is
+  reported as busy and retried about 1 s later, by this or another member; for the first
+  mounter's pass or this node's own journal it fails the mount (as gfs2's init_journal
+  does), so nobody mounts over a journal that was not replayed. One journal is recovered
+  at a time. A journal may be recovered again after a success (the lock is released
+  after the result is shared), so the command must be idempotent, as gfs2's journal
+  replay is. On SIGTERM or SIGINT a running command gets --replay-grace seconds, then
+  its process group gets SIGKILL.
 
 Exit status:
-  0  stopped by SIGTERM or SIGINT and unmounted cleanly (locks released, lockspace
-     released, CPG group left: the others recover nothing for this node)
-  1  an error (lockspace, CPG or DLM request failed; logged as `error: ...`); the other
-     members treat the exit as a failure of this node and recover its journal
+  0  stopped by SIGTERM or SIGINT and released cleanly (unmounted, or the mount
+     interrupted): lockspace released, CPG group left, the others recover nothing
+  1  an error: the mount failed (logged as `mount failed: ...`), or the lockspace or CPG
+     failed (`error: ...`); after a failed mount gdlmd has released cleanly, otherwise the
+     other members treat the exit as a failure of this node and recover its journal
   2  invalid arguments";
 
 #[derive(Parser, Debug)]
@@ -92,8 +104,9 @@ Exit status:
         Creates or joins the lockspace, joins the corosync CPG group gdlmd:LOCKSPACE (slots and \
         generations from its configuration changes), mounts like gfs2's control_mount (first \
         mounter election over control_lock and mounted_lock), holds its own journal lock, and \
-        when members fail runs the recovery command for their journals. Logs go to stderr \
-        (and --log-file) as `[monotonic s] gdlmd: LOCKSPACE: text`.",
+        when members fail runs the recovery command for their journals. Every decision is \
+        gdlm-core's lifecycle engine; gdlmd executes it. Logs go to stderr (and --log-file) \
+        as `[monotonic s] gdlmd: LOCKSPACE: text`.",
     after_help = AFTER_HELP
 )]
 struct Args {
@@ -102,890 +115,180 @@ struct Args {
     /// Shell command that recovers a journal (see "Recovery command" below).
     #[arg(long, value_name = "CMD")]
     recover_cmd: String,
-    /// Journals the first mounter recovers (jids 0..N); 0: only its own.
-    #[arg(long, default_value_t = 0)]
+    /// Journals of the cluster (jids 0..N, at most 192): the first mounter recovers them
+    /// all before others mount; a member whose slot has no journal fails its mount.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=N as i64))]
     journals: u32,
     /// Also append every log line to this file.
     #[arg(long)]
     log_file: Option<std::path::PathBuf>,
+    /// Seconds a running recovery command gets after SIGTERM/SIGINT before it is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    replay_grace: u64,
+    /// Test aid: a one-member group inside the process instead of corosync.
+    #[arg(long, hide = true)]
+    loopback_group: bool,
 }
 
-/// Why a journal is being recovered (`GDLM_REASON`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reason {
-    /// The first mounter recovers every journal before `first_done`.
-    FirstMount,
-    /// A non-first mounter replays its own journal.
-    Mount,
-    /// The control step found the jid's bit set: a member failed.
-    Failed,
-}
-
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Reason::FirstMount => "first-mount",
-            Reason::Mount => "mount",
-            Reason::Failed => "failed",
-        }
-    }
-}
-
-/// One journal recovery (`gfs2_recover_set` queues it, `gfs2_recover_func` runs it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Job {
-    jid: u32,
-    generation: u32,
-    reason: Reason,
-}
-
-struct Running {
-    job: Job,
-    child: Child,
-    /// The journal lock taken with TRY for this job (none for our own journal).
-    lock: Option<LockId>,
-}
-
-/// What the daemon is doing in gfs2's mount sequence.
-enum Phase {
-    /// Waiting for the group to give us a slot and generation (our first recover_done).
-    Joining,
-    /// In `control_mount`, sleeping until the deadline before the next control_lock EX.
-    Mounting(ControlMount, Option<Instant>),
-    /// First mounter: recovering every journal, then `control_first_done`.
-    FirstRecovery,
-    /// `control_first_done` waits for a DLM recovery cycle to end.
-    FirstDoneWait(FirstDone),
-    /// Mounted.
-    Mounted,
-}
-
-/// `[monotonic] gdlmd: LS: text` (the monotonic clock is the guest's uptime, like dmesg).
+/// `[monotonic] ` (the monotonic clock is the guest's uptime, like dmesg).
 fn stamp() -> String {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    format!("[{:5}.{:06}]", ts.tv_sec, ts.tv_nsec / 1000)
+    let ts = clock_gettime(ClockId::CLOCK_MONOTONIC).unwrap_or(nix::sys::time::TimeSpec::new(0, 0));
+    format!("[{:5}.{:06}]", ts.tv_sec(), ts.tv_nsec() / 1000)
 }
 
 fn log_line(ls: &str, msg: &str) -> String {
     format!("{} gdlmd: {ls}: {msg}", stamp())
 }
 
-/// The text `gdlm_recovery_result` logs for a result (the kernel says "busy" for GAVEUP and
-/// "success" for anything else; gdlmd names command failures apart).
-fn result_name(result: u32, failed_cmd: bool) -> &'static str {
-    match result {
-        LM_RD_SUCCESS => "success",
-        _ if failed_cmd => "failure",
-        LM_RD_GAVEUP => "gaveup",
-        _ => "failure",
+/// `GDLM_REASON` and `GDLM_GENERATION` of a replay (the names of gdlmd's contract).
+fn reason_env(reason: ReplayReason, recover_start: u32) -> (&'static str, u32) {
+    match reason {
+        ReplayReason::Own => ("mount", recover_start),
+        ReplayReason::FirstMount => ("first-mount", recover_start),
+        ReplayReason::Recovery { generation } => ("failed", generation),
     }
 }
 
-fn journal_name(jid: u32) -> gdlm_core::name::ResName {
-    LockName::new(LM_TYPE_JOURNAL, u64::from(jid)).encode()
+/// A replay's outcome from its command's exit: 0 is success, anything else `-EIO`.
+fn outcome_of(status: ExitStatus) -> ReplayOutcome {
+    if status.success() {
+        ReplayOutcome::Success
+    } else {
+        ReplayOutcome::Failed(-EIO)
+    }
+}
+
+fn exit_text(s: ExitStatus) -> String {
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit {c}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        _ => "unknown".into(),
+    }
+}
+
+fn lock_text(l: LockRef) -> String {
+    match l {
+        LockRef::Control => "control_lock".into(),
+        LockRef::Mounted => "mounted_lock".into(),
+        LockRef::Journal(j) => format!("journal lock {j}"),
+    }
+}
+
+fn op_text(op: &DlmOp) -> String {
+    match op {
+        DlmOp::Lock { mode, flags, .. } if flags.contains(DlmLkf::CONVERT) => {
+            format!("convert to {mode:?}")
+        }
+        DlmOp::Lock { mode, .. } => format!("lock {mode:?}"),
+        DlmOp::Unlock => "unlock".into(),
+    }
+}
+
+/// A mount failure for a person.
+fn failure_text(f: MountFailure) -> String {
+    match f {
+        MountFailure::ControlMount {
+            error,
+            reason: ControlFailure::Interrupted,
+        } => format!("control_mount interrupted ({error})"),
+        MountFailure::ControlMount {
+            error,
+            reason: ControlFailure::Disabled,
+        } => format!("mounts are disabled in the control LVB ({error})"),
+        MountFailure::ControlMount { error, reason } => {
+            format!("control_mount failed: {reason:?} ({error})")
+        }
+        MountFailure::JidPreset => "the lockspace gave no jid".into(),
+        MountFailure::Lockspace(e) => format!("cannot join the lockspace ({e})"),
+        MountFailure::NoJournal { jid } => {
+            format!("our slot gives jid {jid}, beyond --journals")
+        }
+        MountFailure::OwnJournalLock(e) => format!("cannot lock our own journal ({e})"),
+        MountFailure::OwnJournal(e) => format!("our own journal's recovery failed ({e})"),
+        MountFailure::FirstMountJournal { jid, error } => format!(
+            "the first mounter could not recover journal {jid} ({error}); \
+             it stays dirty and no one mounts over it"
+        ),
+    }
 }
 
 fn member(m: CpgMember) -> Member {
     Member::new(m.nodeid, m.pid)
 }
 
-/// A CPG configuration change as `Membership::confchg` takes it.
-#[allow(clippy::type_complexity)]
-fn membership_inputs(
-    members: &[CpgMember],
-    left: &[(CpgMember, u32)],
-    joined: &[CpgMember],
-) -> (Vec<Member>, Vec<(Member, LeftReason)>, Vec<Member>) {
-    (
-        members.iter().copied().map(member).collect(),
-        left.iter()
-            .map(|&(m, r)| (member(m), LeftReason::from_cpg(r)))
-            .collect(),
-        joined.iter().copied().map(member).collect(),
-    )
+fn io_status(e: &io::Error) -> i32 {
+    -e.raw_os_error().unwrap_or(EINVAL)
 }
 
-fn slots_text(slots: &[i32]) -> String {
-    slots
-        .iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+/// The CPG group, or (`--loopback-group`, for tests without corosync) a group of one.
+enum Group {
+    Cpg(Cpg),
+    Loopback {
+        me: CpgMember,
+        queue: VecDeque<CpgEvent>,
+    },
 }
 
-/// The signals that unmount: SIGTERM and SIGINT.
-fn stop_signals() -> libc::sigset_t {
-    // SAFETY: `sigset_t` is plain data; the calls only write the local set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        set
-    }
-}
-
-/// A signalfd for SIGTERM and SIGINT (blocked for the process, so they only arrive here).
-struct Signals(RawFd);
-
-impl Signals {
-    fn new() -> io::Result<Signals> {
-        let set = stop_signals();
-        // SAFETY: `sigprocmask` only changes this (single-threaded) process's mask;
-        // `signalfd(-1, ..)` makes a new fd we own.
-        unsafe {
-            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(Signals(fd))
+impl Group {
+    fn me(&self) -> CpgMember {
+        match self {
+            Group::Cpg(c) => c.me(),
+            Group::Loopback { me, .. } => *me,
         }
     }
 
-    /// The signal number read, if one is pending.
-    fn read(&self) -> Option<u32> {
-        // SAFETY: `signalfd_siginfo` is plain data; `read` fills at most its size.
-        unsafe {
-            let mut info: libc::signalfd_siginfo = std::mem::zeroed();
-            let n = libc::read(
-                self.0,
-                (&mut info as *mut libc::signalfd_siginfo).cast(),
-                std::mem::size_of::<libc::signalfd_siginfo>(),
-            );
-            (n as usize == std::mem::size_of::<libc::signalfd_siginfo>()).then_some(info.ssi_signo)
-        }
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        // SAFETY: the fd is ours and closed once.
-        unsafe { libc::close(self.0) };
-    }
-}
-
-struct Daemon {
-    name: String,
-    recover_cmd: String,
-    journals: u32,
-    log_file: Option<File>,
-    ls: Lockspace,
-    cpg: Cpg,
-    rec: Recovery<MAX>,
-    members: Membership<MAX>,
-    phase: Phase,
-    control: Option<LockId>,
-    mounted: Option<LockId>,
-    journal: Option<LockId>,
-    /// When the control work (`sd_control_work`) is queued to run.
-    control_at: Option<Instant>,
-    queue: VecDeque<Job>,
-    /// Recoveries in progress, one per jid (gfs2's recovery workqueue runs them concurrently).
-    running: Vec<Running>,
-    stop: bool,
-}
-
-impl Daemon {
-    fn log(&mut self, msg: &str) {
-        let line = log_line(&self.name, msg);
-        // One write per line, newline included: a console shared with the kernel's printk
-        // then never gets a kernel message between a line and its end.
-        let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
-        if let Some(f) = self.log_file.as_mut() {
-            let _ = writeln!(f, "{line}");
-        }
-    }
-
-    fn lock_slot(&mut self, which: SyncId) -> &mut Option<LockId> {
-        match which {
-            SyncId::Control => &mut self.control,
-            SyncId::Mounted => &mut self.mounted,
-        }
-    }
-
-    /// `sync_lock`: make the call and wait for its completion; returns the status as the
-    /// kernel sees it and the LVB read when the call had VALBLK.
-    fn sync_lock(&mut self, call: SyncLock) -> io::Result<(i32, Option<ControlLvb>)> {
-        let lvb = call.lvb.map(|l| *l.as_bytes());
-        let id = if call.flags.contains(DlmLkf::CONVERT) {
-            let id = self
-                .lock_slot(call.lock)
-                .ok_or_else(|| io::Error::other(format!("convert of unheld {:?}", call.lock)))?;
-            self.ls.convert(id, call.mode, call.flags, lvb.as_ref())?;
-            id
-        } else {
-            let name = call.lock.name();
-            let id = self
-                .ls
-                .lock(name.as_bytes(), call.mode, call.flags, lvb.as_ref())?;
-            *self.lock_slot(call.lock) = Some(id);
-            id
-        };
-        let c = self.ls.wait_completion(id, LOCK_TIMEOUT)?;
-        if c.last {
-            *self.lock_slot(call.lock) = None;
-        }
-        Ok((c.status.kernel_status(), c.lvb.map(ControlLvb::from_array)))
-    }
-
-    /// `sync_unlock`.
-    fn sync_unlock(&mut self, which: SyncId) -> io::Result<i32> {
-        let Some(id) = self.lock_slot(which).take() else {
-            return Ok(0);
-        };
-        self.ls.unlock(id, DlmLkf::empty(), None)?;
-        let c = self.ls.wait_completion(id, LOCK_TIMEOUT)?;
-        Ok(match c.status {
-            Status::Unlocked => 0,
-            s => s.kernel_status(),
-        })
-    }
-
-    fn unlock_lock(&mut self, id: LockId) -> io::Result<()> {
-        self.ls.unlock(id, DlmLkf::empty(), None)?;
-        self.ls.wait_completion(id, LOCK_TIMEOUT).map(|_| ())
-    }
-
-    // ------------------------------------------------------------ membership → callbacks
-
-    fn on_cpg(&mut self, ev: CpgEvent) -> io::Result<()> {
-        let change = match ev {
-            CpgEvent::ConfChg {
-                members,
-                left,
-                joined,
-            } => {
-                let show = |v: &[CpgMember]| {
-                    v.iter()
-                        .map(|m| format!("{}:{}", m.nodeid, m.pid))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                };
-                let gone = left
-                    .iter()
-                    .map(|(m, r)| format!("{}:{}/{}", m.nodeid, m.pid, reason_name(*r)))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                self.log(&format!(
-                    "cpg confchg members {} left {} joined {}",
-                    show(&members),
-                    if gone.is_empty() { "-" } else { &gone },
-                    if joined.is_empty() {
-                        "-".to_string()
-                    } else {
-                        show(&joined)
-                    }
-                ));
-                let (m, l, j) = membership_inputs(&members, &left, &joined);
-                self.members.confchg(&m, &l, &j)
-            }
-            CpgEvent::Deliver { from, msg } => self.members.deliver(member(from), &msg),
-        };
-        match change {
-            Ok(c) => self.on_change(c),
-            Err(e) => {
-                self.log(&format!("membership refused an event: {e}"));
-                Ok(())
-            }
-        }
-    }
-
-    /// The DLM's callbacks, synthesized: recover_prep, recover_slot per failed slot,
-    /// recover_done (`gdlm_recover_prep/slot/done`), then the sync message to joiners.
-    fn on_change(&mut self, c: Change<MAX>) -> io::Result<()> {
-        if c.prep {
-            self.rec.recover_prep();
-        }
-        for &slot in &c.failed {
-            match self.rec.recover_slot(slot) {
-                Ok(r) => {
-                    let msg = match r.prev {
-                        Some(p) => {
-                            format!("recover_slot jid {} gen {} prev {p}", r.jid, r.generation)
-                        }
-                        None => format!("recover_slot jid {} gen {}", r.jid, r.generation),
-                    };
-                    self.log(&msg);
-                }
-                Err(e) => self.log(&format!("recover_slot slot {slot}: {e}")),
-            }
-        }
-        let mut first_done = false;
-        if let Some(d) = &c.done {
-            let first = self.rec.recover_mount() == 0;
-            match self.rec.recover_done(&d.slots, d.our_slot, d.generation) {
-                Ok(work) => {
-                    self.log(&format!(
-                        "recover_done generation {} our slot {} slots {}",
-                        d.generation,
-                        d.our_slot,
-                        slots_text(&d.slots)
-                    ));
-                    if work.is_some() {
-                        self.queue_control(Duration::ZERO);
-                    }
-                    first_done = first;
-                }
-                Err(e) => self.log(&format!("recover_done generation {}: {e}", d.generation)),
-            }
-        }
-        if let Some(sync) = &c.sync {
-            let mut buf = [0u8; SyncMsg::<MAX>::MAX_LEN];
-            if let Some(n) = sync.encode(&mut buf) {
-                self.cpg.mcast(&buf[..n])?;
-            }
-        }
-        if c.done.is_some() {
-            if first_done && matches!(self.phase, Phase::Joining) {
-                self.start_mount()?;
-            } else if matches!(self.phase, Phase::FirstDoneWait(_)) {
-                // wake_up_bit(DFL_DLM_RECOVERY): control_first_done goes on.
-                let Phase::FirstDoneWait(fd) =
-                    std::mem::replace(&mut self.phase, Phase::FirstRecovery)
-                else {
-                    unreachable!()
-                };
-                self.run_first_done(fd)?;
-            }
-        }
-        Ok(())
-    }
-
-    // ------------------------------------------------------------ mount
-
-    /// `gdlm_mount` → `control_mount`, once the first recover_done gave us a jid.
-    fn start_mount(&mut self) -> io::Result<()> {
-        let mut m = ControlMount::new();
-        let step = m.start(&mut self.rec);
-        self.phase = Phase::Mounting(m, None);
-        self.drive_mount(step)
-    }
-
-    fn mount_machine(&mut self) -> &mut ControlMount {
-        match &mut self.phase {
-            Phase::Mounting(m, _) => m,
-            _ => unreachable!("mount step outside control_mount"),
-        }
-    }
-
-    fn drive_mount(&mut self, mut step: MountStep) -> io::Result<()> {
-        loop {
-            step = match step {
-                MountStep::Lock(call) => {
-                    let (status, lvb) = self.sync_lock(call)?;
-                    if status != 0 && status != -gdlm_core::consts::EAGAIN {
-                        self.log(&format!(
-                            "control_mount {} {:?} error {status}",
-                            lock_text(call.lock),
-                            call.mode
-                        ));
-                    }
-                    // The machine (in `self.phase`) is Copy: step a copy, then put it back.
-                    let mut m = *self.mount_machine();
-                    let r = m.on_lock_result(&mut self.rec, status, lvb.as_ref());
-                    *self.mount_machine() = m;
-                    r.map_err(|e| io::Error::other(format!("control_mount: {e}")))?
-                }
-                MountStep::Unlock(which) => {
-                    let status = self.sync_unlock(which)?;
-                    let mut m = *self.mount_machine();
-                    let r = m.on_unlock_result(status);
-                    *self.mount_machine() = m;
-                    r.map_err(|e| io::Error::other(format!("control_mount: {e}")))?
-                }
-                MountStep::Sleep { ms } => {
-                    let m = *self.mount_machine();
-                    if m.retries() > 1 {
-                        self.log_mount_wait(&m);
-                    }
-                    let at = Instant::now() + Duration::from_millis(u64::from(ms));
-                    if let Phase::Mounting(_, sleep) = &mut self.phase {
-                        *sleep = Some(at);
-                    }
-                    return Ok(());
-                }
-                MountStep::Mounted { first } => return self.after_mount(first),
-                MountStep::Failed { error, .. } => {
-                    self.log(&format!("mount control error {error}"));
-                    return Err(io::Error::other(format!("mount failed: {error}")));
-                }
-            };
-        }
-    }
-
-    /// control_mount's restart lines.
-    fn log_mount_wait(&mut self, m: &ControlMount) {
-        let (b, s, mnt) = (
-            self.rec.recover_block(),
-            self.rec.recover_start(),
-            self.rec.recover_mount(),
-        );
-        let lvb = m.lvb_gen().unwrap_or(0);
-        let flags = self.rec.flags().bits();
-        let vals = format!("block {b} start {s} mount {mnt} lvb {lvb} flags {flags:x}");
-        match m.last_retry() {
-            Some(RetryReason::WaitJournals) => self.log("control_mount wait for journal recovery"),
-            Some(RetryReason::Wait1) => self.log(&format!("control_mount wait1 {vals}")),
-            Some(RetryReason::Wait2) => self.log(&format!("control_mount wait2 {vals}")),
-            Some(RetryReason::Wait3) => self.log(&format!("control_mount wait3 {vals}")),
-            Some(RetryReason::ControlBusy) | None => {}
-        }
-    }
-
-    fn mount_sleep_done(&mut self) -> io::Result<()> {
-        let mut m = *self.mount_machine();
-        let r = m.on_sleep_done();
-        *self.mount_machine() = m;
-        let step = r.map_err(|e| io::Error::other(format!("control_mount: {e}")))?;
-        self.drive_mount(step)
-    }
-
-    /// After `gdlm_mount`: gfs2's `init_journal` takes our journal lock EX (waiting for it),
-    /// then recovers journals: every one if first mounter, else our own.
-    fn after_mount(&mut self, first: bool) -> io::Result<()> {
-        let m = *self.mount_machine();
-        let jid = u32::try_from(self.rec.jid()).map_err(|_| io::Error::other("no jid"))?;
-        if first {
-            self.log(&format!(
-                "first mounter control generation {}",
-                m.lvb_gen().unwrap_or(0)
-            ));
-        }
-        let name = journal_name(jid);
-        let id = self
-            .ls
-            .lock(name.as_bytes(), DlmMode::Ex, DlmLkf::empty(), None)?;
-        let c = self.ls.wait_completion(id, LOCK_TIMEOUT)?;
-        if c.status != Status::Granted {
-            return Err(io::Error::other(format!(
-                "journal lock jid {jid}: {:?}",
-                c.status
-            )));
-        }
-        self.journal = Some(id);
-        self.log(&format!("jid={jid}, already locked for use"));
-        let generation = self.rec.recover_start();
-        if first {
-            self.phase = Phase::FirstRecovery;
-            let all = (0..self.journals.max(jid + 1)).filter(|&j| (j as usize) < MAX);
-            for j in all {
-                self.queue.push_back(Job {
-                    jid: j,
-                    generation,
-                    reason: Reason::FirstMount,
+    fn join(&mut self, name: &str) -> io::Result<()> {
+        match self {
+            Group::Cpg(c) => c.join_group(name),
+            Group::Loopback { me, queue } => {
+                queue.push_back(CpgEvent::ConfChg {
+                    members: vec![*me],
+                    left: vec![],
+                    joined: vec![*me],
                 });
-            }
-        } else {
-            self.phase = Phase::Mounted;
-            self.queue.push_back(Job {
-                jid,
-                generation,
-                reason: Reason::Mount,
-            });
-            self.log(&format!("mounted jid {jid} generation {generation}"));
-        }
-        Ok(())
-    }
-
-    /// `gdlm_first_done` → `control_first_done`.
-    fn run_first_done(&mut self, mut fd: FirstDone) -> io::Result<()> {
-        let mut step = fd
-            .start(&mut self.rec)
-            .map_err(|e| io::Error::other(format!("first_done: {e}")))?;
-        loop {
-            step = match step {
-                FirstDoneStep::Lock(call) => {
-                    let (status, _) = self.sync_lock(call)?;
-                    if status != 0 {
-                        self.log(&format!(
-                            "control_first_done {} {:?} error {status}",
-                            lock_text(call.lock),
-                            call.mode
-                        ));
-                    }
-                    fd.on_lock_result(status)
-                }
-                FirstDoneStep::Unlock(which) => {
-                    let status = self.sync_unlock(which)?;
-                    fd.on_unlock_result(status)
-                }
-                FirstDoneStep::WaitDlmRecovery => {
-                    self.log(&format!(
-                        "control_first_done wait gen {}",
-                        self.rec.recover_start()
-                    ));
-                    self.phase = Phase::FirstDoneWait(fd);
-                    return Ok(());
-                }
-                FirstDoneStep::Done { result } => {
-                    if result != 0 {
-                        self.log(&format!("mount first_done error {result}"));
-                    }
-                    self.phase = Phase::Mounted;
-                    let jid = self.rec.jid();
-                    let g = self.rec.recover_start();
-                    self.log(&format!(
-                        "first mount done, others may mount (jid {jid} generation {g})"
-                    ));
-                    self.log(&format!("mounted jid {jid} generation {g}"));
-                    return Ok(());
-                }
-            }
-            .map_err(|e| io::Error::other(format!("first_done: {e}")))?;
-        }
-    }
-
-    // ------------------------------------------------------------ control work
-
-    /// `queue_delayed_work(gfs2_control_wq, …)`: a no-op if the work is already queued.
-    fn queue_control(&mut self, delay: Duration) {
-        if self.control_at.is_none() {
-            self.control_at = Some(Instant::now() + delay);
-        }
-    }
-
-    /// `gfs2_control_func`.
-    fn control_work(&mut self) -> io::Result<()> {
-        let (mut ticket, ex) = match self.rec.control_begin() {
-            ControlBegin::Lock(t, ex) => (t, ex),
-            ControlBegin::NotReady | ControlBegin::DlmRecovering => return Ok(()),
-        };
-        let (status, lvb) = self.sync_lock(ex)?;
-        if status != 0 {
-            self.log(&format!("control lock EX error {status}"));
-            return Ok(());
-        }
-        let lvb = lvb.unwrap_or_else(ControlLvb::zeroed);
-        match self.rec.control_locked(&mut ticket, &lvb) {
-            ControlUpdate::Stale(nl) => {
-                self.log(&format!(
-                    "recover generation {} block1 {} {}",
-                    ticket.start_gen,
-                    ticket.block_gen,
-                    self.rec.recover_block()
-                ));
-                self.sync_lock(nl)?;
-            }
-            ControlUpdate::Convert { call, .. } => {
-                let (status, _) = self.sync_lock(call)?;
-                if status != 0 {
-                    self.log(&format!("control lock NL error {status}"));
-                    return Ok(());
-                }
-                match self.rec.control_converted(&ticket) {
-                    ControlFinish::Recover(jids) => {
-                        for jid in jids.iter() {
-                            self.log(&format!(
-                                "recover generation {} jid {jid}",
-                                ticket.start_gen
-                            ));
-                            self.recover_set(Job {
-                                jid,
-                                generation: ticket.start_gen,
-                                reason: Reason::Failed,
-                            });
-                        }
-                    }
-                    ControlFinish::Unblocked { generation } => {
-                        self.log(&format!("recover generation {generation} done"));
-                    }
-                    ControlFinish::StillBlocked => {
-                        self.log(&format!(
-                            "recover generation {} block2 {} {}",
-                            ticket.start_gen,
-                            ticket.block_gen,
-                            self.rec.recover_block()
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    // ------------------------------------------------------------ journal recovery
-
-    /// `gfs2_recover_set`: queue the jid's recovery unless it is already queued or running.
-    fn recover_set(&mut self, job: Job) {
-        let busy = self.running.iter().any(|r| r.job.jid == job.jid)
-            || self.queue.iter().any(|q| q.jid == job.jid);
-        if !busy {
-            self.queue.push_back(job);
-        }
-    }
-
-    /// Starts every queued recovery (`gfs2_recover_func`).
-    fn kick_recovery(&mut self) -> io::Result<()> {
-        while let Some(job) = self.queue.pop_front() {
-            let own = i64::from(job.jid) == i64::from(self.rec.jid());
-            let mut lock = None;
-            if !own {
-                self.log(&format!(
-                    "jid={}: Trying to acquire journal lock...",
-                    job.jid
-                ));
-                let name = journal_name(job.jid);
-                let id = self
-                    .ls
-                    .lock(name.as_bytes(), DlmMode::Ex, DlmLkf::NOQUEUE, None)?;
-                let c = self.ls.wait_completion(id, LOCK_TIMEOUT)?;
-                match c.status {
-                    Status::Granted => lock = Some(id),
-                    Status::Again => {
-                        self.log(&format!("jid={}: Busy", job.jid));
-                        self.recovery_done(job, LM_RD_GAVEUP, false);
-                        continue;
-                    }
-                    s => {
-                        self.log(&format!("jid={}: journal lock {s:?}", job.jid));
-                        self.recovery_done(job, LM_RD_GAVEUP, true);
-                        continue;
-                    }
-                }
-            }
-            self.log(&format!(
-                "jid={}: Looking at journal... (reason {}, generation {})",
-                job.jid,
-                job.reason.as_str(),
-                job.generation
-            ));
-            match self.spawn(job) {
-                Ok(child) => self.running.push(Running { job, child, lock }),
-                Err(e) => {
-                    self.log(&format!(
-                        "jid={}: cannot run the recovery command: {e}",
-                        job.jid
-                    ));
-                    if let Some(id) = lock {
-                        self.unlock_lock(id)?;
-                    }
-                    self.recovery_done(job, LM_RD_GAVEUP, true);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn spawn(&self, job: Job) -> io::Result<Child> {
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(&self.recover_cmd)
-            .arg("gdlmd-recover")
-            .arg(job.jid.to_string())
-            .env("GDLM_LOCKSPACE", &self.name)
-            .env("GDLM_JID", job.jid.to_string())
-            .env("GDLM_GENERATION", job.generation.to_string())
-            .env("GDLM_REASON", job.reason.as_str())
-            .env("GDLM_NODEID", self.cpg.me().nodeid.to_string())
-            .stdin(Stdio::null());
-        let set = stop_signals();
-        // SAFETY: between fork and exec only async-signal-safe calls: unblock the signals
-        // the daemon blocked for its signalfd, so the command gets default dispositions.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
                 Ok(())
-            });
-        }
-        cmd.spawn()
-    }
-
-    /// Reaps finished recovery commands: release the journal lock, then report the result
-    /// (`gfs2_recover_func` unlocks before `gfs2_recovery_done`).
-    fn reap(&mut self) -> io::Result<()> {
-        let mut i = 0;
-        while i < self.running.len() {
-            match self.running[i].child.try_wait()? {
-                Some(status) => {
-                    let r = self.running.swap_remove(i);
-                    self.finish(r, status)?;
-                }
-                None => i += 1,
             }
         }
-        Ok(())
     }
 
-    fn finish(&mut self, r: Running, status: ExitStatus) -> io::Result<()> {
-        if let Some(id) = r.lock {
-            self.unlock_lock(id)?;
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Group::Cpg(c) => Some(c.as_fd()),
+            Group::Loopback { .. } => None,
         }
-        let ok = status.success();
-        self.log(&format!(
-            "jid={}: {} ({})",
-            r.job.jid,
-            if ok { "Done" } else { "Failed" },
-            exit_text(status)
-        ));
-        if ok {
-            self.recovery_done(r.job, LM_RD_SUCCESS, false);
-        } else {
-            self.recovery_done(r.job, LM_RD_GAVEUP, true);
-        }
-        Ok(())
     }
 
-    /// `gdlm_recovery_result` (and, for the first mounter, the end of its recovery pass).
-    fn recovery_done(&mut self, job: Job, result: u32, failed_cmd: bool) {
-        match self.rec.recovery_result(job.jid, result) {
-            Ok(ResultOutcome::Recorded(work)) => {
-                self.log(&format!(
-                    "recover jid {} result {}",
-                    job.jid,
-                    result_name(result, failed_cmd)
-                ));
-                match work {
-                    Some(ControlWork::AfterHz) => self.queue_control(GAVEUP_DELAY),
-                    Some(ControlWork::Now) => self.queue_control(Duration::ZERO),
-                    None => {}
-                }
+    fn has_pending(&self) -> bool {
+        matches!(self, Group::Loopback { queue, .. } if !queue.is_empty())
+    }
+
+    fn dispatch(&mut self) -> io::Result<Vec<CpgEvent>> {
+        match self {
+            Group::Cpg(c) => c.dispatch(),
+            Group::Loopback { queue, .. } => Ok(queue.drain(..).collect()),
+        }
+    }
+
+    fn mcast(&mut self, msg: &[u8]) -> io::Result<()> {
+        match self {
+            Group::Cpg(c) => c.mcast(msg),
+            Group::Loopback { me, queue } => {
+                queue.push_back(CpgEvent::Deliver {
+                    from: *me,
+                    msg: msg.to_vec(),
+                });
+                Ok(())
             }
-            Ok(ResultOutcome::Ignored(_)) => {}
-            Err(e) => self.log(&format!("recovery_result jid {}: {e}", job.jid)),
         }
     }
 
-    // ------------------------------------------------------------ loop and unmount
-
-    fn next_deadline(&self) -> Option<Instant> {
-        let sleep = match &self.phase {
-            Phase::Mounting(_, at) => *at,
-            _ => None,
+    /// Leaves cleanly and waits (bounded) until corosync delivered the leave.
+    fn leave(self) -> io::Result<()> {
+        let Group::Cpg(mut cpg) = self else {
+            return Ok(());
         };
-        [sleep, self.control_at].into_iter().flatten().min()
-    }
-
-    fn run(&mut self, sig: &Signals) -> io::Result<()> {
-        while !self.stop {
-            let now = Instant::now();
-            if let Phase::Mounting(_, Some(at)) = &self.phase {
-                if *at <= now {
-                    if let Phase::Mounting(_, sleep) = &mut self.phase {
-                        *sleep = None;
-                    }
-                    self.mount_sleep_done()?;
-                }
-            }
-            if self.control_at.is_some_and(|t| t <= now) {
-                self.control_at = None;
-                self.control_work()?;
-            }
-            self.reap()?;
-            self.kick_recovery()?;
-            if matches!(self.phase, Phase::FirstRecovery)
-                && self.running.is_empty()
-                && self.queue.is_empty()
-            {
-                self.run_first_done(FirstDone::new())?;
-            }
-            let mut timeout = self
-                .next_deadline()
-                .map(|t| t.saturating_duration_since(Instant::now()))
-                .unwrap_or(Duration::from_secs(1))
-                .min(Duration::from_secs(1));
-            if !self.running.is_empty() {
-                timeout = timeout.min(Duration::from_millis(50));
-            }
-            let mut fds = [
-                libc::pollfd {
-                    fd: self.cpg.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: self.ls.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: sig.0,
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
-            let ms = i32::try_from(timeout.as_millis()).unwrap_or(1000);
-            // SAFETY: `fds` is a valid array of three pollfds for the duration of the call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            if fds[2].revents != 0 {
-                if let Some(s) = sig.read() {
-                    self.log(&format!("signal {s}: unmounting"));
-                    self.stop = true;
-                }
-            }
-            if fds[0].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-                return Err(io::Error::other("corosync connection lost"));
-            }
-            if fds[0].revents != 0 {
-                for ev in self.cpg.dispatch()? {
-                    self.on_cpg(ev)?;
-                }
-            }
-            if fds[1].revents != 0 {
-                // Nothing is asynchronous here (every request is waited for), so anything the
-                // fd delivers now is a BAST the daemon does not act on.
-                self.ls.dispatch()?;
-                while self.ls.next_event(Duration::ZERO)?.is_some() {}
-            }
-        }
-        Ok(())
-    }
-
-    /// `gdlm_unmount`: no more control work; wait for running recoveries; drop the journal
-    /// lock, mounted_lock and control_lock; release the lockspace; leave the group.
-    fn unmount(mut self) -> io::Result<()> {
-        self.rec.unmount();
-        self.control_at = None;
-        self.queue.clear();
-        let end = Instant::now() + UNMOUNT_CHILD_WAIT;
-        for mut r in std::mem::take(&mut self.running) {
-            self.log(&format!(
-                "waiting for the recovery of jid {} to end",
-                r.job.jid
-            ));
-            loop {
-                if r.child.try_wait()?.is_some() {
-                    break;
-                }
-                if Instant::now() >= end {
-                    let _ = r.child.kill();
-                    let _ = r.child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if let Some(id) = r.lock {
-                self.unlock_lock(id)?;
-            }
-        }
-        if let Some(id) = self.journal.take() {
-            self.unlock_lock(id)?;
-        }
-        self.sync_unlock(SyncId::Mounted)?;
-        self.sync_unlock(SyncId::Control)?;
-        self.rec.release();
-        let Daemon {
-            ls, mut cpg, name, ..
-        } = self;
-        // gdlm_unmount releases with force (2): nothing of ours is left, but be sure.
-        ls.release(true)?;
         cpg.leave()?;
-        // Let corosync deliver our leave before the connection closes.
-        let end = Instant::now() + Duration::from_secs(5);
+        let end = Instant::now() + LEAVE_WAIT;
         while Instant::now() < end {
             match cpg.dispatch() {
                 Ok(evs) => {
@@ -1000,30 +303,700 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = io::stderr().write_all(format!("{}\n", log_line(&name, "unmounted")).as_bytes());
         Ok(())
     }
 }
 
-fn lock_text(which: SyncId) -> &'static str {
-    match which {
-        SyncId::Control => "control_lock",
-        SyncId::Mounted => "mounted_lock",
-    }
+/// A recovery command the engine asked for.
+struct Replay {
+    jid: u32,
+    child: Child,
+    killed: bool,
 }
 
-fn exit_text(s: ExitStatus) -> String {
-    match (s.code(), s.signal()) {
-        (Some(c), _) => format!("exit {c}"),
-        (None, Some(sig)) => format!("signal {sig}"),
-        _ => "unknown".into(),
+/// One DLM request in flight.
+struct Pending {
+    op: DlmOp,
+    since: Instant,
+    /// When to log it as slow next.
+    warn_at: Instant,
+}
+
+/// What ended the daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Released(Release),
+}
+
+struct Daemon {
+    name: String,
+    recover_cmd: String,
+    journals: u32,
+    replay_grace: Duration,
+    log_file: Option<File>,
+    engine: Box<Engine<N>>,
+    epoch: Instant,
+    ls: Option<Lockspace>,
+    group: Group,
+    /// The engine's locks and their libdlm handles.
+    locks: BTreeMap<LockRef, LockId>,
+    by_id: BTreeMap<LockId, LockRef>,
+    pending: BTreeMap<LockRef, Pending>,
+    /// DLM calls that failed at once: fed back as their completions.
+    immediate: Vec<(LockRef, i32)>,
+    replays: Vec<Replay>,
+    /// Replays that could not start: fed back as failed.
+    failed_spawns: Vec<u32>,
+    /// A stop signal came at this time.
+    stop_at: Option<Instant>,
+    interrupted: bool,
+    unmount_sent: bool,
+    withdrawn: bool,
+    killed_on_stop: bool,
+    mount_failure: Option<MountFailure>,
+    /// Membership refusals since the last accepted CPG event.
+    refused: u32,
+    end: Option<End>,
+}
+
+impl Daemon {
+    fn new(args: &Args, group: Group, log_file: Option<File>) -> Daemon {
+        let cfg = Config {
+            callbacks: Callbacks::Cpg(member(group.me())),
+            ..Config::default()
+        };
+        Daemon {
+            name: args.lockspace.clone(),
+            recover_cmd: args.recover_cmd.clone(),
+            journals: args.journals,
+            replay_grace: Duration::from_secs(args.replay_grace),
+            log_file,
+            engine: Box::new(Engine::new(cfg)),
+            epoch: Instant::now(),
+            ls: None,
+            group,
+            locks: BTreeMap::new(),
+            by_id: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            immediate: Vec::new(),
+            replays: Vec::new(),
+            failed_spawns: Vec::new(),
+            stop_at: None,
+            interrupted: false,
+            unmount_sent: false,
+            withdrawn: false,
+            killed_on_stop: false,
+            mount_failure: None,
+            refused: 0,
+            end: None,
+        }
+    }
+
+    fn log(&mut self, msg: &str) {
+        let line = log_line(&self.name, msg);
+        // One write per line, newline included: a console shared with the kernel's printk
+        // then never gets a kernel message between a line and its end.
+        let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
+        if let Some(f) = self.log_file.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    fn now(&self) -> EngineInstant {
+        EngineInstant::from_nanos(
+            u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        )
+    }
+
+    fn wall(&self, t: EngineInstant) -> Instant {
+        self.epoch + Duration::from_nanos(t.as_nanos())
+    }
+
+    /// Feeds one event, then executes what the engine asks for.
+    fn feed(&mut self, ev: Event<'_>) -> io::Result<()> {
+        let now = self.now();
+        let cpg = matches!(ev, Event::CpgConfchg { .. } | Event::CpgMessage { .. });
+        match self.engine.handle(now, ev) {
+            Ok(()) => {
+                if cpg && self.refused > 0 {
+                    let n = std::mem::take(&mut self.refused);
+                    self.log(&format!(
+                        "membership accepted again after {n} refused event(s)"
+                    ));
+                }
+            }
+            Err(EngineError::Membership(e)) => {
+                // One clear line, then only a count: the refused event changed nothing
+                // and the daemon goes on with the view the engine last accepted.
+                if self.refused == 0 {
+                    self.log(&format!(
+                        "membership refused: {e} (capacity {N}); the event is dropped, \
+                         gdlmd keeps running"
+                    ));
+                }
+                self.refused = self.refused.saturating_add(1);
+            }
+            Err(e) if self.engine.is_finished() => {
+                self.log(&format!("after release, ignored: {e}"));
+            }
+            Err(e) => self.log(&format!("engine refused an event: {e}")),
+        }
+        self.pump()
+    }
+
+    /// Executes every action; feeds back immediate failures until there are none.
+    fn pump(&mut self) -> io::Result<()> {
+        loop {
+            while let Some(a) = self.engine.poll() {
+                self.execute(a)?;
+            }
+            if let Some((lock, status)) = self.immediate.pop() {
+                self.log(&format!("{} failed at once: {status}", lock_text(lock)));
+                let ev = Event::DlmDone {
+                    lock,
+                    status,
+                    sb_flags: 0,
+                    lvb: None,
+                };
+                let now = self.now();
+                if let Err(e) = self.engine.handle(now, ev) {
+                    self.log(&format!("engine refused an event: {e}"));
+                }
+                continue;
+            }
+            if let Some(jid) = self.failed_spawns.pop() {
+                let ev = Event::ReplayDone {
+                    jid,
+                    outcome: ReplayOutcome::Failed(-EIO),
+                };
+                let now = self.now();
+                if let Err(e) = self.engine.handle(now, ev) {
+                    self.log(&format!("engine refused an event: {e}"));
+                }
+                continue;
+            }
+            return Ok(());
+        }
+    }
+
+    fn execute(&mut self, a: Action) -> io::Result<()> {
+        match a {
+            Action::NewLockspace { .. } => match Lockspace::create(&self.name) {
+                Ok(ls) => {
+                    self.ls = Some(ls);
+                    let now = self.now();
+                    if let Err(e) = self.engine.handle(now, Event::LockspaceJoined) {
+                        self.log(&format!("engine refused an event: {e}"));
+                    }
+                }
+                Err(e) => {
+                    self.log(&format!("error: dlm_create_lockspace: {e}"));
+                    let now = self.now();
+                    let _ = self
+                        .engine
+                        .handle(now, Event::LockspaceFailed(io_status(&e)));
+                }
+            },
+            Action::JoinGroup => {
+                let g = format!("gdlmd:{}", self.name);
+                self.group.join(&g)?;
+            }
+            Action::Multicast => {
+                let mut buf = [0u8; SyncMsg::<N>::MAX_LEN];
+                if let Some(n) = self.engine.multicast_message(&mut buf) {
+                    self.group.mcast(&buf[..n])?;
+                }
+            }
+            Action::Dlm(req) => self.dlm_call(req),
+            Action::Replay { jid, reason } => self.replay(jid, reason),
+            Action::Mounted { jid, first } => {
+                let g = self.engine.recovery().recover_start();
+                if first {
+                    self.log(&format!(
+                        "first mount done, others may mount (jid {jid} generation {g})"
+                    ));
+                }
+                self.log(&format!("mounted jid {jid} generation {g}"));
+            }
+            Action::MountFailed(why) => {
+                self.log(&format!("mount failed: {}", failure_text(why)));
+                self.mount_failure = Some(why);
+            }
+            Action::Unblocked { .. } => {}
+            Action::Release(how) => self.end = Some(End::Released(how)),
+            Action::Log(l) => self.log_event(l),
+        }
+        Ok(())
+    }
+
+    /// An engine log line, one write per line of its text.
+    fn log_event(&mut self, l: LogEvent) {
+        if let LogEvent::CpgSlot { slot } = l {
+            // The slot's submit entry is now the block generation: the line the kernel's
+            // recover_slot has the values for (jid = slot - 1).
+            let g = self.engine.recovery().recover_block();
+            return self.log(&format!("recover_slot jid {} gen {g}", slot - 1));
+        }
+        let text = l.to_string();
+        for line in text.split('\n') {
+            self.log(line);
+        }
+    }
+
+    fn dlm_call(&mut self, req: DlmRequest) {
+        match self.submit(req) {
+            Ok(()) => {
+                let now = Instant::now();
+                self.pending.insert(
+                    req.lock,
+                    Pending {
+                        op: req.op,
+                        since: now,
+                        warn_at: now + SLOW_REQUEST,
+                    },
+                );
+            }
+            Err(status) => self.immediate.push((req.lock, status)),
+        }
+    }
+
+    /// The libdlm call for `req`; `Err(status)` if it failed at once.
+    fn submit(&mut self, req: DlmRequest) -> Result<(), i32> {
+        let ls = self.ls.as_mut().ok_or(-EINVAL)?;
+        let held = self.locks.get(&req.lock).copied();
+        match req.op {
+            DlmOp::Lock { mode, flags, lvb } => {
+                let lvb = lvb.map(|l| *l.as_bytes());
+                if flags.contains(DlmLkf::CONVERT) {
+                    let id = held.ok_or(-EINVAL)?;
+                    ls.convert(id, mode, flags, lvb.as_ref())
+                        .map_err(|e| io_status(&e))
+                } else {
+                    let name = req.name();
+                    let id = ls
+                        .lock(name.as_bytes(), mode, flags, lvb.as_ref())
+                        .map_err(|e| io_status(&e))?;
+                    if let Some(old) = self.locks.insert(req.lock, id) {
+                        self.by_id.remove(&old);
+                    }
+                    self.by_id.insert(id, req.lock);
+                    Ok(())
+                }
+            }
+            DlmOp::Unlock => {
+                let id = held.ok_or(-EINVAL)?;
+                ls.unlock(id, DlmLkf::empty(), None)
+                    .map_err(|e| io_status(&e))
+            }
+        }
+    }
+
+    /// Completions read from the lockspace fd → `DlmDone`.
+    fn dlm_ready(&mut self) -> io::Result<()> {
+        let Some(ls) = self.ls.as_mut() else {
+            return Ok(());
+        };
+        ls.dispatch()?;
+        while let Some(ev) = self.ls.as_mut().and_then(Lockspace::take_event) {
+            // BASTs: the engine's locks do not act on them (lock_dlm's control_lock and
+            // journal locks have none that matter).
+            let gdlm_linux::Event::Completion(c) = ev else {
+                continue;
+            };
+            let Some(&lock) = self.by_id.get(&c.lock) else {
+                continue;
+            };
+            if c.last {
+                self.by_id.remove(&c.lock);
+                self.locks.remove(&lock);
+            }
+            if let Some(p) = self.pending.remove(&lock) {
+                let waited = p.since.elapsed();
+                if waited >= SLOW_REQUEST {
+                    self.log(&format!(
+                        "{} {} completed after {} s",
+                        lock_text(lock),
+                        op_text(&p.op),
+                        waited.as_secs()
+                    ));
+                }
+            }
+            self.feed(Event::DlmDone {
+                lock,
+                status: c.status.kernel_status(),
+                sb_flags: c.sb_flags,
+                lvb: c.lvb,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn replay(&mut self, jid: u32, reason: ReplayReason) {
+        let start = self.engine.recovery().recover_start();
+        let (why, generation) = reason_env(reason, start);
+        if Some(jid) == self.engine.jid() {
+            // gfs2_recover_func's line for our own journal (its lock is ours already).
+            self.log(&format!("jid={jid}, already locked for use"));
+        }
+        self.log(&format!(
+            "jid={jid}: Looking at journal... (reason {why}, generation {generation})"
+        ));
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(&self.recover_cmd)
+            .arg("gdlmd-recover")
+            .arg(jid.to_string())
+            .env("GDLM_LOCKSPACE", &self.name)
+            .env("GDLM_JID", jid.to_string())
+            .env("GDLM_GENERATION", generation.to_string())
+            .env("GDLM_REASON", why)
+            .env("GDLM_NODEID", self.group.me().nodeid.to_string())
+            .stdin(Stdio::null())
+            // Its own process group: a terminal's ^C reaches gdlmd only, which then gives
+            // the command its grace; a kill reaches the whole command. std resets the
+            // signal mask gdlmd blocked for its signalfd.
+            .process_group(0);
+        match cmd.spawn() {
+            Ok(child) => self.replays.push(Replay {
+                jid,
+                child,
+                killed: false,
+            }),
+            Err(e) => {
+                self.log(&format!("jid={jid}: cannot run the recovery command: {e}"));
+                self.failed_spawns.push(jid);
+            }
+        }
+    }
+
+    /// Reaps finished recovery commands → `ReplayDone`.
+    fn reap(&mut self) -> io::Result<()> {
+        let mut i = 0;
+        while i < self.replays.len() {
+            match self.replays[i].child.try_wait()? {
+                Some(status) => {
+                    let r = self.replays.swap_remove(i);
+                    let killed = if r.killed { ", killed on stop" } else { "" };
+                    self.log(&format!(
+                        "jid={}: recovery command {}{killed}",
+                        r.jid,
+                        exit_text(status)
+                    ));
+                    self.feed(Event::ReplayDone {
+                        jid: r.jid,
+                        outcome: outcome_of(status),
+                    })?;
+                }
+                None => i += 1,
+            }
+        }
+        Ok(())
+    }
+
+    fn kill_replays(&mut self, why: &str) {
+        let mut lines = Vec::new();
+        for r in &mut self.replays {
+            if !r.killed {
+                r.killed = true;
+                let pid = i32::try_from(r.child.id()).unwrap_or(0);
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                lines.push(format!(
+                    "jid={}: killing the recovery command (pid {pid}): {why}",
+                    r.jid
+                ));
+            }
+        }
+        for l in lines {
+            self.log(&l);
+        }
+    }
+
+    fn on_cpg(&mut self, ev: CpgEvent) -> io::Result<()> {
+        match ev {
+            CpgEvent::ConfChg {
+                members,
+                left,
+                joined,
+            } => {
+                let show = |v: &[CpgMember]| {
+                    if v.is_empty() {
+                        return "-".to_string();
+                    }
+                    v.iter()
+                        .map(|m| format!("{}:{}", m.nodeid, m.pid))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let gone = left
+                    .iter()
+                    .map(|(m, r)| format!("{}:{}/{}", m.nodeid, m.pid, reason_name(*r)))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                self.log(&format!(
+                    "cpg confchg members {} left {} joined {}",
+                    show(&members),
+                    if gone.is_empty() { "-" } else { &gone },
+                    show(&joined)
+                ));
+                let m: Vec<Member> = members.iter().copied().map(member).collect();
+                let l: Vec<(Member, LeftReason)> = left
+                    .iter()
+                    .map(|&(m, r)| (member(m), LeftReason::from_cpg(r)))
+                    .collect();
+                let j: Vec<Member> = joined.iter().copied().map(member).collect();
+                self.feed(Event::CpgConfchg {
+                    members: &m,
+                    left: &l,
+                    joined: &j,
+                })
+            }
+            CpgEvent::Deliver { from, msg } => self.feed(Event::CpgMessage {
+                from: member(from),
+                bytes: &msg,
+            }),
+        }
+    }
+
+    fn on_signal(&mut self, sig: Signal) {
+        if sig == Signal::SIGCHLD {
+            return; // reaped after every wake-up
+        }
+        if self.stop_at.is_none() {
+            self.log(&format!(
+                "signal {}: stopping (phase {:?})",
+                sig.as_str(),
+                self.engine.phase()
+            ));
+            self.stop_at = Some(Instant::now());
+        } else {
+            self.log(&format!("signal {}: already stopping", sig.as_str()));
+        }
+    }
+
+    /// After a stop signal: interrupt the mount, or unmount once mounted; the commands'
+    /// grace; as a last resort leave as failed.
+    fn stop_progress(&mut self) -> io::Result<()> {
+        let Some(at) = self.stop_at else {
+            return Ok(());
+        };
+        if self.engine.is_finished() {
+            return Ok(());
+        }
+        match self.engine.phase() {
+            Phase::Mounting if !self.interrupted => {
+                self.interrupted = true;
+                self.feed(Event::Interrupt)?;
+            }
+            Phase::Mounted if !self.unmount_sent => {
+                self.unmount_sent = true;
+                self.log("unmounting");
+                self.feed(Event::Unmount)?;
+            }
+            _ => {}
+        }
+        let waited = at.elapsed();
+        if waited >= self.replay_grace && self.replays.iter().any(|r| !r.killed) {
+            self.killed_on_stop = true;
+            let why = format!("still running {} s after the stop signal", waited.as_secs());
+            self.kill_replays(&why);
+        }
+        if waited >= self.replay_grace + STOP_EXTRA && !self.withdrawn && !self.engine.is_finished()
+        {
+            self.withdrawn = true;
+            self.log(&format!(
+                "the engine did not finish {} s after the stop signal (phase {:?}): \
+                 leaving as failed",
+                waited.as_secs(),
+                self.engine.phase()
+            ));
+            self.kill_replays("leaving as failed");
+            self.feed(Event::Withdraw)?;
+        }
+        Ok(())
+    }
+
+    /// When the loop must wake up at the latest.
+    fn next_wake(&self) -> Option<Instant> {
+        let mut t = self.engine.poll_timeout().map(|t| self.wall(t));
+        let mut at = |x: Instant| t = Some(t.map_or(x, |y: Instant| y.min(x)));
+        for p in self.pending.values() {
+            at(p.warn_at);
+        }
+        if let Some(s) = self.stop_at {
+            if self.replays.iter().any(|r| !r.killed) {
+                at(s + self.replay_grace);
+            }
+            if !self.withdrawn {
+                at(s + self.replay_grace + STOP_EXTRA);
+            }
+        }
+        if self.group.has_pending() {
+            at(Instant::now());
+        }
+        t
+    }
+
+    fn warn_slow(&mut self) {
+        let now = Instant::now();
+        let mut lines = Vec::new();
+        for (lock, p) in self.pending.iter_mut() {
+            if p.warn_at <= now {
+                p.warn_at = now + SLOW_REQUEST;
+                lines.push(format!(
+                    "{} {}: no completion after {} s; still waiting",
+                    lock_text(*lock),
+                    op_text(&p.op),
+                    p.since.elapsed().as_secs()
+                ));
+            }
+        }
+        for l in lines {
+            self.log(&l);
+        }
+    }
+
+    fn run(&mut self, sig: &mut SignalFd) -> io::Result<End> {
+        self.feed(Event::Mount {
+            journals: self.journals,
+        })?;
+        loop {
+            if let Some(end) = self.end {
+                return Ok(end);
+            }
+            self.stop_progress()?;
+            if let Some(end) = self.end {
+                return Ok(end);
+            }
+            let timeout = match self.next_wake() {
+                None => PollTimeout::NONE,
+                Some(t) => {
+                    let d = t.saturating_duration_since(Instant::now());
+                    // Round up: waking a little late is fine, spinning early is not.
+                    let ms = d.as_nanos().div_ceil(1_000_000);
+                    PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
+                }
+            };
+            let (sig_ready, group_ready, group_hup, ls_ready) = {
+                let mut fds = Vec::with_capacity(3);
+                fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
+                let g = self.group.fd().map(|fd| {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                    fds.len() - 1
+                });
+                let l = self.ls.as_ref().map(|ls| {
+                    fds.push(PollFd::new(ls.as_fd(), PollFlags::POLLIN));
+                    fds.len() - 1
+                });
+                match poll(&mut fds, timeout) {
+                    Ok(_) => {}
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                let rev = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
+                let gr = g.map(rev).unwrap_or(PollFlags::empty());
+                (
+                    !rev(0).is_empty(),
+                    !gr.is_empty(),
+                    gr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP),
+                    l.map(rev).is_some_and(|r| !r.is_empty()),
+                )
+            };
+            if sig_ready {
+                while let Some(info) = sig.read_signal()? {
+                    if let Ok(s) = Signal::try_from(info.ssi_signo as i32) {
+                        self.on_signal(s);
+                    }
+                }
+            }
+            self.reap()?;
+            if group_hup {
+                return Err(io::Error::other("corosync connection lost"));
+            }
+            if group_ready || self.group.has_pending() {
+                for ev in self.group.dispatch()? {
+                    self.on_cpg(ev)?;
+                }
+            }
+            if ls_ready {
+                self.dlm_ready()?;
+            }
+            // Every item due now, one at a time (the engine's call order).
+            let mut rounds = 0;
+            while self.end.is_none()
+                && rounds < 64
+                && self.engine.poll_timeout().is_some_and(|t| t <= self.now())
+            {
+                rounds += 1;
+                let now = self.now();
+                self.engine.handle_timeout(now);
+                self.pump()?;
+            }
+            self.warn_slow();
+        }
+    }
+
+    /// Executes the release: running commands are killed (the engine only releases with
+    /// none, or when leaving as failed), the lockspace is released (forced: the DLM drops
+    /// what the engine still holds), and the group left cleanly, or not at all when
+    /// leaving as failed (the others then see this process fail and recover its journal).
+    fn release(mut self, how: Release) -> io::Result<()> {
+        self.kill_replays("releasing");
+        for mut r in std::mem::take(&mut self.replays) {
+            let _ = r.child.wait();
+        }
+        let ls = self.ls.take();
+        let jid = self.engine.jid();
+        let r = ls.map_or(Ok(()), |ls| ls.release(true));
+        match how {
+            Release::Normal => {
+                let name = self.name.clone();
+                let left = self.group.leave();
+                let text = if self.mount_failure.is_some() {
+                    "released after the failed mount"
+                } else {
+                    "unmounted"
+                };
+                let _ = io::stderr().write_all(format!("{}\n", log_line(&name, text)).as_bytes());
+                if let Some(f) = self.log_file.as_mut() {
+                    let _ = writeln!(f, "{}", log_line(&name, text));
+                }
+                r.and(left)
+            }
+            Release::Recover => {
+                self.log(&format!(
+                    "released as failed: the others recover jid {}",
+                    jid.map_or("-".into(), |j| j.to_string())
+                ));
+                // No leave: closing the connection at exit is a process failure.
+                std::mem::forget(self.group);
+                r
+            }
+        }
+    }
+
+    /// The exit status (see `--help`).
+    fn clean_stop(&self, how: Release) -> bool {
+        if how != Release::Normal || self.stop_at.is_none() {
+            return false;
+        }
+        match self.mount_failure {
+            None => true,
+            Some(MountFailure::ControlMount { error, .. }) if error == -EINTR => true,
+            // A command we killed on stop failed the mount; nothing is left dirty that
+            // another mount would not replay again.
+            Some(MountFailure::FirstMountJournal { .. } | MountFailure::OwnJournal(_)) => {
+                self.killed_on_stop
+            }
+            Some(_) => false,
+        }
     }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match start(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("{} gdlmd: {e}", stamp());
             ExitCode::FAILURE
@@ -1031,63 +1004,61 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(args: Args) -> io::Result<()> {
-    let sig = Signals::new()?;
+/// SIGTERM and SIGINT stop; SIGCHLD wakes the loop for a finished recovery command.
+fn signals() -> io::Result<SignalFd> {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGCHLD);
+    set.thread_block()?;
+    Ok(SignalFd::with_flags(
+        &set,
+        SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
+    )?)
+}
+
+/// Runs the daemon; `Ok(true)` for a clean stop.
+fn start(args: Args) -> io::Result<bool> {
+    let mut sig = signals()?;
     let log_file = match &args.log_file {
         Some(p) => Some(File::options().create(true).append(true).open(p)?),
         None => None,
     };
-    let ls = Lockspace::create(&args.lockspace)?;
-    let cpg = Cpg::join(&format!("gdlmd:{}", args.lockspace))?;
-    let me = member(cpg.me());
-    let mut d = Daemon {
-        name: args.lockspace.clone(),
-        recover_cmd: args.recover_cmd,
-        journals: args.journals,
-        log_file,
-        ls,
-        cpg,
-        rec: Recovery::new(SizePolicy::Fit),
-        members: Membership::new(me),
-        phase: Phase::Joining,
-        control: None,
-        mounted: None,
-        journal: None,
-        control_at: None,
-        queue: VecDeque::new(),
-        running: Vec::new(),
-        stop: false,
+    let group = if args.loopback_group {
+        Group::Loopback {
+            me: CpgMember {
+                nodeid: 1,
+                pid: std::process::id(),
+            },
+            queue: VecDeque::new(),
+        }
+    } else {
+        Group::Cpg(Cpg::connect()?)
     };
+    let mut d = Daemon::new(&args, group, log_file);
+    let me = member(d.group.me());
     d.log(&format!(
-        "started: node {} pid {} group {}",
-        me.nodeid,
-        me.pid,
-        d.cpg.group()
+        "started: node {} pid {} group gdlmd:{}",
+        me.nodeid, me.pid, d.name
     ));
-    let r = d.run(&sig);
-    if let Err(e) = &r {
-        d.log(&format!("error: {e}"));
-        return r;
+    match d.run(&mut sig) {
+        Ok(End::Released(how)) => {
+            let clean = d.clean_stop(how);
+            let failed = d.mount_failure.is_some();
+            d.release(how)?;
+            Ok(clean || (!failed && how == Release::Normal))
+        }
+        Err(e) => {
+            d.log(&format!("error: {e}"));
+            d.kill_replays("exiting on an error");
+            Err(e)
+        }
     }
-    d.unmount()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn journal_lock_name_is_gfs2s() {
-        // gfs2 names a glock "%8x%16x" of (type, number): journal 2 is type 9, number 2.
-        assert_eq!(journal_name(2).as_str(), "       9               2");
-    }
-
-    #[test]
-    fn result_words() {
-        assert_eq!(result_name(LM_RD_SUCCESS, false), "success");
-        assert_eq!(result_name(LM_RD_GAVEUP, false), "gaveup");
-        assert_eq!(result_name(LM_RD_GAVEUP, true), "failure");
-    }
 
     #[test]
     fn cli_parses() {
@@ -1102,8 +1073,15 @@ mod tests {
         .unwrap();
         assert_eq!(a.lockspace, "ls1");
         assert_eq!(a.journals, 3);
-        assert!(a.log_file.is_none());
-        assert!(Args::try_parse_from(["gdlmd", "ls1"]).is_err());
+        assert_eq!(a.replay_grace, 30);
+        assert!(a.log_file.is_none() && !a.loopback_group);
+        assert!(Args::try_parse_from(["gdlmd", "ls1", "--recover-cmd", "x"]).is_err());
+        for bad in ["0", "193"] {
+            let r = Args::try_parse_from(["gdlmd", "l", "--recover-cmd", "x", "--journals", bad]);
+            assert!(r.is_err(), "--journals {bad}");
+        }
+        let a = Args::try_parse_from(["gdlmd", "l", "--recover-cmd", "x", "--journals", "192"]);
+        assert_eq!(a.unwrap().journals, 192);
     }
 
     #[test]
@@ -1111,107 +1089,203 @@ mod tests {
         let l = log_line("ls1", "recover generation 4 done");
         assert!(l.starts_with('['));
         assert!(l.ends_with("] gdlmd: ls1: recover generation 4 done"));
-        assert_eq!(slots_text(&[1, 3]), "1,3");
     }
 
-    /// Every daemon of a group, fed the same CPG events in the same order (what corosync
-    /// guarantees), sync messages relayed in agreed order: the scenario of
-    /// `ci/realdlm/scenarios/gdlmd-cluster3.sh` and the generations, slots and failed slots
-    /// it asserts.
+    #[test]
+    fn replay_reasons_keep_the_contracts_names() {
+        assert_eq!(reason_env(ReplayReason::Own, 7), ("mount", 7));
+        assert_eq!(reason_env(ReplayReason::FirstMount, 1), ("first-mount", 1));
+        let r = ReplayReason::Recovery { generation: 4 };
+        assert_eq!(reason_env(r, 9), ("failed", 4));
+    }
+
+    #[test]
+    fn exit_statuses_map_to_outcomes() {
+        let ok = ExitStatus::from_raw(0);
+        let three = ExitStatus::from_raw(3 << 8);
+        let killed = ExitStatus::from_raw(9);
+        assert_eq!(outcome_of(ok), ReplayOutcome::Success);
+        assert_eq!(outcome_of(three), ReplayOutcome::Failed(-EIO));
+        assert_eq!(outcome_of(killed), ReplayOutcome::Failed(-EIO));
+        assert_eq!(exit_text(three), "exit 3");
+        assert_eq!(exit_text(killed), "signal 9");
+    }
+
+    #[test]
+    fn failures_read_for_a_person() {
+        let f = MountFailure::FirstMountJournal { jid: 1, error: -5 };
+        assert!(failure_text(f).contains("journal 1 (-5)"));
+        let i = MountFailure::ControlMount {
+            error: -EINTR,
+            reason: ControlFailure::Interrupted,
+        };
+        assert_eq!(failure_text(i), "control_mount interrupted (-4)");
+    }
+
+    /// The engines of a group, fed the same CPG events in the same order (what corosync
+    /// guarantees), sync messages relayed in agreed order: the generations, slots and
+    /// failed jids `ci/realdlm/scenarios/gdlmd-cluster3.sh` asserts from gdlmd's lines.
     #[test]
     fn the_cluster3_scenario_derives_the_same_generations_everywhere() {
         use gdlm_linux::cpg::{CPG_REASON_LEAVE, CPG_REASON_NODEDOWN, CPG_REASON_PROCDOWN};
+        type Node = (CpgMember, Box<Engine<N>>);
         let p = |nodeid, pid| CpgMember { nodeid, pid };
+        let t = EngineInstant::ZERO;
         let mut view: Vec<CpgMember> = Vec::new();
-        let mut nodes: Vec<(CpgMember, Membership<MAX>)> = Vec::new();
-        // per change: (member, generation, failed slots, our slot) of every recover_done
-        let step = |view: &mut Vec<CpgMember>,
-                    nodes: &mut Vec<(CpgMember, Membership<MAX>)>,
-                    left: Vec<(CpgMember, u32)>,
-                    joined: Vec<CpgMember>|
-         -> Vec<(CpgMember, u32, Vec<i32>, i32)> {
+        let mut nodes: Vec<Node> = Vec::new();
+        // (member, generation, jids of recover_slot lines) of every synthesized recover_done
+        let drain = |me: CpgMember,
+                     e: &mut Engine<N>,
+                     out: &mut Vec<(CpgMember, u32, Vec<i32>)>,
+                     bus: &mut Vec<(CpgMember, Vec<u8>)>| {
+            let mut slots = Vec::new();
+            while let Some(a) = e.poll() {
+                match a {
+                    Action::Log(LogEvent::CpgSlot { slot }) => slots.push(slot - 1),
+                    Action::Log(LogEvent::CpgDone { generation, .. }) => {
+                        out.push((me, generation, std::mem::take(&mut slots)))
+                    }
+                    Action::Multicast => {
+                        let mut buf = [0u8; SyncMsg::<N>::MAX_LEN];
+                        let n = e.multicast_message(&mut buf).unwrap();
+                        bus.push((me, buf[..n].to_vec()));
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let mut step = |left: Vec<(CpgMember, u32)>, joined: Vec<CpgMember>| {
             view.retain(|m| !left.iter().any(|(l, _)| l == m));
             view.extend(joined.iter().copied());
             nodes.retain(|(m, _)| view.contains(m));
             for &j in &joined {
-                nodes.push((j, Membership::new(member(j))));
+                let mut e = Box::new(Engine::<N>::new(Config {
+                    callbacks: Callbacks::Cpg(member(j)),
+                    ..Config::default()
+                }));
+                e.handle(t, Event::Mount { journals: 3 }).unwrap();
+                e.handle(t, Event::LockspaceJoined).unwrap();
+                while e.poll().is_some() {}
+                nodes.push((j, e));
             }
-            let (m, l, j) = membership_inputs(view, &left, &joined);
+            let m: Vec<Member> = view.iter().copied().map(member).collect();
+            let l: Vec<(Member, LeftReason)> = left
+                .iter()
+                .map(|&(m, r)| (member(m), LeftReason::from_cpg(r)))
+                .collect();
+            let j: Vec<Member> = joined.iter().copied().map(member).collect();
             let mut out = Vec::new();
             let mut bus = Vec::new();
-            for (me, ms) in nodes.iter_mut() {
-                let c = ms.confchg(&m, &l, &j).unwrap();
-                if let Some(d) = &c.done {
-                    out.push((*me, d.generation, c.failed.to_vec(), d.our_slot));
-                }
-                if let Some(sync) = &c.sync {
-                    let mut buf = [0u8; SyncMsg::<MAX>::MAX_LEN];
-                    let n = sync.encode(&mut buf).unwrap();
-                    bus.push((*me, buf[..n].to_vec()));
-                }
+            for (me, e) in nodes.iter_mut() {
+                let ev = Event::CpgConfchg {
+                    members: &m,
+                    left: &l,
+                    joined: &j,
+                };
+                e.handle(t, ev).unwrap();
+                drain(*me, e, &mut out, &mut bus);
             }
-            for (from, msg) in bus {
-                for (me, ms) in nodes.iter_mut() {
-                    let c = ms.deliver(member(from), &msg).unwrap();
-                    if let Some(d) = &c.done {
-                        out.push((*me, d.generation, c.failed.to_vec(), d.our_slot));
-                    }
+            let mut i = 0;
+            while i < bus.len() {
+                let (from, msg) = bus[i].clone();
+                for (me, e) in nodes.iter_mut() {
+                    let ev = Event::CpgMessage {
+                        from: member(from),
+                        bytes: &msg,
+                    };
+                    e.handle(t, ev).unwrap();
+                    let mut more = Vec::new();
+                    drain(*me, e, &mut out, &mut more);
+                    bus.extend(more);
                 }
+                i += 1;
             }
             out.sort();
             out
         };
         let (n1, n2a, n3a) = (p(1, 10), p(2, 20), p(3, 30));
         let (n3b, n2b, n2c) = (p(3, 31), p(2, 21), p(2, 22));
-        let g = step(&mut view, &mut nodes, vec![], vec![n1]);
-        assert_eq!(g, vec![(n1, 1, vec![], 1)]);
-        let g = step(&mut view, &mut nodes, vec![], vec![n2a]);
-        assert_eq!(g, vec![(n1, 2, vec![], 1), (n2a, 2, vec![], 2)]);
-        let g = step(&mut view, &mut nodes, vec![], vec![n3a]);
+        assert_eq!(step(vec![], vec![n1]), vec![(n1, 1, vec![])]);
         assert_eq!(
-            g.iter().map(|x| (x.1, x.3)).collect::<Vec<_>>(),
-            [(3, 1), (3, 2), (3, 3)]
+            step(vec![], vec![n2a]),
+            vec![(n1, 2, vec![]), (n2a, 2, vec![])]
         );
-        // node 3's gdlmd is SIGKILLed: slot 3 (jid 2) failed, generation 4
-        let g = step(
-            &mut view,
-            &mut nodes,
-            vec![(n3a, CPG_REASON_PROCDOWN)],
-            vec![],
-        );
-        assert_eq!(g, vec![(n1, 4, vec![3], 1), (n2a, 4, vec![3], 2)]);
-        // it re-mounts: slot 3 again (jid 2), generation 5
-        let g = step(&mut view, &mut nodes, vec![], vec![n3b]);
-        assert_eq!(g.last(), Some(&(n3b, 5, vec![], 3)));
-        // node 2's gdlmd is SIGKILLed: slot 2 (jid 1), generation 6
-        let g = step(
-            &mut view,
-            &mut nodes,
-            vec![(n2a, CPG_REASON_PROCDOWN)],
-            vec![],
-        );
-        assert_eq!(g, vec![(n1, 6, vec![2], 1), (n3b, 6, vec![2], 3)]);
-        let g = step(&mut view, &mut nodes, vec![], vec![n2b]);
-        assert!(g.contains(&(n2b, 7, vec![], 2)));
-        // clean unmount: no failed slot, generation 8
-        let g = step(&mut view, &mut nodes, vec![(n2b, CPG_REASON_LEAVE)], vec![]);
-        assert_eq!(g, vec![(n1, 8, vec![], 1), (n3b, 8, vec![], 3)]);
-        let g = step(&mut view, &mut nodes, vec![], vec![n2c]);
-        assert!(g.contains(&(n2c, 9, vec![], 2)));
-        // node 3's VM is killed: slot 3 (jid 2), generation 10
-        let g = step(
-            &mut view,
-            &mut nodes,
-            vec![(n3b, CPG_REASON_NODEDOWN)],
-            vec![],
-        );
-        assert_eq!(g, vec![(n1, 10, vec![3], 1), (n2c, 10, vec![3], 2)]);
+        let g = step(vec![], vec![n3a]);
+        assert_eq!(g.iter().map(|x| x.1).collect::<Vec<_>>(), [3, 3, 3]);
+        // node 3's gdlmd is SIGKILLed: jid 2 failed, generation 4
+        let g = step(vec![(n3a, CPG_REASON_PROCDOWN)], vec![]);
+        assert_eq!(g, vec![(n1, 4, vec![2]), (n2a, 4, vec![2])]);
+        let g = step(vec![], vec![n3b]);
+        assert_eq!(g.last(), Some(&(n3b, 5, vec![])));
+        // node 2's gdlmd is SIGKILLed: jid 1, generation 6
+        let g = step(vec![(n2a, CPG_REASON_PROCDOWN)], vec![]);
+        assert_eq!(g, vec![(n1, 6, vec![1]), (n3b, 6, vec![1])]);
+        assert!(step(vec![], vec![n2b]).contains(&(n2b, 7, vec![])));
+        // clean unmount: no failed jid, generation 8
+        let g = step(vec![(n2b, CPG_REASON_LEAVE)], vec![]);
+        assert_eq!(g, vec![(n1, 8, vec![]), (n3b, 8, vec![])]);
+        assert!(step(vec![], vec![n2c]).contains(&(n2c, 9, vec![])));
+        // node 3's VM is killed: jid 2, generation 10
+        let g = step(vec![(n3b, CPG_REASON_NODEDOWN)], vec![]);
+        assert_eq!(g, vec![(n1, 10, vec![2]), (n2c, 10, vec![2])]);
     }
-
+    /// A refused membership change is one clear line, then a count; the daemon goes on
+    /// and says when the group is accepted again.
     #[test]
-    fn reasons_are_named() {
-        assert_eq!(Reason::Failed.as_str(), "failed");
-        assert_eq!(Reason::FirstMount.as_str(), "first-mount");
-        assert_eq!(Reason::Mount.as_str(), "mount");
+    fn a_membership_refusal_is_logged_once_and_does_not_stop_the_daemon() {
+        let dir = std::env::temp_dir().join(format!("gdlmd-refusal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let args =
+            Args::try_parse_from(["gdlmd", "lsr", "--recover-cmd", "true", "--journals", "2"])
+                .unwrap();
+        let me = CpgMember { nodeid: 1, pid: 7 };
+        let group = Group::Loopback {
+            me,
+            queue: VecDeque::new(),
+        };
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let mut d = Daemon::new(&args, group, Some(log));
+        // Mounting as far as joining the group (no lockspace: the DLM calls fail at once,
+        // which the engine takes as their completions).
+        d.engine
+            .handle(d.now(), Event::Mount { journals: 2 })
+            .unwrap();
+        d.engine.handle(d.now(), Event::LockspaceJoined).unwrap();
+        while d.engine.poll().is_some() {}
+        let other = CpgMember { nodeid: 2, pid: 9 };
+        // A view without us, twice: refused (NotInGroup), state unchanged.
+        for _ in 0..2 {
+            let ev = CpgEvent::ConfChg {
+                members: vec![other],
+                left: vec![],
+                joined: vec![other],
+            };
+            d.on_cpg(ev).unwrap();
+        }
+        assert_eq!(d.refused, 2);
+        assert_eq!(d.engine.phase(), Phase::Joining);
+        // Our own join (alone) is accepted: the engine goes on to mount.
+        let ev = CpgEvent::ConfChg {
+            members: vec![me],
+            left: vec![],
+            joined: vec![me],
+        };
+        d.on_cpg(ev).unwrap();
+        assert_eq!(d.refused, 0);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("membership refused:").count(), 1, "{text}");
+        assert!(text.contains("gdlmd keeps running"), "{text}");
+        assert!(
+            text.contains("membership accepted again after 2 refused event(s)"),
+            "{text}"
+        );
+        assert_ne!(d.engine.phase(), Phase::Joining, "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

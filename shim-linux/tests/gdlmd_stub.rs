@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! gdlmd as an executor of gdlm-core's engine, on a host without the kernel DLM or
+//! corosync: libdlm's lock calls are `bench/libdlm-stub/dlmstub.c` (preloaded; every
+//! request is granted through the lockspace fd) and the group is gdlmd's hidden
+//! one-member loopback group. So the daemon's loop, its asynchronous DLM calls and their
+//! completions, the recovery commands (SIGCHLD), the signals and the exit statuses run as
+//! they do on a cluster; conflicts, BASTs and real membership are checked in VMs
+//! (`ci/realdlm/run gdlmd-cluster3`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn stub() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub-gdlmd.so");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-O2", "-shared", "-fPIC", "-o"])
+        .arg(&out)
+        .arg(root.join("bench/libdlm-stub/dlmstub.c"))
+        .status()
+        .expect("a C compiler");
+    assert!(st.success(), "building the libdlm stub");
+    out
+}
+
+struct Run {
+    dir: PathBuf,
+    child: Child,
+}
+
+impl Run {
+    /// gdlmd with `--journals 3` and a recovery command that appends its view to
+    /// `rec.log`, then runs `extra` (shell) with `$1` the jid.
+    fn start(name: &str, extra: &str, opts: &[&str]) -> Run {
+        let so = stub();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdlmd-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("rec.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "echo \"REC start jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON \
+                 arg=$1 ls=$GDLM_LOCKSPACE $(grep SigBlk /proc/self/status)\" >> {d}/rec.log\n\
+                 {extra}\n\
+                 echo \"REC end jid=$1\" >> {d}/rec.log\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_gdlmd"))
+            .arg(format!("t{name}"))
+            .arg("--recover-cmd")
+            .arg(format!("sh {} \"$1\"", script.display()))
+            .args(["--journals", "3", "--loopback-group", "--log-file"])
+            .arg(dir.join("gdlmd.log"))
+            .args(opts)
+            .env("LD_PRELOAD", &so)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gdlmd runs");
+        Run { dir, child }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("gdlmd.log")).unwrap_or_default()
+    }
+
+    fn rec(&self) -> String {
+        std::fs::read_to_string(self.dir.join("rec.log")).unwrap_or_default()
+    }
+
+    fn wait_for(&self, needle: &str, secs: u64) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if self.log().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no {needle:?} in {secs} s:\n{}", self.log());
+    }
+
+    fn signal(&self, sig: &str) {
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Waits (bounded) for the exit: (code, stderr).
+    fn exit(mut self, secs: u64) -> (Option<i32>, String, Run) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return (st.code(), err, self);
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!("gdlmd did not exit in {secs} s:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
+}
+
+fn pos(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"))
+}
+
+#[test]
+fn first_mount_recovers_every_journal_then_sigterm_unmounts() {
+    let r = Run::start("first", "", &[]);
+    r.wait_for("mounted jid 0 generation 1", 20);
+    r.signal("TERM");
+    let (code, err, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    // The engine's own lines, each written once as a line of its own (stderr = log file).
+    assert_eq!(
+        lines_with(&err, "gdlmd: tfirst:").len(),
+        log.lines().count()
+    );
+    assert!(log.contains("first mounter control generation 0"), "{log}");
+    assert!(log.contains("jid=0, already locked for use"), "{log}");
+    for j in [1, 2] {
+        assert!(log.contains(&format!("jid={j}: Trying to acquire journal lock...")));
+    }
+    // Every journal recovered (first-mount, generation 1), one at a time, before others
+    // may mount; the command got $1 and the environment, with no signal blocked.
+    let rec = r.rec();
+    let starts = lines_with(&rec, "REC start");
+    assert_eq!(starts.len(), 3, "{rec}");
+    for (j, l) in starts.iter().enumerate() {
+        assert!(
+            l.contains(&format!(
+                "jid={j} gen=1 reason=first-mount arg={j} ls=tfirst"
+            )),
+            "{l}"
+        );
+        assert!(l.ends_with("SigBlk:\t0000000000000000"), "{l}");
+    }
+    let order: Vec<&str> = rec.lines().map(|l| &l[..9]).collect();
+    assert_eq!(order, ["REC start", "REC end j"].repeat(3), "{rec}");
+    assert!(pos(&log, "jid=2: Done") < pos(&log, "first mount done, others may mount"));
+    assert!(pos(&log, "signal SIGTERM: stopping (phase Mounted)") < pos(&log, "unmounting"));
+    assert!(log.trim_end().ends_with("unmounted"), "{log}");
+}
+
+#[test]
+fn a_failed_first_mount_replay_fails_the_mount_and_exits_1() {
+    let r = Run::start("fail", "[ \"$1\" = 1 ] && exit 3", &[]);
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("jid=1: recovery command exit 3"), "{log}");
+    assert!(log.contains("jid=1: Failed"), "{log}");
+    assert!(log.contains("error recovering journal 1: -5"), "{log}");
+    assert!(log.contains("mount failed: the first mounter could not recover journal 1 (-5)"));
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
+    // Nothing after the failure: no other journal, no mount, no first_done.
+    assert!(
+        !log.contains("jid=2:") && !log.contains("mounted jid"),
+        "{log}"
+    );
+    assert!(!log.contains("first mount done"), "{log}");
+    assert_eq!(lines_with(&r.rec(), "REC start").len(), 2);
+}
+
+#[test]
+fn sigterm_during_a_replay_gives_it_the_grace_then_kills_it() {
+    let r = Run::start(
+        "slow",
+        "[ \"$1\" = 1 ] && exec sleep 60",
+        &["--replay-grace", "1"],
+    );
+    r.wait_for("jid=1: Looking at journal...", 20);
+    let t = Instant::now();
+    r.signal("TERM");
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    // Bounded: the grace (1 s), not the command's 60 s.
+    assert!(t.elapsed() < Duration::from_secs(10), "{log}");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("jid=1: killing the recovery command"), "{log}");
+    assert!(
+        log.contains("jid=1: recovery command signal 9, killed on stop"),
+        "{log}"
+    );
+    // The killed replay is a failure: the first mount fails and nobody mounts over jid 1.
+    assert!(log.contains("error recovering journal 1: -5"), "{log}");
+    assert!(
+        !log.contains("mounted jid") && !log.contains("jid=2:"),
+        "{log}"
+    );
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
+}
+
+#[test]
+fn sigint_while_mounting_interrupts_or_unmounts() {
+    let r = Run::start("intr", "", &[]);
+    // control_mount sleeps (500 ms) before its first-mounter step: SIGINT then interrupts
+    // it; if it comes later, the daemon is mounting its journals or mounted, and stops
+    // cleanly from there. Either way: exit 0 and a clean release.
+    r.wait_for("recover_done gen 1 our slot 1 (cpg)", 20);
+    r.signal("INT");
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    if log.contains("control_mount interrupted") {
+        assert!(
+            log.contains("mount failed: control_mount interrupted (-4)"),
+            "{log}"
+        );
+        assert!(!log.contains("mounted jid") && r.rec().is_empty(), "{log}");
+        assert!(log.trim_end().ends_with("released after the failed mount"));
+    } else {
+        assert!(log.contains("mounted jid 0"), "{log}");
+        assert!(log.trim_end().ends_with("unmounted"), "{log}");
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let st = Command::new(env!("CARGO_BIN_EXE_gdlmd"))
+        .args(["x", "--recover-cmd", "true", "--journals", "0"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(2));
+    assert!(Path::new(env!("CARGO_BIN_EXE_gdlmd")).exists());
+}
