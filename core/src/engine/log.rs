@@ -132,6 +132,11 @@ pub enum LogEvent {
         /// Our jid.
         jid: u32,
     },
+    /// `gfs2_recover_func`: our own journal, whose lock we hold.
+    JournalLockedForUse {
+        /// The jid.
+        jid: u32,
+    },
     /// `gfs2_recover_func`: taking the journal lock (TRY).
     JournalTrying {
         /// The jid.
@@ -296,6 +301,7 @@ impl fmt::Display for LogEvent {
             JidPreset => f.write_str("dlm lockspace ops disallow jid preset"),
             NewLockspaceError(e) => write!(f, "dlm_new_lockspace error {e}"),
             NoJournal { jid } => write!(f, "can't find journal #{jid}"),
+            JournalLockedForUse { jid } => write!(f, "jid={jid}, already locked for use"),
             JournalTrying { jid } => write!(f, "jid={jid}: Trying to acquire journal lock..."),
             JournalBusy { jid } => write!(f, "jid={jid}: Busy"),
             JournalDone { jid } => write!(f, "jid={jid}: Done"),

@@ -228,6 +228,27 @@ pub enum MountFailure {
         /// The error.
         error: i32,
     },
+    /// [`Event::Stop`] before `control_mount` began.
+    Interrupted,
+}
+
+impl fmt::Display for MountFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            MountFailure::ControlMount { error, reason } => {
+                write!(f, "control_mount failed ({reason:?}): {error}")
+            }
+            MountFailure::JidPreset => f.write_str("dlm lockspace ops disallow jid preset"),
+            MountFailure::Lockspace(e) => write!(f, "dlm_new_lockspace error {e}"),
+            MountFailure::NoJournal { jid } => write!(f, "can't find journal #{jid}"),
+            MountFailure::OwnJournalLock(e) => write!(f, "own journal lock error {e}"),
+            MountFailure::OwnJournal(e) => write!(f, "error recovering my journal: {e}"),
+            MountFailure::FirstMountJournal { jid, error } => {
+                write!(f, "error recovering journal {jid}: {error}")
+            }
+            MountFailure::Interrupted => f.write_str("stopped before the mount began"),
+        }
+    }
 }
 
 /// What the caller must do, in order.
@@ -348,6 +369,11 @@ pub enum Event<'a> {
     Withdraw,
     /// A signal is pending (`signal_pending` in `control_mount`).
     Interrupt,
+    /// The user wants this mount gone, whatever its phase: before the first
+    /// recover_done the mount fails (released); while `control_mount` runs it is
+    /// interrupted; once mounted it unmounts (at once, or as soon as the mount that is
+    /// past `control_mount` completes). What a daemon's SIGTERM means.
+    Stop,
 }
 
 impl Event<'_> {
@@ -364,6 +390,7 @@ impl Event<'_> {
             Event::Unmount => EventKind::Unmount,
             Event::Withdraw => EventKind::Withdraw,
             Event::Interrupt => EventKind::Interrupt,
+            Event::Stop => EventKind::Stop,
         }
     }
 }
@@ -390,6 +417,8 @@ pub enum EventKind {
     Withdraw,
     /// [`Event::Interrupt`].
     Interrupt,
+    /// [`Event::Stop`].
+    Stop,
 }
 
 /// An event the engine refused; its state is unchanged.
@@ -630,6 +659,8 @@ pub struct Engine<const N: usize = { crate::consts::MAX_JIDS }> {
     own: OwnLock,
     /// Unmounting uncleanly (withdrawn).
     unclean: bool,
+    /// [`Event::Stop`] came before the mount finished: unmount once it has.
+    stop_pending: bool,
     stats: GlockStats,
     out: Outbox,
 }
@@ -666,6 +697,7 @@ impl<const N: usize> Engine<N> {
             first_retry_at: None,
             own: OwnLock::None,
             unclean: false,
+            stop_pending: false,
             stats: GlockStats::new(),
             out: Outbox::default(),
         }
@@ -841,6 +873,7 @@ impl<const N: usize> Engine<N> {
             Event::Unmount => p == Phase::Mounted,
             Event::Withdraw => p == Phase::Mounted || (p == Phase::Unmounting && !self.unclean),
             Event::Interrupt => true,
+            Event::Stop => !p.finished(),
         };
         if ok {
             Ok(())
@@ -951,6 +984,23 @@ impl<const N: usize> Engine<N> {
             Event::Interrupt => {
                 if self.phase == Phase::Mounting {
                     self.mount.interrupt();
+                }
+                Ok(())
+            }
+            Event::Stop => {
+                match self.phase {
+                    Phase::Idle | Phase::Joining => {
+                        // Not yet in control_mount: give the join up.
+                        self.phase = Phase::Joining;
+                        self.fail(MountFailure::Interrupted);
+                    }
+                    Phase::Mounted => self.begin_unmount(),
+                    Phase::Unmounting => {}
+                    Phase::Mounting => {
+                        self.mount.interrupt();
+                        self.stop_pending = true;
+                    }
+                    _ => self.stop_pending = true,
                 }
                 Ok(())
             }
@@ -1345,6 +1395,9 @@ impl<const N: usize> Engine<N> {
             jid,
             first: self.first,
         });
+        if self.stop_pending {
+            self.begin_unmount();
+        }
     }
 
     // ---- journals (gfs2 init_journal, gfs2_recover_func) ---------------------------------
@@ -1426,6 +1479,7 @@ impl<const N: usize> Engine<N> {
                 self.first_next = 0;
             } else {
                 self.phase = Phase::OwnReplay;
+                self.log(LogEvent::JournalLockedForUse { jid });
                 self.running = Some(Running {
                     jid,
                     stage: Stage::Replaying,
@@ -1571,6 +1625,7 @@ impl<const N: usize> Engine<N> {
                 }
                 if Some(x) == self.jid() {
                     // Our own journal: already locked for use.
+                    self.log(LogEvent::JournalLockedForUse { jid: x });
                     self.running = Some(Running {
                         jid: x,
                         stage: Stage::Replaying,

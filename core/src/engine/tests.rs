@@ -538,3 +538,52 @@ mod props {
         }
     }
 }
+
+#[test]
+fn stop_means_what_the_phase_allows() {
+    // Before the first recover_done: the join is given up.
+    let mut e: Engine<16> = Engine::new(Config::default());
+    e.handle(ms(0), Event::Mount { journals: 3 }).unwrap();
+    e.poll();
+    e.handle(ms(0), Event::Stop).unwrap();
+    assert_eq!(
+        e.poll(),
+        Some(Action::MountFailed(MountFailure::Interrupted))
+    );
+    assert_eq!(e.poll(), Some(Action::Release(Release::Normal)));
+    assert!(e.is_finished());
+    assert!(e.handle(ms(0), Event::Stop).is_err());
+    // Mounted: an unmount.
+    let (mut dlm, mut e) = second_node();
+    e.handle(ms(900), Event::Stop).unwrap();
+    dlm.run(&mut e, ms(900));
+    assert_eq!(e.phase(), Phase::Down);
+    // Past control_mount (replaying its own journal): it mounts, then unmounts.
+    let mut dlm = Dlm::new();
+    dlm.res_lvb = *control_lvb_at(2, &[]).as_bytes();
+    let mut e: Engine<16> = Engine::new(Config::default());
+    mount(&mut dlm, &mut e, &[1], 1, 1);
+    let mut e2: Engine<16> = Engine::new(Config::default());
+    e2.handle(ms(0), Event::Mount { journals: 3 }).unwrap();
+    e2.poll();
+    e2.handle(
+        ms(0),
+        Event::RecoverDone {
+            slots: &[1],
+            our_slot: 1,
+            generation: 1,
+        },
+    )
+    .unwrap();
+    e2.handle(ms(0), Event::LockspaceJoined).unwrap();
+    let mut d2 = Dlm::new();
+    d2.fail_replay.clear();
+    d2.run(&mut e2, ms(0));
+    e2.handle(ms(500), Event::Stop).unwrap();
+    d2.run(&mut e2, ms(500));
+    assert!(d2.seen.iter().any(|a| matches!(a, Action::Mounted { .. })));
+    assert_eq!(e2.phase(), Phase::Down, "{:?}", d2.seen);
+    assert!(d2
+        .seen
+        .contains(&Action::Log(LogEvent::JournalLockedForUse { jid: 0 })));
+}
