@@ -209,6 +209,7 @@ fn failure_text(f: MountFailure) -> String {
             "the first mounter could not recover journal {jid} ({error}); \
              it stays dirty and no one mounts over it"
         ),
+        MountFailure::Interrupted => "stopped before the mount began".into(),
     }
 }
 
