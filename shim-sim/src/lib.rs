@@ -16,3 +16,4 @@ pub mod schedule;
 pub mod shrink;
 pub mod sim;
 pub mod timeline;
+pub mod trace;

@@ -5,6 +5,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+/// `println!` that never panics: once stdout is closed (`gdlm-sim … | head`), the rest
+/// of the report is dropped and the run goes on (its trace and timeline files are still
+/// written).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        if !STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut o = std::io::stdout().lock();
+            if writeln!(o, $($arg)*).is_err() {
+                STDOUT_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }};
+}
+
+/// Stdout was closed (broken pipe).
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 use gdlm_sim::sim::{run_seed, Defects, Faults, Outcome, SimConfig};
 
 /// A deterministic GFS2/DLM cluster simulator: every node runs gdlm-core (the port of
@@ -202,20 +219,25 @@ fn write_trace(path: &PathBuf, out: &Outcome) -> std::io::Result<()> {
 
 fn summary(cfg: &SimConfig, out: &Outcome) {
     let s = &out.stats;
-    println!("gdlm-sim: {} nodes, seed {}", cfg.nodes, out.seed);
-    println!(
+    out!("gdlm-sim: {} nodes, seed {}", cfg.nodes, out.seed);
+    out!(
         "  {} events, {:.1} s virtual time, DLM generation {}",
         s.events,
         s.time_ms as f64 / 1000.0,
         s.generation
     );
-    println!(
+    out!(
         "  mounts {}, crashes {}, withdrawals {}, unmounts {}, failed mounts {}",
-        s.mounts, s.crashes, s.withdrawals, s.unmounts, s.mount_failures
+        s.mounts,
+        s.crashes,
+        s.withdrawals,
+        s.unmounts,
+        s.mount_failures
     );
-    println!(
+    out!(
         "  journals of failed nodes replayed: {}; 'recover generation N done': {}",
-        s.recoveries, s.unblocks
+        s.recoveries,
+        s.unblocks
     );
     let mut counts: Vec<(String, usize)> = Vec::new();
     for p in &out.phases {
@@ -226,7 +248,7 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         }
     }
     let phases: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
-    println!("  final node phases: {}", phases.join(", "));
+    out!("  final node phases: {}", phases.join(", "));
     let key: Vec<_> = out
         .trace
         .iter()
@@ -250,19 +272,19 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         })
         .collect();
     if !key.is_empty() && out.violation.is_none() {
-        println!(
+        out!(
             "  story ({} key events, first 30; --trace FILE for all):",
             key.len()
         );
         for e in key.iter().take(30) {
-            println!("    [t={:>6} ms] node {}: {}", e.t, e.node, e.what);
+            out!("    [t={:>6} ms] node {}: {}", e.t, e.node, e.what);
         }
     }
     match &out.violation {
-        None => println!("  invariants 0-5 held after every event"),
+        None => out!("  invariants 0-5 held after every event"),
         Some(v) => {
-            println!("  VIOLATION: {v}");
-            println!("  last events:");
+            out!("  VIOLATION: {v}");
+            out!("  last events:");
             for e in out
                 .trace
                 .iter()
@@ -272,9 +294,9 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
                 .into_iter()
                 .rev()
             {
-                println!("    [{:>6} t={:>7}] node {}: {}", e.i, e.t, e.node, e.what);
+                out!("    [{:>6} t={:>7}] node {}: {}", e.i, e.t, e.node, e.what);
             }
-            println!("  replay with: gdlm-sim replay {}", out.seed);
+            out!("  replay with: gdlm-sim replay {}", out.seed);
         }
     }
 }
@@ -289,21 +311,27 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
     sched.fixes.extend(opts.fix.iter().cloned());
     let cfg = sched.config()?;
     let out = sched.run()?;
-    summary(&cfg, &out);
-    write_timeline(opts, &out);
+    // The files first: whatever happens to stdout, they are written.
     if let Some(p) = &opts.trace {
         write_trace(p, &out).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let tl = write_timeline(opts, &out);
+    summary(&cfg, &out);
+    if let Some(l) = tl {
+        out!("{l}");
     }
     Ok(out.violation.is_none())
 }
 
-fn write_timeline(opts: &Opts, out: &Outcome) {
+/// Write the timeline file; the line to print after the summary.
+fn write_timeline(opts: &Opts, out: &Outcome) -> Option<String> {
     if let (Some(p), Some(svg)) = (&opts.timeline, &out.timeline_svg) {
         match std::fs::write(p, svg) {
-            Ok(()) => println!("  timeline: {}", p.display()),
+            Ok(()) => return Some(format!("  timeline: {}", p.display())),
             Err(e) => eprintln!("cannot write {}: {e}", p.display()),
         }
     }
+    None
 }
 
 fn shrink_file(path: &PathBuf, opts: &Opts, out: &PathBuf) -> Result<bool, String> {
@@ -319,22 +347,22 @@ fn shrink_file(path: &PathBuf, opts: &Opts, out: &PathBuf) -> Result<bool, Strin
 }
 
 fn report_shrunk(s: &gdlm_sim::shrink::Shrunk, what: &str, out: &PathBuf) -> Result<bool, String> {
-    println!(
+    out!(
         "{what}: shrunk {} steps to {} in {} replays",
         s.original_steps,
         s.schedule.steps.len(),
         s.tries
     );
-    println!("  {}", s.violation);
+    out!("  {}", s.violation);
     for (i, st) in s.schedule.steps.iter().enumerate() {
-        println!(
+        out!(
             "  {i:>3}: {}",
             serde_json::to_string(st).unwrap_or_default()
         );
     }
     let json = serde_json::to_string_pretty(&s.schedule).map_err(|e| e.to_string())?;
     std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!(
+    out!(
         "  written to {} (gdlm-sim replay --schedule {})",
         out.display(),
         out.display()
@@ -350,7 +378,7 @@ fn shrink_seed(
 ) -> Result<bool, String> {
     match gdlm_sim::shrink::shrink(cfg, seed, defects, 3000)? {
         None => {
-            println!("seed {seed} breaks no invariant: nothing to shrink");
+            out!("seed {seed} breaks no invariant: nothing to shrink");
             Ok(true)
         }
         Some(s) => report_shrunk(&s, &format!("seed {seed}"), out),
@@ -364,12 +392,16 @@ fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
         ..cfg.clone()
     };
     let out = run_seed(cfg, seed);
-    summary(cfg, &out);
-    write_timeline(opts, &out);
+    // The files first: whatever happens to stdout, they are written.
     if let Some(p) = &opts.trace {
         if let Err(e) = write_trace(p, &out) {
             eprintln!("cannot write {}: {e}", p.display());
         }
+    }
+    let tl = write_timeline(opts, &out);
+    summary(cfg, &out);
+    if let Some(l) = tl {
+        out!("{l}");
     }
     out.violation.is_none()
 }
@@ -444,7 +476,7 @@ fn main() -> ExitCode {
                     cpg: callbacks == "cpg",
                 };
                 gdlm_sim::exhaustive::check(&cfg).map(|r| {
-                    println!(
+                    out!(
                         "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
@@ -460,12 +492,12 @@ fn main() -> ExitCode {
                     );
                     match &r.violation {
                         None => {
-                            println!("  invariants 0-5 held in every state");
+                            out!("  invariants 0-5 held in every state");
                             true
                         }
                         Some((v, path)) => {
-                            println!("  VIOLATION: {v}");
-                            println!("  path ({} actions): {path:?}", path.len());
+                            out!("  VIOLATION: {v}");
+                            out!("  path ({} actions): {path:?}", path.len());
                             false
                         }
                     }
