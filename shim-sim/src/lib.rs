@@ -10,6 +10,7 @@ pub mod dlm;
 pub mod exhaustive;
 pub mod explore;
 pub mod glock;
+pub mod import;
 
 pub mod node;
 pub mod schedule;

@@ -89,6 +89,23 @@ enum Cmd {
         #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
         callbacks: String,
     },
+    /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
+    /// nodeN.log files, or a run directory holding several) into a schedule, replay it
+    /// and say whether the simulated run shows the same generations and results per node.
+    Import {
+        /// Scenario or run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Seeds to try (1..=N): which survivor wins a journal race is the seed's choice.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Write the schedule of the (single) scenario here.
+        #[arg(long)]
+        schedule: Option<PathBuf>,
+        /// Print each node's real and simulated sequences.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
@@ -406,6 +423,109 @@ fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
     out.violation.is_none()
 }
 
+fn import(
+    dirs: &[PathBuf],
+    seeds: u64,
+    schedule: Option<&PathBuf>,
+    verbose: bool,
+) -> Result<bool, String> {
+    use gdlm_sim::import::{compare, scenario_dirs, RealRun};
+    let scenarios: Vec<PathBuf> = dirs.iter().flat_map(|d| scenario_dirs(d)).collect();
+    if scenarios.is_empty() {
+        return Err("no scenario directory with nodeN.log files".into());
+    }
+    let mut all = true;
+    for dir in &scenarios {
+        let run = match RealRun::read(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                out!("{}: skipped: {e}", dir.display());
+                continue;
+            }
+        };
+        let changes: Vec<String> = run
+            .changes
+            .iter()
+            .map(|(g, c)| format!("g{g} {c:?}"))
+            .collect();
+        out!(
+            "{}: {} nodes, profile {}, {}",
+            dir.display(),
+            run.nodes.len(),
+            run.profile.as_deref().unwrap_or("reference"),
+            changes.join(", ")
+        );
+        if let Some(k) = run.mixed_kernels() {
+            out!("  mixed kernels ({k}): the schedule runs every node with node 1's");
+        }
+        if run.replay_delay_ms > 0 {
+            out!(
+                "  the failed node's journal was unavailable {} ms (outside hold + replay): replay_delay {}",
+                run.replay_delay_ms,
+                run.replay_delay_ms
+            );
+        }
+        if let Some(p) = schedule {
+            let json = serde_json::to_string_pretty(&run.schedule(1)).map_err(|e| e.to_string())?;
+            std::fs::write(p, json).map_err(|e| format!("{}: {e}", p.display()))?;
+            out!("  schedule written to {}", p.display());
+        }
+        let results: Vec<_> = (1..=seeds.max(1)).map(|s| compare(&run, s)).collect();
+        let good: Vec<u64> = results
+            .iter()
+            .filter(|c| c.matches())
+            .map(|c| c.seed)
+            .collect();
+        let shown = results.iter().find(|c| c.matches()).unwrap_or(&results[0]);
+        for n in &run.nodes {
+            let i = (n.id - 1) as usize;
+            let busy_first = |s: &gdlm_sim::import::Story| {
+                s.tokens.iter().any(|t| {
+                    matches!(t, gdlm_sim::import::Token::Results { results, .. } if results.first() == Some(&"busy"))
+                })
+            };
+            let sim = shown.sim.get(i);
+            let d = shown.diffs.get(i).cloned().unwrap_or_default();
+            out!(
+                "  node {} ({}): {}{}",
+                n.id,
+                n.kernel.as_deref().unwrap_or("?"),
+                if d.is_empty() { "same" } else { "DIFFERS " },
+                d.join("; ")
+            );
+            if verbose || !d.is_empty() {
+                out!("    real: {}", n.story_line());
+                out!(
+                    "    sim : {}",
+                    sim.map(|s| s.story_line()).unwrap_or_default()
+                );
+            }
+            if let Some(s) = sim {
+                if busy_first(&n.story) != busy_first(s) {
+                    out!(
+                        "    (a first try busy: real {}, sim {}; the outside hold is not modelled)",
+                        busy_first(&n.story),
+                        busy_first(s)
+                    );
+                }
+            }
+        }
+        if let Some(e) = &shown.error {
+            out!("  seed {}: {e}", shown.seed);
+        }
+        out!(
+            "  {} of {} seeds reproduce the generations and results{}",
+            good.len(),
+            results.len(),
+            good.first()
+                .map(|s| format!(" (first: seed {s})"))
+                .unwrap_or_default()
+        );
+        all &= !good.is_empty();
+    }
+    Ok(all)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cmd = cli.cmd.unwrap_or(Cmd::Run {
@@ -504,6 +624,12 @@ fn main() -> ExitCode {
                 })
             }
         }
+        Cmd::Import {
+            dirs,
+            seeds,
+            schedule,
+            verbose,
+        } => import(&dirs, seeds, schedule.as_ref(), verbose),
         Cmd::Explore {
             opts,
             seeds,
