@@ -162,9 +162,13 @@ struct Opts {
     /// gdlm-core's membership synthesizes them from a CPG group's changes).
     #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
     callbacks: String,
-    /// Draw each node's state over time (SVG).
+    /// Draw each node's state over virtual time (SVG).
     #[arg(long)]
     timeline: Option<PathBuf>,
+    /// Zoom the timeline into a window of virtual time: FROM..TO in ms (or with an `s`
+    /// suffix, seconds; either end may be left out), e.g. `1.5s..4s`.
+    #[arg(long, value_parser = gdlm_sim::timeline::View::parse)]
+    timeline_window: Option<gdlm_sim::timeline::View>,
     /// Write the trace as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -343,6 +347,23 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
 /// Write the timeline file; the line to print after the summary.
 fn write_timeline(opts: &Opts, out: &Outcome) -> Option<String> {
     if let (Some(p), Some(svg)) = (&opts.timeline, &out.timeline_svg) {
+        let zoomed = match (opts.timeline_window, &out.timeline) {
+            (Some(v), Some(t)) => Some(t.to_svg_view(
+                &format!(
+                    "gdlm-sim: seed {}, {}..{} ms{}",
+                    out.seed,
+                    v.from.unwrap_or(0),
+                    v.to.map_or("end".to_string(), |t| t.to_string()),
+                    match &out.violation {
+                        Some(v) => format!(" -- VIOLATION: {v}"),
+                        None => String::new(),
+                    }
+                ),
+                v,
+            )),
+            _ => None,
+        };
+        let svg = zoomed.as_deref().unwrap_or(svg);
         match std::fs::write(p, svg) {
             Ok(()) => return Some(format!("  timeline: {}", p.display())),
             Err(e) => eprintln!("cannot write {}: {e}", p.display()),
@@ -541,6 +562,7 @@ fn main() -> ExitCode {
             fix: vec![],
             callbacks: "kernel".into(),
             timeline: None,
+            timeline_window: None,
             trace: None,
             profile: "reference".into(),
         },

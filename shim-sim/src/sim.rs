@@ -310,6 +310,9 @@ pub struct Outcome {
     /// The timeline as SVG, when recorded.
     #[serde(skip)]
     pub timeline_svg: Option<String>,
+    /// The recorded timeline (to draw other views of it), when recorded.
+    #[serde(skip)]
+    pub timeline: Option<crate::timeline::Timeline>,
     /// Every action taken, when recorded.
     #[serde(skip)]
     pub schedule: Option<Vec<crate::schedule::Step>>,
@@ -547,9 +550,9 @@ impl Sim {
             }
         }
         self.nodes[i].crash();
-        let step = self.step;
+        let now = self.now;
         if let Some(t) = self.timeline.as_mut() {
-            t.crash(step, id);
+            t.crash(now, id);
         }
         self.wanted[i] = false;
         self.stats.crashes += 1;
@@ -647,6 +650,9 @@ impl Sim {
     fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
         let mut failed_mount = false;
         for note in notes {
+            if let Some(t) = self.timeline.as_mut() {
+                t.note(self.now, id, &note);
+            }
             match note {
                 Note::Info(s) => self.log(id, s),
                 Note::Log(l) => {
@@ -926,7 +932,7 @@ impl Sim {
 
     fn check(&mut self) {
         if let Some(t) = self.timeline.as_mut() {
-            t.record(self.step, &self.nodes);
+            t.record(self.step, self.now, &self.nodes);
         }
         // A mounted node writes its journal.
         for n in &self.nodes {
@@ -1071,9 +1077,9 @@ impl Sim {
                         self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
                     }
                     if s == crate::dlm::RecoveryStep::Done {
-                        let (step, g) = (self.step, self.dlm.generation());
+                        let (now, g) = (self.now, self.dlm.generation());
                         if let Some(t) = self.timeline.as_mut() {
-                            t.generation(step, g);
+                            t.generation(now, g);
                         }
                     }
                 }
@@ -1310,6 +1316,10 @@ impl Sim {
             }
         );
         let timeline_svg = self.timeline_svg(&title);
+        let timeline = self.timeline.take().map(|mut t| {
+            t.finish();
+            t
+        });
         self.stats.events = self.step;
         self.stats.time_ms = self.now;
         self.stats.generation = self.dlm.generation();
@@ -1320,6 +1330,7 @@ impl Sim {
             trace: self.trace.iter().map(RawEvent::cook).collect(),
             phases: self.nodes.iter().map(|n| n.phase).collect(),
             timeline_svg,
+            timeline,
             schedule: self.record,
         }
     }
