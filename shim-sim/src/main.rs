@@ -548,6 +548,21 @@ fn import(
 }
 
 fn main() -> ExitCode {
+    // Output printed elsewhere (explore's report) may still meet a closed pipe: end as a
+    // C tool killed by SIGPIPE would (status 141), without a panic message.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info)
+    }));
     let cli = Cli::parse();
     let cmd = cli.cmd.unwrap_or(Cmd::Run {
         opts: Opts {
