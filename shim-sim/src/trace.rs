@@ -3,8 +3,10 @@
 //! `gdlm-sim … --trace FILE` writes one JSON object per line, in event order:
 //!
 //! ```json
-//! {"i":412,"t":3120,"node":2,"kind":"dlm_request","what":"dlm_lock control_lock NL->EX …",
-//!  "lock":"control_lock","op":"lock","mode":"EX","flags":"0x…","lvb":"0400…","lkid":7}
+//! {"i":87,"t":1972,"node":1,"kind":"dlm_request",
+//!  "what":"dlm_lock control_lock NL CONVERT|VALBLK lvb gen 4 jids [2] -> lkid 1",
+//!  "lock":"control_lock","op":"lock","mode":"NL","flags":"0xc","flag_names":["CONVERT","VALBLK"],
+//!  "lvb":"0400000000000000040000…","lvb_gen":4,"lvb_jids":[2],"lkid":1}
 //! ```
 //!
 //! Every line has `i` (event index), `t` (virtual ms), `node` (0: the DLM or the
@@ -20,7 +22,7 @@
 //! | `recovery_result` | `jid`, `result` (`success`/`busy`; busy is `LM_RD_GAVEUP`) |
 //! | `recover_done` | `generation`: "recover generation N done" (locking unblocked) |
 //! | `control_locked` | `lvb_gen`, `start`, `write`: the control step read the LVB under EX |
-//! | `dlm_request` | `lock`, `op` (`lock`/`unlock`), `mode`, `flags`, `lvb`?, `lkid` or `error` |
+//! | `dlm_request` | `lock`, `op` (`lock`/`unlock`), `mode`, `flags` (hex), `flag_names` (`DLM_LKF_*` without the prefix), `lvb`?, `lkid` or `error` |
 //! | `ast` | `lkid`, `lock`?, `status`, `sb_flags`, `lvb`?: a completion (grant) |
 //! | `bast` | `lkid`, `lock`?, `mode`: a blocking AST |
 //! | `replay_start` | `jid`, `dirty`, `failed_gen`?: a journal replay begins |
@@ -145,10 +147,13 @@ impl Rec {
                         f.insert("op".into(), "lock".into());
                         f.insert("mode".into(), m.into());
                         f.insert("flags".into(), format!("{:#x}", flags.bits()).into());
+                        // `DLM_LKF_*` names, as the kernel's header spells them.
+                        let names: Vec<&str> = flags.iter_names().map(|(n, _)| n).collect();
+                        f.insert("flag_names".into(), json!(names));
                         let l = lvb
                             .map(|l| put_lvb(&mut f, Some(req.lock), l.as_bytes()))
                             .unwrap_or_default();
-                        format!("dlm_lock {lock} {m} flags {:#x}{l}", flags.bits())
+                        format!("dlm_lock {lock} {m} {}{l}", names.join("|"))
                     }
                     DlmOp::Unlock => {
                         f.insert("op".into(), "unlock".into());
