@@ -10,9 +10,11 @@ pub mod dlm;
 pub mod exhaustive;
 pub mod explore;
 pub mod glock;
+pub mod import;
 
 pub mod node;
 pub mod schedule;
 pub mod shrink;
 pub mod sim;
 pub mod timeline;
+pub mod trace;

@@ -5,6 +5,23 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+/// `println!` that never panics: once stdout is closed (`gdlm-sim … | head`), the rest
+/// of the report is dropped and the run goes on (its trace and timeline files are still
+/// written).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        if !STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut o = std::io::stdout().lock();
+            if writeln!(o, $($arg)*).is_err() {
+                STDOUT_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }};
+}
+
+/// Stdout was closed (broken pipe).
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 use gdlm_sim::sim::{run_seed, Defects, Faults, Outcome, SimConfig};
 
 /// A deterministic GFS2/DLM cluster simulator: every node runs gdlm-core (the port of
@@ -72,6 +89,23 @@ enum Cmd {
         #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
         callbacks: String,
     },
+    /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
+    /// nodeN.log files, or a run directory holding several) into a schedule, replay it
+    /// and say whether the simulated run shows the same generations and results per node.
+    Import {
+        /// Scenario or run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Seeds to try (1..=N): which survivor wins a journal race is the seed's choice.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Write the schedule of the (single) scenario here.
+        #[arg(long)]
+        schedule: Option<PathBuf>,
+        /// Print each node's real and simulated sequences.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
@@ -128,9 +162,13 @@ struct Opts {
     /// gdlm-core's membership synthesizes them from a CPG group's changes).
     #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
     callbacks: String,
-    /// Draw each node's state over time (SVG).
+    /// Draw each node's state over virtual time (SVG).
     #[arg(long)]
     timeline: Option<PathBuf>,
+    /// Zoom the timeline into a window of virtual time: FROM..TO in ms (or with an `s`
+    /// suffix, seconds; either end may be left out), e.g. `1.5s..4s`.
+    #[arg(long, value_parser = gdlm_sim::timeline::View::parse)]
+    timeline_window: Option<gdlm_sim::timeline::View>,
     /// Write the trace as JSON Lines.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -202,20 +240,25 @@ fn write_trace(path: &PathBuf, out: &Outcome) -> std::io::Result<()> {
 
 fn summary(cfg: &SimConfig, out: &Outcome) {
     let s = &out.stats;
-    println!("gdlm-sim: {} nodes, seed {}", cfg.nodes, out.seed);
-    println!(
+    out!("gdlm-sim: {} nodes, seed {}", cfg.nodes, out.seed);
+    out!(
         "  {} events, {:.1} s virtual time, DLM generation {}",
         s.events,
         s.time_ms as f64 / 1000.0,
         s.generation
     );
-    println!(
+    out!(
         "  mounts {}, crashes {}, withdrawals {}, unmounts {}, failed mounts {}",
-        s.mounts, s.crashes, s.withdrawals, s.unmounts, s.mount_failures
+        s.mounts,
+        s.crashes,
+        s.withdrawals,
+        s.unmounts,
+        s.mount_failures
     );
-    println!(
+    out!(
         "  journals of failed nodes replayed: {}; 'recover generation N done': {}",
-        s.recoveries, s.unblocks
+        s.recoveries,
+        s.unblocks
     );
     let mut counts: Vec<(String, usize)> = Vec::new();
     for p in &out.phases {
@@ -226,7 +269,7 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         }
     }
     let phases: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
-    println!("  final node phases: {}", phases.join(", "));
+    out!("  final node phases: {}", phases.join(", "));
     let key: Vec<_> = out
         .trace
         .iter()
@@ -250,19 +293,19 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
         })
         .collect();
     if !key.is_empty() && out.violation.is_none() {
-        println!(
+        out!(
             "  story ({} key events, first 30; --trace FILE for all):",
             key.len()
         );
         for e in key.iter().take(30) {
-            println!("    [t={:>6} ms] node {}: {}", e.t, e.node, e.what);
+            out!("    [t={:>6} ms] node {}: {}", e.t, e.node, e.what);
         }
     }
     match &out.violation {
-        None => println!("  invariants 0-5 held after every event"),
+        None => out!("  invariants 0-5 held after every event"),
         Some(v) => {
-            println!("  VIOLATION: {v}");
-            println!("  last events:");
+            out!("  VIOLATION: {v}");
+            out!("  last events:");
             for e in out
                 .trace
                 .iter()
@@ -272,9 +315,9 @@ fn summary(cfg: &SimConfig, out: &Outcome) {
                 .into_iter()
                 .rev()
             {
-                println!("    [{:>6} t={:>7}] node {}: {}", e.i, e.t, e.node, e.what);
+                out!("    [{:>6} t={:>7}] node {}: {}", e.i, e.t, e.node, e.what);
             }
-            println!("  replay with: gdlm-sim replay {}", out.seed);
+            out!("  replay with: gdlm-sim replay {}", out.seed);
         }
     }
 }
@@ -289,21 +332,44 @@ fn run_schedule(path: &PathBuf, seed: Option<u64>, opts: &Opts) -> Result<bool, 
     sched.fixes.extend(opts.fix.iter().cloned());
     let cfg = sched.config()?;
     let out = sched.run()?;
-    summary(&cfg, &out);
-    write_timeline(opts, &out);
+    // The files first: whatever happens to stdout, they are written.
     if let Some(p) = &opts.trace {
         write_trace(p, &out).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let tl = write_timeline(opts, &out);
+    summary(&cfg, &out);
+    if let Some(l) = tl {
+        out!("{l}");
     }
     Ok(out.violation.is_none())
 }
 
-fn write_timeline(opts: &Opts, out: &Outcome) {
+/// Write the timeline file; the line to print after the summary.
+fn write_timeline(opts: &Opts, out: &Outcome) -> Option<String> {
     if let (Some(p), Some(svg)) = (&opts.timeline, &out.timeline_svg) {
+        let zoomed = match (opts.timeline_window, &out.timeline) {
+            (Some(v), Some(t)) => Some(t.to_svg_view(
+                &format!(
+                    "gdlm-sim: seed {}, {}..{} ms{}",
+                    out.seed,
+                    v.from.unwrap_or(0),
+                    v.to.map_or("end".to_string(), |t| t.to_string()),
+                    match &out.violation {
+                        Some(v) => format!(" -- VIOLATION: {v}"),
+                        None => String::new(),
+                    }
+                ),
+                v,
+            )),
+            _ => None,
+        };
+        let svg = zoomed.as_deref().unwrap_or(svg);
         match std::fs::write(p, svg) {
-            Ok(()) => println!("  timeline: {}", p.display()),
+            Ok(()) => return Some(format!("  timeline: {}", p.display())),
             Err(e) => eprintln!("cannot write {}: {e}", p.display()),
         }
     }
+    None
 }
 
 fn shrink_file(path: &PathBuf, opts: &Opts, out: &PathBuf) -> Result<bool, String> {
@@ -319,22 +385,22 @@ fn shrink_file(path: &PathBuf, opts: &Opts, out: &PathBuf) -> Result<bool, Strin
 }
 
 fn report_shrunk(s: &gdlm_sim::shrink::Shrunk, what: &str, out: &PathBuf) -> Result<bool, String> {
-    println!(
+    out!(
         "{what}: shrunk {} steps to {} in {} replays",
         s.original_steps,
         s.schedule.steps.len(),
         s.tries
     );
-    println!("  {}", s.violation);
+    out!("  {}", s.violation);
     for (i, st) in s.schedule.steps.iter().enumerate() {
-        println!(
+        out!(
             "  {i:>3}: {}",
             serde_json::to_string(st).unwrap_or_default()
         );
     }
     let json = serde_json::to_string_pretty(&s.schedule).map_err(|e| e.to_string())?;
     std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!(
+    out!(
         "  written to {} (gdlm-sim replay --schedule {})",
         out.display(),
         out.display()
@@ -350,7 +416,7 @@ fn shrink_seed(
 ) -> Result<bool, String> {
     match gdlm_sim::shrink::shrink(cfg, seed, defects, 3000)? {
         None => {
-            println!("seed {seed} breaks no invariant: nothing to shrink");
+            out!("seed {seed} breaks no invariant: nothing to shrink");
             Ok(true)
         }
         Some(s) => report_shrunk(&s, &format!("seed {seed}"), out),
@@ -364,17 +430,139 @@ fn run_one(cfg: &SimConfig, seed: u64, opts: &Opts) -> bool {
         ..cfg.clone()
     };
     let out = run_seed(cfg, seed);
-    summary(cfg, &out);
-    write_timeline(opts, &out);
+    // The files first: whatever happens to stdout, they are written.
     if let Some(p) = &opts.trace {
         if let Err(e) = write_trace(p, &out) {
             eprintln!("cannot write {}: {e}", p.display());
         }
     }
+    let tl = write_timeline(opts, &out);
+    summary(cfg, &out);
+    if let Some(l) = tl {
+        out!("{l}");
+    }
     out.violation.is_none()
 }
 
+fn import(
+    dirs: &[PathBuf],
+    seeds: u64,
+    schedule: Option<&PathBuf>,
+    verbose: bool,
+) -> Result<bool, String> {
+    use gdlm_sim::import::{compare, scenario_dirs, RealRun};
+    let scenarios: Vec<PathBuf> = dirs.iter().flat_map(|d| scenario_dirs(d)).collect();
+    if scenarios.is_empty() {
+        return Err("no scenario directory with nodeN.log files".into());
+    }
+    let mut all = true;
+    for dir in &scenarios {
+        let run = match RealRun::read(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                out!("{}: skipped: {e}", dir.display());
+                continue;
+            }
+        };
+        let changes: Vec<String> = run
+            .changes
+            .iter()
+            .map(|(g, c)| format!("g{g} {c:?}"))
+            .collect();
+        out!(
+            "{}: {} nodes, profile {}, {}",
+            dir.display(),
+            run.nodes.len(),
+            run.profile.as_deref().unwrap_or("reference"),
+            changes.join(", ")
+        );
+        if let Some(k) = run.mixed_kernels() {
+            out!("  mixed kernels ({k}): the schedule runs every node with node 1's");
+        }
+        if run.replay_delay_ms > 0 {
+            out!(
+                "  the failed node's journal was unavailable {} ms (outside hold + replay): replay_delay {}",
+                run.replay_delay_ms,
+                run.replay_delay_ms
+            );
+        }
+        if let Some(p) = schedule {
+            let json = serde_json::to_string_pretty(&run.schedule(1)).map_err(|e| e.to_string())?;
+            std::fs::write(p, json).map_err(|e| format!("{}: {e}", p.display()))?;
+            out!("  schedule written to {}", p.display());
+        }
+        let results: Vec<_> = (1..=seeds.max(1)).map(|s| compare(&run, s)).collect();
+        let good: Vec<u64> = results
+            .iter()
+            .filter(|c| c.matches())
+            .map(|c| c.seed)
+            .collect();
+        let shown = results.iter().find(|c| c.matches()).unwrap_or(&results[0]);
+        for n in &run.nodes {
+            let i = (n.id - 1) as usize;
+            let busy_first = |s: &gdlm_sim::import::Story| {
+                s.tokens.iter().any(|t| {
+                    matches!(t, gdlm_sim::import::Token::Results { results, .. } if results.first() == Some(&"busy"))
+                })
+            };
+            let sim = shown.sim.get(i);
+            let d = shown.diffs.get(i).cloned().unwrap_or_default();
+            out!(
+                "  node {} ({}): {}{}",
+                n.id,
+                n.kernel.as_deref().unwrap_or("?"),
+                if d.is_empty() { "same" } else { "DIFFERS " },
+                d.join("; ")
+            );
+            if verbose || !d.is_empty() {
+                out!("    real: {}", n.story_line());
+                out!(
+                    "    sim : {}",
+                    sim.map(|s| s.story_line()).unwrap_or_default()
+                );
+            }
+            if let Some(s) = sim {
+                if busy_first(&n.story) != busy_first(s) {
+                    out!(
+                        "    (a first try busy: real {}, sim {}; the outside hold is not modelled)",
+                        busy_first(&n.story),
+                        busy_first(s)
+                    );
+                }
+            }
+        }
+        if let Some(e) = &shown.error {
+            out!("  seed {}: {e}", shown.seed);
+        }
+        out!(
+            "  {} of {} seeds reproduce the generations and results{}",
+            good.len(),
+            results.len(),
+            good.first()
+                .map(|s| format!(" (first: seed {s})"))
+                .unwrap_or_default()
+        );
+        all &= !good.is_empty();
+    }
+    Ok(all)
+}
+
 fn main() -> ExitCode {
+    // Output printed elsewhere (explore's report) may still meet a closed pipe: end as a
+    // C tool killed by SIGPIPE would (status 141), without a panic message.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info)
+    }));
     let cli = Cli::parse();
     let cmd = cli.cmd.unwrap_or(Cmd::Run {
         opts: Opts {
@@ -389,6 +577,7 @@ fn main() -> ExitCode {
             fix: vec![],
             callbacks: "kernel".into(),
             timeline: None,
+            timeline_window: None,
             trace: None,
             profile: "reference".into(),
         },
@@ -444,7 +633,7 @@ fn main() -> ExitCode {
                     cpg: callbacks == "cpg",
                 };
                 gdlm_sim::exhaustive::check(&cfg).map(|r| {
-                    println!(
+                    out!(
                         "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
@@ -460,18 +649,24 @@ fn main() -> ExitCode {
                     );
                     match &r.violation {
                         None => {
-                            println!("  invariants 0-5 held in every state");
+                            out!("  invariants 0-5 held in every state");
                             true
                         }
                         Some((v, path)) => {
-                            println!("  VIOLATION: {v}");
-                            println!("  path ({} actions): {path:?}", path.len());
+                            out!("  VIOLATION: {v}");
+                            out!("  path ({} actions): {path:?}", path.len());
                             false
                         }
                     }
                 })
             }
         }
+        Cmd::Import {
+            dirs,
+            seeds,
+            schedule,
+            verbose,
+        } => import(&dirs, seeds, schedule.as_ref(), verbose),
         Cmd::Explore {
             opts,
             seeds,

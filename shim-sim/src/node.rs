@@ -102,6 +102,14 @@ pub enum Note {
     JoinGroup(Member),
     /// The node multicasts these bytes to the group.
     Multicast(Member, Vec<u8>),
+    /// The node made a DLM call for one of the engine's locks (for the trace; the
+    /// simulator drops it unless it keeps a trace).
+    DlmCall {
+        /// The call.
+        req: DlmRequest,
+        /// The DLM lock id, or the error the call returned at once.
+        result: Result<u32, i32>,
+    },
     /// The node released the lockspace and is down.
     Released {
         /// Normal or as failed.
@@ -272,6 +280,11 @@ impl Node {
         self.engine.accessing() && !self.unmount_requested
     }
 
+    /// Which engine lock a DLM lock id is (`None`: an inode glock's, or unknown).
+    pub fn lock_of(&self, lkid: u32) -> Option<LockRef> {
+        self.by_lkid.get(&lkid).copied()
+    }
+
     /// The journal being replayed, if any.
     pub fn replaying(&self) -> Option<u32> {
         self.replays.keys().next().copied()
@@ -434,7 +447,13 @@ impl Node {
                 }
             }
             Action::Dlm(req) => {
-                if let Some(err) = self.dlm_call(dlm, &req) {
+                let err = self.dlm_call(dlm, &req);
+                let result = match err {
+                    Some(e) => Err(e),
+                    None => Ok(self.lkids.get(&req.lock).copied().unwrap_or(0)),
+                };
+                notes.push(Note::DlmCall { req, result });
+                if let Some(err) = err {
                     immediate.push((req.lock, err));
                 }
             }

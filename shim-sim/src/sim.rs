@@ -175,7 +175,7 @@ impl Default for SimConfig {
     }
 }
 
-/// One line of the trace.
+/// One line of the trace (the JSONL schema is in [`crate::trace`]).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct TraceEvent {
     /// Event index.
@@ -184,8 +184,13 @@ pub struct TraceEvent {
     pub t: u64,
     /// Node (0: the DLM or the world).
     pub node: u32,
-    /// What happened.
+    /// The record's kind (`text`, `log`, `dlm_request`, `ast`, …).
+    pub kind: &'static str,
+    /// What happened, as text.
     pub what: String,
+    /// The kind's fields.
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A trace line as kept during a run: the engine's log events are formatted only when the
@@ -194,6 +199,8 @@ pub struct TraceEvent {
 enum What {
     Text(String),
     Log(gdlm_core::engine::LogEvent),
+    /// A structured record (kept only with a full trace).
+    Rec(Box<crate::trace::Rec>),
 }
 
 #[derive(Clone, Debug)]
@@ -206,14 +213,21 @@ struct RawEvent {
 
 impl RawEvent {
     fn cook(&self) -> TraceEvent {
+        let (kind, what, fields) = match &self.what {
+            What::Text(s) => ("text", s.clone(), serde_json::Map::new()),
+            What::Log(l) => {
+                let (kind, fields) = crate::trace::log_kind(l);
+                (kind, l.to_string(), fields)
+            }
+            What::Rec(r) => r.cook(),
+        };
         TraceEvent {
             i: self.i,
             t: self.t,
             node: self.node,
-            what: match &self.what {
-                What::Text(s) => s.clone(),
-                What::Log(l) => l.to_string(),
-            },
+            kind,
+            what,
+            fields,
         }
     }
 }
@@ -303,6 +317,9 @@ pub struct Outcome {
     /// The timeline as SVG, when recorded.
     #[serde(skip)]
     pub timeline_svg: Option<String>,
+    /// The recorded timeline (to draw other views of it), when recorded.
+    #[serde(skip)]
+    pub timeline: Option<crate::timeline::Timeline>,
     /// Every action taken, when recorded.
     #[serde(skip)]
     pub schedule: Option<Vec<crate::schedule::Step>>,
@@ -458,6 +475,14 @@ impl Sim {
         }
     }
 
+    /// Keep a structured record, only with a full trace (built lazily: `f` runs only then).
+    fn record(&mut self, node: u32, f: impl FnOnce(&Sim) -> crate::trace::Rec) {
+        if self.cfg.trace && !self.untimed {
+            let r = f(self);
+            self.keep(node, What::Rec(Box::new(r)));
+        }
+    }
+
     fn violate(&mut self, invariant: u8, message: String) {
         if self.cfg.ignore.contains(&invariant) {
             if self.cfg.trace {
@@ -535,9 +560,9 @@ impl Sim {
             }
         }
         self.nodes[i].crash();
-        let step = self.step;
+        let now = self.now;
         if let Some(t) = self.timeline.as_mut() {
-            t.crash(step, id);
+            t.crash(now, id);
         }
         self.wanted[i] = false;
         self.stats.crashes += 1;
@@ -639,6 +664,9 @@ impl Sim {
     fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
         let mut failed_mount = false;
         for note in notes {
+            if let Some(t) = self.timeline.as_mut() {
+                t.note(self.now, id, &note);
+            }
             match note {
                 Note::Info(s) => self.log(id, s),
                 Note::Log(l) => {
@@ -647,6 +675,9 @@ impl Sim {
                     }
                 }
                 Note::Replay(jid) => self.replay_start(id, jid),
+                Note::DlmCall { req, result } => {
+                    self.record(id, |_| crate::trace::Rec::DlmCall { req, result })
+                }
                 Note::Replayed { jid, ok } => self.replayed(id, jid, ok),
                 Note::CoreError(s) => self.violate(0, format!("node {id}: {s}")),
                 // The engine logged "recover generation N done".
@@ -739,6 +770,7 @@ impl Sim {
         let Some(item) = self.cpg.as_mut().and_then(|g| g.deliver(id)) else {
             return;
         };
+        self.record(id, |_| crate::trace::Rec::Cpg(item.clone()));
         let i = (id - 1) as usize;
         let now = self.now;
         let mut notes = Vec::new();
@@ -801,12 +833,25 @@ impl Sim {
             );
             self.violate(2, msg);
         }
-        self.log(by, format!("replay journal {jid}"));
+        match self.journals.get(jid as usize).copied() {
+            Some(j) if self.cfg.trace => self.record(by, |_| crate::trace::Rec::ReplayStart {
+                jid,
+                dirty: j.dirty,
+                failed_gen: j.failed_gen,
+            }),
+            _ => self.log(by, format!("replay journal {jid}")),
+        }
     }
 
     fn replayed(&mut self, by: u32, jid: u32, ok: bool) {
+        let dirty = self.journals.get(jid as usize).is_some_and(|j| j.dirty);
+        if self.cfg.trace {
+            self.record(by, |_| crate::trace::Rec::ReplayEnd { jid, ok, dirty });
+        }
         if !ok {
-            self.log(by, format!("replay of journal {jid} failed"));
+            if !self.cfg.trace {
+                self.log(by, format!("replay of journal {jid} failed"));
+            }
             return;
         }
 
@@ -821,7 +866,9 @@ impl Sim {
         }
         j.dirty = false;
         j.failed_gen = None;
-        self.log(by, format!("journal {jid} replayed"));
+        if !self.cfg.trace {
+            self.log(by, format!("journal {jid} replayed"));
+        }
     }
 
     fn deliver(&mut self, id: u32) {
@@ -840,16 +887,20 @@ impl Sim {
                 lvb,
                 ..
             } => {
-                self.trace_line(
-                    id,
-                    format!("ast lkid {lkid} status {status} flags {sb_flags:#x}"),
-                );
+                self.record(id, |s| crate::trace::Rec::Ast {
+                    lkid,
+                    lock: s.nodes[i].lock_of(lkid),
+                    status,
+                    sb_flags,
+                    lvb,
+                });
                 let node = &mut self.nodes[i];
                 node.ast(&mut self.dlm, lkid, status, sb_flags, lvb, now, &mut notes);
             }
             DlmEvent::Bast { lkid, mode, .. } => {
+                let lock = node.lock_of(lkid);
                 node.bast(lkid, mode, &mut notes);
-                self.trace_line(id, format!("bast lkid {lkid} mode {mode}"));
+                self.record(id, |_| crate::trace::Rec::Bast { lkid, lock, mode });
             }
             // A userspace lockspace gets no callbacks; the DLM's first recover_done stands
             // for dlm_create_lockspace returning, after which the daemon joins the group.
@@ -885,12 +936,6 @@ impl Sim {
         self.apply_notes(id, notes);
     }
 
-    fn trace_line(&mut self, id: u32, s: String) {
-        if self.cfg.trace {
-            self.log(id, s);
-        }
-    }
-
     fn run_node(&mut self, id: u32, choice: u32) {
         let i = (id - 1) as usize;
         let mut notes = Vec::new();
@@ -901,7 +946,7 @@ impl Sim {
 
     fn check(&mut self) {
         if let Some(t) = self.timeline.as_mut() {
-            t.record(self.step, &self.nodes);
+            t.record(self.step, self.now, &self.nodes);
         }
         // A mounted node writes its journal.
         for n in &self.nodes {
@@ -1036,11 +1081,19 @@ impl Sim {
         match a {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
-                    self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                    if self.cfg.trace {
+                        let generation = self.dlm.generation();
+                        self.record(0, |_| crate::trace::Rec::DlmRecovery {
+                            step: s,
+                            generation,
+                        });
+                    } else {
+                        self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                    }
                     if s == crate::dlm::RecoveryStep::Done {
-                        let (step, g) = (self.step, self.dlm.generation());
+                        let (now, g) = (self.now, self.dlm.generation());
                         if let Some(t) = self.timeline.as_mut() {
-                            t.generation(step, g);
+                            t.generation(now, g);
                         }
                     }
                 }
@@ -1444,6 +1497,10 @@ impl Sim {
             }
         );
         let timeline_svg = self.timeline_svg(&title);
+        let timeline = self.timeline.take().map(|mut t| {
+            t.finish();
+            t
+        });
         self.stats.events = self.step;
         self.stats.time_ms = self.now;
         self.stats.generation = self.dlm.generation();
@@ -1454,6 +1511,7 @@ impl Sim {
             trace: self.trace.iter().map(RawEvent::cook).collect(),
             phases: self.nodes.iter().map(|n| n.phase).collect(),
             timeline_svg,
+            timeline,
             schedule: self.record,
         }
     }
