@@ -308,8 +308,23 @@ impl Schedule {
 
     /// Run it; `Err` for a malformed schedule or an `until` that never happened.
     pub fn run(&self) -> Result<Outcome, String> {
+        match self.run_partial()? {
+            (out, None) => Ok(out),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Run it as far as it goes: `Err` only for a schedule that does not configure;
+    /// a step that fails (an `until` that never happened, a bad argument) ends the run
+    /// and comes back with the outcome so far (its trace, for the user to read).
+    pub fn run_partial(&self) -> Result<(Outcome, Option<String>), String> {
         let mut sim = Sim::new(self.config()?);
         sim.set_traffic(self.traffic);
+        let r = self.run_steps(&mut sim);
+        Ok((sim.finish(), r.err()))
+    }
+
+    fn run_steps(&self, sim: &mut Sim) -> Result<(), String> {
         for (k, step) in self.steps.iter().enumerate() {
             if sim.violation().is_some() {
                 break;
@@ -374,6 +389,6 @@ impl Schedule {
                 }
             }
         }
-        Ok(sim.finish())
+        Ok(())
     }
 }
