@@ -8,6 +8,7 @@
 pub mod cpg;
 pub mod dlm;
 pub mod exhaustive;
+pub mod fingerprint;
 pub mod explore;
 pub mod glock;
 

@@ -71,6 +71,10 @@ enum Cmd {
         /// Recovery callbacks: `kernel` (from the DLM) or `cpg` (gdlm-core's membership).
         #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
         callbacks: String,
+        /// Instead of checking invariants, audit the canonical state: every state reached
+        /// again must have the same successors as the first one with its canonical state.
+        #[arg(long)]
+        audit: bool,
     },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
@@ -421,9 +425,26 @@ fn main() -> ExitCode {
             depth,
             max_states,
             callbacks,
+            audit,
         } => {
             if !exhaustive {
                 Err("check needs --exhaustive".to_string())
+            } else if audit {
+                let cfg = gdlm_sim::exhaustive::CheckConfig {
+                    nodes,
+                    crashes,
+                    mounts,
+                    depth,
+                    max_states,
+                    cpg: callbacks == "cpg",
+                };
+                gdlm_sim::exhaustive::audit(&cfg).map(|a| {
+                    println!(
+                        "audit: {} canonical states, {} merges compared ({} of different raw states): successors agree",
+                        a.states, a.merges, a.distinct_raw
+                    );
+                    true
+                })
             } else {
                 let cfg = gdlm_sim::exhaustive::CheckConfig {
                     nodes,
@@ -448,6 +469,11 @@ fn main() -> ExitCode {
                         r.states as f64 / r.secs.max(1e-9),
                         if r.truncated { " [bounded: some paths cut]" } else { " [complete]" }
                     );
+                    if r.truncated {
+                        println!("  bounded: {} states, a depth or state bound was hit", r.states);
+                    } else {
+                        println!("  complete: {} states", r.states);
+                    }
                     match &r.violation {
                         None => {
                             println!("  invariants 0-5 held in every state");
