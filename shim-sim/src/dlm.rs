@@ -1658,7 +1658,8 @@ impl Dlm {
             }
         }
         // Locks by canonical id.
-        let mut locks: Vec<(u32, &Lock)> = self.locks.iter().map(|(&id, l)| (c.lkid(id), l)).collect();
+        let mut locks: Vec<(u32, &Lock)> =
+            self.locks.iter().map(|(&id, l)| (c.lkid(id), l)).collect();
         locks.sort_unstable_by_key(|&(id, _)| id);
         c.put(&locks.len());
         for (id, l) in locks {

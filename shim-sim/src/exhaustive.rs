@@ -25,7 +25,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::node::Phase;
-use crate::sim::{Action, Faults, Sim, SimConfig, Violation};
+use crate::sim::{Action, Defects, Faults, Sim, SimConfig, Violation};
 
 /// Bounds and shape of the exhaustive check.
 #[derive(Clone, Debug)]
@@ -42,6 +42,24 @@ pub struct CheckConfig {
     pub max_states: u64,
     /// Recovery callbacks from a CPG group through gdlm-core's membership.
     pub cpg: bool,
+    /// Injected DLM defects (to show the check catches them).
+    pub defects: Defects,
+}
+
+impl CheckConfig {
+    /// `nodes` nodes, `crashes` crashes, no remounts, depth 400, 5,000,000 states,
+    /// kernel callbacks, no defects.
+    pub fn new(nodes: u32, crashes: u32) -> Self {
+        CheckConfig {
+            nodes,
+            crashes,
+            mounts: 0,
+            depth: 400,
+            max_states: 5_000_000,
+            cpg: false,
+            defects: Defects::default(),
+        }
+    }
 }
 
 /// What the check found.
@@ -66,7 +84,13 @@ pub struct CheckResult {
 /// A cluster of `nodes` with every node mounted and nothing pending (recovery callbacks
 /// from a CPG group if `cpg`).
 pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
+    mounted_cluster_with(nodes, cpg, Defects::default())
+}
+
+/// [`mounted_cluster`] with injected DLM defects.
+pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<Sim, String> {
     let cfg = SimConfig {
+        defects,
         nodes,
         cpg,
         seed: 1,
@@ -92,16 +116,19 @@ pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
     Ok(sim)
 }
 
+/// A state's identity: its canonical key, crashes and remounts so far.
+type Key = (u128, u32, u32);
+
 /// Run the check.
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster(cfg.nodes, cfg.cpg)?;
+    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
-    let key = |s: &Sim| (if std::env::var_os("OLDFP").is_some() { s.fingerprint() as u128 } else { s.canonical_key() }, s.crashes(), s.mounts() - base_mounts);
+    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
     // Visited states → their index; per index, the parent's index and the action taken.
-    let mut seen: HashMap<(u128, u32, u32), u32, BuildXxh> = HashMap::default();
+    let mut seen: HashMap<Key, u32, BuildXxh> = HashMap::default();
     let mut parent: Vec<(u32, Option<Action>)> = vec![(0, None)];
     seen.insert(key(&root), 0);
     let mut res = CheckResult {
@@ -157,8 +184,15 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
             res.truncated |= !choices.is_empty();
             continue;
         }
-        for a in choices {
-            let mut next = sim.clone();
+        // The last choice takes the state itself (one clone fewer per state).
+        let mut sim = Some(sim);
+        let last = choices.len().saturating_sub(1);
+        for (i, a) in choices.into_iter().enumerate() {
+            let mut next = match (i == last, &sim) {
+                (true, _) => sim.take().expect("the state"),
+                (false, Some(s)) => s.clone(),
+                (false, None) => unreachable!("taken only by the last choice"),
+            };
             next.perform(a);
             next.check_invariants();
             res.transitions += 1;
@@ -205,7 +239,8 @@ impl std::hash::Hasher for KeyHasher {
         for c in b.chunks(8) {
             let mut w = [0u8; 8];
             w[..c.len()].copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn write_u128(&mut self, v: u128) {
@@ -237,13 +272,18 @@ pub struct Audit {
 /// the first state's with that key. A field left out of the canonical state that does
 /// change a future shows up here as two merged states with different successors.
 pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
-    let root = mounted_cluster(cfg.nodes, cfg.cpg)?;
+    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
     let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
     let succ = |s: &Sim| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
         if s.crashes() < cfg.crashes {
-            choices.extend(s.nodes().iter().filter(|n| n.alive()).map(|n| Action::Crash(n.id)));
+            choices.extend(
+                s.nodes()
+                    .iter()
+                    .filter(|n| n.alive())
+                    .map(|n| Action::Crash(n.id)),
+            );
         }
         if s.mounts() - base_mounts < cfg.mounts {
             choices.extend(
@@ -267,8 +307,9 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
         v.dedup();
         v
     };
-    let mut first: HashMap<(u128, u32, u32), (u64, Vec<(u128, u32, u32, bool)>), BuildXxh> =
-        HashMap::default();
+    // Per canonical state: the first raw state's fingerprint and its successors.
+    type Successors = Vec<(u128, u32, u32, bool)>;
+    let mut first: HashMap<Key, (u64, Successors), BuildXxh> = HashMap::default();
     let mut out = Audit::default();
     let mut queue = VecDeque::from([root]);
     while let Some(sim) = queue.pop_front() {
@@ -301,7 +342,12 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
         }
         let mut choices = sim.enabled();
         if sim.crashes() < cfg.crashes {
-            choices.extend(sim.nodes().iter().filter(|n| n.alive()).map(|n| Action::Crash(n.id)));
+            choices.extend(
+                sim.nodes()
+                    .iter()
+                    .filter(|n| n.alive())
+                    .map(|n| Action::Crash(n.id)),
+            );
         }
         if sim.mounts() - base_mounts < cfg.mounts {
             choices.extend(

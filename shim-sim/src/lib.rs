@@ -8,8 +8,8 @@
 pub mod cpg;
 pub mod dlm;
 pub mod exhaustive;
-pub mod fingerprint;
 pub mod explore;
+pub mod fingerprint;
 pub mod glock;
 
 pub mod node;

@@ -75,6 +75,9 @@ enum Cmd {
         /// again must have the same successors as the first one with its canonical state.
         #[arg(long)]
         audit: bool,
+        /// Injected DLM defects (as for `run`), to see the check catch them.
+        #[arg(long, value_delimiter = ',')]
+        defects: Vec<String>,
     },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
@@ -426,35 +429,40 @@ fn main() -> ExitCode {
             max_states,
             callbacks,
             audit,
-        } => {
-            if !exhaustive {
-                Err("check needs --exhaustive".to_string())
-            } else if audit {
-                let cfg = gdlm_sim::exhaustive::CheckConfig {
-                    nodes,
-                    crashes,
-                    mounts,
-                    depth,
-                    max_states,
-                    cpg: callbacks == "cpg",
-                };
-                gdlm_sim::exhaustive::audit(&cfg).map(|a| {
+            defects,
+        } => match gdlm_sim::sim::Defects::parse(&defects) {
+            Err(e) => Err(e),
+            Ok(defects) => {
+                if !exhaustive {
+                    Err("check needs --exhaustive".to_string())
+                } else if audit {
+                    let cfg = gdlm_sim::exhaustive::CheckConfig {
+                        nodes,
+                        crashes,
+                        mounts,
+                        depth,
+                        max_states,
+                        cpg: callbacks == "cpg",
+                        defects: defects.clone(),
+                    };
+                    gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
                         "audit: {} canonical states, {} merges compared ({} of different raw states): successors agree",
                         a.states, a.merges, a.distinct_raw
                     );
                     true
                 })
-            } else {
-                let cfg = gdlm_sim::exhaustive::CheckConfig {
-                    nodes,
-                    crashes,
-                    mounts,
-                    depth,
-                    max_states,
-                    cpg: callbacks == "cpg",
-                };
-                gdlm_sim::exhaustive::check(&cfg).map(|r| {
+                } else {
+                    let cfg = gdlm_sim::exhaustive::CheckConfig {
+                        nodes,
+                        crashes,
+                        mounts,
+                        depth,
+                        max_states,
+                        cpg: callbacks == "cpg",
+                        defects: defects.clone(),
+                    };
+                    gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
                         "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
@@ -469,7 +477,9 @@ fn main() -> ExitCode {
                         r.states as f64 / r.secs.max(1e-9),
                         if r.truncated { " [bounded: some paths cut]" } else { " [complete]" }
                     );
-                    if r.truncated {
+                    if r.violation.is_some() {
+                        println!("  stopped at a violation after {} states", r.states);
+                    } else if r.truncated {
                         println!("  bounded: {} states, a depth or state bound was hit", r.states);
                     } else {
                         println!("  complete: {} states", r.states);
@@ -486,8 +496,9 @@ fn main() -> ExitCode {
                         }
                     }
                 })
+                }
             }
-        }
+        },
         Cmd::Explore {
             opts,
             seeds,

@@ -1057,19 +1057,27 @@ impl Sim {
     /// The canonical state's key (untimed mode; see [`crate::fingerprint`]): equal keys
     /// mean equal futures.
     pub fn canonical_key(&self) -> u128 {
-        self.canon().key()
+        crate::fingerprint::with_canon(|c| {
+            self.canon_into(c);
+            c.key()
+        })
     }
 
     /// The canonical state.
     pub fn canon(&self) -> crate::fingerprint::Canon {
         let mut c = crate::fingerprint::Canon::new();
-        self.dlm.canon(&mut c);
+        self.canon_into(&mut c);
+        c
+    }
+
+    fn canon_into(&self, c: &mut crate::fingerprint::Canon) {
+        self.dlm.canon(c);
         for n in &self.nodes {
-            n.canon(&mut c);
+            n.canon(c);
         }
         match &self.cpg {
             Some(g) => {
-                g.canon(&mut c);
+                g.canon(c);
                 // CPG mode: a journal's failure is a log position; one every member has
                 // delivered compares below every cursor, whatever its value.
                 for j in &self.journals {
@@ -1088,7 +1096,6 @@ impl Sim {
         c.put(&self.pending_mount);
         c.put(&self.wanted);
         c.put(&(self.max_lvb_gen, self.stale_lvb_gen));
-        c
     }
 
     /// Check invariants 1–4 after an action taken with [`Sim::perform`].
