@@ -45,6 +45,22 @@ enum Cmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Threads running seeds (the summary is the same for any number).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Also write the summary as JSON to this file (for `gdlm-sim merge`).
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+    /// Merge `explore --json` summaries of seed ranges (e.g. one per machine) into the
+    /// summary of the whole run; exits non-zero if any seed broke an invariant.
+    Merge {
+        /// The summaries (any order; ranges must not overlap).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Also write the merged summary as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
     /// Exhaustive check of a small cluster: from every node mounted, every interleaving
     /// of DLM recovery steps, callbacks, node steps and up to --crashes crashes, to a
@@ -504,9 +520,20 @@ fn main() -> ExitCode {
             seeds,
             first_seed,
             quiet,
-        } => config(&opts).map(|cfg| {
-            gdlm_sim::explore::explore(&cfg, first_seed, seeds, opts.faults.is_none(), quiet)
+            jobs,
+            json,
+        } => config(&opts).and_then(|cfg| {
+            gdlm_sim::explore::explore(
+                &cfg,
+                first_seed,
+                seeds,
+                opts.faults.is_none(),
+                quiet,
+                jobs,
+                json.as_deref(),
+            )
         }),
+        Cmd::Merge { files, json } => merge(&files, json.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -516,4 +543,27 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `gdlm-sim merge`: read `explore --json` summaries, print the merged one.
+fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result<bool, String> {
+    use gdlm_sim::explore::Totals;
+    let mut parts = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let t: Totals = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+        parts.push(t);
+    }
+    let n = parts.len();
+    let t = Totals::merge_all(parts)?;
+    println!(
+        "merge: {n} summaries, {} runs from seed {}",
+        t.runs, t.first_seed
+    );
+    t.print();
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&t).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(t.violations.is_empty())
 }
