@@ -24,8 +24,8 @@
 use arbitrary::Arbitrary;
 use gdlm_core::consts::DLM_EUNLOCK;
 use gdlm_core::engine::{
-    Action, Callbacks, Config, DlmOp, Duration, Engine, Event, FirstMountFailure, Instant,
-    LockRef, MountFailure, ReplayOutcome, ReplayReason,
+    Action, Callbacks, Config, DlmOp, Duration, Engine, Event, FirstMountFailure, Instant, LockRef,
+    MountFailure, ReplayOutcome, ReplayReason,
 };
 use gdlm_core::flags::DlmLkf;
 use gdlm_core::membership::{LeftReason, Member};
@@ -269,7 +269,11 @@ impl<const N: usize> World<N> {
                     );
                     let unlock = match req.op {
                         DlmOp::Unlock => {
-                            assert!(self.held.contains(&req.lock), "unlock of {:?} not held", req.lock);
+                            assert!(
+                                self.held.contains(&req.lock),
+                                "unlock of {:?} not held",
+                                req.lock
+                            );
                             true
                         }
                         DlmOp::Lock { mode, flags, lvb } => {
@@ -309,7 +313,10 @@ impl<const N: usize> World<N> {
                 Action::Mounted { jid, first } => {
                     assert!(!self.mounted, "mounted twice");
                     assert_eq!(self.e.jid(), Some(jid));
-                    assert!(self.e.holds_own_journal(), "mounted without its journal lock");
+                    assert!(
+                        self.e.holds_own_journal(),
+                        "mounted without its journal lock"
+                    );
                     assert_eq!(self.e.is_first(), first);
                     // control_mount read an enabled LVB (what the old hand-written
                     // driver of recovery_events checked at MountStep::Mounted).
@@ -366,7 +373,12 @@ impl<const N: usize> World<N> {
                     sb_flags: 0,
                     lvb: Some(self.cluster),
                 };
-                assert_eq!(c.handle(self.now, ev).map_err(|e| format!("{e}")), Ok(()), "{:?}", p.lock);
+                assert_eq!(
+                    c.handle(self.now, ev).map_err(|e| format!("{e}")),
+                    Ok(()),
+                    "{:?}",
+                    p.lock
+                );
             }
             if let Some(jid) = self.replay {
                 let mut c = self.e.clone();
@@ -379,7 +391,14 @@ impl<const N: usize> World<N> {
         }
     }
 
-    fn complete(&mut self, i: usize, lock: LockRef, status: i32, sb_flags: u8, lvb: Option<[u8; 32]>) {
+    fn complete(
+        &mut self,
+        i: usize,
+        lock: LockRef,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<[u8; 32]>,
+    ) {
         // The request is answered (and the lock held or gone) before the engine's next
         // requests, which may convert it, are drained; a refusal puts both back.
         let held = self.held.clone();
@@ -477,7 +496,11 @@ impl<const N: usize> World<N> {
             }
             Op::Echo { from } => {
                 if let Some(bytes) = self.last_msg.clone() {
-                    let from = if from % 2 == 0 { self.me } else { member(*from) };
+                    let from = if from % 2 == 0 {
+                        self.me
+                    } else {
+                        member(*from)
+                    };
                     self.handle(Event::CpgMessage {
                         from,
                         bytes: &bytes,
@@ -562,7 +585,9 @@ impl<const N: usize> World<N> {
                 if TOLERATE_AFTER_RELEASE && self.finished {
                     return;
                 }
-                let Some(at) = self.e.poll_timeout() else { return };
+                let Some(at) = self.e.poll_timeout() else {
+                    return;
+                };
                 self.now = self.now.max(at);
                 let mut calls = 0;
                 while self.e.poll_timeout().is_some_and(|t| t <= self.now) {
@@ -579,7 +604,11 @@ impl<const N: usize> World<N> {
 fn run<const N: usize>(input: &Input) {
     let me = Member::new(1, 1);
     let cfg = Config {
-        callbacks: if input.cpg { Callbacks::Cpg(me) } else { Callbacks::Dlm },
+        callbacks: if input.cpg {
+            Callbacks::Cpg(me)
+        } else {
+            Callbacks::Dlm
+        },
         size_policy: if input.reference_size {
             SizePolicy::Reference
         } else {
