@@ -1,6 +1,11 @@
-//! An arbitrary sequence of DLM recovery callbacks, control steps, mount and
-//! first_done machine inputs, unmount and release → `Recovery<192>` or
-//! `Recovery<16>` under either `SizePolicy`.
+//! An arbitrary sequence of DLM recovery callbacks, control steps, `after_new_lockspace`,
+//! unmount and release → `Recovery<192>` or `Recovery<16>` under either `SizePolicy`:
+//! the pure functions of `ls_recover_*`, each against a model of the reference.
+//!
+//! The lifecycle (the mount ladder, first_done, the journal recovery and their order) is
+//! no longer driven here by a hand-written sequence of `ControlMount` / `FirstDone`
+//! inputs: the `engine` target drives the one engine every shim runs, with arbitrary
+//! events, and checks what that driver checked (see its docs).
 //!
 //! After every event: `check()` is Ok; `recover_start` changes only through
 //! recover_done, `recover_block` only through recover_prep, `recover_mount` and `jid`
@@ -14,10 +19,7 @@
 use arbitrary::Arbitrary;
 use gdlm_core::lvb::{ControlLvb, JidSet};
 use gdlm_core::mode::DlmMode;
-use gdlm_core::mount::{
-    after_new_lockspace, ControlMount, FirstDone, FirstDoneStep, MountError, MountOptions,
-    MountStep, OpsMode, TableError,
-};
+use gdlm_core::mount::{after_new_lockspace, MountOptions, OpsMode, TableError};
 use gdlm_core::recovery::{
     ControlBegin, ControlFinish, ControlUpdate, ControlWork, LockId, RecoverFlags, Recovery,
     RecoveryError, ResultIgnored, ResultOutcome, SizePolicy, SlotRecorded,
@@ -81,16 +83,6 @@ enum LvbV {
     Smart { gen: GenV, unused: u8, bits: u32 },
 }
 
-const STATUSES: [i32; 9] = [-11, -22, -4, -35, -110, -0x10001, -0x10002, 1, -1];
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum StatusV {
-    Ok,
-    Again,
-    Known(u8),
-    Raw(i32),
-}
-
 #[derive(Arbitrary, Debug, Clone)]
 enum Event {
     Cb(Cb),
@@ -100,25 +92,12 @@ enum Event {
         mid2: Vec<Cb>,
         converted_after_stale: bool,
     },
-    MountStart,
-    MountLock {
-        status: StatusV,
-        lvb: Option<LvbV>,
-    },
-    MountUnlock(i32),
-    MountSleepDone,
-    MountInterrupt,
-    FirstStart,
-    FirstLock(StatusV),
-    FirstUnlock(i32),
-    NewFirstDone,
     Unmount,
     Release,
     NewLockspace {
         ops_result: i32,
         jid: Option<u32>,
     },
-    Remount,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -135,25 +114,11 @@ fn slot(v: SlotV) -> i32 {
     }
 }
 
-fn status(v: StatusV) -> i32 {
-    match v {
-        StatusV::Ok => 0,
-        StatusV::Again => -11,
-        StatusV::Known(i) => STATUSES[usize::from(i) % STATUSES.len()],
-        StatusV::Raw(s) => s,
-    }
-}
-
 struct World<const N: usize> {
     policy: SizePolicy,
     rec: Recovery<N>,
-    mount: ControlMount,
-    mount_started: bool,
-    first: FirstDone,
     /// The control LVB as the cluster holds it (what control_lock EX would return).
     cluster: ControlLvb,
-    /// An LVB a pending FirstDone control NL call will write.
-    first_write: Option<ControlLvb>,
     last_recovered: Option<u32>,
     events: u64,
 }
@@ -575,45 +540,6 @@ impl<const N: usize> World<N> {
         self.check(&before, "control_converted", false, false);
     }
 
-    fn mount_step(
-        &mut self,
-        what: &str,
-        before_m: ControlMount,
-        before: Recovery<N>,
-        r: Result<MountStep, MountError>,
-    ) {
-        match r {
-            Err(_) => {
-                assert_eq!(self.mount, before_m, "refused {what} changed the machine");
-                assert_eq!(self.rec, before, "refused {what} changed the state");
-            }
-            Ok(MountStep::Mounted { first }) => {
-                let f = self.rec.flags();
-                assert!(f.contains(RecoverFlags::MOUNT_DONE));
-                assert!(!self.rec.locks_blocked());
-                assert_eq!(f.contains(RecoverFlags::FIRST_MOUNT), first);
-                let g = self
-                    .mount
-                    .lvb_gen()
-                    .expect("mounted without reading the LVB");
-                assert_ne!(g, 0xFFFF_FFFF, "mounted with a disabled LVB");
-                if !first {
-                    assert!(self.rec.lvb_bits().all_jid_bits_clear());
-                    assert_eq!(g, self.rec.recover_start());
-                    assert!(g >= self.rec.recover_mount());
-                    assert_ne!(self.rec.recover_block(), self.rec.recover_start());
-                    assert!(self.rec.submit().iter().all(|&v| v == 0));
-                    assert!(self.rec.result().iter().all(|&v| v == 0));
-                    assert_eq!(self.mount.mounted_mode(), DlmMode::Pr);
-                } else {
-                    assert_eq!(self.mount.mounted_mode(), DlmMode::Ex);
-                }
-            }
-            Ok(MountStep::Failed { .. }) | Ok(_) => {}
-        }
-        self.check(&before, what, false, false);
-    }
-
     fn event(&mut self, ev: &Event) {
         match ev {
             Event::Cb(cb) => self.callback(cb),
@@ -623,62 +549,6 @@ impl<const N: usize> World<N> {
                 mid2,
                 converted_after_stale,
             } => self.control(*lvb, mid1, mid2, *converted_after_stale),
-            Event::MountStart => {
-                // control_mount runs once per mount (the kernel never restarts it).
-                if self.mount_started {
-                    return;
-                }
-                self.mount_started = true;
-                let before = self.rec.clone();
-                let step = self.mount.start(&mut self.rec);
-                assert!(matches!(step, MountStep::Lock(_)));
-                assert!(self.rec.locks_blocked());
-                self.check(&before, "ControlMount::start", false, false);
-            }
-            Event::MountLock { status: s, lvb } => {
-                let (bm, before) = (self.mount, self.rec.clone());
-                let l = lvb.map(|v| self.lvb(v));
-                let r = self
-                    .mount
-                    .on_lock_result(&mut self.rec, status(*s), l.as_ref());
-                self.mount_step("on_lock_result", bm, before, r);
-            }
-            Event::MountUnlock(s) => {
-                let (bm, before) = (self.mount, self.rec.clone());
-                let r = self.mount.on_unlock_result(*s);
-                self.mount_step("on_unlock_result", bm, before, r);
-            }
-            Event::MountSleepDone => {
-                let (bm, before) = (self.mount, self.rec.clone());
-                let r = self.mount.on_sleep_done();
-                self.mount_step("on_sleep_done", bm, before, r);
-            }
-            Event::MountInterrupt => self.mount.interrupt(),
-            Event::FirstStart => {
-                let (bf, before) = (self.first, self.rec.clone());
-                let r = self.first.start(&mut self.rec);
-                self.first_step("FirstDone::start", bf, before, r);
-            }
-            Event::FirstLock(s) => {
-                let (bf, before) = (self.first, self.rec.clone());
-                let st = status(*s);
-                let r = self.first.on_lock_result(st);
-                if r.is_ok() && st == 0 {
-                    if let Some(w) = self.first_write.take() {
-                        self.cluster = w;
-                    }
-                }
-                self.first_step("FirstDone::on_lock_result", bf, before, r);
-            }
-            Event::FirstUnlock(s) => {
-                let (bf, before) = (self.first, self.rec.clone());
-                let r = self.first.on_unlock_result(*s);
-                self.first_step("FirstDone::on_unlock_result", bf, before, r);
-            }
-            Event::NewFirstDone => {
-                self.first = FirstDone::new();
-                self.first_write = None;
-            }
             Event::Unmount => {
                 let before = self.rec.clone();
                 self.rec.unmount();
@@ -714,56 +584,7 @@ impl<const N: usize> World<N> {
                 }
                 self.check(&before, "after_new_lockspace", false, false);
             }
-            Event::Remount => {
-                self.rec = Recovery::new(self.policy);
-                self.mount = ControlMount::new();
-                self.mount_started = false;
-                self.first = FirstDone::new();
-                self.first_write = None;
-                self.last_recovered = None;
-            }
         }
-    }
-
-    fn first_step(
-        &mut self,
-        what: &str,
-        bf: FirstDone,
-        before: Recovery<N>,
-        r: Result<FirstDoneStep, MountError>,
-    ) {
-        match r {
-            Err(_) => {
-                assert_eq!(self.first, bf, "refused {what} changed the machine");
-                assert_eq!(self.rec, before, "refused {what} changed the state");
-            }
-            Ok(FirstDoneStep::Lock(call)) => {
-                if let Some(w) = call.lvb {
-                    assert_eq!(call.lock, LockId::Control);
-                    assert!(w.all_jid_bits_clear());
-                    // start_gen as FirstDone::start read it (a recover_done may come since).
-                    assert_eq!(&w, self.first.lvb());
-                    self.first_write = Some(w);
-                }
-                if what == "FirstDone::start" {
-                    assert_eq!(self.first.lvb().generation(), self.rec.recover_start());
-                    assert!(self.first.lvb().all_jid_bits_clear());
-                    let f = self.rec.flags();
-                    assert!(f.contains(RecoverFlags::FIRST_MOUNT_DONE));
-                    assert!(!f.contains(RecoverFlags::FIRST_MOUNT));
-                    assert!(self.rec.lvb_bits().all_jid_bits_clear());
-                }
-            }
-            Ok(FirstDoneStep::WaitDlmRecovery) => {
-                assert_eq!(self.rec.recover_block(), self.rec.recover_start());
-                assert_eq!(self.rec, before);
-                assert_eq!(self.first, bf);
-            }
-            Ok(FirstDoneStep::Unlock(_)) | Ok(FirstDoneStep::Done { .. }) => {
-                assert_eq!(self.rec, before);
-            }
-        }
-        self.check(&before, what, false, false);
     }
 }
 
@@ -779,11 +600,7 @@ fn run<const N: usize>(policy: SizePolicy, events: &[Event]) {
     let mut w = World::<N> {
         policy,
         rec: Recovery::new(policy),
-        mount: ControlMount::new(),
-        mount_started: false,
-        first: FirstDone::new(),
         cluster: ControlLvb::zeroed(),
-        first_write: None,
         last_recovered: None,
         events: 0,
     };

@@ -52,12 +52,9 @@ fn exhaustive(c: &mut Criterion) {
     let mut g = c.benchmark_group("exhaustive");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     let cfg = CheckConfig {
-        nodes: 3,
-        crashes: 1,
-        mounts: 0,
         depth: 300,
         max_states: 20_000,
-        cpg: false,
+        ..CheckConfig::new(3, 1)
     };
     let states = check(&cfg).map(|r| r.states).unwrap_or(1);
     g.throughput(Throughput::Elements(states));

@@ -135,6 +135,29 @@ impl Cpg {
     }
 }
 
+/// The canonical state (see [`crate::fingerprint`]): the log from the oldest position a
+/// member still has to deliver, positions relative to it (no member reads the log before
+/// it again; a joiner starts at the end). Sets `c.log_base`.
+impl Cpg {
+    pub(crate) fn canon(&self, c: &mut crate::fingerprint::Canon) {
+        let base = self
+            .procs
+            .iter()
+            .flatten()
+            .map(|p| p.cursor)
+            .min()
+            .unwrap_or(self.items.len())
+            .min(self.items.len());
+        c.log_base = base;
+        c.put(&self.items[base..]);
+        c.put(&self.view);
+        c.put(&self.procs.len());
+        for p in &self.procs {
+            c.put(&p.as_ref().map(|p| (p.member, p.cursor - base)));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1639,6 +1639,117 @@ fn set_unlock_args(flags: u32) -> Result<(), i32> {
     Ok(())
 }
 
+/// The canonical state (see [`crate::fingerprint`]): lock ids renamed by first sight
+/// (resources by name, each queue in order, then any lock in no queue), the next lock id
+/// left out, and the LVB sequence numbers left out unless the remaster that reads them is
+/// on.
+impl Dlm {
+    pub(crate) fn canon(&self, c: &mut crate::fingerprint::Canon) {
+        let seqs = self.config.remaster_lvb;
+        c.put(&self.faults);
+        c.put(&self.config);
+        c.put(&self.members);
+        c.put(&self.ls_nodes);
+        c.put(&self.departed);
+        c.put(&(
+            self.generation,
+            self.running,
+            self.phase,
+            self.change_pending,
+            self.done_owed,
+        ));
+        // Name every lock first, so the resources below can be written in one pass.
+        for r in self.resources.values() {
+            for &id in r.grant.iter().chain(&r.convert).chain(&r.wait) {
+                c.lkid(id);
+            }
+        }
+        for &id in self.locks.keys() {
+            c.lkid(id);
+        }
+        c.put(&self.resources.len());
+        for (name, r) in &self.resources {
+            c.put(name);
+            for q in [&r.grant, &r.convert, &r.wait] {
+                c.put(&q.len());
+                for &id in q {
+                    let l = c.lkid(id);
+                    c.put(&l);
+                }
+            }
+            c.put(&(r.lvb, r.valnotvalid, r.master));
+            if seqs {
+                c.put(&r.lvbseq);
+            }
+        }
+        // Locks by canonical id.
+        let mut locks: Vec<(u32, &Lock)> =
+            self.locks.iter().map(|(&id, l)| (c.lkid(id), l)).collect();
+        locks.sort_unstable_by_key(|&(id, _)| id);
+        c.put(&locks.len());
+        for (id, l) in locks {
+            c.put(&id);
+            c.put(&(l.node, &l.name, l.grmode, l.rqmode, l.status, l.exflags));
+            c.put(&(l.sbflags, l.highbast, l.lvb, l.ast_lvb));
+            if seqs {
+                c.put(&l.lvbseq);
+            }
+        }
+        c.put(&self.deferred.len());
+        for call in &self.deferred {
+            match *call {
+                Call::Lock {
+                    node,
+                    lkid,
+                    mode,
+                    flags,
+                    lvb,
+                } => {
+                    let id = c.lkid(lkid);
+                    c.put(&(0u8, node, id, mode, flags, lvb));
+                }
+                Call::Unlock {
+                    node,
+                    lkid,
+                    flags,
+                    lvb,
+                } => {
+                    let id = c.lkid(lkid);
+                    c.put(&(1u8, node, id, flags, lvb));
+                }
+            }
+        }
+        c.put(&self.outbox.len());
+        for e in &self.outbox {
+            match e {
+                DlmEvent::Ast {
+                    node,
+                    lkid,
+                    status,
+                    sb_flags,
+                    lvb,
+                    mode,
+                } => {
+                    let id = c.lkid(*lkid);
+                    c.put(&(0u8, *node, id, *status, *sb_flags, *lvb, *mode));
+                }
+                DlmEvent::Bast { node, lkid, mode } => {
+                    let id = c.lkid(*lkid);
+                    c.put(&(1u8, *node, id, *mode));
+                }
+                DlmEvent::DeferredError { node, lkid, error } => {
+                    let id = c.lkid(*lkid);
+                    c.put(&(2u8, *node, id, *error));
+                }
+                other => {
+                    c.put(&3u8);
+                    c.put(other);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,31 @@
 //! Exhaustive exploration of a small cluster: every interleaving of DLM recovery steps,
-//! callback deliveries, node steps, up to K crashes and M remounts, from a cluster where every node
-//! is mounted, to a depth bound. Time is abstracted away (a timer may fire at any
-//! point), which covers every timing a real cluster could show. States with the same
-//! fingerprint are explored once.
+//! callback deliveries, node steps, up to K crashes and M remounts, from a cluster where
+//! every node is mounted, to a depth bound. Time is abstracted away (a timer may fire at
+//! any point), which covers every timing a real cluster could show.
+//!
+//! States are identified by their canonical state ([`crate::fingerprint`]) plus the fault
+//! budget left, and explored breadth-first: every state is first reached on a shortest
+//! path, so the depth bound is honest (a state within the bound is never skipped because
+//! a longer path reached it first, as with depth-first search and one seen-set) and a
+//! counterexample is a shortest one. The frontier holds whole simulators; each visited
+//! state costs 16 bytes of key plus its parent link (for the counterexample path).
+//!
+//! Why not `stateright`: its checkers (BFS/DFS, also multi-threaded), `Representative`
+//! symmetry reduction and explorer UI fit the shape (`Model` with `actions` and
+//! `next_state`), but it fingerprints a state by its `Hash`, so the canonical state would
+//! have to be the `Hash` of a wrapper anyway; the fault budget, the liveness check at
+//! quiet states and the invariants (checked inside [`Sim::perform`]) would become
+//! properties re-evaluated on every state; its symmetry needs a rewrite of every node id
+//! inside the DLM model, the engines and the CPG log, which is not sound here (slots and
+//! CPG member order follow node ids); and it rebuilds paths by replaying from the initial
+//! states. Our checker is about 150 lines over the simulator and reports exactly what CI
+//! needs, so it stays, on the same canonical state a `stateright` model would need.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::node::Phase;
-use crate::sim::{Action, Faults, Sim, SimConfig, Violation};
+use crate::sim::{Action, Defects, Faults, Sim, SimConfig, Violation};
 
 /// Bounds and shape of the exhaustive check.
 #[derive(Clone, Debug)]
@@ -25,6 +42,24 @@ pub struct CheckConfig {
     pub max_states: u64,
     /// Recovery callbacks from a CPG group through gdlm-core's membership.
     pub cpg: bool,
+    /// Injected DLM defects (to show the check catches them).
+    pub defects: Defects,
+}
+
+impl CheckConfig {
+    /// `nodes` nodes, `crashes` crashes, no remounts, depth 400, 5,000,000 states,
+    /// kernel callbacks, no defects.
+    pub fn new(nodes: u32, crashes: u32) -> Self {
+        CheckConfig {
+            nodes,
+            crashes,
+            mounts: 0,
+            depth: 400,
+            max_states: 5_000_000,
+            cpg: false,
+            defects: Defects::default(),
+        }
+    }
 }
 
 /// What the check found.
@@ -49,7 +84,13 @@ pub struct CheckResult {
 /// A cluster of `nodes` with every node mounted and nothing pending (recovery callbacks
 /// from a CPG group if `cpg`).
 pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
+    mounted_cluster_with(nodes, cpg, Defects::default())
+}
+
+/// [`mounted_cluster`] with injected DLM defects.
+pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<Sim, String> {
     let cfg = SimConfig {
+        defects,
         nodes,
         cpg,
         seed: 1,
@@ -75,16 +116,21 @@ pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
     Ok(sim)
 }
 
+/// A state's identity: its canonical key, crashes and remounts so far.
+type Key = (u128, u32, u32);
+
 /// Run the check.
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster(cfg.nodes, cfg.cpg)?;
+    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
-    let key = |s: &Sim| (s.fingerprint(), s.crashes(), s.mounts() - base_mounts);
-    let mut seen = HashSet::new();
-    seen.insert(key(&root));
+    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    // Visited states → their index; per index, the parent's index and the action taken.
+    let mut seen: HashMap<Key, u32, BuildXxh> = HashMap::default();
+    let mut parent: Vec<(u32, Option<Action>)> = vec![(0, None)];
+    seen.insert(key(&root), 0);
     let mut res = CheckResult {
         states: 1,
         transitions: 0,
@@ -94,10 +140,19 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
         violation: None,
         secs: 0.0,
     };
-    // Depth-first, explicit stack: (state, path).
-    let mut stack: Vec<(Sim, Vec<Action>)> = vec![(root, Vec::new())];
-    while let Some((sim, path)) = stack.pop() {
-        res.max_depth = res.max_depth.max(path.len());
+    let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
+        let mut p = Vec::new();
+        while let (up, Some(a)) = parent[i as usize] {
+            p.push(a);
+            i = up;
+        }
+        p.reverse();
+        p
+    };
+    // Breadth-first: (state, its index, depth).
+    let mut queue: VecDeque<(Sim, u32, usize)> = VecDeque::from([(root, 0, 0)]);
+    'search: while let Some((sim, idx, depth)) = queue.pop_front() {
+        res.max_depth = res.max_depth.max(depth);
         let mut choices = sim.enabled();
         if choices.is_empty() {
             // Quiet: every live node must be mounted and unblocked, nothing dirty left.
@@ -105,7 +160,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
             let mut s = sim.clone();
             s.check_liveness();
             if let Some(v) = s.violation() {
-                res.violation = Some((v.clone(), path));
+                res.violation = Some((v.clone(), path_to(&parent, idx)));
                 break;
             }
         }
@@ -125,34 +180,191 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
                     .map(|n| Action::Mount(n.id)),
             );
         }
-        if path.len() >= cfg.depth {
+        if depth >= cfg.depth {
             res.truncated |= !choices.is_empty();
             continue;
         }
-        for a in choices {
-            let mut next = sim.clone();
+        // The last choice takes the state itself (one clone fewer per state).
+        let mut sim = Some(sim);
+        let last = choices.len().saturating_sub(1);
+        for (i, a) in choices.into_iter().enumerate() {
+            let mut next = match (i == last, &sim) {
+                (true, _) => sim.take().expect("the state"),
+                (false, Some(s)) => s.clone(),
+                (false, None) => unreachable!("taken only by the last choice"),
+            };
             next.perform(a);
             next.check_invariants();
             res.transitions += 1;
-            let mut p = path.clone();
-            p.push(a);
             if let Some(v) = next.violation() {
+                let mut p = path_to(&parent, idx);
+                p.push(a);
                 res.violation = Some((v.clone(), p));
-                break;
+                break 'search;
             }
-            if seen.insert(key(&next)) {
+            let n = parent.len() as u32;
+            if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(key(&next)) {
+                e.insert(n);
+                parent.push((idx, Some(a)));
                 res.states += 1;
                 if res.states >= cfg.max_states {
                     res.truncated = true;
-                    break;
+                    break 'search;
                 }
-                stack.push((next, p));
+                queue.push_back((next, n, depth + 1));
             }
-        }
-        if res.violation.is_some() || res.states >= cfg.max_states {
-            break;
         }
     }
     res.secs = start.elapsed().as_secs_f64();
     Ok(res)
+}
+
+/// The seen-set's hasher: its keys are XXH3-128 digests already, so the low 64 bits are
+/// as good a hash as any (SipHash over them would cost more than the lookup).
+#[derive(Clone, Copy, Default)]
+struct BuildXxh;
+
+impl std::hash::BuildHasher for BuildXxh {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// Folds the written integers into one (the first, a 128-bit digest, dominates).
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, b: &[u8]) {
+        for c in b.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 ^= v as u64;
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(v)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What [`audit`] compared.
+#[derive(Clone, Debug, Default)]
+pub struct Audit {
+    /// Distinct canonical states.
+    pub states: u64,
+    /// States reached again by another path (same canonical state, possibly different
+    /// raw state) whose successors were compared with the first one's.
+    pub merges: u64,
+    /// Of those, merges of raw states that differ (by the full-state fingerprint).
+    pub distinct_raw: u64,
+}
+
+/// Check the canonical state empirically: explore like [`check`] (breadth-first, up to
+/// `cfg.max_states`), and whenever a state's canonical key was seen before, require that
+/// its successors have the same canonical keys (and the same quiet/violation status) as
+/// the first state's with that key. A field left out of the canonical state that does
+/// change a future shows up here as two merged states with different successors.
+pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
+    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let base_mounts = root.mounts();
+    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    let succ = |s: &Sim| -> Vec<(u128, u32, u32, bool)> {
+        let mut choices = s.enabled();
+        if s.crashes() < cfg.crashes {
+            choices.extend(
+                s.nodes()
+                    .iter()
+                    .filter(|n| n.alive())
+                    .map(|n| Action::Crash(n.id)),
+            );
+        }
+        if s.mounts() - base_mounts < cfg.mounts {
+            choices.extend(
+                s.nodes()
+                    .iter()
+                    .filter(|n| !n.alive() && !s.mount_pending(n.id))
+                    .map(|n| Action::Mount(n.id)),
+            );
+        }
+        let mut v: Vec<_> = choices
+            .into_iter()
+            .map(|a| {
+                let mut n = s.clone();
+                n.perform(a);
+                n.check_invariants();
+                let (k, c, m) = key(&n);
+                (k, c, m, n.violation().is_some())
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    // Per canonical state: the first raw state's fingerprint and its successors.
+    type Successors = Vec<(u128, u32, u32, bool)>;
+    let mut first: HashMap<Key, (u64, Successors), BuildXxh> = HashMap::default();
+    let mut out = Audit::default();
+    let mut queue = VecDeque::from([root]);
+    while let Some(sim) = queue.pop_front() {
+        let k = key(&sim);
+        let s = succ(&sim);
+        let raw = sim.fingerprint();
+        match first.get(&k) {
+            Some((raw0, s0)) => {
+                out.merges += 1;
+                if *raw0 != raw {
+                    out.distinct_raw += 1;
+                }
+                if *s0 != s {
+                    return Err(format!(
+                        "two states with one canonical state have different successors ({} vs {}) after {} states",
+                        s0.len(),
+                        s.len(),
+                        out.states
+                    ));
+                }
+                continue;
+            }
+            None => {
+                out.states += 1;
+                first.insert(k, (raw, s));
+            }
+        }
+        if out.states >= cfg.max_states {
+            break;
+        }
+        let mut choices = sim.enabled();
+        if sim.crashes() < cfg.crashes {
+            choices.extend(
+                sim.nodes()
+                    .iter()
+                    .filter(|n| n.alive())
+                    .map(|n| Action::Crash(n.id)),
+            );
+        }
+        if sim.mounts() - base_mounts < cfg.mounts {
+            choices.extend(
+                sim.nodes()
+                    .iter()
+                    .filter(|n| !n.alive() && !sim.mount_pending(n.id))
+                    .map(|n| Action::Mount(n.id)),
+            );
+        }
+        for a in choices {
+            let mut n = sim.clone();
+            n.perform(a);
+            n.check_invariants();
+            if n.violation().is_none() {
+                queue.push_back(n);
+            }
+        }
+    }
+    Ok(out)
 }

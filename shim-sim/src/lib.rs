@@ -9,6 +9,7 @@ pub mod cpg;
 pub mod dlm;
 pub mod exhaustive;
 pub mod explore;
+pub mod fingerprint;
 pub mod glock;
 pub mod import;
 

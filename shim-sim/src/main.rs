@@ -62,6 +62,22 @@ enum Cmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Threads running seeds (the summary is the same for any number).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Also write the summary as JSON to this file (for `gdlm-sim merge`).
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+    },
+    /// Merge `explore --json` summaries of seed ranges (e.g. one per machine) into the
+    /// summary of the whole run; exits non-zero if any seed broke an invariant.
+    Merge {
+        /// The summaries (any order; ranges must not overlap).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Also write the merged summary as JSON to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
     /// Exhaustive check of a small cluster: from every node mounted, every interleaving
     /// of DLM recovery steps, callbacks, node steps and up to --crashes crashes, to a
@@ -88,6 +104,13 @@ enum Cmd {
         /// Recovery callbacks: `kernel` (from the DLM) or `cpg` (gdlm-core's membership).
         #[arg(long, default_value = "kernel", value_parser = ["kernel", "cpg"])]
         callbacks: String,
+        /// Instead of checking invariants, audit the canonical state: every state reached
+        /// again must have the same successors as the first one with its canonical state.
+        #[arg(long)]
+        audit: bool,
+        /// Injected DLM defects (as for `run`), to see the check catch them.
+        #[arg(long, value_delimiter = ',')]
+        defects: Vec<String>,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -665,20 +688,42 @@ fn main() -> ExitCode {
             depth,
             max_states,
             callbacks,
-        } => {
-            if !exhaustive {
-                Err("check needs --exhaustive".to_string())
-            } else {
-                let cfg = gdlm_sim::exhaustive::CheckConfig {
-                    nodes,
-                    crashes,
-                    mounts,
-                    depth,
-                    max_states,
-                    cpg: callbacks == "cpg",
-                };
-                gdlm_sim::exhaustive::check(&cfg).map(|r| {
-                    out!(
+            audit,
+            defects,
+        } => match gdlm_sim::sim::Defects::parse(&defects) {
+            Err(e) => Err(e),
+            Ok(defects) => {
+                if !exhaustive {
+                    Err("check needs --exhaustive".to_string())
+                } else if audit {
+                    let cfg = gdlm_sim::exhaustive::CheckConfig {
+                        nodes,
+                        crashes,
+                        mounts,
+                        depth,
+                        max_states,
+                        cpg: callbacks == "cpg",
+                        defects: defects.clone(),
+                    };
+                    gdlm_sim::exhaustive::audit(&cfg).map(|a| {
+                    println!(
+                        "audit: {} canonical states, {} merges compared ({} of different raw states): successors agree",
+                        a.states, a.merges, a.distinct_raw
+                    );
+                    true
+                })
+                } else {
+                    let cfg = gdlm_sim::exhaustive::CheckConfig {
+                        nodes,
+                        crashes,
+                        mounts,
+                        depth,
+                        max_states,
+                        cpg: callbacks == "cpg",
+                        defects: defects.clone(),
+                    };
+                    gdlm_sim::exhaustive::check(&cfg).map(|r| {
+                    println!(
                         "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
@@ -692,6 +737,13 @@ fn main() -> ExitCode {
                         r.states as f64 / r.secs.max(1e-9),
                         if r.truncated { " [bounded: some paths cut]" } else { " [complete]" }
                     );
+                    if r.violation.is_some() {
+                        println!("  stopped at a violation after {} states", r.states);
+                    } else if r.truncated {
+                        println!("  bounded: {} states, a depth or state bound was hit", r.states);
+                    } else {
+                        println!("  complete: {} states", r.states);
+                    }
                     match &r.violation {
                         None => {
                             out!("  invariants 0-5 held in every state");
@@ -704,8 +756,9 @@ fn main() -> ExitCode {
                         }
                     }
                 })
+                }
             }
-        }
+        },
         Cmd::Import {
             dirs,
             seeds,
@@ -717,9 +770,20 @@ fn main() -> ExitCode {
             seeds,
             first_seed,
             quiet,
-        } => config(&opts).map(|cfg| {
-            gdlm_sim::explore::explore(&cfg, first_seed, seeds, opts.faults.is_none(), quiet)
+            jobs,
+            json,
+        } => config(&opts).and_then(|cfg| {
+            gdlm_sim::explore::explore(
+                &cfg,
+                first_seed,
+                seeds,
+                opts.faults.is_none(),
+                quiet,
+                jobs,
+                json.as_deref(),
+            )
         }),
+        Cmd::Merge { files, json } => merge(&files, json.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -729,4 +793,27 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `gdlm-sim merge`: read `explore --json` summaries, print the merged one.
+fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result<bool, String> {
+    use gdlm_sim::explore::Totals;
+    let mut parts = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let t: Totals = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+        parts.push(t);
+    }
+    let n = parts.len();
+    let t = Totals::merge_all(parts)?;
+    println!(
+        "merge: {n} summaries, {} runs from seed {}",
+        t.runs, t.first_seed
+    );
+    t.print();
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&t).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(t.violations.is_empty())
 }

@@ -664,3 +664,38 @@ impl Node {
         }
     }
 }
+
+/// The canonical state (see [`crate::fingerprint`]): the engine without its statistics,
+/// lock ids renamed, pending replays and the cached timer as "armed" (untimed mode: all
+/// due at the next step), `choice` and `fresh` left out.
+impl Node {
+    pub(crate) fn canon(&self, c: &mut crate::fingerprint::Canon) {
+        c.put(&(self.id, self.phase));
+        c.engine(&self.engine);
+        c.put(&(self.cfg, self.journals, self.generation_pid));
+        c.put(&self.lkids.len());
+        for (lock, &id) in &self.lkids {
+            let id = c.lkid(id);
+            c.put(&(lock, id));
+        }
+        let mut by: Vec<(u32, LockRef)> = self
+            .by_lkid
+            .iter()
+            .map(|(&id, &lock)| (c.lkid(id), lock))
+            .collect();
+        by.sort_unstable();
+        c.put(&by);
+        c.put(&self.replays.keys().collect::<Vec<_>>());
+        c.put(&(self.ls_joined, self.timer.is_some(), self.replay_model));
+        c.put(&(self.unmount_requested, self.unmount_handed, self.traffic));
+        c.put(&self.glocks);
+    }
+
+    /// Exhaustive mode: move an idle engine's clock to `now` (a `handle_timeout` with
+    /// nothing due only moves the clock), so every engine holds the same instant.
+    pub(crate) fn set_clock(&mut self, now: u64) {
+        if self.engine.poll_timeout().is_none() {
+            self.engine.handle_timeout(Instant::from_millis(now));
+        }
+    }
+}

@@ -1135,8 +1135,59 @@ impl Sim {
     /// Exhaustive mode: abstract time away (every timer may fire at any point).
     pub fn set_untimed(&mut self) {
         self.untimed = true;
-        self.now = 0;
+        // Every engine call is made at one instant beyond every timer, so engines' clocks
+        // and armed timers all hold it (the canonical state needs no time).
+        self.now = UNTIMED_NOW;
+        for n in &mut self.nodes {
+            n.set_clock(UNTIMED_NOW);
+            // A replay completes at the node's next step (no duration without time).
+            n.replay_model.delay_ms = 0;
+        }
         self.trace.clear();
+    }
+
+    /// The canonical state's key (untimed mode; see [`crate::fingerprint`]): equal keys
+    /// mean equal futures.
+    pub fn canonical_key(&self) -> u128 {
+        crate::fingerprint::with_canon(|c| {
+            self.canon_into(c);
+            c.key()
+        })
+    }
+
+    /// The canonical state.
+    pub fn canon(&self) -> crate::fingerprint::Canon {
+        let mut c = crate::fingerprint::Canon::new();
+        self.canon_into(&mut c);
+        c
+    }
+
+    fn canon_into(&self, c: &mut crate::fingerprint::Canon) {
+        self.dlm.canon(c);
+        for n in &self.nodes {
+            n.canon(c);
+        }
+        match &self.cpg {
+            Some(g) => {
+                g.canon(c);
+                // CPG mode: a journal's failure is a log position; one every member has
+                // delivered compares below every cursor, whatever its value.
+                for j in &self.journals {
+                    let at = j
+                        .failed_gen
+                        .map(|g| (g as usize).checked_sub(c.log_base).map(|d| d as u32));
+                    c.put(&(j.dirty, at));
+                }
+            }
+            None => {
+                for j in &self.journals {
+                    c.put(&(j.dirty, j.failed_gen));
+                }
+            }
+        }
+        c.put(&self.pending_mount);
+        c.put(&self.wanted);
+        c.put(&(self.max_lvb_gen, self.stale_lvb_gen));
     }
 
     /// Check invariants 1–4 after an action taken with [`Sim::perform`].

@@ -1,0 +1,214 @@
+//! The canonical state of a simulated cluster, for the exhaustive check (issue 15).
+//!
+//! Two states with the same canonical state have the same futures, so the check explores
+//! one of them. The canonical state is the protocol-relevant state only, written as bytes
+//! into [`Canon`] and hashed with XXH3-128 (a 128-bit key: no collision is to be expected
+//! among a few billion states, where a 64-bit SipHash key, besides costing most of the
+//! checker's time, made one likely at a few billion):
+//!
+//! - every node's engine (phase, recovery state, mount machines, membership, outstanding
+//!   requests, journal-recovery queue, which timers are armed), its lock-id maps, pending
+//!   replays, unmount progress and replay model;
+//! - the DLM model: membership and recovery state, every resource's grant/convert/wait
+//!   queues (lock ids, with each lock's modes, flags and LVB), resource LVBs and
+//!   VALNOTVALID, deferred calls and undelivered callbacks;
+//! - the journals' dirty flags and the generation of their writer's failure, the CPG log
+//!   still to be delivered, pending and wanted mounts, and invariant 4's LVB high-water
+//!   mark.
+//!
+//! Renamed canonically: DLM lock ids, by first sight in a fixed traversal (resources by
+//! name, each queue in order, then node by node, lock by lock). The model only compares
+//! lock ids for equality and allocates each new id above every live one, so any
+//! renaming that keeps them distinct keeps every future. CPG log positions are shifted by
+//! the oldest position a member still has to deliver (see [`crate::cpg::Cpg`]).
+//!
+//! Generations are **not** renamed: the engine keeps them in private fields
+//! (`Recovery`'s `recover_*`, the LVB copy, tickets) that only its derived `Hash` shows,
+//! and a renaming must cover every copy of a generation or it merges states that differ
+//! in how generations compare. With a bounded number of crashes and mounts the
+//! generations on a path are bounded anyway; an `Engine` accessor for its generations
+//! (or a canonical-state hook in gdlm-core) would allow it.
+//!
+//! Excluded, and why none of it changes what happens next:
+//! - the engine's journal-lock statistics (`GlockStats`): written on every journal-lock
+//!   request and reply, read by nothing but `journal_stats()` (gfs2's stats are only
+//!   reported, never decide); stripped from the engine's bytes by [`Canon::engine`];
+//! - the engine's clock: in untimed mode ([`crate::sim::Sim::set_untimed`]) every call
+//!   is made at one instant beyond every timer, so the clock and every armed timer hold
+//!   that same instant (the bytes are equal), and a node's cached `poll_timeout` and its
+//!   pending replays' finish times only say "due at the next step": hashed as "armed";
+//! - the DLM's next lock id (see above) and the LVB sequence numbers unless the
+//!   `lvb-remaster` defect is on (only its remaster reads them);
+//! - a node's `choice` (the simulator writes it before every step that reads it) and
+//!   `fresh` (whether remaking the engine can be skipped: a fresh engine equals a new one);
+//! - the simulator's random generator (it only draws glock-traffic choices, and the check
+//!   runs without traffic), step counter, statistics, trace, timeline and recording, and a
+//!   journal's replay count (statistics);
+//! - the CPG log before every member's cursor (no member delivers it again; a new member
+//!   starts at the end).
+
+use std::hash::{Hash, Hasher};
+
+use gdlm_core::engine::Engine;
+use xxhash_rust::xxh3::xxh3_128;
+
+/// The canonical state being written: a byte buffer (a [`Hasher`] that keeps what it is
+/// fed) and the lock-id renaming.
+#[derive(Default)]
+pub struct Canon {
+    buf: Vec<u8>,
+    lkids: Vec<(u32, u32)>,
+    scratch: Recorder,
+    tail: Recorder,
+    /// CPG mode: the log position every member has delivered (positions are written
+    /// relative to it).
+    pub(crate) log_base: usize,
+    /// Engines whose statistics could not be stripped (the engine's layout changed).
+    pub(crate) unstripped: u32,
+}
+
+/// A [`Hasher`] that records the bytes it is fed.
+#[derive(Default)]
+struct Recorder(Vec<u8>);
+
+impl Hasher for Recorder {
+    fn write(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+    fn finish(&self) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(&self.0)
+    }
+}
+
+impl Hasher for Canon {
+    fn write(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+    fn finish(&self) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(&self.buf)
+    }
+}
+
+thread_local! {
+    static CANON: std::cell::RefCell<Canon> = std::cell::RefCell::new(Canon::new());
+}
+
+/// Run `f` on this thread's canonical-state buffer, emptied first (its allocations are
+/// reused from state to state).
+pub fn with_canon<R>(f: impl FnOnce(&mut Canon) -> R) -> R {
+    CANON.with(|c| {
+        let mut c = c.borrow_mut();
+        c.clear();
+        f(&mut c)
+    })
+}
+
+impl Canon {
+    /// An empty canonical state.
+    pub fn new() -> Self {
+        Canon::default()
+    }
+
+    /// Empty it (keeping its allocations).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.lkids.clear();
+        self.log_base = 0;
+        self.unstripped = 0;
+    }
+
+    /// Write a value as its derived `Hash` writes it.
+    pub fn put<T: Hash + ?Sized>(&mut self, v: &T) {
+        v.hash(self);
+    }
+
+    /// The canonical name of DLM lock id `id` (0, "no lock", stays 0): 1, 2, … in order
+    /// of first sight.
+    pub fn lkid(&mut self, id: u32) -> u32 {
+        if id == 0 {
+            return 0;
+        }
+        if let Some(&(_, c)) = self.lkids.iter().find(|&&(l, _)| l == id) {
+            return c;
+        }
+        let c = self.lkids.len() as u32 + 1;
+        self.lkids.push((id, c));
+        c
+    }
+
+    /// The canonical name of `id` if it was seen.
+    pub fn seen(&self, id: u32) -> bool {
+        id == 0 || self.lkids.iter().any(|&(l, _)| l == id)
+    }
+
+    /// Write an engine without its journal-lock statistics.
+    ///
+    /// `Engine`'s derived `Hash` writes its fields in order and ends with the statistics
+    /// and the (drained, so empty) action queue's length. Those bytes are recognised as
+    /// the tail and left out; if the tail does not match (a changed layout, or actions
+    /// not drained), the whole engine is written and [`Canon::unstripped`] counts it: the
+    /// state is then finer than needed, never coarser.
+    pub fn engine<const N: usize>(&mut self, e: &Engine<N>) {
+        self.scratch.0.clear();
+        e.hash(&mut self.scratch);
+        self.tail.0.clear();
+        e.journal_stats().hash(&mut self.tail);
+        0usize.hash(&mut self.tail);
+        let (all, tail) = (&self.scratch.0, &self.tail.0);
+        if all.len() > tail.len() && all.ends_with(tail) {
+            self.buf.extend_from_slice(&all[..all.len() - tail.len()]);
+        } else {
+            self.unstripped += 1;
+            self.buf.extend_from_slice(all);
+        }
+    }
+
+    /// The key: XXH3-128 of the canonical bytes.
+    pub fn key(&self) -> u128 {
+        xxh3_128(&self.buf)
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Nothing written yet.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::exhaustive::mounted_cluster;
+    use crate::sim::Action;
+
+    #[test]
+    fn engine_statistics_are_stripped_and_lock_ids_renamed() {
+        for cpg in [false, true] {
+            let mut s = mounted_cluster(3, cpg).unwrap();
+            let c = s.canon();
+            assert_eq!(c.unstripped, 0, "the engine's layout changed (cpg {cpg})");
+            // The engines are 14 KB each; their canonical bytes far fewer.
+            assert!(c.len() < 3 * std::mem::size_of::<gdlm_core::engine::Engine<192>>());
+            // Crash a node and let the others recover: journal locks come and go (the
+            // statistics change), the DLM hands out new lock ids.
+            s.perform(Action::Crash(3));
+            s.check_invariants();
+            for _ in 0..10_000 {
+                let Some(&a) = s.enabled().first() else { break };
+                s.perform(a);
+                s.check_invariants();
+            }
+            assert!(s.violation().is_none());
+            assert!(s.enabled().is_empty(), "settles");
+            let c = s.canon();
+            assert_eq!(c.unstripped, 0);
+            assert!(s.nodes()[0].engine().journal_stats() != &gdlm_core::GlockStats::new());
+            // Equal states, equal keys; the key does not depend on the thread's buffer.
+            assert_eq!(s.canonical_key(), c.key());
+            assert_eq!(s.clone().canonical_key(), s.canonical_key());
+        }
+    }
+}
