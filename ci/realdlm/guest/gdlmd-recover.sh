@@ -4,7 +4,8 @@
 # LVB with `gdlm inspect` (the jid bit must be set at this point) and takes a while, so that
 # the re-mount and the second failure of the scenario overlap it: 8 s while the generation
 # is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
-# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure.
+# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure. A
+# command whose gdlmd died stops (GDLM-RECOVER orphaned).
 # SPDX-License-Identifier: GPL-2.0-only
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "GDLM-RECOVER start node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON arg=$1 up=$(up)"
@@ -17,6 +18,16 @@ fi
 if [ "$GDLM_REASON" = failed ]; then
   j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)
   echo "GDLM-INSPECT-DURING node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION $j"
-  if [ "$GDLM_GENERATION" -le 6 ]; then sleep 8; else sleep 1; fi
+  # gdlmd does not stop a running command when it dies (no PR_SET_PDEATHSIG): once it is
+  # SIGKILLed its journal lock is gone and a survivor may run this journal's recovery, so a
+  # command that outlived its daemon would replay alongside it. Stop when gdlmd is gone.
+  d=$PPID
+  [ "$(cat "/proc/$d/comm" 2>/dev/null)" = sh ] && d=$(awk '{print $4}' "/proc/$d/stat")
+  alive() { [ -r "/proc/$d/stat" ] && ! awk '{exit !($3 == "Z")}' "/proc/$d/stat"; }
+  if [ "$GDLM_GENERATION" -le 6 ]; then n=40; else n=5; fi
+  for _ in $(seq 1 $n); do
+    alive || { echo "GDLM-RECOVER orphaned node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON daemon=$d up=$(up)"; exit 4; }
+    sleep 0.2
+  done
 fi
 echo "GDLM-RECOVER end node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"
