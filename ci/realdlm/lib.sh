@@ -330,6 +330,8 @@ rdlm_vm_start() {
     -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no"
     -device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$n,addr=0x3"
     "$@")
+  # the log exists before tail starts: on a missing file GNU tail -F polls once a second
+  : >"$dir/node$n.log"
   _rdlm_qemu "${args[@]}" >"$dir/qemu-node$n.stderr" 2>&1 &
   RDLM_VMPID[$n]=$!
   _rdlm_stamp "$dir/node$n.log" "${RDLM_VMPID[$n]}" >"$dir/node$n.stamped" 2>/dev/null &
@@ -338,12 +340,13 @@ rdlm_vm_start() {
 }
 
 # _rdlm_stamp LOG QEMUPID: every line of a serial log as "HOSTEPOCH LINE", stamped when the
-# host read it (tail follows the file with inotify, ends when qemu has exited). Kernel and
+# host read it (tail follows the file with inotify, or polls every 0.1 s; ends when qemu has
+# exited). Kernel and
 # user-space lines of different VMs can be ordered on this one clock (to the host's
 # reading latency: tens of ms), which the guests' own uptimes cannot do.
 _rdlm_stamp() {
   local l
-  tail -n +1 -F --pid="$2" "$1" 2>/dev/null | while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "${l%$'\r'}"; done
+  tail -s 0.1 -n +1 -F --pid="$2" "$1" 2>/dev/null | while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "${l%$'\r'}"; done
 }
 
 # rdlm_stamp_wait: let every stamper finish reading its log (qemu has exited)
