@@ -230,7 +230,7 @@ rdlm_rootfs() {
   } >"$RDLM_RESULTS/rootfs-apt-$img.log" 2>&1 || rc=1
   _rdlm_chroot_umount
   [ $rc = 0 ] || { say "chroot apt-get failed (see rootfs-apt-$img.log)"; tail -5 "$RDLM_RESULTS/rootfs-apt-$img.log" >&2; return 1; }
-  printf '%-28s %7s s\n' "  $img: chroot apt-get install" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  printf '%-28s %7s s\n' "  $img: apt-get install" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
   install -m 0755 "$RDLM_HERE/guest/init0" "$r/sbin/gdlm-init0"
   mkdir -p "$r/opt/gdlm"
   echo gdlm >"$r/etc/hostname"
@@ -244,7 +244,7 @@ rdlm_rootfs() {
   rm -f "$dir/root.img"
   truncate -s "${size_mb}M" "$dir/root.img"
   mkfs.ext4 -q -F -L gdlm-root -d "$r" "$dir/root.img" || return 1
-  printf '%-28s %7s s\n' "  $img: mkfs.ext4 root.img" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  printf '%-28s %7s s\n' "  $img: mkfs.ext4" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
   echo "$key" >"$dir/rootfs.stamp"
   say "$img rootfs built: kernel $kver, root.img ${size_mb} MiB, initrd $(($(stat -c %s "$dir/initrd.img") / 1048576)) MiB"
 }
