@@ -18,7 +18,7 @@ _c3k_one_gen() {
 scenario_main() {
   local d=$1 t n tk
   rdlm_gfs2_disk "$d" cluster3-kill || return 1
-  export RDLM_APPEND="gdlm.token=2000"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN"
   rdlm_net_up 3 || { check "cluster3-kill: network namespace" false; return 1; }
   t=$(date +%s.%N)
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-kill "${RDLM_SHARED[@]}"; done

@@ -89,7 +89,7 @@ _gc_part() { # DIR NODE FROM TO
 
 scenario_main() {
   local d=$1 t n
-  export RDLM_APPEND="gdlm.token=2000"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN"
   rdlm_net_up 3 || { check "gdlmd-cluster3: network namespace" false; return 1; }
   t=$(date +%s.%N)
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 gdlmd-cluster3; done

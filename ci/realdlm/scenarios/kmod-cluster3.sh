@@ -29,7 +29,7 @@ scenario_main() {
   local d=$1 t n tk
   t=$(date +%s.%N)
   rdlm_gfs2_disk "$d" kmod-cluster3 || return 1
-  export RDLM_APPEND="gdlm.token=2000 gdlm.votes1=3"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN gdlm.votes1=3"
   rdlm_net_up 3 || { check "kmod-cluster3: network namespace" false; return 1; }
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 kmod-cluster3 "${RDLM_SHARED[@]}"; done
   unset RDLM_APPEND
