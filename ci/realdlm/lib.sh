@@ -10,14 +10,27 @@
 RDLM_CACHE=${GDLM_REALDLM_CACHE:-/var/cache/gdlm-realdlm}
 RDLM_ACCEL=${GDLM_REALDLM_ACCEL:-tcg}
 RDLM_VM_MEM=${GDLM_REALDLM_VM_MEM:-1024}
+# corosync's token (ms) in the 3-node scenarios. knet declares a link down after about one
+# token without pongs; at 2000 ms a survivor descheduled under load (TCG, 2 busy cores) lost the
+# other survivor right after a VM kill, both fell below quorum and dlm_controld waited for it
+# ("wait quorum", the lockspace stopped for good): 4 times in about 30 kills.
+RDLM_TOKEN=${GDLM_REALDLM_TOKEN:-4000}
 RDLM_NETNS=gdlm-rdlm-$$
 RDLM_SUITE=bookworm
 # Guest packages and initrd modules. Changing them (or guest/init0) rebuilds the cached
 # rootfs and image.
 RDLM_INITRD_MODULES="virtio_pci virtio_blk ext4 crc32c_generic"
 RDLM_GUEST_PKGS="linux-image-amd64 initramfs-tools kmod udev corosync dlm-controld libdlm3 gfs2-utils iproute2 procps psmisc util-linux e2fsprogs linux-headers-amd64 gcc make libc6-dev"
+# The second image: Debian unstable (sid), kernel 7.2 (../shared/realdlm/FINDINGS-7.2.md),
+# cached in $RDLM_CACHE/sid. No headers/compiler: nothing is built in it. zstd for a smaller
+# initrd (minbase has no zstd, so initramfs-tools would fall back to gzip); no crc32c_generic
+# module in 7.2.
+RDLM_SID_INITRD_MODULES="virtio_pci virtio_blk ext4"
+RDLM_SID_GUEST_PKGS="linux-image-amd64 initramfs-tools zstd kmod udev corosync dlm-controld libdlm3 gfs2-utils iproute2 procps psmisc util-linux e2fsprogs"
 
-declare -A RDLM_VMPID=()
+declare -A RDLM_VMPID=() RDLM_STAMPPID=()
+# per-node image (bookworm or sid) for rdlm_vm_start; default $RDLM_IMG, else bookworm
+declare -A RDLM_NODE_IMG=()
 RDLM_PASS=0
 RDLM_FAIL=0
 RDLM_T0=$(date +%s.%N)
@@ -43,6 +56,8 @@ phase() {
 check() {
   local what=$1
   shift
+  # a scenario run again under another name (e.g. on the 7.2 image) renames its checks
+  [ -n "${RDLM_CHECK_RENAME:-}" ] && what=${what/#"${RDLM_CHECK_RENAME%%=*}"/"${RDLM_CHECK_RENAME#*=}"}
   if "$@" >/dev/null 2>&1; then
     RDLM_PASS=$((RDLM_PASS + 1))
     echo "ok   - $what" | tee -a "$RDLM_RESULTS/checks.txt"
@@ -130,48 +145,84 @@ rdlm_host_mirror() {
   } 2>/dev/null | head -1
 }
 
+# rdlm_img_dir IMG: the cache directory of an image (bookworm: $RDLM_CACHE itself, as before
+# there was a second image; sid: $RDLM_CACHE/sid)
+rdlm_img_dir() { if [ "${1:-bookworm}" = sid ]; then echo "$RDLM_CACHE/sid"; else echo "$RDLM_CACHE"; fi; }
+
+# the initramfs hook of the sid image: udev 262's hwdb.bin (several MB) is not needed to boot
+RDLM_SID_HOOK='#!/bin/sh
+[ "$1" = prereqs ] && exit 0
+rm -f "$DESTDIR/usr/lib/udev/hwdb.bin" "$DESTDIR/lib/udev/hwdb.bin" "$DESTDIR/etc/udev/hwdb.bin"'
+
 rdlm_rootfs_key() {
-  { echo "$RDLM_SUITE $RDLM_GUEST_PKGS $RDLM_INITRD_MODULES"; cat "$RDLM_HERE/guest/init0"; } | sha256sum | cut -c1-16
+  if [ "${1:-bookworm}" = sid ]; then
+    { echo "sid $RDLM_SID_GUEST_PKGS $RDLM_SID_INITRD_MODULES"; echo "$RDLM_SID_HOOK"; cat "$RDLM_HERE/guest/init0"; } | sha256sum | cut -c1-16
+  else
+    { echo "$RDLM_SUITE $RDLM_GUEST_PKGS $RDLM_INITRD_MODULES"; cat "$RDLM_HERE/guest/init0"; } | sha256sum | cut -c1-16
+  fi
 }
 
 _rdlm_chroot_umount() {
-  local r=$RDLM_CACHE/rootfs m
-  for m in dev/pts dev sys proc; do umount -l "$r/$m" 2>/dev/null || true; done
+  local r m
+  for r in "$RDLM_CACHE/rootfs" "$RDLM_CACHE/sid/rootfs"; do
+    for m in dev/pts dev sys proc; do umount -l "$r/$m" 2>/dev/null || true; done
+  done
 }
 
-# Builds $RDLM_CACHE/{rootfs/,root.img,vmlinuz,initrd.img} unless the stamp says they are
-# current (GDLM_REALDLM_FRESH=1 forces a rebuild).
+# rdlm_rootfs [IMG]: builds DIR/{rootfs/,root.img,vmlinuz,initrd.img,kver} of image IMG
+# (bookworm, the default, or sid; DIR from rdlm_img_dir) unless DIR/rootfs.stamp says they are
+# current (GDLM_REALDLM_FRESH=1 forces a rebuild). Timings go to timings.txt as "  IMG: step".
 rdlm_rootfs() {
-  local key r=$RDLM_CACHE/rootfs t
-  key=$(rdlm_rootfs_key)
-  if [ "${GDLM_REALDLM_FRESH:-0}" != 1 ] && [ "$(cat "$RDLM_CACHE/rootfs.stamp" 2>/dev/null)" = "$key" ] &&
-    [ -f "$RDLM_CACHE/root.img" ] && [ -f "$RDLM_CACHE/vmlinuz" ] && [ -f "$RDLM_CACHE/initrd.img" ]; then
-    say "rootfs and image cached ($RDLM_CACHE, key $key)"
+  local img=${1:-bookworm} key dir r t suite pkgs mods
+  dir=$(rdlm_img_dir "$img")
+  r=$dir/rootfs
+  key=$(rdlm_rootfs_key "$img")
+  if [ "${GDLM_REALDLM_FRESH:-0}" != 1 ] && [ "$(cat "$dir/rootfs.stamp" 2>/dev/null)" = "$key" ] &&
+    [ -f "$dir/root.img" ] && [ -f "$dir/vmlinuz" ] && [ -f "$dir/initrd.img" ]; then
+    say "$img rootfs and image cached ($dir, key $key)"
     return 0
   fi
+  if [ "$img" = sid ]; then
+    suite=sid pkgs=$RDLM_SID_GUEST_PKGS mods=$RDLM_SID_INITRD_MODULES
+  else
+    suite=$RDLM_SUITE pkgs=$RDLM_GUEST_PKGS mods=$RDLM_INITRD_MODULES
+  fi
+  # the host's bookworm mirror serves sid too (its URI is the plain Debian archive)
   local mirror=${GDLM_REALDLM_MIRROR:-$(rdlm_host_mirror)}
   [ -n "$mirror" ] || { say "no $RDLM_SUITE mirror in the host's apt sources; set GDLM_REALDLM_MIRROR"; return 1; }
-  rm -f "$RDLM_CACHE/rootfs.stamp"
+  rm -f "$dir/rootfs.stamp"
   _rdlm_chroot_umount
   rm -rf "$r"
-  mkdir -p "$RDLM_CACHE"
+  mkdir -p "$dir"
   t=$(date +%s.%N)
-  timeout 600 debootstrap --variant=minbase "$RDLM_SUITE" "$r" "$mirror" >"$RDLM_RESULTS/debootstrap.log" 2>&1 ||
-    { say "debootstrap failed (see debootstrap.log)"; tail -5 "$RDLM_RESULTS/debootstrap.log" >&2; return 1; }
-  printf '%-28s %7s s\n' "  debootstrap" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
-  local sec
-  sec=$(grep -hs -B3 -A3 "Suites:.*\b$RDLM_SUITE-security\b" /etc/apt/sources.list.d/*.sources | sed -n 's/^URIs: *//p' | head -1)
-  {
-    echo "deb $mirror $RDLM_SUITE main"
-    echo "deb $mirror $RDLM_SUITE-updates main"
-    [ -n "$sec" ] && echo "deb $sec $RDLM_SUITE-security main"
-  } >"$r/etc/apt/sources.list"
+  # debootstrap does not check the Release file's Valid-Until; the sid signature verifies with
+  # the host's (bookworm) archive keyring
+  timeout 600 debootstrap --variant=minbase "$suite" "$r" "$mirror" >"$RDLM_RESULTS/debootstrap-$img.log" 2>&1 ||
+    { say "debootstrap $suite failed (see debootstrap-$img.log)"; tail -5 "$RDLM_RESULTS/debootstrap-$img.log" >&2; return 1; }
+  printf '%-28s %7s s\n' "  $img: debootstrap" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  if [ "$img" = sid ]; then
+    echo "deb $mirror sid main" >"$r/etc/apt/sources.list"
+    # the mirror's unstable Release may carry a Valid-Until in the past (FINDINGS-7.2 trap 1)
+    echo 'Acquire::Check-Valid-Until "false";' >"$r/etc/apt/apt.conf.d/99gdlm-no-valid-until"
+    mkdir -p "$r/etc/initramfs-tools/hooks"
+    printf '%s\n' "$RDLM_SID_HOOK" >"$r/etc/initramfs-tools/hooks/zz-gdlm-no-hwdb"
+    chmod +x "$r/etc/initramfs-tools/hooks/zz-gdlm-no-hwdb"
+  else
+    local sec
+    sec=$(grep -hs -B3 -A3 "Suites:.*\b$RDLM_SUITE-security\b" /etc/apt/sources.list.d/*.sources | sed -n 's/^URIs: *//p' | head -1)
+    {
+      echo "deb $mirror $RDLM_SUITE main"
+      echo "deb $mirror $RDLM_SUITE-updates main"
+      [ -n "$sec" ] && echo "deb $sec $RDLM_SUITE-security main"
+    } >"$r/etc/apt/sources.list"
+  fi
   printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
   chmod +x "$r/usr/sbin/policy-rc.d"
   mkdir -p "$r/etc/initramfs-tools/conf.d"
   # a small initrd (only what mounts the virtio ext4 root) boots much faster under TCG
-  printf '%s\n' $RDLM_INITRD_MODULES >"$r/etc/initramfs-tools/modules"
+  printf '%s\n' $mods >"$r/etc/initramfs-tools/modules"
   echo 'MODULES=list' >"$r/etc/initramfs-tools/conf.d/gdlm"
+  [ "$img" = sid ] && echo 'COMPRESS=zstd' >>"$r/etc/initramfs-tools/conf.d/gdlm"
   t=$(date +%s.%N)
   mount -t proc proc "$r/proc" && mount -t sysfs sys "$r/sys" && mount --bind /dev "$r/dev" &&
     mount --bind /dev/pts "$r/dev/pts" || { _rdlm_chroot_umount; return 1; }
@@ -179,28 +230,28 @@ rdlm_rootfs() {
   {
     timeout 300 chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
       # shellcheck disable=SC2086
-      timeout 900 chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $RDLM_GUEST_PKGS &&
+      timeout 900 chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs &&
       chroot "$r" apt-get clean
-  } >"$RDLM_RESULTS/rootfs-apt.log" 2>&1 || rc=1
+  } >"$RDLM_RESULTS/rootfs-apt-$img.log" 2>&1 || rc=1
   _rdlm_chroot_umount
-  [ $rc = 0 ] || { say "chroot apt-get failed (see rootfs-apt.log)"; tail -5 "$RDLM_RESULTS/rootfs-apt.log" >&2; return 1; }
-  printf '%-28s %7s s\n' "  chroot apt-get install" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  [ $rc = 0 ] || { say "chroot apt-get failed (see rootfs-apt-$img.log)"; tail -5 "$RDLM_RESULTS/rootfs-apt-$img.log" >&2; return 1; }
+  printf '%-28s %7s s\n' "  $img: apt-get install" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
   install -m 0755 "$RDLM_HERE/guest/init0" "$r/sbin/gdlm-init0"
   mkdir -p "$r/opt/gdlm"
   echo gdlm >"$r/etc/hostname"
   local kver
   kver=$(ls "$r/lib/modules" | sort -V | tail -1)
-  cp "$r/boot/vmlinuz-$kver" "$RDLM_CACHE/vmlinuz"
-  cp "$r/boot/initrd.img-$kver" "$RDLM_CACHE/initrd.img"
-  echo "$kver" >"$RDLM_CACHE/kver"
+  cp "$r/boot/vmlinuz-$kver" "$dir/vmlinuz"
+  cp "$r/boot/initrd.img-$kver" "$dir/initrd.img"
+  echo "$kver" >"$dir/kver"
   t=$(date +%s.%N)
   local size_mb=$(($(du -sm "$r" | cut -f1) + 400))
-  rm -f "$RDLM_CACHE/root.img"
-  truncate -s "${size_mb}M" "$RDLM_CACHE/root.img"
-  mkfs.ext4 -q -F -L gdlm-root -d "$r" "$RDLM_CACHE/root.img" || return 1
-  printf '%-28s %7s s\n' "  mkfs.ext4 root.img" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
-  echo "$key" >"$RDLM_CACHE/rootfs.stamp"
-  say "rootfs built: kernel $kver, root.img ${size_mb} MiB"
+  rm -f "$dir/root.img"
+  truncate -s "${size_mb}M" "$dir/root.img"
+  mkfs.ext4 -q -F -L gdlm-root -d "$r" "$dir/root.img" || return 1
+  printf '%-28s %7s s\n' "  $img: mkfs.ext4" "$(elapsed "$t")" >>"$RDLM_RESULTS/timings.txt"
+  echo "$key" >"$dir/rootfs.stamp"
+  say "$img rootfs built: kernel $kver, root.img ${size_mb} MiB, initrd $(($(stat -c %s "$dir/initrd.img") / 1048576)) MiB"
 }
 
 # ---------------------------------------------------------------- payload disk
@@ -269,23 +320,65 @@ _rdlm_qemu() { exec ip netns exec "$RDLM_NETNS" "$QEMU" "$@"; }
 rdlm_vm_start() {
   local dir=$1 n=$2 nn=$3 sc=$4
   shift 4
+  local img=${RDLM_NODE_IMG[$n]:-${RDLM_IMG:-bookworm}} idir
+  idir=$(rdlm_img_dir "$img")
   local accel=(-accel tcg -cpu max)
   [ "$RDLM_ACCEL" = kvm ] && accel=(-accel kvm -cpu host)
   local args=("${QEMU_L[@]}" "${accel[@]}" -nodefaults -smp 1 -m "$RDLM_VM_MEM"
     -display none -monitor none -no-reboot -serial "file:$dir/node$n.log"
-    -kernel "$RDLM_CACHE/vmlinuz" -initrd "$RDLM_CACHE/initrd.img"
+    -kernel "$idir/vmlinuz" -initrd "$idir/initrd.img"
     -append "console=ttyS0 root=/dev/vda rw init=/sbin/gdlm-init0 net.ifnames=0 panic=-1 loglevel=6 gdlm.node=$n gdlm.nnodes=$nn gdlm.scenario=$sc ${RDLM_APPEND:-}"
-    -drive "file=$RDLM_CACHE/root.img,if=none,id=root,format=raw,snapshot=on"
+    -drive "file=$idir/root.img,if=none,id=root,format=raw,snapshot=on"
     -device "virtio-blk-pci,drive=root,addr=0x4"
     -drive "file=$RDLM_RESULTS/payload.img,if=none,id=payload,format=raw,readonly=on,file.locking=off"
     -device "virtio-blk-pci,drive=payload,serial=gdlm-payload,addr=0x6"
     -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no"
     -device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$n,addr=0x3"
     "$@")
+  # the log exists before tail starts: on a missing file GNU tail -F polls once a second
+  : >"$dir/node$n.log"
   _rdlm_qemu "${args[@]}" >"$dir/qemu-node$n.stderr" 2>&1 &
   RDLM_VMPID[$n]=$!
-  say "node$n: qemu pid ${RDLM_VMPID[$n]}"
+  _rdlm_stamp "$dir/node$n.log" "${RDLM_VMPID[$n]}" >"$dir/node$n.stamped" 2>/dev/null &
+  RDLM_STAMPPID[$n]=$!
+  say "node$n: qemu pid ${RDLM_VMPID[$n]} ($img, kernel $(cat "$idir/kver" 2>/dev/null))"
 }
+
+# _rdlm_stamp LOG QEMUPID: every line of a serial log as "HOSTEPOCH LINE", stamped when the
+# host read it (tail follows the file with inotify, or polls every 0.1 s; ends when qemu has
+# exited). Kernel and
+# user-space lines of different VMs can be ordered on this one clock (to the host's
+# reading latency: tens of ms), which the guests' own uptimes cannot do.
+_rdlm_stamp() {
+  local l
+  tail -s 0.1 -n +1 -F --pid="$2" "$1" 2>/dev/null | while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "${l%$'\r'}"; done
+}
+
+# rdlm_stamp_wait: let every stamper finish reading its log (qemu has exited)
+rdlm_stamp_wait() {
+  local n i
+  for n in "${!RDLM_STAMPPID[@]}"; do
+    for i in $(seq 1 50); do kill -0 "${RDLM_STAMPPID[$n]}" 2>/dev/null || break; sleep 0.1; done
+    kill "${RDLM_STAMPPID[$n]}" 2>/dev/null
+    unset "RDLM_STAMPPID[$n]"
+  done
+}
+
+# rdlm_t STAMPED REGEX [AFTER]: host time (epoch s) of the first line matching REGEX that was
+# read after host time AFTER (default 0); the final GDLM-DMESG dump is not counted. Prints
+# nothing (status 1) if there is none.
+rdlm_t() {
+  awk -v re="$2" -v after="${3:-0}" '
+    { t = $1; l = substr($0, length($1) + 2) }
+    l ~ /^GDLM-DMESG / { next }
+    t + 0 > after + 0 && l ~ re { print t; found = 1; exit }
+    END { exit !found }' "$1"
+}
+
+# rdlm_before A B [SLACK]: host time A is not later than B + SLACK (default 0.5 s: the
+# stampers read each log on their own; lines of two VMs written a few ms apart may be read in
+# either order). False if either is empty.
+rdlm_before() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v s="${3:-0.5}" 'BEGIN {exit !(a <= b + s)}'; }
 
 rdlm_vm_alive() { [ -n "${RDLM_VMPID[$1]:-}" ] && kill -0 "${RDLM_VMPID[$1]}" 2>/dev/null; }
 
@@ -329,6 +422,7 @@ rdlm_wait_log() {
 rdlm_cleanup() {
   local n
   for n in "${!RDLM_VMPID[@]}"; do rdlm_vm_kill "$n"; done
+  for n in "${!RDLM_STAMPPID[@]}"; do kill "${RDLM_STAMPPID[$n]}" 2>/dev/null; unset "RDLM_STAMPPID[$n]"; done
   rdlm_net_down
   _rdlm_chroot_umount
 }
@@ -336,6 +430,7 @@ rdlm_cleanup() {
 # rdlm_split DIR NODE: the guest's kernel log (its final `dmesg` dump) and its harness lines
 rdlm_split() {
   local d=$1 n=$2
+  rdlm_stamp_wait
   sed -n 's/^GDLM-DMESG //p' "$d/node$n.log" | tr -d '\r' >"$d/node$n.dmesg"
   grep -a '^GDLM\[' "$d/node$n.log" | tr -d '\r' >"$d/node$n.harness" || true
 }

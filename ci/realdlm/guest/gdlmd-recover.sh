@@ -4,7 +4,8 @@
 # LVB with `gdlm inspect` (the jid bit must be set at this point) and takes a while, so that
 # the re-mount and the second failure of the scenario overlap it: 8 s while the generation
 # is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
-# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure.
+# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure. A
+# command whose gdlmd died stops (GDLM-RECOVER orphaned).
 # Phase 7 sets GDLMD_TEST_FAIL_JID (that first-mount replay fails after 4 s, exit 4) or
 # GDLMD_TEST_SLOW_JID/GDLMD_TEST_SLOW_SECS (that first-mount replay takes that long).
 # SPDX-License-Identifier: GPL-2.0-only
@@ -28,6 +29,19 @@ fi
 if [ "$GDLM_REASON" = failed ]; then
   j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)
   echo "GDLM-INSPECT-DURING node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION $j"
-  if [ "$GDLM_GENERATION" -le 6 ]; then sleep 8; else sleep 1; fi
+  # gdlmd does not stop a running command when it dies (no PR_SET_PDEATHSIG): once it is
+  # SIGKILLed its journal lock is gone and a survivor may run this journal's recovery, so a
+  # command that outlived its daemon would replay alongside it. Stop when gdlmd is gone.
+  # (builtins only in the loop: a fork costs tens of ms under TCG)
+  d=$PPID c= st=
+  read -r c 2>/dev/null <"/proc/$d/comm"
+  [ "$c" = sh ] && read -r _ _ _ d _ <"/proc/$d/stat"
+  alive() { st=; read -r _ _ st _ 2>/dev/null <"/proc/$d/stat" && [ "$st" != Z ]; }
+  if [ "$GDLM_GENERATION" -le 6 ]; then secs=8; else secs=1; fi
+  end=$(( ${EPOCHREALTIME/./} / 1000 + secs * 1000 ))
+  while [ $(( ${EPOCHREALTIME/./} / 1000 )) -lt $end ]; do
+    alive || { echo "GDLM-RECOVER orphaned node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON daemon=$d up=$(up)"; exit 4; }
+    sleep 0.2
+  done
 fi
 echo "GDLM-RECOVER end node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"

@@ -63,7 +63,16 @@ if [ "$N" = 1 ]; then
   # once all three are in the lockspace (the host kills node 3 only after this)
   end=$((SECONDS + 120))
   while [ $SECONDS -lt $end ] && [ "$(gfs1_members)" -lt 3 ]; do sleep 0.3; done
-  sleep 3
+  # and until this node's gfs2 finished the generation of node 3's join ("dlm: gfs1:
+  # generation N slots 3 ...", then "recover generation N done"): its control step has written
+  # N to the LVB by then, whichever node's step came first
+  g3() { dmesg | sed -n 's/.*dlm: gfs1: generation \([0-9]*\) slots 3 .*/\1/p' | tail -1; }
+  end=$((SECONDS + 90))
+  while [ $SECONDS -lt $end ]; do
+    g=$(g3)
+    [ -n "$g" ] && dmesg | grep -qE "gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation $g done" && break
+    sleep 0.3
+  done
   inspect before
   # Node 3's journal lock (LM_TYPE_JOURNAL 9, number 2), EX from user space: queued behind
   # node 3 now, granted once the DLM purges node 3's locks; held 8 s, during which gfs2's

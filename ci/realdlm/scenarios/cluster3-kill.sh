@@ -30,10 +30,21 @@ _ck_status_gen() {
     }
     END {exit !(n >= 1 && !bad && (nd != 1 || lvb))}' "$1"
 }
+# the generations in the survivors' 'recover generation N jid 2' lines and first 'recover
+# generation N done' after node 3's removal: exactly one
+_c3k_one_gen() {
+  local n
+  for n in 1 2; do
+    awk '/dlm: gfs1: remove member 3/ {r=1}
+      r && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ jid 2$/ {print $(NF-2)}
+      r && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ done$/ {print $(NF-1); exit}' "$1/node$n.dmesg"
+  done | sort -u | wc -l | grep -qx 1
+}
+
 scenario_main() {
   local d=$1 t n tk
   rdlm_gfs2_disk "$d" cluster3-kill || return 1
-  export RDLM_APPEND="gdlm.token=2000"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN"
   rdlm_net_up 3 || { check "cluster3-kill: network namespace" false; return 1; }
   t=$(date +%s.%N)
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-kill "${RDLM_SHARED[@]}"; done
@@ -114,12 +125,31 @@ scenario_main() {
     check "cluster3-kill: node$n wrote to gfs2 after recovery" grep -q 'gfs2 write after recovery ok' "$d/node$n.harness"
     check "cluster3-kill: node$n unmounted" grep -q 'gfs2 umounted' "$d/node$n.harness"
   done
-  # Both survivors usually log it; one that runs its control step after the other's replay
-  # finds the jid bit already clear, so only "at least one" is certain.
+  # Orderings lock_dlm allows (gfs2_control_func, gfs2_recover_func): either survivor may
+  # write the failure's generation and jid bit first; one that runs its control step after
+  # the other's replay finds the bit clear (no 'jid 2' line, straight to 'done'); one whose
+  # TRY comes after the replayer released the journal lock but before it cleared the bit finds
+  # the journal clean and also reports success. So: at least one 'jid 2' line, one generation
+  # throughout, exactly one dirty replay, results only success or busy.
   check "cluster3-kill: a survivor logged gfs2 'recover generation N jid 2'" \
     grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ jid 2$' "$d/gfs2-reference.log"
-  check "cluster3-kill: exactly one survivor replayed jid 2 (recover jid 2 result success)" \
-    awk '/recover jid 2 result success/ {s++} END {exit !(s == 1)}' "$d/kernel-recovery-node1.log" "$d/kernel-recovery-node2.log"
+  check "cluster3-kill: one generation: every survivor's 'recover generation N jid 2' and first 'done' after the removal have the same N" \
+    _c3k_one_gen "$d"
+  check "cluster3-kill: exactly one dirty replay of jid 2 ('jid=2: Replaying journal' once on the survivors)" \
+    bash -c "[ \$(cat '$d/kernel-recovery-node1.log' '$d/kernel-recovery-node2.log' | grep -c 'jid=2: Replaying journal') = 1 ]"
+  check "cluster3-kill: jid 2 results: at least one 'recover jid 2 result success', the others success (journal found clean) or busy" \
+    bash -c "cat '$d/kernel-recovery-node1.log' '$d/kernel-recovery-node2.log' | grep -q 'recover jid 2 result success' && ! cat '$d/kernel-recovery-node1.log' '$d/kernel-recovery-node2.log' | grep 'recover jid 2 result' | grep -qvE 'result (success|busy)\$'"
   check "cluster3-kill: the replaying survivor logged 'jid=2: Done'" grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: jid=2: Done' "$d/gfs2-reference.log"
+  # nobody unblocks before the replay: on the host's clock (serial lines stamped as read),
+  # each survivor's first 'done' after the removal comes after the first 'result success'
+  local tr ts td
+  tr=$(rdlm_t "$d/node1.stamped" 'dlm: gfs1: remove member 3')
+  ts=$(for n in 1 2; do rdlm_t "$d/node$n.stamped" 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover jid 2 result success' "$tr"; done | sort -n | head -1)
+  for n in 1 2; do
+    td=$(rdlm_t "$d/node$n.stamped" 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover generation [0-9]+ done' "$tr")
+    echo "node$n: removal $tr, first success $ts, done $td" >>"$d/host-clock.txt"
+    check "cluster3-kill: node$n unblocked after the replay (host clock: its 'recover generation N done' not before the first 'result success')" \
+      rdlm_before "$ts" "$td"
+  done
   rm -f "$d/shared.img"
 }

@@ -2,7 +2,7 @@
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
 scenario_main() {
   local d=$1 t n
-  export RDLM_APPEND="gdlm.token=2000"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN"
   rdlm_net_up 3 || { check "cluster3-smoke: network namespace" false; return 1; }
   t=$(date +%s.%N)
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 cluster3-smoke; done

@@ -5,11 +5,31 @@
 # node 3 (the module's gfs1 member). Kernel lines of every node (serial console, so the killed
 # nodes' too) go to DIR/nodeN.klog; DIR/kmod-recovery.log has the recovery lines of both sides.
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
+# _kc_module_jid_lines KLOG G: after node 2's removal, every 'recover generation N jid J' the
+# module logged in gfs1 is N = G, J = 1
+_kc_module_jid_lines() {
+  [ -n "$2" ] && awk -v g="$2" '/dlm: gfs1: remove member 2$/ {r=1}
+    r && /^gdlm: gfs1: recover generation [0-9]+ jid [0-9]+$/ && !($5 == g && $7 == 1) {bad=1}
+    END {exit bad || !r}' "$1"
+}
+
+# _kc_module_gave_up KLOG G: the module never reported a success in gfs1, and after node 2's
+# removal each 'recover generation G jid 1' is followed by 'recover jid 1 result busy' before
+# its 'recover generation G done' (which it logs)
+_kc_module_gave_up() {
+  [ -n "$2" ] && ! grep -q 'gdlm: gfs1: recover jid [0-9]* result success' "$1" &&
+    awk -v g="$2" '/dlm: gfs1: remove member 2$/ {r=1}
+      r && $0 == "gdlm: gfs1: recover generation " g " jid 1" {pending=1}
+      r && pending && /^gdlm: gfs1: recover jid 1 result busy$/ {pending=0}
+      r && $0 == "gdlm: gfs1: recover generation " g " done" {done=1; exit}
+      END {exit !(done && !pending)}' "$1"
+}
+
 scenario_main() {
   local d=$1 t n tk
   t=$(date +%s.%N)
   rdlm_gfs2_disk "$d" kmod-cluster3 || return 1
-  export RDLM_APPEND="gdlm.token=2000 gdlm.votes1=3"
+  export RDLM_APPEND="gdlm.token=$RDLM_TOKEN gdlm.votes1=3"
   rdlm_net_up 3 || { check "kmod-cluster3: network namespace" false; return 1; }
   for n in 1 2 3; do rdlm_vm_start "$d" $n 3 kmod-cluster3 "${RDLM_SHARED[@]}"; done
   unset RDLM_APPEND
@@ -81,14 +101,29 @@ scenario_main() {
     bash -c "grep -q 'dlm: gfs1: remove member 2$' '$k1' && grep -q 'dlm: gfs1: remove member 2$' '$k3l' && grep -q 'dlm: kls: remove member 2$' '$k1' && grep -q 'dlm: kls: remove member 2$' '$k3l'"
   check "kmod-cluster3: node2 killed: gfs2 node1 'recover generation ${g1:-?} jid 1', 'recover jid 1 result success', 'jid=1: Done'" \
     bash -c "[ -n '$g1' ] && grep -q 'gfs2: fsid=gdlm:gfs1.0: recover generation $g1 jid 1$' '$k1' && grep -q 'gfs2: fsid=gdlm:gfs1.0: recover jid 1 result success' '$k1' && grep -q 'gfs2: fsid=gdlm:gfs1.0: jid=1: Done' '$k1'"
-  check "kmod-cluster3: node2 killed: the module on node3 saw the same generation and jid bit ('gdlm: gfs1: recover generation ${g1:-?} jid 1')" \
-    grep -q "gdlm: gfs1: recover generation ${g1:-x} jid 1$" "$k3l"
-  check "kmod-cluster3: node2 killed: the module on node3 gave up on jid 1 (recover jid 1 result busy), never success" \
-    bash -c "grep -q 'gdlm: gfs1: recover jid 1 result busy' '$k3l' && ! grep -q 'gdlm: gfs1: recover jid [0-9]* result success' '$k3l'"
+  # The module's control step may come before gfs2's on node 1 (it writes generation G and
+  # jid bit 1, then gives up: busy), while gfs2 recovers (it sees the bit: busy), or after gfs2
+  # replayed jid 1 and cleared the bit (lvb_gen == start_gen, no bit: nothing to recover, it
+  # unblocks). Each is lock_dlm's behaviour; what holds in all: any generation/jid it logs is
+  # gfs2's G and jid 1, a 'jid 1' line is followed by a busy result, never a success, and it
+  # unblocks at G only after gfs2's replay.
+  check "kmod-cluster3: node2 killed: every 'gdlm: gfs1: recover generation N jid J' of the module has gfs2's N = ${g1:-?} and J = 1 (none if gfs2 had cleared the bit first)" \
+    _kc_module_jid_lines "$k3l" "$g1"
+  check "kmod-cluster3: node2 killed: the module never reported success in gfs1; after a 'jid 1' line it gave up (recover jid 1 result busy) before unblocking" \
+    _kc_module_gave_up "$k3l" "$g1"
   check "kmod-cluster3: node2 killed: the module on node3 unblocked at gfs2's generation ('gdlm: gfs1: recover generation ${g1:-?} done')" \
     grep -q "gdlm: gfs1: recover generation ${g1:-x} done$" "$k3l"
   check "kmod-cluster3: node2 killed: exactly one 'recover jid 1 result success' in gfs1 (both sides)" \
     bash -c "[ \$(cat '$k1' '$k3l' | grep -cE '(gfs2: fsid=gdlm:gfs1.[0-9]+|gdlm: gfs1): recover jid 1 result success') = 1 ]"
+  local tr2 ts2 td2
+  tr2=$(rdlm_t "$d/node1.stamped" 'dlm: gfs1: remove member 2$')
+  ts2=$(rdlm_t "$d/node1.stamped" 'gfs2: fsid=gdlm:gfs1\.0: recover jid 1 result success' "$tr2")
+  td2=$(rdlm_t "$d/node3.stamped" "gdlm: gfs1: recover generation ${g1:-x} done" "$tr2")
+  echo "node2 kill: node1 removal $tr2, gfs2 success $ts2, module done $td2" >"$d/host-clock.txt"
+  check "kmod-cluster3: node2 killed: the module unblocked after gfs2's replay (host clock: its 'recover generation ${g1:-?} done' not before node1's 'recover jid 1 result success')" \
+    rdlm_before "$ts2" "$td2"
+  check "kmod-cluster3: node2 killed: the module's status after the recovery: unblocked, control LVB generation ${g1:-?}, no jid bits" \
+    grep -qE "^GDLM-STATUS fsname gfs1 .* blocked 0 .*control_lvb_gen ${g1:-x} jids -" "$d/node3.log"
   check "kmod-cluster3: node2 killed: gfs2 on node1 wrote afterwards" grep -q 'gfs2 write after recovery 1 ok' "$d/node1.log"
   # kill of node 2: kls (modules on node1 and node3, recovery=success)
   local kg
