@@ -42,19 +42,18 @@ use libfuzzer_sys::fuzz_target;
 ///   (`check_fits` does not look at the phase) and a failed replay then emits
 ///   `MountFailed(FirstMountJournal)` after the `Release`.
 ///
-/// Until the core is fixed the target fires no timer and finishes no replay of a finished
-/// engine; set this to `false` to check both.
-const TOLERATE_AFTER_RELEASE: bool = true;
+/// Fixed in the core (a finished engine has no timers and refuses `ReplayDone`); kept
+/// as a switch, off, so the target checks both.
+const TOLERATE_AFTER_RELEASE: bool = false;
 
 /// Found by this target: the control step queues recovery of every jid bit in the LVB
 /// below `recover_size`, and the engine then locks and asks to replay that jid even when
 /// the file system has no such journal (jid ≥ the mount's journal count). gfs2's
 /// `gfs2_recover_set` answers `-ENOENT` there and replays nothing. Reachable when a
 /// member whose slot exceeds the journal count (its own mount failed with "can't find
-/// journal") fails. Until the core decides, a `Replay` for recovery beyond the journals is
-/// allowed here (the own and first-mount replays are still checked); set this to `false`
-/// to check it.
-const TOLERATE_RECOVERY_BEYOND_JOURNALS: bool = true;
+/// journal") fails. Fixed in the core (such a jid is not queued, as `-ENOENT` drops it);
+/// kept as a switch, off, so the target checks it.
+const TOLERATE_RECOVERY_BEYOND_JOURNALS: bool = false;
 
 /// Statuses a DLM completion carries, besides 0: EAGAIN, EINVAL, EINTR, EDEADLK,
 /// ETIMEDOUT, -DLM_EUNLOCK, -DLM_ECANCEL, and two that are not errnos.

@@ -286,7 +286,8 @@ pub enum Action {
         /// We were the first mounter.
         first: bool,
     },
-    /// The mount failed; a [`Action::Release`] follows.
+    /// The mount failed; a [`Action::Release`] follows, except after
+    /// [`MountFailure::Lockspace`] (nothing was joined).
     MountFailed(MountFailure),
     /// Locking is unblocked at this generation (`gfs2_glock_thaw`).
     Unblocked {
@@ -792,8 +793,12 @@ impl<const N: usize> Engine<N> {
         self.out.q.pop_front()
     }
 
-    /// When [`Engine::handle_timeout`] must be called next (`<= now`: at once).
+    /// When [`Engine::handle_timeout`] must be called next (`<= now`: at once). `None`
+    /// once finished: a released lockspace has no timers.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase.finished() {
+            return None;
+        }
         let mut t = self.sleep_until;
         if let Some(w) = self.work_due() {
             t = Some(t.map_or(w, |a| a.min(w)));
@@ -807,6 +812,9 @@ impl<const N: usize> Engine<N> {
     /// Run one item due at `now` (the mount retry sleep, the control work, the journal
     /// recovery work, in that order). Does nothing if nothing is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase.finished() {
+            return;
+        }
         self.now = self.now.max(now);
         let now = self.now;
         if self.sleep_until.is_some_and(|t| t <= now) {
@@ -867,9 +875,12 @@ impl<const N: usize> Engine<N> {
                 self.membership.is_some() && self.joined && !p.finished()
             }
             Event::DlmDone { lock, .. } => !p.finished() && self.awaits(lock),
-            Event::ReplayDone { jid, .. } => self
-                .running
-                .is_some_and(|r| r.jid == jid && r.stage == Stage::Replaying),
+            Event::ReplayDone { jid, .. } => {
+                !p.finished()
+                    && self
+                        .running
+                        .is_some_and(|r| r.jid == jid && r.stage == Stage::Replaying)
+            }
             Event::Unmount => p == Phase::Mounted,
             Event::Withdraw => p == Phase::Mounted || (p == Phase::Unmounting && !self.unclean),
             Event::Interrupt => true,
@@ -1273,10 +1284,11 @@ impl<const N: usize> Engine<N> {
                             jids,
                         });
                         for j in jids.iter() {
-                            // gfs2_recover_journal: -EBUSY (dropped) while the jid is
-                            // queued or being recovered (JDF_RECOVERY).
+                            // gfs2_recover_set: -ENOENT (nothing) for a jid with no
+                            // journal; gfs2_recover_journal: -EBUSY (dropped) while the
+                            // jid is queued or being recovered (JDF_RECOVERY).
                             let busy = self.running.is_some_and(|r| r.jid == j);
-                            if !busy {
+                            if !busy && j < self.journals {
                                 let _ = self.queue.insert(j);
                             }
                         }
@@ -1355,6 +1367,10 @@ impl<const N: usize> Engine<N> {
     fn fail(&mut self, why: MountFailure) {
         self.push(Action::MountFailed(why));
         self.phase = Phase::Failed;
+        // The release ends everything in flight and every timer.
+        self.sleep_until = None;
+        self.work_at = None;
+        self.first_retry_at = None;
         self.rec.release();
         self.push(Action::Release(Release::Normal));
     }
