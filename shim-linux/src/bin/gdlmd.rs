@@ -128,6 +128,10 @@ struct Args {
     /// Test aid: a one-member group inside the process instead of corosync.
     #[arg(long, hide = true)]
     loopback_group: bool,
+    /// Whose lock_dlm to follow where it changed: `reference` (v3.12) or `linux-7.2`
+    /// (7.2.13: its lockspace flags; a withdraw leaves as failed).
+    #[arg(long, default_value = "reference", value_parser = ["reference", "linux-7.2"])]
+    profile: String,
 }
 
 /// `[monotonic] ` (the monotonic clock is the guest's uptime, like dmesg).
@@ -362,9 +366,11 @@ struct Daemon {
 
 impl Daemon {
     fn new(args: &Args, group: Group, log_file: Option<File>) -> Daemon {
+        let profile = gdlm_core::Profile::from_policy_name(Some(&args.profile))
+            .unwrap_or(gdlm_core::Profile::Reference);
         let cfg = Config {
             callbacks: Callbacks::Cpg(member(group.me())),
-            ..Config::default()
+            ..Config::for_profile(profile)
         };
         Daemon {
             name: args.lockspace.clone(),
