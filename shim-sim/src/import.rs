@@ -543,6 +543,7 @@ impl RealRun {
             fixes: Vec::new(),
             cpg: false,
             profile: self.profile.clone(),
+            node_profiles: Default::default(),
             max_steps: 200_000,
             steps,
         }

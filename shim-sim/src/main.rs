@@ -250,6 +250,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         fix_stale_submit: gdlm_sim::schedule::parse_fixes(&o.fix)?,
         cpg: o.callbacks == "cpg",
         profile,
+        node_profiles: Vec::new(),
     })
 }
 

@@ -64,6 +64,10 @@ pub struct Schedule {
     /// The kernel profile every node runs: `"reference"` (default) or `"linux-7.2"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Nodes that run another kernel (a mixed-kernel cluster):
+    /// `"node_profiles": {"2": "linux-7.2"}`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub node_profiles: std::collections::BTreeMap<u32, String>,
     /// Most events in all.
     #[serde(default = "max_steps")]
     pub max_steps: u64,
@@ -303,6 +307,16 @@ impl Schedule {
             fix_stale_submit: parse_fixes(&self.fixes)?,
             cpg: self.cpg,
             profile: parse_profile(self.profile.as_deref())?,
+            node_profiles: self
+                .node_profiles
+                .iter()
+                .map(|(&n, p)| {
+                    if n == 0 || n > self.nodes {
+                        return Err(format!("node_profiles: no node {n}"));
+                    }
+                    Ok((n, parse_profile(Some(p))?))
+                })
+                .collect::<Result<_, String>>()?,
         })
     }
 

@@ -56,6 +56,11 @@ pub fn shrink(
         cpg: cfg.cpg,
         profile: (cfg.profile != gdlm_core::Profile::Reference)
             .then(|| cfg.profile.name().to_string()),
+        node_profiles: cfg
+            .node_profiles
+            .iter()
+            .map(|&(n, p)| (n, p.name().to_string()))
+            .collect(),
         steps,
     };
     shrink_schedule(&base, v.invariant, budget).map(Some)

@@ -149,6 +149,19 @@ pub struct SimConfig {
     /// Which kernel's lock_dlm the nodes run (the engine's and the glocks' policies).
     #[serde(serialize_with = "profile_name")]
     pub profile: Profile,
+    /// Nodes that run another kernel's lock_dlm than `profile` (a mixed-kernel cluster).
+    #[serde(skip)]
+    pub node_profiles: Vec<(u32, Profile)>,
+}
+
+impl SimConfig {
+    /// The profile node `id` runs.
+    pub fn profile_of(&self, id: u32) -> Profile {
+        self.node_profiles
+            .iter()
+            .find(|&&(n, _)| n == id)
+            .map_or(self.profile, |&(_, p)| p)
+    }
 }
 
 fn profile_name<S: serde::Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
@@ -171,6 +184,7 @@ impl Default for SimConfig {
             fix_stale_submit: false,
             cpg: false,
             profile: Profile::Reference,
+            node_profiles: Vec::new(),
         }
     }
 }
@@ -417,7 +431,7 @@ impl Sim {
                 .map(|id| {
                     Node::new(id, journals, policy)
                         .with_submit_policy(submit)
-                        .with_profile(cfg.profile)
+                        .with_profile(cfg.profile_of(id))
                         .with_cpg(cfg.cpg)
                         .with_replay_model(model)
                 })

@@ -27,6 +27,7 @@ fn schedule(nodes: u32, steps: Vec<Step>) -> Schedule {
         fixes: vec![],
         cpg: false,
         profile: None,
+        node_profiles: Default::default(),
         max_steps: 200_000,
         steps,
     }
@@ -793,4 +794,40 @@ fn schedule_errors_are_typed() {
     )
     .expect("parses");
     assert_eq!(s.steps.len(), 6);
+}
+
+#[test]
+fn a_mixed_kernel_cluster_recovers_and_a_72_node_withdraws_safely() {
+    // Node 2 runs Linux 7.2's lock_dlm beside two reference nodes: the protocol is the
+    // same on the wire, so failures recover; its withdraw leaves as failed (the others
+    // replay its journal), where a reference node's would not.
+    let mut steps = mounted(3);
+    steps.extend([
+        Step::Run(20),
+        Step::Crash(3),
+        Step::Run(50),
+        Step::Mount(3),
+        Step::Settle,
+        Step::Run(20),
+        Step::Withdraw(2),
+        Step::Run(10),
+        Step::Mount(2),
+        Step::Settle,
+    ]);
+    let mut s = schedule(3, steps);
+    s.node_profiles.insert(2, "linux-7.2".into());
+    for o in clean_under_seeds(&s) {
+        assert_eq!(o.phases, [Phase::Mounted; 3]);
+        assert_eq!(o.stats.withdrawals, 1);
+        assert!(o
+            .trace
+            .iter()
+            .any(|e| e.node == 2 && e.what.contains("WITHDRAW: released Recover")));
+    }
+    let mut bad = s.clone();
+    bad.node_profiles.insert(9, "linux-7.2".into());
+    assert!(
+        bad.run().is_err(),
+        "a profile for a node that does not exist"
+    );
 }
