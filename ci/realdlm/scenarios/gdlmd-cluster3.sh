@@ -36,7 +36,8 @@ _gc_inspect_gen_logged() {
 
 # _gc_runs DIR JID: every run of the recovery command for journal JID on any node, on the
 # host's clock (the stamped serial logs): "START END NODE GEN OUTCOME" per run, in start order;
-# a run never ended has END "inf". The command runs while gdlmd holds the journal's lock EX, so
+# a run that printed no end ends when gdlmd reaped it ("jid=J: recovery command signal 9,
+# killed on stop"); one never ended has END "inf". The command runs while gdlmd holds the journal's lock EX, so
 # runs of one journal may come in any order and on any node but never overlap.
 _gc_runs() {
   local n
@@ -47,6 +48,11 @@ _gc_runs() {
         split(substr($0, RSTART, RLENGTH), w, /[ =]/)
         if (w[2] == "start") { if (s != "") print s, "inf", n, g, "none"; s = t; g = w[8] }
         else if (s != "") { print s, t, n, g, w[2]; s = "" }
+        next
+      }
+      # gdlmd reaped the command without its end line (killed on stop, or it exited early)
+      s != "" && index($0, "gdlmd: ") && index($0, ": jid=" j ": recovery command ") {
+        print s, t, n, g, "reaped"; s = ""
       }
       END { if (s != "") print s, "inf", n, g, "none" }' "$1/node$n.stamped"
   done | sort -n
