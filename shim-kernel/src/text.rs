@@ -42,6 +42,11 @@ impl<'a> Text<'a> {
         self.n
     }
 
+    /// Nothing written yet.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
     /// Append bytes.
     pub fn s(&mut self, s: &str) -> &mut Self {
         for &b in s.as_bytes() {
