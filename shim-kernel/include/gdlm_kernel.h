@@ -44,9 +44,14 @@
 #define GDLM_K_TABLE_NAME_LEN 65
 
 /**
- * Jids (and slots) one state holds: what the control LVB describes.
+ * Jids (and DLM slots) one state holds: the engine's capacity `N`. The control LVB
+ * describes 192, but a kernel stack (16 KiB) does not hold the engine's `handle` at
+ * `N = 192`: its frame is about 28 KiB (mostly the CPG membership's `Change<N>`,
+ * unused with the DLM's callbacks; 4.6 KiB at 32, 2.5 KiB at 16; the first VM run at
+ * 192 overflowed the stack). So the module runs `Engine<16>` (gfs2's usual cluster
+ * limit): slots beyond 16 are refused (`GDLM_K_ESLOT_CAPACITY`).
  */
-#define GDLM_K_MAX_JIDS 192
+#define GDLM_K_MAX_JIDS 16
 
 /**
  * `gdlm_k_init` profile: the v3.12 lock_dlm (the reference).
@@ -358,7 +363,7 @@
 #define GDLM_K_EIGNORED -18
 
 /**
- * Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond 192.
+ * Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond the capacity.
  */
 #define GDLM_K_ELOCK -19
 
@@ -403,7 +408,7 @@
 #define GDLM_K_ETABLE_LENGTH -27
 
 /**
- * Error: more than 192 slots in a recover_done.
+ * Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
  */
 #define GDLM_K_ESLOTS -28
 

@@ -56,14 +56,21 @@ pub const GDLM_K_TEXT_LEN: usize = 128;
 /// Bytes of a name in [`Table`] (`GFS2_LOCKNAME_LEN`, `DLM_LOCKSPACE_LEN`), the NUL
 /// included.
 pub const GDLM_K_TABLE_NAME_LEN: usize = 65;
-/// Jids (and slots) one state holds: what the control LVB describes.
-pub const GDLM_K_MAX_JIDS: u32 = 192;
+/// Jids (and DLM slots) one state holds: the engine's capacity `N`. The control LVB
+/// describes 192, but a kernel stack (16 KiB) does not hold the engine's `handle` at
+/// `N = 192`: its frame is about 28 KiB (mostly the CPG membership's `Change<N>`,
+/// unused with the DLM's callbacks; 4.6 KiB at 32, 2.5 KiB at 16; the first VM run at
+/// 192 overflowed the stack). So the module runs `Engine<16>` (gfs2's usual cluster
+/// limit): slots beyond 16 are refused (`GDLM_K_ESLOT_CAPACITY`).
+pub const GDLM_K_MAX_JIDS: u32 = 16;
+/// Jids the control LVB's bitmap describes.
+const LVB_JIDS: u32 = gdlm_core::consts::MAX_JIDS as u32;
 const _: () = assert!(GDLM_K_LVB_SIZE == GDLM_LVB_SIZE);
 const _: () = assert!(GDLM_K_NAME_LEN == gdlm_core::consts::GDLM_STRNAME_BYTES - 1);
 const _: () = assert!(GDLM_K_TEXT_LEN == TEXT_LEN);
 const _: () = assert!(GDLM_K_TABLE_NAME_LEN == gdlm_core::consts::GFS2_LOCKNAME_LEN + 1);
 const _: () = assert!(GDLM_K_TABLE_NAME_LEN == gdlm_core::consts::DLM_LOCKSPACE_LEN + 1);
-const _: () = assert!(GDLM_K_MAX_JIDS as usize == gdlm_core::consts::MAX_JIDS);
+const _: () = assert!(GDLM_K_MAX_JIDS as usize <= gdlm_core::consts::MAX_JIDS);
 
 /// `gdlm_k_init` profile: the v3.12 lock_dlm (the reference).
 pub const GDLM_K_PROFILE_REFERENCE: u32 = 0;
@@ -203,7 +210,7 @@ pub const GDLM_K_EALTMODE: i32 = -16;
 pub const GDLM_K_ENOLOCK: i32 = -17;
 /// Error: `gdlm_ast` ignored the completion (the lockspace is being released).
 pub const GDLM_K_EIGNORED: i32 = -18;
-/// Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond 192.
+/// Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond the capacity.
 pub const GDLM_K_ELOCK: i32 = -19;
 /// Error: a recovery input refused because the file system withdrew (7.2's guard).
 pub const GDLM_K_EWITHDRAWN: i32 = -20;
@@ -221,7 +228,7 @@ pub const GDLM_K_EPROFILE: i32 = -25;
 pub const GDLM_K_ENO_FSNAME: i32 = -26;
 /// Error: a cluster or fs name empty or too long (`TableError::BadLength`), or not UTF-8.
 pub const GDLM_K_ETABLE_LENGTH: i32 = -27;
-/// Error: more than 192 slots in a recover_done.
+/// Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
 pub const GDLM_K_ESLOTS: i32 = -28;
 
 fn recovery_error(e: RecoveryError) -> i32 {
@@ -281,7 +288,7 @@ fn engine_error(e: EngineError) -> i32 {
 
 /// One mount's state (opaque to C): the engine, plus what the ABI needs around it.
 pub struct State {
-    engine: Engine<192>,
+    engine: Engine<{ GDLM_K_MAX_JIDS as usize }>,
     /// A [`LogEvent::RecoverJids`] being handed out one line per poll: its generation,
     /// the jids, and the next jid to print.
     jid_lines: Option<(LogEvent, JidSet, u32)>,
@@ -667,7 +674,7 @@ fn next_jid_line(s: &mut State) -> Option<Action> {
     let (ev, jids, next) = s.jid_lines?;
     // contains(), not iter(): bitvec's iter_ones calls through function pointers,
     // which the kernel object must not (ci/check-kernel-object).
-    let found = (next..GDLM_K_MAX_JIDS).find(|&j| jids.contains(j));
+    let found = (next..LVB_JIDS).find(|&j| jids.contains(j));
     match found {
         Some(j) => {
             s.jid_lines = Some((ev, jids, j + 1));
@@ -909,7 +916,7 @@ pub unsafe extern "C" fn gdlm_k_status(st: *mut State, buf: *mut u8, len: usize)
         .s(" jids");
     let mut any = false;
     let bits = r.lvb_bits().jids();
-    for j in (0..GDLM_K_MAX_JIDS).filter(|&j| bits.contains(j)) {
+    for j in (0..LVB_JIDS).filter(|&j| bits.contains(j)) {
         t.s(if any { "," } else { " " }).u(j.into());
         any = true;
     }
