@@ -114,10 +114,11 @@ static void gdlm_recover_done(void *arg, struct dlm_slot *slots, int num_slots, 
 		.generation = generation,
 	};
 
-	mp->recover_dones++;
 	gdlm_info(mp, "recover_done generation %u slots %d our_slot %d", generation, num_slots,
 		  our_slot);
 	gdlm_event(mp, &ev);
+	mp->recover_dones++;
+	wake_up(&mp->wq);
 }
 
 static const struct dlm_lockspace_ops gdlm_lockspace_ops = {
@@ -153,8 +154,16 @@ static void do_new_lockspace(struct gdlm_mount *mp, u32 flags)
 		ev.kind = GDLM_K_EV_LOCKSPACE_FAILED;
 		ev.status = error;
 	} else if (ops_result < 0) {
-		/* no recover_done came: the engine fails the mount (jid preset) */
+		/* no recover_done will come: the engine fails the mount (jid preset) */
 		gdlm_err(mp, "dlm lockspace ops not used");
+	} else if (!wait_event_timeout(mp->wq, mp->recover_dones > 0, 60 * HZ)) {
+		/*
+		 * The engine takes the first recover_done before LockspaceJoined, as
+		 * dlm_new_lockspace usually delivers it; on 6.1 a join of a lockspace with
+		 * other members can return first (seen in kmod-cluster3), so the join is
+		 * reported once the first recover_done was handled.
+		 */
+		gdlm_err(mp, "no recover_done within 60 s of dlm_new_lockspace");
 	}
 	gdlm_event(mp, &ev);
 }
