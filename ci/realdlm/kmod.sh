@@ -13,7 +13,7 @@ rdlm_kmod_build() {
   d=/tmp/gdlm-kmod-$$
   rm -rf "${r:?}$d"
   mkdir -p "$r$d/include"
-  cp "$RDLM_REPO/shim-kernel/module/Kbuild" "$RDLM_REPO/shim-kernel/module/gdlm_glue.c" "$r$d/"
+  cp "$RDLM_REPO/shim-kernel/module/Kbuild" "$RDLM_REPO"/shim-kernel/module/*.[ch] "$r$d/"
   cp "$RDLM_REPO/shim-kernel/include/gdlm_kernel.h" "$r$d/include/"
   cp "$RDLM_RESULTS/gdlm_kernel.o" "$r$d/gdlm_kernel.o_shipped"
   # 6.1's modpost wants a .cmd file for every object, the shipped one too

@@ -2,12 +2,14 @@
 /*
  * gdlm_kernel.h - the C side of the gdlm-kernel ABI.
  *
- * The Rust object decides (lock names, modes, flags, AST outcomes, the recovery
- * state and the control_lock / mounted_lock protocol); the glue does the I/O:
- * dlm_lock/dlm_unlock, waiting, work queues, printk. Every gdlm_k_* call on one
- * mount's state must be made under one spinlock (the kernel's ls_recover_spin).
- * Functions return a non-negative code of the group their comment names, or a
- * negative GDLM_K_E* error (the state unchanged).
+ * The Rust object runs gdlm-core's lifecycle engine (lock_dlm's mount, control
+ * step, journal recovery and unmount); the glue is a pump: every input goes in
+ * with gdlm_k_handle (under the mount's spinlock, the kernel's ls_recover_spin),
+ * gdlm_k_poll hands out the actions, which the glue performs outside the lock
+ * (dlm_lock/dlm_unlock, dlm_new_lockspace/dlm_release_lockspace, replay, printk),
+ * and gdlm_k_poll_timeout/gdlm_k_handle_timeout are its timers. Functions return
+ * 0 (or the count their comment names) or a negative GDLM_K_E* error, one code per
+ * kind of refused input, with the state unchanged.
  */
 
 #ifndef GDLM_KERNEL_H
@@ -26,137 +28,264 @@
 #define GDLM_K_LVB_SIZE 32
 
 /**
- * Bytes of the LVB's jid bitmap (the LVB from `JID_BITMAP_OFFSET` on).
- */
-#define GDLM_K_JID_BITMAP_SIZE 24
-
-/**
  * Bytes of a DLM resource name (`GDLM_STRNAME_BYTES - 1`, no NUL).
  */
 #define GDLM_K_NAME_LEN 24
 
 /**
- * `gdlm_k_call.lock`: `control_lock`.
+ * Bytes of a log line in [`Action::text`], the NUL included.
+ */
+#define GDLM_K_TEXT_LEN 128
+
+/**
+ * Bytes of a name in [`Table`] (`GFS2_LOCKNAME_LEN`, `DLM_LOCKSPACE_LEN`), the NUL
+ * included.
+ */
+#define GDLM_K_TABLE_NAME_LEN 65
+
+/**
+ * Jids (and DLM slots) one state holds: the engine's capacity `N`. The control LVB
+ * describes 192, but a kernel stack (16 KiB) does not hold the engine's `handle` at
+ * `N = 192`: its frame is about 28 KiB (mostly the CPG membership's `Change<N>`,
+ * unused with the DLM's callbacks; 4.6 KiB at 32, 2.5 KiB at 16; the first VM run at
+ * 192 overflowed the stack). So the module runs `Engine<16>` (gfs2's usual cluster
+ * limit): slots beyond 16 are refused (`GDLM_K_ESLOT_CAPACITY`).
+ */
+#define GDLM_K_MAX_JIDS 16
+
+/**
+ * `gdlm_k_init` profile: the v3.12 lock_dlm (the reference).
+ */
+#define GDLM_K_PROFILE_REFERENCE 0
+
+/**
+ * `gdlm_k_init` profile: Linux 7.2's lock_dlm (`DLM_LSFL_NEWEXCL` only, withdraw guard).
+ */
+#define GDLM_K_PROFILE_LINUX72 1
+
+/**
+ * [`LockRef::kind`]: `control_lock` (with its LVB).
  */
 #define GDLM_K_LOCK_CONTROL 0
 
 /**
- * `gdlm_k_call.lock`: `mounted_lock`.
+ * [`LockRef::kind`]: `mounted_lock`.
  */
 #define GDLM_K_LOCK_MOUNTED 1
 
 /**
- * `gdlm_k_call.op`: `dlm_lock` (a new lock or a conversion, per `flags`).
+ * [`LockRef::kind`]: the journal lock of [`LockRef::jid`].
+ */
+#define GDLM_K_LOCK_JOURNAL 2
+
+/**
+ * [`Event::kind`]: `gdlm_mount` with [`Event::journals`] journals.
+ */
+#define GDLM_K_EV_MOUNT 0
+
+/**
+ * [`Event::kind`]: `dlm_new_lockspace` returned (the recovery callbacks in use).
+ */
+#define GDLM_K_EV_LOCKSPACE_JOINED 1
+
+/**
+ * [`Event::kind`]: `dlm_new_lockspace` failed with [`Event::status`].
+ */
+#define GDLM_K_EV_LOCKSPACE_FAILED 2
+
+/**
+ * [`Event::kind`]: `recover_prep`.
+ */
+#define GDLM_K_EV_RECOVER_PREP 3
+
+/**
+ * [`Event::kind`]: `recover_slot` of [`Event::slot`].
+ */
+#define GDLM_K_EV_RECOVER_SLOT 4
+
+/**
+ * [`Event::kind`]: `recover_done`: [`Event::slots`] (`nslots`), our slot
+ * [`Event::slot`], [`Event::generation`].
+ */
+#define GDLM_K_EV_RECOVER_DONE 5
+
+/**
+ * [`Event::kind`]: a DLM call for [`Event::lock`] completed (or failed at once) with
+ * [`Event::status`], [`Event::sb_flags`] and, with `has_lvb`, [`Event::lvb`].
+ */
+#define GDLM_K_EV_DLM_DONE 6
+
+/**
+ * [`Event::kind`]: the replay of [`Event::jid`] finished: [`Event::status`] 0, or the
+ * negative error it failed with.
+ */
+#define GDLM_K_EV_REPLAY_DONE 7
+
+/**
+ * [`Event::kind`]: unmount cleanly.
+ */
+#define GDLM_K_EV_UNMOUNT 8
+
+/**
+ * [`Event::kind`]: the file system withdrew.
+ */
+#define GDLM_K_EV_WITHDRAW 9
+
+/**
+ * [`Event::kind`]: a signal is pending (the mount is interrupted).
+ */
+#define GDLM_K_EV_INTERRUPT 10
+
+/**
+ * [`Action::kind`]: `dlm_new_lockspace` with the `DLM_LSFL_*` of [`Action::flags`];
+ * then `GDLM_K_EV_LOCKSPACE_JOINED` or `_FAILED`.
+ */
+#define GDLM_K_ACT_NEW_LOCKSPACE 0
+
+/**
+ * [`Action::kind`]: a DLM call for [`Action::lock`]: [`Action::op`], `mode`, `flags`,
+ * `name`, and `lvb` to copy into the lksb's LVB first when `write_lvb`.
+ */
+#define GDLM_K_ACT_DLM 1
+
+/**
+ * [`Action::kind`]: replay journal [`Action::jid`] (the journal lock is held EX), for
+ * [`Action::reason`] (`GDLM_K_REPLAY_*`); then `GDLM_K_EV_REPLAY_DONE`.
+ */
+#define GDLM_K_ACT_REPLAY 2
+
+/**
+ * [`Action::kind`]: mounted with [`Action::jid`], first mounter when [`Action::first`].
+ */
+#define GDLM_K_ACT_MOUNTED 3
+
+/**
+ * [`Action::kind`]: the mount failed ([`Action::reason`] a `GDLM_K_MOUNT_FAIL_*`,
+ * [`Action::error`]); a `GDLM_K_ACT_RELEASE` follows if a lockspace was joined.
+ */
+#define GDLM_K_ACT_MOUNT_FAILED 4
+
+/**
+ * [`Action::kind`]: locking is unblocked at [`Action::generation`].
+ */
+#define GDLM_K_ACT_UNBLOCKED 5
+
+/**
+ * [`Action::kind`]: `dlm_release_lockspace(ls, flags)` ([`Action::flags`]: the
+ * option, `DLM_RELEASE_NORMAL` or 7.2's `DLM_RELEASE_RECOVER`); the engine is finished.
+ */
+#define GDLM_K_ACT_RELEASE 6
+
+/**
+ * [`Action::kind`]: print [`Action::text`] at [`Action::level`].
+ */
+#define GDLM_K_ACT_LOG 7
+
+/**
+ * [`Action::op`]: `dlm_lock` (a new lock, or a conversion when `flags` has CONVERT).
  */
 #define GDLM_K_OP_LOCK 0
 
 /**
- * `gdlm_k_call.op`: `dlm_unlock`.
+ * [`Action::op`]: `dlm_unlock`.
  */
 #define GDLM_K_OP_UNLOCK 1
 
 /**
- * Work to queue (recover_done, recovery_result): none.
+ * [`Action::reason`] of a replay: our own journal, while mounting (`init_journal`).
  */
-#define GDLM_K_WORK_NONE 0
+#define GDLM_K_REPLAY_OWN 0
 
 /**
- * Work to queue: the control work, now.
+ * [`Action::reason`] of a replay: the first mounter's pass over every journal.
  */
-#define GDLM_K_WORK_NOW 1
+#define GDLM_K_REPLAY_FIRST_MOUNT 1
 
 /**
- * Work to queue: the control work, after `HZ` (a journal recovery gave up).
+ * [`Action::reason`] of a replay: a failed node's journal ([`Action::generation`]).
  */
-#define GDLM_K_WORK_AFTER_HZ 2
+#define GDLM_K_REPLAY_RECOVERY 2
 
 /**
- * Control step (gfs2_control_func): nothing to do.
+ * [`Action::reason`] of a failed mount: `control_mount` failed (not disabled).
  */
-#define GDLM_K_CONTROL_NONE 0
+#define GDLM_K_MOUNT_FAIL_CONTROL 0
 
 /**
- * Control step: make `*call`, then the next part (locked after begin, converted after
- * locked).
+ * [`Action::reason`] of a failed mount: the control LVB says mounts are disabled.
  */
-#define GDLM_K_CONTROL_CALL 1
+#define GDLM_K_MOUNT_FAIL_DISABLED 1
 
 /**
- * Control step: make `*call` (control_lock back to NL) and stop: a recovery began meanwhile.
+ * [`Action::reason`] of a failed mount: no recover_done before the lockspace was joined.
  */
-#define GDLM_K_CONTROL_STALE 2
+#define GDLM_K_MOUNT_FAIL_JID_PRESET 2
 
 /**
- * Control step done: recover the jids of the bitmap.
+ * [`Action::reason`] of a failed mount: `dlm_new_lockspace` failed.
  */
-#define GDLM_K_CONTROL_RECOVER 3
+#define GDLM_K_MOUNT_FAIL_LOCKSPACE 3
 
 /**
- * Control step done: locks are unblocked at `*generation`.
+ * [`Action::reason`] of a failed mount: no journal for our jid.
  */
-#define GDLM_K_CONTROL_UNBLOCKED 4
+#define GDLM_K_MOUNT_FAIL_NO_JOURNAL 4
 
 /**
- * Control step done: locks stay blocked.
+ * [`Action::reason`] of a failed mount: our journal lock failed.
  */
-#define GDLM_K_CONTROL_BLOCKED 5
+#define GDLM_K_MOUNT_FAIL_OWN_JOURNAL_LOCK 5
 
 /**
- * Mount step (control_mount, control_first_done): make `*call`, pass its status to the
- * `_result` function.
+ * [`Action::reason`] of a failed mount: replaying our journal failed.
  */
-#define GDLM_K_CALL 1
+#define GDLM_K_MOUNT_FAIL_OWN_JOURNAL 6
 
 /**
- * Mount step: `msleep_interruptible(500)`, then `gdlm_k_mount_sleep_done`.
+ * [`Action::reason`] of a failed mount: the first mounter could not recover
+ * [`Action::jid`].
  */
-#define GDLM_K_SLEEP 2
+#define GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL 7
 
 /**
- * Mount step: mounted; `*first` says first mounter.
+ * [`Action::level`]: `fs_info`.
  */
-#define GDLM_K_MOUNTED 3
+#define GDLM_K_LEVEL_INFO 0
 
 /**
- * Mount step: the mount failed with `*error`.
+ * [`Action::level`]: `fs_err`.
  */
-#define GDLM_K_FAILED 4
+#define GDLM_K_LEVEL_ERR 1
 
 /**
- * Mount step: first_done waits for `DFL_DLM_RECOVERY` to clear, then restarts.
+ * [`Action::level`]: not printed by the kernel (what the engine saw or decided).
  */
-#define GDLM_K_WAIT 5
+#define GDLM_K_LEVEL_DEBUG 2
 
 /**
- * Mount step: first_done finished with `*error`.
- */
-#define GDLM_K_DONE 6
-
-/**
- * `gdlm_ast`: the request completed (outputs set).
+ * `gdlm_k_ast`: the request completed (outputs set).
  */
 #define GDLM_K_AST_COMPLETE 1
 
 /**
- * `gdlm_ast`: the lock is gone (unlock completed); free the glock.
+ * `gdlm_k_ast`: the lock is gone (unlock completed); free the glock.
  */
 #define GDLM_K_AST_FREE 2
 
 /**
- * Error: a pointer the call needs (state, LVB, output) is null.
+ * Error: a pointer the call needs (state, event, output) is null.
  */
 #define GDLM_K_ENULL -1
 
 /**
- * Error: out of order: no control step in progress, or the mount / first_done machine is
- * not waiting for this result (`MountError::UnexpectedInput`).
+ * Error: the event does not fit the engine's phase (`EngineError::Unexpected`).
  */
-#define GDLM_K_EORDER -2
+#define GDLM_K_EUNEXPECTED -2
 
 /**
- * Error: a control_lock grant passed without its LVB (`MountError::MissingLvb`).
+ * Error: the mount machine refused its input (`EngineError::Mount`, unexpected input).
  */
-#define GDLM_K_ENOLVB -3
+#define GDLM_K_EORDER -3
 
 /**
  * Error: a DLM slot ≤ 0 (`RecoveryError::InvalidSlot`).
@@ -174,7 +303,7 @@
 #define GDLM_K_EJID_CAPACITY -6
 
 /**
- * Error: a jid beyond `ls_recover_size` (`ShortSize`: the kernel logs and drops it).
+ * Error: a jid beyond `ls_recover_size` (`ShortSize`).
  */
 #define GDLM_K_ESHORT_SIZE -7
 
@@ -234,12 +363,12 @@
 #define GDLM_K_EIGNORED -18
 
 /**
- * Error: a sync lock other than `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`.
+ * Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond the capacity.
  */
 #define GDLM_K_ELOCK -19
 
 /**
- * Error: a recovery callback ignored because the file system withdrew (7.2's guard).
+ * Error: a recovery input refused because the file system withdrew (7.2's guard).
  */
 #define GDLM_K_EWITHDRAWN -20
 
@@ -249,81 +378,217 @@
 #define GDLM_K_ENOT_DEAD -21
 
 /**
- * One mount's state (opaque to C).
+ * Error: a control_lock grant passed without its LVB (`MountError::MissingLvb`).
+ */
+#define GDLM_K_ENOLVB -22
+
+/**
+ * Error: a membership change the core refuses (`EngineError::Membership`).
+ */
+#define GDLM_K_EMEMBERSHIP -23
+
+/**
+ * Error: an [`Event::kind`] that is not a `GDLM_K_EV_*`.
+ */
+#define GDLM_K_EKIND -24
+
+/**
+ * Error: a profile that is not a `GDLM_K_PROFILE_*`.
+ */
+#define GDLM_K_EPROFILE -25
+
+/**
+ * Error: a lock table without `:` (`TableError::NoFsname`).
+ */
+#define GDLM_K_ENO_FSNAME -26
+
+/**
+ * Error: a cluster or fs name empty or too long (`TableError::BadLength`), or not UTF-8.
+ */
+#define GDLM_K_ETABLE_LENGTH -27
+
+/**
+ * Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
+ */
+#define GDLM_K_ESLOTS -28
+
+/**
+ * Bytes of a log line's buffer, the terminating NUL included.
+ */
+#define TEXT_LEN 128
+
+/**
+ * One mount's state (opaque to C): the engine, plus what the ABI needs around it.
  */
 struct gdlm_k_state;
 
 /**
- * A sync lock call for the glue (`struct gdlm_k_call`).
+ * A lock of the engine (`struct gdlm_k_lock_ref`): `kind` `GDLM_K_LOCK_*`, and the
+ * jid of a journal lock (0 otherwise).
  */
-struct gdlm_k_call {
+struct gdlm_k_lock_ref {
         /**
-         * `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`.
+         * `GDLM_K_LOCK_*`.
          */
-        uint32_t lock;
+        uint32_t kind;
         /**
-         * `GDLM_K_OP_LOCK` or `GDLM_K_OP_UNLOCK`.
+         * The journal, for `GDLM_K_LOCK_JOURNAL`.
          */
-        uint32_t op;
-        /**
-         * `DLM_LOCK_*`.
-         */
-        int32_t mode;
-        /**
-         * `DLM_LKF_*`.
-         */
-        uint32_t flags;
-        /**
-         * 1: copy `lvb` into the lksb's LVB before the call.
-         */
-        uint32_t write_lvb;
-        /**
-         * The LVB to write.
-         */
-        uint8_t lvb[GDLM_K_LVB_SIZE];
+        uint32_t jid;
 };
 
 /**
- * A snapshot of one mount's recovery state for status output (`struct gdlm_k_info`).
+ * The kernel's `struct dlm_slot` (`include/linux/dlm.h`), as `recover_done` passes it.
  */
-struct gdlm_k_info {
+struct gdlm_k_slot {
         /**
-         * `ls_jid` (−1 before the first recover_done).
+         * The member's node id.
          */
-        int32_t jid;
+        int32_t nodeid;
         /**
-         * 1 when `DFL_BLOCK_LOCKS` is set.
+         * Its slot (jid + 1).
          */
-        uint32_t blocked;
+        int32_t slot;
+};
+
+/**
+ * An input (`struct gdlm_k_event`); only the fields its `kind` names are read.
+ */
+struct gdlm_k_event {
         /**
-         * `ls_recover_flags` as a mask of `1 << DFL_*`.
+         * `GDLM_K_EV_*`.
+         */
+        uint32_t kind;
+        /**
+         * `DLM_DONE`: which lock.
+         */
+        struct gdlm_k_lock_ref lock;
+        /**
+         * `DLM_DONE`: `sb_status`; `LOCKSPACE_FAILED`: the error; `REPLAY_DONE`: 0 or the
+         * negative error.
+         */
+        int32_t status;
+        /**
+         * `DLM_DONE`: `sb_flags`.
+         */
+        uint8_t sb_flags;
+        /**
+         * `DLM_DONE`: 1 when `lvb` holds the lksb's LVB after the call.
+         */
+        uint8_t has_lvb;
+        /**
+         * `DLM_DONE`: the LVB.
+         */
+        uint8_t lvb[GDLM_K_LVB_SIZE];
+        /**
+         * `RECOVER_SLOT`: the failed slot; `RECOVER_DONE`: our slot.
+         */
+        int32_t slot;
+        /**
+         * `RECOVER_DONE`: the generation.
+         */
+        uint32_t generation;
+        /**
+         * `RECOVER_DONE`: every member's slot (`nslots` of them; null when 0).
+         */
+        const struct gdlm_k_slot *slots;
+        /**
+         * `RECOVER_DONE`: how many.
+         */
+        uint32_t nslots;
+        /**
+         * `REPLAY_DONE`: the journal.
+         */
+        uint32_t jid;
+        /**
+         * `MOUNT`: journals in the file system.
+         */
+        uint32_t journals;
+};
+
+/**
+ * What to do (`struct gdlm_k_action`); only the fields its `kind` names are set.
+ */
+struct gdlm_k_action {
+        /**
+         * `GDLM_K_ACT_*`.
+         */
+        uint32_t kind;
+        /**
+         * `DLM`: which lock (its lksb).
+         */
+        struct gdlm_k_lock_ref lock;
+        /**
+         * `DLM`: `GDLM_K_OP_LOCK` or `GDLM_K_OP_UNLOCK`.
+         */
+        uint32_t op;
+        /**
+         * `DLM` lock: `DLM_LOCK_*`.
+         */
+        int32_t mode;
+        /**
+         * `DLM` lock: `DLM_LKF_*`; `NEW_LOCKSPACE`: `DLM_LSFL_*`; `RELEASE`: the
+         * `dlm_release_lockspace` option.
          */
         uint32_t flags;
         /**
-         * `ls_recover_block`.
+         * `DLM` lock: 1 to copy `lvb` into the lksb's LVB before the call.
          */
-        uint32_t block_gen;
+        uint32_t write_lvb;
         /**
-         * `ls_recover_start`.
+         * `DLM` lock: the LVB to write.
          */
-        uint32_t start_gen;
+        uint8_t lvb[GDLM_K_LVB_SIZE];
         /**
-         * `ls_recover_mount`.
+         * `DLM` lock: the resource name.
          */
-        uint32_t mount_gen;
+        uint8_t name[GDLM_K_NAME_LEN];
         /**
-         * `ls_recover_size`.
+         * `REPLAY`, `MOUNTED`, `MOUNT_FAILED` (first-mount journal): the jid.
          */
-        uint32_t recover_size;
+        uint32_t jid;
         /**
-         * The control_lock LVB generation control_mount read (`u32::MAX` if none yet).
+         * `REPLAY`: `GDLM_K_REPLAY_*`; `MOUNT_FAILED`: `GDLM_K_MOUNT_FAIL_*`.
          */
-        uint32_t mount_lvb_gen;
+        uint32_t reason;
         /**
-         * The jid bits of the control_lock LVB as this node last read or wrote them
-         * (`ls_lvb_bits`, 24 bytes, LE bit order).
+         * `REPLAY` (recovery), `UNBLOCKED`: the generation.
          */
-        uint8_t lvb_jids[GDLM_K_JID_BITMAP_SIZE];
+        uint32_t generation;
+        /**
+         * `REPLAY`: 1 for our own journal ("already locked for use").
+         */
+        uint32_t own;
+        /**
+         * `MOUNTED`: 1 for the first mounter.
+         */
+        uint32_t first;
+        /**
+         * `MOUNT_FAILED`: the negative error.
+         */
+        int32_t error;
+        /**
+         * `LOG`: `GDLM_K_LEVEL_*`.
+         */
+        uint32_t level;
+        /**
+         * `LOG`: the line, NUL-terminated (the kernel's text, without a prefix).
+         */
+        uint8_t text[GDLM_K_TEXT_LEN];
+};
+
+/**
+ * A lock table split by gdlm-core's `LockTable::parse` (`struct gdlm_k_table`).
+ */
+struct gdlm_k_table {
+        /**
+         * The cluster name, NUL-terminated.
+         */
+        uint8_t cluster[GDLM_K_TABLE_NAME_LEN];
+        /**
+         * The file system (lockspace) name, NUL-terminated.
+         */
+        uint8_t fsname[GDLM_K_TABLE_NAME_LEN];
 };
 
 /**
@@ -337,54 +602,67 @@ size_t gdlm_k_size(void);
 size_t gdlm_k_align(void);
 
 /**
- * Initialise the state (`gdlm_mount`'s initialisation).
+ * Initialise the state: an engine that has not mounted, following the kernel of
+ * `profile` (`GDLM_K_PROFILE_*`), with the DLM's recovery callbacks. 0, or
+ * `GDLM_K_EPROFILE` / `GDLM_K_ENULL` (nothing written).
  *
  * # Safety
  * `st` is null or points to `gdlm_k_size()` writable bytes aligned to `gdlm_k_align()`.
  */
-void gdlm_k_init(struct gdlm_k_state *st);
+int32_t gdlm_k_init(struct gdlm_k_state *st, uint32_t profile_id);
 
 /**
- * `gdlm_recover_prep`.
+ * Finish with a state [`gdlm_k_init`] initialised (before C frees its memory).
+ *
+ * # Safety
+ * `st` is null or was initialised by [`gdlm_k_init`]; it is not used afterwards.
+ */
+void gdlm_k_destroy(struct gdlm_k_state *st);
+
+/**
+ * Feed one input ([`Event`], at `now_ms` milliseconds of the caller's monotonic clock).
+ * 0, or a negative `GDLM_K_E*` code (the engine's [`EngineError`], one code per kind;
+ * or `GDLM_K_EKIND`, `GDLM_K_ELOCK`, `GDLM_K_ESLOTS`, `GDLM_K_ENULL`) with the state
+ * unchanged. Drain [`gdlm_k_poll`] afterwards.
+ *
+ * # Safety
+ * As [`gdlm_k_init`]'s result; `ev` is null or points to a readable event whose `slots`
+ * is null or points to `nslots` readable `struct gdlm_k_slot`s.
+ */
+int32_t gdlm_k_handle(struct gdlm_k_state *st, const struct gdlm_k_event *ev, uint64_t now_ms);
+
+/**
+ * The next action, in order: 1 with `*out` set, 0 when there is none (`*out` not
+ * written), `GDLM_K_ENULL`.
+ *
+ * # Safety
+ * As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
+ */
+int32_t gdlm_k_poll(struct gdlm_k_state *st, struct gdlm_k_action *out);
+
+/**
+ * When [`gdlm_k_handle_timeout`] must be called next: 1 with `*at_ms` set (rounded up
+ * to the millisecond; at or before now: at once), 0 when nothing is due,
+ * `GDLM_K_ENULL`.
+ *
+ * # Safety
+ * As [`gdlm_k_init`]'s result; `at_ms` is null or valid for a write.
+ */
+int32_t gdlm_k_poll_timeout(struct gdlm_k_state *st, uint64_t *at_ms);
+
+/**
+ * Run one item due at `now_ms` (the mount retry sleep, the control work, the journal
+ * recovery work); nothing if none is due. Drain [`gdlm_k_poll`] afterwards. 0 or
+ * `GDLM_K_ENULL`.
  *
  * # Safety
  * As [`gdlm_k_init`]'s result.
  */
-void gdlm_k_recover_prep(struct gdlm_k_state *st);
+int32_t gdlm_k_handle_timeout(struct gdlm_k_state *st, uint64_t now_ms);
 
 /**
- * `gdlm_recover_slot`: 0 recorded, or a `GDLM_K_E*` error (state unchanged).
- *
- * # Safety
- * As [`gdlm_k_init`]'s result.
- */
-int32_t gdlm_k_recover_slot(struct gdlm_k_state *st, int32_t slot);
-
-/**
- * `gdlm_recover_done`: `GDLM_K_WORK_NONE` or `GDLM_K_WORK_NOW`, or a `GDLM_K_E*` error
- * (state unchanged).
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `slots` points to `nslots` readable ints (it may be null
- * when `nslots` is 0).
- */
-int32_t gdlm_k_recover_done(struct gdlm_k_state *st,
-                            const int32_t *slots,
-                            uint32_t nslots,
-                            int32_t our_slot,
-                            uint32_t generation);
-
-/**
- * `gdlm_recovery_result`: `GDLM_K_WORK_*` (`NONE` also when the result is ignored), or a
- * `GDLM_K_E*` error (state unchanged).
- *
- * # Safety
- * As [`gdlm_k_init`]'s result.
- */
-int32_t gdlm_k_recovery_result(struct gdlm_k_state *st, uint32_t jid, uint32_t result);
-
-/**
- * 1 when `DFL_BLOCK_LOCKS` is set.
+ * 1 while locking is blocked (`DFL_BLOCK_LOCKS`: before the first unblock, and from a
+ * `recover_prep` until the control step unblocks), 0 otherwise; 1 for a null state.
  *
  * # Safety
  * As [`gdlm_k_init`]'s result.
@@ -392,108 +670,25 @@ int32_t gdlm_k_recovery_result(struct gdlm_k_state *st, uint32_t jid, uint32_t r
 int32_t gdlm_k_locks_blocked(struct gdlm_k_state *st);
 
 /**
- * `ls_jid` (−1 before the first recover_done).
+ * The state as one status line (NUL-terminated, cut to `len`): `mounted M first F jid J
+ * blocked B phase P flags 0xF block N start N mount N size N control_lvb_gen G jids
+ * J,J|-` (`jids`: the control LVB's jid bits as this node last read or wrote them).
+ * The line's length, or `GDLM_K_ENULL`.
  *
  * # Safety
- * As [`gdlm_k_init`]'s result.
+ * As [`gdlm_k_init`]'s result; `buf` is null or valid for `len` bytes of writes.
  */
-int32_t gdlm_k_jid(struct gdlm_k_state *st);
+int32_t gdlm_k_status(struct gdlm_k_state *st, uint8_t *buf, size_t len);
 
 /**
- * `gdlm_unmount`'s critical section.
+ * Split a lock table `cluster:fsname` as `gdlm_mount` does (gdlm-core's
+ * `LockTable::parse`) into `*out`. 0, `GDLM_K_ENO_FSNAME`, `GDLM_K_ETABLE_LENGTH`,
+ * `GDLM_K_ENULL`.
  *
  * # Safety
- * As [`gdlm_k_init`]'s result.
+ * `table` is null or points to `len` readable bytes; `out` is null or valid for a write.
  */
-void gdlm_k_unmount(struct gdlm_k_state *st);
-
-/**
- * Control step, part 1: `GDLM_K_CONTROL_NONE` (nothing to do) or `GDLM_K_CONTROL_CALL`
- * (make `*call`, control_lock EX, then `gdlm_k_control_locked`).
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
- */
-int32_t gdlm_k_control_begin(struct gdlm_k_state *st, struct gdlm_k_call *call);
-
-/**
- * Control step, part 2, with the LVB control_lock EX returned: `GDLM_K_CONTROL_CALL`
- * (make `*call`, then `gdlm_k_control_converted`) or `GDLM_K_CONTROL_STALE` (make
- * `*call` and stop: a recovery began meanwhile); `GDLM_K_EORDER` without a
- * `gdlm_k_control_begin` that asked for the call.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `lvb` points to 32 readable bytes; `call` is null or
- * valid for a write.
- */
-int32_t gdlm_k_control_locked(struct gdlm_k_state *st,
-                              const uint8_t *lvb,
-                              struct gdlm_k_call *call);
-
-/**
- * Control step, part 3, after control_lock is back in NL: `GDLM_K_CONTROL_RECOVER`
- * (recover the jids in `jids`, a 24-byte LE bitmap), `GDLM_K_CONTROL_UNBLOCKED` (at
- * `*generation`) or `GDLM_K_CONTROL_BLOCKED`; `GDLM_K_EORDER` without a step in progress.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `jids` is null or valid for 24 bytes of writes;
- * `generation` is null or valid for a write.
- */
-int32_t gdlm_k_control_converted(struct gdlm_k_state *st, uint8_t *jids, uint32_t *generation);
-
-/**
- * Start control_mount (after the lockspace's first recover_done): a mount step.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
- */
-int32_t gdlm_k_mount_start(struct gdlm_k_state *st, struct gdlm_k_call *call);
-
-/**
- * The status of the call control_mount asked for (for an unlock too); `lvb` is the
- * control_lock LVB after the call (null if none). A mount step (`GDLM_K_CALL`,
- * `GDLM_K_SLEEP`, `GDLM_K_MOUNTED`, `GDLM_K_FAILED`) or `GDLM_K_EORDER` /
- * `GDLM_K_ENOLVB`.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `lvb` null or 32 readable bytes; outputs null or
- * valid for writes.
- */
-int32_t gdlm_k_mount_result(struct gdlm_k_state *st,
-                            int32_t status,
-                            const uint8_t *lvb,
-                            struct gdlm_k_call *call,
-                            int32_t *first,
-                            int32_t *error);
-
-/**
- * The 500 ms sleep ended: a mount step, or `GDLM_K_EORDER` when none was asked for.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
- */
-int32_t gdlm_k_mount_sleep_done(struct gdlm_k_state *st, struct gdlm_k_call *call);
-
-/**
- * Start (or restart after `GDLM_K_WAIT`) control_first_done: `GDLM_K_CALL`,
- * `GDLM_K_WAIT` or `GDLM_K_DONE`, or `GDLM_K_EORDER`.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
- */
-int32_t gdlm_k_first_done_start(struct gdlm_k_state *st, struct gdlm_k_call *call);
-
-/**
- * The status of the call control_first_done asked for: `GDLM_K_CALL` or `GDLM_K_DONE`,
- * or `GDLM_K_EORDER`.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; outputs null or valid for writes.
- */
-int32_t gdlm_k_first_done_result(struct gdlm_k_state *st,
-                                 int32_t status,
-                                 struct gdlm_k_call *call,
-                                 int32_t *error);
+int32_t gdlm_k_parse_table(const uint8_t *table, size_t len, struct gdlm_k_table *out);
 
 /**
  * `gdlm_lock`'s decision for a glock: the 24-byte name (new locks only), mode and
@@ -532,34 +727,6 @@ int32_t gdlm_k_ast(uint32_t gl_state,
                    uint32_t *lkid_after,
                    int32_t *glf_initial_after,
                    int32_t *lvb_zeroed);
-
-/**
- * Fill `*out` with the state's generations, flags and jid (for status output).
- * 0, or `GDLM_K_ENULL`.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
- */
-int32_t gdlm_k_info(struct gdlm_k_state *st, struct gdlm_k_info *out);
-
-/**
- * The generation the control step in progress works on (`start_gen` of
- * gfs2_control_func, for "recover generation N jid J"); `ls_recover_start` when no
- * step is in progress.
- *
- * # Safety
- * As [`gdlm_k_init`]'s result.
- */
-uint32_t gdlm_k_control_generation(struct gdlm_k_state *st);
-
-/**
- * `sync_lock`'s resource name for `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`:
- * 24 bytes written to `name`. 0, `GDLM_K_ELOCK` for another lock, `GDLM_K_ENULL`.
- *
- * # Safety
- * `name` is null or valid for 24 bytes of writes.
- */
-int32_t gdlm_k_sync_lock_name(uint32_t lock, uint8_t *name);
 
 /**
  * `gdlm_bast`: the glock state (`LM_ST_*`) a holder must drop to for a blocked

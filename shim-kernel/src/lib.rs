@@ -1,107 +1,192 @@
-//! gdlm-kernel: `gdlm-core` behind a narrow C ABI for a Linux kernel module.
+//! gdlm-kernel: gdlm-core's lifecycle [`Engine`] behind a C ABI for a Linux kernel module.
 //!
-//! The module's C glue (`include/gdlm_kernel.h`, generated from this file by cbindgen;
-//! `tests/header.rs` fails when the committed copy differs) owns everything the kernel provides:
-//! the DLM calls, waiting, work queues, printk and the spinlock. This crate owns the
-//! decisions, by forwarding to the core's sans-IO machines. The ABI uses only integers,
-//! fixed arrays and `#[repr(C)]` structs; the state is opaque to C (it allocates
-//! [`gdlm_k_size`] bytes aligned to [`gdlm_k_align`]).
+//! The ABI is the engine's own call order (quinn-proto's shape): the module's C glue
+//! feeds every input with [`gdlm_k_handle`] (DLM completions, the recovery callbacks,
+//! replay results, mount, unmount, interrupt), drains [`gdlm_k_poll`] after each call and
+//! performs each [`Action`] outside its spinlock (dlm_lock/dlm_unlock, the lockspace's
+//! creation and release, a journal "replay", log lines), and calls
+//! [`gdlm_k_handle_timeout`] when [`gdlm_k_poll_timeout`] says (the 500 ms mount retry,
+//! the control work, the `HZ` retry after a journal gave up). The glue decides nothing
+//! about the protocol: no LVB decoding, no `DFL_*` tests, no lock-table parsing
+//! ([`gdlm_k_parse_table`] is gdlm-core's `LockTable::parse`).
+//!
+//! Events and actions are `#[repr(C)]` structs tagged by a `kind` (`GDLM_K_EV_*`,
+//! `GDLM_K_ACT_*`); a lock is a [`LockRef`] (`kind` + `jid`). Every refused input is a
+//! distinct negative `GDLM_K_E*` code and leaves the state as it was. Log actions carry
+//! the engine's text (its `Display`, written by [`text`] without `core::fmt`, which
+//! cannot live in the kernel object) and its level. The glock helpers
+//! ([`gdlm_k_lock_request`], [`gdlm_k_ast`], [`gdlm_k_bast_state`]) serve the module's
+//! test locks and benchmark.
+//!
+//! `include/gdlm_kernel.h` is generated from this file by cbindgen (`tests/header.rs`
+//! fails when the committed copy differs). The state is opaque to C: it allocates
+//! [`gdlm_k_size`] bytes aligned to [`gdlm_k_align`] and calls [`gdlm_k_init`].
 //!
 //! `unsafe` lives only here: every exported function dereferences pointers the glue
 //! passes, and says why that is sound.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod text;
+
 use core::mem::{align_of, size_of};
 
 use gdlm_core::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
-use gdlm_core::consts::{GDLM_LVB_SIZE, JID_BITMAP_OFFSET};
-use gdlm_core::flags::{lock_request, FlagPolicy, FlagsError, LmFlags, LockContext};
-use gdlm_core::mode::{bast_state, BastMode, ModeError};
-use gdlm_core::mount::{ControlMount, FirstDone, FirstDoneStep, MountError, MountStep};
-use gdlm_core::name::{LockName, NameStyle};
-use gdlm_core::recovery::{
-    ControlBegin, ControlFinish, ControlTicket, ControlUpdate, ControlWork, LockId, RecoveryError,
-    ResultOutcome, SizePolicy, SyncLock,
+use gdlm_core::consts::{DLM_RELEASE_NORMAL, GDLM_LVB_SIZE};
+use gdlm_core::engine::{
+    self, Config, DlmOp, Engine, EngineError, Instant, Level, LogEvent, MountFailure, Release,
+    ReplayOutcome, ReplayReason,
 };
-use gdlm_core::{ControlLvb, LmState, Recovery};
+use gdlm_core::flags::{lock_request, FlagPolicy, FlagsError, LmFlags, LockContext};
+use gdlm_core::lvb::JidSet;
+use gdlm_core::mode::{bast_state, BastMode, ModeError};
+use gdlm_core::mount::{LockTable, MountError};
+use gdlm_core::name::{LockName, NameStyle};
+use gdlm_core::recovery::RecoveryError;
+use gdlm_core::{LmState, Profile};
+
+use text::{Text, TEXT_LEN};
 
 /// Bytes in a lock value block (`GDLM_LVB_SIZE`).
 pub const GDLM_K_LVB_SIZE: usize = 32;
-/// Bytes of the LVB's jid bitmap (the LVB from `JID_BITMAP_OFFSET` on).
-pub const GDLM_K_JID_BITMAP_SIZE: usize = 24;
 /// Bytes of a DLM resource name (`GDLM_STRNAME_BYTES - 1`, no NUL).
 pub const GDLM_K_NAME_LEN: usize = 24;
+/// Bytes of a log line in [`Action::text`], the NUL included.
+pub const GDLM_K_TEXT_LEN: usize = 128;
+/// Bytes of a name in [`Table`] (`GFS2_LOCKNAME_LEN`, `DLM_LOCKSPACE_LEN`), the NUL
+/// included.
+pub const GDLM_K_TABLE_NAME_LEN: usize = 65;
+/// Jids (and DLM slots) one state holds: the engine's capacity `N`. The control LVB
+/// describes 192, but a kernel stack (16 KiB) does not hold the engine's `handle` at
+/// `N = 192`: its frame is about 28 KiB (mostly the CPG membership's `Change<N>`,
+/// unused with the DLM's callbacks; 4.6 KiB at 32, 2.5 KiB at 16; the first VM run at
+/// 192 overflowed the stack). So the module runs `Engine<16>` (gfs2's usual cluster
+/// limit): slots beyond 16 are refused (`GDLM_K_ESLOT_CAPACITY`).
+pub const GDLM_K_MAX_JIDS: u32 = 16;
+/// Jids the control LVB's bitmap describes.
+const LVB_JIDS: u32 = gdlm_core::consts::MAX_JIDS as u32;
 const _: () = assert!(GDLM_K_LVB_SIZE == GDLM_LVB_SIZE);
-const _: () = assert!(GDLM_K_JID_BITMAP_SIZE == GDLM_LVB_SIZE - JID_BITMAP_OFFSET);
 const _: () = assert!(GDLM_K_NAME_LEN == gdlm_core::consts::GDLM_STRNAME_BYTES - 1);
+const _: () = assert!(GDLM_K_TEXT_LEN == TEXT_LEN);
+const _: () = assert!(GDLM_K_TABLE_NAME_LEN == gdlm_core::consts::GFS2_LOCKNAME_LEN + 1);
+const _: () = assert!(GDLM_K_TABLE_NAME_LEN == gdlm_core::consts::DLM_LOCKSPACE_LEN + 1);
+const _: () = assert!(GDLM_K_MAX_JIDS as usize <= gdlm_core::consts::MAX_JIDS);
 
-/// `gdlm_k_call.lock`: `control_lock`.
+/// `gdlm_k_init` profile: the v3.12 lock_dlm (the reference).
+pub const GDLM_K_PROFILE_REFERENCE: u32 = 0;
+/// `gdlm_k_init` profile: Linux 7.2's lock_dlm (`DLM_LSFL_NEWEXCL` only, withdraw guard).
+pub const GDLM_K_PROFILE_LINUX72: u32 = 1;
+
+/// [`LockRef::kind`]: `control_lock` (with its LVB).
 pub const GDLM_K_LOCK_CONTROL: u32 = 0;
-/// `gdlm_k_call.lock`: `mounted_lock`.
+/// [`LockRef::kind`]: `mounted_lock`.
 pub const GDLM_K_LOCK_MOUNTED: u32 = 1;
-/// `gdlm_k_call.op`: `dlm_lock` (a new lock or a conversion, per `flags`).
+/// [`LockRef::kind`]: the journal lock of [`LockRef::jid`].
+pub const GDLM_K_LOCK_JOURNAL: u32 = 2;
+
+/// [`Event::kind`]: `gdlm_mount` with [`Event::journals`] journals.
+pub const GDLM_K_EV_MOUNT: u32 = 0;
+/// [`Event::kind`]: `dlm_new_lockspace` returned (the recovery callbacks in use).
+pub const GDLM_K_EV_LOCKSPACE_JOINED: u32 = 1;
+/// [`Event::kind`]: `dlm_new_lockspace` failed with [`Event::status`].
+pub const GDLM_K_EV_LOCKSPACE_FAILED: u32 = 2;
+/// [`Event::kind`]: `recover_prep`.
+pub const GDLM_K_EV_RECOVER_PREP: u32 = 3;
+/// [`Event::kind`]: `recover_slot` of [`Event::slot`].
+pub const GDLM_K_EV_RECOVER_SLOT: u32 = 4;
+/// [`Event::kind`]: `recover_done`: [`Event::slots`] (`nslots`), our slot
+/// [`Event::slot`], [`Event::generation`].
+pub const GDLM_K_EV_RECOVER_DONE: u32 = 5;
+/// [`Event::kind`]: a DLM call for [`Event::lock`] completed (or failed at once) with
+/// [`Event::status`], [`Event::sb_flags`] and, with `has_lvb`, [`Event::lvb`].
+pub const GDLM_K_EV_DLM_DONE: u32 = 6;
+/// [`Event::kind`]: the replay of [`Event::jid`] finished: [`Event::status`] 0, or the
+/// negative error it failed with.
+pub const GDLM_K_EV_REPLAY_DONE: u32 = 7;
+/// [`Event::kind`]: unmount cleanly.
+pub const GDLM_K_EV_UNMOUNT: u32 = 8;
+/// [`Event::kind`]: the file system withdrew.
+pub const GDLM_K_EV_WITHDRAW: u32 = 9;
+/// [`Event::kind`]: a signal is pending (the mount is interrupted).
+pub const GDLM_K_EV_INTERRUPT: u32 = 10;
+
+/// [`Action::kind`]: `dlm_new_lockspace` with the `DLM_LSFL_*` of [`Action::flags`];
+/// then `GDLM_K_EV_LOCKSPACE_JOINED` or `_FAILED`.
+pub const GDLM_K_ACT_NEW_LOCKSPACE: u32 = 0;
+/// [`Action::kind`]: a DLM call for [`Action::lock`]: [`Action::op`], `mode`, `flags`,
+/// `name`, and `lvb` to copy into the lksb's LVB first when `write_lvb`.
+pub const GDLM_K_ACT_DLM: u32 = 1;
+/// [`Action::kind`]: replay journal [`Action::jid`] (the journal lock is held EX), for
+/// [`Action::reason`] (`GDLM_K_REPLAY_*`); then `GDLM_K_EV_REPLAY_DONE`.
+pub const GDLM_K_ACT_REPLAY: u32 = 2;
+/// [`Action::kind`]: mounted with [`Action::jid`], first mounter when [`Action::first`].
+pub const GDLM_K_ACT_MOUNTED: u32 = 3;
+/// [`Action::kind`]: the mount failed ([`Action::reason`] a `GDLM_K_MOUNT_FAIL_*`,
+/// [`Action::error`]); a `GDLM_K_ACT_RELEASE` follows if a lockspace was joined.
+pub const GDLM_K_ACT_MOUNT_FAILED: u32 = 4;
+/// [`Action::kind`]: locking is unblocked at [`Action::generation`].
+pub const GDLM_K_ACT_UNBLOCKED: u32 = 5;
+/// [`Action::kind`]: `dlm_release_lockspace(ls, flags)` ([`Action::flags`]: the
+/// option, `DLM_RELEASE_NORMAL` or 7.2's `DLM_RELEASE_RECOVER`); the engine is finished.
+pub const GDLM_K_ACT_RELEASE: u32 = 6;
+/// [`Action::kind`]: print [`Action::text`] at [`Action::level`].
+pub const GDLM_K_ACT_LOG: u32 = 7;
+
+/// [`Action::op`]: `dlm_lock` (a new lock, or a conversion when `flags` has CONVERT).
 pub const GDLM_K_OP_LOCK: u32 = 0;
-/// `gdlm_k_call.op`: `dlm_unlock`.
+/// [`Action::op`]: `dlm_unlock`.
 pub const GDLM_K_OP_UNLOCK: u32 = 1;
 
-// Return codes. Each function returns one group's codes or a negative GDLM_K_E* error;
-// within a group every value means one thing, whatever the function.
+/// [`Action::reason`] of a replay: our own journal, while mounting (`init_journal`).
+pub const GDLM_K_REPLAY_OWN: u32 = 0;
+/// [`Action::reason`] of a replay: the first mounter's pass over every journal.
+pub const GDLM_K_REPLAY_FIRST_MOUNT: u32 = 1;
+/// [`Action::reason`] of a replay: a failed node's journal ([`Action::generation`]).
+pub const GDLM_K_REPLAY_RECOVERY: u32 = 2;
 
-/// Work to queue (recover_done, recovery_result): none.
-pub const GDLM_K_WORK_NONE: i32 = 0;
-/// Work to queue: the control work, now.
-pub const GDLM_K_WORK_NOW: i32 = 1;
-/// Work to queue: the control work, after `HZ` (a journal recovery gave up).
-pub const GDLM_K_WORK_AFTER_HZ: i32 = 2;
+/// [`Action::reason`] of a failed mount: `control_mount` failed (not disabled).
+pub const GDLM_K_MOUNT_FAIL_CONTROL: u32 = 0;
+/// [`Action::reason`] of a failed mount: the control LVB says mounts are disabled.
+pub const GDLM_K_MOUNT_FAIL_DISABLED: u32 = 1;
+/// [`Action::reason`] of a failed mount: no recover_done before the lockspace was joined.
+pub const GDLM_K_MOUNT_FAIL_JID_PRESET: u32 = 2;
+/// [`Action::reason`] of a failed mount: `dlm_new_lockspace` failed.
+pub const GDLM_K_MOUNT_FAIL_LOCKSPACE: u32 = 3;
+/// [`Action::reason`] of a failed mount: no journal for our jid.
+pub const GDLM_K_MOUNT_FAIL_NO_JOURNAL: u32 = 4;
+/// [`Action::reason`] of a failed mount: our journal lock failed.
+pub const GDLM_K_MOUNT_FAIL_OWN_JOURNAL_LOCK: u32 = 5;
+/// [`Action::reason`] of a failed mount: replaying our journal failed.
+pub const GDLM_K_MOUNT_FAIL_OWN_JOURNAL: u32 = 6;
+/// [`Action::reason`] of a failed mount: the first mounter could not recover
+/// [`Action::jid`].
+pub const GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL: u32 = 7;
 
-/// Control step (gfs2_control_func): nothing to do.
-pub const GDLM_K_CONTROL_NONE: i32 = 0;
-/// Control step: make `*call`, then the next part (locked after begin, converted after
-/// locked).
-pub const GDLM_K_CONTROL_CALL: i32 = 1;
-/// Control step: make `*call` (control_lock back to NL) and stop: a recovery began meanwhile.
-pub const GDLM_K_CONTROL_STALE: i32 = 2;
-/// Control step done: recover the jids of the bitmap.
-pub const GDLM_K_CONTROL_RECOVER: i32 = 3;
-/// Control step done: locks are unblocked at `*generation`.
-pub const GDLM_K_CONTROL_UNBLOCKED: i32 = 4;
-/// Control step done: locks stay blocked.
-pub const GDLM_K_CONTROL_BLOCKED: i32 = 5;
+/// [`Action::level`]: `fs_info`.
+pub const GDLM_K_LEVEL_INFO: u32 = 0;
+/// [`Action::level`]: `fs_err`.
+pub const GDLM_K_LEVEL_ERR: u32 = 1;
+/// [`Action::level`]: not printed by the kernel (what the engine saw or decided).
+pub const GDLM_K_LEVEL_DEBUG: u32 = 2;
 
-/// Mount step (control_mount, control_first_done): make `*call`, pass its status to the
-/// `_result` function.
-pub const GDLM_K_CALL: i32 = 1;
-/// Mount step: `msleep_interruptible(500)`, then `gdlm_k_mount_sleep_done`.
-pub const GDLM_K_SLEEP: i32 = 2;
-/// Mount step: mounted; `*first` says first mounter.
-pub const GDLM_K_MOUNTED: i32 = 3;
-/// Mount step: the mount failed with `*error`.
-pub const GDLM_K_FAILED: i32 = 4;
-/// Mount step: first_done waits for `DFL_DLM_RECOVERY` to clear, then restarts.
-pub const GDLM_K_WAIT: i32 = 5;
-/// Mount step: first_done finished with `*error`.
-pub const GDLM_K_DONE: i32 = 6;
-
-/// `gdlm_ast`: the request completed (outputs set).
+/// `gdlm_k_ast`: the request completed (outputs set).
 pub const GDLM_K_AST_COMPLETE: i32 = 1;
-/// `gdlm_ast`: the lock is gone (unlock completed); free the glock.
+/// `gdlm_k_ast`: the lock is gone (unlock completed); free the glock.
 pub const GDLM_K_AST_FREE: i32 = 2;
 
-/// Error: a pointer the call needs (state, LVB, output) is null.
+/// Error: a pointer the call needs (state, event, output) is null.
 pub const GDLM_K_ENULL: i32 = -1;
-/// Error: out of order: no control step in progress, or the mount / first_done machine is
-/// not waiting for this result (`MountError::UnexpectedInput`).
-pub const GDLM_K_EORDER: i32 = -2;
-/// Error: a control_lock grant passed without its LVB (`MountError::MissingLvb`).
-pub const GDLM_K_ENOLVB: i32 = -3;
+/// Error: the event does not fit the engine's phase (`EngineError::Unexpected`).
+pub const GDLM_K_EUNEXPECTED: i32 = -2;
+/// Error: the mount machine refused its input (`EngineError::Mount`, unexpected input).
+pub const GDLM_K_EORDER: i32 = -3;
 /// Error: a DLM slot ≤ 0 (`RecoveryError::InvalidSlot`).
 pub const GDLM_K_ESLOT: i32 = -4;
 /// Error: a slot whose jid is beyond the state's 192 jids (`SlotBeyondCapacity`).
 pub const GDLM_K_ESLOT_CAPACITY: i32 = -5;
 /// Error: a jid beyond the state's 192 jids (`JidBeyondCapacity`).
 pub const GDLM_K_EJID_CAPACITY: i32 = -6;
-/// Error: a jid beyond `ls_recover_size` (`ShortSize`: the kernel logs and drops it).
+/// Error: a jid beyond `ls_recover_size` (`ShortSize`).
 pub const GDLM_K_ESHORT_SIZE: i32 = -7;
 /// Error: the jid arrays would grow beyond 192 (`SizeBeyondCapacity`).
 pub const GDLM_K_ESIZE_CAPACITY: i32 = -8;
@@ -125,12 +210,26 @@ pub const GDLM_K_EALTMODE: i32 = -16;
 pub const GDLM_K_ENOLOCK: i32 = -17;
 /// Error: `gdlm_ast` ignored the completion (the lockspace is being released).
 pub const GDLM_K_EIGNORED: i32 = -18;
-/// Error: a sync lock other than `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`.
+/// Error: a [`LockRef::kind`] that is not a `GDLM_K_LOCK_*`, or a journal beyond the capacity.
 pub const GDLM_K_ELOCK: i32 = -19;
-/// Error: a recovery callback ignored because the file system withdrew (7.2's guard).
+/// Error: a recovery input refused because the file system withdrew (7.2's guard).
 pub const GDLM_K_EWITHDRAWN: i32 = -20;
 /// Error: a glock that is not dead passed where 7.2's put_lock expects a dead one.
 pub const GDLM_K_ENOT_DEAD: i32 = -21;
+/// Error: a control_lock grant passed without its LVB (`MountError::MissingLvb`).
+pub const GDLM_K_ENOLVB: i32 = -22;
+/// Error: a membership change the core refuses (`EngineError::Membership`).
+pub const GDLM_K_EMEMBERSHIP: i32 = -23;
+/// Error: an [`Event::kind`] that is not a `GDLM_K_EV_*`.
+pub const GDLM_K_EKIND: i32 = -24;
+/// Error: a profile that is not a `GDLM_K_PROFILE_*`.
+pub const GDLM_K_EPROFILE: i32 = -25;
+/// Error: a lock table without `:` (`TableError::NoFsname`).
+pub const GDLM_K_ENO_FSNAME: i32 = -26;
+/// Error: a cluster or fs name empty or too long (`TableError::BadLength`), or not UTF-8.
+pub const GDLM_K_ETABLE_LENGTH: i32 = -27;
+/// Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
+pub const GDLM_K_ESLOTS: i32 = -28;
 
 fn recovery_error(e: RecoveryError) -> i32 {
     match e {
@@ -176,76 +275,199 @@ fn ast_error(e: AstError) -> i32 {
     }
 }
 
-/// One mount's state (opaque to C).
-pub struct State {
-    rec: Recovery<192>,
-    mount: ControlMount,
-    first_done: FirstDone,
-    ticket: Option<ControlTicket>,
+/// One `GDLM_K_E*` code per [`EngineError`].
+fn engine_error(e: EngineError) -> i32 {
+    match e {
+        EngineError::Unexpected { .. } => GDLM_K_EUNEXPECTED,
+        EngineError::Recovery(r) => recovery_error(r),
+        EngineError::Membership(_) => GDLM_K_EMEMBERSHIP,
+        EngineError::Ast(a) => ast_error(a),
+        EngineError::Mount(m) => mount_error(m),
+    }
 }
 
-/// A sync lock call for the glue (`struct gdlm_k_call`).
+/// One mount's state (opaque to C): the engine, plus what the ABI needs around it.
+pub struct State {
+    engine: Engine<{ GDLM_K_MAX_JIDS as usize }>,
+    /// A [`LogEvent::RecoverJids`] being handed out one line per poll: its generation,
+    /// the jids, and the next jid to print.
+    jid_lines: Option<(LogEvent, JidSet, u32)>,
+    /// The control_lock LVB as last passed in or out (for the status line).
+    control_lvb: [u8; GDLM_K_LVB_SIZE],
+    /// `recover_done`'s slots, copied from the DLM's `struct dlm_slot` array.
+    slots: [i32; GDLM_K_MAX_JIDS as usize],
+}
+
+/// A lock of the engine (`struct gdlm_k_lock_ref`): `kind` `GDLM_K_LOCK_*`, and the
+/// jid of a journal lock (0 otherwise).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockRef {
+    /// `GDLM_K_LOCK_*`.
+    pub kind: u32,
+    /// The journal, for `GDLM_K_LOCK_JOURNAL`.
+    pub jid: u32,
+}
+
+impl LockRef {
+    fn from_engine(l: engine::LockRef) -> Self {
+        match l {
+            engine::LockRef::Control => LockRef {
+                kind: GDLM_K_LOCK_CONTROL,
+                jid: 0,
+            },
+            engine::LockRef::Mounted => LockRef {
+                kind: GDLM_K_LOCK_MOUNTED,
+                jid: 0,
+            },
+            engine::LockRef::Journal(j) => LockRef {
+                kind: GDLM_K_LOCK_JOURNAL,
+                jid: j,
+            },
+        }
+    }
+
+    fn to_engine(self) -> Result<engine::LockRef, i32> {
+        match self.kind {
+            GDLM_K_LOCK_CONTROL => Ok(engine::LockRef::Control),
+            GDLM_K_LOCK_MOUNTED => Ok(engine::LockRef::Mounted),
+            GDLM_K_LOCK_JOURNAL if self.jid < GDLM_K_MAX_JIDS => {
+                Ok(engine::LockRef::Journal(self.jid))
+            }
+            _ => Err(GDLM_K_ELOCK),
+        }
+    }
+}
+
+/// The kernel's `struct dlm_slot` (`include/linux/dlm.h`), as `recover_done` passes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    /// The member's node id.
+    pub nodeid: i32,
+    /// Its slot (jid + 1).
+    pub slot: i32,
+}
+
+/// An input (`struct gdlm_k_event`); only the fields its `kind` names are read.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Event {
+    /// `GDLM_K_EV_*`.
+    pub kind: u32,
+    /// `DLM_DONE`: which lock.
+    pub lock: LockRef,
+    /// `DLM_DONE`: `sb_status`; `LOCKSPACE_FAILED`: the error; `REPLAY_DONE`: 0 or the
+    /// negative error.
+    pub status: i32,
+    /// `DLM_DONE`: `sb_flags`.
+    pub sb_flags: u8,
+    /// `DLM_DONE`: 1 when `lvb` holds the lksb's LVB after the call.
+    pub has_lvb: u8,
+    /// `DLM_DONE`: the LVB.
+    pub lvb: [u8; GDLM_K_LVB_SIZE],
+    /// `RECOVER_SLOT`: the failed slot; `RECOVER_DONE`: our slot.
+    pub slot: i32,
+    /// `RECOVER_DONE`: the generation.
+    pub generation: u32,
+    /// `RECOVER_DONE`: every member's slot (`nslots` of them; null when 0).
+    pub slots: *const Slot,
+    /// `RECOVER_DONE`: how many.
+    pub nslots: u32,
+    /// `REPLAY_DONE`: the journal.
+    pub jid: u32,
+    /// `MOUNT`: journals in the file system.
+    pub journals: u32,
+}
+
+/// What to do (`struct gdlm_k_action`); only the fields its `kind` names are set.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Call {
-    /// `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`.
-    pub lock: u32,
-    /// `GDLM_K_OP_LOCK` or `GDLM_K_OP_UNLOCK`.
+pub struct Action {
+    /// `GDLM_K_ACT_*`.
+    pub kind: u32,
+    /// `DLM`: which lock (its lksb).
+    pub lock: LockRef,
+    /// `DLM`: `GDLM_K_OP_LOCK` or `GDLM_K_OP_UNLOCK`.
     pub op: u32,
-    /// `DLM_LOCK_*`.
+    /// `DLM` lock: `DLM_LOCK_*`.
     pub mode: i32,
-    /// `DLM_LKF_*`.
+    /// `DLM` lock: `DLM_LKF_*`; `NEW_LOCKSPACE`: `DLM_LSFL_*`; `RELEASE`: the
+    /// `dlm_release_lockspace` option.
     pub flags: u32,
-    /// 1: copy `lvb` into the lksb's LVB before the call.
+    /// `DLM` lock: 1 to copy `lvb` into the lksb's LVB before the call.
     pub write_lvb: u32,
-    /// The LVB to write.
+    /// `DLM` lock: the LVB to write.
     pub lvb: [u8; GDLM_K_LVB_SIZE],
+    /// `DLM` lock: the resource name.
+    pub name: [u8; GDLM_K_NAME_LEN],
+    /// `REPLAY`, `MOUNTED`, `MOUNT_FAILED` (first-mount journal): the jid.
+    pub jid: u32,
+    /// `REPLAY`: `GDLM_K_REPLAY_*`; `MOUNT_FAILED`: `GDLM_K_MOUNT_FAIL_*`.
+    pub reason: u32,
+    /// `REPLAY` (recovery), `UNBLOCKED`: the generation.
+    pub generation: u32,
+    /// `REPLAY`: 1 for our own journal ("already locked for use").
+    pub own: u32,
+    /// `MOUNTED`: 1 for the first mounter.
+    pub first: u32,
+    /// `MOUNT_FAILED`: the negative error.
+    pub error: i32,
+    /// `LOG`: `GDLM_K_LEVEL_*`.
+    pub level: u32,
+    /// `LOG`: the line, NUL-terminated (the kernel's text, without a prefix).
+    pub text: [u8; GDLM_K_TEXT_LEN],
 }
 
-impl Call {
-    const fn empty() -> Call {
-        Call {
-            lock: 0,
+impl Action {
+    const fn empty(kind: u32) -> Action {
+        Action {
+            kind,
+            lock: LockRef { kind: 0, jid: 0 },
             op: 0,
             mode: 0,
             flags: 0,
             write_lvb: 0,
             lvb: [0; GDLM_K_LVB_SIZE],
-        }
-    }
-
-    fn lock(c: &SyncLock) -> Call {
-        Call {
-            lock: lock_index(c.lock),
-            op: GDLM_K_OP_LOCK,
-            mode: c.mode.raw(),
-            flags: c.flags.bits(),
-            write_lvb: u32::from(c.lvb.is_some()),
-            lvb: c.lvb.map(|l| *l.as_bytes()).unwrap_or([0; GDLM_K_LVB_SIZE]),
-        }
-    }
-
-    fn unlock(l: LockId) -> Call {
-        Call {
-            lock: lock_index(l),
-            op: GDLM_K_OP_UNLOCK,
-            ..Call::empty()
+            name: [0; GDLM_K_NAME_LEN],
+            jid: 0,
+            reason: 0,
+            generation: 0,
+            own: 0,
+            first: 0,
+            error: 0,
+            level: 0,
+            text: [0; GDLM_K_TEXT_LEN],
         }
     }
 }
 
-fn lock_index(l: LockId) -> u32 {
-    match l {
-        LockId::Control => GDLM_K_LOCK_CONTROL,
-        LockId::Mounted => GDLM_K_LOCK_MOUNTED,
+/// A lock table split by gdlm-core's `LockTable::parse` (`struct gdlm_k_table`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    /// The cluster name, NUL-terminated.
+    pub cluster: [u8; GDLM_K_TABLE_NAME_LEN],
+    /// The file system (lockspace) name, NUL-terminated.
+    pub fsname: [u8; GDLM_K_TABLE_NAME_LEN],
+}
+
+/// Store `v` through `p` if `p` is not null.
+///
+/// # Safety
+/// `p` is null or valid for a write of `T`.
+unsafe fn put<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: non-null and valid for writes per the caller's contract.
+        unsafe { p.write(v) };
     }
 }
 
-fn work_code(w: Option<ControlWork>) -> i32 {
-    match w {
-        None => GDLM_K_WORK_NONE,
-        Some(ControlWork::Now) => GDLM_K_WORK_NOW,
-        Some(ControlWork::AfterHz) => GDLM_K_WORK_AFTER_HZ,
+fn profile(p: u32) -> Result<Profile, i32> {
+    match p {
+        GDLM_K_PROFILE_REFERENCE => Ok(Profile::Reference),
+        GDLM_K_PROFILE_LINUX72 => Ok(Profile::Linux72),
+        _ => Err(GDLM_K_EPROFILE),
     }
 }
 
@@ -261,24 +483,44 @@ pub extern "C" fn gdlm_k_align() -> usize {
     align_of::<State>()
 }
 
-/// Initialise the state (`gdlm_mount`'s initialisation).
+/// Initialise the state: an engine that has not mounted, following the kernel of
+/// `profile` (`GDLM_K_PROFILE_*`), with the DLM's recovery callbacks. 0, or
+/// `GDLM_K_EPROFILE` / `GDLM_K_ENULL` (nothing written).
 ///
 /// # Safety
 /// `st` is null or points to `gdlm_k_size()` writable bytes aligned to `gdlm_k_align()`.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_init(st: *mut State) {
+pub unsafe extern "C" fn gdlm_k_init(st: *mut State, profile_id: u32) -> i32 {
+    let p = match profile(profile_id) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     if st.is_null() {
-        return;
+        return GDLM_K_ENULL;
     }
     let s = State {
-        rec: Recovery::new(SizePolicy::Fit),
-        mount: ControlMount::new(),
-        first_done: FirstDone::new(),
-        ticket: None,
+        engine: Engine::new(Config::for_profile(p)),
+        jid_lines: None,
+        control_lvb: [0; GDLM_K_LVB_SIZE],
+        slots: [0; GDLM_K_MAX_JIDS as usize],
     };
     // SAFETY: the caller guarantees st is valid for writes of a State and aligned;
     // write does not read or drop the uninitialised old contents.
     unsafe { st.write(s) };
+    0
+}
+
+/// Finish with a state [`gdlm_k_init`] initialised (before C frees its memory).
+///
+/// # Safety
+/// `st` is null or was initialised by [`gdlm_k_init`]; it is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_destroy(st: *mut State) {
+    if !st.is_null() {
+        // SAFETY: st points to an initialised State (the contract) that nobody uses
+        // afterwards; the memory stays C's.
+        unsafe { core::ptr::drop_in_place(st) };
+    }
 }
 
 /// # Safety
@@ -289,412 +531,436 @@ unsafe fn state<'a>(st: *mut State) -> Option<&'a mut State> {
     unsafe { st.as_mut() }
 }
 
-/// Copy 32 bytes from a C LVB pointer.
+/// Feed one input ([`Event`], at `now_ms` milliseconds of the caller's monotonic clock).
+/// 0, or a negative `GDLM_K_E*` code (the engine's [`EngineError`], one code per kind;
+/// or `GDLM_K_EKIND`, `GDLM_K_ELOCK`, `GDLM_K_ESLOTS`, `GDLM_K_ENULL`) with the state
+/// unchanged. Drain [`gdlm_k_poll`] afterwards.
 ///
 /// # Safety
-/// `p` is null or points to 32 readable bytes.
-unsafe fn read_lvb(p: *const u8) -> Option<ControlLvb> {
-    if p.is_null() {
-        return None;
-    }
-    let mut b = [0u8; GDLM_LVB_SIZE];
-    // SAFETY: p is non-null and, per the contract, valid for 32 bytes of reads; b is a
-    // distinct local array, so the regions do not overlap.
-    unsafe { core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), GDLM_LVB_SIZE) };
-    Some(ControlLvb::from_array(b))
-}
-
-/// Store `v` through `p` if `p` is not null.
-///
-/// # Safety
-/// `p` is null or valid for a write of `T`.
-unsafe fn put<T>(p: *mut T, v: T) {
-    if !p.is_null() {
-        // SAFETY: non-null and valid for writes per the caller's contract.
-        unsafe { p.write(v) };
-    }
-}
-
-/// `gdlm_recover_prep`.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result.
+/// As [`gdlm_k_init`]'s result; `ev` is null or points to a readable event whose `slots`
+/// is null or points to `nslots` readable `struct gdlm_k_slot`s.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_recover_prep(st: *mut State) {
-    // SAFETY: forwarded contract.
-    if let Some(s) = unsafe { state(st) } {
-        s.rec.recover_prep();
-    }
-}
-
-/// `gdlm_recover_slot`: 0 recorded, or a `GDLM_K_E*` error (state unchanged).
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_recover_slot(st: *mut State, slot: i32) -> i32 {
+pub unsafe extern "C" fn gdlm_k_handle(st: *mut State, ev: *const Event, now_ms: u64) -> i32 {
     // SAFETY: forwarded contract.
     let Some(s) = (unsafe { state(st) }) else {
         return GDLM_K_ENULL;
     };
-    match s.rec.recover_slot(slot) {
-        Ok(_) => 0,
-        Err(e) => recovery_error(e),
+    // SAFETY: ev is null or readable (the contract); read copies it out.
+    let Some(ev) = (unsafe { ev.as_ref() }).copied() else {
+        return GDLM_K_ENULL;
+    };
+    let now = Instant::from_millis(now_ms);
+    let e = match ev.kind {
+        GDLM_K_EV_MOUNT => engine::Event::Mount {
+            journals: ev.journals,
+        },
+        GDLM_K_EV_LOCKSPACE_JOINED => engine::Event::LockspaceJoined,
+        GDLM_K_EV_LOCKSPACE_FAILED => engine::Event::LockspaceFailed(ev.status),
+        GDLM_K_EV_RECOVER_PREP => engine::Event::RecoverPrep,
+        GDLM_K_EV_RECOVER_SLOT => engine::Event::RecoverSlot { slot: ev.slot },
+        GDLM_K_EV_RECOVER_DONE => {
+            let n = ev.nslots as usize;
+            if n > s.slots.len() {
+                return GDLM_K_ESLOTS;
+            }
+            if n > 0 {
+                if ev.slots.is_null() {
+                    return GDLM_K_ENULL;
+                }
+                // SAFETY: non-null and valid for nslots reads (the contract); the DLM
+                // keeps the array alive during the callback this call is made from.
+                let src = unsafe { core::slice::from_raw_parts(ev.slots, n) };
+                for (d, x) in s.slots.iter_mut().zip(src) {
+                    *d = x.slot;
+                }
+            }
+            let slots = s.slots.get(..n).unwrap_or(&[]);
+            return match s.engine.handle(
+                now,
+                engine::Event::RecoverDone {
+                    slots,
+                    our_slot: ev.slot,
+                    generation: ev.generation,
+                },
+            ) {
+                Ok(()) => 0,
+                Err(e) => engine_error(e),
+            };
+        }
+        GDLM_K_EV_DLM_DONE => {
+            let lock = match ev.lock.to_engine() {
+                Ok(l) => l,
+                Err(e) => return e,
+            };
+            let lvb = (ev.has_lvb != 0).then_some(ev.lvb);
+            let r = s.engine.handle(
+                now,
+                engine::Event::DlmDone {
+                    lock,
+                    status: ev.status,
+                    sb_flags: ev.sb_flags,
+                    lvb,
+                },
+            );
+            if r.is_ok() && lock == engine::LockRef::Control {
+                if let Some(l) = lvb {
+                    s.control_lvb = l;
+                }
+            }
+            return match r {
+                Ok(()) => 0,
+                Err(e) => engine_error(e),
+            };
+        }
+        GDLM_K_EV_REPLAY_DONE => engine::Event::ReplayDone {
+            jid: ev.jid,
+            outcome: if ev.status == 0 {
+                ReplayOutcome::Success
+            } else {
+                ReplayOutcome::Failed(ev.status)
+            },
+        },
+        GDLM_K_EV_UNMOUNT => engine::Event::Unmount,
+        GDLM_K_EV_WITHDRAW => engine::Event::Withdraw,
+        GDLM_K_EV_INTERRUPT => engine::Event::Interrupt,
+        _ => return GDLM_K_EKIND,
+    };
+    match s.engine.handle(now, e) {
+        Ok(()) => 0,
+        Err(e) => engine_error(e),
     }
 }
 
-/// `gdlm_recover_done`: `GDLM_K_WORK_NONE` or `GDLM_K_WORK_NOW`, or a `GDLM_K_E*` error
-/// (state unchanged).
+fn level(l: Level) -> u32 {
+    match l {
+        Level::Info => GDLM_K_LEVEL_INFO,
+        Level::Err => GDLM_K_LEVEL_ERR,
+        Level::Debug => GDLM_K_LEVEL_DEBUG,
+    }
+}
+
+fn log_action(ev: &LogEvent, jid: u32) -> Action {
+    let mut a = Action::empty(GDLM_K_ACT_LOG);
+    a.level = level(ev.level());
+    text::log_line(&mut Text::new(&mut a.text), ev, jid);
+    a
+}
+
+/// `(reason, error, jid)` of a failed mount.
+fn mount_failure(f: MountFailure) -> (u32, i32, u32) {
+    const EINVAL: i32 = -gdlm_core::consts::EINVAL;
+    match f {
+        MountFailure::ControlMount { error, reason } => {
+            let r = if reason == gdlm_core::mount::MountFailure::Disabled {
+                GDLM_K_MOUNT_FAIL_DISABLED
+            } else {
+                GDLM_K_MOUNT_FAIL_CONTROL
+            };
+            (r, error, 0)
+        }
+        MountFailure::JidPreset => (GDLM_K_MOUNT_FAIL_JID_PRESET, EINVAL, 0),
+        MountFailure::Lockspace(e) => (GDLM_K_MOUNT_FAIL_LOCKSPACE, e, 0),
+        MountFailure::NoJournal { jid } => (GDLM_K_MOUNT_FAIL_NO_JOURNAL, EINVAL, jid),
+        MountFailure::OwnJournalLock(e) => (GDLM_K_MOUNT_FAIL_OWN_JOURNAL_LOCK, e, 0),
+        MountFailure::OwnJournal(e) => (GDLM_K_MOUNT_FAIL_OWN_JOURNAL, e, 0),
+        MountFailure::FirstMountJournal { jid, error } => {
+            (GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL, error, jid)
+        }
+    }
+}
+
+/// The next line of a [`LogEvent::RecoverJids`] in progress.
+fn next_jid_line(s: &mut State) -> Option<Action> {
+    let (ev, jids, next) = s.jid_lines?;
+    // contains(), not iter(): bitvec's iter_ones calls through function pointers,
+    // which the kernel object must not (ci/check-kernel-object).
+    let found = (next..LVB_JIDS).find(|&j| jids.contains(j));
+    match found {
+        Some(j) => {
+            s.jid_lines = Some((ev, jids, j + 1));
+            Some(log_action(&ev, j))
+        }
+        None => {
+            s.jid_lines = None;
+            None
+        }
+    }
+}
+
+fn translate(s: &mut State, a: engine::Action) -> Option<Action> {
+    Some(match a {
+        engine::Action::NewLockspace { flags } => {
+            let mut o = Action::empty(GDLM_K_ACT_NEW_LOCKSPACE);
+            o.flags = flags;
+            o
+        }
+        // Userspace lockspaces only; this engine takes the DLM's callbacks.
+        engine::Action::JoinGroup | engine::Action::Multicast => return None,
+        engine::Action::Dlm(req) => {
+            let mut o = Action::empty(GDLM_K_ACT_DLM);
+            o.lock = LockRef::from_engine(req.lock);
+            o.name = *req.name().as_bytes();
+            match req.op {
+                DlmOp::Lock { mode, flags, lvb } => {
+                    o.op = GDLM_K_OP_LOCK;
+                    o.mode = mode.raw();
+                    o.flags = flags.bits();
+                    if let Some(l) = lvb {
+                        o.write_lvb = 1;
+                        o.lvb = *l.as_bytes();
+                        if req.lock == engine::LockRef::Control {
+                            s.control_lvb = o.lvb;
+                        }
+                    }
+                }
+                DlmOp::Unlock => o.op = GDLM_K_OP_UNLOCK,
+            }
+            o
+        }
+        engine::Action::Replay { jid, reason } => {
+            let mut o = Action::empty(GDLM_K_ACT_REPLAY);
+            o.jid = jid;
+            o.own = u32::from(s.engine.jid() == Some(jid));
+            match reason {
+                ReplayReason::Own => o.reason = GDLM_K_REPLAY_OWN,
+                ReplayReason::FirstMount => o.reason = GDLM_K_REPLAY_FIRST_MOUNT,
+                ReplayReason::Recovery { generation } => {
+                    o.reason = GDLM_K_REPLAY_RECOVERY;
+                    o.generation = generation;
+                }
+            }
+            o
+        }
+        engine::Action::Mounted { jid, first } => {
+            let mut o = Action::empty(GDLM_K_ACT_MOUNTED);
+            o.jid = jid;
+            o.first = u32::from(first);
+            o
+        }
+        engine::Action::MountFailed(f) => {
+            let mut o = Action::empty(GDLM_K_ACT_MOUNT_FAILED);
+            (o.reason, o.error, o.jid) = mount_failure(f);
+            o
+        }
+        engine::Action::Unblocked { generation } => {
+            let mut o = Action::empty(GDLM_K_ACT_UNBLOCKED);
+            o.generation = generation;
+            o
+        }
+        engine::Action::Release(r) => {
+            let mut o = Action::empty(GDLM_K_ACT_RELEASE);
+            o.flags = match r {
+                Release::Normal => DLM_RELEASE_NORMAL,
+                Release::Recover => gdlm_core::consts::DLM_RELEASE_RECOVER,
+            };
+            o
+        }
+        engine::Action::Log(ev) => {
+            if let LogEvent::RecoverJids { jids, .. } = ev {
+                s.jid_lines = Some((ev, jids, 0));
+                return next_jid_line(s);
+            }
+            log_action(&ev, 0)
+        }
+    })
+}
+
+/// The next action, in order: 1 with `*out` set, 0 when there is none (`*out` not
+/// written), `GDLM_K_ENULL`.
 ///
 /// # Safety
-/// As [`gdlm_k_init`]'s result; `slots` points to `nslots` readable ints (it may be null
-/// when `nslots` is 0).
+/// As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_recover_done(
-    st: *mut State,
-    slots: *const i32,
-    nslots: u32,
-    our_slot: i32,
-    generation: u32,
-) -> i32 {
+pub unsafe extern "C" fn gdlm_k_poll(st: *mut State, out: *mut Action) -> i32 {
     // SAFETY: forwarded contract.
     let Some(s) = (unsafe { state(st) }) else {
         return GDLM_K_ENULL;
     };
-    let list: &[i32] = if nslots == 0 {
-        &[]
-    } else if slots.is_null() {
+    if out.is_null() {
         return GDLM_K_ENULL;
-    } else {
-        // SAFETY: non-null and valid for nslots reads per the contract; the slice
-        // lives only during this call, while the DLM keeps the array alive.
-        unsafe { core::slice::from_raw_parts(slots, nslots as usize) }
+    }
+    let a = loop {
+        if let Some(a) = next_jid_line(s) {
+            break a;
+        }
+        match s.engine.poll() {
+            None => return 0,
+            Some(a) => {
+                if let Some(a) = translate(s, a) {
+                    break a;
+                }
+            }
+        }
     };
-    match s.rec.recover_done(list, our_slot, generation) {
-        Ok(w) => work_code(w),
-        Err(e) => recovery_error(e),
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { out.write(a) };
+    1
+}
+
+/// When [`gdlm_k_handle_timeout`] must be called next: 1 with `*at_ms` set (rounded up
+/// to the millisecond; at or before now: at once), 0 when nothing is due,
+/// `GDLM_K_ENULL`.
+///
+/// # Safety
+/// As [`gdlm_k_init`]'s result; `at_ms` is null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_poll_timeout(st: *mut State, at_ms: *mut u64) -> i32 {
+    // SAFETY: forwarded contract.
+    let Some(s) = (unsafe { state(st) }) else {
+        return GDLM_K_ENULL;
+    };
+    if at_ms.is_null() {
+        return GDLM_K_ENULL;
+    }
+    match s.engine.poll_timeout() {
+        None => 0,
+        Some(t) => {
+            // SAFETY: non-null and valid for a write (the contract).
+            unsafe { at_ms.write(t.as_millis_ceil()) };
+            1
+        }
     }
 }
 
-/// `gdlm_recovery_result`: `GDLM_K_WORK_*` (`NONE` also when the result is ignored), or a
-/// `GDLM_K_E*` error (state unchanged).
+/// Run one item due at `now_ms` (the mount retry sleep, the control work, the journal
+/// recovery work); nothing if none is due. Drain [`gdlm_k_poll`] afterwards. 0 or
+/// `GDLM_K_ENULL`.
 ///
 /// # Safety
 /// As [`gdlm_k_init`]'s result.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_recovery_result(st: *mut State, jid: u32, result: u32) -> i32 {
+pub unsafe extern "C" fn gdlm_k_handle_timeout(st: *mut State, now_ms: u64) -> i32 {
     // SAFETY: forwarded contract.
     let Some(s) = (unsafe { state(st) }) else {
         return GDLM_K_ENULL;
     };
-    match s.rec.recovery_result(jid, result) {
-        Ok(ResultOutcome::Recorded(w)) => work_code(w),
-        Ok(ResultOutcome::Ignored(_)) => GDLM_K_WORK_NONE,
-        Err(e) => recovery_error(e),
-    }
+    s.engine.handle_timeout(Instant::from_millis(now_ms));
+    0
 }
 
-/// 1 when `DFL_BLOCK_LOCKS` is set.
+/// 1 while locking is blocked (`DFL_BLOCK_LOCKS`: before the first unblock, and from a
+/// `recover_prep` until the control step unblocks), 0 otherwise; 1 for a null state.
 ///
 /// # Safety
 /// As [`gdlm_k_init`]'s result.
 #[no_mangle]
 pub unsafe extern "C" fn gdlm_k_locks_blocked(st: *mut State) -> i32 {
     // SAFETY: forwarded contract.
-    unsafe { state(st) }.map_or(1, |s| i32::from(s.rec.locks_blocked()))
+    unsafe { state(st) }.map_or(1, |s| i32::from(s.engine.locks_blocked()))
 }
 
-/// `ls_jid` (−1 before the first recover_done).
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_jid(st: *mut State) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { state(st) }.map_or(-1, |s| s.rec.jid())
-}
-
-/// `gdlm_unmount`'s critical section.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_unmount(st: *mut State) {
-    // SAFETY: forwarded contract.
-    if let Some(s) = unsafe { state(st) } {
-        s.rec.unmount();
+fn phase_name(p: engine::Phase) -> &'static str {
+    use engine::Phase::*;
+    match p {
+        Idle => "idle",
+        Joining => "joining",
+        Mounting => "mounting",
+        OwnJournal => "own-journal",
+        OwnReplay => "own-replay",
+        FirstRecovery => "first-recovery",
+        FirstDone => "first-done",
+        Mounted => "mounted",
+        Unmounting => "unmounting",
+        Down => "down",
+        Failed => "failed",
+        Withdrawn => "withdrawn",
     }
 }
 
-/// Control step, part 1: `GDLM_K_CONTROL_NONE` (nothing to do) or `GDLM_K_CONTROL_CALL`
-/// (make `*call`, control_lock EX, then `gdlm_k_control_locked`).
+/// The state as one status line (NUL-terminated, cut to `len`): `mounted M first F jid J
+/// blocked B phase P flags 0xF block N start N mount N size N control_lvb_gen G jids
+/// J,J|-` (`jids`: the control LVB's jid bits as this node last read or wrote them).
+/// The line's length, or `GDLM_K_ENULL`.
 ///
 /// # Safety
-/// As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
+/// As [`gdlm_k_init`]'s result; `buf` is null or valid for `len` bytes of writes.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_control_begin(st: *mut State, call: *mut Call) -> i32 {
+pub unsafe extern "C" fn gdlm_k_status(st: *mut State, buf: *mut u8, len: usize) -> i32 {
     // SAFETY: forwarded contract.
     let Some(s) = (unsafe { state(st) }) else {
         return GDLM_K_ENULL;
     };
-    match s.rec.control_begin() {
-        ControlBegin::NotReady | ControlBegin::DlmRecovering => GDLM_K_CONTROL_NONE,
-        ControlBegin::Lock(t, c) => {
-            s.ticket = Some(t);
-            // SAFETY: forwarded contract.
-            unsafe { put(call, Call::lock(&c)) };
-            GDLM_K_CONTROL_CALL
-        }
+    if buf.is_null() {
+        return GDLM_K_ENULL;
     }
+    // SAFETY: non-null and valid for len bytes of writes (the contract), not aliased
+    // during this call.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf, len) };
+    let e = &s.engine;
+    let r = e.recovery();
+    let mut t = Text::new(out);
+    t.s("mounted ")
+        .u(e.is_mounted().into())
+        .s(" first ")
+        .u(e.is_first().into())
+        .s(" jid ")
+        .i(e.jid().map_or(-1, i64::from))
+        .s(" blocked ")
+        .u(e.locks_blocked().into())
+        .s(" phase ")
+        .s(phase_name(e.phase()))
+        .s(" flags 0x")
+        .x(r.flags().bits().into())
+        .s(" block ")
+        .u(r.recover_block().into())
+        .s(" start ")
+        .u(r.recover_start().into())
+        .s(" mount ")
+        .u(r.recover_mount().into())
+        .s(" size ")
+        .u(r.recover_size().into())
+        .s(" control_lvb_gen ")
+        .u(gdlm_core::ControlLvb::from_array(s.control_lvb)
+            .generation()
+            .into())
+        .s(" jids");
+    let mut any = false;
+    let bits = r.lvb_bits().jids();
+    for j in (0..LVB_JIDS).filter(|&j| bits.contains(j)) {
+        t.s(if any { "," } else { " " }).u(j.into());
+        any = true;
+    }
+    if !any {
+        t.s(" -");
+    }
+    i32::try_from(t.len()).unwrap_or(i32::MAX)
 }
 
-/// Control step, part 2, with the LVB control_lock EX returned: `GDLM_K_CONTROL_CALL`
-/// (make `*call`, then `gdlm_k_control_converted`) or `GDLM_K_CONTROL_STALE` (make
-/// `*call` and stop: a recovery began meanwhile); `GDLM_K_EORDER` without a
-/// `gdlm_k_control_begin` that asked for the call.
+/// Split a lock table `cluster:fsname` as `gdlm_mount` does (gdlm-core's
+/// `LockTable::parse`) into `*out`. 0, `GDLM_K_ENO_FSNAME`, `GDLM_K_ETABLE_LENGTH`,
+/// `GDLM_K_ENULL`.
 ///
 /// # Safety
-/// As [`gdlm_k_init`]'s result; `lvb` points to 32 readable bytes; `call` is null or
-/// valid for a write.
+/// `table` is null or points to `len` readable bytes; `out` is null or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn gdlm_k_control_locked(
-    st: *mut State,
-    lvb: *const u8,
-    call: *mut Call,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
+pub unsafe extern "C" fn gdlm_k_parse_table(table: *const u8, len: usize, out: *mut Table) -> i32 {
+    if table.is_null() || out.is_null() {
         return GDLM_K_ENULL;
-    };
-    // SAFETY: forwarded contract.
-    let Some(lvb) = (unsafe { read_lvb(lvb) }) else {
-        return GDLM_K_ENULL;
-    };
-    let Some(t) = s.ticket.as_mut() else {
-        return GDLM_K_EORDER;
-    };
-    match s.rec.control_locked(t, &lvb) {
-        ControlUpdate::Stale(c) => {
-            s.ticket = None;
-            // SAFETY: forwarded contract.
-            unsafe { put(call, Call::lock(&c)) };
-            GDLM_K_CONTROL_STALE
-        }
-        ControlUpdate::Convert { call: c, .. } => {
-            // SAFETY: forwarded contract.
-            unsafe { put(call, Call::lock(&c)) };
-            GDLM_K_CONTROL_CALL
-        }
     }
-}
-
-/// Control step, part 3, after control_lock is back in NL: `GDLM_K_CONTROL_RECOVER`
-/// (recover the jids in `jids`, a 24-byte LE bitmap), `GDLM_K_CONTROL_UNBLOCKED` (at
-/// `*generation`) or `GDLM_K_CONTROL_BLOCKED`; `GDLM_K_EORDER` without a step in progress.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `jids` is null or valid for 24 bytes of writes;
-/// `generation` is null or valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_control_converted(
-    st: *mut State,
-    jids: *mut u8,
-    generation: *mut u32,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
+    // SAFETY: non-null and valid for len reads (the contract); lives for this call.
+    let bytes = unsafe { core::slice::from_raw_parts(table, len) };
+    let Ok(text) = core::str::from_utf8(bytes) else {
+        return GDLM_K_ETABLE_LENGTH;
     };
-    let Some(t) = s.ticket.take() else {
-        return GDLM_K_EORDER;
+    let t = match LockTable::parse(text) {
+        Ok(t) => t,
+        Err(gdlm_core::mount::TableError::NoFsname) => return GDLM_K_ENO_FSNAME,
+        Err(_) => return GDLM_K_ETABLE_LENGTH,
     };
-    match s.rec.control_converted(&t) {
-        ControlFinish::Recover(set) => {
-            if !jids.is_null() {
-                // SAFETY: non-null and valid for 24 bytes of writes per the contract.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        set.as_bytes().as_ptr(),
-                        jids,
-                        GDLM_K_JID_BITMAP_SIZE,
-                    )
-                };
-            }
-            GDLM_K_CONTROL_RECOVER
-        }
-        ControlFinish::Unblocked { generation: g } => {
-            // SAFETY: forwarded contract.
-            unsafe { put(generation, g) };
-            GDLM_K_CONTROL_UNBLOCKED
-        }
-        ControlFinish::StillBlocked => GDLM_K_CONTROL_BLOCKED,
+    let mut o = Table {
+        cluster: [0; GDLM_K_TABLE_NAME_LEN],
+        fsname: [0; GDLM_K_TABLE_NAME_LEN],
+    };
+    // Both fit with their NUL: String<64> against 65 bytes (asserted above).
+    for (d, c) in o.cluster.iter_mut().zip(t.cluster.as_bytes()) {
+        *d = *c;
     }
-}
-
-/// Translate a mount step for C.
-///
-/// # Safety
-/// `call`, `first` and `error` are null or valid for writes.
-unsafe fn mount_out(m: MountStep, call: *mut Call, first: *mut i32, error: *mut i32) -> i32 {
-    // SAFETY (all puts below): forwarded contract.
-    unsafe {
-        match m {
-            MountStep::Lock(c) => {
-                put(call, Call::lock(&c));
-                GDLM_K_CALL
-            }
-            MountStep::Unlock(l) => {
-                put(call, Call::unlock(l));
-                GDLM_K_CALL
-            }
-            MountStep::Sleep { .. } => GDLM_K_SLEEP,
-            MountStep::Mounted { first: f } => {
-                put(first, i32::from(f));
-                GDLM_K_MOUNTED
-            }
-            MountStep::Failed { error: e, .. } => {
-                put(error, e);
-                GDLM_K_FAILED
-            }
-        }
+    for (d, c) in o.fsname.iter_mut().zip(t.fsname.as_bytes()) {
+        *d = *c;
     }
-}
-
-/// Start control_mount (after the lockspace's first recover_done): a mount step.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_mount_start(st: *mut State, call: *mut Call) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    let m = s.mount.start(&mut s.rec);
-    // SAFETY: forwarded contract.
-    unsafe { mount_out(m, call, core::ptr::null_mut(), core::ptr::null_mut()) }
-}
-
-/// The status of the call control_mount asked for (for an unlock too); `lvb` is the
-/// control_lock LVB after the call (null if none). A mount step (`GDLM_K_CALL`,
-/// `GDLM_K_SLEEP`, `GDLM_K_MOUNTED`, `GDLM_K_FAILED`) or `GDLM_K_EORDER` /
-/// `GDLM_K_ENOLVB`.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `lvb` null or 32 readable bytes; outputs null or
-/// valid for writes.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_mount_result(
-    st: *mut State,
-    status: i32,
-    lvb: *const u8,
-    call: *mut Call,
-    first: *mut i32,
-    error: *mut i32,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    // SAFETY: forwarded contract.
-    let lvb = unsafe { read_lvb(lvb) };
-    let r = match s.mount.on_lock_result(&mut s.rec, status, lvb.as_ref()) {
-        Err(MountError::UnexpectedInput) => s.mount.on_unlock_result(status),
-        other => other,
-    };
-    match r {
-        // SAFETY: forwarded contract.
-        Ok(m) => unsafe { mount_out(m, call, first, error) },
-        Err(e) => mount_error(e),
-    }
-}
-
-/// The 500 ms sleep ended: a mount step, or `GDLM_K_EORDER` when none was asked for.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_mount_sleep_done(st: *mut State, call: *mut Call) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    match s.mount.on_sleep_done() {
-        // SAFETY: forwarded contract.
-        Ok(m) => unsafe { mount_out(m, call, core::ptr::null_mut(), core::ptr::null_mut()) },
-        Err(e) => mount_error(e),
-    }
-}
-
-/// Translate a first_done step for C.
-///
-/// # Safety
-/// `call` and `error` are null or valid for writes.
-unsafe fn first_out(f: FirstDoneStep, call: *mut Call, error: *mut i32) -> i32 {
-    // SAFETY (all puts below): forwarded contract.
-    unsafe {
-        match f {
-            FirstDoneStep::Lock(c) => {
-                put(call, Call::lock(&c));
-                GDLM_K_CALL
-            }
-            FirstDoneStep::Unlock(l) => {
-                put(call, Call::unlock(l));
-                GDLM_K_CALL
-            }
-            FirstDoneStep::WaitDlmRecovery => GDLM_K_WAIT,
-            FirstDoneStep::Done { result } => {
-                put(error, result);
-                GDLM_K_DONE
-            }
-        }
-    }
-}
-
-/// Start (or restart after `GDLM_K_WAIT`) control_first_done: `GDLM_K_CALL`,
-/// `GDLM_K_WAIT` or `GDLM_K_DONE`, or `GDLM_K_EORDER`.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `call` is null or valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_first_done_start(st: *mut State, call: *mut Call) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    s.first_done = FirstDone::new();
-    match s.first_done.start(&mut s.rec) {
-        // SAFETY: forwarded contract.
-        Ok(f) => unsafe { first_out(f, call, core::ptr::null_mut()) },
-        Err(e) => mount_error(e),
-    }
-}
-
-/// The status of the call control_first_done asked for: `GDLM_K_CALL` or `GDLM_K_DONE`,
-/// or `GDLM_K_EORDER`.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; outputs null or valid for writes.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_first_done_result(
-    st: *mut State,
-    status: i32,
-    call: *mut Call,
-    error: *mut i32,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    let r = match s.first_done.on_lock_result(status) {
-        Err(_) => s.first_done.on_unlock_result(status),
-        ok => ok,
-    };
-    match r {
-        // SAFETY: forwarded contract.
-        Ok(f) => unsafe { first_out(f, call, error) },
-        Err(e) => mount_error(e),
-    }
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { out.write(o) };
+    0
 }
 
 /// `gdlm_lock`'s decision for a glock: the 24-byte name (new locks only), mode and
@@ -807,100 +1073,6 @@ pub unsafe extern "C" fn gdlm_k_ast(
     }
 }
 
-/// A snapshot of one mount's recovery state for status output (`struct gdlm_k_info`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Info {
-    /// `ls_jid` (−1 before the first recover_done).
-    pub jid: i32,
-    /// 1 when `DFL_BLOCK_LOCKS` is set.
-    pub blocked: u32,
-    /// `ls_recover_flags` as a mask of `1 << DFL_*`.
-    pub flags: u32,
-    /// `ls_recover_block`.
-    pub block_gen: u32,
-    /// `ls_recover_start`.
-    pub start_gen: u32,
-    /// `ls_recover_mount`.
-    pub mount_gen: u32,
-    /// `ls_recover_size`.
-    pub recover_size: u32,
-    /// The control_lock LVB generation control_mount read (`u32::MAX` if none yet).
-    pub mount_lvb_gen: u32,
-    /// The jid bits of the control_lock LVB as this node last read or wrote them
-    /// (`ls_lvb_bits`, 24 bytes, LE bit order).
-    pub lvb_jids: [u8; GDLM_K_JID_BITMAP_SIZE],
-}
-
-/// Fill `*out` with the state's generations, flags and jid (for status output).
-/// 0, or `GDLM_K_ENULL`.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result; `out` is null or valid for a write.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_info(st: *mut State, out: *mut Info) -> i32 {
-    // SAFETY: forwarded contract.
-    let Some(s) = (unsafe { state(st) }) else {
-        return GDLM_K_ENULL;
-    };
-    let mut jids = [0u8; GDLM_K_JID_BITMAP_SIZE];
-    jids.copy_from_slice(&s.rec.lvb_bits().as_bytes()[JID_BITMAP_OFFSET..]);
-    let i = Info {
-        jid: s.rec.jid(),
-        blocked: u32::from(s.rec.locks_blocked()),
-        flags: s.rec.flags().bits(),
-        block_gen: s.rec.recover_block(),
-        start_gen: s.rec.recover_start(),
-        mount_gen: s.rec.recover_mount(),
-        recover_size: s.rec.recover_size(),
-        mount_lvb_gen: s.mount.lvb_gen().unwrap_or(u32::MAX),
-        lvb_jids: jids,
-    };
-    if out.is_null() {
-        return GDLM_K_ENULL;
-    }
-    // SAFETY: non-null and valid for a write per the contract.
-    unsafe { out.write(i) };
-    0
-}
-
-/// The generation the control step in progress works on (`start_gen` of
-/// gfs2_control_func, for "recover generation N jid J"); `ls_recover_start` when no
-/// step is in progress.
-///
-/// # Safety
-/// As [`gdlm_k_init`]'s result.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_control_generation(st: *mut State) -> u32 {
-    // SAFETY: forwarded contract.
-    unsafe { state(st) }.map_or(0, |s| {
-        s.ticket
-            .as_ref()
-            .map_or(s.rec.recover_start(), |t| t.start_gen)
-    })
-}
-
-/// `sync_lock`'s resource name for `GDLM_K_LOCK_CONTROL` or `GDLM_K_LOCK_MOUNTED`:
-/// 24 bytes written to `name`. 0, `GDLM_K_ELOCK` for another lock, `GDLM_K_ENULL`.
-///
-/// # Safety
-/// `name` is null or valid for 24 bytes of writes.
-#[no_mangle]
-pub unsafe extern "C" fn gdlm_k_sync_lock_name(lock: u32, name: *mut u8) -> i32 {
-    let id = match lock {
-        GDLM_K_LOCK_CONTROL => LockId::Control,
-        GDLM_K_LOCK_MOUNTED => LockId::Mounted,
-        _ => return GDLM_K_ELOCK,
-    };
-    if name.is_null() {
-        return GDLM_K_ENULL;
-    }
-    let n = id.name();
-    // SAFETY: non-null and valid for 24 bytes of writes per the contract; n is a local.
-    unsafe { core::ptr::copy_nonoverlapping(n.as_bytes().as_ptr(), name, n.as_bytes().len()) };
-    0
-}
-
 /// `gdlm_bast`: the glock state (`LM_ST_*`) a holder must drop to for a blocked
 /// request of DLM mode `mode`; `GDLM_K_EBAST_MODE` where the kernel would BUG.
 #[no_mangle]
@@ -938,180 +1110,419 @@ mod kernel {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
     use core::mem::MaybeUninit;
     use core::ptr::{null, null_mut};
+    use gdlm_core::consts::DLM_EUNLOCK;
+    use std::boxed::Box;
+    use std::string::String;
+    use std::vec::Vec;
 
-    fn fresh() -> MaybeUninit<State> {
-        let mut m = MaybeUninit::<State>::uninit();
+    const MS: u64 = 1;
+
+    fn fresh(p: u32) -> Box<MaybeUninit<State>> {
+        let mut m = Box::new(MaybeUninit::<State>::uninit());
         // SAFETY: m is a properly sized and aligned State slot.
-        unsafe { gdlm_k_init(m.as_mut_ptr()) };
+        assert_eq!(unsafe { gdlm_k_init(m.as_mut_ptr(), p) }, 0);
         m
+    }
+
+    fn ev(kind: u32) -> Event {
+        Event {
+            kind,
+            lock: LockRef::default(),
+            status: 0,
+            sb_flags: 0,
+            has_lvb: 0,
+            lvb: [0; 32],
+            slot: 0,
+            generation: 0,
+            slots: null(),
+            nslots: 0,
+            jid: 0,
+            journals: 0,
+        }
+    }
+
+    fn text(a: &Action) -> String {
+        let n = a.text.iter().position(|&b| b == 0).unwrap();
+        String::from_utf8(a.text[..n].to_vec()).unwrap()
+    }
+
+    /// A DLM and a disk for the ABI: performs every action as the module does (grants
+    /// everything, one shared control LVB), and records what it did.
+    struct Exec {
+        st: *mut State,
+        now: u64,
+        control_lvb: [u8; 32],
+        log: Vec<String>,
+        acts: Vec<Action>,
+        replay_status: i32,
+    }
+
+    impl Exec {
+        fn handle(&mut self, e: &Event) -> i32 {
+            // SAFETY: st is initialised; e is a live local.
+            unsafe { gdlm_k_handle(self.st, e, self.now) }
+        }
+
+        /// Drain actions and timers until nothing is due.
+        fn run(&mut self) {
+            for _ in 0..10_000 {
+                let mut a = Action::empty(99);
+                // SAFETY: st is initialised; a is a live local.
+                if unsafe { gdlm_k_poll(self.st, &mut a) } == 1 {
+                    self.perform(a);
+                    continue;
+                }
+                let mut at = 0;
+                // SAFETY: as above.
+                if unsafe { gdlm_k_poll_timeout(self.st, &mut at) } == 1 {
+                    self.now = self.now.max(at);
+                    // SAFETY: as above.
+                    assert_eq!(unsafe { gdlm_k_handle_timeout(self.st, self.now) }, 0);
+                    continue;
+                }
+                return;
+            }
+            panic!("no quiescence");
+        }
+
+        fn perform(&mut self, a: Action) {
+            self.acts.push(a);
+            match a.kind {
+                GDLM_K_ACT_LOG => self.log.push(text(&a)),
+                GDLM_K_ACT_DLM => {
+                    let mut e = ev(GDLM_K_EV_DLM_DONE);
+                    e.lock = a.lock;
+                    if a.op == GDLM_K_OP_UNLOCK {
+                        e.status = -DLM_EUNLOCK;
+                    } else if a.lock.kind == GDLM_K_LOCK_CONTROL {
+                        // The DLM writes the LVB on a conversion down from EX and
+                        // returns the resource's on a grant.
+                        if a.write_lvb == 1 && a.mode != 5 {
+                            self.control_lvb = a.lvb;
+                        }
+                        e.has_lvb = 1;
+                        e.lvb = self.control_lvb;
+                    }
+                    assert_eq!(self.handle(&e), 0, "{a:?}");
+                }
+                GDLM_K_ACT_REPLAY => {
+                    let mut e = ev(GDLM_K_EV_REPLAY_DONE);
+                    e.jid = a.jid;
+                    e.status = self.replay_status;
+                    assert_eq!(self.handle(&e), 0);
+                }
+                _ => {}
+            }
+        }
+
+        fn status(&self) -> String {
+            let mut b = [0u8; 512];
+            // SAFETY: st is initialised; b is a live local of 512 bytes.
+            let n = unsafe { gdlm_k_status(self.st, b.as_mut_ptr(), b.len()) };
+            String::from_utf8(b[..n as usize].to_vec()).unwrap()
+        }
+
+        fn kinds(&self, k: u32) -> Vec<Action> {
+            self.acts.iter().filter(|a| a.kind == k).copied().collect()
+        }
+    }
+
+    fn mounted_first(m: &mut MaybeUninit<State>) -> Exec {
+        let mut x = Exec {
+            st: m.as_mut_ptr(),
+            now: 1000 * MS,
+            control_lvb: [0; 32],
+            log: Vec::new(),
+            acts: Vec::new(),
+            replay_status: 0,
+        };
+        let mut e = ev(GDLM_K_EV_MOUNT);
+        e.journals = 3;
+        assert_eq!(x.handle(&e), 0);
+        let mut a = Action::empty(99);
+        // SAFETY: st is initialised; a is a live local.
+        assert_eq!(unsafe { gdlm_k_poll(x.st, &mut a) }, 1);
+        assert_eq!(a.kind, GDLM_K_ACT_NEW_LOCKSPACE);
+        assert_ne!(a.flags & 8, 0, "DLM_LSFL_NEWEXCL");
+        // dlm_new_lockspace: the first recovery's callbacks before it returns
+        let slots = [Slot { nodeid: 1, slot: 1 }];
+        let mut d = ev(GDLM_K_EV_RECOVER_DONE);
+        d.slots = slots.as_ptr();
+        d.nslots = 1;
+        d.slot = 1;
+        d.generation = 1;
+        assert_eq!(x.handle(&ev(GDLM_K_EV_RECOVER_PREP)), 0);
+        assert_eq!(x.handle(&d), 0);
+        assert_eq!(x.handle(&ev(GDLM_K_EV_LOCKSPACE_JOINED)), 0);
+        x.run();
+        x
     }
 
     #[test]
     fn size_and_align_describe_state() {
         assert_eq!(gdlm_k_size(), size_of::<State>());
         assert!(gdlm_k_align().is_power_of_two());
+        let mut m = MaybeUninit::<State>::uninit();
+        // SAFETY: m is a State slot; the profile is refused before any write.
+        assert_eq!(unsafe { gdlm_k_init(m.as_mut_ptr(), 7) }, GDLM_K_EPROFILE);
+        // SAFETY: null is refused.
+        assert_eq!(unsafe { gdlm_k_init(null_mut(), 0) }, GDLM_K_ENULL);
     }
 
     #[test]
-    fn first_mount_then_recovery_through_the_abi() {
-        let mut m = fresh();
-        let st = m.as_mut_ptr();
-        let mut call = Call::empty();
-        let (mut first, mut err) = (0, 0);
-        // SAFETY (whole test): st was initialised by gdlm_k_init; all other pointers are
-        // to live locals or null.
-        unsafe {
-            let slots = [1, 2];
-            assert_eq!(
-                gdlm_k_recover_done(st, slots.as_ptr(), 2, 1, 1),
-                GDLM_K_WORK_NOW
-            );
-            assert_eq!(gdlm_k_jid(st), 0);
-            assert_eq!(gdlm_k_mount_start(st, &mut call), GDLM_K_CALL);
-            assert_eq!((call.lock, call.op, call.mode, call.flags), (0, 0, 0, 8));
-            assert_eq!(
-                gdlm_k_mount_result(st, 0, null(), &mut call, &mut first, &mut err),
-                GDLM_K_CALL
-            );
-            assert_eq!(
-                gdlm_k_mount_result(st, 0, null(), &mut call, &mut first, &mut err),
-                GDLM_K_SLEEP
-            );
-            assert_eq!(gdlm_k_mount_sleep_done(st, &mut call), GDLM_K_CALL);
-            assert_eq!((call.mode, call.flags), (5, 4 | 1 | 8));
-            let lvb = [0u8; 32];
-            assert_eq!(
-                gdlm_k_mount_result(st, 0, lvb.as_ptr(), &mut call, &mut first, &mut err),
-                GDLM_K_CALL
-            );
-            assert_eq!(
-                gdlm_k_mount_result(st, 0, null(), &mut call, &mut first, &mut err),
-                GDLM_K_MOUNTED
-            );
-            assert_eq!(first, 1);
-            assert_eq!(gdlm_k_first_done_start(st, &mut call), GDLM_K_CALL);
-            assert_eq!((call.lock, call.mode), (1, 3));
-            assert_eq!(
-                gdlm_k_first_done_result(st, 0, &mut call, &mut err),
-                GDLM_K_CALL
-            );
-            assert_eq!((call.lock, call.mode, call.write_lvb), (0, 0, 1));
-            assert_eq!(&call.lvb[..4], &1u32.to_le_bytes());
-            assert_eq!(
-                gdlm_k_first_done_result(st, 0, &mut call, &mut err),
-                GDLM_K_DONE
-            );
-            assert_eq!(err, 0);
-            assert_eq!(gdlm_k_locks_blocked(st), 0);
+    fn first_mount_through_the_abi() {
+        let mut m = fresh(GDLM_K_PROFILE_LINUX72);
+        let x = mounted_first(&mut m);
+        assert!(
+            x.log
+                .iter()
+                .any(|l| l == "first mounter control generation 0"),
+            "{:?}",
+            x.log
+        );
+        let mounted = x.kinds(GDLM_K_ACT_MOUNTED);
+        assert_eq!(mounted.len(), 1);
+        assert_eq!((mounted[0].jid, mounted[0].first), (0, 1));
+        // The first mounter replayed every journal, its own first (no journal lock).
+        let replays: Vec<(u32, u32, u32)> = x
+            .kinds(GDLM_K_ACT_REPLAY)
+            .iter()
+            .map(|a| (a.jid, a.reason, a.own))
+            .collect();
+        assert_eq!(
+            replays,
+            [
+                (0, GDLM_K_REPLAY_FIRST_MOUNT, 1),
+                (1, GDLM_K_REPLAY_FIRST_MOUNT, 0),
+                (2, GDLM_K_REPLAY_FIRST_MOUNT, 0)
+            ]
+        );
+        // The 500 ms sleep of control_mount came as a timeout, not a C constant.
+        assert!(x.now >= 1500, "now {}", x.now);
+        // Journal locks are named by the core and taken with TRY (NOQUEUE) for others.
+        let j1 = x
+            .kinds(GDLM_K_ACT_DLM)
+            .into_iter()
+            .find(|a| {
+                a.lock
+                    == LockRef {
+                        kind: GDLM_K_LOCK_JOURNAL,
+                        jid: 1,
+                    }
+            })
+            .unwrap();
+        assert_eq!(&j1.name, b"       9               1");
+        assert_eq!(j1.mode, 5);
+        assert_ne!(j1.flags & 1, 0, "NOQUEUE");
+        let st = x.status();
+        assert!(
+            st.starts_with("mounted 1 first 1 jid 0 blocked 0 phase mounted ")
+                && st.ends_with(" control_lvb_gen 1 jids -"),
+            "{st}"
+        );
+    }
 
-            // Node in slot 2 fails.
-            gdlm_k_recover_prep(st);
-            assert_eq!(gdlm_k_locks_blocked(st), 1);
-            assert_eq!(gdlm_k_recover_slot(st, 2), 0);
-            assert_eq!(gdlm_k_recover_slot(st, 0), GDLM_K_ESLOT);
-            assert_eq!(gdlm_k_recover_slot(st, 194), GDLM_K_ESLOT_CAPACITY);
-            let slots = [1];
-            assert_eq!(gdlm_k_recover_done(st, null(), 1, 1, 2), GDLM_K_ENULL);
-            assert_eq!(
-                gdlm_k_recover_done(st, slots.as_ptr(), 1, 1, 2),
-                GDLM_K_WORK_NOW
-            );
-            let lvb0 = [0u8; GDLM_K_LVB_SIZE];
-            assert_eq!(
-                gdlm_k_control_locked(st, lvb0.as_ptr(), &mut call),
-                GDLM_K_EORDER
-            );
-            assert_eq!(gdlm_k_control_begin(st, &mut call), GDLM_K_CONTROL_CALL);
-            assert_eq!(gdlm_k_control_locked(st, null(), &mut call), GDLM_K_ENULL);
-            let mut lvb = [0u8; 32];
-            lvb[0] = 1;
-            assert_eq!(
-                gdlm_k_control_locked(st, lvb.as_ptr(), &mut call),
-                GDLM_K_CONTROL_CALL
-            );
-            assert_eq!(call.write_lvb, 1);
-            assert_eq!(call.lvb[8], 0b10, "jid 1 set");
-            let mut jids = [0u8; 24];
-            let mut gen = 0;
-            assert_eq!(
-                gdlm_k_control_converted(st, jids.as_mut_ptr(), &mut gen),
-                GDLM_K_CONTROL_RECOVER
-            );
-            assert_eq!(jids[0], 0b10);
-            assert_eq!(gdlm_k_recovery_result(st, 500, 309), GDLM_K_EJID_CAPACITY);
-            assert_eq!(gdlm_k_recovery_result(st, 1, 309), GDLM_K_WORK_NOW);
-            assert_eq!(gdlm_k_control_begin(st, &mut call), GDLM_K_CONTROL_CALL);
-            let written = call.lvb;
-            assert_eq!(
-                gdlm_k_control_locked(st, written.as_ptr(), &mut call),
-                GDLM_K_CONTROL_CALL
-            );
-            assert_eq!(call.lvb[8], 0);
-            assert_eq!(
-                gdlm_k_control_converted(st, jids.as_mut_ptr(), &mut gen),
-                GDLM_K_CONTROL_UNBLOCKED
-            );
-            assert_eq!(gen, 2);
-            assert_eq!(gdlm_k_locks_blocked(st), 0);
-            // Out of order: converted without a step in progress.
-            assert_eq!(
-                gdlm_k_control_converted(st, null_mut(), null_mut()),
-                GDLM_K_EORDER
-            );
-            assert_eq!(gdlm_k_mount_sleep_done(st, &mut call), GDLM_K_EORDER);
-            // Null state.
-            assert_eq!(gdlm_k_recover_slot(null_mut(), 1), GDLM_K_ENULL);
+    #[test]
+    fn recovery_of_a_failed_node_through_the_abi() {
+        let mut m = fresh(GDLM_K_PROFILE_REFERENCE);
+        let mut x = mounted_first(&mut m);
+        // Another node mounts (generation 2), then fails (generation 3).
+        let two = [Slot { nodeid: 1, slot: 1 }, Slot { nodeid: 2, slot: 2 }];
+        let mut d = ev(GDLM_K_EV_RECOVER_DONE);
+        d.slots = two.as_ptr();
+        d.nslots = 2;
+        d.slot = 1;
+        d.generation = 2;
+        assert_eq!(x.handle(&ev(GDLM_K_EV_RECOVER_PREP)), 0);
+        assert_eq!(x.handle(&d), 0);
+        x.run();
+        x.log.clear();
+        assert_eq!(x.handle(&ev(GDLM_K_EV_RECOVER_PREP)), 0);
+        // SAFETY: st is initialised.
+        assert_eq!(unsafe { gdlm_k_locks_blocked(x.st) }, 1);
+        let mut s = ev(GDLM_K_EV_RECOVER_SLOT);
+        s.slot = 0;
+        assert_eq!(x.handle(&s), GDLM_K_ESLOT);
+        s.slot = 194;
+        assert_eq!(x.handle(&s), GDLM_K_ESLOT_CAPACITY);
+        s.slot = 2;
+        assert_eq!(x.handle(&s), 0);
+        d.nslots = 1;
+        d.generation = 3;
+        x.run();
+        assert!(x.log.is_empty(), "nothing before recover_done: {:?}", x.log);
+        assert_eq!(x.handle(&d), 0);
+        x.run();
+        let want = [
+            "recover generation 3 jid 1",
+            "jid=1: Trying to acquire journal lock...",
+            "jid=1: Done",
+            "recover jid 1 result success",
+            "recover generation 3 done",
+        ];
+        let got: Vec<&str> = x
+            .log
+            .iter()
+            .map(String::as_str)
+            .filter(|l| want.contains(l))
+            .collect();
+        assert_eq!(got, want, "{:?}", x.log);
+        // SAFETY: st is initialised.
+        assert_eq!(unsafe { gdlm_k_locks_blocked(x.st) }, 0);
+        let un = x.kinds(GDLM_K_ACT_UNBLOCKED);
+        assert_eq!(un.last().unwrap().generation, 3);
+        assert!(x.status().contains(" jids -"), "{}", x.status());
+        // Unmount: a normal release.
+        assert_eq!(x.handle(&ev(GDLM_K_EV_UNMOUNT)), 0);
+        x.run();
+        let rel = x.kinds(GDLM_K_ACT_RELEASE);
+        assert_eq!(rel.len(), 1);
+        assert_eq!(rel[0].flags, DLM_RELEASE_NORMAL);
+        assert_eq!(x.handle(&ev(GDLM_K_EV_UNMOUNT)), GDLM_K_EUNEXPECTED);
+    }
+
+    #[test]
+    fn a_failed_replay_gives_up_and_retries_after_hz() {
+        let mut m = fresh(GDLM_K_PROFILE_LINUX72);
+        let mut x = mounted_first(&mut m);
+        let two = [Slot { nodeid: 1, slot: 1 }, Slot { nodeid: 2, slot: 2 }];
+        let mut d = ev(GDLM_K_EV_RECOVER_DONE);
+        d.slots = two.as_ptr();
+        d.nslots = 2;
+        d.slot = 1;
+        d.generation = 2;
+        x.handle(&ev(GDLM_K_EV_RECOVER_PREP));
+        x.handle(&d);
+        x.run();
+        x.log.clear();
+        x.replay_status = -30;
+        x.handle(&ev(GDLM_K_EV_RECOVER_PREP));
+        let mut s = ev(GDLM_K_EV_RECOVER_SLOT);
+        s.slot = 2;
+        x.handle(&s);
+        d.nslots = 1;
+        d.generation = 3;
+        x.handle(&d);
+        // Run until the first give-up, then let a "GFS2 node" clear the bit.
+        for _ in 0..50 {
+            let mut a = Action::empty(99);
+            // SAFETY: st is initialised; a is a live local.
+            if unsafe { gdlm_k_poll(x.st, &mut a) } == 1 {
+                x.perform(a);
+                if a.kind == GDLM_K_ACT_LOG && text(&a) == "recover jid 1 result busy" {
+                    break;
+                }
+                continue;
+            }
+            let mut at = 0;
+            // SAFETY: as above.
+            assert_eq!(unsafe { gdlm_k_poll_timeout(x.st, &mut at) }, 1);
+            x.now = x.now.max(at);
+            // SAFETY: as above.
+            unsafe { gdlm_k_handle_timeout(x.st, x.now) };
+        }
+        assert!(x.log.iter().any(|l| l == "jid=1: Failed"), "{:?}", x.log);
+        let t0 = x.now;
+        x.control_lvb[8] = 0;
+        x.replay_status = 0;
+        x.run();
+        assert!(x.now >= t0 + 1000, "the control work again after HZ");
+        assert!(
+            x.log.iter().any(|l| l == "recover generation 3 done"),
+            "{:?}",
+            x.log
+        );
+        assert!(
+            !x.log.iter().any(|l| l == "recover jid 1 result success"),
+            "{:?}",
+            x.log
+        );
+    }
+
+    #[test]
+    fn refused_inputs_have_distinct_codes_and_change_nothing() {
+        let mut m = fresh(GDLM_K_PROFILE_LINUX72);
+        let st = m.as_mut_ptr();
+        let mut e = ev(GDLM_K_EV_DLM_DONE);
+        // SAFETY (whole block): st is initialised; the other pointers are live locals
+        // or null.
+        unsafe {
+            assert_eq!(gdlm_k_handle(st, &e, 0), GDLM_K_EUNEXPECTED);
+            e.lock.kind = 9;
+            assert_eq!(gdlm_k_handle(st, &e, 0), GDLM_K_ELOCK);
+            e.lock = LockRef {
+                kind: GDLM_K_LOCK_JOURNAL,
+                jid: 192,
+            };
+            assert_eq!(gdlm_k_handle(st, &e, 0), GDLM_K_ELOCK);
+            assert_eq!(gdlm_k_handle(st, &ev(42), 0), GDLM_K_EKIND);
+            assert_eq!(gdlm_k_handle(st, null(), 0), GDLM_K_ENULL);
+            assert_eq!(gdlm_k_handle(null_mut(), &e, 0), GDLM_K_ENULL);
+            let mut d = ev(GDLM_K_EV_RECOVER_DONE);
+            d.nslots = 193;
+            assert_eq!(gdlm_k_handle(st, &d, 0), GDLM_K_ESLOTS);
+            d.nslots = 1;
+            assert_eq!(gdlm_k_handle(st, &d, 0), GDLM_K_ENULL);
+            let mut a = Action::empty(99);
+            assert_eq!(gdlm_k_poll(st, &mut a), 0, "nothing happened");
+            assert_eq!(a.kind, 99);
+            assert_eq!(gdlm_k_poll(st, null_mut()), GDLM_K_ENULL);
+            let mut at = 0;
+            assert_eq!(gdlm_k_poll_timeout(st, &mut at), 0);
+            assert_eq!(gdlm_k_poll_timeout(st, null_mut()), GDLM_K_ENULL);
+            // Mount, then a second mount is refused.
+            let mut mnt = ev(GDLM_K_EV_MOUNT);
+            mnt.journals = 2;
+            assert_eq!(gdlm_k_handle(st, &mnt, 0), 0);
+            assert_eq!(gdlm_k_handle(st, &mnt, 0), GDLM_K_EUNEXPECTED);
+            // A lockspace without recover_done: the engine fails the mount, releases.
+            assert_eq!(gdlm_k_poll(st, &mut a), 1);
+            assert_eq!(gdlm_k_handle(st, &ev(GDLM_K_EV_LOCKSPACE_JOINED), 0), 0);
+            let mut kinds = Vec::new();
+            while gdlm_k_poll(st, &mut a) == 1 {
+                kinds.push((a.kind, a.reason, a.error));
+            }
+            assert!(kinds.contains(&(GDLM_K_ACT_MOUNT_FAILED, GDLM_K_MOUNT_FAIL_JID_PRESET, -22)));
+            assert_eq!(kinds.last().unwrap().0, GDLM_K_ACT_RELEASE);
+            gdlm_k_destroy(st);
         }
     }
 
     #[test]
-    fn abi_struct_sizes_match_the_header() {
-        // gdlm_glue.c has the same BUILD_BUG_ONs for struct gdlm_k_call / gdlm_k_info.
-        assert_eq!((size_of::<Call>(), align_of::<Call>()), (52, 4));
-        assert_eq!((size_of::<Info>(), align_of::<Info>()), (56, 4));
-    }
-
-    #[test]
-    fn info_names_and_bast_states() {
-        let mut m = fresh();
-        let st = m.as_mut_ptr();
-        let mut info = Info::default();
-        let mut name = [0u8; 24];
-        // SAFETY: st was initialised by gdlm_k_init; outputs are live locals or null.
+    fn lock_table_through_core() {
+        let mut t = Table {
+            cluster: [1; GDLM_K_TABLE_NAME_LEN],
+            fsname: [1; GDLM_K_TABLE_NAME_LEN],
+        };
+        let s = b"gdlm:gfs1";
+        // SAFETY: s and t are live locals.
         unsafe {
-            assert_eq!(gdlm_k_info(st, &mut info), 0);
-            assert_eq!((info.jid, info.mount_lvb_gen), (-1, u32::MAX));
-            let slots = [1, 2];
+            assert_eq!(gdlm_k_parse_table(s.as_ptr(), s.len(), &mut t), 0);
+            assert_eq!(&t.cluster[..5], b"gdlm\0");
+            assert_eq!(&t.fsname[..5], b"gfs1\0");
             assert_eq!(
-                gdlm_k_recover_done(st, slots.as_ptr(), 2, 2, 7),
-                GDLM_K_WORK_NOW
+                gdlm_k_parse_table(b"nofs".as_ptr(), 4, &mut t),
+                GDLM_K_ENO_FSNAME
             );
-            assert_eq!(gdlm_k_info(st, &mut info), 0);
-            assert_eq!((info.jid, info.start_gen), (1, 7));
-            assert_eq!(gdlm_k_control_generation(st), 7);
-            assert_eq!(gdlm_k_info(st, null_mut()), GDLM_K_ENULL);
             assert_eq!(
-                gdlm_k_sync_lock_name(GDLM_K_LOCK_CONTROL, name.as_mut_ptr()),
-                0
+                gdlm_k_parse_table(b"c:".as_ptr(), 2, &mut t),
+                GDLM_K_ETABLE_LENGTH
             );
-            assert_eq!(&name, LockId::Control.name().as_bytes());
+            let long = [b'a'; 70];
+            let mut l = long.to_vec();
+            l[69] = b':';
+            l.push(b'f');
             assert_eq!(
-                gdlm_k_sync_lock_name(GDLM_K_LOCK_MOUNTED, name.as_mut_ptr()),
-                0
+                gdlm_k_parse_table(l.as_ptr(), l.len(), &mut t),
+                GDLM_K_ETABLE_LENGTH
             );
-            assert_eq!(&name, LockId::Mounted.name().as_bytes());
-            assert_eq!(gdlm_k_sync_lock_name(2, name.as_mut_ptr()), GDLM_K_ELOCK);
-            assert_eq!(gdlm_k_sync_lock_name(0, null_mut()), GDLM_K_ENULL);
+            assert_eq!(gdlm_k_parse_table(null(), 0, &mut t), GDLM_K_ENULL);
         }
-        assert_eq!(gdlm_k_bast_state(5), 0, "EX blocked: drop to UNLOCKED");
-        assert_eq!(gdlm_k_bast_state(3), 3, "PR blocked: drop to SHARED");
-        assert_eq!(gdlm_k_bast_state(2), 2, "CW blocked: drop to DEFERRED");
-        assert_eq!(gdlm_k_bast_state(4), GDLM_K_EBAST_MODE);
     }
-
     #[test]
     fn glock_helpers_match_the_core() {
         let mut name = [0u8; 24];
@@ -1190,11 +1601,20 @@ mod tests {
     }
 
     #[test]
+    fn abi_struct_layouts() {
+        // The glue has the same BUILD_BUG_ONs.
+        assert_eq!((size_of::<LockRef>(), align_of::<LockRef>()), (8, 4));
+        assert_eq!((size_of::<Slot>(), align_of::<Slot>()), (8, 4));
+        assert_eq!(size_of::<Action>(), 4 + 8 + 4 * 4 + 32 + 24 + 7 * 4 + 128);
+        assert_eq!(size_of::<Table>(), 2 * GDLM_K_TABLE_NAME_LEN);
+    }
+
+    #[test]
     fn error_codes_are_negative_and_distinct() {
         let errors = [
             GDLM_K_ENULL,
+            GDLM_K_EUNEXPECTED,
             GDLM_K_EORDER,
-            GDLM_K_ENOLVB,
             GDLM_K_ESLOT,
             GDLM_K_ESLOT_CAPACITY,
             GDLM_K_EJID_CAPACITY,
@@ -1213,71 +1633,74 @@ mod tests {
             GDLM_K_ELOCK,
             GDLM_K_EWITHDRAWN,
             GDLM_K_ENOT_DEAD,
-        ];
-        let groups: [&[i32]; 4] = [
-            &[GDLM_K_WORK_NONE, GDLM_K_WORK_NOW, GDLM_K_WORK_AFTER_HZ],
-            &[
-                GDLM_K_CONTROL_NONE,
-                GDLM_K_CONTROL_CALL,
-                GDLM_K_CONTROL_STALE,
-                GDLM_K_CONTROL_RECOVER,
-                GDLM_K_CONTROL_UNBLOCKED,
-                GDLM_K_CONTROL_BLOCKED,
-            ],
-            &[
-                GDLM_K_CALL,
-                GDLM_K_SLEEP,
-                GDLM_K_MOUNTED,
-                GDLM_K_FAILED,
-                GDLM_K_WAIT,
-                GDLM_K_DONE,
-            ],
-            &[GDLM_K_AST_COMPLETE, GDLM_K_AST_FREE],
+            GDLM_K_ENOLVB,
+            GDLM_K_EMEMBERSHIP,
+            GDLM_K_EKIND,
+            GDLM_K_EPROFILE,
+            GDLM_K_ENO_FSNAME,
+            GDLM_K_ETABLE_LENGTH,
+            GDLM_K_ESLOTS,
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 0, "error {e} is not negative");
             assert!(!errors[..i].contains(e), "error code {e} used twice");
         }
-        for g in groups {
-            for (i, c) in g.iter().enumerate() {
-                assert!(*c >= 0, "result code {c} looks like an error");
-                assert!(
-                    !g[..i].contains(c),
-                    "result code {c} used twice in one group"
-                );
-            }
-        }
-        // Every error variant of the core the ABI can meet has its own code.
+        // Every kind of EngineError (and every core error inside one) has its own code.
         let mapped = [
-            recovery_error(RecoveryError::InvalidSlot(0)),
-            recovery_error(RecoveryError::SlotBeyondCapacity {
+            engine_error(EngineError::Unexpected {
+                event: engine::EventKind::DlmDone,
+                phase: engine::Phase::Idle,
+            }),
+            engine_error(EngineError::Recovery(RecoveryError::InvalidSlot(0))),
+            engine_error(EngineError::Recovery(RecoveryError::SlotBeyondCapacity {
                 slot: 200,
                 capacity: 192,
-            }),
-            recovery_error(RecoveryError::JidBeyondCapacity {
+            })),
+            engine_error(EngineError::Recovery(RecoveryError::JidBeyondCapacity {
                 jid: 200,
                 capacity: 192,
-            }),
-            recovery_error(RecoveryError::ShortSize { jid: 5, size: 4 }),
-            recovery_error(RecoveryError::SizeBeyondCapacity {
+            })),
+            engine_error(EngineError::Recovery(RecoveryError::ShortSize {
+                jid: 5,
+                size: 4,
+            })),
+            engine_error(EngineError::Recovery(RecoveryError::SizeBeyondCapacity {
                 size: 200,
                 capacity: 192,
-            }),
-            mount_error(MountError::UnexpectedInput),
-            mount_error(MountError::MissingLvb),
+            })),
+            engine_error(EngineError::Recovery(RecoveryError::Withdrawn)),
+            engine_error(EngineError::Membership(
+                gdlm_core::MembershipError::BadMessage,
+            )),
+            engine_error(EngineError::Ast(AstError::Demoted)),
+            engine_error(EngineError::Ast(AstError::UnknownStatus(-5))),
+            engine_error(EngineError::Ast(AstError::AltMode(LmState::Exclusive))),
+            engine_error(EngineError::Ast(AstError::NoLock)),
+            engine_error(EngineError::Ast(AstError::NotDead)),
+            engine_error(EngineError::Mount(MountError::UnexpectedInput)),
+            engine_error(EngineError::Mount(MountError::MissingLvb)),
             mode_error(ModeError::UnknownState(9)),
             mode_error(ModeError::UnknownMode(9)),
             mode_error(ModeError::UnknownBastMode(9)),
             flags_error(FlagsError::AnyWithMode(gdlm_core::DlmMode::Ex)),
             flags_error(FlagsError::MissingCurrentMode),
-            ast_error(AstError::Demoted),
-            ast_error(AstError::UnknownStatus(-5)),
-            ast_error(AstError::AltMode(LmState::Exclusive)),
-            ast_error(AstError::NoLock),
         ];
         for (i, e) in mapped.iter().enumerate() {
             assert!(errors.contains(e), "{e} is not a GDLM_K_E* code");
             assert!(!mapped[..i].contains(e), "two core errors share code {e}");
+        }
+        let kinds = [
+            GDLM_K_ACT_NEW_LOCKSPACE,
+            GDLM_K_ACT_DLM,
+            GDLM_K_ACT_REPLAY,
+            GDLM_K_ACT_MOUNTED,
+            GDLM_K_ACT_MOUNT_FAILED,
+            GDLM_K_ACT_UNBLOCKED,
+            GDLM_K_ACT_RELEASE,
+            GDLM_K_ACT_LOG,
+        ];
+        for (i, k) in kinds.iter().enumerate() {
+            assert!(!kinds[..i].contains(k));
         }
     }
 }

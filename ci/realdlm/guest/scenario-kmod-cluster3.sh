@@ -24,13 +24,13 @@ wait_after_removal() {
 wait_members gfs1 $((N - 1)) 150 || log "gfs1 has only $(ls_members gfs1) members"
 [ "$N" -gt 1 ] && sleep 2
 if [ "$N" = 3 ]; then
-  gctl mount gdlm:gfs1 recovery=gaveup && log "KMOD MOUNTED gfs1"
+  gctl mount gdlm:gfs1 recovery=gaveup journals=3 && log "KMOD MOUNTED gfs1"
   # a clean unmount: the gfs2 nodes see a leave, not a failure (no recovery of jid 2); then
   # the module mounts again and gets jid 2 back
   sleep 5
   gctl unmount gfs1 && log "KMOD UNMOUNTED gfs1"
   sleep 3
-  gctl mount gdlm:gfs1 recovery=gaveup && log "KMOD REMOUNTED gfs1"
+  gctl mount gdlm:gfs1 recovery=gaveup journals=3 && log "KMOD REMOUNTED gfs1"
 else
   timeout 120 mount -t gfs2 "$dev" /mnt/gfs2 && log "MOUNTED gfs2"
   echo "hello from node$N" >/mnt/gfs2/node$N.txt && sync

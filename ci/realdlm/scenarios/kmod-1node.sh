@@ -25,8 +25,8 @@ scenario_main() {
   check "kmod-1node: benchmark ran (DLM cycle and decisions only)" \
     bash -c "grep -qE 'rust best [0-9]+ median [0-9]+ ns/cycle; c best [0-9]+' '$d/bench.txt' && grep -qE 'decisions only .*rust [0-9]+ ns/cycle, c [0-9]+ ns/cycle' '$d/bench.txt'"
   check "kmod-1node: unmounted (dlm_release_lockspace 0)" grep -q 'gdlm: kone: dlm_release_lockspace 0' "$d/node1.dmesg"
-  check "kmod-1node: a lone recovery=gaveup mount is refused (a first mounter would have to replay journals)" \
-    bash -c "grep -q 'KMOD KREF REFUSED' '$d/node1.harness' && grep -q 'gdlm: kref: first mounter with recovery=gaveup: would have to replay journals, refusing' '$d/node1.dmesg'"
+  check "kmod-1node: a lone recovery=gaveup mount is refused: the engine's first-mounter pass cannot replay journal 0 (error recovering journal 0: -30)" \
+    bash -c "grep -q 'KMOD KREF REFUSED' '$d/node1.harness' && grep -q 'gdlm: kref: jid=0: would replay: giving up' '$d/node1.dmesg' && grep -q 'gdlm: kref: error recovering journal 0: -30$' '$d/node1.dmesg'"
   check "kmod-1node: the refused mount released its lockspace" grep -q 'gdlm: kref: dlm_release_lockspace 0' "$d/node1.dmesg"
   check "kmod-1node: rmmod" grep -q 'KMOD REMOVED' "$d/node1.harness"
   check "kmod-1node: no kernel BUG/oops/warning" bash -c "! grep -qE 'BUG:|Oops|Call Trace|Kernel panic|WARNING:' '$d/node1.dmesg'"

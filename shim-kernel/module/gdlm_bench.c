@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gdlm_bench.c - the in-kernel benchmark: the same DLM cycle (new EX, convert to NL,
+ * unlock, with an LVB) with the decisions from gdlm-core (gdlm_k_lock_request, gdlm_k_ast)
+ * and from C alone, interleaved round by round; then the decisions alone.
+ */
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+
+#include "gdlm.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One round: n x (new EX, convert to NL (UN), unlock); ns per cycle. */
+static int bench_round(struct gdlm_mount *mp, struct gdlm_glk *lk, int c_only, int n, u64 *ns)
+{
+	u64 t0 = ktime_get_ns();
+	int i, rv;
+
+	lk->c_only = c_only;
+	for (i = 0; i < n; i++) {
+		rv = glk_request(mp, lk, LM_ST_EXCLUSIVE, 0);
+		if (!rv)
+			rv = glk_request(mp, lk, LM_ST_UNLOCKED, 0);
+		if (!rv)
+			rv = glk_unlock(mp, lk);
+		if (rv)
+			return rv;
+	}
+	*ns = div_u64(ktime_get_ns() - t0, n);
+	return 0;
+}
+
+/*
+ * The decisions alone, without the DLM: per cycle, the request and AST decisions of
+ * new EX, convert to NL, unlock; through gdlm_k_* or through C. ns per cycle.
+ */
+static u64 bench_decide(int c_only, int n)
+{
+	static const s32 modes[4] = { DLM_LOCK_NL, DLM_LOCK_EX, DLM_LOCK_CW, DLM_LOCK_PR };
+	char name[GDLM_NAME_LEN];
+	u32 flags = 0, ret = 0, lkid = 0, sink = 0;
+	int gi = 0, z = 0, i;
+	s32 mode = 0;
+	u64 t0 = ktime_get_ns();
+
+	for (i = 0; i < n; i++) {
+		if (c_only) {
+			glk_c_name(2, 0xbe4c + (i & 7), name);
+			mode = modes[LM_ST_EXCLUSIVE];
+			flags = DLM_LKF_VALBLK;
+			ret = LM_ST_EXCLUSIVE; /* status 0: granted */
+			sink += mode + flags + ret + name[23];
+			mode = modes[LM_ST_UNLOCKED];
+			flags = DLM_LKF_VALBLK | DLM_LKF_CONVERT;
+			ret = LM_ST_UNLOCKED;
+			sink += mode + flags + ret;
+			sink += 1; /* -DLM_EUNLOCK: free */
+		} else {
+			gdlm_k_lock_request(2, 0xbe4c + (i & 7), LM_ST_EXCLUSIVE, 0, 1, 0, 0,
+					    (u8 *)name, &mode, &flags);
+			gdlm_k_ast(LM_ST_UNLOCKED, LM_ST_EXCLUSIVE, 0, 0, 1, 1, i + 1, &ret, &lkid,
+				   &gi, &z);
+			sink += mode + flags + ret + name[23];
+			gdlm_k_lock_request(2, 0xbe4c + (i & 7), LM_ST_UNLOCKED, 0, 1, 1, 0, NULL,
+					    &mode, &flags);
+			gdlm_k_ast(LM_ST_EXCLUSIVE, LM_ST_UNLOCKED, 0, 0, 1, 0, i + 1, &ret, &lkid,
+				   &gi, &z);
+			sink += mode + flags + ret;
+			sink += gdlm_k_ast(LM_ST_UNLOCKED, LM_ST_UNLOCKED, -DLM_EUNLOCK, 0, 1, 0,
+					   i + 1, &ret, &lkid, &gi, &z);
+		}
+		barrier_data(&sink);
+	}
+	return div_u64(ktime_get_ns() - t0, n);
+}
+
+int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds)
+{
+	struct gdlm_glk *lk;
+	u64 *rust, *c, *ratio;
+	int i, rv = 0;
+	long diff_best, diff_med, diff_pair;
+
+	if (n < 1 || n > 100000 || rounds < 1 || rounds > 31)
+		return -EINVAL;
+	lk = kzalloc(sizeof(*lk), GFP_KERNEL);
+	rust = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	c = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	ratio = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	if (!lk || !rust || !c || !ratio) {
+		rv = -ENOMEM;
+		goto out;
+	}
+	glk_init(mp, lk, 2, 0xbe4c, 1);
+	mutex_lock(&lk->m);
+	/* warm up: the resource's master is this node afterwards */
+	rv = bench_round(mp, lk, 0, 10, &rust[0]);
+	for (i = 0; !rv && i < rounds; i++) {
+		if (i & 1) {
+			rv = bench_round(mp, lk, 1, n, &c[i]);
+			if (!rv)
+				rv = bench_round(mp, lk, 0, n, &rust[i]);
+		} else {
+			rv = bench_round(mp, lk, 0, n, &rust[i]);
+			if (!rv)
+				rv = bench_round(mp, lk, 1, n, &c[i]);
+		}
+		if (!rv)
+			gdlm_info(mp, "bench round %d: rust %llu ns/cycle, c %llu ns/cycle", i,
+				  rust[i], c[i]);
+	}
+	mutex_unlock(&lk->m);
+	if (rv) {
+		gdlm_err(mp, "bench error %d", rv);
+		goto out;
+	}
+	for (i = 0; i < rounds; i++)
+		ratio[i] = div64_u64(rust[i] * 1000, c[i]);
+	sort(ratio, rounds, sizeof(u64), cmp_u64, NULL);
+	diff_pair = (long)ratio[rounds / 2] - 1000;
+	sort(rust, rounds, sizeof(u64), cmp_u64, NULL);
+	sort(c, rounds, sizeof(u64), cmp_u64, NULL);
+	diff_best = (long)div64_s64(((s64)rust[0] - (s64)c[0]) * 1000, c[0]);
+	diff_med = (long)div64_s64(((s64)rust[rounds / 2] - (s64)c[rounds / 2]) * 1000, c[rounds / 2]);
+	gdlm_info(mp, "bench %d cycles x %d rounds (lock EX + convert NL + unlock, VALBLK): rust best %llu median %llu ns/cycle; c best %llu median %llu ns/cycle; rust vs c best %c%ld.%ld%% median %c%ld.%ld%% paired-median %c%ld.%ld%%",
+		  n, rounds, rust[0], rust[rounds / 2], c[0], c[rounds / 2],
+		  diff_best < 0 ? '-' : '+', abs(diff_best) / 10, abs(diff_best) % 10,
+		  diff_med < 0 ? '-' : '+', abs(diff_med) / 10, abs(diff_med) % 10,
+		  diff_pair < 0 ? '-' : '+', abs(diff_pair) / 10, abs(diff_pair) % 10);
+	/* the decisions alone, 100000 cycles per path, best of the rounds */
+	{
+		u64 dr = U64_MAX, dc = U64_MAX, v;
+
+		for (i = 0; i < rounds; i++) {
+			v = bench_decide(0, 100000);
+			dr = min(dr, v);
+			v = bench_decide(1, 100000);
+			dc = min(dc, v);
+		}
+		gdlm_info(mp, "bench decisions only (no DLM), best of %d x 100000 cycles: rust %llu ns/cycle, c %llu ns/cycle",
+			  rounds, dr, dc);
+	}
+out:
+	kfree(lk);
+	kfree(rust);
+	kfree(c);
+	kfree(ratio);
+	return rv;
+}
+
