@@ -248,6 +248,11 @@
 #define GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL 7
 
 /**
+ * [`Action::reason`] of a failed mount: stopped before `control_mount` began.
+ */
+#define GDLM_K_MOUNT_FAIL_INTERRUPTED 8
+
+/**
  * [`Action::level`]: `fs_info`.
  */
 #define GDLM_K_LEVEL_INFO 0

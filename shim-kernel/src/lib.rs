@@ -161,6 +161,8 @@ pub const GDLM_K_MOUNT_FAIL_OWN_JOURNAL: u32 = 6;
 /// [`Action::reason`] of a failed mount: the first mounter could not recover
 /// [`Action::jid`].
 pub const GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL: u32 = 7;
+/// [`Action::reason`] of a failed mount: stopped before `control_mount` began.
+pub const GDLM_K_MOUNT_FAIL_INTERRUPTED: u32 = 8;
 
 /// [`Action::level`]: `fs_info`.
 pub const GDLM_K_LEVEL_INFO: u32 = 0;
@@ -666,6 +668,7 @@ fn mount_failure(f: MountFailure) -> (u32, i32, u32) {
         MountFailure::FirstMountJournal { jid, error } => {
             (GDLM_K_MOUNT_FAIL_FIRST_MOUNT_JOURNAL, error, jid)
         }
+        MountFailure::Interrupted => (GDLM_K_MOUNT_FAIL_INTERRUPTED, -gdlm_core::consts::EINTR, 0),
     }
 }
 

@@ -272,6 +272,9 @@ pub fn log_line(t: &mut Text<'_>, ev: &LogEvent, jid: u32) {
         NoJournal { jid } => {
             t.s("can't find journal #").u(jid.into());
         }
+        JournalLockedForUse { jid } => {
+            t.s("jid=").u(jid.into()).s(", already locked for use");
+        }
         JournalTrying { jid } => {
             t.s("jid=")
                 .u(jid.into())
