@@ -207,7 +207,9 @@ pub enum MountFailure {
         /// Which step failed.
         reason: crate::mount::MountFailure,
     },
-    /// `dlm_new_lockspace` returned without a recover_done (no jid).
+    /// A `jid=` preset with the DLM's recovery callbacks ("dlm lockspace ops disallow
+    /// jid preset", L1253). The engine takes no preset, so it never reports this; it is
+    /// here for shims that parse `jid=` and must refuse it the same way.
     JidPreset,
     /// The lockspace could not be joined.
     Lockspace(i32),
@@ -921,12 +923,11 @@ impl<const N: usize> Engine<N> {
                 self.joined = true;
                 if self.membership.is_some() {
                     self.push(Action::JoinGroup);
-                } else if self.rec.recover_mount() == 0 {
-                    // gdlm_mount: recover_done must have come before dlm_new_lockspace
-                    // returned, or we have no jid (L1254).
-                    self.log(LogEvent::JidPreset);
-                    self.fail(MountFailure::JidPreset);
                 } else {
+                    // gdlm_mount goes on to control_mount whether or not the first
+                    // recover_done came yet (6.1 can return from dlm_new_lockspace before
+                    // it): control_mount waits for it (wait2, lvb_gen != start_gen). L1253
+                    // refuses only a jid= preset, which the engine never takes.
                     self.start_mount();
                 }
                 Ok(())

@@ -587,3 +587,28 @@ fn stop_means_what_the_phase_allows() {
         .seen
         .contains(&Action::Log(LogEvent::JournalLockedForUse { jid: 0 })));
 }
+
+#[test]
+fn the_first_recover_done_may_come_after_dlm_new_lockspace_returned() {
+    // 6.1 can return from dlm_new_lockspace before its first recover_done; gdlm_mount
+    // goes on into control_mount, whose requests the DLM grants only after recovery.
+    let mut dlm = Dlm::new();
+    let mut e: Engine<16> = Engine::new(Config::default());
+    e.handle(ms(0), Event::Mount { journals: 3 }).unwrap();
+    e.poll();
+    e.handle(ms(0), Event::LockspaceJoined).unwrap();
+    assert_eq!(e.phase(), Phase::Mounting);
+    e.handle(
+        ms(0),
+        Event::RecoverDone {
+            slots: &[1],
+            our_slot: 1,
+            generation: 1,
+        },
+    )
+    .unwrap();
+    dlm.run(&mut e, ms(0));
+    dlm.run(&mut e, ms(500));
+    assert_eq!(e.phase(), Phase::Mounted);
+    assert!(dlm.seen.contains(&Action::Mounted { jid: 0, first: true }));
+}
