@@ -1482,15 +1482,16 @@ mod tests {
             mnt.journals = 2;
             assert_eq!(gdlm_k_handle(st, &mnt, 0), 0);
             assert_eq!(gdlm_k_handle(st, &mnt, 0), GDLM_K_EUNEXPECTED);
-            // A lockspace without recover_done: the engine fails the mount, releases.
+            // Joined before the first recover_done (6.1 may return from dlm_new_lockspace
+            // first): control_mount begins anyway (its first DLM call), nothing fails.
             assert_eq!(gdlm_k_poll(st, &mut a), 1);
             assert_eq!(gdlm_k_handle(st, &ev(GDLM_K_EV_LOCKSPACE_JOINED), 0), 0);
             let mut kinds = Vec::new();
             while gdlm_k_poll(st, &mut a) == 1 {
                 kinds.push((a.kind, a.reason, a.error));
             }
-            assert!(kinds.contains(&(GDLM_K_ACT_MOUNT_FAILED, GDLM_K_MOUNT_FAIL_JID_PRESET, -22)));
-            assert_eq!(kinds.last().unwrap().0, GDLM_K_ACT_RELEASE);
+            assert_eq!(kinds.first().map(|k| k.0), Some(GDLM_K_ACT_DLM), "{kinds:?}");
+            assert!(!kinds.iter().any(|k| k.0 == GDLM_K_ACT_MOUNT_FAILED), "{kinds:?}");
             gdlm_k_destroy(st);
         }
     }
