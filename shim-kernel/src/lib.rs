@@ -1490,8 +1490,15 @@ mod tests {
             while gdlm_k_poll(st, &mut a) == 1 {
                 kinds.push((a.kind, a.reason, a.error));
             }
-            assert_eq!(kinds.first().map(|k| k.0), Some(GDLM_K_ACT_DLM), "{kinds:?}");
-            assert!(!kinds.iter().any(|k| k.0 == GDLM_K_ACT_MOUNT_FAILED), "{kinds:?}");
+            assert_eq!(
+                kinds.first().map(|k| k.0),
+                Some(GDLM_K_ACT_DLM),
+                "{kinds:?}"
+            );
+            assert!(
+                !kinds.iter().any(|k| k.0 == GDLM_K_ACT_MOUNT_FAILED),
+                "{kinds:?}"
+            );
             gdlm_k_destroy(st);
         }
     }
