@@ -610,5 +610,8 @@ fn the_first_recover_done_may_come_after_dlm_new_lockspace_returned() {
     dlm.run(&mut e, ms(0));
     dlm.run(&mut e, ms(500));
     assert_eq!(e.phase(), Phase::Mounted);
-    assert!(dlm.seen.contains(&Action::Mounted { jid: 0, first: true }));
+    assert!(dlm.seen.contains(&Action::Mounted {
+        jid: 0,
+        first: true
+    }));
 }
