@@ -1768,5 +1768,4 @@ fn without(s: JidSet, j: u32) -> JidSet {
     out
 }
 
-#[cfg(test)]
-mod tests;
+// The engine's tests use only its public API: core/tests/engine.rs.

@@ -1,11 +1,13 @@
 //! Engine tests against a one-node DLM stand-in: each test drives the whole lifecycle
 //! through `handle`/`poll`/`handle_timeout` and checks the actions, in order.
 
-extern crate std;
-use std::vec::Vec;
-
-use super::*;
-use crate::consts::{DLM_EUNLOCK, EAGAIN};
+use gdlm_core::consts::{DLM_EUNLOCK, EAGAIN, EINVAL};
+use gdlm_core::engine::*;
+use gdlm_core::flags::DlmLkf;
+use gdlm_core::lvb::{ControlLvb, JidSet};
+use gdlm_core::membership::Member;
+use gdlm_core::mode::DlmMode;
+use gdlm_core::Profile;
 
 /// A DLM that answers at once: grants everything unless `busy` names the lock, keeps the
 /// control LVB as a resource would (written on a down-conversion with VALBLK, returned on
@@ -355,7 +357,10 @@ fn unmount_flushes_and_releases_normally_and_withdraw_recovers() {
 fn linux72_withdraw_ignores_callbacks_and_releases_as_failed() {
     let mut dlm = Dlm::new();
     let mut e: Engine<16> = Engine::new(Config::for_profile(Profile::Linux72));
-    assert_eq!(e.config().lockspace_flags, crate::consts::DLM_LSFL_NEWEXCL);
+    assert_eq!(
+        e.config().lockspace_flags,
+        gdlm_core::consts::DLM_LSFL_NEWEXCL
+    );
     mount(&mut dlm, &mut e, &[1], 1, 1);
     assert_eq!(e.phase(), Phase::Mounted);
     // A control step in flight keeps the release back until it completes.
@@ -390,7 +395,7 @@ fn linux72_withdraw_ignores_callbacks_and_releases_as_failed() {
 #[test]
 fn mount_disabled_by_the_lvb_fails_with_einval() {
     let mut dlm = Dlm::new();
-    dlm.res_lvb = *control_lvb_at(crate::lvb::DISABLED_GENERATION, &[]).as_bytes();
+    dlm.res_lvb = *control_lvb_at(gdlm_core::lvb::DISABLED_GENERATION, &[]).as_bytes();
     let mut e: Engine<16> = Engine::new(Config::default());
     mount(&mut dlm, &mut e, &[1], 1, 1);
     assert_eq!(e.phase(), Phase::Failed);
@@ -398,7 +403,7 @@ fn mount_disabled_by_the_lvb_fails_with_einval() {
         .seen
         .contains(&Action::MountFailed(MountFailure::ControlMount {
             error: -EINVAL,
-            reason: crate::mount::MountFailure::Disabled
+            reason: gdlm_core::mount::MountFailure::Disabled
         })));
     assert!(dlm.seen.contains(&Action::Log(LogEvent::MountDisabled)));
 }
