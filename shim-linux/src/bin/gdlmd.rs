@@ -38,7 +38,7 @@ use clap::Parser;
 use gdlm_core::consts::{EINTR, EINVAL, MAX_JIDS};
 use gdlm_core::engine::{
     Action, Callbacks, Config, DlmOp, DlmRequest, Engine, EngineError, Event,
-    Instant as EngineInstant, LockRef, LogEvent, MountFailure, Phase, Release, ReplayOutcome,
+    Instant as EngineInstant, LockRef, LogEvent, MountFailure, Release, ReplayOutcome,
     ReplayReason,
 };
 use gdlm_core::membership::{LeftReason, Member, SyncMsg};
@@ -354,8 +354,7 @@ struct Daemon {
     failed_spawns: Vec<u32>,
     /// A stop signal came at this time.
     stop_at: Option<Instant>,
-    interrupted: bool,
-    unmount_sent: bool,
+    stop_sent: bool,
     withdrawn: bool,
     killed_on_stop: bool,
     mount_failure: Option<MountFailure>,
@@ -389,8 +388,7 @@ impl Daemon {
             replays: Vec::new(),
             failed_spawns: Vec::new(),
             stop_at: None,
-            interrupted: false,
-            unmount_sent: false,
+            stop_sent: false,
             withdrawn: false,
             killed_on_stop: false,
             mount_failure: None,
@@ -780,8 +778,8 @@ impl Daemon {
         }
     }
 
-    /// After a stop signal: interrupt the mount, or unmount once mounted; the commands'
-    /// grace; as a last resort leave as failed.
+    /// After a stop signal: tell the engine once; the commands' grace; as a last resort
+    /// leave as failed.
     fn stop_progress(&mut self) -> io::Result<()> {
         let Some(at) = self.stop_at else {
             return Ok(());
@@ -789,17 +787,16 @@ impl Daemon {
         if self.engine.is_finished() {
             return Ok(());
         }
-        match self.engine.phase() {
-            Phase::Mounting if !self.interrupted => {
-                self.interrupted = true;
-                self.feed(Event::Interrupt)?;
-            }
-            Phase::Mounted if !self.unmount_sent => {
-                self.unmount_sent = true;
+        // What the stop means in each phase is the engine's (Event::Stop): give up a join,
+        // interrupt control_mount, or unmount once mounted.
+        if !self.stop_sent {
+            self.stop_sent = true;
+            if self.engine.is_mounted() {
                 self.log("unmounting");
-                self.feed(Event::Unmount)?;
+            } else {
+                self.log(&format!("stopping (phase {:?})", self.engine.phase()));
             }
-            _ => {}
+            self.feed(Event::Stop)?;
         }
         let waited = at.elapsed();
         if waited >= self.replay_grace && self.replays.iter().any(|r| !r.killed) {
@@ -1276,7 +1273,7 @@ mod tests {
             d.on_cpg(ev).unwrap();
         }
         assert_eq!(d.refused, 2);
-        assert_eq!(d.engine.phase(), Phase::Joining);
+        assert_eq!(d.engine.phase(), gdlm_core::engine::Phase::Joining);
         // Our own join (alone) is accepted: the engine goes on to mount.
         let ev = CpgEvent::ConfChg {
             members: vec![me],
@@ -1292,7 +1289,11 @@ mod tests {
             text.contains("membership accepted again after 2 refused event(s)"),
             "{text}"
         );
-        assert_ne!(d.engine.phase(), Phase::Joining, "{text}");
+        assert_ne!(
+            d.engine.phase(),
+            gdlm_core::engine::Phase::Joining,
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
