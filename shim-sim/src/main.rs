@@ -548,11 +548,22 @@ fn import(
         if let Some(k) = run.mixed_kernels() {
             out!("  mixed kernels ({k}): the schedule runs every node with node 1's");
         }
-        if run.replay_delay_ms > 0 {
-            out!(
+        match run.hold {
+            Some((host, ms)) => out!(
+                "  node {host}'s harness held the failed node's journal lock {ms} ms: a hold step from node {host}; replays take {} ms",
+                run.replay_delay_ms
+            ),
+            None if run.replay_delay_ms > 0 => out!(
                 "  the failed node's journal was unavailable {} ms (outside hold + replay): replay_delay {}",
                 run.replay_delay_ms,
                 run.replay_delay_ms
+            ),
+            None => {}
+        }
+        for &(g, x, f, ms) in &run.late_stops {
+            out!(
+                "  g{g}: node {x}'s add member came {ms} ms after node {f}'s first mount done and node {f} logged no done {g}: \
+                 its recover_prep came while DFL_FIRST_MOUNT was set (the late-stop window, see import's docs); replayed as a join during the first mount"
             );
         }
         if let Some(p) = schedule {
@@ -591,12 +602,15 @@ fn import(
                 );
             }
             if let Some(s) = sim {
-                if busy_first(&n.story) != busy_first(s) {
+                if run.hold.is_none() && busy_first(&n.story) != busy_first(s) {
                     out!(
                         "    (a first try busy: real {}, sim {}; the outside hold is not modelled)",
                         busy_first(&n.story),
                         busy_first(s)
                     );
+                }
+                if n.story.busy + s.busy > 0 {
+                    out!("    busy tries: real {}, sim {}", n.story.busy, s.busy);
                 }
             }
         }

@@ -171,6 +171,57 @@ pub enum Step {
     },
     /// Run until the condition holds (an error if it never does within `limit` events).
     Wait(Wait),
+    /// Mount node N expecting DLM slot S (journal S−1): `{"mount_slot": {"node": 3,
+    /// "slot": 1}}`. Slots are assigned as `dlm_slots_assign` does, in both callback
+    /// modes: a joiner takes the lowest slot free when its join is processed (kernel: the
+    /// DLM's member recovery; CPG: its join's configuration change). A schedule reaches
+    /// a slot by ordering joins and failures before it; the step checks the slot the
+    /// node gets and fails with the slot table and what to change when it differs. A
+    /// slot above the node count is refused at once (slot S needs S−1 other members).
+    MountSlot {
+        /// The node.
+        node: u32,
+        /// The slot it must get (1-based; jid = slot − 1).
+        slot: u32,
+    },
+    /// A process outside the file system holds a lock in the lockspace, as the VM
+    /// harness's `gdlm-linux-smoke hold` does: `{"hold": {"node": 1, "lock": {"journal":
+    /// 2}, "ms": 8000}}` requests `mode` (default EX, queued, no LVB) now through node N's
+    /// DLM, holds it `ms` virtual milliseconds from its grant, then unlocks it. Node N
+    /// must be in the lockspace; the hold dies with node N's membership.
+    Hold(Hold),
+}
+
+/// `{"hold": {"node": N, "lock": LOCK, "mode": "EX", "ms": MS}}`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    /// The node whose DLM the holding process uses.
+    pub node: u32,
+    /// The lock (`"control"`, `"mounted"`, `{"journal": J}`).
+    pub lock: LockSel,
+    /// The DLM mode (`"NL"` … `"EX"`).
+    #[serde(default = "ex")]
+    pub mode: String,
+    /// How long it is held once granted (virtual ms).
+    pub ms: u64,
+}
+
+fn ex() -> String {
+    "EX".into()
+}
+
+/// A DLM mode name (`NL`, `CR`, `CW`, `PR`, `PW`, `EX`) as its `DLM_LOCK_*` number.
+pub fn parse_mode(name: &str) -> Result<i32, String> {
+    Ok(match name {
+        "NL" => 0,
+        "CR" => 1,
+        "CW" => 2,
+        "PR" => 3,
+        "PW" => 4,
+        "EX" => 5,
+        other => return Err(format!("unknown DLM mode {other:?}")),
+    })
 }
 
 /// `{"wait": {"for": COND, "limit": K}}`.
@@ -257,6 +308,13 @@ pub enum Cond {
         node: u32,
         /// Blocked (true) or not.
         blocked: bool,
+    },
+    /// Node `node` has DLM slot `slot` in its current mount (its jid is `slot − 1`).
+    Slot {
+        /// The node.
+        node: u32,
+        /// The slot.
+        slot: u32,
     },
 }
 
@@ -391,6 +449,10 @@ impl Schedule {
                 Step::Defect { name, on } => sim
                     .set_defect(name, *on)
                     .map_err(|e| format!("step {k}: {e}"))?,
+                Step::MountSlot { node, slot } => sim
+                    .mount_slot(check(*node)?, *slot, k)
+                    .map_err(|e| format!("step {k}: {e}"))?,
+                Step::Hold(h) => sim.hold(h).map_err(|e| format!("step {k}: {e}"))?,
                 Step::Wait(w) => {
                     sim.cond(&w.cond).map_err(|e| format!("step {k}: {e}"))?;
                     let ok = sim.run_until(w.limit, |s| s.cond(&w.cond).unwrap_or(false));
@@ -402,7 +464,14 @@ impl Schedule {
                     }
                 }
             }
+            // A `mount_slot` whose node got another slot during this step.
+            if let Some(e) = sim.take_slot_error() {
+                return Err(e);
+            }
         }
-        Ok(())
+        match sim.unmet_slot() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }

@@ -15,6 +15,8 @@ use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
 use gdlm_core::engine::Release;
 
+mod script;
+
 /// A journal replay's virtual duration by default: the real-cluster run in
 /// `../shared/realdlm/FINDINGS.md` logged "Journal replayed in 403ms [jlck:1ms,
 /// jhead:392ms, tlck:0ms, replay:9ms]" under TCG (journal head lookup dominates).
@@ -390,6 +392,11 @@ pub struct Sim {
     /// CPG mode, after a new lineage started: the old lineage's LVB generation, exempt
     /// from invariant 4 until the new lineage's first mounter overwrites it.
     stale_lvb_gen: Option<u32>,
+    /// Schedules: locks held from outside the file system (`hold`).
+    holds: Vec<script::OutsideHold>,
+    /// Schedules: slots mounting nodes must get (`mount_slot`), and a mismatch seen.
+    want_slot: Vec<script::SlotWant>,
+    slot_error: Option<String>,
 }
 
 impl Sim {
@@ -450,6 +457,9 @@ impl Sim {
             recorded_now: None,
             cpg: cfg.cpg.then(|| crate::cpg::Cpg::new(cfg.nodes)),
             stale_lvb_gen: None,
+            holds: Vec::new(),
+            want_slot: Vec::new(),
+            slot_error: None,
             cfg,
         }
     }
@@ -832,6 +842,9 @@ impl Sim {
             self.log(id, line);
         }
         self.apply_notes(id, notes);
+        if !self.want_slot.is_empty() {
+            self.check_slot(id);
+        }
     }
 
     /// Invariant 2 at the start of a replay: nobody else holds this journal as its own.
@@ -887,6 +900,13 @@ impl Sim {
 
     fn deliver(&mut self, id: u32) {
         let Some(ev) = self.dlm.pop_event_for(id) else {
+            return;
+        };
+        let Some(ev) = (if self.holds.is_empty() {
+            Some(ev)
+        } else {
+            self.hold_event(id, ev)
+        }) else {
             return;
         };
         let i = (id - 1) as usize;
@@ -948,6 +968,9 @@ impl Sim {
             }
         }
         self.apply_notes(id, notes);
+        if !self.want_slot.is_empty() {
+            self.check_slot(id);
+        }
     }
 
     fn run_node(&mut self, id: u32, choice: u32) {
@@ -1049,10 +1072,20 @@ impl Sim {
         if faults_on && self.rng.random_range(0..1000) < self.cfg.faults.rate_per_mille {
             self.inject_fault();
         }
+        if !self.holds.is_empty() {
+            self.hold_tick();
+        }
         let actions = self.enabled();
         if actions.is_empty() {
             // Jump to the next timer, or stop if there is none.
-            match self.nodes.iter().filter_map(|n| n.next_timer()).min() {
+            let holds = self.hold_timer();
+            match self
+                .nodes
+                .iter()
+                .filter_map(|n| n.next_timer())
+                .chain(holds)
+                .min()
+            {
                 Some(t) if t > self.now => {
                     self.now = t;
                     return true;
@@ -1411,6 +1444,7 @@ impl Sim {
                 }
             }
             Cond::Blocked { node: id, blocked } => node(*id)?.rec().locks_blocked() == *blocked,
+            Cond::Slot { node: id, slot } => node(*id)?.jid().map(|j| j + 1) == Some(*slot),
         })
     }
 
@@ -1515,7 +1549,10 @@ impl Sim {
             + 4 * crate::node::HZ_MS
             + 2 * replay;
         let journals = self.journals.len() as u64;
-        20_000 + u64::from(self.cfg.nodes) * per_node + journals * replay
+        20_000
+            + u64::from(self.cfg.nodes) * per_node
+            + journals * replay
+            + self.holds_remaining_ms()
     }
 
     /// Run `n` events (fewer if the cluster goes quiet).

@@ -1,0 +1,324 @@
+//! Schedule-only features of the cluster: a lock held from outside the file system (the
+//! VM harness's `gdlm-linux-smoke hold`) and `mount_slot`'s check of the slot a node gets.
+//! Neither is drawn by the swarm or explored by the exhaustive check (their state is left
+//! out of the fingerprints): they exist to replay what a real cluster did.
+
+use gdlm_core::engine::LockRef;
+
+use super::Sim;
+use crate::dlm::{DlmEvent, DLM_EUNLOCK};
+use crate::schedule::{parse_mode, Hold, LockSel};
+
+/// Where an outside hold is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HoldState {
+    /// Requested, not granted yet (queued behind the holders, or deferred by recovery).
+    Waiting,
+    /// Granted; unlocked at `until` (virtual ms).
+    Granted { until: u64 },
+    /// Unlock requested; its AST ends it.
+    Releasing,
+    /// Unlocked (or its lock went with its node): nothing more happens.
+    Done,
+}
+
+/// A lock a process outside the file system holds through one node's DLM.
+#[derive(Clone, Debug)]
+pub(crate) struct OutsideHold {
+    host: u32,
+    label: String,
+    ms: u64,
+    lkid: u32,
+    state: HoldState,
+}
+
+/// `mount_slot`: the slot a mounting node must get, and the step that asked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlotWant {
+    node: u32,
+    slot: u32,
+    step: usize,
+}
+
+fn lock_ref(l: LockSel) -> LockRef {
+    match l {
+        LockSel::Control => LockRef::Control,
+        LockSel::Mounted => LockRef::Mounted,
+        LockSel::Journal(j) => LockRef::Journal(j),
+    }
+}
+
+impl Sim {
+    /// A process outside the file system on node `h.node` requests `h.mode` on `h.lock`
+    /// now (queued, no LVB), holds it `h.ms` virtual ms from its grant, then unlocks it.
+    pub fn hold(&mut self, h: &Hold) -> Result<(), String> {
+        if h.node == 0 || h.node > self.cfg.nodes {
+            return Err(format!("hold: no node {}", h.node));
+        }
+        let mode = parse_mode(&h.mode).map_err(|e| format!("hold: {e}"))?;
+        let lock = lock_ref(h.lock);
+        if let LockRef::Journal(j) = lock {
+            if j as usize >= self.journals.len() {
+                return Err(format!("hold: no journal {j}"));
+            }
+        }
+        if !self.dlm.members().contains(&h.node) {
+            return Err(format!(
+                "hold: node {} is not in the lockspace (the holding process opens the \
+                 lockspace of a member, as `gdlm-linux-smoke hold` does on the VM)",
+                h.node
+            ));
+        }
+        let name = lock.name();
+        let lkid = self
+            .dlm
+            .request(h.node, mode, 0, name.as_bytes(), None)
+            .map_err(|e| format!("hold: dlm_lock {} {} failed: {e}", lock_label(lock), h.mode))?;
+        self.rec(crate::schedule::Step::Hold(h.clone()));
+        let label = lock_label(lock);
+        self.log(
+            h.node,
+            format!(
+                "HOLD requested {} on {label} from outside (lkid {lkid}, held {} ms once granted)",
+                h.mode, h.ms
+            ),
+        );
+        self.holds.push(OutsideHold {
+            host: h.node,
+            label,
+            ms: h.ms,
+            lkid,
+            state: HoldState::Waiting,
+        });
+        Ok(())
+    }
+
+    /// A DLM callback for node `id`: `None` when it was for an outside hold (handled
+    /// here), else the event back for the node.
+    pub(super) fn hold_event(&mut self, id: u32, ev: DlmEvent) -> Option<DlmEvent> {
+        let lkid = match ev {
+            DlmEvent::Ast { lkid, .. } | DlmEvent::Bast { lkid, .. } => lkid,
+            _ => return Some(ev),
+        };
+        let Some(k) = self
+            .holds
+            .iter()
+            .position(|h| h.host == id && h.lkid == lkid)
+        else {
+            return Some(ev);
+        };
+        let now = self.now;
+        let h = &mut self.holds[k];
+        let line = match ev {
+            DlmEvent::Ast { status: 0, .. } if h.state == HoldState::Waiting => {
+                h.state = HoldState::Granted { until: now + h.ms };
+                format!("HOLD granted on {}; holding {} ms", h.label, h.ms)
+            }
+            DlmEvent::Ast { status, .. } if status == -DLM_EUNLOCK => {
+                h.state = HoldState::Done;
+                format!("HOLD released on {}", h.label)
+            }
+            DlmEvent::Ast { status, .. } => {
+                h.state = HoldState::Done;
+                format!("HOLD on {} ended: status {status}", h.label)
+            }
+            DlmEvent::Bast { mode, .. } => {
+                // The harness's holder has no BAST callback: it holds for its time.
+                format!("HOLD on {}: bast mode {mode} (ignored)", h.label)
+            }
+            _ => unreachable!("matched above"),
+        };
+        self.log(id, line);
+        None
+    }
+
+    /// Unlock the holds whose time is up; forget those whose lock went with their node.
+    pub(super) fn hold_tick(&mut self) {
+        let now = self.now;
+        for k in 0..self.holds.len() {
+            let h = &self.holds[k];
+            if h.state == HoldState::Done {
+                continue;
+            }
+            let (host, lkid) = (h.host, h.lkid);
+            if h.state != HoldState::Releasing && self.dlm.lock_view(lkid).is_none() {
+                // Purged with a crashed or departed node, or already unlocked.
+                let line = format!("HOLD on {} gone with node {host}'s lockspace", h.label);
+                self.holds[k].state = HoldState::Done;
+                self.log(host, line);
+                continue;
+            }
+            if let HoldState::Granted { until } = h.state {
+                if now >= until {
+                    let r = self.dlm.unlock(host, lkid, 0, None);
+                    let h = &mut self.holds[k];
+                    let line = match r {
+                        Ok(()) => {
+                            h.state = HoldState::Releasing;
+                            format!("HOLD unlock on {}", h.label)
+                        }
+                        Err(e) => {
+                            h.state = HoldState::Done;
+                            format!("HOLD unlock on {} failed: {e}", h.label)
+                        }
+                    };
+                    self.log(host, line);
+                }
+            }
+        }
+    }
+
+    /// When the next outside hold is to be unlocked.
+    pub(super) fn hold_timer(&self) -> Option<u64> {
+        self.holds
+            .iter()
+            .filter_map(|h| match h.state {
+                HoldState::Granted { until } => Some(until),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Virtual ms the outside holds may still keep their locks (for the liveness bound).
+    pub(super) fn holds_remaining_ms(&self) -> u64 {
+        self.holds
+            .iter()
+            .map(|h| match h.state {
+                HoldState::Waiting => h.ms,
+                HoldState::Granted { until } => until.saturating_sub(self.now),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Mount node `id` expecting DLM slot `slot`; checked when its slot is assigned.
+    pub fn mount_slot(&mut self, id: u32, slot: u32, step: usize) -> Result<(), String> {
+        let n = self.cfg.nodes;
+        if slot == 0 || slot > n {
+            return Err(format!(
+                "mount_slot: slot {slot} cannot be reached in a {n}-node cluster: a joiner \
+                 takes the lowest free slot (dlm_slots_assign), so slot S needs S-1 other \
+                 members holding slots 1..S-1"
+            ));
+        }
+        let i = (id - 1) as usize;
+        if self.nodes[i].alive() || self.pending_mount[i] {
+            return Err(format!(
+                "mount_slot: node {id} is already mounting or mounted (slot {})",
+                self.nodes[i]
+                    .jid()
+                    .map_or("not yet assigned".into(), |j| (j + 1).to_string())
+            ));
+        }
+        self.want_slot.retain(|w| w.node != id);
+        self.want_slot.push(SlotWant {
+            node: id,
+            slot,
+            step,
+        });
+        self.log(id, format!("mount expecting slot {slot}"));
+        self.mount(id);
+        Ok(())
+    }
+
+    /// After an event at node `id`: compare a slot it was just given with `mount_slot`'s.
+    pub(super) fn check_slot(&mut self, id: u32) {
+        let Some(k) = self.want_slot.iter().position(|w| w.node == id) else {
+            return;
+        };
+        let i = (id - 1) as usize;
+        let Some(jid) = self.nodes[i].jid() else {
+            return;
+        };
+        let w = self.want_slot.remove(k);
+        let got = jid + 1;
+        if got == w.slot {
+            self.log(id, format!("got slot {got}, as mount_slot asked"));
+            return;
+        }
+        let table = self.slot_table(i);
+        let shown: Vec<String> = table
+            .iter()
+            .map(|&(n, s)| format!("{s}: node {n}"))
+            .collect();
+        let hint = if got > w.slot {
+            match table.iter().find(|&&(_, s)| s == w.slot) {
+                Some(&(holder, _)) => format!(
+                    "slot {} was node {holder}'s: a joiner takes the lowest free slot \
+                     (dlm_slots_assign), so node {holder} must unmount, crash or withdraw \
+                     before node {id} joins (or node {id} must join before it)",
+                    w.slot
+                ),
+                None => format!(
+                    "slot {} was held when node {id} joined (by a node that has left since)",
+                    w.slot
+                ),
+            }
+        } else {
+            format!(
+                "slot {got} was free when node {id} joined: slots 1..{} must all be held \
+                 then; mount other nodes first and wait until they are mounted",
+                w.slot - 1
+            )
+        };
+        let msg = format!(
+            "step {}: mount_slot: node {id} got slot {got}, not slot {} (event {}, t={} ms; \
+             slots then: {}); {hint}",
+            w.step,
+            w.slot,
+            self.step,
+            self.now,
+            shown.join(", ")
+        );
+        self.log(id, msg.clone());
+        self.slot_error.get_or_insert(msg);
+    }
+
+    /// `(node, slot)` of every member as node index `i` sees them: the DLM's (kernel
+    /// callbacks) or its CPG membership's table.
+    fn slot_table(&self, i: usize) -> Vec<(u32, u32)> {
+        if self.cpg.is_some() {
+            return self.nodes[i]
+                .engine()
+                .membership()
+                .map(|m| {
+                    m.table()
+                        .iter()
+                        .map(|&(mb, s)| (mb.nodeid, s.max(0) as u32))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        let mut v: Vec<(u32, u32)> = self
+            .nodes
+            .iter()
+            .filter_map(|n| self.dlm.slot_of(n.id).map(|s| (n.id, s)))
+            .collect();
+        v.sort_by_key(|&(_, s)| s);
+        v
+    }
+
+    /// A `mount_slot` mismatch seen since the last call.
+    pub fn take_slot_error(&mut self) -> Option<String> {
+        self.slot_error.take()
+    }
+
+    /// A `mount_slot` whose node has no slot yet (at the end of a schedule).
+    pub fn unmet_slot(&self) -> Option<String> {
+        let w = self.want_slot.first()?;
+        let n = &self.nodes[(w.node - 1) as usize];
+        Some(format!(
+            "step {}: mount_slot: node {} never got a slot (it is {:?}); run longer \
+             (\"settle\", or wait for {{\"slot\": {{\"node\": {}, \"slot\": {}}}}})",
+            w.step, w.node, n.phase, w.node, w.slot
+        ))
+    }
+}
+
+fn lock_label(l: LockRef) -> String {
+    match l {
+        LockRef::Control => "control_lock".into(),
+        LockRef::Mounted => "mounted_lock".into(),
+        LockRef::Journal(j) => format!("journal {j}"),
+    }
+}
