@@ -255,10 +255,13 @@ impl Sim {
                 ),
             }
         } else {
+            let below = match w.slot - 1 {
+                1 => "slot 1 must be held".to_string(),
+                k => format!("slots 1..{k} must all be held"),
+            };
             format!(
-                "slot {got} was free when node {id} joined: slots 1..{} must all be held \
-                 then; mount other nodes first and wait until they are mounted",
-                w.slot - 1
+                "slot {got} was free when node {id} joined: {below} then; mount other \
+                 nodes first and wait until they are mounted"
             )
         };
         let msg = format!(

@@ -1,0 +1,311 @@
+//! Schedule steps that replay what real clusters do: `hold` (a lock held from outside the
+//! file system, as the VM harness holds a dead node's journal lock) and `mount_slot` (the
+//! slot a node gets, under kernel and CPG callbacks).
+
+use gdlm_sim::node::Phase;
+use gdlm_sim::schedule::{Cond, Hold, LockSel, Schedule, Step, Until, Wait};
+use gdlm_sim::sim::{Outcome, TraceEvent};
+
+fn schedule(nodes: u32, cpg: bool, steps: Vec<Step>) -> Schedule {
+    Schedule {
+        nodes,
+        seed: 5,
+        defects: vec![],
+        traffic: false,
+        ignore: vec![],
+        fixes: vec![],
+        cpg,
+        profile: None,
+        node_profiles: Default::default(),
+        max_steps: 200_000,
+        steps,
+    }
+}
+
+fn until(node: u32, phase: Phase) -> Step {
+    Step::Until(Until {
+        node,
+        phase,
+        limit: 50_000,
+    })
+}
+
+/// Three nodes mounted one after another (slots 1, 2, 3).
+fn three_mounted() -> Vec<Step> {
+    vec![
+        Step::Mount(1),
+        until(1, Phase::Mounted),
+        Step::Mount(2),
+        until(2, Phase::Mounted),
+        Step::Mount(3),
+        until(3, Phase::Mounted),
+        Step::Settle,
+    ]
+}
+
+fn hold_j2(ms: u64) -> Step {
+    Step::Hold(Hold {
+        node: 1,
+        lock: LockSel::Journal(2),
+        mode: "EX".into(),
+        ms,
+    })
+}
+
+/// `(t, node)` of each `recover jid 2 result R` line.
+fn results(out: &Outcome, r: &str) -> Vec<(u64, u32)> {
+    let line = format!("recover jid 2 result {r}");
+    out.trace
+        .iter()
+        .filter(|e| e.kind == "recovery_result" && e.what == line)
+        .map(|e| (e.t, e.node))
+        .collect()
+}
+
+fn line_at(out: &Outcome, prefix: &str) -> Option<TraceEvent> {
+    out.trace
+        .iter()
+        .find(|e| e.what.starts_with(prefix))
+        .cloned()
+}
+
+#[test]
+fn a_held_journal_lock_makes_every_try_busy_until_it_is_released() {
+    for cpg in [false, true] {
+        let mut steps = three_mounted();
+        steps.extend([hold_j2(8000), Step::Crash(3), Step::Settle]);
+        let out = schedule(3, cpg, steps).run().expect("schedule runs");
+        assert!(out.violation.is_none(), "{:?}", out.violation);
+        let granted = line_at(&out, "HOLD granted on journal 2").expect("granted");
+        let released = line_at(&out, "HOLD released on journal 2").expect("released");
+        assert_eq!(released.t - granted.t, 8000, "held 8 s of virtual time");
+        let busy = results(&out, "busy");
+        let success = results(&out, "success");
+        // Both survivors retry every HZ while it is held: 8 or 9 tries each in 8 s.
+        for node in [1, 2] {
+            let n = busy.iter().filter(|&&(_, x)| x == node).count();
+            assert!(
+                (8..=10).contains(&n),
+                "cpg {cpg}: node {node} busy {n} times"
+            );
+        }
+        // Nobody replays before the release, and someone does after it.
+        assert!(busy.iter().all(|&(t, _)| t >= granted.t));
+        assert!(!success.is_empty() && success.iter().all(|&(t, _)| t > released.t));
+        // Without the hold the journal is busy only while a survivor replays it (400 ms).
+        let mut steps = three_mounted();
+        steps.extend([Step::Crash(3), Step::Settle]);
+        let out = schedule(3, cpg, steps).run().expect("schedule runs");
+        assert!(results(&out, "busy").len() <= 2, "cpg {cpg}");
+    }
+}
+
+#[test]
+fn a_hold_goes_with_its_node_and_the_cluster_recovers() {
+    let mut steps = three_mounted();
+    steps.extend([
+        hold_j2(60_000),
+        Step::Crash(3),
+        Step::Wait(Wait {
+            cond: Cond::LockHeld {
+                node: 1,
+                lock: LockSel::Journal(2),
+                mode: "EX".into(),
+            },
+            limit: 5_000,
+        }),
+        Step::Crash(1),
+        Step::Settle,
+    ]);
+    let out = schedule(3, false, steps).run().expect("schedule runs");
+    assert!(out.violation.is_none(), "{:?}", out.violation);
+    assert!(line_at(&out, "HOLD on journal 2 gone with node 1's lockspace").is_some());
+    // Node 2 replayed both failed journals long before the 60 s hold would have ended.
+    let s = results(&out, "success");
+    assert!(s.iter().any(|&(_, n)| n == 2));
+    assert!(out.stats.time_ms < 30_000, "{} ms", out.stats.time_ms);
+}
+
+#[test]
+fn a_hold_needs_a_member_and_a_real_lock() {
+    let run = |h: Hold| schedule(3, false, vec![Step::Hold(h)]).run().unwrap_err();
+    let e = run(Hold {
+        node: 2,
+        lock: LockSel::Journal(1),
+        mode: "EX".into(),
+        ms: 10,
+    });
+    assert!(
+        e.contains("step 0: hold: node 2 is not in the lockspace"),
+        "{e}"
+    );
+    let e = run(Hold {
+        node: 1,
+        lock: LockSel::Journal(7),
+        mode: "EX".into(),
+        ms: 10,
+    });
+    assert!(e.contains("no journal 7"), "{e}");
+    let e = run(Hold {
+        node: 1,
+        lock: LockSel::Control,
+        mode: "XX".into(),
+        ms: 10,
+    });
+    assert!(e.contains("unknown DLM mode \"XX\""), "{e}");
+    // JSON: the mode defaults to EX.
+    let s = Schedule::from_json(
+        r#"{"nodes": 2, "steps": [{"mount": 1}, {"until": {"node": 1, "phase": "Mounted"}},
+            {"hold": {"node": 1, "lock": "control", "ms": 3000}}, {"mount": 2},
+            {"until": {"node": 2, "phase": "Mounted"}}]}"#,
+    )
+    .unwrap();
+    let Step::Hold(h) = &s.steps[2] else {
+        panic!("a hold step")
+    };
+    assert_eq!((h.mode.as_str(), h.lock), ("EX", LockSel::Control));
+    // control_lock held EX from outside: node 2's mount waits for it (its 500 ms
+    // retries), so it mounts only after the 3 s hold.
+    let out = s.run().expect("runs");
+    let released = line_at(&out, "HOLD released on control_lock").expect("released");
+    let mounted = line_at(&out, "mounted (first false)").expect("node 2 mounted");
+    assert!(mounted.t > released.t, "{} vs {}", mounted.t, released.t);
+}
+
+/// The slot table at the end, `(node, jid)` of each mounted node.
+fn jids(out: &Outcome) -> Vec<String> {
+    out.trace
+        .iter()
+        .filter(|e| e.what.starts_with("mounted ("))
+        .map(|e| format!("{}:{}", e.node, e.what))
+        .collect()
+}
+
+#[test]
+fn a_slot_is_reached_by_ordering_joins_and_failures_under_both_callbacks() {
+    for cpg in [false, true] {
+        let mut steps = vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::Mount(2),
+            until(2, Phase::Mounted),
+            Step::MountSlot { node: 3, slot: 3 },
+            Step::Settle,
+            // Slot 1 is freed by node 1's unmount, slot 3 by node 3's crash: a remount of
+            // node 3 takes the lowest, 1, and node 1 then gets 3.
+            Step::Unmount(1),
+            Step::Settle,
+            Step::Crash(3),
+            Step::Settle,
+            Step::MountSlot { node: 3, slot: 1 },
+            Step::Settle,
+            Step::Wait(Wait {
+                cond: Cond::Slot { node: 3, slot: 1 },
+                limit: 1,
+            }),
+            Step::MountSlot { node: 1, slot: 3 },
+            Step::Settle,
+        ];
+        let out = schedule(3, cpg, steps.clone())
+            .run()
+            .expect("slots as asked");
+        assert!(out.violation.is_none());
+        let j = jids(&out);
+        assert!(
+            j.iter()
+                .any(|l| l.starts_with("3:mounted") && l.ends_with("jid Some(0)")),
+            "cpg {cpg}: {j:?}"
+        );
+        assert!(
+            j.iter()
+                .any(|l| l.starts_with("1:mounted") && l.ends_with("jid Some(2)")),
+            "{j:?}"
+        );
+        // Asking node 1 for slot 1 at the end is refused: node 3 has it.
+        let last = steps.len() - 2;
+        steps[last] = Step::MountSlot { node: 1, slot: 1 };
+        let e = schedule(3, cpg, steps).run().unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "step {last}: mount_slot: node 1 got slot 3, not slot 1"
+            )) && e.contains("1: node 3")
+                && e.contains("node 3 must unmount, crash or withdraw before node 1 joins"),
+            "cpg {cpg}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_slot_that_cannot_be_had_is_refused_with_what_to_change() {
+    for cpg in [false, true] {
+        // Lower slots free: node 3 alone gets slot 1.
+        let (out, e) = schedule(
+            3,
+            cpg,
+            vec![Step::MountSlot { node: 3, slot: 2 }, Step::Settle],
+        )
+        .run_partial()
+        .unwrap();
+        let e = e.expect("refused");
+        assert!(
+            e.contains("node 3 got slot 1, not slot 2") && e.contains("slot 1 must be held"),
+            "{e}"
+        );
+        // The run and its trace are kept for the user to read.
+        assert!(out
+            .trace
+            .iter()
+            .any(|t| t.what.contains("mount_slot: node 3 got slot 1")));
+    }
+    let e = schedule(3, false, vec![Step::MountSlot { node: 1, slot: 4 }])
+        .run()
+        .unwrap_err();
+    assert!(
+        e.contains("slot 4 cannot be reached in a 3-node cluster"),
+        "{e}"
+    );
+    let e = schedule(3, true, vec![Step::MountSlot { node: 1, slot: 1 }])
+        .run()
+        .unwrap_err();
+    assert!(
+        e.contains("step 0: mount_slot: node 1 never got a slot"),
+        "{e}"
+    );
+    let e = schedule(
+        2,
+        false,
+        vec![
+            Step::Mount(1),
+            Step::Run(3),
+            Step::MountSlot { node: 1, slot: 1 },
+        ],
+    )
+    .run()
+    .unwrap_err();
+    assert!(e.contains("node 1 is already mounting or mounted"), "{e}");
+}
+
+#[test]
+fn the_steps_parse_from_json() {
+    let s = Schedule::from_json(
+        r#"{"nodes": 3, "cpg": true, "steps": [
+            {"mount_slot": {"node": 2, "slot": 1}},
+            {"wait": {"for": {"slot": {"node": 2, "slot": 1}}}},
+            {"hold": {"node": 2, "lock": {"journal": 1}, "mode": "PR", "ms": 5}},
+            {"run": 50}]}"#,
+    )
+    .unwrap();
+    assert_eq!(s.steps[0], Step::MountSlot { node: 2, slot: 1 });
+    assert_eq!(
+        s.steps[2],
+        Step::Hold(Hold {
+            node: 2,
+            lock: LockSel::Journal(1),
+            mode: "PR".into(),
+            ms: 5
+        })
+    );
+    let out = s.run().expect("runs");
+    assert!(line_at(&out, "HOLD granted on journal 1; holding 5 ms").is_some());
+    assert!(Schedule::from_json(r#"{"nodes": 1, "steps": [{"hold": {"node": 1}}]}"#).is_err());
+}
