@@ -30,6 +30,19 @@
 //! model: `{"replay_fail": {"node": N, "on": true}}` makes node N's replays of other nodes'
 //! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds. Invariants
 //! 1–4 are checked after every event throughout.
+//!
+//! Replaying a real cluster: `{"hold": {"node": 1, "lock": {"journal": 2}, "ms": 8000}}`
+//! is a process outside the file system on node 1 (the VM harness's `gdlm-linux-smoke
+//! hold`) requesting EX on journal 2's lock now, queued behind its owner, holding it 8 s
+//! from the grant, then unlocking it: every survivor's try is busy (GAVEUP, again every
+//! `HZ`) until then. `{"mount_slot": {"node": 3, "slot": 1}}` mounts node 3 and checks
+//! that it gets slot 1 (jid 0). Slot assignment stays `dlm_slots_assign` under both
+//! callback sources (`"cpg": true` or not): a joiner takes the lowest slot free when its
+//! join is processed, so a schedule reaches a slot by ordering joins and failures, e.g.
+//! `{"mount": 1}, {"until": {"node": 1, "phase": "Mounted"}}, {"mount_slot": {"node": 3,
+//! "slot": 2}}`; a different slot fails the schedule with the slot table and what to
+//! change, a slot above the node count is refused at once. `{"wait": {"for": {"slot":
+//! {"node": 3, "slot": 1}}}}` waits for a node's slot.
 
 use serde::{Deserialize, Serialize};
 

@@ -15,7 +15,7 @@
 //!
 //! | kind | fields |
 //! |------|--------|
-//! | `text` | none (a simulator line: mounts, crashes, callbacks) |
+//! | `text` | none (a simulator line: mounts, crashes, callbacks; `HOLD requested/granted/unlock/released …` for a schedule's outside hold, on the holding node; `mount expecting slot S`, `got slot S …`) |
 //! | `log` | `level` (`info`/`err`/`debug`): an engine line without its own kind |
 //! | `first_mounter` | `generation`: the control LVB generation the first mounter read |
 //! | `recover_jid` | `generation`, `jid`: "recover generation N jid J" (one per jid) |
