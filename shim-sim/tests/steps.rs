@@ -309,3 +309,28 @@ fn the_steps_parse_from_json() {
     assert!(line_at(&out, "HOLD granted on journal 1; holding 5 ms").is_some());
     assert!(Schedule::from_json(r#"{"nodes": 1, "steps": [{"hold": {"node": 1}}]}"#).is_err());
 }
+
+#[test]
+fn the_harness_kill_schedule_shows_busy_on_every_survivor_in_every_run() {
+    // ci/realdlm's cluster3-kill as a schedule: every real run at hand (6.1, 7.2, mixed)
+    // logged 8-10 busy tries per survivor while node 1's harness held journal 2.
+    let text = include_str!("../schedules/cluster3-kill-hold.json");
+    for cpg in [false, true] {
+        for seed in 1..=20 {
+            let mut s = Schedule::from_json(text).unwrap();
+            s.seed = seed;
+            s.cpg = cpg;
+            let out = s.run().expect("runs");
+            assert!(out.violation.is_none(), "seed {seed}: {:?}", out.violation);
+            let busy = results(&out, "busy");
+            for node in [1, 2] {
+                let n = busy.iter().filter(|&&(_, x)| x == node).count();
+                assert!(
+                    (8..=10).contains(&n),
+                    "cpg {cpg} seed {seed}: node {node} busy {n}"
+                );
+            }
+            assert!(!results(&out, "success").is_empty());
+        }
+    }
+}
