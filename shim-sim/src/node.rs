@@ -285,6 +285,13 @@ impl Node {
         self.by_lkid.get(&lkid).copied()
     }
 
+    /// A running replay of `jid` ends at `at` (virtual ms) instead (a drawn duration).
+    pub fn set_replay_end(&mut self, jid: u32, at: u64) {
+        if let Some(t) = self.replays.get_mut(&jid) {
+            *t = at;
+        }
+    }
+
     /// The journal being replayed, if any.
     pub fn replaying(&self) -> Option<u32> {
         self.replays.keys().next().copied()

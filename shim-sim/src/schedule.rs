@@ -28,7 +28,9 @@
 //! N; a recorded run adds the `"choice"` its glock traffic drew), `{"traffic": true}`,
 //! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. The journal
 //! model: `{"replay_fail": {"node": N, "on": true}}` makes node N's replays of other nodes'
-//! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds. Invariants
+//! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
+//! `{"replay_times": [72, 319, 1264]}` a time drawn (from the seed) out of the list for each
+//! replay of another node's journal ([`REAL_REPLAY_MS`]: what real clusters logged). Invariants
 //! 1–4 are checked after every event throughout.
 //!
 //! Replaying a real cluster: `{"hold": {"node": 1, "lock": {"journal": 2}, "ms": 8000}}`
@@ -159,6 +161,10 @@ pub enum Step {
     },
     /// Every replay takes this many virtual milliseconds from now on.
     ReplayDelay(u64),
+    /// From now on each replay of another node's journal takes a time drawn (from the
+    /// seed) out of this list of virtual milliseconds, e.g. the replay times real
+    /// clusters logged ([`REAL_REPLAY_MS`]); `[]` goes back to `replay_delay`.
+    ReplayTimes(Vec<u64>),
     /// An administrator writes the control_lock LVB (`generation` 0xFFFFFFFF disables
     /// mounts): `{"write_lvb": {"generation": 4294967295, "jids": []}}`. Skipped (and
     /// logged) when no node holds control_lock.
@@ -223,6 +229,14 @@ pub struct Hold {
 fn ex() -> String {
     "EX".into()
 }
+
+/// "jid=2: Journal replayed in N ms" (the dead node's journal) of the 19 `ci/realdlm`
+/// cluster3-kill-family runs of 2026-12-01 (qemu TCG; 6.1, 7.2 and mixed: the 16 the
+/// import was first tried on and three later ones), ascending; median 319 ms, journal
+/// head lookup most of each. For `{"replay_times": [...]}`.
+pub const REAL_REPLAY_MS: [u64; 19] = [
+    72, 118, 145, 202, 206, 231, 261, 275, 297, 319, 326, 343, 420, 456, 468, 592, 727, 772, 1264,
+];
 
 /// A DLM mode name (`NL`, `CR`, `CW`, `PR`, `PW`, `EX`) as its `DLM_LOCK_*` number.
 pub fn parse_mode(name: &str) -> Result<i32, String> {
@@ -454,6 +468,7 @@ impl Schedule {
                 Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
+                Step::ReplayTimes(ms) => sim.set_replay_times(ms),
                 Step::WriteLvb { generation, jids } => sim
                     .write_lvb(*generation, jids)
                     .map_err(|e| format!("step {k}: {e}"))?,

@@ -397,6 +397,8 @@ pub struct Sim {
     /// Schedules: slots mounting nodes must get (`mount_slot`), and a mismatch seen.
     want_slot: Vec<script::SlotWant>,
     slot_error: Option<String>,
+    /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
+    replay_times: Vec<u64>,
 }
 
 impl Sim {
@@ -460,6 +462,7 @@ impl Sim {
             holds: Vec::new(),
             want_slot: Vec::new(),
             slot_error: None,
+            replay_times: Vec::new(),
             cfg,
         }
     }
@@ -859,6 +862,9 @@ impl Sim {
                 o.id
             );
             self.violate(2, msg);
+        }
+        if !self.replay_times.is_empty() && !self.untimed {
+            self.draw_replay_time(by, jid);
         }
         match self.journals.get(jid as usize).copied() {
             Some(j) if self.cfg.trace => self.record(by, |_| crate::trace::Rec::ReplayStart {

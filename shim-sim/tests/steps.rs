@@ -334,3 +334,58 @@ fn the_harness_kill_schedule_shows_busy_on_every_survivor_in_every_run() {
         }
     }
 }
+
+/// `(start, end)` virtual ms of each replay of journal 2 by another node than its
+/// owner, node 3 (the first mounter's pass and the survivors' recovery).
+fn replays_of_2(out: &Outcome) -> Vec<(u64, u64)> {
+    let starts: Vec<&TraceEvent> = out
+        .trace
+        .iter()
+        .filter(|e| e.kind == "replay_start" && e.fields["jid"] == 2 && e.node != 3)
+        .collect();
+    starts
+        .iter()
+        .filter_map(|s| {
+            out.trace
+                .iter()
+                .find(|e| {
+                    e.kind == "replay_end" && e.fields["jid"] == 2 && e.node == s.node && e.i >= s.i
+                })
+                .map(|e| (s.t, e.t))
+        })
+        .collect()
+}
+
+#[test]
+fn replay_times_are_drawn_from_the_list() {
+    use gdlm_sim::schedule::REAL_REPLAY_MS;
+    let kill = |times: Vec<u64>, seed: u64| {
+        let mut steps = vec![Step::ReplayTimes(times)];
+        steps.extend(three_mounted());
+        steps.extend([Step::Crash(3), Step::Settle]);
+        let mut s = schedule(3, false, steps);
+        s.seed = seed;
+        s.run().expect("runs")
+    };
+    // One value: every replay of another node's journal takes exactly it.
+    let r = replays_of_2(&kill(vec![5000], 1));
+    assert!(
+        !r.is_empty() && r.iter().all(|&(a, b)| b - a == 5000),
+        "{r:?}"
+    );
+    // The real list: every duration is one of the logged ones, and they vary by seed.
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=20 {
+        for (a, b) in replays_of_2(&kill(REAL_REPLAY_MS.to_vec(), seed)) {
+            assert!(REAL_REPLAY_MS.contains(&(b - a)), "{}", b - a);
+            seen.insert(b - a);
+        }
+    }
+    assert!(seen.len() >= 3, "{seen:?}");
+    // `[]`: the fixed replay_delay again (400 ms by default).
+    let r = replays_of_2(&kill(vec![], 1));
+    assert!(
+        !r.is_empty() && r.iter().all(|&(a, b)| b - a == 400),
+        "{r:?}"
+    );
+}

@@ -191,6 +191,27 @@ impl Sim {
             .sum()
     }
 
+    /// From now on every replay of another node's journal takes a time drawn (from the
+    /// seed) out of `ms`; empty: the fixed `replay_delay` again.
+    pub fn set_replay_times(&mut self, ms: &[u64]) {
+        self.rec(crate::schedule::Step::ReplayTimes(ms.to_vec()));
+        self.replay_times = ms.to_vec();
+        self.log(0, format!("replays take a time drawn from {ms:?} ms"));
+    }
+
+    /// A replay by node `by` of journal `jid` just started: draw its duration.
+    pub(super) fn draw_replay_time(&mut self, by: u32, jid: u32) {
+        use rand::Rng;
+        let i = (by - 1) as usize;
+        if self.nodes[i].jid() == Some(jid) {
+            return; // its own journal: the engine's own replay, not timed here
+        }
+        let ms = self.replay_times[self.rng.random_range(0..self.replay_times.len())];
+        let at = self.now + ms;
+        self.nodes[i].set_replay_end(jid, at);
+        self.log(by, format!("replay of journal {jid} takes {ms} ms"));
+    }
+
     /// Mount node `id` expecting DLM slot `slot`; checked when its slot is assigned.
     pub fn mount_slot(&mut self, id: u32, slot: u32, step: usize) -> Result<(), String> {
         let n = self.cfg.nodes;
