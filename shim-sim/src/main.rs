@@ -233,6 +233,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         }
     }
     let defects = Defects::parse(&o.defects)?;
+    defects.check_callbacks(o.callbacks == "cpg")?;
     if o.nodes == 0 || o.nodes > 192 {
         return Err("--nodes must be 1..=192".into());
     }
@@ -705,7 +706,9 @@ fn main() -> ExitCode {
             callbacks,
             audit,
             defects,
-        } => match gdlm_sim::sim::Defects::parse(&defects) {
+        } => match gdlm_sim::sim::Defects::parse(&defects)
+            .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
+        {
             Err(e) => Err(e),
             Ok(defects) => {
                 if !exhaustive {

@@ -378,12 +378,14 @@ impl Schedule {
         if self.nodes == 0 || self.nodes > 192 {
             return Err("schedule: nodes must be 1..=192".into());
         }
+        let defects = Defects::parse(&self.defects)?;
+        defects.check_callbacks(self.cpg)?;
         Ok(SimConfig {
             nodes: self.nodes,
             seed: self.seed,
             max_steps: self.max_steps,
             faults: Faults::none(),
-            defects: Defects::parse(&self.defects)?,
+            defects,
             trace: true,
             traffic: self.traffic,
             timeline: true,

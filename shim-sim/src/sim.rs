@@ -54,6 +54,21 @@ impl Defects {
         }
         Ok(d)
     }
+
+    /// Refuse defects the callback source cannot have: `slot-growth` forces a DLM slot,
+    /// but under CPG callbacks the slots are gdlm-core's `membership`'s, which assigns
+    /// them as `dlm_slots_assign` does (the defect would silently do nothing).
+    pub fn check_callbacks(&self, cpg: bool) -> Result<(), String> {
+        if cpg && self.slot_growth_by_16 {
+            return Err(
+                "defect slot-growth needs kernel callbacks: under --callbacks cpg \
+                 the slots come from gdlm-core's membership (lowest free, as \
+                 dlm_slots_assign), so no node can be put in slot 40"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// What faults the run injects.

@@ -389,3 +389,15 @@ fn replay_times_are_drawn_from_the_list() {
         "{r:?}"
     );
 }
+
+#[test]
+fn slot_growth_is_refused_under_cpg_callbacks() {
+    // The defect forces a DLM slot; CPG slots are membership's (dlm_slots_assign), so
+    // it would silently do nothing there.
+    let mut s = schedule(3, true, vec![Step::Mount(1), Step::Settle]);
+    s.defects = vec!["slot-growth".into()];
+    let e = s.run().unwrap_err();
+    assert!(e.contains("slot-growth needs kernel callbacks"), "{e}");
+    s.cpg = false;
+    assert!(s.run().is_ok());
+}
