@@ -97,6 +97,14 @@ pub enum Mark {
     FirstMount(u32),
     /// A crash.
     Crash,
+    /// A lock held from outside the file system (a schedule's `hold`) was granted
+    /// (`true`) or released, on the node whose DLM holds it.
+    Hold {
+        /// The lock (`journal 2`, `control_lock`, …).
+        lock: String,
+        /// Granted (or released).
+        granted: bool,
+    },
 }
 
 /// A journal replay on a node, start to end.
@@ -200,6 +208,12 @@ impl Timeline {
     /// Note a crash.
     pub fn crash(&mut self, now: u64, node: u32) {
         self.marks.push((now, node, Mark::Crash));
+    }
+
+    /// Note an outside hold granted or released.
+    pub fn hold(&mut self, now: u64, node: u32, lock: &str, granted: bool) {
+        let lock = lock.to_string();
+        self.marks.push((now, node, Mark::Hold { lock, granted }));
     }
 
     /// Look at a node's note for marks (replays, busy results, first mounts).
@@ -474,6 +488,15 @@ impl Timeline {
                     .set("points", cross(cx, cy, r))
                     .set("fill", "black")
                     .add(Title::new(format!("node {n} crashes at {t} ms"))),
+                Mark::Hold { lock, granted } => Polygon::new()
+                    .set("points", diamond(cx, cy, r))
+                    .set("fill", if *granted { "#fd8d3c" } else { "white" })
+                    .set("stroke", "#a63603")
+                    .set("stroke-width", 1.0)
+                    .add(Title::new(format!(
+                        "{lock} {} from outside (node {n}'s DLM) at {t} ms",
+                        if *granted { "held" } else { "released" }
+                    ))),
             });
         }
         // Legend.
@@ -509,13 +532,20 @@ impl Timeline {
             lx += 26.0 + 6.5 * label.len() as f64;
         }
         let ly = ly + 22.0;
-        let items: [(&str, String); 5] = [
+        let mut items: Vec<(&str, String)> = vec![
             ("replay", "journal replay".into()),
             ("busy", "busy result (GAVEUP)".into()),
             ("first", "first mounter".into()),
             ("crash", "crash".into()),
             ("gen", "DLM generation gN".into()),
         ];
+        if self
+            .marks
+            .iter()
+            .any(|(_, _, m)| matches!(m, Mark::Hold { .. }))
+        {
+            items.push(("hold", "outside hold granted / released".into()));
+        }
         let mut lx = left;
         for (kind, label) in items {
             let (cx, cy) = (lx + 6.0, ly + 6.0);
@@ -555,6 +585,12 @@ impl Timeline {
                         .set("points", cross(cx, cy, 6.0))
                         .set("fill", "black"),
                 ),
+                "hold" => doc.add(
+                    Polygon::new()
+                        .set("points", diamond(cx, cy, 6.0))
+                        .set("fill", "#fd8d3c")
+                        .set("stroke", "#a63603"),
+                ),
                 _ => doc.add(
                     Line::new()
                         .set("x1", cx)
@@ -576,6 +612,17 @@ impl Timeline {
         let _ = write!(out, "{doc}");
         out
     }
+}
+
+/// A diamond's points around (cx, cy).
+fn diamond(cx: f64, cy: f64, r: f64) -> String {
+    format!(
+        "{cx},{} {},{cy} {cx},{} {},{cy}",
+        cy - r,
+        cx + r,
+        cy + r,
+        cx - r
+    )
 }
 
 /// A 1/2/5 × 10^k ms tick step giving 5–12 ticks over `span` ms.

@@ -401,3 +401,23 @@ fn slot_growth_is_refused_under_cpg_callbacks() {
     s.cpg = false;
     assert!(s.run().is_ok());
 }
+
+#[test]
+fn the_timeline_marks_an_outside_hold() {
+    let s = Schedule::from_json(include_str!("../schedules/cluster3-kill-hold.json")).unwrap();
+    let svg = s.run().expect("runs").timeline_svg.expect("timeline");
+    assert!(
+        svg.contains("journal 2 held from outside (node 1's DLM)"),
+        "granted"
+    );
+    assert!(svg.contains("journal 2 released from outside"), "released");
+    assert!(svg.contains("outside hold granted / released"), "legend");
+    let mut steps = three_mounted();
+    steps.extend([Step::Crash(3), Step::Settle]);
+    let svg = schedule(3, false, steps)
+        .run()
+        .unwrap()
+        .timeline_svg
+        .unwrap();
+    assert!(!svg.contains("outside hold"));
+}

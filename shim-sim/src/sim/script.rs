@@ -109,6 +109,7 @@ impl Sim {
         };
         let now = self.now;
         let h = &mut self.holds[k];
+        let was = h.state;
         let line = match ev {
             DlmEvent::Ast { status: 0, .. } if h.state == HoldState::Waiting => {
                 h.state = HoldState::Granted { until: now + h.ms };
@@ -128,6 +129,14 @@ impl Sim {
             }
             _ => unreachable!("matched above"),
         };
+        let (state, label) = (h.state, h.label.clone());
+        if let Some(t) = self.timeline.as_mut() {
+            match (was, state) {
+                (HoldState::Waiting, HoldState::Granted { .. }) => t.hold(now, id, &label, true),
+                (_, HoldState::Done) => t.hold(now, id, &label, false),
+                _ => {}
+            }
+        }
         self.log(id, line);
         None
     }
