@@ -30,10 +30,12 @@
 //! first mounter's `add member`), and gfs2 prints `first mount done` before calling
 //! `lm_first_done` (`gfs2_others_may_mount`). A stop in that gap finds `DFL_FIRST_MOUNT`
 //! still set: `gdlm_recover_prep` returns before setting `DFL_BLOCK_LOCKS` (Linux 7.2
-//! lock_dlm.c L1172-1176; v3.12 the same), `control_first_done` waits for the recovery
-//! (L1054-1067) and `gfs2_control_func` run by that `recover_done` (queued at L1235, before
-//! the wake at L1237-1239) returns at its `DFL_FIRST_MOUNT` test (L670-677, reference
-//! L595-597) when it runs before the woken `control_first_done` clears the flag (L1070).
+//! lock_dlm.c L1172-1176; v3.12 L1078-1080), `control_first_done` waits for the recovery
+//! (L1054-1067; v3.12 L973-977) and `gfs2_control_func` run by that `recover_done` (queued
+//! at L1235 and the waiter woken at L1237-1239, both under `ls_recover_spin`; v3.12
+//! L1132-1136) returns at its `DFL_FIRST_MOUNT` test (L675-679; v3.12 L595-597) when it
+//! takes the spinlock before the woken `control_first_done` clears the flag (L1070; v3.12
+//! L981).
 //! No done line is printed for G then. The importer treats such a join as one during the
 //! first mount (the schedule mounts the joiner while the first mounter is recovering) and
 //! says so.
