@@ -413,6 +413,7 @@ int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profil
 	memcpy(mp->cluster, t.cluster, sizeof(mp->cluster));
 	memcpy(mp->fsname, t.fsname, sizeof(mp->fsname));
 	mp->recovery_success = recovery_success;
+	mp->profile = profile;
 	spin_lock_init(&mp->spin);
 	INIT_DELAYED_WORK(&mp->pump, gdlm_pump_func);
 	INIT_DELAYED_WORK(&mp->replay_work, gdlm_replay_func);
