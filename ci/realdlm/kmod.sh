@@ -64,7 +64,12 @@ _rdlm_kmod_make() {
   cp "$RDLM_RESULTS/gdlm_kernel.o" "$r$d/gdlm_kernel.o"
   cp "$RDLM_RESULTS/gdlm_kernel.o" "$r$d/gdlm_kernel.o_shipped"
   echo "savedcmd_gdlm_kernel.o := cp gdlm_kernel.o_shipped gdlm_kernel.o" >"$r$d/.gdlm_kernel.o.cmd"
-  if ! timeout 300 chroot "$r" make -C "/usr/src/linux-headers-$kver" M="$d" modules >"$log" 2>&1; then
+  # 7.2's objtool reads /proc (read_stack_limit: "fopen failed" without it)
+  local pm=0 rc=0
+  if ! mountpoint -q "$r/proc"; then mount -t proc proc "$r/proc" && pm=1; fi
+  timeout 300 chroot "$r" make -C "/usr/src/linux-headers-$kver" M="$d" modules >"$log" 2>&1 || rc=1
+  [ $pm = 1 ] && umount -l "$r/proc"
+  if [ $rc != 0 ]; then
     say "kmod: make modules for $kver failed (see $(basename "$log"))"
     grep -E 'error|Error' "$log" | head -20 >&2
     rm -rf "${r:?}$d"
