@@ -102,6 +102,7 @@ extern struct workqueue_struct *gdlm_demote_wq;
 struct gdlm_mount *gdlm_find_mount(const char *fsname);
 int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profile);
 int gdlm_unmount(struct gdlm_mount *mp);
+int gdlm_withdraw(struct gdlm_mount *mp);
 int gdlm_locks_blocked(struct gdlm_mount *mp);
 
 /* gdlm_glocks.c */

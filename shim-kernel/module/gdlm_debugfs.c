@@ -5,6 +5,7 @@
  * /sys/kernel/debug/gdlm/ctl (one command per write; the write returns when it is done):
  *   mount CLUSTER:FSNAME [recovery=gaveup|success] [journals=N] [profile=7.2|reference]
  *   unmount FSNAME
+ *   withdraw FSNAME   (the file system withdrew: Event::Withdraw, then the engine's release)
  *   lock FSNAME TYPE NUMBER UN|EX|SH|DF [try] [noexp] [lvb=TEXT]   (TYPE, NUMBER hex)
  *   unlock FSNAME TYPE NUMBER
  *   bench FSNAME CYCLES ROUNDS
@@ -89,6 +90,13 @@ static ssize_t gdlm_ctl_write(struct file *file, const char __user *ubuf, size_t
 		if (mp) {
 			gdlm_info(mp, "unmount");
 			rv = gdlm_unmount(mp);
+		}
+	} else if (!strcmp(argv[0], "withdraw") && argc == 2) {
+		mp = gdlm_find_mount(argv[1]);
+		rv = -ENOENT;
+		if (mp) {
+			gdlm_info(mp, "withdraw");
+			rv = gdlm_withdraw(mp);
 		}
 	} else if ((!strcmp(argv[0], "lock") && argc >= 5) ||
 		   (!strcmp(argv[0], "unlock") && argc == 4)) {
