@@ -17,6 +17,14 @@ wd_checks() {
   g2=$(awk -v a="dlm: $ls: remove member 3\$" -v b="^$pre: recover generation [0-9]+ done\$" '$0 ~ a {r=1} r && $0 ~ b {print $(NF-1); exit}' "$k2")
   check "withdraw-72: $what: node1 and node2: dlm removed member 3 from $ls, then 'recover generation N done' with the same N (${g1:-?}, ${g2:-?})" \
     bash -c "grep -q 'dlm: $ls: remove member 3\$' '$k1' && grep -q 'dlm: $ls: remove member 3\$' '$k2' && [ -n '$g1' ] && [ '$g1' = '$g2' ]"
+  if [ "$RDLM_WD_RR" = 0 ]; then
+    # dlm_controld does not pass DLM_RELEASE_RECOVER on (the kernel's offline uevent carries
+    # RELEASE_RECOVER=1, the survivors' dlm_controld would have to set the member's
+    # configfs release_recover): the leave is a clean one to the survivors
+    check "withdraw-72: $what: dlm_controld without DLM_RELEASE_RECOVER support: the survivors handled the leave as a clean one (no 'recover generation N jid 2', no result for jid 2, no replay)" \
+      bash -c "! cat '$k1' '$k2' | grep -qE '^$pre: (recover generation [0-9]+ jid 2\$|recover jid 2 result|jid=2: Replaying)'"
+    return 0
+  fi
   check "withdraw-72: $what: handled as a failure: a survivor logged 'recover generation ${g1:-?} jid 2' (a clean leave has no jid line)" \
     bash -c "cat '$k1' '$k2' | grep -qE '^$pre: recover generation ${g1:-x} jid 2\$'"
   check "withdraw-72: $what: at most one replay of jid 2, at least one 'recover jid 2 result success', every result success or busy" \
@@ -32,6 +40,10 @@ wd_checks() {
       rdlm_before "$ts" "$td"
   done
 }
+
+# 1 when the sid image's dlm_controld passes DLM_RELEASE_RECOVER on (it names the uevent's
+# RELEASE_RECOVER variable); dlm 4.3.0 does not
+wd_rr_supported() { grep -qa 'RELEASE_RECOVER' "$RDLM_CACHE/sid/rootfs/usr/sbin/dlm_controld" && echo 1 || echo 0; }
 
 scenario_main() {
   local d=$1 t n RDLM_IMG=sid
@@ -56,6 +68,16 @@ scenario_main() {
     grep -E 'gdlm: kwd: (recover generation|recover jid|jid=|mounted|release option|withdraw|.*ignored)|gfs2: fsid=gdlm:gfs1(\.[0-9]+)?: (recover generation|recover jid|jid=[0-9]+: (Busy|Done|Replaying|Looking)|.*withdraw|.*ignored)|dlm: (gfs1|kwd): remove member' "$d/node$n.klog" | sed "s/^/node$n /"
   done >"$d/withdraw-recovery.log"
   sed 's/^/    /' "$d/withdraw-recovery.log" >&2
+  wd_all_checks "$d"
+  rm -f "$d/shared.img"
+}
+
+# every check, on the results in D (callable on an earlier run's folder)
+wd_all_checks() {
+  local d=$1 n
+  RDLM_WD_RR=$(wd_rr_supported)
+  echo "dlm_controld passes DLM_RELEASE_RECOVER on: $RDLM_WD_RR (dlm-controld $(chroot "$RDLM_CACHE/sid/rootfs" dpkg-query -W -f '${Version}' dlm-controld 2>/dev/null))" >"$d/release-recover.txt"
+  say "$(cat "$d/release-recover.txt")"
   local k3=$d/node3.klog
   for n in 1 2 3; do check "withdraw-72: node$n loaded the module built for 7.2 on 7.2" \
     grep -qE 'KMOD LOADED /opt/gdlm/bin/kmod/7\.2\.[^/]*/gdlm\.ko \(7\.2\.' "$d/node$n.log"; done
@@ -78,15 +100,28 @@ scenario_main() {
   # the engine's linux-7.2 withdraw against real 7.2 gfs2's: the survivors' line kinds for
   # jid 2 (generation numbers dropped) are the same set in both lockspaces
   local fg fk
-  fg=$(awk '/dlm: gfs1: remove member 3$/ {r=1} r && /^gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gfs2: fsid=gdlm:gfs1\.[0-9]+: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
-  fk=$(awk '/dlm: kwd: remove member 3$/ {r=1} r && /^gdlm: kwd: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gdlm: kwd: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
+  fg=$(awk 'FNR == 1 {r=0} /dlm: gfs1: remove member 3$/ {r=1} r && /^gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gfs2: fsid=gdlm:gfs1\.[0-9]+: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
+  fk=$(awk 'FNR == 1 {r=0} /dlm: kwd: remove member 3$/ {r=1} r && /^gdlm: kwd: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gdlm: kwd: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
   echo "gfs1 (gfs2): $fg" >"$d/withdraw-forms.txt"
   echo "kwd (module): $fk" >>"$d/withdraw-forms.txt"
   sed 's/^/    /' "$d/withdraw-forms.txt" >&2
-  check "withdraw-72: the module's survivors logged the recovery kinds 7.2's gfs2 logged for its withdraw ('recover generation N jid 2', 'recover jid 2 result success', 'recover generation N done')" \
-    bash -c "for f in 'recover generation N jid 2;' 'recover jid 2 result success;' 'recover generation N done;'; do case '$fg' in *\"\$f\"*) ;; *) exit 1 ;; esac; case '$fk' in *\"\$f\"*) ;; *) exit 1 ;; esac; done"
+  check "withdraw-72: both withdraws look the same to the survivors: the kinds of their lines after 'remove member 3' (generations dropped) are the same set for real 7.2 gfs2 (gfs1) and the engine's linux-7.2 profile (kwd)" \
+    bash -c "[ -n '$fg' ] && [ '$fg' = '$fk' ]"
+  if [ "$RDLM_WD_RR" = 1 ]; then
+    check "withdraw-72: the survivors logged the recovery kinds of a failure for both ('recover generation N jid 2', 'recover jid 2 result success', 'recover generation N done')" \
+      bash -c "for f in 'recover generation N jid 2;' 'recover jid 2 result success;' 'recover generation N done;'; do case '$fg' in *\"\$f\"*) ;; *) exit 1 ;; esac; done"
+  fi
+  check "withdraw-72: the withdrawn gfs2 ignored the recovery callbacks it got after the withdraw (7.2's guard: '... ignored due to withdraw', or none came)" \
+    bash -c "! awk '/about to withdraw this file system/ {w=1} w' '$k3' | grep -E 'gfs2: fsid=gdlm:gfs1.2: (recover_prep|recover_slot|recover_done|recovery_result)' | grep -qv 'ignored due to withdraw'"
+  check "withdraw-72: the module ignored the recovery callbacks it got after its withdraw (none refused, no recovery line, any recover_* line '... ignored due to withdraw.')" \
+    bash -c "! awk '/gdlm: kwd: withdraw\$/ {w=1} w' '$k3' | grep -qE 'gdlm: kwd: (recover generation|recover jid|event [0-9]+ refused)' && ! awk '/gdlm: kwd: withdraw\$/ {w=1} w' '$k3' | grep -E 'gdlm: kwd: (recover_prep|recover_slot|recover_done|recovery_result)' | grep -qv 'ignored due to withdraw[.]\$'"
+  local ig ik
+  ig=$(sed -n 's/^gfs2: fsid=gdlm:gfs1\.2: \(.* ignored due to withdraw\.\)$/\1/p' "$k3" | sort -u | tr '\n' ';')
+  ik=$(sed -n 's/^gdlm: kwd: \(.* ignored due to withdraw\.\)$/\1/p' "$k3" | sort -u | tr '\n' ';')
+  echo "ignored after the withdraw: gfs2 '$ig' module '$ik'" >>"$d/withdraw-forms.txt"
+  check "withdraw-72: the engine's linux-7.2 withdraw guard printed what 7.2's gfs2 printed for the callbacks of its release ('${ig:-none}')" \
+    bash -c "[ '$ig' = '$ik' ]"
   check "withdraw-72: node1 unmounted kwd and gfs2, removed the module; node3 unmounted its withdrawn gfs2" \
     bash -c "grep -q 'KMOD UNMOUNTED kwd' '$d/node1.log' && grep -q 'gfs2 umounted' '$d/node1.log' && grep -q 'KMOD REMOVED' '$d/node1.log' && grep -q 'withdrawn gfs2 umounted' '$d/node3.log'"
   check "withdraw-72: no kernel BUG/oops/panic on any node" bash -c "! grep -aqE 'BUG:|Oops|Kernel panic' '$d'/node[123].log"
-  rm -f "$d/shared.img"
 }
