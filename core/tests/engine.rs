@@ -184,10 +184,15 @@ fn a_first_mounter_whose_replay_fails_fails_its_mount() {
     assert!(!dlm.seen.iter().any(|a| matches!(a, Action::Mounted { .. })));
     // Nobody was let in: the LVB was never written clean.
     assert_eq!(ControlLvb::from_array(dlm.res_lvb).generation(), 0);
-    // Finished: later input is refused and changes nothing.
+    // Finished: later input is refused and changes nothing...
     let before = e.clone();
-    assert!(e.handle(ms(600), Event::RecoverPrep).is_err());
+    assert!(e.handle(ms(600), Event::Unmount).is_err());
     assert_eq!(e, before);
+    // ...but the recovery callbacks the DLM makes while it releases the lockspace are
+    // taken and dropped: no action, still failed.
+    e.handle(ms(600), Event::RecoverPrep).unwrap();
+    assert!(e.poll().is_none());
+    assert_eq!(e.phase(), Phase::Failed);
 }
 
 #[test]
@@ -384,12 +389,33 @@ fn linux72_withdraw_ignores_callbacks_and_releases_as_failed() {
     e.handle(ms(600), Event::RecoverPrep).unwrap();
     e.handle(ms(600), Event::RecoverSlot { slot: 1 }).unwrap();
     assert_eq!(e.recovery(), &before, "callbacks ignored once withdrawn");
-    assert!(e.poll().is_none());
+    // with 7.2's fs_err lines
+    let logs: Vec<_> = std::iter::from_fn(|| e.poll()).collect();
+    assert_eq!(
+        logs,
+        [
+            Action::Log(LogEvent::PrepIgnored),
+            Action::Log(LogEvent::SlotIgnored { jid: 0 })
+        ]
+    );
+    assert_eq!(
+        LogEvent::SlotIgnored { jid: 0 }.to_string(),
+        "recover_slot jid 0 ignored due to withdraw."
+    );
     let ev = dlm.answer(&ex);
     e.handle(ms(600), ev).unwrap();
     dlm.run(&mut e, ms(600));
     assert_eq!(e.phase(), Phase::Withdrawn);
     assert_eq!(dlm.seen.last(), Some(&Action::Release(Release::Recover)));
+    // The release's own recovery (the DLM's leave): recover_prep is logged as ignored,
+    // as 7.2's withdrawn gfs2 printed it in the withdraw-72 VM scenario.
+    e.handle(ms(700), Event::RecoverPrep).unwrap();
+    assert_eq!(e.poll(), Some(Action::Log(LogEvent::PrepIgnored)));
+    assert!(e.poll().is_none());
+    assert_eq!(
+        LogEvent::PrepIgnored.to_string(),
+        "recover_prep ignored due to withdraw."
+    );
 }
 
 #[test]

@@ -268,16 +268,6 @@
 #define GDLM_K_LEVEL_DEBUG 2
 
 /**
- * `gdlm_k_ast`: the request completed (outputs set).
- */
-#define GDLM_K_AST_COMPLETE 1
-
-/**
- * `gdlm_k_ast`: the lock is gone (unlock completed); free the glock.
- */
-#define GDLM_K_AST_FREE 2
-
-/**
  * Error: a pointer the call needs (state, event, output) is null.
  */
 #define GDLM_K_ENULL -1
@@ -416,6 +406,68 @@
  * Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
  */
 #define GDLM_K_ESLOTS -28
+
+/**
+ * Error: a glock request while one is in flight (`GlockError::Busy`).
+ */
+#define GDLM_K_EBUSY -29
+
+/**
+ * Error: a glock completion or cancel with nothing in flight (`GlockError::NotPending`).
+ */
+#define GDLM_K_ENOT_PENDING -30
+
+/**
+ * Error: a glock used after put_lock (`GlockError::Freed`).
+ */
+#define GDLM_K_EFREED -31
+
+/**
+ * Error: a glock cell that `gdlm_k_glock_init` did not initialise.
+ */
+#define GDLM_K_EUNINIT -32
+
+/**
+ * Words of [`GlockCell::body`]: room for one `gdlm_core::glock::Glock`.
+ */
+#define GDLM_K_GLOCK_WORDS 24
+
+/**
+ * [`GlockCall::op`]: no DLM call (put_lock freed the glock at once, or a cancel that
+ * 7.2 does not pass on).
+ */
+#define GDLM_K_OP_NONE 2
+
+/**
+ * [`GlockDone::result`]: granted the state asked for.
+ */
+#define GDLM_K_GLOCK_GRANTED 0
+
+/**
+ * [`GlockDone::result`]: a TRY request was refused (`-EAGAIN`; 7.2's
+ * `LM_OUT_TRY_AGAIN`); the state is unchanged.
+ */
+#define GDLM_K_GLOCK_TRY_FAILED 1
+
+/**
+ * [`GlockDone::result`]: the request was canceled (`LM_OUT_CANCELED`).
+ */
+#define GDLM_K_GLOCK_CANCELED 2
+
+/**
+ * [`GlockDone::result`]: not granted otherwise (`LM_OUT_ERROR`, a deadlock, …).
+ */
+#define GDLM_K_GLOCK_NOT_GRANTED 3
+
+/**
+ * [`GlockDone::result`]: the unlock of put_lock finished: the glock is freed.
+ */
+#define GDLM_K_GLOCK_FREED 4
+
+/**
+ * [`GlockDone::result`]: 7.2: a dead glock's completion that is not its unlock's reply.
+ */
+#define GDLM_K_GLOCK_IGNORED 5
 
 /**
  * Bytes of a log line's buffer, the terminating NUL included.
@@ -597,6 +649,102 @@ struct gdlm_k_table {
 };
 
 /**
+ * One glock (`struct gdlm_k_glock`): gdlm-core's per-glock machine
+ * (`gdlm_core::glock::Glock`: `gl_state`, `sb_lkid`, `GLF_INITIAL`, the request in
+ * flight, the demote owed, dead after put_lock, the statistics). Opaque to C: embed it,
+ * zero it or not, and call [`gdlm_k_glock_init`] before anything else (every other
+ * call on a cell that was not initialised is `GDLM_K_EUNINIT`). The calls are not
+ * reentrant: the glue makes them under one lock per glock (its AST and BAST callbacks
+ * included).
+ */
+struct gdlm_k_glock {
+        /**
+         * Set by [`gdlm_k_glock_init`]; do not touch.
+         */
+        uint64_t magic;
+        /**
+         * The machine; do not touch.
+         */
+        uint64_t body[GDLM_K_GLOCK_WORDS];
+};
+
+/**
+ * A DLM call a glock asks for (`struct gdlm_k_glock_call`).
+ */
+struct gdlm_k_glock_call {
+        /**
+         * `GDLM_K_OP_LOCK` (`dlm_lock`), `GDLM_K_OP_UNLOCK` (`dlm_unlock`, a cancel
+         * included: `flags` has `DLM_LKF_CANCEL`) or `GDLM_K_OP_NONE` (no DLM call).
+         */
+        uint32_t op;
+        /**
+         * `LOCK`: `DLM_LOCK_*`.
+         */
+        int32_t mode;
+        /**
+         * `DLM_LKF_*`.
+         */
+        uint32_t flags;
+        /**
+         * The lksb's `sb_lkid` to pass: the lock converted, unlocked or canceled; 0 for a
+         * new lock.
+         */
+        uint32_t lkid;
+        /**
+         * `LOCK` of a new lock (`lkid` 0): the resource name; all NUL for a conversion.
+         */
+        uint8_t name[GDLM_K_NAME_LEN];
+};
+
+/**
+ * What a completion did (`struct gdlm_k_glock_done`).
+ */
+struct gdlm_k_glock_done {
+        /**
+         * `GDLM_K_GLOCK_*`: the outcome glock.c's `finish_xmote` sees.
+         */
+        uint32_t result;
+        /**
+         * The `gfs2_glock_complete` bits (`LM_OUT_*` | state); 0 when freed or ignored.
+         */
+        uint32_t ret;
+        /**
+         * `gl_state` afterwards (`LM_ST_*`).
+         */
+        uint32_t state;
+        /**
+         * 1: zero the LVB (`DLM_SBF_VALNOTVALID`).
+         */
+        uint32_t lvb_zeroed;
+};
+
+/**
+ * A glock's state for display (`struct gdlm_k_glock_info`).
+ */
+struct gdlm_k_glock_info {
+        /**
+         * `gl_state` (`LM_ST_*`).
+         */
+        uint32_t state;
+        /**
+         * `sb_lkid` (0: no DLM lock).
+         */
+        uint32_t lkid;
+        /**
+         * 1 while a request or an unlock is in flight.
+         */
+        uint32_t pending;
+        /**
+         * 1 once put (freed, or its unlock in flight).
+         */
+        uint32_t dead;
+        /**
+         * DLM requests sent (`GFS2_LKS_DCOUNT`).
+         */
+        uint64_t dcount;
+};
+
+/**
  * Bytes to allocate for one mount's state.
  */
 size_t gdlm_k_size(void);
@@ -696,48 +844,127 @@ int32_t gdlm_k_status(struct gdlm_k_state *st, uint8_t *buf, size_t len);
 int32_t gdlm_k_parse_table(const uint8_t *table, size_t len, struct gdlm_k_table *out);
 
 /**
- * `gdlm_lock`'s decision for a glock: the 24-byte name (new locks only), mode and
- * flags, under the reference policy. 0, or a `GDLM_K_E*` error where the kernel would
- * BUG (`GDLM_K_ESTATE`, `GDLM_K_EANY_MODE`).
+ * Initialise `cell` as a new glock `ln_type`,`ln_number` (unlocked, no DLM lock) of
+ * `profile` (`GDLM_K_PROFILE_*`), with an LVB when `has_lvb`. 0, `GDLM_K_EPROFILE`,
+ * `GDLM_K_ENULL` (nothing written). Re-initialising a cell starts a new glock.
  *
  * # Safety
- * Outputs are null or valid for writes (`name`: 24 bytes).
+ * `cell` is null or valid for a write of a `GlockCell`, and not in use by another call.
  */
-int32_t gdlm_k_lock_request(uint32_t ln_type,
-                            uint64_t ln_number,
-                            uint32_t req_state,
-                            uint32_t gfs_flags,
-                            int32_t has_lvb,
-                            int32_t converting,
-                            int32_t blocking,
-                            uint8_t *name,
-                            int32_t *mode,
-                            uint32_t *flags);
+int32_t gdlm_k_glock_init(struct gdlm_k_glock *cell,
+                          uint32_t profile_id,
+                          uint32_t ln_type,
+                          uint64_t ln_number,
+                          uint32_t has_lvb);
 
 /**
- * `gdlm_ast`'s decision: `GDLM_K_AST_COMPLETE` (outputs set) or `GDLM_K_AST_FREE` (free
- * the glock), or a `GDLM_K_E*` error where the kernel would BUG.
+ * `gdlm_lock`: ask for `req_state` (`LM_ST_*`) with GFS2 flags `lm_flags` at `now_ns`.
+ * `*call` is the `dlm_lock` to make (a new lock by name, or a conversion of
+ * `call->lkid`); then [`gdlm_k_glock_set_lkid`] with the lksb's id, and
+ * [`gdlm_k_glock_complete`] from the AST, or [`gdlm_k_glock_request_failed`] when
+ * `dlm_lock` fails at once. 0, or `GDLM_K_EBUSY` (a request in flight), `GDLM_K_EFREED`,
+ * `GDLM_K_ESTATE`, `GDLM_K_EANY_MODE`, `GDLM_K_ECUR_MODE`, `GDLM_K_ENULL`,
+ * `GDLM_K_EUNINIT` (glock unchanged, nothing written).
  *
  * # Safety
- * Outputs are null or valid for writes.
+ * `cell` as for [`gdlm_k_glock_init`] (initialised); `call` null or valid for a write.
  */
-int32_t gdlm_k_ast(uint32_t gl_state,
-                   uint32_t gl_req,
-                   int32_t status,
-                   uint8_t sb_flags,
-                   int32_t has_lvb,
-                   int32_t glf_initial,
-                   uint32_t lkid,
-                   uint32_t *ret,
-                   uint32_t *lkid_after,
-                   int32_t *glf_initial_after,
-                   int32_t *lvb_zeroed);
+int32_t gdlm_k_glock_request(struct gdlm_k_glock *cell,
+                             uint32_t req_state,
+                             uint32_t lm_flags,
+                             int64_t now_ns,
+                             struct gdlm_k_glock_call *call);
 
 /**
- * `gdlm_bast`: the glock state (`LM_ST_*`) a holder must drop to for a blocked
- * request of DLM mode `mode`; `GDLM_K_EBAST_MODE` where the kernel would BUG.
+ * The DLM assigned `lkid` to the glock's lock (`sb_lkid` in the lksb once `dlm_lock`
+ * accepted the request). 0, `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`].
  */
-int32_t gdlm_k_bast_state(int32_t mode);
+int32_t gdlm_k_glock_set_lkid(struct gdlm_k_glock *cell, uint32_t lkid);
+
+/**
+ * `dlm_lock` or `dlm_unlock` for the glock failed at once: nothing is in flight. 0,
+ * `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`].
+ */
+int32_t gdlm_k_glock_request_failed(struct gdlm_k_glock *cell);
+
+/**
+ * `gdlm_ast`: the request (or put_lock's unlock) in flight completed with the lksb's
+ * `sb_status` and `sb_flags` at `now_ns`; `*done` says what it did (zero the LVB when
+ * `lvb_zeroed`). 0, or `GDLM_K_ENOT_PENDING`, `GDLM_K_EDEMOTED`, `GDLM_K_ESTATUS`,
+ * `GDLM_K_EALTMODE`, `GDLM_K_ENULL`, `GDLM_K_EUNINIT` where the kernel would BUG
+ * (glock unchanged, nothing written).
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`]; `done` null or valid for a write.
+ */
+int32_t gdlm_k_glock_complete(struct gdlm_k_glock *cell,
+                              int32_t status,
+                              uint8_t sb_flags,
+                              int64_t now_ns,
+                              struct gdlm_k_glock_done *done);
+
+/**
+ * `gdlm_bast`: another node wants DLM mode `mode`. 0 (the demote owed, if any, is
+ * recorded: start it with [`gdlm_k_glock_take_demote`] outside the callback), or
+ * `GDLM_K_EBAST_MODE` (the kernel's "unknown bast mode" BUG), `GDLM_K_EFREED` (the
+ * reference: a BAST for a put glock is a use after free; 7.2 ignores it: 0),
+ * `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`].
+ */
+int32_t gdlm_k_glock_bast(struct gdlm_k_glock *cell, int32_t mode);
+
+/**
+ * Start the demote a BAST left owed: 1 with `*state` the state to request (with
+ * [`gdlm_k_glock_request`]), or 0 when there is nothing to do (no demote owed, a
+ * request in flight, already there, no DLM lock). `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`]; `state` null or valid for a write.
+ */
+int32_t gdlm_k_glock_take_demote(struct gdlm_k_glock *cell, uint32_t *state);
+
+/**
+ * `gdlm_put_lock` at `now_ns` (`skip_dlm_unlock`: `SDF_SKIP_DLM_UNLOCK`): `*call` is
+ * `GDLM_K_OP_NONE` (freed now) or the `dlm_unlock` to make, whose `-DLM_EUNLOCK`
+ * completion ([`gdlm_k_glock_complete`]) frees the glock. The glock is dead from here
+ * on. 0, or `GDLM_K_EFREED`, `GDLM_K_EBUSY`, `GDLM_K_ENOT_DEAD`, `GDLM_K_ENULL`,
+ * `GDLM_K_EUNINIT` (unchanged).
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`]; `call` null or valid for a write.
+ */
+int32_t gdlm_k_glock_put(struct gdlm_k_glock *cell,
+                         uint32_t skip_dlm_unlock,
+                         int64_t now_ns,
+                         struct gdlm_k_glock_call *call);
+
+/**
+ * `gdlm_cancel` of the request in flight: `*call` is the `dlm_unlock(lkid,
+ * DLM_LKF_CANCEL)` to make, or `GDLM_K_OP_NONE` (7.2 passes nothing for a released
+ * lockspace). 0, or `GDLM_K_ENOT_PENDING` (nothing in flight, or already canceled),
+ * `GDLM_K_ENOLOCK` (the reference: no DLM lock yet), `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`]; `call` null or valid for a write.
+ */
+int32_t gdlm_k_glock_cancel(struct gdlm_k_glock *cell, struct gdlm_k_glock_call *call);
+
+/**
+ * The glock's state, lock id and counters into `*info`. 0, `GDLM_K_ENULL`,
+ * `GDLM_K_EUNINIT`.
+ *
+ * # Safety
+ * `cell` as for [`gdlm_k_glock_request`]; `info` null or valid for a write.
+ */
+int32_t gdlm_k_glock_info(struct gdlm_k_glock *cell, struct gdlm_k_glock_info *info);
 
 /**
  * Provided by the C glue: `panic()`s, never returns.

@@ -4,7 +4,7 @@
  *
  * gdlm_lockspace.c: the pump between the DLM and gdlm-core's engine (events under
  *   mp->spin, actions performed outside it), mount and unmount.
- * gdlm_glocks.c:    glock-style test locks (gdlm_k_lock_request / gdlm_k_ast), BAST demote.
+ * gdlm_glocks.c:    test glocks on gdlm-core's per-glock machine (gdlm_k_glock_*), BAST demote.
  * gdlm_bench.c:     the benchmark: the same lock cycle decided by gdlm-core and by C.
  * gdlm_debugfs.c:   /sys/kernel/debug/gdlm/{ctl,status}, module init and exit.
  */
@@ -32,27 +32,28 @@
 #define LM_ST_SHARED 3
 #define LM_FLAG_TRY 0x0001
 #define LM_FLAG_NOEXP 0x0004
-#define LM_OUT_ST_MASK 0x0003
-#define LM_OUT_ERROR 0x0004
-#define LM_OUT_CANCELED 0x0008
 
 struct gdlm_mount;
 
-/* A glock-style test lock (struct gfs2_glock's DLM side). */
+/*
+ * A test glock: gdlm-core's per-glock machine (struct gdlm_k_glock: gl_state, sb_lkid,
+ * GLF_INITIAL, the request in flight, the demote owed) plus what C owns: the lksb, the
+ * LVB, the wait for the AST. The C-only benchmark path keeps its own c_state.
+ */
 struct gdlm_glk {
 	struct gdlm_mount *mp;
 	int used;
 	u32 type;
 	u64 number;
 	int has_lvb;
-	int state;       /* gl_state: LM_ST_* granted */
-	int req;         /* gl_req */
-	int glf_initial; /* GLF_INITIAL */
-	int ast_rc;      /* 0 granted, -EAGAIN try failed, <0 error */
-	int freed;
-	int c_only;      /* benchmark: decide in C, not through gdlm_k_* */
+	int ast_rc;      /* 0 granted or freed, -EAGAIN try failed, <0 error */
+	int c_only;      /* benchmark: decide in C, not through gdlm_k_glock_* */
+	int c_state;     /* the C-only path's granted state */
+	int c_req;
 	int demote;      /* demote on a BAST */
 	int bast_mode;
+	spinlock_t sl;   /* every gdlm_k_glock_* call on gl (the AST and BAST too) */
+	struct gdlm_k_glock gl;
 	struct dlm_lksb lksb;
 	char lvb[GDLM_LVB_SIZE];
 	struct completion done;
@@ -73,6 +74,7 @@ struct gdlm_mount {
 	char cluster[GDLM_K_TABLE_NAME_LEN];
 	char fsname[GDLM_K_TABLE_NAME_LEN];
 	int recovery_success; /* recovery=success (no disk) or gaveup (gfs2-mixed) */
+	u32 profile;          /* GDLM_K_PROFILE_*: the engine's and the test glocks' */
 	dlm_lockspace_t *dlm;
 	spinlock_t spin;      /* ls_recover_spin: every gdlm_k_* call on st */
 	struct gdlm_k_state *st;
@@ -100,6 +102,7 @@ extern struct workqueue_struct *gdlm_demote_wq;
 struct gdlm_mount *gdlm_find_mount(const char *fsname);
 int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profile);
 int gdlm_unmount(struct gdlm_mount *mp);
+int gdlm_withdraw(struct gdlm_mount *mp);
 int gdlm_locks_blocked(struct gdlm_mount *mp);
 
 /* gdlm_glocks.c */
@@ -107,6 +110,9 @@ const char *gdlm_state_name(int s);
 int gdlm_parse_state(const char *s);
 void gdlm_lvb_text(const char *lvb, char *out);
 void glk_init(struct gdlm_mount *mp, struct gdlm_glk *lk, u32 type, u64 number, int has_lvb);
+int glk_reset(struct gdlm_glk *lk);
+int glk_state(struct gdlm_glk *lk);
+u32 glk_lkid(struct gdlm_glk *lk);
 void glk_c_name(u32 type, u64 number, char *name);
 int glk_request(struct gdlm_mount *mp, struct gdlm_glk *lk, int req, u32 lmflags);
 int glk_unlock(struct gdlm_mount *mp, struct gdlm_glk *lk);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * gdlm_bench.c - the in-kernel benchmark: the same DLM cycle (new EX, convert to NL,
- * unlock, with an LVB) with the decisions from gdlm-core (gdlm_k_lock_request, gdlm_k_ast)
- * and from C alone, interleaved round by round; then the decisions alone.
+ * unlock, with an LVB) with the decisions from gdlm-core's per-glock machine
+ * (gdlm_k_glock_*: a new glock per cycle, request, complete, put) and from C alone,
+ * interleaved round by round; then the decisions alone.
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -28,7 +29,10 @@ static int bench_round(struct gdlm_mount *mp, struct gdlm_glk *lk, int c_only, i
 
 	lk->c_only = c_only;
 	for (i = 0; i < n; i++) {
-		rv = glk_request(mp, lk, LM_ST_EXCLUSIVE, 0);
+		/* the previous cycle's put_lock left the glock dead: a new one */
+		rv = c_only ? 0 : glk_reset(lk);
+		if (!rv)
+			rv = glk_request(mp, lk, LM_ST_EXCLUSIVE, 0);
 		if (!rv)
 			rv = glk_request(mp, lk, LM_ST_UNLOCKED, 0);
 		if (!rv)
@@ -42,14 +46,16 @@ static int bench_round(struct gdlm_mount *mp, struct gdlm_glk *lk, int c_only, i
 
 /*
  * The decisions alone, without the DLM: per cycle, the request and AST decisions of
- * new EX, convert to NL, unlock; through gdlm_k_* or through C. ns per cycle.
+ * new EX, convert to NL, unlock; through the glock machine or through C. ns per cycle.
  */
-static u64 bench_decide(int c_only, int n)
+static u64 bench_decide(struct gdlm_mount *mp, struct gdlm_k_glock *gl, int c_only, int n)
 {
 	static const s32 modes[4] = { DLM_LOCK_NL, DLM_LOCK_EX, DLM_LOCK_CW, DLM_LOCK_PR };
+	struct gdlm_k_glock_call call;
+	struct gdlm_k_glock_done d;
 	char name[GDLM_NAME_LEN];
-	u32 flags = 0, ret = 0, lkid = 0, sink = 0;
-	int gi = 0, z = 0, i;
+	u32 flags = 0, ret = 0, sink = 0;
+	int i;
 	s32 mode = 0;
 	u64 t0 = ktime_get_ns();
 
@@ -66,18 +72,19 @@ static u64 bench_decide(int c_only, int n)
 			sink += mode + flags + ret;
 			sink += 1; /* -DLM_EUNLOCK: free */
 		} else {
-			gdlm_k_lock_request(2, 0xbe4c + (i & 7), LM_ST_EXCLUSIVE, 0, 1, 0, 0,
-					    (u8 *)name, &mode, &flags);
-			gdlm_k_ast(LM_ST_UNLOCKED, LM_ST_EXCLUSIVE, 0, 0, 1, 1, i + 1, &ret, &lkid,
-				   &gi, &z);
-			sink += mode + flags + ret + name[23];
-			gdlm_k_lock_request(2, 0xbe4c + (i & 7), LM_ST_UNLOCKED, 0, 1, 1, 0, NULL,
-					    &mode, &flags);
-			gdlm_k_ast(LM_ST_EXCLUSIVE, LM_ST_UNLOCKED, 0, 0, 1, 0, i + 1, &ret, &lkid,
-				   &gi, &z);
-			sink += mode + flags + ret;
-			sink += gdlm_k_ast(LM_ST_UNLOCKED, LM_ST_UNLOCKED, -DLM_EUNLOCK, 0, 1, 0,
-					   i + 1, &ret, &lkid, &gi, &z);
+			s64 now = (s64)i;
+
+			gdlm_k_glock_init(gl, mp->profile, 2, 0xbe4c + (i & 7), 1);
+			gdlm_k_glock_request(gl, LM_ST_EXCLUSIVE, 0, now, &call);
+			gdlm_k_glock_set_lkid(gl, i + 1);
+			gdlm_k_glock_complete(gl, 0, 0, now, &d);
+			sink += call.mode + call.flags + d.ret + call.name[23];
+			gdlm_k_glock_request(gl, LM_ST_UNLOCKED, 0, now, &call);
+			gdlm_k_glock_complete(gl, 0, 0, now, &d);
+			sink += call.mode + call.flags + d.ret;
+			gdlm_k_glock_put(gl, 0, now, &call);
+			gdlm_k_glock_complete(gl, -DLM_EUNLOCK, 0, now, &d);
+			sink += d.result;
 		}
 		barrier_data(&sink);
 	}
@@ -142,9 +149,9 @@ int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds)
 		u64 dr = U64_MAX, dc = U64_MAX, v;
 
 		for (i = 0; i < rounds; i++) {
-			v = bench_decide(0, 100000);
+			v = bench_decide(mp, &lk->gl, 0, 100000);
 			dr = min(dr, v);
-			v = bench_decide(1, 100000);
+			v = bench_decide(mp, &lk->gl, 1, 100000);
 			dc = min(dc, v);
 		}
 		gdlm_info(mp, "bench decisions only (no DLM), best of %d x 100000 cycles: rust %llu ns/cycle, c %llu ns/cycle",

@@ -5,6 +5,7 @@
  * /sys/kernel/debug/gdlm/ctl (one command per write; the write returns when it is done):
  *   mount CLUSTER:FSNAME [recovery=gaveup|success] [journals=N] [profile=7.2|reference]
  *   unmount FSNAME
+ *   withdraw FSNAME   (the file system withdrew: Event::Withdraw, then the engine's release)
  *   lock FSNAME TYPE NUMBER UN|EX|SH|DF [try] [noexp] [lvb=TEXT]   (TYPE, NUMBER hex)
  *   unlock FSNAME TYPE NUMBER
  *   bench FSNAME CYCLES ROUNDS
@@ -90,6 +91,13 @@ static ssize_t gdlm_ctl_write(struct file *file, const char __user *ubuf, size_t
 			gdlm_info(mp, "unmount");
 			rv = gdlm_unmount(mp);
 		}
+	} else if (!strcmp(argv[0], "withdraw") && argc == 2) {
+		mp = gdlm_find_mount(argv[1]);
+		rv = -ENOENT;
+		if (mp) {
+			gdlm_info(mp, "withdraw");
+			rv = gdlm_withdraw(mp);
+		}
 	} else if ((!strcmp(argv[0], "lock") && argc >= 5) ||
 		   (!strcmp(argv[0], "unlock") && argc == 4)) {
 		mp = gdlm_find_mount(argv[1]);
@@ -157,7 +165,7 @@ static int gdlm_status_show(struct seq_file *s, void *unused)
 			gdlm_lvb_text(lk->lvb, txt);
 			seq_printf(s, "  lock %s %x,%llx state %s lkid %x lvb '%s'\n", mp->fsname,
 				   lk->type, (unsigned long long)lk->number,
-				   gdlm_state_name(lk->state), lk->lksb.sb_lkid, txt);
+				   gdlm_state_name(glk_state(lk)), glk_lkid(lk), txt);
 		}
 	}
 	mutex_unlock(&gdlm_state_mutex);
@@ -177,6 +185,10 @@ static int __init gdlm_init(void)
 	BUILD_BUG_ON(sizeof(struct gdlm_k_lock_ref) != 8);
 	BUILD_BUG_ON(sizeof(struct gdlm_k_action) != 240);
 	BUILD_BUG_ON(sizeof(struct gdlm_k_table) != 2 * GDLM_K_TABLE_NAME_LEN);
+	BUILD_BUG_ON(sizeof(struct gdlm_k_glock) != 8 + 8 * GDLM_K_GLOCK_WORDS);
+	BUILD_BUG_ON(sizeof(struct gdlm_k_glock_call) != 16 + GDLM_K_NAME_LEN);
+	BUILD_BUG_ON(sizeof(struct gdlm_k_glock_done) != 16);
+	BUILD_BUG_ON(sizeof(struct gdlm_k_glock_info) != 24);
 	gdlm_pump_wq = alloc_workqueue("gdlm_pump", WQ_UNBOUND | WQ_FREEZABLE | WQ_MEM_RECLAIM, 0);
 	gdlm_demote_wq = alloc_workqueue("gdlm_demote", WQ_UNBOUND, 0);
 	if (!gdlm_pump_wq || !gdlm_demote_wq)

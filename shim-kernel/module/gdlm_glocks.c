@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gdlm_glocks.c - glock-style test locks of gdlm.ko: gdlm_lock (gdlm_k_lock_request),
- * gdlm_ast (gdlm_k_ast), gdlm_bast (gdlm_k_bast_state) with a demote, gdlm_put_lock.
- * Each lock has its lksb and LVB; requests wait for their AST (one at a time per lock).
+ * gdlm_glocks.c - test glocks of gdlm.ko on gdlm-core's per-glock machine
+ * (core::glock::Glock through gdlm_k_glock_*): gdlm_lock (request), gdlm_ast (complete),
+ * gdlm_bast (bast, then take_demote in a work item), gdlm_put_lock (put), under the
+ * mount's profile. C keeps the lksb, the LVB bytes and the wait for the AST; every
+ * lock_dlm decision (name, mode, flags, conversion, outcome, LVB zeroing, the demote's
+ * state, put_lock's unlock) is the machine's. Requests wait for their AST (one at a
+ * time per lock).
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/ctype.h>
+#include <linux/ktime.h>
 
 #include "gdlm.h"
 
@@ -50,22 +55,21 @@ void glk_c_name(u32 type, u64 number, char *name)
 	memcpy(name, buf, GDLM_NAME_LEN);
 }
 
-/* gdlm_ast */
+/* gdlm_ast: the glock machine decides; C zeroes the LVB and wakes the requester. */
 static void glk_ast(void *arg)
 {
 	struct gdlm_glk *lk = arg;
 	int status = lk->lksb.sb_status;
-	u32 ret = 0, lkid = 0;
-	int gi = 0, z = 0, r;
+	struct gdlm_k_glock_done d;
+	int r;
 
 	if (lk->c_only) {
 		/* the C-only benchmark path: the cases the benchmark meets */
 		if (status == -DLM_EUNLOCK) {
-			lk->freed = 1;
-			lk->state = LM_ST_UNLOCKED;
+			lk->c_state = LM_ST_UNLOCKED;
 			lk->ast_rc = 0;
 		} else if (status == 0) {
-			lk->state = lk->req;
+			lk->c_state = lk->c_req;
 			lk->ast_rc = 0;
 		} else {
 			lk->ast_rc = status;
@@ -73,109 +77,180 @@ static void glk_ast(void *arg)
 		complete(&lk->done);
 		return;
 	}
-	r = gdlm_k_ast(lk->state, lk->req, status, lk->lksb.sb_flags, lk->has_lvb,
-		       lk->glf_initial, lk->lksb.sb_lkid, &ret, &lkid, &gi, &z);
-	if (z)
-		memset(lk->lvb, 0, GDLM_LVB_SIZE);
-	if (r == GDLM_K_AST_COMPLETE) {
-		lk->lksb.sb_lkid = lkid;
-		lk->glf_initial = gi;
-		if (!(ret & (LM_OUT_ERROR | LM_OUT_CANCELED)))
-			lk->state = ret & LM_OUT_ST_MASK;
-		if ((ret & LM_OUT_ST_MASK) == lk->req && !(ret & (LM_OUT_ERROR | LM_OUT_CANCELED)))
-			lk->ast_rc = 0;
-		else if (status == -EAGAIN)
-			lk->ast_rc = -EAGAIN;
-		else
-			lk->ast_rc = status ? status : -EIO;
-	} else if (r == GDLM_K_AST_FREE) {
-		lk->freed = 1;
-		lk->lksb.sb_lkid = 0;
-		lk->state = LM_ST_UNLOCKED;
-		lk->ast_rc = 0;
-	} else {
+	spin_lock(&lk->sl);
+	/* sb_lkid is the DLM's once dlm_lock accepted the request (gdlm_ast reads it there) */
+	gdlm_k_glock_set_lkid(&lk->gl, lk->lksb.sb_lkid);
+	r = gdlm_k_glock_complete(&lk->gl, status, lk->lksb.sb_flags, ktime_get_ns(), &d);
+	spin_unlock(&lk->sl);
+	if (r) {
+		gdlm_err(lk->mp, "lock %x,%llx completion %d refused %d", lk->type,
+			 (unsigned long long)lk->number, status, r);
 		lk->ast_rc = -EINVAL;
+	} else {
+		if (d.lvb_zeroed)
+			memset(lk->lvb, 0, GDLM_LVB_SIZE);
+		switch (d.result) {
+		case GDLM_K_GLOCK_GRANTED:
+		case GDLM_K_GLOCK_FREED:
+			lk->ast_rc = 0;
+			break;
+		case GDLM_K_GLOCK_TRY_FAILED:
+			lk->ast_rc = -EAGAIN;
+			break;
+		case GDLM_K_GLOCK_CANCELED:
+			lk->ast_rc = -ECANCELED;
+			break;
+		case GDLM_K_GLOCK_IGNORED:
+			lk->ast_rc = -ENODEV;
+			break;
+		default:
+			lk->ast_rc = status ? status : -EIO;
+		}
 	}
 	complete(&lk->done);
 }
 
+/* gdlm_bast: the machine records the demote owed; the demote work starts it. */
 static void glk_bast(void *arg, int mode)
 {
 	struct gdlm_glk *lk = arg;
+	int r;
 
+	spin_lock(&lk->sl);
+	r = gdlm_k_glock_bast(&lk->gl, mode);
+	spin_unlock(&lk->sl);
+	if (r) {
+		gdlm_err(lk->mp, "lock %x,%llx bast mode %d refused %d", lk->type,
+			 (unsigned long long)lk->number, mode, r);
+		return;
+	}
 	lk->bast_mode = mode;
 	queue_work(gdlm_demote_wq, &lk->demote_work);
+}
+
+int glk_state(struct gdlm_glk *lk)
+{
+	struct gdlm_k_glock_info i;
+	int r;
+
+	if (lk->c_only)
+		return lk->c_state;
+	spin_lock(&lk->sl);
+	r = gdlm_k_glock_info(&lk->gl, &i);
+	spin_unlock(&lk->sl);
+	return r ? r : (int)i.state;
+}
+
+u32 glk_lkid(struct gdlm_glk *lk)
+{
+	struct gdlm_k_glock_info i;
+	int r;
+
+	spin_lock(&lk->sl);
+	r = gdlm_k_glock_info(&lk->gl, &i);
+	spin_unlock(&lk->sl);
+	return r ? 0 : i.lkid;
 }
 
 /* gdlm_lock + wait for the AST; lk->m held. 0 granted, -EAGAIN try failed. */
 int glk_request(struct gdlm_mount *mp, struct gdlm_glk *lk, int req, u32 lmflags)
 {
-	char name[GDLM_NAME_LEN];
-	int converting = lk->lksb.sb_lkid != 0;
-	s32 mode;
-	u32 flags;
+	struct gdlm_k_glock_call call;
 	int rv;
 
 	if (lk->c_only) {
 		static const s32 modes[4] = { DLM_LOCK_NL, DLM_LOCK_EX, DLM_LOCK_CW, DLM_LOCK_PR };
+		int converting = lk->lksb.sb_lkid != 0;
 
-		glk_c_name(lk->type, lk->number, name);
-		mode = modes[req & 3];
-		flags = DLM_LKF_VALBLK | (converting ? DLM_LKF_CONVERT : 0);
+		glk_c_name(lk->type, lk->number, (char *)call.name);
+		call.mode = modes[req & 3];
+		call.flags = DLM_LKF_VALBLK | (converting ? DLM_LKF_CONVERT : 0);
+		lk->c_req = req;
 	} else {
-		rv = gdlm_k_lock_request(lk->type, lk->number, req, lmflags, lk->has_lvb,
-					 converting, 0, (u8 *)name, &mode, &flags);
+		spin_lock(&lk->sl);
+		rv = gdlm_k_glock_request(&lk->gl, req, lmflags, ktime_get_ns(), &call);
+		spin_unlock(&lk->sl);
 		if (rv) {
 			gdlm_err(mp, "lock %x,%llx request refused %d", lk->type,
 				 (unsigned long long)lk->number, rv);
 			return -EINVAL;
 		}
+		/* a conversion names the lock by lkid; a new lock gets its own */
+		lk->lksb.sb_lkid = call.lkid;
 	}
-	if (!converting)
-		lk->glf_initial = 1;
-	lk->req = req;
-	lk->freed = 0;
 	reinit_completion(&lk->done);
-	rv = dlm_lock(mp->dlm, mode, &lk->lksb, flags, name, GDLM_NAME_LEN, 0, glk_ast, lk,
-		      glk_bast);
-	if (rv)
+	rv = dlm_lock(mp->dlm, call.mode, &lk->lksb, call.flags, (char *)call.name,
+		      GDLM_NAME_LEN, 0, glk_ast, lk, glk_bast);
+	if (rv) {
+		if (!lk->c_only) {
+			spin_lock(&lk->sl);
+			gdlm_k_glock_request_failed(&lk->gl);
+			spin_unlock(&lk->sl);
+		}
 		return rv;
+	}
 	wait_for_completion(&lk->done);
 	return lk->ast_rc;
 }
 
-/* gdlm_put_lock + wait for the unlock AST; lk->m held. */
+/* gdlm_put_lock + wait for the unlock AST; lk->m held. The glock is dead afterwards. */
 int glk_unlock(struct gdlm_mount *mp, struct gdlm_glk *lk)
 {
+	struct gdlm_k_glock_call call;
 	int rv;
 
-	if (!lk->lksb.sb_lkid)
-		return 0;
-	lk->req = LM_ST_UNLOCKED;
+	if (lk->c_only) {
+		if (!lk->lksb.sb_lkid)
+			return 0;
+		call.lkid = lk->lksb.sb_lkid;
+		call.flags = lk->has_lvb ? DLM_LKF_VALBLK : 0;
+		lk->c_req = LM_ST_UNLOCKED;
+	} else {
+		spin_lock(&lk->sl);
+		rv = gdlm_k_glock_put(&lk->gl, 0, ktime_get_ns(), &call);
+		spin_unlock(&lk->sl);
+		if (rv) {
+			gdlm_err(mp, "lock %x,%llx put refused %d", lk->type,
+				 (unsigned long long)lk->number, rv);
+			return -EINVAL;
+		}
+		if (call.op == GDLM_K_OP_NONE)
+			return 0;
+	}
 	reinit_completion(&lk->done);
-	rv = dlm_unlock(mp->dlm, lk->lksb.sb_lkid, lk->has_lvb ? DLM_LKF_VALBLK : 0, NULL, lk);
-	if (rv)
+	rv = dlm_unlock(mp->dlm, call.lkid, call.flags, NULL, lk);
+	if (rv) {
+		if (!lk->c_only) {
+			spin_lock(&lk->sl);
+			gdlm_k_glock_request_failed(&lk->gl);
+			spin_unlock(&lk->sl);
+		}
 		return rv;
+	}
 	wait_for_completion(&lk->done);
 	lk->lksb.sb_lkid = 0;
 	return lk->ast_rc;
 }
 
-/* A BAST: drop to the state gdlm_bast names, writing the LVB (glock demote). */
+/* A BAST: start the demote the machine owes (glock.c's run of the demote), writing the LVB. */
 static void glk_demote_func(struct work_struct *w)
 {
 	struct gdlm_glk *lk = container_of(w, struct gdlm_glk, demote_work);
 	struct gdlm_mount *mp = lk->mp;
-	int target = gdlm_k_bast_state(lk->bast_mode);
 	char txt[GDLM_LVB_SIZE + 1];
-	int old, rv;
+	int old, owed, rv;
+	u32 target = 0;
 
-	if (target < 0)
-		return;
 	mutex_lock(&lk->m);
-	old = lk->state;
-	if (!lk->used || !lk->demote || !lk->lksb.sb_lkid || old == target || old == LM_ST_UNLOCKED ||
-	    (old == LM_ST_SHARED && target == LM_ST_SHARED)) {
+	if (!lk->used || !lk->demote || lk->c_only) {
+		mutex_unlock(&lk->m);
+		return;
+	}
+	old = glk_state(lk);
+	spin_lock(&lk->sl);
+	owed = gdlm_k_glock_take_demote(&lk->gl, &target);
+	spin_unlock(&lk->sl);
+	if (owed != 1) {
 		mutex_unlock(&lk->m);
 		return;
 	}
@@ -183,8 +258,21 @@ static void glk_demote_func(struct work_struct *w)
 	gdlm_lvb_text(lk->lvb, txt);
 	gdlm_info(mp, "bast %x,%llx mode %d: demote %s->%s rv %d lvb '%s'", lk->type,
 		  (unsigned long long)lk->number, lk->bast_mode, gdlm_state_name(old),
-		  gdlm_state_name(lk->state), rv, txt);
+		  gdlm_state_name(glk_state(lk)), rv, txt);
 	mutex_unlock(&lk->m);
+}
+
+/* A new glock in the cell (after a put, the next cycle's glock). */
+int glk_reset(struct gdlm_glk *lk)
+{
+	int r;
+
+	spin_lock(&lk->sl);
+	r = gdlm_k_glock_init(&lk->gl, lk->mp->profile, lk->type, lk->number, lk->has_lvb);
+	spin_unlock(&lk->sl);
+	lk->lksb.sb_lkid = 0;
+	lk->c_state = LM_ST_UNLOCKED;
+	return r;
 }
 
 void glk_init(struct gdlm_mount *mp, struct gdlm_glk *lk, u32 type, u64 number,
@@ -197,16 +285,16 @@ void glk_init(struct gdlm_mount *mp, struct gdlm_glk *lk, u32 type, u64 number,
 	lk->number = number;
 	lk->has_lvb = has_lvb;
 	lk->lksb.sb_lvbptr = has_lvb ? lk->lvb : NULL;
-	lk->state = LM_ST_UNLOCKED;
-	lk->req = LM_ST_UNLOCKED;
-	lk->glf_initial = 1;
 	lk->ast_rc = 0;
-	lk->freed = 0;
 	lk->c_only = 0;
+	lk->c_req = LM_ST_UNLOCKED;
 	lk->demote = 0;
+	spin_lock_init(&lk->sl);
 	init_completion(&lk->done);
 	mutex_init(&lk->m);
 	INIT_WORK(&lk->demote_work, glk_demote_func);
+	/* the profile is the mount's (checked by gdlm_k_init), so this cannot fail */
+	WARN_ON(glk_reset(lk));
 	lk->used = 1;
 }
 
@@ -247,8 +335,8 @@ int gdlm_cmd_lock(struct gdlm_mount *mp, u32 type, u64 number, int req, u32 lmfl
 	rv = glk_request(mp, lk, req, lmflags);
 	gdlm_lvb_text(lk->lvb, txt);
 	gdlm_info(mp, "lock %x,%llx %s rv %d state %s lvb '%s'", type, (unsigned long long)number,
-		  gdlm_state_name(req), rv, gdlm_state_name(lk->state), txt);
-	if (rv == 0 && lvb && lk->state == LM_ST_EXCLUSIVE) {
+		  gdlm_state_name(req), rv, gdlm_state_name(glk_state(lk)), txt);
+	if (rv == 0 && lvb && glk_state(lk) == LM_ST_EXCLUSIVE) {
 		memset(lk->lvb, 0, GDLM_LVB_SIZE);
 		strscpy(lk->lvb, lvb, GDLM_LVB_SIZE);
 	}

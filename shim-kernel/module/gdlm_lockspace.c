@@ -248,6 +248,9 @@ static void do_release(struct gdlm_mount *mp, u32 option)
 	int rv = 0;
 
 	if (mp->dlm) {
+		/* the engine's option: DLM_RELEASE_NORMAL, or 7.2's DLM_RELEASE_RECOVER (4) after
+		 * a withdraw, so that the other nodes recover our journal */
+		gdlm_info(mp, "release option %u", option);
 		rv = dlm_release_lockspace(mp->dlm, option);
 		gdlm_info(mp, "dlm_release_lockspace %d", rv);
 	}
@@ -413,6 +416,7 @@ int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profil
 	memcpy(mp->cluster, t.cluster, sizeof(mp->cluster));
 	memcpy(mp->fsname, t.fsname, sizeof(mp->fsname));
 	mp->recovery_success = recovery_success;
+	mp->profile = profile;
 	spin_lock_init(&mp->spin);
 	INIT_DELAYED_WORK(&mp->pump, gdlm_pump_func);
 	INIT_DELAYED_WORK(&mp->replay_work, gdlm_replay_func);
@@ -451,9 +455,11 @@ int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profil
 	return rv;
 }
 
-int gdlm_unmount(struct gdlm_mount *mp)
+/* A clean unmount (GDLM_K_EV_UNMOUNT) or a withdraw (GDLM_K_EV_WITHDRAW: gfs2_withdraw's
+ * lm_unmount(sdp, false)); the engine chooses the release option. */
+static int gdlm_leave(struct gdlm_mount *mp, u32 kind)
 {
-	struct gdlm_k_event ev = { .kind = GDLM_K_EV_UNMOUNT };
+	struct gdlm_k_event ev = { .kind = kind };
 
 	gdlm_glocks_stop(mp);
 	if (mp->mounted && !mp->released && gdlm_event(mp, &ev))
@@ -464,4 +470,14 @@ int gdlm_unmount(struct gdlm_mount *mp)
 	}
 	gdlm_free(mp);
 	return 0;
+}
+
+int gdlm_unmount(struct gdlm_mount *mp)
+{
+	return gdlm_leave(mp, GDLM_K_EV_UNMOUNT);
+}
+
+int gdlm_withdraw(struct gdlm_mount *mp)
+{
+	return gdlm_leave(mp, GDLM_K_EV_WITHDRAW);
 }

@@ -14,9 +14,10 @@
 //! `GDLM_K_ACT_*`); a lock is a [`LockRef`] (`kind` + `jid`). Every refused input is a
 //! distinct negative `GDLM_K_E*` code and leaves the state as it was. Log actions carry
 //! the engine's text (its `Display`, written by [`text`] without `core::fmt`, which
-//! cannot live in the kernel object) and its level. The glock helpers
-//! ([`gdlm_k_lock_request`], [`gdlm_k_ast`], [`gdlm_k_bast_state`]) serve the module's
-//! test locks and benchmark.
+//! cannot live in the kernel object) and its level. The module's test glocks and its
+//! benchmark run gdlm-core's per-glock machine (`gdlm_core::glock::Glock`, per profile)
+//! through the `gdlm_k_glock_*` calls on a [`GlockCell`]: request, set_lkid, complete,
+//! bast, take_demote, put, cancel; the C decides nothing about them either.
 //!
 //! `include/gdlm_kernel.h` is generated from this file by cbindgen (`tests/header.rs`
 //! fails when the committed copy differs). The state is opaque to C: it allocates
@@ -31,17 +32,20 @@ pub mod text;
 
 use core::mem::{align_of, size_of};
 
-use gdlm_core::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};
-use gdlm_core::consts::{DLM_RELEASE_NORMAL, GDLM_LVB_SIZE};
+use gdlm_core::ast::AstError;
+use gdlm_core::consts::{
+    DLM_RELEASE_NORMAL, EAGAIN, GDLM_LVB_SIZE, GFS2_LKS_DCOUNT, LM_OUT_CANCELED, LM_OUT_ERROR,
+};
 use gdlm_core::engine::{
     self, Config, DlmOp, Engine, EngineError, Instant, Level, LogEvent, MountFailure, Release,
     ReplayOutcome, ReplayReason,
 };
-use gdlm_core::flags::{lock_request, FlagPolicy, FlagsError, LmFlags, LockContext};
+use gdlm_core::flags::{FlagsError, LmFlags};
+use gdlm_core::glock::{self, Glock, GlockError, Pending, Put};
 use gdlm_core::lvb::JidSet;
-use gdlm_core::mode::{bast_state, BastMode, ModeError};
+use gdlm_core::mode::ModeError;
 use gdlm_core::mount::{LockTable, MountError};
-use gdlm_core::name::{LockName, NameStyle};
+use gdlm_core::name::LockName;
 use gdlm_core::recovery::RecoveryError;
 use gdlm_core::{LmState, Profile};
 
@@ -171,11 +175,6 @@ pub const GDLM_K_LEVEL_ERR: u32 = 1;
 /// [`Action::level`]: not printed by the kernel (what the engine saw or decided).
 pub const GDLM_K_LEVEL_DEBUG: u32 = 2;
 
-/// `gdlm_k_ast`: the request completed (outputs set).
-pub const GDLM_K_AST_COMPLETE: i32 = 1;
-/// `gdlm_k_ast`: the lock is gone (unlock completed); free the glock.
-pub const GDLM_K_AST_FREE: i32 = 2;
-
 /// Error: a pointer the call needs (state, event, output) is null.
 pub const GDLM_K_ENULL: i32 = -1;
 /// Error: the event does not fit the engine's phase (`EngineError::Unexpected`).
@@ -232,6 +231,14 @@ pub const GDLM_K_ENO_FSNAME: i32 = -26;
 pub const GDLM_K_ETABLE_LENGTH: i32 = -27;
 /// Error: more slots in a recover_done than the capacity (`GDLM_K_MAX_JIDS`).
 pub const GDLM_K_ESLOTS: i32 = -28;
+/// Error: a glock request while one is in flight (`GlockError::Busy`).
+pub const GDLM_K_EBUSY: i32 = -29;
+/// Error: a glock completion or cancel with nothing in flight (`GlockError::NotPending`).
+pub const GDLM_K_ENOT_PENDING: i32 = -30;
+/// Error: a glock used after put_lock (`GlockError::Freed`).
+pub const GDLM_K_EFREED: i32 = -31;
+/// Error: a glock cell that `gdlm_k_glock_init` did not initialise.
+pub const GDLM_K_EUNINIT: i32 = -32;
 
 fn recovery_error(e: RecoveryError) -> i32 {
     match e {
@@ -452,17 +459,6 @@ pub struct Table {
     pub cluster: [u8; GDLM_K_TABLE_NAME_LEN],
     /// The file system (lockspace) name, NUL-terminated.
     pub fsname: [u8; GDLM_K_TABLE_NAME_LEN],
-}
-
-/// Store `v` through `p` if `p` is not null.
-///
-/// # Safety
-/// `p` is null or valid for a write of `T`.
-unsafe fn put<T>(p: *mut T, v: T) {
-    if !p.is_null() {
-        // SAFETY: non-null and valid for writes per the caller's contract.
-        unsafe { p.write(v) };
-    }
 }
 
 fn profile(p: u32) -> Result<Profile, i32> {
@@ -966,124 +962,465 @@ pub unsafe extern "C" fn gdlm_k_parse_table(table: *const u8, len: usize, out: *
     0
 }
 
-/// `gdlm_lock`'s decision for a glock: the 24-byte name (new locks only), mode and
-/// flags, under the reference policy. 0, or a `GDLM_K_E*` error where the kernel would
-/// BUG (`GDLM_K_ESTATE`, `GDLM_K_EANY_MODE`).
+/// Words of [`GlockCell::body`]: room for one `gdlm_core::glock::Glock`.
+pub const GDLM_K_GLOCK_WORDS: usize = 24;
+/// [`GlockCell::magic`] once [`gdlm_k_glock_init`] ran.
+const GLOCK_MAGIC: u64 = 0x6764_6c6d_676c_6b31; // "gdlmglk1"
+const _: () = assert!(size_of::<Glock>() <= GDLM_K_GLOCK_WORDS * 8);
+const _: () = assert!(align_of::<Glock>() <= align_of::<u64>());
+
+/// One glock (`struct gdlm_k_glock`): gdlm-core's per-glock machine
+/// (`gdlm_core::glock::Glock`: `gl_state`, `sb_lkid`, `GLF_INITIAL`, the request in
+/// flight, the demote owed, dead after put_lock, the statistics). Opaque to C: embed it,
+/// zero it or not, and call [`gdlm_k_glock_init`] before anything else (every other
+/// call on a cell that was not initialised is `GDLM_K_EUNINIT`). The calls are not
+/// reentrant: the glue makes them under one lock per glock (its AST and BAST callbacks
+/// included).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct GlockCell {
+    /// Set by [`gdlm_k_glock_init`]; do not touch.
+    pub magic: u64,
+    /// The machine; do not touch.
+    pub body: [u64; GDLM_K_GLOCK_WORDS],
+}
+
+/// A DLM call a glock asks for (`struct gdlm_k_glock_call`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlockCall {
+    /// `GDLM_K_OP_LOCK` (`dlm_lock`), `GDLM_K_OP_UNLOCK` (`dlm_unlock`, a cancel
+    /// included: `flags` has `DLM_LKF_CANCEL`) or `GDLM_K_OP_NONE` (no DLM call).
+    pub op: u32,
+    /// `LOCK`: `DLM_LOCK_*`.
+    pub mode: i32,
+    /// `DLM_LKF_*`.
+    pub flags: u32,
+    /// The lksb's `sb_lkid` to pass: the lock converted, unlocked or canceled; 0 for a
+    /// new lock.
+    pub lkid: u32,
+    /// `LOCK` of a new lock (`lkid` 0): the resource name; all NUL for a conversion.
+    pub name: [u8; GDLM_K_NAME_LEN],
+}
+
+impl GlockCall {
+    const NONE: GlockCall = GlockCall {
+        op: GDLM_K_OP_NONE,
+        mode: 0,
+        flags: 0,
+        lkid: 0,
+        name: [0; GDLM_K_NAME_LEN],
+    };
+}
+
+/// What a completion did (`struct gdlm_k_glock_done`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlockDone {
+    /// `GDLM_K_GLOCK_*`: the outcome glock.c's `finish_xmote` sees.
+    pub result: u32,
+    /// The `gfs2_glock_complete` bits (`LM_OUT_*` | state); 0 when freed or ignored.
+    pub ret: u32,
+    /// `gl_state` afterwards (`LM_ST_*`).
+    pub state: u32,
+    /// 1: zero the LVB (`DLM_SBF_VALNOTVALID`).
+    pub lvb_zeroed: u32,
+}
+
+/// A glock's state for display (`struct gdlm_k_glock_info`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlockInfo {
+    /// `gl_state` (`LM_ST_*`).
+    pub state: u32,
+    /// `sb_lkid` (0: no DLM lock).
+    pub lkid: u32,
+    /// 1 while a request or an unlock is in flight.
+    pub pending: u32,
+    /// 1 once put (freed, or its unlock in flight).
+    pub dead: u32,
+    /// DLM requests sent (`GFS2_LKS_DCOUNT`).
+    pub dcount: u64,
+}
+
+/// [`GlockCall::op`]: no DLM call (put_lock freed the glock at once, or a cancel that
+/// 7.2 does not pass on).
+pub const GDLM_K_OP_NONE: u32 = 2;
+
+/// [`GlockDone::result`]: granted the state asked for.
+pub const GDLM_K_GLOCK_GRANTED: u32 = 0;
+/// [`GlockDone::result`]: a TRY request was refused (`-EAGAIN`; 7.2's
+/// `LM_OUT_TRY_AGAIN`); the state is unchanged.
+pub const GDLM_K_GLOCK_TRY_FAILED: u32 = 1;
+/// [`GlockDone::result`]: the request was canceled (`LM_OUT_CANCELED`).
+pub const GDLM_K_GLOCK_CANCELED: u32 = 2;
+/// [`GlockDone::result`]: not granted otherwise (`LM_OUT_ERROR`, a deadlock, …).
+pub const GDLM_K_GLOCK_NOT_GRANTED: u32 = 3;
+/// [`GlockDone::result`]: the unlock of put_lock finished: the glock is freed.
+pub const GDLM_K_GLOCK_FREED: u32 = 4;
+/// [`GlockDone::result`]: 7.2: a dead glock's completion that is not its unlock's reply.
+pub const GDLM_K_GLOCK_IGNORED: u32 = 5;
+
+fn glock_error(e: GlockError) -> i32 {
+    match e {
+        GlockError::Busy => GDLM_K_EBUSY,
+        GlockError::NotPending => GDLM_K_ENOT_PENDING,
+        GlockError::Freed => GDLM_K_EFREED,
+        GlockError::Flags(f) => flags_error(f),
+        GlockError::Ast(a) => ast_error(a),
+        GlockError::Mode(m) => mode_error(m),
+    }
+}
+
+/// The machine in `cell`, or `GDLM_K_ENULL` / `GDLM_K_EUNINIT`.
 ///
 /// # Safety
-/// Outputs are null or valid for writes (`name`: 24 bytes).
+/// `cell` is null or points to a live, writable `GlockCell` that nothing else uses
+/// during the returned borrow.
+unsafe fn glock<'a>(cell: *mut GlockCell) -> Result<&'a mut Glock, i32> {
+    // SAFETY: null or valid and unaliased (the contract).
+    let Some(c) = (unsafe { cell.as_mut() }) else {
+        return Err(GDLM_K_ENULL);
+    };
+    if c.magic != GLOCK_MAGIC {
+        return Err(GDLM_K_EUNINIT);
+    }
+    // SAFETY: body is large and aligned enough for a Glock (asserted above) and holds
+    // the one gdlm_k_glock_init wrote (magic set only then); the borrow is c's.
+    Ok(unsafe { &mut *c.body.as_mut_ptr().cast::<Glock>() })
+}
+
+/// Initialise `cell` as a new glock `ln_type`,`ln_number` (unlocked, no DLM lock) of
+/// `profile` (`GDLM_K_PROFILE_*`), with an LVB when `has_lvb`. 0, `GDLM_K_EPROFILE`,
+/// `GDLM_K_ENULL` (nothing written). Re-initialising a cell starts a new glock.
+///
+/// # Safety
+/// `cell` is null or valid for a write of a `GlockCell`, and not in use by another call.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn gdlm_k_lock_request(
+pub unsafe extern "C" fn gdlm_k_glock_init(
+    cell: *mut GlockCell,
+    profile_id: u32,
     ln_type: u32,
     ln_number: u64,
-    req_state: u32,
-    gfs_flags: u32,
-    has_lvb: i32,
-    converting: i32,
-    blocking: i32,
-    name: *mut u8,
-    mode: *mut i32,
-    flags: *mut u32,
+    has_lvb: u32,
 ) -> i32 {
-    let ctx = LockContext {
-        has_lvb: has_lvb != 0,
-        converting: converting != 0,
-        glf_blocking: blocking != 0,
-        cur: None,
+    let p = match profile(profile_id) {
+        Ok(p) => p,
+        Err(e) => return e,
     };
-    let r = match lock_request(
-        &FlagPolicy::REFERENCE,
-        &LockName::new(ln_type, ln_number),
-        NameStyle::Reference,
-        req_state,
-        LmFlags::from_bits_retain(gfs_flags),
-        &ctx,
-    ) {
-        Ok(r) => r,
-        Err(e) => return flags_error(e),
-    };
-    if let (Some(n), false) = (r.name, name.is_null()) {
-        // SAFETY: non-null and valid for 24 bytes of writes per the contract.
-        unsafe { core::ptr::copy_nonoverlapping(n.as_bytes().as_ptr(), name, n.as_bytes().len()) };
+    if cell.is_null() {
+        return GDLM_K_ENULL;
     }
-    // SAFETY: forwarded contract.
+    let g = Glock::new(p, LockName::new(ln_type, ln_number), has_lvb != 0);
+    // SAFETY: non-null and valid for writes (the contract); body fits a Glock and is
+    // aligned for it (asserted above).
     unsafe {
-        put(mode, r.mode.raw());
-        put(flags, r.flags.bits());
+        (*cell).body.as_mut_ptr().cast::<Glock>().write(g);
+        (*cell).magic = GLOCK_MAGIC;
     }
     0
 }
 
-/// `gdlm_ast`'s decision: `GDLM_K_AST_COMPLETE` (outputs set) or `GDLM_K_AST_FREE` (free
-/// the glock), or a `GDLM_K_E*` error where the kernel would BUG.
+/// `gdlm_lock`: ask for `req_state` (`LM_ST_*`) with GFS2 flags `lm_flags` at `now_ns`.
+/// `*call` is the `dlm_lock` to make (a new lock by name, or a conversion of
+/// `call->lkid`); then [`gdlm_k_glock_set_lkid`] with the lksb's id, and
+/// [`gdlm_k_glock_complete`] from the AST, or [`gdlm_k_glock_request_failed`] when
+/// `dlm_lock` fails at once. 0, or `GDLM_K_EBUSY` (a request in flight), `GDLM_K_EFREED`,
+/// `GDLM_K_ESTATE`, `GDLM_K_EANY_MODE`, `GDLM_K_ECUR_MODE`, `GDLM_K_ENULL`,
+/// `GDLM_K_EUNINIT` (glock unchanged, nothing written).
 ///
 /// # Safety
-/// Outputs are null or valid for writes.
+/// `cell` as for [`gdlm_k_glock_init`] (initialised); `call` null or valid for a write.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn gdlm_k_ast(
-    gl_state: u32,
-    gl_req: u32,
-    status: i32,
-    sb_flags: u8,
-    has_lvb: i32,
-    glf_initial: i32,
-    lkid: u32,
-    ret: *mut u32,
-    lkid_after: *mut u32,
-    glf_initial_after: *mut i32,
-    lvb_zeroed: *mut i32,
+pub unsafe extern "C" fn gdlm_k_glock_request(
+    cell: *mut GlockCell,
+    req_state: u32,
+    lm_flags: u32,
+    now_ns: i64,
+    call: *mut GlockCall,
 ) -> i32 {
-    let (gl_state, gl_req) = match (LmState::try_from(gl_state), LmState::try_from(gl_req)) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return mode_error(e),
+    if call.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
     };
-    let a = AstInput {
-        gl_state,
-        gl_req,
-        sb_status: status,
-        sb_flags,
-        has_lvb: has_lvb != 0,
-        glf_initial: glf_initial != 0,
+    let req = match LmState::try_from(req_state) {
+        Ok(r) => r,
+        Err(e) => return mode_error(e),
+    };
+    let lkid = g.lkid();
+    let r = match g.request(req, LmFlags::from_bits_retain(lm_flags), now_ns) {
+        Ok(r) => r,
+        Err(e) => return glock_error(e),
+    };
+    let mut c = GlockCall {
+        op: GDLM_K_OP_LOCK,
+        mode: r.mode as i32,
+        flags: r.flags.bits(),
         lkid,
-        dead: false,
+        name: [0; GDLM_K_NAME_LEN],
     };
-    match gdlm_ast(AstStyle::Reference, &a) {
-        Ok(AstOutcome::Complete {
-            ret: r,
-            lvb_zeroed: z,
-            lkid: l,
-            glf_initial: g,
-        }) => {
-            // SAFETY: forwarded contract.
-            unsafe {
-                put(ret, r);
-                put(lkid_after, l);
-                put(glf_initial_after, i32::from(g));
-                put(lvb_zeroed, i32::from(z));
-            }
-            GDLM_K_AST_COMPLETE
+    if let Some(n) = r.name {
+        c.name = *n.as_bytes();
+        c.lkid = 0;
+    }
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { call.write(c) };
+    0
+}
+
+/// The DLM assigned `lkid` to the glock's lock (`sb_lkid` in the lksb once `dlm_lock`
+/// accepted the request). 0, `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`].
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_set_lkid(cell: *mut GlockCell, lkid: u32) -> i32 {
+    // SAFETY: forwarded contract.
+    match unsafe { glock(cell) } {
+        Ok(g) => {
+            g.set_lkid(lkid);
+            0
         }
-        Ok(AstOutcome::Free { lvb_zeroed: z }) => {
-            // SAFETY: forwarded contract.
-            unsafe { put(lvb_zeroed, i32::from(z)) };
-            GDLM_K_AST_FREE
-        }
-        // Only AstStyle::Modern ignores completions (of a dead lockspace).
-        Ok(AstOutcome::Ignored) => GDLM_K_EIGNORED,
-        Err(e) => ast_error(e),
+        Err(e) => e,
     }
 }
 
-/// `gdlm_bast`: the glock state (`LM_ST_*`) a holder must drop to for a blocked
-/// request of DLM mode `mode`; `GDLM_K_EBAST_MODE` where the kernel would BUG.
+/// `dlm_lock` or `dlm_unlock` for the glock failed at once: nothing is in flight. 0,
+/// `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`].
 #[no_mangle]
-pub extern "C" fn gdlm_k_bast_state(mode: i32) -> i32 {
-    match bast_state(BastMode::Mode(mode)) {
-        Ok(s) => s.raw() as i32,
-        Err(e) => mode_error(e),
+pub unsafe extern "C" fn gdlm_k_glock_request_failed(cell: *mut GlockCell) -> i32 {
+    // SAFETY: forwarded contract.
+    match unsafe { glock(cell) } {
+        Ok(g) => {
+            g.request_failed();
+            0
+        }
+        Err(e) => e,
     }
+}
+
+/// `gdlm_ast`: the request (or put_lock's unlock) in flight completed with the lksb's
+/// `sb_status` and `sb_flags` at `now_ns`; `*done` says what it did (zero the LVB when
+/// `lvb_zeroed`). 0, or `GDLM_K_ENOT_PENDING`, `GDLM_K_EDEMOTED`, `GDLM_K_ESTATUS`,
+/// `GDLM_K_EALTMODE`, `GDLM_K_ENULL`, `GDLM_K_EUNINIT` where the kernel would BUG
+/// (glock unchanged, nothing written).
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`]; `done` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_complete(
+    cell: *mut GlockCell,
+    status: i32,
+    sb_flags: u8,
+    now_ns: i64,
+    done: *mut GlockDone,
+) -> i32 {
+    if done.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let req = match g.pending() {
+        Some(Pending::Lock { req, .. }) => Some(req),
+        _ => None,
+    };
+    let d = match g.complete(status, sb_flags, now_ns) {
+        Ok(d) => d,
+        Err(e) => return glock_error(e),
+    };
+    let state = g.state().raw();
+    let out = match d {
+        glock::GlockDone::Complete {
+            ret,
+            state: s,
+            lvb_zeroed,
+        } => {
+            // finish_xmote: the target reached, or why not.
+            let result = if ret & LM_OUT_CANCELED != 0 {
+                GDLM_K_GLOCK_CANCELED
+            } else if ret & LM_OUT_ERROR == 0 && Some(s) == req {
+                GDLM_K_GLOCK_GRANTED
+            } else if status == -EAGAIN {
+                GDLM_K_GLOCK_TRY_FAILED
+            } else {
+                GDLM_K_GLOCK_NOT_GRANTED
+            };
+            GlockDone {
+                result,
+                ret,
+                state,
+                lvb_zeroed: u32::from(lvb_zeroed),
+            }
+        }
+        glock::GlockDone::Freed { lvb_zeroed } => GlockDone {
+            result: GDLM_K_GLOCK_FREED,
+            ret: 0,
+            state,
+            lvb_zeroed: u32::from(lvb_zeroed),
+        },
+        glock::GlockDone::Ignored => GlockDone {
+            result: GDLM_K_GLOCK_IGNORED,
+            ret: 0,
+            state,
+            lvb_zeroed: 0,
+        },
+    };
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { done.write(out) };
+    0
+}
+
+/// `gdlm_bast`: another node wants DLM mode `mode`. 0 (the demote owed, if any, is
+/// recorded: start it with [`gdlm_k_glock_take_demote`] outside the callback), or
+/// `GDLM_K_EBAST_MODE` (the kernel's "unknown bast mode" BUG), `GDLM_K_EFREED` (the
+/// reference: a BAST for a put glock is a use after free; 7.2 ignores it: 0),
+/// `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`].
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_bast(cell: *mut GlockCell, mode: i32) -> i32 {
+    // SAFETY: forwarded contract.
+    match unsafe { glock(cell) } {
+        Ok(g) => match g.bast(mode) {
+            Ok(_) => 0,
+            Err(e) => glock_error(e),
+        },
+        Err(e) => e,
+    }
+}
+
+/// Start the demote a BAST left owed: 1 with `*state` the state to request (with
+/// [`gdlm_k_glock_request`]), or 0 when there is nothing to do (no demote owed, a
+/// request in flight, already there, no DLM lock). `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`]; `state` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_take_demote(cell: *mut GlockCell, state: *mut u32) -> i32 {
+    if state.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    match g.take_demote() {
+        Some(s) => {
+            // SAFETY: non-null and valid for a write (the contract).
+            unsafe { state.write(s.raw()) };
+            1
+        }
+        None => 0,
+    }
+}
+
+/// `gdlm_put_lock` at `now_ns` (`skip_dlm_unlock`: `SDF_SKIP_DLM_UNLOCK`): `*call` is
+/// `GDLM_K_OP_NONE` (freed now) or the `dlm_unlock` to make, whose `-DLM_EUNLOCK`
+/// completion ([`gdlm_k_glock_complete`]) frees the glock. The glock is dead from here
+/// on. 0, or `GDLM_K_EFREED`, `GDLM_K_EBUSY`, `GDLM_K_ENOT_DEAD`, `GDLM_K_ENULL`,
+/// `GDLM_K_EUNINIT` (unchanged).
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`]; `call` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_put(
+    cell: *mut GlockCell,
+    skip_dlm_unlock: u32,
+    now_ns: i64,
+    call: *mut GlockCall,
+) -> i32 {
+    if call.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let c = match g.put(skip_dlm_unlock != 0, now_ns) {
+        Ok(Put::Freed) => GlockCall::NONE,
+        Ok(Put::Unlock(u)) => GlockCall {
+            op: GDLM_K_OP_UNLOCK,
+            flags: u.flags,
+            lkid: u.lkid,
+            ..GlockCall::NONE
+        },
+        Err(e) => return glock_error(e),
+    };
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { call.write(c) };
+    0
+}
+
+/// `gdlm_cancel` of the request in flight: `*call` is the `dlm_unlock(lkid,
+/// DLM_LKF_CANCEL)` to make, or `GDLM_K_OP_NONE` (7.2 passes nothing for a released
+/// lockspace). 0, or `GDLM_K_ENOT_PENDING` (nothing in flight, or already canceled),
+/// `GDLM_K_ENOLOCK` (the reference: no DLM lock yet), `GDLM_K_ENULL`, `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`]; `call` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_cancel(cell: *mut GlockCell, call: *mut GlockCall) -> i32 {
+    if call.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let c = match g.cancel() {
+        Ok(Some(c)) => GlockCall {
+            op: GDLM_K_OP_UNLOCK,
+            flags: c.flags.bits(),
+            lkid: c.lkid,
+            ..GlockCall::NONE
+        },
+        Ok(None) => GlockCall::NONE,
+        Err(e) => return glock_error(e),
+    };
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { call.write(c) };
+    0
+}
+
+/// The glock's state, lock id and counters into `*info`. 0, `GDLM_K_ENULL`,
+/// `GDLM_K_EUNINIT`.
+///
+/// # Safety
+/// `cell` as for [`gdlm_k_glock_request`]; `info` null or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_glock_info(cell: *mut GlockCell, info: *mut GlockInfo) -> i32 {
+    if info.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: forwarded contract.
+    let g = match unsafe { glock(cell) } {
+        Ok(g) => g,
+        Err(e) => return e,
+    };
+    let i = GlockInfo {
+        state: g.state().raw(),
+        lkid: g.lkid(),
+        pending: u32::from(g.pending().is_some()),
+        dead: u32::from(g.is_dead()),
+        dcount: g.stats().stats.stats[GFS2_LKS_DCOUNT] as u64,
+    };
+    // SAFETY: non-null and valid for a write (the contract).
+    unsafe { info.write(i) };
+    0
 }
 
 #[cfg(feature = "kernel")]
@@ -1534,80 +1871,224 @@ mod tests {
             assert_eq!(gdlm_k_parse_table(null(), 0, &mut t), GDLM_K_ENULL);
         }
     }
+    fn cell(p: u32, number: u64) -> Box<GlockCell> {
+        let mut c = Box::new(GlockCell {
+            magic: 0,
+            body: [0; GDLM_K_GLOCK_WORDS],
+        });
+        // SAFETY: c is a live cell.
+        assert_eq!(unsafe { gdlm_k_glock_init(&mut *c, p, 2, number, 1) }, 0);
+        c
+    }
+
+    fn call() -> GlockCall {
+        GlockCall::NONE
+    }
+
+    fn done() -> GlockDone {
+        GlockDone {
+            result: 99,
+            ret: 0,
+            state: 0,
+            lvb_zeroed: 0,
+        }
+    }
+
+    fn info(c: &mut GlockCell) -> GlockInfo {
+        let mut i = GlockInfo {
+            state: 9,
+            lkid: 0,
+            pending: 0,
+            dead: 0,
+            dcount: 0,
+        };
+        // SAFETY: live cell and output.
+        assert_eq!(unsafe { gdlm_k_glock_info(c, &mut i) }, 0);
+        i
+    }
+
     #[test]
-    fn glock_helpers_match_the_core() {
-        let mut name = [0u8; 24];
-        let (mut mode, mut flags) = (0, 0);
-        // SAFETY: outputs are live locals.
-        let r = unsafe {
-            gdlm_k_lock_request(
-                2,
-                0x1234,
-                3,
-                8,
-                1,
-                0,
-                0,
-                name.as_mut_ptr(),
-                &mut mode,
-                &mut flags,
-            )
-        };
-        assert_eq!(r, 0);
-        assert_eq!(&name, b"       2            1234");
-        assert_eq!((mode, flags), (3, 0x10008));
-        // SAFETY: outputs are null.
-        let bug =
-            unsafe { gdlm_k_lock_request(2, 1, 1, 8, 1, 0, 0, null_mut(), null_mut(), null_mut()) };
-        assert_eq!(bug, GDLM_K_EANY_MODE, "LM_FLAG_ANY with EX");
-        // SAFETY: outputs are null.
-        let bad =
-            unsafe { gdlm_k_lock_request(2, 1, 7, 0, 1, 0, 0, null_mut(), null_mut(), null_mut()) };
-        assert_eq!(bad, GDLM_K_ESTATE, "no LM_ST_ 7");
-        let (mut ret, mut lk, mut gi, mut z) = (0, 0, 0, 0);
-        // SAFETY: outputs are live locals.
-        let r = unsafe { gdlm_k_ast(0, 3, 0, 4, 1, 0, 7, &mut ret, &mut lk, &mut gi, &mut z) };
-        assert_eq!(
-            (r, ret, lk, gi, z),
-            (GDLM_K_AST_COMPLETE, 2, 7, 1, 0),
-            "ALTMODE grants DEFERRED"
-        );
-        // SAFETY: outputs are live locals.
-        let r = unsafe {
-            gdlm_k_ast(
-                1, 0, -0x10002, 0, 1, 0, 7, &mut ret, &mut lk, &mut gi, &mut z,
-            )
-        };
-        assert_eq!(r, GDLM_K_AST_FREE, "-DLM_EUNLOCK frees the glock");
-        // (gl_state, gl_req, status, sb_flags) the kernel would BUG on, and the code each gets.
-        let bugs = [
-            ((0, 1, 0, 4), GDLM_K_EALTMODE),
-            ((0, 1, 0, 1), GDLM_K_EDEMOTED),
-            ((0, 1, -5, 0), GDLM_K_ESTATUS),
-            ((9, 1, 0, 0), GDLM_K_ESTATE),
-            ((0, 9, 0, 0), GDLM_K_ESTATE),
-        ];
-        for ((state, req, status, sbf), want) in bugs {
-            // SAFETY: outputs are null.
-            let got = unsafe {
-                gdlm_k_ast(
-                    state,
-                    req,
-                    status,
-                    sbf,
-                    1,
+    fn a_glock_through_the_abi_matches_the_core_machine() {
+        for (pid, p) in [
+            (GDLM_K_PROFILE_REFERENCE, Profile::Reference),
+            (GDLM_K_PROFILE_LINUX72, Profile::Linux72),
+        ] {
+            let mut c = cell(pid, 0x1234);
+            let mut g = Glock::new(p, LockName::new(2, 0x1234), true);
+            let mut k = call();
+            // SAFETY: live cell and outputs throughout.
+            unsafe {
+                // A new SH lock by name.
+                assert_eq!(gdlm_k_glock_request(&mut *c, 3, 0, 10, &mut k), 0);
+                let r = g.request(LmState::Shared, LmFlags::empty(), 10).unwrap();
+                assert_eq!(k.op, GDLM_K_OP_LOCK);
+                assert_eq!(
+                    (k.mode, k.flags, k.lkid),
+                    (r.mode as i32, r.flags.bits(), 0)
+                );
+                assert_eq!(&k.name, b"       2            1234", "{p:?}");
+                // Two requests at once are refused.
+                assert_eq!(
+                    gdlm_k_glock_request(&mut *c, 1, 0, 11, &mut k),
+                    GDLM_K_EBUSY
+                );
+                assert_eq!(gdlm_k_glock_set_lkid(&mut *c, 7), 0);
+                g.set_lkid(7);
+                let mut d = done();
+                assert_eq!(gdlm_k_glock_complete(&mut *c, 0, 0, 20, &mut d), 0);
+                g.complete(0, 0, 20).unwrap();
+                assert_eq!((d.result, d.state), (GDLM_K_GLOCK_GRANTED, 3), "{p:?}");
+                // A conversion to EX goes by lkid, with no name.
+                assert_eq!(gdlm_k_glock_request(&mut *c, 1, 0, 30, &mut k), 0);
+                let r = g.request(LmState::Exclusive, LmFlags::empty(), 30).unwrap();
+                assert_eq!(
+                    (k.mode, k.flags, k.lkid),
+                    (r.mode as i32, r.flags.bits(), 7)
+                );
+                assert_eq!(k.name, [0; GDLM_K_NAME_LEN]);
+                assert_eq!(gdlm_k_glock_complete(&mut *c, 0, 0, 40, &mut d), 0);
+                g.complete(0, 0, 40).unwrap();
+                assert_eq!(info(&mut c).state, 1);
+                // A BAST for PR owes a demote to SH, started outside the callback.
+                assert_eq!(gdlm_k_glock_bast(&mut *c, 3), 0);
+                g.bast(3).unwrap();
+                let mut st = 9;
+                assert_eq!(gdlm_k_glock_take_demote(&mut *c, &mut st), 1);
+                assert_eq!(Some(st), g.take_demote().map(LmState::raw));
+                assert_eq!(st, 3);
+                assert_eq!(gdlm_k_glock_take_demote(&mut *c, &mut st), 0, "taken once");
+                assert_eq!(gdlm_k_glock_request(&mut *c, st, 0, 50, &mut k), 0);
+                g.request(LmState::Shared, LmFlags::empty(), 50).unwrap();
+                // The completion with VALNOTVALID zeroes the LVB.
+                assert_eq!(gdlm_k_glock_complete(&mut *c, 0, 0x02, 60, &mut d), 0);
+                let want = g.complete(0, 0x02, 60).unwrap();
+                assert_eq!(
+                    want,
+                    glock::GlockDone::Complete {
+                        ret: d.ret,
+                        state: LmState::Shared,
+                        lvb_zeroed: d.lvb_zeroed == 1
+                    }
+                );
+                assert_eq!(d.lvb_zeroed, 1);
+                // put_lock unlocks by lkid; the -DLM_EUNLOCK reply frees it.
+                assert_eq!(gdlm_k_glock_put(&mut *c, 0, 70, &mut k), 0);
+                let Put::Unlock(u) = g.put(false, 70).unwrap() else {
+                    panic!("{p:?}: put_lock of a held lock unlocks");
+                };
+                assert_eq!((k.op, k.lkid, k.flags), (GDLM_K_OP_UNLOCK, 7, u.flags));
+                assert_eq!(info(&mut c).dead, 1);
+                assert_eq!(
+                    gdlm_k_glock_complete(&mut *c, -DLM_EUNLOCK, 0, 80, &mut d),
+                    0
+                );
+                assert_eq!(d.result, GDLM_K_GLOCK_FREED);
+                assert_eq!(
+                    gdlm_k_glock_request(&mut *c, 3, 0, 90, &mut k),
+                    GDLM_K_EFREED
+                );
+                // A BAST after the put: 7.2 ignores it, the reference calls it a use
+                // after free.
+                let want = if p == Profile::Linux72 {
+                    0
+                } else {
+                    GDLM_K_EFREED
+                };
+                assert_eq!(gdlm_k_glock_bast(&mut *c, 5), want, "{p:?}");
+                let i = info(&mut c);
+                // Three requests and the put (GFS2_LKS_DCOUNT), as the core machine counts.
+                let dcount = g.stats().stats.stats[GFS2_LKS_DCOUNT] as u64;
+                assert_eq!((i.lkid, i.pending, i.dcount), (0, 0, dcount), "{p:?}");
+                assert_eq!(dcount, 4);
+            }
+        }
+    }
+
+    #[test]
+    fn a_try_lock_refused_and_a_cancel_through_the_abi() {
+        for pid in [GDLM_K_PROFILE_REFERENCE, GDLM_K_PROFILE_LINUX72] {
+            let mut c = cell(pid, 5);
+            let (mut k, mut d) = (call(), done());
+            // SAFETY: live cell and outputs.
+            unsafe {
+                assert_eq!(gdlm_k_glock_request(&mut *c, 1, 1, 0, &mut k), 0);
+                assert_ne!(
+                    k.flags & gdlm_core::consts::DLM_LKF_NOQUEUE,
                     0,
-                    7,
-                    null_mut(),
-                    null_mut(),
-                    null_mut(),
-                    null_mut(),
-                )
-            };
+                    "TRY is NOQUEUE"
+                );
+                gdlm_k_glock_set_lkid(&mut *c, 9);
+                assert_eq!(gdlm_k_glock_complete(&mut *c, -EAGAIN, 0, 1, &mut d), 0);
+                assert_eq!((d.result, d.state), (GDLM_K_GLOCK_TRY_FAILED, 0), "{pid}");
+                // A blocking request, canceled: CANCELED, state unchanged.
+                assert_eq!(gdlm_k_glock_request(&mut *c, 1, 0, 2, &mut k), 0);
+                gdlm_k_glock_set_lkid(&mut *c, 9);
+                assert_eq!(gdlm_k_glock_cancel(&mut *c, &mut k), 0);
+                assert_eq!((k.op, k.lkid), (GDLM_K_OP_UNLOCK, 9), "{pid}");
+                assert_ne!(k.flags & gdlm_core::consts::DLM_LKF_CANCEL, 0);
+                assert_eq!(gdlm_k_glock_cancel(&mut *c, &mut k), GDLM_K_ENOT_PENDING);
+                assert_eq!(
+                    gdlm_k_glock_complete(&mut *c, -gdlm_core::consts::DLM_ECANCEL, 0, 3, &mut d),
+                    0
+                );
+                assert_eq!((d.result, d.state), (GDLM_K_GLOCK_CANCELED, 0), "{pid}");
+                // dlm_lock failed at once: nothing in flight, a new request is fine.
+                assert_eq!(gdlm_k_glock_request(&mut *c, 3, 0, 4, &mut k), 0);
+                assert_eq!(gdlm_k_glock_request_failed(&mut *c), 0);
+                assert_eq!(gdlm_k_glock_request(&mut *c, 3, 0, 5, &mut k), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn glock_refusals_have_distinct_codes_and_change_nothing() {
+        let mut c = cell(GDLM_K_PROFILE_REFERENCE, 1);
+        let (mut k, mut d) = (call(), done());
+        let mut st = 0;
+        let mut raw = GlockCell {
+            magic: 0,
+            body: [0; GDLM_K_GLOCK_WORDS],
+        };
+        // SAFETY: live cells and outputs, or null where the call must refuse it.
+        unsafe {
+            assert_eq!(gdlm_k_glock_init(&mut *c, 7, 2, 1, 1), GDLM_K_EPROFILE);
+            assert_eq!(gdlm_k_glock_init(null_mut(), 0, 2, 1, 1), GDLM_K_ENULL);
             assert_eq!(
-                got, want,
-                "state {state} req {req} status {status} sb_flags {sbf}"
+                gdlm_k_glock_request(&mut raw, 3, 0, 0, &mut k),
+                GDLM_K_EUNINIT
             );
+            assert_eq!(gdlm_k_glock_bast(&mut raw, 5), GDLM_K_EUNINIT);
+            assert_eq!(
+                gdlm_k_glock_request(&mut *c, 3, 0, 0, null_mut()),
+                GDLM_K_ENULL
+            );
+            assert_eq!(gdlm_k_glock_take_demote(&mut *c, null_mut()), GDLM_K_ENULL);
+            let before = c.body;
+            assert_eq!(
+                gdlm_k_glock_request(&mut *c, 7, 0, 0, &mut k),
+                GDLM_K_ESTATE
+            );
+            assert_eq!(
+                gdlm_k_glock_request(&mut *c, 1, 0x08, 0, &mut k),
+                GDLM_K_EANY_MODE,
+                "LM_FLAG_ANY with EX"
+            );
+            assert_eq!(
+                gdlm_k_glock_complete(&mut *c, 0, 0, 0, &mut d),
+                GDLM_K_ENOT_PENDING
+            );
+            assert_eq!(gdlm_k_glock_bast(&mut *c, 9), GDLM_K_EBAST_MODE);
+            assert_eq!(gdlm_k_glock_take_demote(&mut *c, &mut st), 0);
+            assert_eq!(c.body, before, "refusals change nothing");
+            assert_eq!(d.result, 99, "nothing written");
+            // Completions the kernel BUG()s on.
+            assert_eq!(gdlm_k_glock_request(&mut *c, 3, 0, 0, &mut k), 0);
+            let before = c.body;
+            for (status, sbf, want) in [(0, 0x01, GDLM_K_EDEMOTED), (-5, 0, GDLM_K_ESTATUS)] {
+                assert_eq!(gdlm_k_glock_complete(&mut *c, status, sbf, 1, &mut d), want);
+                assert_eq!(c.body, before);
+            }
+            assert_eq!(gdlm_k_glock_put(&mut *c, 0, 1, &mut k), GDLM_K_EBUSY);
         }
     }
 
@@ -1618,6 +2099,10 @@ mod tests {
         assert_eq!((size_of::<Slot>(), align_of::<Slot>()), (8, 4));
         assert_eq!(size_of::<Action>(), 4 + 8 + 4 * 4 + 32 + 24 + 7 * 4 + 128);
         assert_eq!(size_of::<Table>(), 2 * GDLM_K_TABLE_NAME_LEN);
+        assert_eq!(size_of::<GlockCell>(), 8 + 8 * GDLM_K_GLOCK_WORDS);
+        assert_eq!(size_of::<GlockCall>(), 16 + GDLM_K_NAME_LEN);
+        assert_eq!(size_of::<GlockDone>(), 16);
+        assert_eq!(size_of::<GlockInfo>(), 24);
     }
 
     #[test]
@@ -1651,6 +2136,10 @@ mod tests {
             GDLM_K_ENO_FSNAME,
             GDLM_K_ETABLE_LENGTH,
             GDLM_K_ESLOTS,
+            GDLM_K_EBUSY,
+            GDLM_K_ENOT_PENDING,
+            GDLM_K_EFREED,
+            GDLM_K_EUNINIT,
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 0, "error {e} is not negative");
@@ -1695,6 +2184,9 @@ mod tests {
             mode_error(ModeError::UnknownBastMode(9)),
             flags_error(FlagsError::AnyWithMode(gdlm_core::DlmMode::Ex)),
             flags_error(FlagsError::MissingCurrentMode),
+            glock_error(GlockError::Busy),
+            glock_error(GlockError::NotPending),
+            glock_error(GlockError::Freed),
         ];
         for (i, e) in mapped.iter().enumerate() {
             assert!(errors.contains(e), "{e} is not a GDLM_K_E* code");

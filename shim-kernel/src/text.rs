@@ -314,6 +314,17 @@ pub fn log_line(t: &mut Text<'_>, ev: &LogEvent, jid: u32) {
                 .s(" write ")
                 .b(write);
         }
+        PrepIgnored => {
+            t.s("recover_prep ignored due to withdraw.");
+        }
+        SlotIgnored { jid } => {
+            t.s("recover_slot jid ")
+                .i(jid.into())
+                .s(" ignored due to withdraw.");
+        }
+        DoneIgnored => {
+            t.s("recover_done ignored due to withdraw.");
+        }
         CpgPrep => {
             t.s("recover_prep (cpg)");
         }
@@ -411,6 +422,9 @@ mod tests {
                     start: b,
                     write: k % 2 == 1,
                 },
+                PrepIgnored,
+                SlotIgnored { jid: e },
+                DoneIgnored,
                 CpgPrep,
                 CpgSlot { slot: e },
                 CpgDone {

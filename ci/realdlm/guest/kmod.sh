@@ -11,8 +11,11 @@ gctl() {
   return $rc
 }
 gstatus() { sed "s/^/GDLM-STATUS /" "$GSTATUS"; }
+# the module built for this kernel (7.2: bin/kmod/<kver>/gdlm.ko; 6.1: bin/gdlm.ko)
 kmod_load() {
-  if insmod /opt/gdlm/bin/gdlm.ko; then log "KMOD LOADED"; else log "KMOD insmod FAILED"; return 1; fi
+  local ko=/opt/gdlm/bin/kmod/$(uname -r)/gdlm.ko
+  [ -f "$ko" ] || ko=/opt/gdlm/bin/gdlm.ko
+  if insmod "$ko"; then log "KMOD LOADED $ko ($(uname -r))"; else log "KMOD insmod FAILED $ko"; return 1; fi
 }
 # the lvb text of lock TYPE,NUMBER (hex) of FSNAME in the status file
 glvb() { sed -n "s/^  lock $1 $2 state [A-Z]* lkid [0-9a-f]* lvb '\(.*\)'$/\1/p" "$GSTATUS"; }

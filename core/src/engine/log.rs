@@ -180,6 +180,15 @@ pub enum LogEvent {
         /// The NL conversion writes a new LVB.
         write: bool,
     },
+    /// 7.2: `gdlm_recover_prep` once withdrawn (7.2:L1164-1167).
+    PrepIgnored,
+    /// 7.2: `gdlm_recover_slot` once withdrawn (7.2:L1188-1194); `jid` is `slot - 1`.
+    SlotIgnored {
+        /// `slot->slot - 1`, as the kernel prints it.
+        jid: i32,
+    },
+    /// 7.2: `gdlm_recover_done` once withdrawn (7.2:L1219-1222).
+    DoneIgnored,
     /// Debug: a `recover_prep` synthesized from CPG membership.
     CpgPrep,
     /// Debug: a `recover_slot` synthesized from CPG membership.
@@ -213,7 +222,10 @@ impl LogEvent {
             | NoJournal { .. }
             | FirstMountJournalError { .. }
             | OwnJournalError(_)
-            | MembershipRefused(_) => Level::Err,
+            | MembershipRefused(_)
+            | PrepIgnored
+            | SlotIgnored { .. }
+            | DoneIgnored => Level::Err,
             ControlLocked { .. } | CpgPrep | CpgSlot { .. } | CpgDone { .. } => Level::Debug,
             _ => Level::Info,
         }
@@ -316,6 +328,9 @@ impl fmt::Display for LogEvent {
                 start,
                 write,
             } => write!(f, "control lvb gen {lvb_gen} start {start} write {write}"),
+            PrepIgnored => f.write_str("recover_prep ignored due to withdraw."),
+            SlotIgnored { jid } => write!(f, "recover_slot jid {jid} ignored due to withdraw."),
+            DoneIgnored => f.write_str("recover_done ignored due to withdraw."),
             CpgPrep => f.write_str("recover_prep (cpg)"),
             CpgSlot { slot } => write!(f, "recover_slot slot {slot} (cpg)"),
             CpgDone {

@@ -870,8 +870,13 @@ impl<const N: usize> Engine<N> {
             Event::LockspaceJoined | Event::LockspaceFailed(_) => {
                 p == Phase::Joining && !self.joined
             }
+            // The DLM calls them during dlm_release_lockspace too (its leave is a
+            // recovery: a recover_prep after "leaving the lockspace group", seen on 6.1
+            // and 7.2), so after our release they are taken and dropped.
             Event::RecoverPrep | Event::RecoverSlot { .. } | Event::RecoverDone { .. } => {
-                self.cfg.callbacks == Callbacks::Dlm && p != Phase::Idle && !p.finished()
+                self.cfg.callbacks == Callbacks::Dlm
+                    && p != Phase::Idle
+                    && (!p.finished() || self.joined)
             }
             Event::CpgConfchg { .. } | Event::CpgMessage { .. } => {
                 self.membership.is_some() && self.joined && !p.finished()
@@ -936,6 +941,17 @@ impl<const N: usize> Engine<N> {
                 self.log(LogEvent::NewLockspaceError(e));
                 self.push(Action::MountFailed(MountFailure::Lockspace(e)));
                 self.phase = Phase::Failed;
+                Ok(())
+            }
+            Event::RecoverPrep | Event::RecoverSlot { .. } | Event::RecoverDone { .. }
+                if self.phase.finished() =>
+            {
+                // Released: nothing reads the recovery state any more. 7.2 says why it
+                // ignores them once withdrawn; otherwise the kernel's callback changes
+                // only the state of a lockspace being freed.
+                if self.rec.ignores_callbacks() {
+                    self.log_ignored(&ev);
+                }
                 Ok(())
             }
             Event::RecoverPrep => {
@@ -1034,7 +1050,22 @@ impl<const N: usize> Engine<N> {
     // ---- recovery callbacks -------------------------------------------------------------
 
     fn recover_prep(&mut self) {
+        if self.rec.ignores_callbacks() {
+            self.log(LogEvent::PrepIgnored);
+        }
         self.rec.recover_prep();
+    }
+
+    /// 7.2's "... ignored due to withdraw." for a recovery callback.
+    fn log_ignored(&mut self, ev: &Event<'_>) {
+        match *ev {
+            Event::RecoverPrep => self.log(LogEvent::PrepIgnored),
+            Event::RecoverSlot { slot } => self.log(LogEvent::SlotIgnored {
+                jid: slot.wrapping_sub(1),
+            }),
+            Event::RecoverDone { .. } => self.log(LogEvent::DoneIgnored),
+            _ => {}
+        }
     }
 
     fn recover_slot(&mut self, slot: i32) -> Result<(), EngineError> {
@@ -1050,7 +1081,12 @@ impl<const N: usize> Engine<N> {
                 Ok(())
             }
             // 7.2: "... ignored due to withdraw".
-            Err(RecoveryError::Withdrawn) => Ok(()),
+            Err(RecoveryError::Withdrawn) => {
+                self.log(LogEvent::SlotIgnored {
+                    jid: slot.wrapping_sub(1),
+                });
+                Ok(())
+            }
             // The kernel logs "short size" and drops the callback.
             Err(RecoveryError::ShortSize { jid, size }) => {
                 self.log(LogEvent::RecoverSlotShort {
@@ -1072,7 +1108,10 @@ impl<const N: usize> Engine<N> {
     ) -> Result<(), EngineError> {
         let w = match self.rec.recover_done(slots, our_slot, generation) {
             Ok(w) => w,
-            Err(RecoveryError::Withdrawn) => return Ok(()),
+            Err(RecoveryError::Withdrawn) => {
+                self.log(LogEvent::DoneIgnored);
+                return Ok(());
+            }
             Err(e) => return Err(EngineError::Recovery(e)),
         };
         self.queue_work(w);
