@@ -1,0 +1,15 @@
+# rfl-1node: gdlm_rfl.ko (the Rust-for-Linux module, shim-kernel/rfl) on one Linux 7.2 node:
+# load (the engine's self-test runs in init), a module-only lockspace mounted through the
+# engine over the kernel DLM, status, unmount, rmmod. SPDX-License-Identifier: GPL-2.0-only
+. /opt/gdlm/guest/lib.sh
+. /opt/gdlm/guest/kmod.sh
+log "scenario rfl-1node"
+if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED"; else log "RFL insmod FAILED"; exit 1; fi
+grep -q '^gdlm_rfl ' /proc/modules && log "RFL IN PROC-MODULES"
+if [ -e "$GCTL" ]; then
+  gctl mount gdlm:rone recovery=success && log "RFL MOUNTED"
+  gstatus
+  gctl unmount rone && log "RFL UNMOUNTED"
+fi
+rmmod gdlm_rfl && log "RFL REMOVED"
+log "RFL TAINT $(cat /proc/sys/kernel/tainted)"
