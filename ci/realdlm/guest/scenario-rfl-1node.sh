@@ -6,10 +6,12 @@
 log "scenario rfl-1node"
 if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED"; else log "RFL insmod FAILED"; exit 1; fi
 grep -q '^gdlm_rfl ' /proc/modules && log "RFL IN PROC-MODULES"
-if [ -e "$GCTL" ]; then
-  gctl mount gdlm:rone recovery=success && log "RFL MOUNTED"
-  gstatus
-  gctl unmount rone && log "RFL UNMOUNTED"
-fi
+gctl mount gdlm:rone recovery=success && log "RFL MOUNTED"
+gstatus
+gctl unmount rone && log "RFL UNMOUNTED"
+# alone with recovery=gaveup it would be the first mounter, which must replay every journal:
+# refused, and the lockspace released again
+if gctl mount gdlm:rref recovery=gaveup; then log "RFL RREF MOUNTED"; else log "RFL RREF REFUSED"; fi
+gstatus
 rmmod gdlm_rfl && log "RFL REMOVED"
 log "RFL TAINT $(cat /proc/sys/kernel/tainted)"

@@ -19,6 +19,17 @@ scenario_main() {
     bash -c "grep -q 'RFL LOADED' '$d/node1.harness' && grep -q 'RFL IN PROC-MODULES' '$d/node1.harness'"
   check "rfl-1node: the engine ran in the module (self-test: Mount -> NewLockspace, joined -> a control_lock request)" \
     bash -c "grep -q 'gdlm_rfl: self-test: mount -> NewLockspace' '$d/node1.dmesg' && grep -qE 'gdlm_rfl: self-test: [0-9]+ actions, control_lock asked true' '$d/node1.dmesg'"
+  check "rfl-1node: joined lockspace rone through the DLM binding (dlm: rone: generation 1)" grep -q 'dlm: rone: .*generation 1 ' "$d/node1.dmesg"
+  check "rfl-1node: first mounter (gdlm: rone: first mounter control generation 0)" grep -q 'gdlm: rone: first mounter control generation 0$' "$d/node1.dmesg"
+  check "rfl-1node: own journal lock held (jid=0, already locked for use)" grep -q 'gdlm: rone: jid=0, already locked for use' "$d/node1.dmesg"
+  check "rfl-1node: first mount done" grep -q 'gdlm: rone: first mount done, others may mount' "$d/node1.dmesg"
+  check "rfl-1node: mounted jid 0 first 1" bash -c "grep -q 'gdlm: rone: mounted jid 0 first 1 recovery=success' '$d/node1.dmesg' && grep -q 'RFL MOUNTED' '$d/node1.harness'"
+  check "rfl-1node: status: mounted, jid 0, unblocked, control LVB generation 1" \
+    grep -qE '^GDLM-STATUS fsname rone cluster gdlm recovery=success mounted 1 first 1 jid 0 blocked 0 .*control_lvb_gen 1 jids - ' "$d/node1.log"
+  check "rfl-1node: unmounted (dlm_release_lockspace 0)" bash -c "grep -q 'gdlm: rone: dlm_release_lockspace 0' '$d/node1.dmesg' && grep -q 'RFL UNMOUNTED' '$d/node1.harness'"
+  check "rfl-1node: a lone recovery=gaveup mount is refused (error recovering journal 0: -30) and released" \
+    bash -c "grep -q 'RFL RREF REFUSED' '$d/node1.harness' && grep -q 'gdlm: rref: jid=0: would replay: giving up' '$d/node1.dmesg' && grep -q 'gdlm: rref: dlm_release_lockspace 0' '$d/node1.dmesg'"
+  check "rfl-1node: no engine event refused before the release (the DLM's recover_prep inside dlm_release_lockspace finds the engine finished: refused, as in the C glue)" bash -c "! grep 'event refused' '$d/node1.dmesg' | grep -vqE 'does not fit phase (Down|Failed|Withdrawn)'"
   check "rfl-1node: rmmod" grep -q 'RFL REMOVED' "$d/node1.harness"
   check "rfl-1node: unloaded (Drop ran)" grep -q 'gdlm_rfl: unloaded' "$d/node1.dmesg"
   check "rfl-1node: no kernel BUG/oops/warning" bash -c "! grep -qE 'BUG:|Oops|Call Trace|Kernel panic|WARNING:' '$d/node1.dmesg'"
