@@ -35,7 +35,7 @@ rfl_chroot() {
     rfl_say "toolchain chroot cached ($RFL_CHROOT, key $key)"
     return 0
   fi
-  rm -f "$RFL_CACHE/chroot.stamp" "$RFL_CACHE/krust.stamp"
+  rm -f "$RFL_CACHE/chroot.stamp"
   _rfl_umount
   rm -rf "$RFL_CHROOT"
   mkdir -p "$RFL_CACHE"

@@ -13,8 +13,8 @@
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, c_void};
 
-use kernel::ffi::c_char;
 use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::ffi::c_char;
 
 use kernel::prelude::*;
 
@@ -191,7 +191,11 @@ unsafe extern "C" fn ast_trampoline(arg: *mut c_void) {
     // of the one outstanding request, and `busy` is still set, so nobody else touches them.
     let (status, flags, lvb) = unsafe {
         let l = &*lock.lksb.get();
-        (l.sb_status, l.sb_flags as u8, lock.has_lvb.then(|| *lock.lvb.get()))
+        (
+            l.sb_status,
+            l.sb_flags as u8,
+            lock.has_lvb.then(|| *lock.lvb.get()),
+        )
     };
     lock.busy.store(false, Ordering::Release);
     // SAFETY: `target` outlives the lock's requests (`DlmLock::new`'s contract).
@@ -221,7 +225,11 @@ unsafe extern "C" fn recover_done_tr<O: LockspaceOwner>(
     // `ls_slots`, `ls_slots_size` entries), readable for the duration of the call.
     let (o, s) = unsafe {
         let n = usize::try_from(num).unwrap_or(0);
-        let s: &[Slot] = if slots.is_null() || n == 0 { &[] } else { core::slice::from_raw_parts(slots, n) };
+        let s: &[Slot] = if slots.is_null() || n == 0 {
+            &[]
+        } else {
+            core::slice::from_raw_parts(slots, n)
+        };
         (&*(arg as *const O), s)
     };
     o.recover_done(s, our_slot, generation);
@@ -255,7 +263,12 @@ pub(crate) struct Joined {
 impl Lockspace {
     /// `dlm_new_lockspace(name, cluster, flags, 32, ops, owner)`. The callbacks go to
     /// `owner`, which must stay alive (not move) until [`Lockspace::release`] returned.
-    pub(crate) fn new<O: LockspaceOwner>(name: &CStr, cluster: &CStr, flags: u32, owner: &O) -> Result<Joined> {
+    pub(crate) fn new<O: LockspaceOwner>(
+        name: &CStr,
+        cluster: &CStr,
+        flags: u32,
+        owner: &O,
+    ) -> Result<Joined> {
         let mut ls: *mut c_void = core::ptr::null_mut();
         let mut ops_result: c_int = -1;
         let ops: &'static RawOps = &OpsFor::<O>::OPS;
@@ -276,14 +289,24 @@ impl Lockspace {
         if rv != 0 || ls.is_null() {
             return Err(Error::from_errno(if rv < 0 { rv } else { -22 }));
         }
-        Ok(Joined { ls: Lockspace(ls), ops_result })
+        Ok(Joined {
+            ls: Lockspace(ls),
+            ops_result,
+        })
     }
 
     /// `dlm_lock(ls, mode, &lksb, flags, name, 24, 0, ast, lock, NULL)`: a new lock by
     /// name or, with `DLM_LKF_CONVERT`, a conversion of the lock's DLM lock. `lvb`: the
     /// buffer's contents to pass first (VALBLK). Ok means the AST will come; an error
     /// means it will not (the caller reports it as the completion).
-    pub(crate) fn lock(&self, lk: &DlmLock, mode: i32, flags: u32, name: &[u8], lvb: Option<&[u8; LVB_LEN]>) -> Result {
+    pub(crate) fn lock(
+        &self,
+        lk: &DlmLock,
+        mode: i32,
+        flags: u32,
+        name: &[u8],
+        lvb: Option<&[u8; LVB_LEN]>,
+    ) -> Result {
         lk.begin()?;
         // SAFETY: `begin` made this the one outstanding request: nobody else touches the
         // lksb or buffer until the AST (or until we clear `busy` on an immediate error).
@@ -291,11 +314,12 @@ impl Lockspace {
             if let Some(v) = lvb {
                 *lk.lvb.get() = *v;
             }
-            (*lk.lksb.get()).sb_lvbptr = if lk.has_lvb || flags & gdlm_core::consts::DLM_LKF_VALBLK != 0 {
-                lk.lvb.get().cast()
-            } else {
-                core::ptr::null_mut()
-            };
+            (*lk.lksb.get()).sb_lvbptr =
+                if lk.has_lvb || flags & gdlm_core::consts::DLM_LKF_VALBLK != 0 {
+                    lk.lvb.get().cast()
+                } else {
+                    core::ptr::null_mut()
+                };
         }
         // SAFETY: `self.0` is a joined lockspace; `lk` (lksb, buffer, AST argument) lives
         // until the lockspace is released (`DlmLock::new`'s contract); `name` is read
@@ -334,7 +358,15 @@ impl Lockspace {
             l.sb_lkid
         };
         // SAFETY: as in `lock`.
-        let rv = unsafe { dlm_unlock(self.0, lkid, flags, lk.lksb.get(), lk as *const DlmLock as *mut c_void) };
+        let rv = unsafe {
+            dlm_unlock(
+                self.0,
+                lkid,
+                flags,
+                lk.lksb.get(),
+                lk as *const DlmLock as *mut c_void,
+            )
+        };
         if rv != 0 {
             lk.busy.store(false, Ordering::Release);
             return Err(Error::from_errno(rv));

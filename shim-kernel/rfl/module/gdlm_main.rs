@@ -34,12 +34,17 @@ use kernel::str::CStr;
 use kernel::sync::{Arc, CondVar, Mutex, SpinLock};
 use kernel::time::{msecs_to_jiffies, Monotonic};
 use kernel::uaccess::UserSliceReader;
-use kernel::workqueue::{self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work, DelayedWork, Work, WorkItem};
+use kernel::workqueue::{
+    self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work, DelayedWork, Work,
+    WorkItem,
+};
 
-use gdlm_core::consts::{DLM_LKF_VALBLK, DLM_RELEASE_NORMAL, DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID};
+use gdlm_core::consts::{
+    DLM_LKF_VALBLK, DLM_RELEASE_NORMAL, DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
+};
 use gdlm_core::engine::{
-    Action, Config, DlmOp, Engine, Event, Instant, Level, LockRef, LogEvent, MountFailure, Phase, Release,
-    ReplayOutcome, ReplayReason,
+    Action, Config, DlmOp, Engine, Event, Instant, Level, LockRef, LogEvent, MountFailure, Phase,
+    Release, ReplayOutcome, ReplayReason,
 };
 use gdlm_core::mount::LockTable;
 use gdlm_core::Profile;
@@ -271,7 +276,8 @@ impl Inner {
     /// Run the pump in `ms` (already queued: it runs earlier and re-arms).
     fn arm(&self, ms: u64) {
         if let (Some(me), false) = (self.me.clone(), self.stopping) {
-            let _ = workqueue::system_unbound().enqueue_delayed::<Arc<Mount>, 1>(me, msecs_to_jiffies(ms as u32));
+            let _ = workqueue::system_unbound()
+                .enqueue_delayed::<Arc<Mount>, 1>(me, msecs_to_jiffies(ms as u32));
         }
     }
 }
@@ -285,16 +291,31 @@ impl LockspaceOwner for Mount {
         let _ = self.event(Event::RecoverSlot { slot: s.slot });
     }
     fn recover_done(&self, slots: &[Slot], our_slot: i32, generation: u32) {
-        info!(self, "recover_done generation {} slots {} our_slot {}", generation, slots.len(), our_slot);
+        info!(
+            self,
+            "recover_done generation {} slots {} our_slot {}",
+            generation,
+            slots.len(),
+            our_slot
+        );
         let mut ids = [0i32; MAXJ];
         let n = slots.len().min(MAXJ);
         for (d, s) in ids.iter_mut().zip(slots.iter()) {
             *d = s.slot;
         }
         if slots.len() > MAXJ {
-            err!(self, "recover_done with {} slots, more than {}", slots.len(), MAXJ);
+            err!(
+                self,
+                "recover_done with {} slots, more than {}",
+                slots.len(),
+                MAXJ
+            );
         }
-        let _ = self.event(Event::RecoverDone { slots: &ids[..n], our_slot, generation });
+        let _ = self.event(Event::RecoverDone {
+            slots: &ids[..n],
+            our_slot,
+            generation,
+        });
         self.inner.lock().recover_dones += 1;
         self.cond.notify_all();
     }
@@ -312,7 +333,12 @@ impl AstTarget for Mount {
         if let Some(l) = lvb {
             self.inner.lock().control_lvb = l;
         }
-        let _ = self.event(Event::DlmDone { lock: r, status, sb_flags, lvb });
+        let _ = self.event(Event::DlmDone {
+            lock: r,
+            status,
+            sb_flags,
+            lvb,
+        });
     }
 }
 
@@ -335,7 +361,9 @@ fn do_new_lockspace(m: &Mount, flags: u32) {
                 // 6.1 by the C glue), so wait for it (bounded)
                 let mut waited = 0;
                 while g.recover_dones == 0 && waited < 600 {
-                    let _ = m.cond.wait_interruptible_timeout(&mut g, msecs_to_jiffies(100));
+                    let _ = m
+                        .cond
+                        .wait_interruptible_timeout(&mut g, msecs_to_jiffies(100));
                     waited += 1;
                 }
                 let none = g.recover_dones == 0;
@@ -352,11 +380,20 @@ fn do_new_lockspace(m: &Mount, flags: u32) {
 
 fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
     let Some(lk) = m.elock(req.lock) else {
-        err!(m, "dlm call for {:?}: no such lock (capacity {})", req.lock, MAXJ);
+        err!(
+            m,
+            "dlm call for {:?}: no such lock (capacity {})",
+            req.lock,
+            MAXJ
+        );
         return;
     };
     // the journal lock's LVB is the module's stand-in for the journal (recovery=success)
-    let disk = if matches!(req.lock, LockRef::Journal(_)) && m.recovery_success { DLM_LKF_VALBLK } else { 0 };
+    let disk = if matches!(req.lock, LockRef::Journal(_)) && m.recovery_success {
+        DLM_LKF_VALBLK
+    } else {
+        0
+    };
     let lsg = m.ls.lock();
     let Some(ls) = lsg.as_ref() else {
         drop(lsg);
@@ -372,15 +409,32 @@ fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
                     m.inner.lock().control_lvb = l;
                 }
             }
-            ls.lock(lk, mode.raw(), flags.bits() | disk, name.as_bytes(), v.as_ref())
+            ls.lock(
+                lk,
+                mode.raw(),
+                flags.bits() | disk,
+                name.as_bytes(),
+                v.as_ref(),
+            )
         }
         DlmOp::Unlock => ls.unlock(lk, disk),
     };
     drop(lsg);
     if let Err(e) = rv {
         // failed at once: that is its completion
-        err!(m, "dlm {:?} of {:?} error {}", req.op, req.lock, e.to_errno());
-        let _ = m.event(Event::DlmDone { lock: req.lock, status: e.to_errno(), sb_flags: 0, lvb: None });
+        err!(
+            m,
+            "dlm {:?} of {:?} error {}",
+            req.op,
+            req.lock,
+            e.to_errno()
+        );
+        let _ = m.event(Event::DlmDone {
+            lock: req.lock,
+            status: e.to_errno(),
+            sb_flags: 0,
+            lvb: None,
+        });
     }
 }
 
@@ -397,26 +451,50 @@ fn do_replay(m: &Mount, jid: u32, reason: ReplayReason) {
         return;
     }
     let Some(lk) = m.journal.get(jid as usize) else {
-        let _ = m.event(Event::ReplayDone { jid, outcome: ReplayOutcome::Failed(-22) });
+        let _ = m.event(Event::ReplayDone {
+            jid,
+            outcome: ReplayOutcome::Failed(-22),
+        });
         return;
     };
     // the engine holds the journal lock EX now: its LVB is ours to read and write
     let lvb = lk.lvb().unwrap_or([0; LVB_LEN]);
     let flags = lk.sb_flags().unwrap_or(0);
     let clean = &lvb[..JOURNAL_CLEAN.len()] == JOURNAL_CLEAN;
-    let dirty = flags & DLM_SBF_VALNOTVALID != 0 || (matches!(reason, ReplayReason::Recovery { .. }) && !clean);
+    let dirty = flags & DLM_SBF_VALNOTVALID != 0
+        || (matches!(reason, ReplayReason::Recovery { .. }) && !clean);
     let txt = lvb_text(&lvb);
     if !dirty {
-        info!(m, "jid={}: Looking at journal... clean (lvb '{}')", jid, txt.as_str());
-        let _ = m.event(Event::ReplayDone { jid, outcome: ReplayOutcome::Success });
+        info!(
+            m,
+            "jid={}: Looking at journal... clean (lvb '{}')",
+            jid,
+            txt.as_str()
+        );
+        let _ = m.event(Event::ReplayDone {
+            jid,
+            outcome: ReplayOutcome::Success,
+        });
         return;
     }
-    info!(m, "jid={}: Looking at journal... dirty (lvb '{}' sb_flags 0x{:x})", jid, txt.as_str(), flags);
-    info!(m, "jid={}: Replaying journal... (no disk: nothing to write)", jid);
+    info!(
+        m,
+        "jid={}: Looking at journal... dirty (lvb '{}' sb_flags 0x{:x})",
+        jid,
+        txt.as_str(),
+        flags
+    );
+    info!(
+        m,
+        "jid={}: Replaying journal... (no disk: nothing to write)", jid
+    );
     let mut c = [0u8; LVB_LEN];
     c[..JOURNAL_CLEAN.len()].copy_from_slice(JOURNAL_CLEAN);
     if lk.set_lvb(&c).is_err() {
-        let _ = m.event(Event::ReplayDone { jid, outcome: ReplayOutcome::Failed(-16) });
+        let _ = m.event(Event::ReplayDone {
+            jid,
+            outcome: ReplayOutcome::Failed(-16),
+        });
         return;
     }
     // a replay holds the journal lock a while; a survivor trying meanwhile is Busy
@@ -459,8 +537,17 @@ fn perform(m: &Mount, a: Action) {
             if first {
                 info!(m, "first mount done, others may mount");
             }
-            info!(m, "mounted jid {} first {} recovery={}", jid, u32::from(first),
-                if m.recovery_success { "success" } else { "gaveup" });
+            info!(
+                m,
+                "mounted jid {} first {} recovery={}",
+                jid,
+                u32::from(first),
+                if m.recovery_success {
+                    "success"
+                } else {
+                    "gaveup"
+                }
+            );
             let mut g = m.inner.lock();
             g.jid = jid;
             g.first = first;
@@ -525,7 +612,11 @@ fn pump(this: &Arc<Mount>) {
                     (a, b) => a.or(b),
                 };
                 if let Some(at) = next {
-                    g.arm(at.saturating_since(now).as_millis().clamp(1, PUMP_MAX_SLEEP_MS));
+                    g.arm(
+                        at.saturating_since(now)
+                            .as_millis()
+                            .clamp(1, PUMP_MAX_SLEEP_MS),
+                    );
                 }
                 Step::Idle
             }
@@ -533,7 +624,10 @@ fn pump(this: &Arc<Mount>) {
         match step {
             Step::Act(a) => perform(this, a),
             Step::ReplayDone(jid) => {
-                let _ = this.event(Event::ReplayDone { jid, outcome: ReplayOutcome::Success });
+                let _ = this.event(Event::ReplayDone {
+                    jid,
+                    outcome: ReplayOutcome::Success,
+                });
             }
             Step::Timeout => {}
             Step::Idle => return,
@@ -557,7 +651,11 @@ struct Registry {
 
 impl Registry {
     fn find(&self, fsname: &str) -> Option<Arc<Mount>> {
-        self.mounts.lock().iter().find(|m| m.fsname.as_str() == fsname).cloned()
+        self.mounts
+            .lock()
+            .iter()
+            .find(|m| m.fsname.as_str() == fsname)
+            .cloned()
     }
 
     fn remove(&self, m: &Arc<Mount>) {
@@ -573,7 +671,9 @@ fn wait_for(m: &Mount, ms: u32, done: impl Fn(&Inner) -> bool) -> bool {
     let mut g = m.inner.lock();
     let mut left = ms / 100;
     while !done(&g) && left > 0 {
-        let _ = m.cond.wait_interruptible_timeout(&mut g, msecs_to_jiffies(100));
+        let _ = m
+            .cond
+            .wait_interruptible_timeout(&mut g, msecs_to_jiffies(100));
         left -= 1;
     }
     done(&g)
@@ -601,8 +701,13 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
     let m = Mount::new(&t, success, profile)?;
     m.inner.lock().me = Some(m.clone());
     reg.mounts.lock().push(m.clone(), GFP_KERNEL)?;
-    info!(m, "Trying to join cluster \"lock_dlm\", \"{}\" recovery={} journals {}", table,
-        if success { "success" } else { "gaveup" }, journals);
+    info!(
+        m,
+        "Trying to join cluster \"lock_dlm\", \"{}\" recovery={} journals {}",
+        table,
+        if success { "success" } else { "gaveup" },
+        journals
+    );
     if m.event(Event::Mount { journals }).is_err() {
         free(reg, &m);
         return Err(EINVAL);
@@ -684,7 +789,11 @@ fn status_show(reg: &Arc<Registry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !any {
             f.write_str(" -")?;
         }
-        writeln!(f, " last_done {} recover_dones {} refused {}", g.last_done_gen, g.recover_dones, g.refused)?;
+        writeln!(
+            f,
+            " last_done {} recover_dones {} refused {}",
+            g.last_done_gen, g.recover_dones, g.refused
+        )?;
     }
     Ok(())
 }
@@ -703,7 +812,8 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
     let _c = reg.ctl.lock();
     match (w.next(), w.next()) {
         (Some("mount"), Some(table)) => {
-            let (mut success, mut journals, mut profile) = (true, DEFAULT_JOURNALS, Profile::Linux72);
+            let (mut success, mut journals, mut profile) =
+                (true, DEFAULT_JOURNALS, Profile::Linux72);
             for a in w {
                 match a {
                     "recovery=gaveup" => success = false,
@@ -733,15 +843,27 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
 /// ask to join, then (after the first recover_done) for a control_lock request. Proves
 /// at load that the linked engine runs under the kernel's core and flags.
 fn self_test() -> Result {
-    let mut e: KBox<Engine<MAXJ>> = KBox::new(Engine::new(Config::for_profile(Profile::Linux72)), GFP_KERNEL)?;
+    let mut e: KBox<Engine<MAXJ>> = KBox::new(
+        Engine::new(Config::for_profile(Profile::Linux72)),
+        GFP_KERNEL,
+    )?;
     let now = Instant::from_millis(0);
-    e.handle(now, Event::Mount { journals: 3 }).map_err(|_| EINVAL)?;
+    e.handle(now, Event::Mount { journals: 3 })
+        .map_err(|_| EINVAL)?;
     let mut n = 0;
     while let Some(a) = e.poll() {
         pr_info!("gdlm_rfl: self-test: mount -> {:?}\n", a);
         n += 1;
     }
-    e.handle(now, Event::RecoverDone { slots: &[1], our_slot: 1, generation: 1 }).map_err(|_| EINVAL)?;
+    e.handle(
+        now,
+        Event::RecoverDone {
+            slots: &[1],
+            our_slot: 1,
+            generation: 1,
+        },
+    )
+    .map_err(|_| EINVAL)?;
     e.handle(now, Event::LockspaceJoined).map_err(|_| EINVAL)?;
     let mut asked_control = false;
     while let Some(a) = e.poll() {
@@ -751,8 +873,16 @@ fn self_test() -> Result {
         }
         n += 1;
     }
-    pr_info!("gdlm_rfl: self-test: {} actions, control_lock asked {}\n", n, asked_control);
-    if asked_control { Ok(()) } else { Err(EINVAL) }
+    pr_info!(
+        "gdlm_rfl: self-test: {} actions, control_lock asked {}\n",
+        n,
+        asked_control
+    );
+    if asked_control {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
 }
 
 struct GdlmRfl {
@@ -773,10 +903,24 @@ impl kernel::Module for GdlmRfl {
             GFP_KERNEL,
         )?;
         let dir = Dir::new(c"gdlm");
-        let ctl = KBox::pin_init(dir.write_callback_file(c"ctl", reg.clone(), &ctl_write), GFP_KERNEL)?;
-        let status = KBox::pin_init(dir.read_callback_file(c"status", reg.clone(), &status_show), GFP_KERNEL)?;
-        pr_info!("gdlm_rfl: loaded (gdlm-core engine state {} bytes)\n", core::mem::size_of::<Engine<MAXJ>>());
-        Ok(GdlmRfl { reg, _ctl: ctl, _status: status, _dir: dir })
+        let ctl = KBox::pin_init(
+            dir.write_callback_file(c"ctl", reg.clone(), &ctl_write),
+            GFP_KERNEL,
+        )?;
+        let status = KBox::pin_init(
+            dir.read_callback_file(c"status", reg.clone(), &status_show),
+            GFP_KERNEL,
+        )?;
+        pr_info!(
+            "gdlm_rfl: loaded (gdlm-core engine state {} bytes)\n",
+            core::mem::size_of::<Engine<MAXJ>>()
+        );
+        Ok(GdlmRfl {
+            reg,
+            _ctl: ctl,
+            _status: status,
+            _dir: dir,
+        })
     }
 }
 
