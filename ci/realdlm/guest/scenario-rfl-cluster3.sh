@@ -37,5 +37,11 @@ end=$((SECONDS + 30))
 while [ $SECONDS -lt $end ] && ! grep -qE 'blocked 0 .* jids - ' "$GSTATUS"; do sleep 0.5; done
 gstatus
 log "RECOVERY SEEN"
+# stay in the lockspace while the other survivor may still retry (a busy result is retried
+# after HZ): its journal lock's LVB, the stand-in for the journal, lives only while some node
+# holds a lock on it, and a leave now would start another generation. A setup bound, not an
+# outcome: 10 s (HZ + the 300 ms replay hold, under TCG).
+sleep 10
+gstatus
 gctl unmount rls && log "RFL UNMOUNTED rls"
 rmmod gdlm_rfl && log "RFL REMOVED"
