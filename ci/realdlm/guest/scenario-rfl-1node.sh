@@ -8,6 +8,13 @@ if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED"; else log "RFL insmod
 grep -q '^gdlm_rfl ' /proc/modules && log "RFL IN PROC-MODULES"
 gctl mount gdlm:rone recovery=success && log "RFL MOUNTED"
 gstatus
+# a glock-style lock through gdlm-core's Glock: EX writes the LVB on EX->UN, SH reads it back
+gctl lock rone 2 1a EX lvb=hello-lvb
+gctl lock rone 2 1a UN
+gctl lock rone 2 1a SH
+log "LVB after EX->UN->SH: '$(glvb rone 2,1a)'"
+gstatus
+gctl unlock rone 2 1a && log "RFL UNLOCKED 2,1a"
 gctl unmount rone && log "RFL UNMOUNTED"
 # alone with recovery=gaveup it would be the first mounter, which must replay every journal:
 # refused, and the lockspace released again

@@ -26,6 +26,8 @@ scenario_main() {
   check "rfl-1node: mounted jid 0 first 1" bash -c "grep -q 'gdlm: rone: mounted jid 0 first 1 recovery=success' '$d/node1.dmesg' && grep -q 'RFL MOUNTED' '$d/node1.harness'"
   check "rfl-1node: status: mounted, jid 0, unblocked, control LVB generation 1" \
     grep -qE '^GDLM-STATUS fsname rone cluster gdlm recovery=success mounted 1 first 1 jid 0 blocked 0 .*control_lvb_gen 1 jids - ' "$d/node1.log"
+  check "rfl-1node: a test lock through gdlm-core's Glock: EX granted, EX->UN wrote the LVB, SH read it back, unlock" \
+    bash -c "grep -q \"LVB after EX->UN->SH: 'hello-lvb'\" '$d/node1.harness' && grep -q 'RFL UNLOCKED 2,1a' '$d/node1.harness'"
   check "rfl-1node: unmounted (dlm_release_lockspace 0)" bash -c "grep -q 'gdlm: rone: dlm_release_lockspace 0' '$d/node1.dmesg' && grep -q 'RFL UNMOUNTED' '$d/node1.harness'"
   check "rfl-1node: a lone recovery=gaveup mount is refused (error recovering journal 0: -30) and released" \
     bash -c "grep -q 'RFL RREF REFUSED' '$d/node1.harness' && grep -q 'gdlm: rref: jid=0: would replay: giving up' '$d/node1.dmesg' && grep -q 'gdlm: rref: dlm_release_lockspace 0' '$d/node1.dmesg'"

@@ -95,7 +95,9 @@ pub(crate) trait LockspaceOwner: Sync {
 pub(crate) trait AstTarget: Sync {
     /// The request on `lock` completed: `sb_status`, `sb_flags` and (for a lock with an
     /// LVB buffer) the buffer as the DLM left it.
-    fn ast(&self, lock: &DlmLock, status: i32, sb_flags: u8, lvb: Option<[u8; LVB_LEN]>);
+    fn ast(&self, lock: &DlmLock, status: i32, sb_flags: u8, lkid: u32, lvb: Option<[u8; LVB_LEN]>);
+    /// Another node wants `mode` (`bast`), for locks made with a blocking callback.
+    fn bast(&self, lock: &DlmLock, mode: i32);
 }
 
 /// One DLM lock: its lksb and LVB buffer, and the target of its completions.
@@ -107,6 +109,7 @@ pub(crate) struct DlmLock {
     lksb: UnsafeCell<RawLksb>,
     lvb: UnsafeCell<[u8; LVB_LEN]>,
     has_lvb: bool,
+    with_bast: bool,
     busy: AtomicBool,
     target: *const dyn AstTarget,
     /// The owner's tag for this lock (which of its locks it is).
@@ -133,10 +136,17 @@ impl DlmLock {
             }),
             lvb: UnsafeCell::new([0; LVB_LEN]),
             has_lvb,
+            with_bast: false,
             busy: AtomicBool::new(false),
             target,
             tag,
         }
+    }
+
+    /// The same lock, whose requests also register a blocking callback (`bast`).
+    pub(crate) fn with_bast(mut self) -> Self {
+        self.with_bast = true;
+        self
     }
 
     /// A request is outstanding.
@@ -189,18 +199,29 @@ unsafe extern "C" fn ast_trampoline(arg: *mut c_void) {
     let lock = unsafe { &*(arg as *const DlmLock) };
     // SAFETY: the DLM has finished with the lksb and the buffer: this is the completion
     // of the one outstanding request, and `busy` is still set, so nobody else touches them.
-    let (status, flags, lvb) = unsafe {
+    let (status, flags, lkid, lvb) = unsafe {
         let l = &*lock.lksb.get();
         (
             l.sb_status,
             l.sb_flags as u8,
+            l.sb_lkid,
             lock.has_lvb.then(|| *lock.lvb.get()),
         )
     };
     lock.busy.store(false, Ordering::Release);
     // SAFETY: `target` outlives the lock's requests (`DlmLock::new`'s contract).
     let target = unsafe { &*lock.target };
-    target.ast(lock, status, flags, lvb);
+    target.ast(lock, status, flags, lkid, lvb);
+}
+
+unsafe extern "C" fn bast_trampoline(arg: *mut c_void, mode: c_int) {
+    // SAFETY: as in `ast_trampoline`: `arg` is a `DlmLock` alive until the lockspace is
+    // released. Only `tag` and `target` are read (never written after `new`); the lksb is
+    // not touched (a BAST may come while a request is outstanding).
+    let lock = unsafe { &*(arg as *const DlmLock) };
+    // SAFETY: `target` outlives the lock's requests (`DlmLock::new`'s contract).
+    let target = unsafe { &*lock.target };
+    target.bast(lock, mode);
 }
 
 /// The `recover_*` trampolines: `ops_arg` is a `*const O` registered by
@@ -335,7 +356,11 @@ impl Lockspace {
                 0,
                 Some(ast_trampoline),
                 lk as *const DlmLock as *mut c_void,
-                None,
+                if lk.with_bast {
+                    Some(bast_trampoline)
+                } else {
+                    None
+                },
             )
         };
         if rv != 0 {

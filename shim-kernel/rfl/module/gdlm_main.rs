@@ -46,7 +46,11 @@ use gdlm_core::engine::{
     Action, Config, DlmOp, Engine, Event, Instant, Level, LockRef, LogEvent, MountFailure, Phase,
     Release, ReplayOutcome, ReplayReason,
 };
+use gdlm_core::flags::{LmFlags, LockRequest};
+use gdlm_core::glock::{Glock, GlockDone, Put};
+use gdlm_core::mode::LmState;
 use gdlm_core::mount::LockTable;
+use gdlm_core::name::LockName;
 use gdlm_core::Profile;
 
 use dlm::{AstTarget, DlmLock, Lockspace, LockspaceOwner, Slot, LVB_LEN};
@@ -76,6 +80,20 @@ const MAX_MOUNTS: usize = 2;
 /// Tags of the engine's locks in their [`DlmLock`]s.
 const TAG_CONTROL: u32 = 1000;
 const TAG_MOUNTED: u32 = 1001;
+/// Test lock `i` is tagged `TAG_TEST + i`.
+const TAG_TEST: u32 = 2000;
+/// Test locks per mount (the C glue's GDLM_MAX_LOCKS).
+const MAXT: usize = 16;
+
+/// A glock-style test lock: gdlm-core's `Glock` (gdlm_lock, gdlm_ast, gdlm_bast, put_lock)
+/// decides; the module makes its DLM calls.
+struct TestLock {
+    glock: Glock,
+    /// The completion of the request in flight arrived.
+    done: bool,
+    /// Freed (the unlock completed).
+    freed: bool,
+}
 
 /// A NUL-terminated name of at most 64 bytes (cluster or lockspace name).
 #[derive(Clone, Copy)]
@@ -117,6 +135,9 @@ struct Inner {
     refused: u32,
     /// Being freed: nothing is queued any more.
     stopping: bool,
+    tl: [Option<TestLock>; MAXT],
+    /// A BAST asked for a demote: the pump runs it.
+    demote_owed: bool,
 }
 
 #[pin_data]
@@ -143,6 +164,8 @@ struct Mount {
     control: DlmLock,
     mounted_lk: DlmLock,
     journal: [DlmLock; MAXJ],
+    /// The glock-style test locks' DLM locks (`lock`/`unlock` commands).
+    tlocks: [DlmLock; MAXT],
 }
 
 impl_has_work! {
@@ -201,6 +224,8 @@ impl Mount {
                     replay: None,
                     refused: 0,
                     stopping: false,
+                    tl: [const { None }; MAXT],
+                    demote_owed: false,
                 }, "gdlm_rfl::ls_recover_spin"),
                 cond <- new_condvar!("gdlm_rfl::wq"),
                 ls <- new_mutex!(None, "gdlm_rfl::ls"),
@@ -213,6 +238,9 @@ impl Mount {
                 mounted_lk: DlmLock::new(this.as_ptr() as *const Mount, TAG_MOUNTED, false),
                 journal: core::array::from_fn(|j| {
                     DlmLock::new(this.as_ptr() as *const Mount, j as u32, journal_lvb)
+                }),
+                tlocks: core::array::from_fn(|i| {
+                    DlmLock::new(this.as_ptr() as *const Mount, TAG_TEST + i as u32, true).with_bast()
                 }),
             }),
             GFP_KERNEL,
@@ -321,8 +349,92 @@ impl LockspaceOwner for Mount {
     }
 }
 
+impl Mount {
+    fn now_ns(&self) -> i64 {
+        self.t0.elapsed().as_nanos()
+    }
+
+    /// `gdlm_ast` of a test lock: gdlm-core's Glock takes the completion.
+    fn test_ast(&self, lock: &DlmLock, status: i32, sb_flags: u8, lkid: u32) {
+        let i = (lock.tag - TAG_TEST) as usize;
+        let now = self.now_ns();
+        let mut g = self.inner.lock();
+        let Some(t) = g.tl.get_mut(i).and_then(|t| t.as_mut()) else {
+            drop(g);
+            err!(self, "completion for test lock {} that does not exist", i);
+            return;
+        };
+        t.glock.set_lkid(lkid);
+        let r = t.glock.complete(status, sb_flags, now);
+        t.done = true;
+        let owed = t.glock.demote().is_some();
+        match r {
+            Ok(GlockDone::Complete {
+                lvb_zeroed: true, ..
+            })
+            | Ok(GlockDone::Freed { lvb_zeroed: true }) => {
+                let _ = lock.set_lvb(&[0; LVB_LEN]);
+            }
+            _ => {}
+        }
+        if matches!(r, Ok(GlockDone::Freed { .. })) {
+            t.freed = true;
+        }
+        if owed {
+            g.demote_owed = true;
+            g.kick();
+        }
+        drop(g);
+        if let Err(e) = r {
+            err!(self, "test lock completion refused: {:?}", e);
+        }
+        self.cond.notify_all();
+    }
+}
+
 impl AstTarget for Mount {
-    fn ast(&self, lock: &DlmLock, status: i32, sb_flags: u8, lvb: Option<[u8; LVB_LEN]>) {
+    fn bast(&self, lock: &DlmLock, mode: i32) {
+        let Some(i) = lock.tag.checked_sub(TAG_TEST).map(|i| i as usize) else {
+            return;
+        };
+        let mut g = self.inner.lock();
+        let Some(t) = g.tl.get_mut(i).and_then(|t| t.as_mut()) else {
+            return;
+        };
+        let name = t.glock.name();
+        let from = t.glock.state();
+        let r = t.glock.bast(mode);
+        if let Ok(Some(_)) = r {
+            g.demote_owed = true;
+            g.kick();
+        }
+        drop(g);
+        match r {
+            Ok(Some(to)) => info!(
+                self,
+                "bast {:x},{:x} mode {}: demote {} -> {}",
+                name.ln_type,
+                name.ln_number,
+                mode,
+                state_name(from),
+                state_name(to)
+            ),
+            Ok(None) => {}
+            Err(e) => err!(self, "bast refused: {:?}", e),
+        }
+    }
+
+    fn ast(
+        &self,
+        lock: &DlmLock,
+        status: i32,
+        sb_flags: u8,
+        lkid: u32,
+        lvb: Option<[u8; LVB_LEN]>,
+    ) {
+        if lock.tag >= TAG_TEST {
+            return self.test_ast(lock, status, sb_flags, lkid);
+        }
         let r = match lock.tag {
             TAG_CONTROL => LockRef::Control,
             TAG_MOUNTED => LockRef::Mounted,
@@ -435,6 +547,193 @@ fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
             sb_flags: 0,
             lvb: None,
         });
+    }
+}
+
+/// The demotes BASTs asked for (glock.c's work on a BAST): each idle test lock owing one
+/// requests the state gdlm_bast named; its completion arrives as usual.
+fn run_demotes(m: &Mount) {
+    for i in 0..MAXT {
+        let now = m.now_ns();
+        let mut g = m.inner.lock();
+        let Some(t) = g.tl[i].as_mut() else { continue };
+        if t.glock.pending().is_some() {
+            continue;
+        }
+        let Some(to) = t.glock.take_demote() else {
+            continue;
+        };
+        let req = t.glock.request(to, LmFlags::empty(), now);
+        if req.is_ok() {
+            t.done = false;
+        }
+        let name = t.glock.name();
+        drop(g);
+        match req {
+            Ok(r) => {
+                if let Err(e) = test_dlm_lock(m, i, name, &r) {
+                    err!(
+                        m,
+                        "demote of test lock {:x},{:x} failed at once: {}",
+                        name.ln_type,
+                        name.ln_number,
+                        e.to_errno()
+                    );
+                }
+            }
+            Err(e) => err!(m, "demote refused: {:?}", e),
+        }
+    }
+}
+
+/// The `dlm_lock` call of a test lock's request; a failure at once ends the request.
+fn test_dlm_lock(m: &Mount, i: usize, name: LockName, r: &LockRequest) -> Result {
+    let rn = name.encode();
+    let lsg = m.ls.lock();
+    let rv = match lsg.as_ref() {
+        Some(ls) => ls.lock(
+            &m.tlocks[i],
+            r.mode.raw(),
+            r.flags.bits(),
+            rn.as_bytes(),
+            None,
+        ),
+        None => Err(ENODEV),
+    };
+    drop(lsg);
+    if rv.is_err() {
+        if let Some(t) = m.inner.lock().tl[i].as_mut() {
+            t.glock.request_failed();
+            t.done = true;
+        }
+    }
+    rv
+}
+
+fn state_name(s: LmState) -> &'static str {
+    match s {
+        LmState::Unlocked => "UN",
+        LmState::Exclusive => "EX",
+        LmState::Deferred => "DF",
+        LmState::Shared => "SH",
+    }
+}
+
+fn parse_state(s: &str) -> Option<LmState> {
+    Some(match s {
+        "UN" => LmState::Unlocked,
+        "EX" => LmState::Exclusive,
+        "DF" => LmState::Deferred,
+        "SH" => LmState::Shared,
+        _ => return None,
+    })
+}
+
+/// `lock FSNAME TYPE NUMBER STATE [try] [noexp] [lvb=TEXT]`: a glock-style request through
+/// gdlm-core's Glock; waits for its completion. `lvb=TEXT` is stored in the LVB once EX is
+/// granted (the DLM writes it on the next down-conversion). Waits while recovery blocks
+/// locking unless `noexp`, as glock.c does.
+fn cmd_lock(
+    m: &Mount,
+    ty: u32,
+    number: u64,
+    req: LmState,
+    flags: LmFlags,
+    lvb: Option<&str>,
+) -> Result {
+    if !flags.contains(LmFlags::NOEXP) && !wait_for(m, 120_000, |g| !g.engine.locks_blocked()) {
+        return Err(ETIMEDOUT);
+    }
+    let name = LockName::new(ty, number);
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let i = match g
+        .tl
+        .iter()
+        .position(|t| t.as_ref().is_some_and(|t| t.glock.name() == name))
+    {
+        Some(i) => i,
+        None => {
+            let i = g.tl.iter().position(|t| t.is_none()).ok_or(ENOSPC)?;
+            g.tl[i] = Some(TestLock {
+                glock: Glock::new(Profile::Linux72, name, true),
+                done: true,
+                freed: false,
+            });
+            i
+        }
+    };
+    let t = g.tl[i].as_mut().ok_or(EINVAL)?;
+    let r = t.glock.request(req, flags, now).map_err(|e| {
+        pr_err!("gdlm: test lock request refused: {:?}\n", e);
+        EINVAL
+    });
+    if r.is_ok() {
+        t.done = false;
+    }
+    drop(g);
+    let r = r?;
+    test_dlm_lock(m, i, name, &r)?;
+    if !wait_for(m, 120_000, |g| g.tl[i].as_ref().is_some_and(|t| t.done)) {
+        return Err(ETIMEDOUT);
+    }
+    let state = m.inner.lock().tl[i].as_ref().map(|t| t.glock.state());
+    if state != Some(req) {
+        return Err(EAGAIN);
+    }
+    if let (Some(text), LmState::Exclusive) = (lvb, req) {
+        let mut v = [0u8; LVB_LEN];
+        let n = text.len().min(LVB_LEN - 1);
+        v[..n].copy_from_slice(&text.as_bytes()[..n]);
+        m.tlocks[i].set_lvb(&v)?;
+    }
+    Ok(())
+}
+
+/// `unlock FSNAME TYPE NUMBER`: gdlm_put_lock through the Glock, waits for the free.
+fn cmd_unlock(m: &Mount, ty: u32, number: u64) -> Result {
+    let name = LockName::new(ty, number);
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let i =
+        g.tl.iter()
+            .position(|t| t.as_ref().is_some_and(|t| t.glock.name() == name))
+            .ok_or(ENOENT)?;
+    let t = g.tl[i].as_mut().ok_or(ENOENT)?;
+    let p = t.glock.put(false, now).map_err(|_| EBUSY)?;
+    if let Put::Freed = p {
+        g.tl[i] = None;
+        return Ok(());
+    }
+    t.done = false;
+    drop(g);
+    let Put::Unlock(c) = p else { return Ok(()) };
+    let lsg = m.ls.lock();
+    let rv = match lsg.as_ref() {
+        Some(ls) => ls.unlock(&m.tlocks[i], c.flags),
+        None => Err(ENODEV),
+    };
+    drop(lsg);
+    if rv.is_err() {
+        m.inner.lock().tl[i] = None;
+        return rv;
+    }
+    let ok = wait_for(m, 60_000, |g| g.tl[i].as_ref().is_some_and(|t| t.freed));
+    m.inner.lock().tl[i] = None;
+    if ok {
+        Ok(())
+    } else {
+        Err(ETIMEDOUT)
+    }
+}
+
+/// Unmount puts every test lock first (gfs2 puts its glocks before lm_unmount).
+fn put_test_locks(m: &Mount) {
+    for i in 0..MAXT {
+        let name = m.inner.lock().tl[i].as_ref().map(|t| t.glock.name());
+        if let Some(n) = name {
+            let _ = cmd_unlock(m, n.ln_type, n.ln_number);
+        }
     }
 }
 
@@ -587,6 +886,7 @@ fn perform(m: &Mount, a: Action) {
 enum Step {
     Act(Action),
     ReplayDone(u32),
+    Demote,
     Timeout,
     Idle,
 }
@@ -603,6 +903,9 @@ fn pump(this: &Arc<Mount>) {
             } else if let Some((jid, _)) = g.replay.filter(|&(_, at)| at <= now) {
                 g.replay = None;
                 Step::ReplayDone(jid)
+            } else if g.demote_owed {
+                g.demote_owed = false;
+                Step::Demote
             } else if g.engine.poll_timeout().is_some_and(|at| at <= now) {
                 g.engine.handle_timeout(now);
                 Step::Timeout
@@ -629,6 +932,7 @@ fn pump(this: &Arc<Mount>) {
                     outcome: ReplayOutcome::Success,
                 });
             }
+            Step::Demote => run_demotes(this),
             Step::Timeout => {}
             Step::Idle => return,
         }
@@ -735,6 +1039,7 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
 }
 
 fn unmount(reg: &Registry, m: &Arc<Mount>) -> Result {
+    put_test_locks(m);
     let (mounted, released) = {
         let g = m.inner.lock();
         (g.mounted, g.released)
@@ -794,6 +1099,22 @@ fn status_show(reg: &Arc<Registry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             " last_done {} recover_dones {} refused {}",
             g.last_done_gen, g.recover_dones, g.refused
         )?;
+        for (k, t) in g.tl.iter().enumerate() {
+            if let Some(t) = t {
+                let n = t.glock.name();
+                let lvb = m.tlocks[k].lvb().map(|l| lvb_text(&l));
+                writeln!(
+                    f,
+                    "  lock {} {:x},{:x} state {} lkid {:x} lvb '{}'",
+                    m.fsname.as_str(),
+                    n.ln_type,
+                    n.ln_number,
+                    state_name(t.glock.state()),
+                    t.glock.lkid(),
+                    lvb.as_ref().map_or("?", |l| l.as_str())
+                )?;
+            }
+        }
     }
     Ok(())
 }
@@ -827,6 +1148,33 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
                 }
             }
             mount(reg, table, success, journals, profile)
+        }
+        (Some(c @ ("lock" | "unlock")), Some(fs)) => {
+            let m = reg.find(fs).ok_or(ENOENT)?;
+            if !m.inner.lock().mounted {
+                return Err(ENOENT);
+            }
+            let ty = w
+                .next()
+                .and_then(|v| u32::from_str_radix(v, 16).ok())
+                .ok_or(EINVAL)?;
+            let number = w
+                .next()
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+                .ok_or(EINVAL)?;
+            if c == "unlock" {
+                return cmd_unlock(&m, ty, number);
+            }
+            let req = w.next().and_then(parse_state).ok_or(EINVAL)?;
+            let (mut flags, mut lvb) = (LmFlags::empty(), None);
+            for a in w {
+                match a {
+                    "try" => flags |= LmFlags::TRY,
+                    "noexp" => flags |= LmFlags::NOEXP,
+                    _ => lvb = Some(a.strip_prefix("lvb=").ok_or(EINVAL)?),
+                }
+            }
+            cmd_lock(&m, ty, number, req, flags, lvb)
         }
         (Some("unmount"), Some(fs)) => {
             let m = reg.find(fs).ok_or(ENOENT)?;
