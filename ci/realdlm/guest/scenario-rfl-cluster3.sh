@@ -17,6 +17,21 @@ wait_after_removal() {
 wait_members rls $((N - 1)) 150 || log "rls has only $(ls_members rls) members"
 [ "$N" -gt 1 ] && sleep 2
 gctl mount gdlm:rls recovery=success journals=3 && log "RFL MOUNTED rls"
+# LVB hand-off through test locks (gdlm-core's Glock): node 1 holds 2,100 EX with an LVB; nodes
+# 2 and 3 ask SH, which BASTs node 1 (demote EX -> SH writes the LVB). Ordered by the LVB's
+# value, not by time: a reader that came first retries after UN (its own BAST lets node 1 in).
+if [ "$N" = 1 ]; then
+  gctl lock rls 2 100 EX lvb=from-node1 && log "RFL EX 2,100"
+else
+  end=$((SECONDS + 90))
+  while [ $SECONDS -lt $end ]; do
+    gctl lock rls 2 100 SH
+    [ "$(glvb rls 2,100)" = from-node1 ] && break
+    gctl lock rls 2 100 UN
+    sleep 1
+  done
+  log "LVB 2,100 on node$N: '$(glvb rls 2,100)'"
+fi
 wait_members rls 3 150 || log "rls has only $(ls_members rls) members"
 # everyone finished node 3's join before the kill
 end=$((SECONDS + 60))

@@ -45,6 +45,8 @@ scenario_main() {
   for n in 1 2 3; do check "rfl-cluster3: node$n loaded gdlm_rfl.ko (7.2)" grep -q 'RFL LOADED' "$d/node$n.harness"; done
   check "rfl-cluster3: node1 first mounter, jid 0" bash -c "grep -q 'gdlm: rls: first mounter control generation 0' '$d/node1.klog' && grep -q 'gdlm: rls: mounted jid 0 first 1 recovery=success' '$d/node1.klog'"
   check "rfl-cluster3: node2 mounted jid 1, node3 jid 2" bash -c "grep -q 'gdlm: rls: mounted jid 1 first 0' '$d/node2.klog' && grep -q 'gdlm: rls: mounted jid 2 first 0' '$d/node3.klog'"
+  check "rfl-cluster3: LVB hand-off: nodes 2 and 3 read node 1's LVB with SH, node 1 demoted EX -> SH on a BAST" \
+    bash -c "grep -q \"LVB 2,100 on node2: 'from-node1'\" '$d/node2.harness' && grep -q \"LVB 2,100 on node3: 'from-node1'\" '$d/node3.harness' && grep -q 'gdlm: rls: bast 2,100 mode 3: demote EX -> SH' '$d/node1.klog'"
   local g1 g2 r
   # each survivor's first `recover generation N done` after node 3's removal
   for n in 1 2; do
