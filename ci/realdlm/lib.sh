@@ -272,6 +272,14 @@ rdlm_payload() {
     { say "cc dlmbench.c failed"; return 1; }
   # gdlm.ko (shim-kernel/module + the Rust object), built in the rootfs for the guest kernel
   . "$RDLM_HERE/kmod.sh" && rdlm_kmod_build "$p" || return 1
+  # gdlm_rfl.ko (shim-kernel/rfl: Rust for Linux, 7.2) when a scenario says '# rdlm-rfl'
+  if [ "${RDLM_NEED_RFL:-0}" = 1 ]; then
+    local t=$(date +%s.%N)
+    timeout 1800 "$RDLM_REPO/shim-kernel/rfl/build" "$RDLM_RESULTS/rfl" >"$RDLM_RESULTS/rfl-build.log" 2>&1 ||
+      { say "rfl: shim-kernel/rfl/build failed"; tail -8 "$RDLM_RESULTS/rfl-build.log" >&2; return 1; }
+    cp "$RDLM_RESULTS/rfl/gdlm_rfl.ko" "$p/bin/" || return 1
+    say "rfl: gdlm_rfl.ko built for $(cat "$RDLM_CACHE/sid/kver") in $(elapsed "$t") s"
+  fi
   git -C "$RDLM_REPO" rev-parse --short HEAD >"$p/REVISION" 2>/dev/null || true
   rm -f "$RDLM_RESULTS/payload.img"
   truncate -s 64M "$RDLM_RESULTS/payload.img"

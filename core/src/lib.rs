@@ -37,6 +37,7 @@ pub mod mount;
 pub mod name;
 pub mod profile;
 pub mod recovery;
+#[cfg(feature = "signal")]
 pub mod signal;
 pub mod stats;
 
