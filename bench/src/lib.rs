@@ -12,7 +12,9 @@
 
 use gdlm_core::ast::{gdlm_ast_apply, AstError, AstGlock, AstInput, AstStyle};
 use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
-use gdlm_core::lvb::{control_lvb_read_into, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::lvb::{
+    control_lvb_read_into, control_lvb_read_slice, control_lvb_write, ControlLvb, LvbLengthError,
+};
 use gdlm_core::mode::DlmMode;
 use gdlm_core::name::{LockName, NameStyle, ResName};
 use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
@@ -318,13 +320,12 @@ pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
     control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
 }
 
-/// `ControlLvb::copy_from_bytes` + the generation: the same from bytes of unchecked
-/// length (untrusted input), refused unless there are exactly 32.
+/// `lvb::control_lvb_read_slice`: the same from bytes of unchecked length (untrusted
+/// input), refused unless there are exactly 32.
 #[no_mangle]
 #[inline(never)]
-pub fn rs_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbError> {
-    bits.copy_from_bytes(raw)?;
-    Ok(bits.generation())
+pub fn rs_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbLengthError> {
+    control_lvb_read_slice(raw, bits)
 }
 
 /// `control_lvb_write` into the lock's LVB.
