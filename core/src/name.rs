@@ -397,7 +397,11 @@ mod tests {
                     let mut want = [b' '; NAME_LEN];
                     kernel_reverse_hex(&mut want[..TYPE_WIDTH], u64::from(t), style);
                     kernel_reverse_hex(&mut want[TYPE_WIDTH..], n, style);
-                    assert_eq!(name.encode_with(style).as_bytes(), &want, "{name:?} {style:?}");
+                    assert_eq!(
+                        name.encode_with(style).as_bytes(),
+                        &want,
+                        "{name:?} {style:?}"
+                    );
                 }
             }
         }
