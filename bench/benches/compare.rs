@@ -16,6 +16,24 @@ use gdlm_bench::*;
 use gdlm_core::lvb::ControlLvb;
 use gdlm_core::name::LockName;
 
+/// Measure both sides of a group, in the order `GDLM_BENCH_ORDER` asks for (`c` puts
+/// the C first; anything else, or unset, the Rust first): on a shared machine the
+/// second measurement of a pair can run in a different state (frequency, the other
+/// jobs), so `bench/criterion-compare.sh` alternates the order between runs.
+fn both<M: criterion::measurement::Measurement>(
+    g: &mut criterion::BenchmarkGroup<'_, M>,
+    mut rust: impl FnMut(&mut criterion::Bencher<'_, M>),
+    mut c: impl FnMut(&mut criterion::Bencher<'_, M>),
+) {
+    if std::env::var("GDLM_BENCH_ORDER").is_ok_and(|o| o == "c") {
+        g.bench_function("c", &mut c);
+        g.bench_function("rust", &mut rust);
+    } else {
+        g.bench_function("rust", &mut rust);
+        g.bench_function("c", &mut c);
+    }
+}
+
 const N: usize = 256;
 const SEED: u64 = 0x6764_6c6d_2d62_656e;
 
@@ -25,38 +43,48 @@ fn lock_name(c: &mut Criterion) {
     let cc: Vec<_> = cs.iter().map(|c| c.c()).collect();
     let mut out = LockName::default().encode();
     let mut g = c.benchmark_group("lock_name");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_lock_name(black_box(&rs[i]), black_box(&mut out))
-        })
-    });
     let mut cout = [0u8; 25];
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_lock_name(black_box(&cc[i]), black_box(&mut cout))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                rs_lock_name(black_box(&rs[i]), black_box(&mut out))
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_lock_name(black_box(&cc[j]), black_box(&mut cout))
+            })
+        },
+    );
     g.finish();
     // The by-value API (`encode`), against the same C.
     let mut g = c.benchmark_group("lock_name_value");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_lock_name_value(black_box(&rs[i]))
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_lock_name(black_box(&cc[i]), black_box(&mut cout))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                // Kept where it was returned and handed on by reference, as a caller
+                // passes it to `dlm_lock` (and as the C's `strname` stays in its
+                // buffer): criterion's `black_box` of the value would move it with a
+                // 16-byte load right after the two 8-byte stores that wrote it, which
+                // x86 cannot forward (a ~10-cycle stall that belongs to the move).
+                let name = rs_lock_name_value(black_box(&rs[i]));
+                black_box(&name);
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_lock_name(black_box(&cc[j]), black_box(&mut cout))
+            })
+        },
+    );
     g.finish();
 }
 
@@ -67,22 +95,24 @@ fn make_flags(c: &mut Criterion) {
     let gls = ffi::Glocks::new(cv.iter().map(|c| c.0).collect());
     let args: Vec<_> = cv.iter().map(|c| (c.1, c.2)).collect();
     let mut g = c.benchmark_group("make_flags");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            let (f, m, ctx) = &rs[i];
-            rs_make_flags(black_box(*f), black_box(*m), black_box(ctx)).map_or(0, |l| l.bits())
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            let (f, req) = args[i];
-            c_make_flags(black_box(gls.get(i)), black_box(f), black_box(req)).unwrap_or(0)
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                let (f, m, ctx) = &rs[i];
+                rs_make_flags(black_box(*f), black_box(*m), black_box(ctx)).map_or(0, |l| l.bits())
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                let (f, req) = args[j];
+                c_make_flags(black_box(gls.get(j)), black_box(f), black_box(req)).unwrap_or(0)
+            })
+        },
+    );
     g.finish();
 }
 
@@ -94,20 +124,22 @@ fn gdlm_ast(c: &mut Criterion) {
     let mut rs: Vec<_> = cs.iter().map(|c| c.rust()).collect();
     let mut gls = ffi::Glocks::new(cs.iter().map(|c| c.c()).collect());
     let mut g = c.benchmark_group("gdlm_ast");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_gdlm_ast(black_box(&mut rs[i]))
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_gdlm_ast(black_box(&mut gls), black_box(i))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                rs_gdlm_ast(black_box(&mut rs[i]))
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_gdlm_ast(black_box(&mut gls), black_box(j))
+            })
+        },
+    );
     g.finish();
 }
 
@@ -119,22 +151,24 @@ fn update_stats(c: &mut Criterion) {
     let mut rstats = rs[0].0;
     let mut cstats = cc[0].0;
     let mut g = c.benchmark_group("update_stats");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            let (_, pair, sample) = rs[i];
-            rs_update_stats(black_box(&mut rstats), black_box(pair), black_box(sample))
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            let (_, index, sample) = cc[i];
-            c_update_stats(black_box(&mut cstats), black_box(index), black_box(sample))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                let (_, pair, sample) = rs[i];
+                rs_update_stats(black_box(&mut rstats), black_box(pair), black_box(sample))
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                let (_, index, sample) = cc[j];
+                c_update_stats(black_box(&mut cstats), black_box(index), black_box(sample))
+            })
+        },
+    );
     g.finish();
 }
 
@@ -150,37 +184,41 @@ fn lvb_read(c: &mut Criterion) {
     let mut rbits = ControlLvb::zeroed();
     let mut cbits = [0u8; 32];
     let mut g = c.benchmark_group("lvb_read");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_lvb_read(black_box(&raw[i]), black_box(&mut rbits))
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_lvb_read(black_box(&cls[i]), black_box(&mut cbits))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                rs_lvb_read(black_box(&raw[i]), black_box(&mut rbits))
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_lvb_read(black_box(&cls[j]), black_box(&mut cbits))
+            })
+        },
+    );
     g.finish();
     // The slice path (bytes of unchecked length) against the same C, which checks nothing.
     let mut g = c.benchmark_group("lvb_read_slice");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_lvb_read_slice(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_lvb_read(black_box(&cls[i]), black_box(&mut cbits))
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                rs_lvb_read_slice(black_box(&raw[i][..]), black_box(&mut rbits)).unwrap_or(0)
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_lvb_read(black_box(&cls[j]), black_box(&mut cbits))
+            })
+        },
+    );
     g.finish();
 }
 
@@ -190,28 +228,30 @@ fn lvb_write(c: &mut Criterion) {
     let mut rdst = ControlLvb::zeroed();
     let mut cdst = ffi::RefLvbLs::default();
     let mut g = c.benchmark_group("lvb_write");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            rs_lvb_write(
-                black_box(&mut rdst),
-                black_box(cs[i].gen),
-                black_box(&rbits[i]),
-            )
-        })
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter(|| {
-            i = (i + 1) % N;
-            c_lvb_write(
-                black_box(&mut cdst),
-                black_box(cs[i].gen),
-                black_box(&cs[i].bytes),
-            )
-        })
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % N;
+                rs_lvb_write(
+                    black_box(&mut rdst),
+                    black_box(cs[i].gen),
+                    black_box(&rbits[i]),
+                )
+            })
+        },
+        |b| {
+            b.iter(|| {
+                j = (j + 1) % N;
+                c_lvb_write(
+                    black_box(&mut cdst),
+                    black_box(cs[j].gen),
+                    black_box(&cs[j].bytes),
+                )
+            })
+        },
+    );
     g.finish();
 }
 
@@ -221,33 +261,52 @@ fn control_step(c: &mut Criterion) {
     let cc: Vec<_> = cs.iter().map(|c| (c.c(), c.ticket)).collect();
     let n = cs.len();
     let mut g = c.benchmark_group("control_step");
-    let mut i = 0;
-    g.bench_function("rust", |b| {
-        b.iter_batched_ref(
-            || {
-                i = (i + 1) % n;
-                rs[i].clone()
-            },
-            |(s, t)| {
-                black_box(rs_control_step(black_box(s), black_box(t)));
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    let mut i = 0;
-    g.bench_function("c", |b| {
-        b.iter_batched_ref(
-            || {
-                i = (i + 1) % n;
-                (cc[i].0, cc[i].1, ffi::RefControlOut::default())
-            },
-            |(ls, t, out)| {
-                c_control_step(black_box(ls), black_box(t), black_box(out));
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    let (mut i, mut j) = (0, 0);
+    both(
+        &mut g,
+        |b| {
+            b.iter_batched_ref(
+                || {
+                    i = (i + 1) % n;
+                    rs[i].clone()
+                },
+                |(s, t)| {
+                    black_box(rs_control_step(black_box(s), black_box(t)));
+                },
+                BatchSize::SmallInput,
+            )
+        },
+        |b| {
+            b.iter_batched_ref(
+                || {
+                    j = (j + 1) % n;
+                    (cc[j].0, cc[j].1, ffi::RefControlOut::default())
+                },
+                |(ls, t, out)| {
+                    c_control_step(black_box(ls), black_box(t), black_box(out));
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
     g.finish();
+}
+
+fn engine_cycle(c: &mut Criterion) {
+    // The engine's whole recovery cycle (prep, done, control work, control_lock EX
+    // with its LVB and the NL conversion, unblocked) against the same cycle in the C,
+    // both over a one-node DLM stand-in that answers at once.
+    let mut m = gdlm_bench::engine_bench::Mounted::new();
+    assert!(m.ok(), "the bench node mounts");
+    let mut cc = ffi::Cycle::new();
+    let mut g = c.benchmark_group("engine_cycle");
+    both(
+        &mut g,
+        |b| b.iter(|| gdlm_bench::engine_bench::rs_engine_cycle(black_box(&mut m))),
+        |b| b.iter(|| black_box(&mut cc).cycle()),
+    );
+    g.finish();
+    assert!(m.ok(), "and is unblocked after every cycle");
 }
 
 criterion_group!(
@@ -258,6 +317,7 @@ criterion_group!(
     update_stats,
     lvb_read,
     lvb_write,
-    control_step
+    control_step,
+    engine_cycle
 );
 criterion_main!(benches);

@@ -485,3 +485,202 @@ void ref_control_step(struct lm_lockstruct *ls, uint32_t block_gen, uint32_t sta
 	/* spin_unlock */
 	out->exit = REF_CONTROL_BLOCK2;
 }
+
+/*
+ * ---- one recovery cycle: what engine_cycle does, in the reference's terms ----
+ *
+ * gdlm_recover_prep (L1069-1085), gdlm_recover_done with set_recover_size
+ * (L1114-1137, L1009-1053; the arrays are already large enough), the queued
+ * control work run once: gfs2_control_func L585-611, control_lock EX with the
+ * LVB (L626), the middle above (ref_control_step), control_lock NL (L709) and the
+ * thaw (L742-744). Each control_lock is sync_lock (L518-546) over a one-node DLM
+ * stand-in that grants at once and keeps the resource's LVB, as the Rust
+ * benchmark's stand-in does: the name is built as gdlm_lock builds it
+ * (ref_lock_name; sync_lock's snprintf would cost several times more), the
+ * completion (sync_wait_cb) stores the status and wakes the waiter.
+ */
+
+#define DFL_FIRST_MOUNT 2
+#define DFL_MOUNT_DONE 4
+#define DFL_UNMOUNT 5
+#define DFL_DLM_RECOVERY 6
+#define LM_TYPE_NONDISK 1
+#define GFS2_CONTROL_LOCK 4
+#define RECOVER_SIZE_INC 16
+
+struct dlm_slot {
+	int nodeid;
+	int slot;
+	u32 generation;
+};
+
+struct ref_cycle {
+	struct lm_lockstruct ls;
+	struct dlm_lksb ls_control_lksb;
+	u32 ls_recover_mount;
+	int ls_jid;
+	int work_queued;      /* queue_delayed_work(gfs2_control_wq, ..., 0) */
+	int sync_done;        /* ls_sync_wait */
+	u32 thawed;           /* gfs2_glock_thaw calls */
+	char name[GDLM_STRNAME_BYTES];
+	/* the stand-in DLM's resource */
+	char res_lvb[GDLM_LVB_SIZE];
+	int res_ex;
+};
+
+/* sync_wait_cb (L511-516): complete(&ls->ls_sync_wait) */
+static void sync_wait_cb(struct ref_cycle *c)
+{
+	c->sync_done = 1;
+}
+
+/* the DLM: grant the request at once; an LVB goes back to the resource on a
+ * down-conversion from EX and is read from it into the lksb on every VALBLK call */
+static __attribute__((noinline)) int ref_dlm_lock(struct ref_cycle *c, int mode,
+						  struct dlm_lksb *lksb, u32 flags,
+						  const char *name)
+{
+	(void)name;
+	if (flags & DLM_LKF_VALBLK) {
+		if (c->res_ex && mode != DLM_LOCK_EX)
+			memcpy(c->res_lvb, lksb->sb_lvbptr, GDLM_LVB_SIZE);
+		memcpy(lksb->sb_lvbptr, c->res_lvb, GDLM_LVB_SIZE);
+	}
+	c->res_ex = mode == DLM_LOCK_EX;
+	lksb->sb_status = 0;
+	sync_wait_cb(c);
+	return 0;
+}
+
+static int sync_lock(struct ref_cycle *c, int mode, uint32_t flags, unsigned int num,
+		     struct dlm_lksb *lksb)
+{
+	struct lm_lockname n = { .ln_number = num, .ln_type = LM_TYPE_NONDISK };
+	int error, status;
+
+	ref_lock_name(c->name, &n);
+	c->sync_done = 0;
+	error = ref_dlm_lock(c, mode, lksb, flags, c->name);
+	if (error)
+		return error;
+	/* wait_for_completion(&ls->ls_sync_wait) */
+	if (!c->sync_done)
+		return -1;
+	status = lksb->sb_status;
+	if (status && status != -EAGAIN)
+		return status;
+	return 0;
+}
+
+static int control_lock(struct ref_cycle *c, int mode, uint32_t flags)
+{
+	return sync_lock(c, mode, flags, GFS2_CONTROL_LOCK, &c->ls_control_lksb);
+}
+
+static void set_recover_size(struct ref_cycle *c, struct dlm_slot *slots, int num_slots)
+{
+	struct lm_lockstruct *ls = &c->ls;
+	u32 old_size, new_size;
+	int i, max_jid = 0;
+
+	for (i = 0; i < num_slots; i++) {
+		if (max_jid < slots[i].slot - 1)
+			max_jid = slots[i].slot - 1;
+	}
+	old_size = ls->ls_recover_size;
+	if (old_size >= (u32)(max_jid + 1))
+		return;
+	new_size = old_size + RECOVER_SIZE_INC;
+	if (new_size > REF_MAX_JIDS)
+		new_size = REF_MAX_JIDS;
+	/* the fixed arrays are already that large, and zero beyond old_size */
+	ls->ls_recover_size = new_size;
+}
+
+static void gdlm_recover_prep(struct ref_cycle *c)
+{
+	struct lm_lockstruct *ls = &c->ls;
+
+	ls->ls_recover_block = ls->ls_recover_start;
+	set_bit(DFL_DLM_RECOVERY, &ls->ls_recover_flags);
+	if (!test_bit(DFL_MOUNT_DONE, &ls->ls_recover_flags) ||
+	    test_bit(DFL_FIRST_MOUNT, &ls->ls_recover_flags))
+		return;
+	set_bit(DFL_BLOCK_LOCKS, &ls->ls_recover_flags);
+}
+
+static void gdlm_recover_done(struct ref_cycle *c, struct dlm_slot *slots, int num_slots,
+			      int our_slot, uint32_t generation)
+{
+	struct lm_lockstruct *ls = &c->ls;
+
+	set_recover_size(c, slots, num_slots);
+	ls->ls_recover_start = generation;
+	if (!c->ls_recover_mount) {
+		c->ls_recover_mount = generation;
+		c->ls_jid = our_slot - 1;
+	}
+	if (!test_bit(DFL_UNMOUNT, &ls->ls_recover_flags))
+		c->work_queued = 1;
+	clear_bit(DFL_DLM_RECOVERY, &ls->ls_recover_flags);
+	/* wake_up_bit: nobody waits */
+}
+
+static void gfs2_control_func(struct ref_cycle *c)
+{
+	struct lm_lockstruct *ls = &c->ls;
+	struct ref_control_out out;
+	uint32_t block_gen, start_gen;
+
+	if (!test_bit(DFL_MOUNT_DONE, &ls->ls_recover_flags) ||
+	    test_bit(DFL_FIRST_MOUNT, &ls->ls_recover_flags))
+		return;
+	block_gen = ls->ls_recover_block;
+	start_gen = ls->ls_recover_start;
+	if (block_gen == start_gen)
+		return;
+	if (control_lock(c, DLM_LOCK_EX, DLM_LKF_CONVERT | DLM_LKF_VALBLK))
+		return;
+	ref_control_step(ls, block_gen, start_gen, &out);
+	if (out.exit == REF_CONTROL_BLOCK1) {
+		control_lock(c, DLM_LOCK_NL, DLM_LKF_CONVERT);
+		return;
+	}
+	if (control_lock(c, DLM_LOCK_NL, out.nl_flags))
+		return;
+	if (out.exit == REF_CONTROL_DONE)
+		c->thawed++; /* gfs2_glock_thaw(sdp) */
+}
+
+/* the size of struct ref_cycle, for the Rust side's allocation */
+unsigned long ref_cycle_size(void)
+{
+	return sizeof(struct ref_cycle);
+}
+
+/* a node mounted as jid 1 at generation 2 (slots 1 and 2), as the Rust bench node */
+void ref_cycle_init(struct ref_cycle *c)
+{
+	struct dlm_slot slots[2] = { { 1, 1, 0 }, { 2, 2, 0 } };
+
+	memset(c, 0, sizeof(*c));
+	c->ls_control_lksb.sb_lvbptr = c->ls.ls_control_lvb;
+	c->res_lvb[0] = 2;
+	set_bit(DFL_MOUNT_DONE, &c->ls.ls_recover_flags);
+	gdlm_recover_done(c, slots, 2, 2, 2);
+	c->work_queued = 0;
+}
+
+/* one cycle: another node's join (nothing to recover); returns the thaw count */
+u32 ref_engine_cycle(struct ref_cycle *c, u32 generation)
+{
+	struct dlm_slot slots[2] = { { 1, 1, generation }, { 2, 2, generation } };
+
+	gdlm_recover_prep(c);
+	gdlm_recover_done(c, slots, 2, 2, generation);
+	if (c->work_queued) {
+		c->work_queued = 0;
+		gfs2_control_func(c);
+	}
+	return c->thawed;
+}

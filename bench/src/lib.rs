@@ -12,7 +12,9 @@
 
 use gdlm_core::ast::{gdlm_ast_apply, AstError, AstGlock, AstInput, AstStyle};
 use gdlm_core::flags::{make_flags, DlmLkf, FlagPolicy, FlagsError, LmFlags, LockContext};
-use gdlm_core::lvb::{control_lvb_read_into, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::lvb::{
+    control_lvb_read_into, control_lvb_read_slice, control_lvb_write, ControlLvb, LvbLengthError,
+};
 use gdlm_core::mode::DlmMode;
 use gdlm_core::name::{LockName, NameStyle, ResName};
 use gdlm_core::recovery::{ControlFinish, ControlTicket, ControlUpdate, Recovery};
@@ -143,6 +145,42 @@ pub mod ffi {
             start_gen: u32,
             out: *mut RefControlOut,
         );
+        pub fn ref_cycle_size() -> c_ulong;
+        pub fn ref_cycle_init(c: *mut u64);
+        pub fn ref_engine_cycle(c: *mut u64, generation: u32) -> u32;
+    }
+
+    /// `struct ref_cycle` (opaque): a mounted node's lock struct and its DLM stand-in.
+    pub struct Cycle {
+        buf: Box<[u64]>,
+        generation: u32,
+    }
+
+    impl Cycle {
+        /// Jid 1 of 2, mounted at generation 2, as the Rust bench node.
+        pub fn new() -> Self {
+            // SAFETY: a size query.
+            let words = unsafe { ref_cycle_size() } as usize / 8 + 1;
+            let mut buf = vec![0u64; words].into_boxed_slice();
+            // SAFETY: buf holds a whole, 8-byte aligned struct ref_cycle.
+            unsafe { ref_cycle_init(buf.as_mut_ptr()) };
+            Cycle { buf, generation: 2 }
+        }
+
+        /// One cycle (the next generation); the thaw count so far.
+        #[inline]
+        pub fn cycle(&mut self) -> u32 {
+            self.generation = self.generation.wrapping_add(1);
+            // SAFETY: initialised by ref_cycle_init; the C keeps no pointer beyond the
+            // lksb's into the same struct.
+            unsafe { ref_engine_cycle(self.buf.as_mut_ptr(), self.generation) }
+        }
+    }
+
+    impl Default for Cycle {
+        fn default() -> Self {
+            Self::new()
+        }
     }
 
     /// Glocks whose `sb_lvbptr` points into themselves; the vector is never grown
@@ -318,13 +356,12 @@ pub fn rs_lvb_read(raw: &[u8; 32], bits: &mut ControlLvb) -> u32 {
     control_lvb_read_into(&ControlLvb::from_array(*raw), bits)
 }
 
-/// `ControlLvb::copy_from_bytes` + the generation: the same from bytes of unchecked
-/// length (untrusted input), refused unless there are exactly 32.
+/// `lvb::control_lvb_read_slice`: the same from bytes of unchecked length (untrusted
+/// input), refused unless there are exactly 32.
 #[no_mangle]
 #[inline(never)]
-pub fn rs_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbError> {
-    bits.copy_from_bytes(raw)?;
-    Ok(bits.generation())
+pub fn rs_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbLengthError> {
+    control_lvb_read_slice(raw, bits)
 }
 
 /// `control_lvb_write` into the lock's LVB.
@@ -384,6 +421,7 @@ pub mod engine_bench {
     };
     use gdlm_core::flags::DlmLkf;
     use gdlm_core::mode::DlmMode;
+    use gdlm_core::name::ResName;
 
     /// A mounted engine plus the DLM state that answers it.
     pub struct Mounted {
@@ -393,6 +431,7 @@ pub mod engine_bench {
         ex: bool,
         generation: u32,
         now: u64,
+        name: ResName,
     }
 
     impl Mounted {
@@ -442,6 +481,9 @@ pub mod engine_bench {
                     n += 1;
                     match a {
                         Action::Dlm(req) => {
+                            // The resource name, as a shim passes it to dlm_lock (the
+                            // C side builds its strname too).
+                            self.name = req.name();
                             let ev = self.answer(req.lock, req.op);
                             let _ = self.engine.handle(t, ev);
                         }
@@ -474,6 +516,7 @@ pub mod engine_bench {
                 ex: false,
                 generation: 2,
                 now: 0,
+                name: gdlm_core::name::LockName::default().encode(),
             };
             let _ = m.engine.handle(Instant::ZERO, Event::Mount { journals: 2 });
             let _ = m.engine.handle(

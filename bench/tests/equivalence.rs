@@ -166,3 +166,23 @@ fn control_step() {
     assert!(branches.len() >= 4, "lvb_gen branches: {branches:?}");
     assert!(outs.iter().any(|o| o.recover.len() > 3));
 }
+
+/// The two engine cycles do the same work: each one unblocks locking again (the C
+/// counts its thaws, the Rust engine reports `Unblocked` and is accessing), and each
+/// Rust cycle executes the same five actions (EX, a log line, NL, a log line,
+/// Unblocked).
+#[test]
+fn engine_cycle_unblocks_on_both_sides() {
+    let mut c = ffi::Cycle::new();
+    let mut m = gdlm_bench::engine_bench::Mounted::new();
+    assert!(m.ok());
+    for i in 1..=40u32 {
+        assert_eq!(c.cycle(), i, "C cycle {i} thaws");
+        assert_eq!(
+            gdlm_bench::engine_bench::rs_engine_cycle(&mut m),
+            5,
+            "Rust cycle {i}"
+        );
+        assert!(m.ok(), "Rust cycle {i} unblocks");
+    }
+}

@@ -47,7 +47,7 @@ pub use ast::{
 };
 pub use engine::{Action, Engine, EngineError, Event};
 pub use flags::{make_flags, DlmLkf, FlagPolicy, LmFlags, LockContext, LockRequest};
-pub use lvb::{ControlLvb, JidSet, LvbError};
+pub use lvb::{ControlLvb, JidSet, LvbError, LvbLengthError};
 pub use membership::{Change, LeftReason, Member, Membership, MembershipError, SyncMsg};
 pub use mode::{BastMode, DlmMode, LmState, ModeError};
 pub use mount::{ControlMount, FirstDone, LockTable, MountFailure, MountOptions, MountStep};

@@ -50,6 +50,44 @@ impl fmt::Display for LvbError {
 
 impl core::error::Error for LvbError {}
 
+/// Bytes handed over as a control LVB are not `GDLM_LVB_SIZE` (32) long
+/// ([`control_lvb_read_slice`]). Eight bytes with its `Result<u32, _>`, so that the
+/// result comes back in registers; [`LvbError::WrongLength`] carries the same length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LvbLengthError {
+    /// The length given, or `u32::MAX` for any length beyond it.
+    pub len: u32,
+}
+
+impl LvbLengthError {
+    fn of(bytes: &[u8]) -> Self {
+        LvbLengthError {
+            len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl fmt::Display for LvbLengthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "control LVB is {} bytes, expected {GDLM_LVB_SIZE}",
+            self.len
+        )
+    }
+}
+
+impl core::error::Error for LvbLengthError {}
+
+impl From<LvbLengthError> for LvbError {
+    fn from(e: LvbLengthError) -> Self {
+        LvbError::WrongLength {
+            len: e.len as usize,
+        }
+    }
+}
+
 /// The 32-byte control_lock LVB, kept as raw bytes so that every byte the cluster
 /// wrote (including the unused ones) goes back unchanged.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -278,6 +316,17 @@ pub fn control_lvb_read_into(lvb: &ControlLvb, bits: &mut ControlLvb) -> u32 {
     bits.generation()
 }
 
+/// [`control_lvb_read_into`] from bytes of unchecked length (an LVB as untrusted
+/// input): exactly 32 are accepted, and on error `bits` is unchanged. One length
+/// check, then the fixed-size path; the error is small enough that the result is
+/// returned in registers rather than through memory.
+#[inline]
+pub fn control_lvb_read_slice(raw: &[u8], bits: &mut ControlLvb) -> Result<u32, LvbLengthError> {
+    let lvb: &[u8; GDLM_LVB_SIZE] = raw.try_into().map_err(|_| LvbLengthError::of(raw))?;
+    bits.bytes = *lvb;
+    Ok(bits.generation())
+}
+
 /// `control_lvb_write`: `bits` with bytes 0–3 replaced by `gen`, little-endian.
 #[inline]
 pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
@@ -351,6 +400,27 @@ mod tests {
             Err(LvbError::WrongLength { len: 31 })
         );
         Ok(())
+    }
+
+    #[test]
+    fn read_slice_takes_exactly_32_or_leaves_bits() {
+        let src: [u8; 40] = core::array::from_fn(|i| i as u8 + 1);
+        let before = ControlLvb::from_array([0xee; 32]);
+        for len in 0..=40 {
+            let mut bits = before;
+            let r = control_lvb_read_slice(&src[..len], &mut bits);
+            if len == 32 {
+                assert_eq!(r, Ok(u32::from_le_bytes([1, 2, 3, 4])));
+                assert_eq!(&bits.as_bytes()[..], &src[..32]);
+            } else {
+                assert_eq!(r, Err(LvbLengthError { len: len as u32 }));
+                assert_eq!(
+                    LvbError::from(LvbLengthError { len: len as u32 }),
+                    LvbError::WrongLength { len }
+                );
+                assert_eq!(bits, before, "{len} bytes changed the LVB");
+            }
+        }
     }
 
     #[test]

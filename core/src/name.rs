@@ -94,50 +94,65 @@ impl core::error::Error for NameError {}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Two hex digits per byte value: `HEX2[b]` is `%02x` of `b`.
-static HEX2: [[u8; 2]; 256] = {
-    let mut t = [[0u8; 2]; 256];
+/// Two hex digits per byte value, as a little-endian `u16` (first digit in the low
+/// byte) XOR two spaces: `HEX2[b] ^ 0x2020` is `%02x` of `b`. XORed into a pair of
+/// spaces it leaves the digits.
+static HEX2: [u16; 256] = hex2_table(false);
+
+/// [`HEX2`] for the most significant byte of a value: `%2x` with the kernel's
+/// zero, so a single digit keeps a space in front (`gfs2_reverse_hex` stops after
+/// the last digit, over a field of spaces) and zero is `" 0"` (`*c = '0'`).
+static HEX2_FIRST: [u16; 256] = hex2_table(true);
+
+const fn hex2_table(first: bool) -> [u16; 256] {
+    let mut t = [0u16; 256];
     let mut b = 0;
     while b < 256 {
-        t[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        let hi = if first && b < 16 { b' ' } else { HEX[b >> 4] };
+        t[b] = u16::from_le_bytes([hi ^ b' ', HEX[b & 0xf] ^ b' ']);
         b += 1;
     }
     t
-};
+}
 
-/// `gfs2_reverse_hex`: write `value` right-aligned in `field` (its last byte holds the
-/// last digit), over a field of spaces that is wide enough for the value's type.
+/// `b` in every byte of a `u128`.
+const fn splat(b: u8) -> u128 {
+    u128::from_le_bytes([b; 16])
+}
+
+/// `gfs2_reverse_hex` over a field of `2 * PAIRS` spaces: `value` right-aligned, as
+/// the field's bytes in a little-endian `u128` (byte 0 is the field's first).
 ///
-/// Two digits are written per step from [`HEX2`], so the kernel's one test per
-/// digit (`while (value)`) becomes one test per two digits; the field's length is
-/// a constant after inlining (8 or 16), so the loop is unrolled and has no other
-/// exit. An odd digit count writes one `0` too many, left of the first digit,
-/// which then gets its space back.
+/// Built in registers, two digits per step, so that the kernel's one test per
+/// digit (`while (value)`) becomes one per two digits; the most significant pair
+/// comes from [`HEX2_FIRST`] (picked without a branch), so an odd digit count needs
+/// no fix-up. `PAIRS` is a constant (4 or 8): the loop is unrolled, every shift is
+/// a constant and the loop's only exit is the kernel's test. The caller stores the
+/// result in whole words: a name written in 2-byte stores and read back as one (a
+/// by-value return, a request copied into a message) waits for the stores to
+/// drain instead of having them forwarded.
 #[inline(always)]
-fn reverse_hex(field: &mut [u8], value: u64, style: NameStyle) {
+fn reverse_hex<const PAIRS: usize>(value: u64, style: NameStyle) -> u128 {
+    let mut field = splat(b' ') & (u128::MAX >> (128 - 16 * PAIRS));
     let mut rest = value;
-    for pair in field.rchunks_exact_mut(2) {
+    let mut k = 0;
+    while k < PAIRS {
+        let byte = (rest & 0xff) as usize;
+        rest >>= 8;
+        let table = if rest == 0 { &HEX2_FIRST } else { &HEX2 };
+        // The last digit is the field's last byte.
+        field ^= u128::from(table[byte]) << (16 * (PAIRS - 1 - k));
+        // `value` has at most 2 * PAIRS digits, so this exits at the latest after the last pair.
         if rest == 0 {
             break;
         }
-        pair.copy_from_slice(&HEX2[(rest & 0xff) as usize]);
-        rest >>= 8;
+        k += 1;
     }
-    // For an even count this byte already is a space, or lies before the field.
-    let digits = (u64::BITS - value.leading_zeros()).div_ceil(4) as usize;
-    if let Some(pad) = field
-        .len()
-        .checked_sub(digits + 1)
-        .and_then(|i| field.get_mut(i))
-    {
-        *pad = b' ';
+    // Only the blank style (Linux <= 3.9) leaves a zero value without its `0`.
+    if value == 0 && style == NameStyle::Blank {
+        field = splat(b' ') & (u128::MAX >> (128 - 16 * PAIRS));
     }
-    // `*c = '0'` before the loop in the kernel; only a zero value leaves it standing.
-    if value == 0 && style == NameStyle::Reference {
-        if let Some(last) = field.last_mut() {
-            *last = b'0';
-        }
-    }
+    field
 }
 
 impl LockName {
@@ -162,19 +177,20 @@ impl LockName {
     /// `gfs2_reverse_hex(strname + 7, ln_type)` and `gfs2_reverse_hex(strname + 23, ln_number)`).
     #[inline]
     pub fn encode_with(&self, style: NameStyle) -> ResName {
-        let mut out = ResName([b' '; NAME_LEN]);
+        let mut out = ResName([0; NAME_LEN]);
         self.encode_into(style, &mut out);
         out
     }
 
     /// [`encode_with`](Self::encode_with) into an existing name, in place, as `gdlm_lock`
-    /// fills its `strname` buffer: every byte of `out` is rewritten.
-    #[inline]
+    /// fills its `strname` buffer: every byte of `out` is rewritten, in three 8-byte
+    /// stores.
+    #[inline(always)]
     pub fn encode_into(&self, style: NameStyle, out: &mut ResName) {
-        out.0 = [b' '; NAME_LEN];
-        let (ty, number) = out.0.split_at_mut(TYPE_WIDTH);
-        reverse_hex(ty, u64::from(self.ln_type), style);
-        reverse_hex(number, self.ln_number, style);
+        let ty = reverse_hex::<{ TYPE_WIDTH / 2 }>(u64::from(self.ln_type), style) as u64;
+        let number = reverse_hex::<{ (NAME_LEN - TYPE_WIDTH) / 2 }>(self.ln_number, style);
+        out.0[..TYPE_WIDTH].copy_from_slice(&ty.to_le_bytes());
+        out.0[TYPE_WIDTH..].copy_from_slice(&number.to_le_bytes());
     }
 
     /// Decode a resource name written in the reference style.
@@ -362,6 +378,32 @@ mod tests {
             name.encode_into(style, &mut out);
             proptest::prop_assert_eq!(out.as_bytes(), &want);
             proptest::prop_assert_eq!(name.encode_with(style), out);
+        }
+    }
+
+    /// Every digit count of both fields, in both styles, at both ends of each count
+    /// (a lone top digit, which takes the space from [`HEX2_FIRST`], and a full one).
+    #[test]
+    fn every_digit_count_matches_the_kernel() {
+        for style in [NameStyle::Reference, NameStyle::Blank] {
+            for digits in 0..=16u32 {
+                let (lo, hi) = match digits {
+                    0 => (0, 0),
+                    d => (1u64 << (4 * (d - 1)), u64::MAX >> (64 - 4 * d)),
+                };
+                for n in [lo, hi] {
+                    let t = (n >> (digits.saturating_sub(8) * 4)) as u32;
+                    let name = LockName::new(t, n);
+                    let mut want = [b' '; NAME_LEN];
+                    kernel_reverse_hex(&mut want[..TYPE_WIDTH], u64::from(t), style);
+                    kernel_reverse_hex(&mut want[TYPE_WIDTH..], n, style);
+                    assert_eq!(
+                        name.encode_with(style).as_bytes(),
+                        &want,
+                        "{name:?} {style:?}"
+                    );
+                }
+            }
         }
     }
 

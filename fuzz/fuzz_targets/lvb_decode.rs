@@ -5,7 +5,10 @@
 //! bit reading of the kernel layout; no jid ≥ 192 ever appears.
 #![no_main]
 
-use gdlm_core::lvb::{control_lvb_read, control_lvb_write, ControlLvb, LvbError};
+use gdlm_core::lvb::{
+    control_lvb_read, control_lvb_read_slice, control_lvb_write, ControlLvb, LvbError,
+    LvbLengthError,
+};
 use libfuzzer_sys::fuzz_target;
 
 const LVB: usize = 32;
@@ -19,6 +22,24 @@ fn naive_bit(raw: &[u8], j: u32) -> bool {
 fuzz_target!(|data: &[u8]| {
     let decoded = ControlLvb::from_bytes(data);
     assert_eq!(ControlLvb::try_from(data), decoded);
+    // The in-place slice read agrees, and leaves its buffer alone on error.
+    let mut bits = ControlLvb::from_array([0x5a; LVB]);
+    match control_lvb_read_slice(data, &mut bits) {
+        Ok(g) => {
+            assert_eq!(Ok(bits), decoded);
+            assert_eq!(g, bits.generation());
+        }
+        Err(e) => {
+            assert_eq!(bits, ControlLvb::from_array([0x5a; LVB]));
+            assert_eq!(
+                e,
+                LvbLengthError {
+                    len: u32::try_from(data.len()).unwrap_or(u32::MAX)
+                }
+            );
+            assert_eq!(Err(LvbError::from(e)), decoded);
+        }
+    }
     let lvb = match decoded {
         Err(e) => {
             assert_ne!(data.len(), LVB);

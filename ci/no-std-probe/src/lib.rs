@@ -42,7 +42,8 @@ use gdlm_core::flags::{
 };
 use gdlm_core::glock::{CancelLike, Glock, GlockDone, GlockError, Pending, Put};
 use gdlm_core::lvb::{
-    control_lvb_read, control_lvb_read_into, control_lvb_write, DISABLED_GENERATION,
+    control_lvb_read, control_lvb_read_into, control_lvb_read_slice, control_lvb_write,
+    LvbLengthError, DISABLED_GENERATION,
 };
 use gdlm_core::membership::{
     Change, LeftReason, Member, Membership, MembershipError, SyncMsg, AGE_UNKNOWN,
@@ -977,6 +978,14 @@ pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, 
         Err(e) => {
             hash_err(&mut h, e.into());
             h.bytes(copy.as_bytes())
+        }
+    };
+    match control_lvb_read_slice(&lvb.b[..(limit as usize) % 33], &mut copy) {
+        Ok(g) => h.u64(u64::from(g)),
+        Err(e @ LvbLengthError { len }) => {
+            h.fmt(format_args!("{e}"));
+            hash_err(&mut h, LvbError::from(e).into());
+            h.u64(u64::from(len))
         }
     };
     h.fmt(format_args!("{c:?} {all:?}"));

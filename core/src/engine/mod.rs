@@ -964,26 +964,7 @@ impl<const N: usize> Engine<N> {
                 our_slot,
                 generation,
             } => self.recover_done(slots, our_slot, generation),
-            Event::CpgConfchg {
-                members,
-                left,
-                joined,
-            } => {
-                let Some(m) = self.membership.as_mut() else {
-                    return Err(self.unexpected(&ev));
-                };
-                let change = m
-                    .confchg(members, left, joined)
-                    .map_err(EngineError::Membership)?;
-                self.apply_change(change)
-            }
-            Event::CpgMessage { from, bytes } => {
-                let Some(m) = self.membership.as_mut() else {
-                    return Err(self.unexpected(&ev));
-                };
-                let change = m.deliver(from, bytes).map_err(EngineError::Membership)?;
-                self.apply_change(change)
-            }
+            Event::CpgConfchg { .. } | Event::CpgMessage { .. } => self.cpg_event(ev),
             Event::DlmDone {
                 lock,
                 status,
@@ -1033,6 +1014,28 @@ impl<const N: usize> Engine<N> {
                 Ok(())
             }
         }
+    }
+
+    /// A CPG configuration change or message. Out of line: its `Change<N>` (slot
+    /// lists of capacity N) would otherwise sit in the frame of every `handle` call,
+    /// ~14 KB of stack probed on each DLM completion of a kernel lockspace, which
+    /// never has a CPG.
+    #[inline(never)]
+    fn cpg_event(&mut self, ev: Event<'_>) -> Result<(), EngineError> {
+        let Some(m) = self.membership.as_mut() else {
+            return Err(self.unexpected(&ev));
+        };
+        let change = match ev {
+            Event::CpgConfchg {
+                members,
+                left,
+                joined,
+            } => m.confchg(members, left, joined),
+            Event::CpgMessage { from, bytes } => m.deliver(from, bytes),
+            _ => return Err(self.unexpected(&ev)),
+        }
+        .map_err(EngineError::Membership)?;
+        self.apply_change(change)
     }
 
     /// `gdlm_unmount`: no more control work is queued; the queued work is flushed (run
