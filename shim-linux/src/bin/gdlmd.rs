@@ -487,7 +487,11 @@ impl Daemon {
     fn execute(&mut self, a: Action) -> io::Result<()> {
         match a {
             Action::NewLockspace { .. } => match Lockspace::create(&self.name) {
-                Ok(ls) => {
+                Ok(mut ls) => {
+                    // Requests are written by a thread of their own: the kernel's write()
+                    // blocks while the lockspace is stopped for recovery, and this loop
+                    // must go on reading CPG events, signals and completions meanwhile.
+                    ls.start_submit_thread()?;
                     self.ls = Some(ls);
                     let now = self.now();
                     if let Err(e) = self.engine.handle(now, Event::LockspaceJoined) {
@@ -597,11 +601,18 @@ impl Daemon {
     }
 
     /// Completions read from the lockspace fd → `DlmDone`.
-    fn dlm_ready(&mut self) -> io::Result<()> {
+    /// `fd`: the lockspace fd is readable; `submitted`: the submit thread's fd is (requests
+    /// written, or refused: those come back as completions with the kernel's status).
+    fn dlm_ready(&mut self, fd: bool, submitted: bool) -> io::Result<()> {
         let Some(ls) = self.ls.as_mut() else {
             return Ok(());
         };
-        ls.dispatch()?;
+        if submitted {
+            ls.take_submitted();
+        }
+        if fd {
+            ls.dispatch()?;
+        }
         while let Some(ev) = self.ls.as_mut().and_then(Lockspace::take_event) {
             // BASTs: the engine's locks do not act on them (lock_dlm's control_lock and
             // journal locks have none that matter).
@@ -626,11 +637,15 @@ impl Daemon {
                     ));
                 }
             }
+            let lvb = self
+                .ls
+                .as_ref()
+                .and_then(|ls| ls.completion_lvb(&c).copied());
             self.feed(Event::DlmDone {
                 lock,
                 status: c.status.kernel_status(),
                 sb_flags: c.sb_flags,
-                lvb: c.lvb,
+                lvb,
             })?;
         }
         Ok(())
@@ -880,8 +895,8 @@ impl Daemon {
                     PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
                 }
             };
-            let (sig_ready, group_ready, group_hup, ls_ready) = {
-                let mut fds = Vec::with_capacity(3);
+            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready) = {
+                let mut fds = Vec::with_capacity(4);
                 fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
                 let g = self.group.fd().map(|fd| {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -889,6 +904,10 @@ impl Daemon {
                 });
                 let l = self.ls.as_ref().map(|ls| {
                     fds.push(PollFd::new(ls.as_fd(), PollFlags::POLLIN));
+                    fds.len() - 1
+                });
+                let sub = self.ls.as_ref().and_then(Lockspace::submit_fd).map(|fd| {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
                 });
                 match poll(&mut fds, timeout) {
@@ -903,6 +922,7 @@ impl Daemon {
                     !gr.is_empty(),
                     gr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP),
                     l.map(rev).is_some_and(|r| !r.is_empty()),
+                    sub.map(rev).is_some_and(|r| !r.is_empty()),
                 )
             };
             if sig_ready {
@@ -921,8 +941,8 @@ impl Daemon {
                     self.on_cpg(ev)?;
                 }
             }
-            if ls_ready {
-                self.dlm_ready()?;
+            if ls_ready || sub_ready {
+                self.dlm_ready(ls_ready, sub_ready)?;
             }
             // Every item due now, one at a time (the engine's call order).
             let mut rounds = 0;
