@@ -69,7 +69,8 @@ impl Run {
         let child = Command::new(env!("CARGO_BIN_EXE_gdlmd"))
             .arg(format!("t{name}"))
             .arg("--recover-cmd")
-            .arg(format!("sh {} \"$1\"", script.display()))
+            // `exec`: the script is gdlmd's child itself (the pdeathsig test needs that)
+            .arg(format!("exec sh {} \"$1\"", script.display()))
             .args(["--journals", "3", "--loopback-group", "--log-file"])
             .arg(dir.join("gdlmd.log"))
             .args(opts)
@@ -321,4 +322,59 @@ fn a_blocked_request_does_not_stop_the_loop() {
         "{log}"
     );
     assert!(r.rec().is_empty() || log.contains("mounted jid"), "{log}");
+}
+
+/// PR_SET_PDEATHSIG: a recovery command dies with its gdlmd (whose journal lock the DLM then
+/// releases, so another node may replay that journal: the command must not go on).
+#[test]
+fn a_recovery_command_dies_with_its_gdlmd() {
+    let pidfile = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-orphan.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    let extra = format!(
+        "[ \"$1\" = 1 ] && {{ echo $$ $GDLM_DAEMON_PID > {}; exec sleep 60; }}",
+        pidfile.display()
+    );
+    let r = Run::start("orphan", &extra, &[]);
+    r.wait_for("jid=1: Looking at journal...", 20);
+    let end = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let t = std::fs::read_to_string(&pidfile).unwrap_or_default();
+        if t.ends_with('\n') || Instant::now() > end {
+            break t;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut w = text.split_whitespace();
+    let pid: u32 = w
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("the command's pid");
+    let daemon: u32 = w
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("GDLM_DAEMON_PID");
+    assert_eq!(daemon, r.child.id());
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .map(|t| t.trim_start().starts_with(|c| c != 'Z'))
+            })
+            .unwrap_or(false)
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(pid), "the command runs while gdlmd does");
+    r.signal("KILL");
+    let end = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let gone = !alive(pid);
+    if !gone {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(gone, "the recovery command (pid {pid}) outlived its gdlmd");
+    let _ = std::fs::remove_file(&pidfile);
 }

@@ -13,14 +13,18 @@
 //! - `NewLockspace` → `dlm_create_lockspace`; `JoinGroup` → join the CPG group
 //!   `gdlmd:LOCKSPACE`, whose configuration changes and messages go back as
 //!   `CpgConfchg`/`CpgMessage`; `Multicast` → `cpg_mcast_joined` (agreed order);
-//! - `Dlm` → libdlm's asynchronous `dlm_ls_lock`/`dlm_ls_unlock`; the completions are
-//!   read from the lockspace fd and fed back as `DlmDone` (a call that fails at once is
-//!   its completion with that status);
-//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`); its exit is `ReplayDone`;
+//! - `Dlm` → libdlm's asynchronous `dlm_ls_lock`/`dlm_ls_unlock`, written by the
+//!   lockspace's submit thread (the kernel's write() blocks while the lockspace is stopped
+//!   for recovery; the loop goes on meanwhile); the completions are read from the lockspace
+//!   fd and fed back as `DlmDone` (a request refused at once is its completion with that
+//!   status);
+//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`; it gets SIGKILL if gdlmd
+//!   dies, `PR_SET_PDEATHSIG`); its exit is `ReplayDone`;
 //! - `Log` → one log line per line of its `Display` (the kernel's text);
 //! - `Release` → release the lockspace and leave the group (clean), or leave as failed.
 //!
-//! One non-blocking `poll` loop waits on the lockspace fd, the CPG fd and a signalfd
+//! One non-blocking `poll` loop waits on the lockspace fd, the submit thread's eventfd, the
+//! CPG fd and a signalfd
 //! (SIGTERM, SIGINT, SIGCHLD for the recovery commands), with the engine's
 //! `poll_timeout()` as the timeout. Nothing waits for the DLM: a request that takes long
 //! is logged every 30 s and still waited for. Log lines go to stderr (and `--log-file`),
@@ -77,6 +81,7 @@ Recovery command (--recover-cmd CMD):
     GDLM_REASON      failed (a member failed), mount (this node's own journal at mount),
                      first-mount (the first mounter's pass over every journal)
     GDLM_NODEID      this node's corosync node id
+    GDLM_DAEMON_PID  gdlmd's pid
   Exit status 0: the journal is recovered (`recover jid J result success`). Anything else,
   or death by a signal, is a failed replay (-EIO): for a failed member's journal it is
   reported as busy and retried about 1 s later, by this or another member; for the first
@@ -85,7 +90,10 @@ Recovery command (--recover-cmd CMD):
   at a time. A journal may be recovered again after a success (the lock is released
   after the result is shared), so the command must be idempotent, as gfs2's journal
   replay is. On SIGTERM or SIGINT a running command gets --replay-grace seconds, then
-  its process group gets SIGKILL.
+  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the shell it
+  started gets SIGKILL at once (PR_SET_PDEATHSIG): the others recover this node's journals
+  then, and the command must not go on. Processes the shell started are not killed that
+  way: run the last step with `exec`, or have long steps check that GDLM_DAEMON_PID lives.
 
 Exit status:
   0  stopped by SIGTERM or SIGINT and released cleanly (unmounted, or the mount
@@ -672,10 +680,30 @@ impl Daemon {
             .env("GDLM_REASON", why)
             .env("GDLM_NODEID", self.group.me().nodeid.to_string())
             .stdin(Stdio::null())
+            .env("GDLM_DAEMON_PID", std::process::id().to_string())
             // Its own process group: a terminal's ^C reaches gdlmd only, which then gives
-            // the command its grace; a kill reaches the whole command. std resets the
-            // signal mask gdlmd blocked for its signalfd.
+            // the command its grace; a kill reaches the whole command.
             .process_group(0);
+        let parent = nix::unistd::getpid();
+        // SAFETY: the hook runs in the forked child before exec and makes only system calls
+        // that are async-signal-safe (prctl, pthread_sigmask, getppid); it allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                // The command dies with gdlmd (PR_SET_PDEATHSIG; this is the main thread,
+                // which lives as long as the process): once gdlmd is gone its journal lock
+                // is released and another node may replay that journal, so a command that
+                // outlived it would replay alongside. If gdlmd died before the prctl, no
+                // signal would come: then do not start at all.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                // std's fork path (taken with a pre_exec hook) keeps the signal mask gdlmd
+                // blocked for its signalfd; the command starts with none blocked.
+                SigSet::empty().thread_set_mask()?;
+                if nix::unistd::getppid() != parent {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
         match cmd.spawn() {
             Ok(child) => self.replays.push(Replay {
                 jid,
