@@ -222,19 +222,44 @@ pub struct Lockspace {
 // submit thread, as `Cell::inflight` describes).
 unsafe impl Send for Lockspace {}
 
+#[inline(always)]
 fn check_name(name: &[u8]) -> io::Result<()> {
     if name.is_empty() || name.len() > sys::DLM_RESNAME_MAXLEN {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "resource name must be 1..=64 bytes",
-        ));
+        return Err(bad_name());
     }
     Ok(())
 }
 
+#[cold]
+fn bad_name() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "resource name must be 1..=64 bytes",
+    )
+}
+
+#[cold]
+fn use_convert() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "use convert() or cancel()")
+}
+
+/// `errno` of a libdlm call as an error (kept out of the callers' hot path).
+#[cold]
+fn os_error(errno: i32) -> io::Error {
+    io::Error::from_raw_os_error(errno)
+}
+
+#[inline(always)]
 fn check_mode(mode: DlmMode) -> io::Result<u32> {
-    u32::try_from(mode.raw())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "DLM_LOCK_IV is not a mode"))
+    match u32::try_from(mode.raw()) {
+        Ok(m) => Ok(m),
+        Err(_) => Err(not_a_mode()),
+    }
+}
+
+#[cold]
+fn not_a_mode() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "DLM_LOCK_IV is not a mode")
 }
 
 /// Milliseconds on `CLOCK_MONOTONIC_COARSE` (cheap; a few ms of resolution is plenty for
@@ -263,10 +288,12 @@ fn poll_ms(timeout: Option<Duration>) -> i32 {
     }
 }
 
+#[cold]
 fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "no such event in time")
 }
 
+#[cold]
 fn not_found() -> io::Error {
     io::Error::new(io::ErrorKind::NotFound, "no such lock in this lockspace")
 }
@@ -567,7 +594,7 @@ impl Lockspace {
         // `&mut self`) and no submit thread exists.
         unsafe {
             Self::prepare(c, &mut op, lvb, valblk);
-            call(self.handle.as_ptr(), c, op).map_err(io::Error::from_raw_os_error)
+            call(self.handle.as_ptr(), c, op).map_err(os_error)
         }
     }
 
@@ -646,6 +673,7 @@ impl Lockspace {
     /// read into the lock's buffer on grant (`lvb` only sets its initial contents). The
     /// outcome arrives as an [`Event::Completion`]. `CONVERT` and `CANCEL` are refused here
     /// (see [`Lockspace::convert`], [`Lockspace::cancel`]).
+    #[inline]
     pub fn lock(
         &mut self,
         name: &[u8],
@@ -656,10 +684,7 @@ impl Lockspace {
         check_name(name)?;
         let m = check_mode(mode)?;
         if flags.intersects(DlmLkf::CONVERT | DlmLkf::CANCEL) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "use convert() or cancel()",
-            ));
+            return Err(use_convert());
         }
         let valblk = flags.contains(DlmLkf::VALBLK);
         let c = self.alloc(lvb, valblk);
@@ -682,6 +707,7 @@ impl Lockspace {
     /// `dlm_ls_lock(.., flags | DLM_LKF_CONVERT, ..)`: convert `lock` to `mode`. With
     /// `VALBLK`, a down-conversion from PW/EX writes `lvb` (or, if `None`, the lock's current
     /// LVB) and an up-conversion reads the resource's LVB.
+    #[inline]
     pub fn convert(
         &mut self,
         lock: LockId,
@@ -700,6 +726,7 @@ impl Lockspace {
         self.submit(c, op, lvb, flags.contains(DlmLkf::VALBLK))
     }
 
+    #[inline]
     fn unlock_flags(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         let c = self.get(lock).ok_or_else(not_found)?;
         // SAFETY: `valblk` is the main thread's field.
@@ -713,6 +740,7 @@ impl Lockspace {
 
     /// `dlm_ls_unlock`: release `lock` (with `VALBLK`, from PW/EX, writing `lvb` or the
     /// lock's current LVB). The [`Completion`] has [`Status::Unlocked`] and ends the handle.
+    #[inline]
     pub fn unlock(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         if flags.contains(DlmLkf::CANCEL) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "use cancel()"));
@@ -1041,6 +1069,7 @@ impl Lockspace {
 
     /// Waits for `lock`'s next completion (other events stay queued): up to `timeout`, or up
     /// to twice that when other events keep waking it.
+    #[inline]
     pub fn wait_completion(&mut self, lock: LockId, timeout: Duration) -> io::Result<Completion> {
         // Converted once, for every poll of this wait.
         let ms = poll_ms(Some(timeout));
