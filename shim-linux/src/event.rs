@@ -17,7 +17,7 @@ impl LockId {
 }
 
 /// The result of a request: the status in the kernel's convention (0 or a negative code),
-/// four bytes, so a [`Completion`] fits in two registers. The named values are associated
+/// four bytes, so a [`Completion`] is 16. The named values are associated
 /// constants that work in patterns (`Status::Granted => ..`); anything else is
 /// [`Status::other`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,8 +97,8 @@ pub mod sbf {
     pub const ALTMODE: u8 = 0x04;
 }
 
-/// One AST: the request, conversion, unlock or cancel of `lock` completed. Sixteen bytes
-/// (returned in registers); the LVB stays in the lock's buffer and is read on demand
+/// One AST: the request, conversion, unlock or cancel of `lock` completed. Sixteen bytes,
+/// copied without the LVB: the LVB stays in the lock's buffer and is read on demand
 /// ([`crate::Lockspace::completion_lvb`]), the DLM's lock id with [`crate::Lockspace::lkid`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
@@ -173,7 +173,7 @@ mod tests {
         ] {
             assert_eq!(Status::from_kernel(s).kernel_status(), s);
         }
-        // Two registers: what the callback path returns by value.
+        // Small: what the callback path copies (the LVB stays in the lock's buffer).
         assert_eq!(std::mem::size_of::<Completion>(), 16);
         assert_eq!(std::mem::size_of::<Status>(), 4);
     }
