@@ -16,7 +16,11 @@
 //! written to the kernel by the calling thread, unless [`Lockspace::start_submit_thread`]
 //! moved them to a thread of their own: the kernel's `write()` of a request blocks while the
 //! lockspace is stopped for recovery (`dlm_user_request` → `dlm_lock_recovery`), and a poll
-//! loop must go on reading its other fds meanwhile.
+//! loop must go on reading its other fds meanwhile. Then Rust code on either thread touches a
+//! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`);
+//! the one overlap left is libdlm's own, as in its AST-thread mode: `ls_lock` stores the new
+//! lock's id into `sb_lkid` after `write()` returns, while the dispatching thread may be
+//! storing the same id there from the completion.
 
 use std::collections::VecDeque;
 use std::ffi::{c_void, CString};
