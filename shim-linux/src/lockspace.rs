@@ -70,8 +70,15 @@ impl FiredList {
             self.buf[self.n] = f;
             self.n += 1;
         } else {
-            self.more.push(f);
+            self.push_more(f);
         }
+    }
+
+    /// More than [`FIRED_INLINE`] callbacks in one dispatch (kept out of the trampolines).
+    #[cold]
+    #[inline(never)]
+    fn push_more(&mut self, f: Fired) {
+        self.more.push(f);
     }
 
     fn len(&self) -> usize {
