@@ -7,6 +7,14 @@
  * spends *in user space* can be compared exactly. The stub's own work is the same for
  * both, so differences are the caller's. LVB rules: a down-conversion from PW/EX with
  * VALBLK stores the lock's LVB in the resource, a grant with VALBLK copies it out.
+ *
+ * Built with -DDLMSTUB_TEST (gdlmd's tests; the benchmark builds without it, so its code is
+ * unchanged) it has two switches, read from the environment before main:
+ *   DLMSTUB_THREADS=1    a mutex around the stub's state (requests written from one thread,
+ *                        dlm_dispatch on another: gdlmd's submit thread);
+ *   DLMSTUB_BLOCK=PATH   while PATH exists, dlm_ls_lock and dlm_ls_unlock block before
+ *                        doing anything, as the kernel's write() does while the lockspace
+ *                        is stopped for recovery (dlm_user_request -> dlm_lock_recovery).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +46,43 @@ static struct pend q[MAXL];
 static unsigned qh, qt;
 static int fds[2] = { -1, -1 };
 static int ls_token;
+
+#ifdef DLMSTUB_TEST
+#include <pthread.h>
+#include <stdlib.h>
+static int cfg_threads;
+static const char *cfg_block;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+__attribute__((constructor)) static void cfg(void)
+{
+	const char *t = getenv("DLMSTUB_THREADS");
+	cfg_threads = t && *t == '1';
+	cfg_block = getenv("DLMSTUB_BLOCK");
+}
+
+static void enter(void)
+{
+	if (cfg_block)
+		while (access(cfg_block, F_OK) == 0)
+			usleep(10000);
+	if (cfg_threads)
+		pthread_mutex_lock(&mu);
+}
+
+static void leave(void)
+{
+	if (cfg_threads)
+		pthread_mutex_unlock(&mu);
+}
+#define ENTER() enter()
+#define LOCKED() do { if (cfg_threads) pthread_mutex_lock(&mu); } while (0)
+#define LEAVE() leave()
+#else
+#define ENTER() do { } while (0)
+#define LOCKED() do { } while (0)
+#define LEAVE() do { } while (0)
+#endif
 
 void *dlm_create_lockspace(const char *name, unsigned mode)
 {
@@ -72,7 +117,7 @@ static int queue(struct dlm_lksb *lksb, void (*ast)(void *), void *arg, int stat
 	return write(fds[1], "x", 1) == 1 ? 0 : -1;
 }
 
-int dlm_ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flags,
+static int ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flags,
 		const void *name, unsigned namelen, uint32_t parent,
 		void (*ast)(void *), void *astarg, void (*bast)(void *), void *range)
 {
@@ -98,7 +143,7 @@ int dlm_ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flags,
 	return queue(lksb, ast, astarg, 0, id, up, l->r);
 }
 
-int dlm_ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb, void *astarg)
+static int ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb, void *astarg)
 {
 	(void)ls; (void)flags;
 	if (lkid == 0 || lkid > MAXL || !locks[lkid - 1].used) { errno = EINVAL; return -1; }
@@ -115,11 +160,34 @@ int dlm_ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb
 
 void (*dlmstub_last_ast[MAXL])(void *);
 
+int dlm_ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flags,
+		const void *name, unsigned namelen, uint32_t parent,
+		void (*ast)(void *), void *astarg, void (*bast)(void *), void *range)
+{
+	ENTER();
+	int rv = ls_lock(ls, mode, lksb, flags, name, namelen, parent, ast, astarg, bast, range);
+	LEAVE();
+	return rv;
+}
+
+int dlm_ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb, void *astarg)
+{
+	ENTER();
+	int rv = ls_unlock(ls, lkid, flags, lksb, astarg);
+	LEAVE();
+	return rv;
+}
+
 int dlm_dispatch(int fd)
 {
 	char c;
-	if (read(fd, &c, 1) != 1 || qh == qt)
+	if (read(fd, &c, 1) != 1)
 		return -1;
+	LOCKED();
+	if (qh == qt) {
+		LEAVE();
+		return -1;
+	}
 	struct pend p = q[qh % MAXL];
 	qh++;
 	p.lksb->sb_status = p.status;
@@ -129,6 +197,7 @@ int dlm_dispatch(int fd)
 		memcpy(p.lksb->sb_lvbptr, p.r->lvb, 32);
 	if (p.status == 0)
 		dlmstub_last_ast[p.lkid - 1] = p.ast;
+	LEAVE();
 	if (p.ast)
 		p.ast(p.arg);
 	return 0;

@@ -4,8 +4,6 @@
 
 use gdlm_core::consts::{DLM_ECANCEL, DLM_EUNLOCK, EAGAIN, EDEADLK, ETIMEDOUT};
 
-use crate::sys;
-
 /// A lock of a [`crate::Lockspace`]: a handle, valid until its final completion (an unlock,
 /// a cancelled or failed first request) has been delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,56 +16,73 @@ impl LockId {
     }
 }
 
-/// The result of a request, decoded from `sb_status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// 0: granted (request or conversion).
-    Granted,
-    /// `EAGAIN`: a `NOQUEUE` request could not be granted at once.
-    Again,
-    /// `EDEADLK`: the conversion deadlocked.
-    Deadlock,
-    /// `ETIMEDOUT`: a `TIMEOUT` request timed out.
-    TimedOut,
-    /// `EUNLOCK`: the lock is gone.
-    Unlocked,
-    /// `ECANCEL`: the request was cancelled.
-    Cancelled,
-    /// Any other status (kernel convention: negative errno).
-    Other(i32),
-}
+/// The result of a request: the status in the kernel's convention (0 or a negative code),
+/// four bytes, so a [`Completion`] is 16. The named values are associated
+/// constants that work in patterns (`Status::Granted => ..`); anything else is
+/// [`Status::other`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Status(i32);
 
+#[allow(non_upper_case_globals)]
 impl Status {
+    /// 0: granted (request or conversion).
+    pub const Granted: Status = Status(0);
+    /// `EAGAIN`: a `NOQUEUE` request could not be granted at once.
+    pub const Again: Status = Status(-EAGAIN);
+    /// `EDEADLK`: the conversion deadlocked.
+    pub const Deadlock: Status = Status(-EDEADLK);
+    /// `ETIMEDOUT`: a `TIMEOUT` request timed out.
+    pub const TimedOut: Status = Status(-ETIMEDOUT);
+    /// `EUNLOCK`: the lock is gone.
+    pub const Unlocked: Status = Status(-DLM_EUNLOCK);
+    /// `ECANCEL`: the request was cancelled.
+    pub const Cancelled: Status = Status(-DLM_ECANCEL);
+
     /// Decodes libdlm's `sb_status`. libdlm flips the kernel's negative status to positive;
     /// a negative value is taken as already in the kernel's convention.
+    #[inline]
     pub fn from_sb_status(raw: i32) -> Status {
-        Status::from_kernel(if raw > 0 { raw.wrapping_neg() } else { raw })
+        Status(if raw > 0 { raw.wrapping_neg() } else { raw })
     }
 
-    /// Decodes a status in the kernel's convention (0 or a negative code).
-    pub fn from_kernel(status: i32) -> Status {
-        match status {
-            0 => Status::Granted,
-            s if s == -EAGAIN => Status::Again,
-            s if s == -EDEADLK => Status::Deadlock,
-            s if s == -ETIMEDOUT => Status::TimedOut,
-            s if s == -DLM_EUNLOCK => Status::Unlocked,
-            s if s == -DLM_ECANCEL => Status::Cancelled,
-            s => Status::Other(s),
-        }
+    /// A status in the kernel's convention (0 or a negative code).
+    #[inline]
+    pub const fn from_kernel(status: i32) -> Status {
+        Status(status)
     }
 
     /// The status as the kernel's `gdlm_ast` sees it in `lksb.sb_status` (what
     /// [`gdlm_core::ast::AstInput::sb_status`] wants).
-    pub fn kernel_status(self) -> i32 {
+    #[inline]
+    pub const fn kernel_status(self) -> i32 {
+        self.0
+    }
+
+    /// The code of a status that is none of the named ones.
+    pub fn other(self) -> Option<i32> {
         match self {
-            Status::Granted => 0,
-            Status::Again => -EAGAIN,
-            Status::Deadlock => -EDEADLK,
-            Status::TimedOut => -ETIMEDOUT,
-            Status::Unlocked => -DLM_EUNLOCK,
-            Status::Cancelled => -DLM_ECANCEL,
-            Status::Other(s) => s,
+            Status::Granted
+            | Status::Again
+            | Status::Deadlock
+            | Status::TimedOut
+            | Status::Unlocked
+            | Status::Cancelled => None,
+            Status(s) => Some(s),
+        }
+    }
+}
+
+impl std::fmt::Debug for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Status::Granted => f.write_str("Granted"),
+            Status::Again => f.write_str("Again"),
+            Status::Deadlock => f.write_str("Deadlock"),
+            Status::TimedOut => f.write_str("TimedOut"),
+            Status::Unlocked => f.write_str("Unlocked"),
+            Status::Cancelled => f.write_str("Cancelled"),
+            Status(s) => write!(f, "Other({s})"),
         }
     }
 }
@@ -82,22 +97,22 @@ pub mod sbf {
     pub const ALTMODE: u8 = 0x04;
 }
 
-/// One AST: the request, conversion, unlock or cancel of `lock` completed.
+/// One AST: the request, conversion, unlock or cancel of `lock` completed. Sixteen bytes,
+/// copied without the LVB: the LVB stays in the lock's buffer and is read on demand
+/// ([`crate::Lockspace::completion_lvb`]), the DLM's lock id with [`crate::Lockspace::lkid`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
     /// The lock.
     pub lock: LockId,
-    /// The DLM's lock id (`sb_lkid`; 0 if a first request failed).
-    pub lkid: u32,
-    /// The decoded `sb_status`.
+    /// The status (`sb_status`, in the kernel's convention).
     pub status: Status,
     /// `sb_flags` ([`sbf`]).
     pub sb_flags: u8,
-    /// The LVB after the operation when the lock uses `VALBLK`.
-    pub lvb: Option<[u8; sys::DLM_LVB_LEN]>,
     /// This was the lock's last event: the handle is gone (unlocked, or a first request that
     /// failed or was cancelled).
     pub last: bool,
+    /// The lock uses `VALBLK`: its LVB buffer holds the LVB after the operation.
+    pub valblk: bool,
 }
 
 /// What the lockspace fd delivered.
@@ -126,6 +141,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys;
 
     #[test]
     fn libdlm_status_is_the_kernel_status_negated() {
@@ -135,7 +151,10 @@ mod tests {
         assert_eq!(Status::from_sb_status(sys::ECANCEL), Status::Cancelled);
         assert_eq!(Status::from_sb_status(-11), Status::Again);
         assert_eq!(Status::from_sb_status(35), Status::Deadlock);
-        assert_eq!(Status::from_sb_status(5), Status::Other(-5));
+        assert_eq!(Status::from_sb_status(5).other(), Some(-5));
+        assert_eq!(Status::from_sb_status(11).other(), None);
+        assert_eq!(format!("{:?}", Status::from_kernel(-5)), "Other(-5)");
+        assert_eq!(format!("{:?}", Status::Unlocked), "Unlocked");
         assert_eq!(sys::EUNLOCK, DLM_EUNLOCK);
         assert_eq!(sys::ECANCEL, DLM_ECANCEL);
     }
@@ -154,6 +173,9 @@ mod tests {
         ] {
             assert_eq!(Status::from_kernel(s).kernel_status(), s);
         }
+        // Small: what the callback path copies (the LVB stays in the lock's buffer).
+        assert_eq!(std::mem::size_of::<Completion>(), 16);
+        assert_eq!(std::mem::size_of::<Status>(), 4);
     }
 
     #[test]

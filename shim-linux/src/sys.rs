@@ -44,8 +44,9 @@ extern "C" {
     pub fn dlm_release_lockspace(name: *const c_char, ls: DlmLsHandle, force: c_int) -> c_int;
     pub fn dlm_close_lockspace(ls: DlmLsHandle) -> c_int;
     pub fn dlm_ls_get_fd(ls: DlmLsHandle) -> c_int;
-    /// Reads one result from the lockspace fd and runs its AST or BAST callback; blocks if
-    /// nothing is pending, so call it when `poll` says the fd is readable.
+    /// Reads the results the lockspace fd has and runs their AST or BAST callbacks (libdlm
+    /// sets `O_NONBLOCK` for the loop; the test stub reads one and would block on an empty
+    /// fd), so call it when `poll` says the fd is readable.
     pub fn dlm_dispatch(fd: c_int) -> c_int;
     #[allow(clippy::too_many_arguments)]
     pub fn dlm_ls_lock(

@@ -5,7 +5,9 @@
 //! one-member loopback group. So the daemon's loop, its asynchronous DLM calls and their
 //! completions, the recovery commands (SIGCHLD), the signals and the exit statuses run as
 //! they do on a cluster; conflicts, BASTs and real membership are checked in VMs
-//! (`ci/realdlm/run gdlmd-cluster3`).
+//! (`ci/realdlm/run gdlmd-cluster3`). The stub is built with `-DDLMSTUB_TEST`: gdlmd writes
+//! its requests from a submit thread (`DLMSTUB_THREADS=1` serializes the stub's state), and
+//! `DLMSTUB_BLOCK` makes the writes block as the kernel's do while a lockspace recovers.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,11 +20,11 @@ fn stub() -> PathBuf {
     static SO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     SO.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub-gdlmd.so");
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub-gdlmd-test.so");
         let tmp = out.with_extension(format!("so.{}", std::process::id()));
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
         let st = Command::new(cc)
-            .args(["-O2", "-shared", "-fPIC", "-o"])
+            .args(["-O2", "-DDLMSTUB_TEST", "-shared", "-fPIC", "-o"])
             .arg(&tmp)
             .arg(root.join("bench/libdlm-stub/dlmstub.c"))
             .status()
@@ -43,6 +45,11 @@ impl Run {
     /// gdlmd with `--journals 3` and a recovery command that appends its view to
     /// `rec.log`, then runs `extra` (shell) with `$1` the jid.
     fn start(name: &str, extra: &str, opts: &[&str]) -> Run {
+        Run::start_env(name, extra, opts, &[])
+    }
+
+    /// [`Run::start`] with more environment for gdlmd (and the stub).
+    fn start_env(name: &str, extra: &str, opts: &[&str], env: &[(&str, &Path)]) -> Run {
         let so = stub();
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdlmd-{name}"));
         let _ = std::fs::remove_dir_all(&dir);
@@ -62,11 +69,14 @@ impl Run {
         let child = Command::new(env!("CARGO_BIN_EXE_gdlmd"))
             .arg(format!("t{name}"))
             .arg("--recover-cmd")
-            .arg(format!("sh {} \"$1\"", script.display()))
+            // `exec`: the script is gdlmd's child itself (the pdeathsig test needs that)
+            .arg(format!("exec sh {} \"$1\"", script.display()))
             .args(["--journals", "3", "--loopback-group", "--log-file"])
             .arg(dir.join("gdlmd.log"))
             .args(opts)
             .env("LD_PRELOAD", &so)
+            .env("DLMSTUB_THREADS", "1")
+            .envs(env.iter().map(|&(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -119,6 +129,24 @@ impl Run {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+impl Drop for Run {
+    /// A failed test leaves no gdlmd behind (one blocked in the stub would hold the test
+    /// harness's output pipe open).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Removes the stub's block file when dropped (also when a test fails).
+struct Unblock<'a>(&'a Path);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
     }
 }
 
@@ -258,4 +286,95 @@ fn bad_arguments_exit_2() {
         .unwrap();
     assert_eq!(st.code(), Some(2));
     assert!(Path::new(env!("CARGO_BIN_EXE_gdlmd")).exists());
+}
+
+/// libdlm's write() of a request blocks while the lockspace is stopped for recovery; gdlmd
+/// writes from its submit thread, so its loop goes on: a SIGTERM is read and acted on while
+/// the control_lock request is still blocked, and once the write goes through the stop
+/// completes cleanly.
+#[test]
+fn a_blocked_request_does_not_stop_the_loop() {
+    let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-blocked.block");
+    std::fs::write(&block, b"").unwrap();
+    let _unblock = Unblock(&block);
+    let r = Run::start_env("blocked", "", &[], &[("DLMSTUB_BLOCK", &block)]);
+    // The group is joined (one member), then control_lock is requested: blocked.
+    r.wait_for("recover_done gen 1 our slot 1 (cpg)", 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let log = r.log();
+    assert!(!log.contains("first mounter"), "{log}");
+    let t = Instant::now();
+    r.signal("TERM");
+    // Read at once, with the write still blocked (the file is still there).
+    r.wait_for("signal SIGTERM: stopping", 5);
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(block.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    let log = r.log();
+    assert!(!log.contains("first mounter"), "{log}");
+    std::fs::remove_file(&block).unwrap();
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("mount failed: control_mount interrupted (-4)")
+            || log.trim_end().ends_with("unmounted"),
+        "{log}"
+    );
+    assert!(r.rec().is_empty() || log.contains("mounted jid"), "{log}");
+}
+
+/// PR_SET_PDEATHSIG: a recovery command dies with its gdlmd (whose journal lock the DLM then
+/// releases, so another node may replay that journal: the command must not go on).
+#[test]
+fn a_recovery_command_dies_with_its_gdlmd() {
+    let pidfile = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-orphan.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    let extra = format!(
+        "[ \"$1\" = 1 ] && {{ echo $$ $GDLM_DAEMON_PID > {}; exec sleep 60; }}",
+        pidfile.display()
+    );
+    let r = Run::start("orphan", &extra, &[]);
+    r.wait_for("jid=1: Looking at journal...", 20);
+    let end = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let t = std::fs::read_to_string(&pidfile).unwrap_or_default();
+        if t.ends_with('\n') || Instant::now() > end {
+            break t;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut w = text.split_whitespace();
+    let pid: u32 = w
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("the command's pid");
+    let daemon: u32 = w
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("GDLM_DAEMON_PID");
+    assert_eq!(daemon, r.child.id());
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .map(|t| t.trim_start().starts_with(|c| c != 'Z'))
+            })
+            .unwrap_or(false)
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(pid), "the command runs while gdlmd does");
+    r.signal("KILL");
+    let end = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let gone = !alive(pid);
+    if !gone {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(gone, "the recovery command (pid {pid}) outlived its gdlmd");
+    let _ = std::fs::remove_file(&pidfile);
 }

@@ -29,9 +29,10 @@ fi
 if [ "$GDLM_REASON" = failed ]; then
   j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)
   echo "GDLM-INSPECT-DURING node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION $j"
-  # gdlmd does not stop a running command when it dies (no PR_SET_PDEATHSIG): once it is
-  # SIGKILLed its journal lock is gone and a survivor may run this journal's recovery, so a
-  # command that outlived its daemon would replay alongside it. Stop when gdlmd is gone.
+  # When gdlmd dies its journal lock is gone and a survivor may run this journal's recovery,
+  # so a command that outlived its daemon would replay alongside it. gdlmd's
+  # PR_SET_PDEATHSIG kills only the shell it started, not this script's children (sleep):
+  # stop when gdlmd is gone.
   # (builtins only in the loop: a fork costs tens of ms under TCG)
   d=$PPID c= st=
   read -r c 2>/dev/null <"/proc/$d/comm"

@@ -78,12 +78,12 @@ fn name(n: u64) -> [u8; 24] {
 
 fn show(c: &Completion) -> String {
     format!(
-        "status={:?} (kernel {}) lkid={:#x} sb_flags={:#x} lvb={:?}",
+        "status={:?} (kernel {}) sb_flags={:#x} last={} valblk={}",
         c.status,
         c.status.kernel_status(),
-        c.lkid,
         c.sb_flags,
-        c.lvb.as_ref().map(lvb_text)
+        c.last,
+        c.valblk
     )
 }
 
@@ -137,7 +137,10 @@ fn single(iters: u32) -> io::Result<Report> {
     let (lk1, c) = lock_wait(&mut ls, &a, DlmMode::Ex, vb)?;
     r.check(
         "lock-ex-valblk",
-        c.status == Status::Granted && c.lkid != 0 && c.lvb.is_some() && !c.last,
+        c.status == Status::Granted
+            && ls.lkid(c.lock).is_some_and(|k| k != 0)
+            && ls.completion_lvb(&c).is_some()
+            && !c.last,
         show(&c),
     );
     let c = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(b"gdlm-lvb-1"))?;
@@ -149,7 +152,8 @@ fn single(iters: u32) -> io::Result<Report> {
     let c = convert_wait(&mut ls, lk1, DlmMode::Ex, vb, None)?;
     r.check(
         "convert-nl-ex-reads-lvb",
-        c.status == Status::Granted && c.lvb.map(|v| lvb_text(&v)) == Some("gdlm-lvb-1".into()),
+        c.status == Status::Granted
+            && ls.completion_lvb(&c).map(lvb_text) == Some("gdlm-lvb-1".into()),
         show(&c),
     );
 
@@ -160,7 +164,7 @@ fn single(iters: u32) -> io::Result<Report> {
         let text = format!("count-{i}");
         let c1 = convert_wait(&mut ls, lk1, DlmMode::Nl, vb, Some(text.as_bytes()))?;
         let c2 = convert_wait(&mut ls, lk1, DlmMode::Ex, vb, None)?;
-        let got = c2.lvb.map(|v| lvb_text(&v)).unwrap_or_default();
+        let got = ls.completion_lvb(&c2).map(lvb_text).unwrap_or_default();
         if c1.status != Status::Granted || c2.status != Status::Granted || got != text {
             bad = Some(format!("cycle {i}: {} / {}", show(&c1), show(&c2)));
             break;
@@ -191,7 +195,7 @@ fn single(iters: u32) -> io::Result<Report> {
         sb_flags: c.sb_flags,
         has_lvb: true,
         glf_initial: true,
-        lkid: c.lkid,
+        lkid: 0, // a failed first request has no lock id
         dead: false,
     };
     let modern = gdlm_ast(AstStyle::Modern, &input);
@@ -232,7 +236,7 @@ fn single(iters: u32) -> io::Result<Report> {
         "demote-hands-lvb-over",
         c1.status == Status::Granted
             && c2.status == Status::Granted
-            && c2.lvb.map(|v| lvb_text(&v)) == Some("handed-over".into()),
+            && ls.completion_lvb(&c2).map(lvb_text) == Some("handed-over".into()),
         format!("holder {} / waiter {}", show(&c1), show(&c2)),
     );
     r.time("demote_to_blocked_pr_granted_ms", format!("{:.2}", ms(t)));
@@ -335,7 +339,7 @@ fn wait_marker(ls: &mut Lockspace, res: &[u8], text: &str, timeout: Duration) ->
     let end = Instant::now() + timeout;
     while Instant::now() < end {
         let (lk, c) = lock_wait(ls, res, DlmMode::Pr, DlmLkf::VALBLK)?;
-        let got = c.lvb.map(|v| lvb_text(&v)).unwrap_or_default();
+        let got = ls.completion_lvb(&c).map(lvb_text).unwrap_or_default();
         if c.status == Status::Granted {
             unlock_wait(ls, lk)?;
         }
@@ -419,7 +423,7 @@ fn node(n: u32) -> io::Result<Report> {
             r.check(
                 "node2-blocking-ex-granted-with-node1-lvb",
                 c.status == Status::Granted
-                    && c.lvb.map(|v| lvb_text(&v)) == Some("from-node1".into()),
+                    && ls.completion_lvb(&c).map(lvb_text) == Some("from-node1".into()),
                 format!("{} after {:.2} ms", show(&c), ms(t)),
             );
             r.time("cross_node_bast_handoff_ms", format!("{:.2}", ms(t)));
@@ -445,7 +449,7 @@ fn node(n: u32) -> io::Result<Report> {
             r.check(
                 "node3-pr-granted-with-node2-lvb",
                 c.status == Status::Granted
-                    && c.lvb.map(|v| lvb_text(&v)) == Some("from-node2".into()),
+                    && ls.completion_lvb(&c).map(lvb_text) == Some("from-node2".into()),
                 format!("{} after {:.2} ms", show(&c), ms(t)),
             );
             keep.push(set_marker(&mut ls, &done3, "done3")?);
@@ -532,7 +536,9 @@ fn bench(n: u32) -> io::Result<Report> {
     for i in 0..n {
         ls.convert(lk, DlmMode::Ex, vb, None)?;
         let c = ls.wait_completion(lk, T)?;
-        let v = c.lvb.map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let v = ls
+            .completion_lvb(&c)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         if c.status != Status::Granted || (i > 0 && v != Some(i - 1)) {
             r.check("bench-lvb", false, format!("cycle {i}: {}", show(&c)));
             return Ok(r);

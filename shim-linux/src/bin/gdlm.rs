@@ -108,7 +108,7 @@ fn probe(ls: &str, root: &Path) -> io::Result<Probe> {
         )));
     }
     let p = Probe {
-        lvb: c.lvb.unwrap_or_default(),
+        lvb: l.completion_lvb(&c).copied().unwrap_or_default(),
         valnotvalid: c.sb_flags & sbf::VALNOTVALID != 0,
     };
     l.unlock(lk, DlmLkf::empty(), None)?;

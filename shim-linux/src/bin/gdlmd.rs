@@ -13,14 +13,18 @@
 //! - `NewLockspace` → `dlm_create_lockspace`; `JoinGroup` → join the CPG group
 //!   `gdlmd:LOCKSPACE`, whose configuration changes and messages go back as
 //!   `CpgConfchg`/`CpgMessage`; `Multicast` → `cpg_mcast_joined` (agreed order);
-//! - `Dlm` → libdlm's asynchronous `dlm_ls_lock`/`dlm_ls_unlock`; the completions are
-//!   read from the lockspace fd and fed back as `DlmDone` (a call that fails at once is
-//!   its completion with that status);
-//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`); its exit is `ReplayDone`;
+//! - `Dlm` → libdlm's asynchronous `dlm_ls_lock`/`dlm_ls_unlock`, written by the
+//!   lockspace's submit thread (the kernel's write() blocks while the lockspace is stopped
+//!   for recovery; the loop goes on meanwhile); the completions are read from the lockspace
+//!   fd and fed back as `DlmDone` (a request refused at once is its completion with that
+//!   status);
+//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`; it gets SIGKILL if gdlmd
+//!   dies, `PR_SET_PDEATHSIG`); its exit is `ReplayDone`;
 //! - `Log` → one log line per line of its `Display` (the kernel's text);
 //! - `Release` → release the lockspace and leave the group (clean), or leave as failed.
 //!
-//! One non-blocking `poll` loop waits on the lockspace fd, the CPG fd and a signalfd
+//! One non-blocking `poll` loop waits on the lockspace fd, the submit thread's eventfd, the
+//! CPG fd and a signalfd
 //! (SIGTERM, SIGINT, SIGCHLD for the recovery commands), with the engine's
 //! `poll_timeout()` as the timeout. Nothing waits for the DLM: a request that takes long
 //! is logged every 30 s and still waited for. Log lines go to stderr (and `--log-file`),
@@ -77,6 +81,7 @@ Recovery command (--recover-cmd CMD):
     GDLM_REASON      failed (a member failed), mount (this node's own journal at mount),
                      first-mount (the first mounter's pass over every journal)
     GDLM_NODEID      this node's corosync node id
+    GDLM_DAEMON_PID  gdlmd's pid
   Exit status 0: the journal is recovered (`recover jid J result success`). Anything else,
   or death by a signal, is a failed replay (-EIO): for a failed member's journal it is
   reported as busy and retried about 1 s later, by this or another member; for the first
@@ -85,7 +90,10 @@ Recovery command (--recover-cmd CMD):
   at a time. A journal may be recovered again after a success (the lock is released
   after the result is shared), so the command must be idempotent, as gfs2's journal
   replay is. On SIGTERM or SIGINT a running command gets --replay-grace seconds, then
-  its process group gets SIGKILL.
+  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the shell it
+  started gets SIGKILL at once (PR_SET_PDEATHSIG): the others recover this node's journals
+  then, and the command must not go on. Processes the shell started are not killed that
+  way: run the last step with `exec`, or have long steps check that GDLM_DAEMON_PID lives.
 
 Exit status:
   0  stopped by SIGTERM or SIGINT and released cleanly (unmounted, or the mount
@@ -487,7 +495,11 @@ impl Daemon {
     fn execute(&mut self, a: Action) -> io::Result<()> {
         match a {
             Action::NewLockspace { .. } => match Lockspace::create(&self.name) {
-                Ok(ls) => {
+                Ok(mut ls) => {
+                    // Requests are written by a thread of their own: the kernel's write()
+                    // blocks while the lockspace is stopped for recovery, and this loop
+                    // must go on reading CPG events, signals and completions meanwhile.
+                    ls.start_submit_thread()?;
                     self.ls = Some(ls);
                     let now = self.now();
                     if let Err(e) = self.engine.handle(now, Event::LockspaceJoined) {
@@ -597,11 +609,18 @@ impl Daemon {
     }
 
     /// Completions read from the lockspace fd → `DlmDone`.
-    fn dlm_ready(&mut self) -> io::Result<()> {
+    /// `fd`: the lockspace fd is readable; `submitted`: the submit thread's fd is (requests
+    /// written, or refused: those come back as completions with the kernel's status).
+    fn dlm_ready(&mut self, fd: bool, submitted: bool) -> io::Result<()> {
         let Some(ls) = self.ls.as_mut() else {
             return Ok(());
         };
-        ls.dispatch()?;
+        if submitted {
+            ls.take_submitted();
+        }
+        if fd {
+            ls.dispatch()?;
+        }
         while let Some(ev) = self.ls.as_mut().and_then(Lockspace::take_event) {
             // BASTs: the engine's locks do not act on them (lock_dlm's control_lock and
             // journal locks have none that matter).
@@ -626,11 +645,15 @@ impl Daemon {
                     ));
                 }
             }
+            let lvb = self
+                .ls
+                .as_ref()
+                .and_then(|ls| ls.completion_lvb(&c).copied());
             self.feed(Event::DlmDone {
                 lock,
                 status: c.status.kernel_status(),
                 sb_flags: c.sb_flags,
-                lvb: c.lvb,
+                lvb,
             })?;
         }
         Ok(())
@@ -657,10 +680,30 @@ impl Daemon {
             .env("GDLM_REASON", why)
             .env("GDLM_NODEID", self.group.me().nodeid.to_string())
             .stdin(Stdio::null())
+            .env("GDLM_DAEMON_PID", std::process::id().to_string())
             // Its own process group: a terminal's ^C reaches gdlmd only, which then gives
-            // the command its grace; a kill reaches the whole command. std resets the
-            // signal mask gdlmd blocked for its signalfd.
+            // the command its grace; a kill reaches the whole command.
             .process_group(0);
+        let parent = nix::unistd::getpid();
+        // SAFETY: the hook runs in the forked child before exec and makes only system calls
+        // that are async-signal-safe (prctl, pthread_sigmask, getppid); it allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                // The command dies with gdlmd (PR_SET_PDEATHSIG; this is the main thread,
+                // which lives as long as the process): once gdlmd is gone its journal lock
+                // is released and another node may replay that journal, so a command that
+                // outlived it would replay alongside. If gdlmd died before the prctl, no
+                // signal would come: then do not start at all.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                // std's fork path (taken with a pre_exec hook) keeps the signal mask gdlmd
+                // blocked for its signalfd; the command starts with none blocked.
+                SigSet::empty().thread_set_mask()?;
+                if nix::unistd::getppid() != parent {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
         match cmd.spawn() {
             Ok(child) => self.replays.push(Replay {
                 jid,
@@ -880,8 +923,8 @@ impl Daemon {
                     PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
                 }
             };
-            let (sig_ready, group_ready, group_hup, ls_ready) = {
-                let mut fds = Vec::with_capacity(3);
+            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready) = {
+                let mut fds = Vec::with_capacity(4);
                 fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
                 let g = self.group.fd().map(|fd| {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -889,6 +932,10 @@ impl Daemon {
                 });
                 let l = self.ls.as_ref().map(|ls| {
                     fds.push(PollFd::new(ls.as_fd(), PollFlags::POLLIN));
+                    fds.len() - 1
+                });
+                let sub = self.ls.as_ref().and_then(Lockspace::submit_fd).map(|fd| {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
                 });
                 match poll(&mut fds, timeout) {
@@ -903,6 +950,7 @@ impl Daemon {
                     !gr.is_empty(),
                     gr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP),
                     l.map(rev).is_some_and(|r| !r.is_empty()),
+                    sub.map(rev).is_some_and(|r| !r.is_empty()),
                 )
             };
             if sig_ready {
@@ -921,8 +969,8 @@ impl Daemon {
                     self.on_cpg(ev)?;
                 }
             }
-            if ls_ready {
-                self.dlm_ready()?;
+            if ls_ready || sub_ready {
+                self.dlm_ready(ls_ready, sub_ready)?;
             }
             // Every item due now, one at a time (the engine's call order).
             let mut rounds = 0;

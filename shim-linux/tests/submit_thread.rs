@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! `Lockspace::start_submit_thread` on a host without the kernel DLM: the test re-runs itself
+//! with `bench/libdlm-stub/dlmstub.c` (built with `-DDLMSTUB_TEST`) preloaded, requests
+//! written by the submit thread and completions dispatched here, and `DLMSTUB_BLOCK` making
+//! a write block as the kernel's does while the lockspace is stopped for recovery.
+
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use gdlm_core::{DlmLkf, DlmMode};
+use gdlm_linux::{Lockspace, Status};
+
+const T: Duration = Duration::from_secs(5);
+
+fn stub() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub-submit-test.so");
+    let tmp = out.with_extension(format!("so.{}", std::process::id()));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-O2", "-DDLMSTUB_TEST", "-shared", "-fPIC", "-o"])
+        .arg(&tmp)
+        .arg(root.join("bench/libdlm-stub/dlmstub.c"))
+        .status()
+        .expect("a C compiler");
+    assert!(st.success(), "building the libdlm stub");
+    std::fs::rename(&tmp, &out).expect("renaming the stub into place");
+    out
+}
+
+#[test]
+fn requests_from_the_submit_thread() {
+    if std::env::var_os("GDLM_SUBMIT_CHILD").is_none() {
+        // The parent: run this test again with the stub preloaded.
+        let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("submit-child.block");
+        let _ = std::fs::remove_file(&block);
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["requests_from_the_submit_thread", "--exact", "--nocapture"])
+            .env("GDLM_SUBMIT_CHILD", "1")
+            .env("LD_PRELOAD", stub())
+            .env("DLMSTUB_THREADS", "1")
+            .env("DLMSTUB_BLOCK", &block)
+            .env("GDLM_SUBMIT_BLOCK", &block)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&block);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("SUBMIT-CHILD ok"),
+            "{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let block = PathBuf::from(std::env::var_os("GDLM_SUBMIT_BLOCK").unwrap());
+    let vb = DlmLkf::VALBLK;
+    let mut ls = Lockspace::create("tsubmit").unwrap();
+    ls.start_submit_thread().unwrap();
+    assert!(ls.submit_fd().is_some());
+
+    // Lock and LVB cycles, each request written by the thread.
+    let lk = ls.lock(b"sub-a", DlmMode::Nl, vb, None).unwrap();
+    assert_eq!(ls.wait_completion(lk, T).unwrap().status, Status::Granted);
+    for i in 0u32..50 {
+        ls.convert(lk, DlmMode::Ex, vb, None).unwrap();
+        let c = ls.wait_completion(lk, T).unwrap();
+        let v = ls
+            .completion_lvb(&c)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        assert_eq!(c.status, Status::Granted);
+        if i > 0 {
+            assert_eq!(v, Some(i - 1), "cycle {i}");
+        }
+        let mut lvb = [0u8; 32];
+        lvb[..4].copy_from_slice(&i.to_le_bytes());
+        ls.convert(lk, DlmMode::Nl, vb, Some(&lvb)).unwrap();
+        assert_eq!(ls.wait_completion(lk, T).unwrap().status, Status::Granted);
+    }
+
+    // A write the kernel holds: the call returns at once, the completion waits for it.
+    std::fs::write(&block, b"").unwrap();
+    ls.convert(lk, DlmMode::Ex, vb, None).unwrap();
+    assert_eq!(ls.submissions_in_flight(), 1);
+    // A second request on a lock with one outstanding: EBUSY at once, as the kernel says.
+    let busy = ls.convert(lk, DlmMode::Pr, vb, None).unwrap_err();
+    assert_eq!(busy.raw_os_error(), Some(libc::EBUSY));
+    assert_eq!(ls.cancel(lk).unwrap_err().kind(), ErrorKind::Unsupported);
+    let early = ls.wait_completion(lk, Duration::from_millis(300));
+    assert_eq!(early.unwrap_err().kind(), ErrorKind::TimedOut);
+    assert_eq!(ls.lkid(lk), None, "the thread owns the lksb until its ack");
+    std::fs::remove_file(&block).unwrap();
+    let c = ls.wait_completion(lk, T).unwrap();
+    assert_eq!(c.status, Status::Granted);
+    assert_eq!(ls.submissions_in_flight(), 0);
+    assert!(ls.lkid(lk).is_some_and(|k| k != 0));
+
+    // A request the stub refuses (it has 8 resources): its completion carries the errno and
+    // ends the handle.
+    let mut ids = Vec::new();
+    let mut refused = None;
+    for r in 0..8u8 {
+        let name = [b'r', b'0' + r];
+        let id = ls.lock(&name, DlmMode::Ex, DlmLkf::empty(), None).unwrap();
+        let c = ls.wait_completion(id, T).unwrap();
+        if c.status == Status::Granted {
+            ids.push(id);
+        } else {
+            refused = Some(c);
+            break;
+        }
+    }
+    let c = refused.expect("the stub's ninth resource is refused");
+    assert_eq!(c.status.kernel_status(), -libc::EINVAL);
+    assert!(c.last);
+    assert_eq!(ls.live_locks(), 1 + ids.len());
+
+    // Unlocks end handles; a stale id names nothing, also once its cell is reused.
+    let old = ids[0];
+    ls.unlock(old, DlmLkf::empty(), None).unwrap();
+    let c = ls.wait_completion(old, T).unwrap();
+    assert!(c.status == Status::Unlocked && c.last);
+    let stale = ls
+        .convert(old, DlmMode::Nl, DlmLkf::empty(), None)
+        .unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::NotFound);
+    let again = ls.lock(b"r0", DlmMode::Ex, DlmLkf::empty(), None).unwrap();
+    assert_ne!(again, old);
+    assert_eq!(again.raw() as u32, old.raw() as u32, "the cell is reused");
+    assert_eq!(
+        ls.wait_completion(again, T).unwrap().status,
+        Status::Granted
+    );
+    assert_eq!(ls.lkid(old), None);
+    ls.release(true).unwrap();
+    println!("SUBMIT-CHILD ok");
+}
