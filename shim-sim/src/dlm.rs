@@ -366,6 +366,21 @@ pub struct Dlm {
     next_lkid: u32,
     deferred: VecDeque<Call>,
     outbox: VecDeque<DlmEvent>,
+    /// Undelivered events per node id, and how many are `RecoverPrep` (derived from
+    /// `outbox`, so the scheduler need not scan it).
+    pending: Vec<u32>,
+    preps: u32,
+    /// Nodes whose undelivered events started or stopped being pending since
+    /// [`Dlm::take_touched`].
+    touched: Touched,
+}
+
+/// Bookkeeping for the scheduler: not part of the DLM's state (hashes as nothing).
+#[derive(Debug, Clone, Default)]
+struct Touched(Vec<u32>);
+
+impl std::hash::Hash for Touched {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl Default for Dlm {
@@ -398,6 +413,9 @@ impl Dlm {
             next_lkid: 1,
             deferred: VecDeque::new(),
             outbox: VecDeque::new(),
+            pending: Vec::new(),
+            preps: 0,
+            touched: Touched::default(),
         }
     }
 
@@ -406,12 +424,49 @@ impl Dlm {
 
     /// Takes the oldest undelivered event.
     pub fn pop_event(&mut self) -> Option<DlmEvent> {
-        self.outbox.pop_front()
+        let ev = self.outbox.pop_front()?;
+        self.counted(&ev, -1);
+        Some(ev)
     }
 
     /// Takes all undelivered events, oldest first.
     pub fn drain_events(&mut self) -> Vec<DlmEvent> {
-        self.outbox.drain(..).collect()
+        let v: Vec<DlmEvent> = self.outbox.drain(..).collect();
+        for ev in &v {
+            self.counted(ev, -1);
+        }
+        v
+    }
+
+    /// Undelivered events for `node` (without scanning them).
+    pub fn pending_for(&self, node: u32) -> u32 {
+        self.pending.get(node as usize).copied().unwrap_or(0)
+    }
+
+    /// Some undelivered event is a `RecoverPrep`.
+    pub fn prep_pending(&self) -> bool {
+        self.preps > 0
+    }
+
+    /// The nodes that got their first undelivered event or lost their last one since the
+    /// last call (repeats possible), appended to `out`.
+    pub fn take_touched(&mut self, out: &mut Vec<u32>) {
+        out.append(&mut self.touched.0);
+    }
+
+    fn counted(&mut self, ev: &DlmEvent, delta: i32) {
+        let n = ev.node() as usize;
+        if self.pending.len() <= n {
+            self.pending.resize(n + 1, 0);
+        }
+        let was = self.pending[n];
+        self.pending[n] = was.wrapping_add_signed(delta);
+        if matches!(ev, DlmEvent::RecoverPrep { .. }) {
+            self.preps = self.preps.wrapping_add_signed(delta);
+        }
+        if (was == 0) != (self.pending[n] == 0) {
+            self.touched.0.push(n as u32);
+        }
     }
 
     /// Undelivered events, oldest first.
@@ -421,13 +476,19 @@ impl Dlm {
 
     /// Takes the oldest undelivered event for `node` (the simulator may deliver per node).
     pub fn pop_event_for(&mut self, node: u32) -> Option<DlmEvent> {
+        if self.pending_for(node) == 0 {
+            return None;
+        }
         let i = self.outbox.iter().position(|e| e.node() == node)?;
-        self.outbox.remove(i)
+        let ev = self.outbox.remove(i)?;
+        self.counted(&ev, -1);
+        Some(ev)
     }
 
     fn emit(&mut self, ev: DlmEvent) {
         // A departed node receives nothing (its lockspace is gone).
         if self.members.contains_key(&ev.node()) {
+            self.counted(&ev, 1);
             self.outbox.push_back(ev);
         }
     }
@@ -467,7 +528,16 @@ impl Dlm {
             return Err(self.config.released_errno);
         }
         // Its undelivered callbacks and blocked calls die with it.
-        self.outbox.retain(|e| e.node() != node);
+        if self.pending_for(node) > 0 {
+            self.outbox.retain(|e| e.node() != node);
+            self.preps = self
+                .outbox
+                .iter()
+                .filter(|e| matches!(e, DlmEvent::RecoverPrep { .. }))
+                .count() as u32;
+            self.pending[node as usize] = 0;
+            self.touched.0.push(node);
+        }
         self.deferred.retain(|c| match c {
             Call::Lock { node: n, .. } | Call::Unlock { node: n, .. } => *n != node,
         });

@@ -390,6 +390,12 @@ pub struct Sim {
     /// CPG mode, after a new lineage started: the old lineage's LVB generation, exempt
     /// from invariant 4 until the new lineage's first mounter overwrites it.
     stale_lvb_gen: Option<u32>,
+    /// The enabled set, kept incrementally (see [`crate::runnable`]).
+    sched: crate::runnable::Runnable,
+    /// The invariants' per-node counters (see [`crate::invariants`]).
+    inv: crate::invariants::Counters,
+    /// Scratch for the nodes a refresh recomputes.
+    scratch: Vec<u32>,
 }
 
 impl Sim {
@@ -450,6 +456,9 @@ impl Sim {
             recorded_now: None,
             cpg: cfg.cpg.then(|| crate::cpg::Cpg::new(cfg.nodes)),
             stale_lvb_gen: None,
+            sched: crate::runnable::Runnable::new(cfg.nodes as usize),
+            inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
+            scratch: Vec::new(),
             cfg,
         }
     }
@@ -542,6 +551,7 @@ impl Sim {
                 continue;
             }
             self.pending_mount[i] = false;
+            self.sched.touch(i);
             self.stats.mounts += 1;
             let mut notes = Vec::new();
             self.log(id, "mount: join lockspace".into());
@@ -561,6 +571,7 @@ impl Sim {
         if !self.nodes[i].alive() {
             return;
         }
+        self.sched.touch(i);
         let n = &self.nodes[i];
         let wrote = n.phase == Phase::Mounted && n.owns_journal();
         let jid = n.jid();
@@ -571,6 +582,7 @@ impl Sim {
             let jr = &mut self.journals[j as usize];
             if jr.dirty {
                 jr.failed_gen.get_or_insert(gen);
+                self.inv.failed(j);
             }
         }
         self.nodes[i].crash();
@@ -592,6 +604,7 @@ impl Sim {
             return;
         }
         self.rec(crate::schedule::Step::Withdraw(id));
+        self.sched.touch(i);
         let mut notes = Vec::new();
         self.nodes[i].withdraw(&mut self.dlm, self.now, &mut notes);
         self.wanted[i] = false;
@@ -606,6 +619,7 @@ impl Sim {
         }
         self.rec(crate::schedule::Step::Unmount(id));
         self.nodes[i].unmount_requested = true;
+        self.sched.touch(i);
         self.wanted[i] = false;
         self.log(id, "unmount requested".into());
     }
@@ -613,17 +627,8 @@ impl Sim {
     /// The scheduling choices enabled now (without faults).
     pub fn enabled(&self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.dlm.recovery_pending() {
-            // dlm_controld's stop barrier: every member ran recover_prep before any
-            // node recovers.
-            let prep_pending = self
-                .dlm
-                .pending_events()
-                .iter()
-                .any(|e| matches!(e, DlmEvent::RecoverPrep { .. }));
-            if !(prep_pending && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped) {
-                v.push(Action::DlmRecovery);
-            }
+        if self.dlm_recovery_enabled() {
+            v.push(Action::DlmRecovery);
         }
         let mut has_event = vec![false; self.nodes.len()];
         for e in self.dlm.pending_events() {
@@ -649,6 +654,90 @@ impl Sim {
             }
         }
         v
+    }
+
+    /// The DLM's recovery may take a step.
+    fn dlm_recovery_enabled(&self) -> bool {
+        // dlm_controld's stop barrier: every member ran recover_prep before any node
+        // recovers.
+        self.dlm.recovery_pending()
+            && !(self.dlm.prep_pending()
+                && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped)
+    }
+
+    /// Bring the incremental enabled set and the invariants' counters up to date with
+    /// every node touched since the last refresh (O(touched nodes)).
+    fn refresh(&mut self) {
+        use crate::runnable::{DELIVER, DELIVER_CPG};
+        let now = if self.untimed { UNTIMED_NOW } else { self.now };
+        let mut t = std::mem::take(&mut self.scratch);
+        // Nodes whose DLM callbacks started or stopped being pending: only their deliver
+        // bit changed.
+        t.clear();
+        self.dlm.take_touched(&mut t);
+        for &id in &t {
+            let i = (id as usize).wrapping_sub(1);
+            if i < self.nodes.len() && !self.frozen[i] {
+                self.sched.set_bit(i, DELIVER, self.dlm.pending_for(id) > 0);
+            }
+        }
+        self.sched.take_touched(now, &mut t);
+        for &i in &t {
+            let i = i as usize;
+            let n = &self.nodes[i];
+            let timer = n.next_timer();
+            if self.frozen[i] {
+                self.sched.set(i, 0, false, None, timer, now);
+            } else {
+                let mut m = 0;
+                if self.dlm.pending_for(n.id) > 0 {
+                    m |= DELIVER;
+                }
+                if self.cpg.as_ref().is_some_and(|g| g.pending(n.id)) {
+                    m |= DELIVER_CPG;
+                }
+                let (always, wake) = n.run_state();
+                self.sched.set(i, m, always, wake, timer, now);
+            }
+            let first = n.alive()
+                && n.rec()
+                    .flags()
+                    .contains(gdlm_core::RecoverFlags::FIRST_MOUNT);
+            self.inv.update(
+                i,
+                crate::invariants::View {
+                    accessing: n.accessing(),
+                    jid: n.jid(),
+                    first,
+                    mounted_other: n.phase == Phase::Mounted && !first,
+                },
+            );
+        }
+        self.sched.judge(now);
+        self.scratch = t;
+    }
+
+    /// The enabled set as [`Sim::enabled`] lists it, from the incremental set.
+    fn enabled_incremental(&self) -> Vec<Action> {
+        let rec = u32::from(self.dlm_recovery_enabled());
+        (0..rec + self.sched.total())
+            .map(|k| self.pick(rec, k))
+            .collect()
+    }
+
+    /// The `k`-th enabled action (`rec`: 1 if the DLM's recovery step is enabled).
+    fn pick(&self, rec: u32, k: u32) -> Action {
+        use crate::runnable::{DELIVER, DELIVER_CPG};
+        if k < rec {
+            return Action::DlmRecovery;
+        }
+        let (i, bit) = self.sched.select(k - rec);
+        let id = self.nodes[i].id;
+        match bit {
+            DELIVER => Action::Deliver(id),
+            DELIVER_CPG => Action::DeliverCpg(id),
+            _ => Action::Run(id),
+        }
     }
 
     fn inject_fault(&mut self) {
@@ -714,12 +803,15 @@ impl Sim {
                 Note::JoinGroup(m) => {
                     if let Some(g) = self.cpg.as_mut() {
                         g.join(id, m);
+                        // A new log item: every member's CPG delivery may be enabled.
+                        self.sched.touch_all();
                         self.log(id, "lockspace joined; joins the CPG group".into());
                     }
                 }
                 Note::Multicast(m, bytes) => {
                     if let Some(g) = self.cpg.as_mut() {
                         g.multicast(m, bytes);
+                        self.sched.touch_all();
                         self.log(id, "sends the sync message".into());
                     }
                 }
@@ -737,6 +829,7 @@ impl Sim {
                         if let (true, Some(j)) = (held_journal, jid) {
                             if let Some(jr) = self.journals.get_mut(j as usize) {
                                 jr.dirty = false;
+                                self.inv.cleaned(j, false);
                             }
                         }
                         self.stats.unmounts += 1;
@@ -763,6 +856,7 @@ impl Sim {
                         let jr = &mut self.journals[j as usize];
                         if jr.dirty {
                             jr.failed_gen.get_or_insert(gen);
+                            self.inv.failed(j);
                         }
                     }
                     self.stats.withdrawals += 1;
@@ -775,6 +869,7 @@ impl Sim {
     /// CPG mode: `id`'s daemon leaves the group; the log index of the change.
     fn cpg_leave(&mut self, id: u32, why: LeftReason) -> Option<u32> {
         let at = self.cpg.as_mut()?.leave(id, why)?;
+        self.sched.touch_all();
         self.log(id, format!("leaves the CPG group ({why:?})"));
         u32::try_from(at).ok()
     }
@@ -880,6 +975,7 @@ impl Sim {
         }
         j.dirty = false;
         j.failed_gen = None;
+        self.inv.cleaned(jid, true);
         if !self.cfg.trace {
             self.log(by, format!("journal {jid} replayed"));
         }
@@ -962,25 +1058,79 @@ impl Sim {
         if let Some(t) = self.timeline.as_mut() {
             t.record(self.step, self.now, &self.nodes);
         }
-        // A mounted node writes its journal.
-        for n in &self.nodes {
-            if n.accessing() {
-                if let Some(j) = n.jid().and_then(|j| self.journals.get_mut(j as usize)) {
+        // Counters over the nodes touched since the last check (see `crate::invariants`);
+        // where a counter says an invariant may break, the full check below decides.
+        self.refresh();
+        // A mounted node writes its journal: every journal an accessing node has is dirty
+        // (it can only become clean, or get such a node, where it was queued to recheck).
+        let mut recheck = std::mem::take(&mut self.inv.recheck);
+        for &jid in &recheck {
+            if self.inv.accessed(jid) {
+                debug_assert!(
+                    self.nodes
+                        .iter()
+                        .any(|n| n.accessing() && n.jid() == Some(jid)),
+                    "stale accessing view for journal {jid}"
+                );
+                if let Some(j) = self.journals.get_mut(jid as usize) {
                     j.dirty = true;
                 }
             }
         }
+        recheck.clear();
+        self.inv.recheck = recheck;
+        debug_assert!(self.nodes.iter().all(|n| !n.accessing()
+            || n.jid()
+                .and_then(|j| self.journals.get(j as usize))
+                .is_none_or(|j| j.dirty)));
         // 1: nobody unblocked while a failed node's journal is dirty, once it has seen
         // a generation after the failure.
         let mut v1 = None;
-        // Usually no failed journal is dirty: find those first (O(journals)).
-        let failed: Vec<(usize, u32)> = self
-            .journals
-            .iter()
-            .enumerate()
-            .filter_map(|(jid, j)| j.failed_gen.filter(|_| j.dirty).map(|g| (jid, g)))
-            .collect();
-        if !failed.is_empty() {
+        // Usually no failed journal is dirty: those with a failed writer are few.
+        let mut failed = std::mem::take(&mut self.inv.failed_prev);
+        let before = failed.len();
+        for &jid in &self.inv.failed_jids {
+            let j = &self.journals[jid as usize];
+            if let (true, Some(g)) = (j.dirty, j.failed_gen) {
+                failed.push((jid as usize, g));
+            }
+        }
+        failed[before..].sort_unstable();
+        let (prev, now) = failed.split_at(before);
+        let changed = prev != now;
+        failed.drain(..before);
+        debug_assert_eq!(
+            failed,
+            self.journals
+                .iter()
+                .enumerate()
+                .filter_map(|(jid, j)| j.failed_gen.filter(|_| j.dirty).map(|g| (jid, g)))
+                .collect::<Vec<_>>(),
+            "failed journals"
+        );
+        let mut touched = std::mem::take(&mut self.inv.touched);
+        if changed {
+            touched.clear();
+            touched.extend(0..self.nodes.len() as u32);
+        }
+        for &i in &touched {
+            let i = i as usize;
+            let s = !failed.is_empty() && self.inv.view(i).accessing && {
+                let n = &self.nodes[i];
+                failed.iter().any(|&(jid, g)| {
+                    let seen = match &self.cpg {
+                        Some(c) => c.cursor(n.id) > g as usize,
+                        None => n.rec().recover_start() > g,
+                    };
+                    seen && n.jid() != Some(jid as u32)
+                })
+            };
+            self.inv.set_suspect(i, s);
+        }
+        touched.clear();
+        self.inv.touched = touched;
+        // Debug builds run the full check every time and compare.
+        if self.inv.suspects > 0 || cfg!(debug_assertions) {
             for n in self.nodes.iter().filter(|n| n.accessing()) {
                 for &(jid, g) in &failed {
                     // CPG mode: g is the log index of the failure's change.
@@ -998,10 +1148,23 @@ impl Sim {
                 }
             }
         }
+        debug_assert_eq!(v1.is_some(), self.inv.suspects > 0, "invariant-1 counter");
+        self.inv.failed_prev = failed;
         if let Some(m) = v1 {
             self.violate(1, m);
         }
         // 3: at most one first mounter, and none while another is mounted.
+        let (nf, nm) = (self.inv.firsts, self.inv.mounted_others);
+        let may = nf > 1 || (nf == 1 && nm > 0);
+        if may || cfg!(debug_assertions) {
+            let broke = self.check_first_mounters();
+            debug_assert_eq!(broke, may, "first-mounter counters");
+        }
+        self.check_lvb_generation();
+    }
+
+    /// Invariant 3, in full.
+    fn check_first_mounters(&mut self) -> bool {
         let firsts: Vec<u32> = self
             .nodes
             .iter()
@@ -1024,7 +1187,13 @@ impl Sim {
         };
         if firsts.len() > 1 || (!firsts.is_empty() && !mounted.is_empty()) {
             self.violate(3, format!("first mounters {firsts:?}, mounted {mounted:?}"));
+            return true;
         }
+        false
+    }
+
+    /// Invariant 4.
+    fn check_lvb_generation(&mut self) {
         // 4: the control LVB generation never goes backwards.
         let name = LockId::Control.name();
         {
@@ -1049,10 +1218,22 @@ impl Sim {
         if faults_on && self.rng.random_range(0..1000) < self.cfg.faults.rate_per_mille {
             self.inject_fault();
         }
-        let actions = self.enabled();
-        if actions.is_empty() {
+        self.refresh();
+        debug_assert_eq!(
+            self.enabled_incremental(),
+            self.enabled(),
+            "incremental enabled set at event {}",
+            self.step
+        );
+        let rec = u32::from(self.dlm_recovery_enabled());
+        let len = (rec + self.sched.total()) as usize;
+        if len == 0 {
             // Jump to the next timer, or stop if there is none.
-            match self.nodes.iter().filter_map(|n| n.next_timer()).min() {
+            debug_assert_eq!(
+                self.sched.next_timer(),
+                self.nodes.iter().filter_map(|n| n.next_timer()).min()
+            );
+            match self.sched.next_timer() {
                 Some(t) if t > self.now => {
                     self.now = t;
                     return true;
@@ -1060,11 +1241,13 @@ impl Sim {
                 _ => return faults_on,
             }
         }
-        let mut a = actions[self.rng.random_range(0..actions.len())];
+        let k = self.rng.random_range(0..len) as u32;
+        let mut a = self.pick(rec, k);
         if faults_on && self.cfg.faults.starve {
             // Node 1's work is starved: re-pick (usually) when it was chosen.
-            if a == Action::Run(1) && actions.len() > 1 && self.rng.random_range(0..10) != 0 {
-                a = actions[self.rng.random_range(0..actions.len())];
+            if a == Action::Run(1) && len > 1 && self.rng.random_range(0..10) != 0 {
+                let k = self.rng.random_range(0..len) as u32;
+                a = self.pick(rec, k);
             }
         }
         self.perform(a);
@@ -1092,6 +1275,14 @@ impl Sim {
             Action::Mount(n) => Step::Mount(n),
             Action::DeliverCpg(n) => Step::DeliverCpg(n),
         });
+        match a {
+            Action::Deliver(n)
+            | Action::Run(n)
+            | Action::Crash(n)
+            | Action::Mount(n)
+            | Action::DeliverCpg(n) => self.sched.touch((n as usize).wrapping_sub(1)),
+            Action::DlmRecovery => {}
+        }
         match a {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
@@ -1152,6 +1343,7 @@ impl Sim {
         // Every engine call is made at one instant beyond every timer, so engines' clocks
         // and armed timers all hold it (the canonical state needs no time).
         self.now = UNTIMED_NOW;
+        self.sched.touch_all();
         for n in &mut self.nodes {
             n.set_clock(UNTIMED_NOW);
             // A replay completes at the node's next step (no duration without time).
@@ -1275,6 +1467,7 @@ impl Sim {
         let Some(n) = self.nodes.get_mut((id as usize).wrapping_sub(1)) else {
             return;
         };
+        self.sched.touch((id - 1) as usize);
         if n.replay_model.fail != on {
             n.replay_model.fail = on;
             self.rec(crate::schedule::Step::ReplayFail { node: id, on });
@@ -1287,6 +1480,7 @@ impl Sim {
     pub fn set_frozen(&mut self, id: u32, on: bool) {
         if let Some(f) = self.frozen.get_mut((id as usize).wrapping_sub(1)) {
             *f = on;
+            self.sched.touch((id - 1) as usize);
             self.rec(if on {
                 crate::schedule::Step::Freeze(id)
             } else {
@@ -1428,6 +1622,7 @@ impl Sim {
         for n in &mut self.nodes {
             n.traffic = on;
         }
+        self.sched.touch_all();
     }
 
     /// Record a step (with the virtual time, when it moved) if recording.
