@@ -288,7 +288,8 @@ pub struct ResourceView {
 #[derive(Debug, Clone, Hash)]
 struct Lock {
     node: u32,
-    name: Vec<u8>,
+    /// The resource (an interned name).
+    res: Rid,
     grmode: i32,
     rqmode: i32,
     status: LockStatus,
@@ -311,6 +312,84 @@ struct Resource {
     lvbseq: u32,
     valnotvalid: bool,
     master: u32,
+}
+
+/// An interned resource name.
+type Rid = u32;
+
+/// The resources, by interned name: a name is compared once, when a lock is made on it;
+/// every later step reaches its resource by index. Ids are never reused (names are few:
+/// the control, mounted and journal locks and the glocks), and iteration is in name
+/// order, as with a map keyed by name.
+#[derive(Debug, Clone, Default, Hash)]
+struct Resources {
+    ids: BTreeMap<Vec<u8>, Rid>,
+    names: Vec<Vec<u8>>,
+    slots: Vec<Option<Resource>>,
+    live: usize,
+}
+
+impl Resources {
+    fn intern(&mut self, name: &[u8]) -> Rid {
+        if let Some(&r) = self.ids.get(name) {
+            return r;
+        }
+        let r = self.names.len() as Rid;
+        self.ids.insert(name.to_vec(), r);
+        self.names.push(name.to_vec());
+        self.slots.push(None);
+        r
+    }
+    fn id(&self, name: &[u8]) -> Option<Rid> {
+        self.ids.get(name).copied()
+    }
+    fn name(&self, r: Rid) -> &Vec<u8> {
+        &self.names[r as usize]
+    }
+    fn get(&self, r: Rid) -> Option<&Resource> {
+        self.slots.get(r as usize)?.as_ref()
+    }
+    fn get_mut(&mut self, r: Rid) -> Option<&mut Resource> {
+        self.slots.get_mut(r as usize)?.as_mut()
+    }
+    fn by_name(&self, name: &[u8]) -> Option<&Resource> {
+        self.get(self.id(name)?)
+    }
+    fn contains_key(&self, r: Rid) -> bool {
+        self.get(r).is_some()
+    }
+    fn remove(&mut self, r: Rid) {
+        if let Some(s) = self.slots.get_mut(r as usize) {
+            if s.take().is_some() {
+                self.live -= 1;
+            }
+        }
+    }
+    fn get_or_insert(&mut self, r: Rid, f: impl FnOnce() -> Resource) -> &mut Resource {
+        let s = &mut self.slots[r as usize];
+        if s.is_none() {
+            *s = Some(f());
+            self.live += 1;
+        }
+        s.as_mut().expect("just inserted")
+    }
+    /// Existing resources, in name order.
+    fn keys(&self) -> Vec<Rid> {
+        self.ids
+            .values()
+            .copied()
+            .filter(|&r| self.contains_key(r))
+            .collect()
+    }
+    /// Existing resources with their names, in name order.
+    fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Resource)> {
+        self.ids
+            .iter()
+            .filter_map(|(n, &r)| Some((n, self.get(r)?)))
+    }
+    fn len(&self) -> usize {
+        self.live
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -361,7 +440,7 @@ pub struct Dlm {
     phase: RecoveryPhase,
     change_pending: bool,
     done_owed: bool,
-    resources: BTreeMap<Vec<u8>, Resource>,
+    resources: Resources,
     locks: BTreeMap<u32, Lock>,
     next_lkid: u32,
     deferred: VecDeque<Call>,
@@ -408,7 +487,7 @@ impl Dlm {
             phase: RecoveryPhase::Idle,
             change_pending: false,
             done_owed: false,
-            resources: BTreeMap::new(),
+            resources: Resources::default(),
             locks: BTreeMap::new(),
             next_lkid: 1,
             deferred: VecDeque::new(),
@@ -713,10 +792,10 @@ impl Dlm {
     }
 
     fn purge(&mut self, gone: &BTreeMap<u32, Departure>) {
-        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        let names: Vec<Rid> = self.resources.keys();
         for name in names {
             let mut invalidate = false;
-            let r = self.resources.get_mut(&name).expect("resource");
+            let r = self.resources.get_mut(name).expect("resource");
             let mut dead = Vec::new();
             for q in [&mut r.grant, &mut r.convert, &mut r.wait] {
                 q.retain(|id| {
@@ -738,7 +817,7 @@ impl Dlm {
             }
             let master_gone = gone.contains_key(&r.master);
             if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
-                self.resources.remove(&name);
+                self.resources.remove(name);
                 continue;
             }
             // recover_lvb case 1 (old master purged a PW/EX holder) unless case 2 applies.
@@ -749,14 +828,14 @@ impl Dlm {
                 r.valnotvalid = true;
             }
             if master_gone {
-                self.remaster(&name);
+                self.remaster(name);
             }
         }
     }
 
     /// New master for a resource whose master left: the lowest surviving holder's node.
     /// With `remaster_lvb`, `recover_lvb` case 2 rebuilds the LVB from the survivors' copies.
-    fn remaster(&mut self, name: &[u8]) {
+    fn remaster(&mut self, name: Rid) {
         let r = self.resources.get(name).expect("resource");
         let ids: Vec<u32> = r.grant.iter().chain(r.convert.iter()).copied().collect();
         let master = r
@@ -817,10 +896,10 @@ impl Dlm {
     /// `dlm_lock_recovery()` proceed in call order.
     fn enable_locking(&mut self) {
         self.running = true;
-        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        let names: Vec<Rid> = self.resources.keys();
         for name in names {
-            if self.resources.contains_key(&name) {
-                self.grant_pending_locks(&name);
+            if self.resources.contains_key(name) {
+                self.grant_pending_locks(name);
             }
         }
         let calls: Vec<Call> = self.deferred.drain(..).collect();
@@ -924,13 +1003,14 @@ impl Dlm {
             let LockTarget::Name(name) = target else {
                 unreachable!()
             };
+            let res = self.resources.intern(name);
             let id = self.next_lkid;
             self.next_lkid += 1;
             self.locks.insert(
                 id,
                 Lock {
                     node,
-                    name: name.to_vec(),
+                    res,
                     grmode: DLM_LOCK_IV,
                     rqmode: DLM_LOCK_IV,
                     status: LockStatus::Deferred,
@@ -1045,7 +1125,7 @@ impl Dlm {
         } else {
             0
         };
-        let name = l.name.clone();
+        let name = l.res;
         let node = l.node;
         let l = self.locks.get_mut(&lkid).expect("lock");
         l.exflags = flags;
@@ -1056,26 +1136,24 @@ impl Dlm {
         }
         if convert {
             let out = self.do_convert(lkid);
-            self.do_convert_effects(&name, lkid, out);
+            self.do_convert_effects(name, lkid, out);
         } else {
             // find_rsb(R_CREATE): the first requester masters a new resource.
-            self.resources
-                .entry(name.clone())
-                .or_insert_with(|| Resource {
-                    grant: Vec::new(),
-                    convert: Vec::new(),
-                    wait: Vec::new(),
-                    lvb: None,
-                    lvbseq: 0,
-                    valnotvalid: false,
-                    master: node,
-                });
+            self.resources.get_or_insert(name, || Resource {
+                grant: Vec::new(),
+                convert: Vec::new(),
+                wait: Vec::new(),
+                lvb: None,
+                lvbseq: 0,
+                valnotvalid: false,
+                master: node,
+            });
             let out = self.do_request(lkid);
-            self.do_request_effects(&name, lkid, out);
+            self.do_request_effects(name, lkid, out);
             if out == Outcome::Again {
                 self.locks.remove(&lkid);
             }
-            self.drop_if_empty(&name);
+            self.drop_if_empty(name);
         }
         Ok(())
     }
@@ -1125,7 +1203,7 @@ impl Dlm {
         } else {
             0
         };
-        let name = l.name.clone();
+        let name = l.res;
         let l = self.locks.get_mut(&lkid).expect("lock");
         l.exflags |= flags;
         l.sbflags &= keep;
@@ -1138,34 +1216,34 @@ impl Dlm {
             l.rqmode = DLM_LOCK_IV;
             match st {
                 LockStatus::Converting => {
-                    self.remove_from_queues(&name, lkid);
-                    self.add_granted(&name, lkid);
+                    self.remove_from_queues(name, lkid);
+                    self.add_granted(name, lkid);
                     self.queue_cast(lkid, -DLM_ECANCEL);
                 }
                 LockStatus::Waiting => {
-                    self.remove_from_queues(&name, lkid);
+                    self.remove_from_queues(name, lkid);
                     self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
                     self.queue_cast(lkid, -DLM_ECANCEL);
                     self.locks.remove(&lkid);
                 }
                 _ => return Ok(()),
             }
-            self.grant_pending_locks(&name);
+            self.grant_pending_locks(name);
         } else {
             // do_unlock: remove_lock (set_lvb_unlock) then grant_pending_locks.
-            self.set_lvb_unlock(&name, lkid);
-            self.remove_from_queues(&name, lkid);
+            self.set_lvb_unlock(name, lkid);
+            self.remove_from_queues(name, lkid);
             self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
             self.queue_cast(lkid, -DLM_EUNLOCK);
             self.locks.remove(&lkid);
-            self.grant_pending_locks(&name);
+            self.grant_pending_locks(name);
         }
-        self.drop_if_empty(&name);
+        self.drop_if_empty(name);
         Ok(())
     }
 
     /// An rsb without locks is tossed and its LVB freed (`toss_rsb`).
-    fn drop_if_empty(&mut self, name: &[u8]) {
+    fn drop_if_empty(&mut self, name: Rid) {
         if let Some(r) = self.resources.get(name) {
             if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
                 self.resources.remove(name);
@@ -1176,11 +1254,11 @@ impl Dlm {
     // ----------------------------------------------------------------------------------------
     // Granting (fs/dlm/lock.c)
 
-    fn res(&self, name: &[u8]) -> &Resource {
+    fn res(&self, name: Rid) -> &Resource {
         self.resources.get(name).expect("resource")
     }
 
-    fn res_mut(&mut self, name: &[u8]) -> &mut Resource {
+    fn res_mut(&mut self, name: Rid) -> &mut Resource {
         self.resources.get_mut(name).expect("resource")
     }
 
@@ -1193,7 +1271,7 @@ impl Dlm {
     /// `_can_be_granted`.
     fn can_be_granted_inner(&self, lkid: u32, now: bool) -> bool {
         let l = &self.locks[&lkid];
-        let r = self.res(&l.name);
+        let r = self.res(l.res);
         let conv = l.grmode != DLM_LOCK_IV;
         if l.exflags & DLM_LKF_EXPEDITE != 0 {
             return true;
@@ -1219,7 +1297,7 @@ impl Dlm {
     /// `conversion_deadlock_detect`.
     fn conversion_deadlock(&self, lkid: u32) -> bool {
         let l2 = &self.locks[&lkid];
-        let r = self.res(&l2.name);
+        let r = self.res(l2.res);
         let mut ahead = false;
         for id in &r.convert {
             if *id == lkid {
@@ -1275,7 +1353,7 @@ impl Dlm {
         ok
     }
 
-    fn remove_from_queues(&mut self, name: &[u8], lkid: u32) {
+    fn remove_from_queues(&mut self, name: Rid, lkid: u32) {
         let r = self.res_mut(name);
         r.grant.retain(|i| *i != lkid);
         r.convert.retain(|i| *i != lkid);
@@ -1284,7 +1362,7 @@ impl Dlm {
 
     /// `add_lkb(GRANTED)` via `lkb_add_ordered`: before the first entry whose rqmode is below
     /// the new grmode (granted entries have rqmode IV, so usually at the head).
-    fn add_granted(&mut self, name: &[u8], lkid: u32) {
+    fn add_granted(&mut self, name: Rid, lkid: u32) {
         let mode = self.locks[&lkid].grmode;
         let pos = self
             .res(name)
@@ -1299,7 +1377,7 @@ impl Dlm {
         self.locks.get_mut(&lkid).expect("lock").status = LockStatus::Granted;
     }
 
-    fn add_queued(&mut self, name: &[u8], lkid: u32, status: LockStatus) {
+    fn add_queued(&mut self, name: Rid, lkid: u32, status: LockStatus) {
         let head = self.locks[&lkid].exflags & DLM_LKF_HEADQUE != 0;
         let r = self.res_mut(name);
         let q = if status == LockStatus::Waiting {
@@ -1319,11 +1397,11 @@ impl Dlm {
     fn set_lvb_lock(&mut self, lkid: u32) {
         let stale_fault = self.faults.stale_lvb_nl_to_ex;
         let l = &self.locks[&lkid];
-        let name = l.name.clone();
+        let name = l.res;
         let b = LVB_OPS[idx(l.grmode)][idx(l.rqmode)];
         let nl_to_ex = l.grmode == DLM_LOCK_NL && l.rqmode == DLM_LOCK_EX;
         let (res_lvb, res_seq) = {
-            let r = self.res(&name);
+            let r = self.res(name);
             (r.lvb, r.lvbseq)
         };
         if b == 1 {
@@ -1343,27 +1421,27 @@ impl Dlm {
         } else if b == 0 {
             let (ex, buf) = (l.exflags, l.lvb);
             if ex & DLM_LKF_IVVALBLK != 0 {
-                self.res_mut(&name).valnotvalid = true;
+                self.res_mut(name).valnotvalid = true;
                 return;
             }
             let Some(v) = buf else { return };
             if ex & DLM_LKF_VALBLK == 0 {
                 return;
             }
-            let r = self.res_mut(&name);
+            let r = self.res_mut(name);
             r.lvb = Some(v);
             r.lvbseq = r.lvbseq.wrapping_add(1);
             r.valnotvalid = false;
             let seq = r.lvbseq;
             self.locks.get_mut(&lkid).expect("lock").lvbseq = seq;
         }
-        if self.res(&name).valnotvalid {
+        if self.res(name).valnotvalid {
             self.locks.get_mut(&lkid).expect("lock").sbflags |= DLM_SBF_VALNOTVALID;
         }
     }
 
     /// `set_lvb_unlock`.
-    fn set_lvb_unlock(&mut self, name: &[u8], lkid: u32) {
+    fn set_lvb_unlock(&mut self, name: Rid, lkid: u32) {
         let l = &self.locks[&lkid];
         if l.grmode < DLM_LOCK_PW {
             return;
@@ -1386,14 +1464,14 @@ impl Dlm {
     fn grant_lock(&mut self, lkid: u32) {
         self.set_lvb_lock(lkid);
         let l = self.locks.get_mut(&lkid).expect("lock");
-        let name = l.name.clone();
+        let name = l.res;
         let moved = l.grmode != l.rqmode || l.status != LockStatus::Granted;
         l.grmode = l.rqmode;
         l.rqmode = DLM_LOCK_IV;
         l.highbast = DLM_LOCK_IV;
         if moved {
-            self.remove_from_queues(&name, lkid);
-            self.add_granted(&name, lkid);
+            self.remove_from_queues(name, lkid);
+            self.add_granted(name, lkid);
         }
     }
 
@@ -1423,9 +1501,9 @@ impl Dlm {
             self.queue_cast(lkid, 0);
             return Outcome::Granted;
         }
-        let name = self.locks[&lkid].name.clone();
+        let name = self.locks[&lkid].res;
         if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
-            self.add_queued(&name, lkid, LockStatus::Waiting);
+            self.add_queued(name, lkid, LockStatus::Waiting);
             return Outcome::InProgress;
         }
         self.queue_cast(lkid, -EAGAIN);
@@ -1435,7 +1513,7 @@ impl Dlm {
     /// `do_request_effects`: NOQUEUE failures send BASTs only with NOQUEUEBAST
     /// (`force_blocking_asts` → `send_blocking_asts_all`); a queued request BASTs the granted
     /// holders (`send_blocking_asts`).
-    fn do_request_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+    fn do_request_effects(&mut self, name: Rid, lkid: u32, out: Outcome) {
         match out {
             Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
                 self.send_bast_queue(name, lkid, true);
@@ -1460,9 +1538,9 @@ impl Dlm {
             self.queue_cast(lkid, -EDEADLK);
             return Outcome::Deadlk;
         }
-        let name = self.locks[&lkid].name.clone();
+        let name = self.locks[&lkid].res;
         if self.locks[&lkid].sbflags & DLM_SBF_DEMOTED != 0 {
-            self.grant_pending_convert(&name, DLM_LOCK_IV, &mut false);
+            self.grant_pending_convert(name, DLM_LOCK_IV, &mut false);
             if self.can_be_granted_inner(lkid, true) {
                 self.grant_lock(lkid);
                 self.queue_cast(lkid, 0);
@@ -1470,8 +1548,8 @@ impl Dlm {
             }
         }
         if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
-            self.remove_from_queues(&name, lkid);
-            self.add_queued(&name, lkid, LockStatus::Converting);
+            self.remove_from_queues(name, lkid);
+            self.add_queued(name, lkid, LockStatus::Converting);
             return Outcome::InProgress;
         }
         self.queue_cast(lkid, -EAGAIN);
@@ -1479,7 +1557,7 @@ impl Dlm {
     }
 
     /// `do_convert_effects`.
-    fn do_convert_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+    fn do_convert_effects(&mut self, name: Rid, lkid: u32, out: Outcome) {
         match out {
             Outcome::Granted => self.grant_pending_locks(name),
             Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
@@ -1503,7 +1581,7 @@ impl Dlm {
     }
 
     /// `send_bast_queue` over the grant queue (`grant == true`) or the convert queue.
-    fn send_bast_queue(&mut self, name: &[u8], lkid: u32, grant: bool) {
+    fn send_bast_queue(&mut self, name: Rid, lkid: u32, grant: bool) {
         let rq = self.locks[&lkid].rqmode;
         let r = self.res(name);
         let q = if grant {
@@ -1525,7 +1603,7 @@ impl Dlm {
     }
 
     /// `grant_pending_convert`.
-    fn grant_pending_convert(&mut self, name: &[u8], high: i32, cw: &mut bool) -> i32 {
+    fn grant_pending_convert(&mut self, name: Rid, high: i32, cw: &mut bool) -> i32 {
         let mut quit = false;
         loop {
             let mut grant_restart = false;
@@ -1567,7 +1645,7 @@ impl Dlm {
     }
 
     /// `grant_pending_wait`.
-    fn grant_pending_wait(&mut self, name: &[u8], mut high: i32, cw: &mut bool) -> i32 {
+    fn grant_pending_wait(&mut self, name: Rid, mut high: i32, cw: &mut bool) -> i32 {
         for lkid in self.res(name).wait.clone() {
             let mut dl = false;
             if self.can_be_granted(lkid, false, &mut dl) {
@@ -1584,7 +1662,7 @@ impl Dlm {
     }
 
     /// `grant_pending_locks`: grant what can be, then BAST holders blocking the rest.
-    fn grant_pending_locks(&mut self, name: &[u8]) {
+    fn grant_pending_locks(&mut self, name: Rid) {
         if !self.resources.contains_key(name) {
             return;
         }
@@ -1622,7 +1700,7 @@ impl Dlm {
         self.locks.get(&lkid).map(|l| LockView {
             lkid,
             node: l.node,
-            name: l.name.clone(),
+            name: self.resources.name(l.res).to_vec(),
             grmode: l.grmode,
             rqmode: l.rqmode,
             status: l.status,
@@ -1631,7 +1709,7 @@ impl Dlm {
 
     /// A resource's queues and LVB, if it exists (it is tossed when its last lock goes).
     pub fn resource_view(&self, name: &[u8]) -> Option<ResourceView> {
-        self.resources.get(name).map(|r| ResourceView {
+        self.resources.by_name(name).map(|r| ResourceView {
             grant: r.grant.clone(),
             convert: r.convert.clone(),
             wait: r.wait.clone(),
@@ -1645,7 +1723,11 @@ impl Dlm {
     /// EX and converting down with VALBLK would): `false` when no lock holds the resource
     /// (its value block does not exist then).
     pub fn write_lvb(&mut self, name: &[u8], lvb: Lvb) -> bool {
-        match self.resources.get_mut(name) {
+        match self
+            .resources
+            .id(name)
+            .and_then(|r| self.resources.get_mut(r))
+        {
             Some(r) => {
                 r.lvb = Some(lvb);
                 r.lvbseq = r.lvbseq.wrapping_add(1);
@@ -1663,13 +1745,24 @@ impl Dlm {
 
     /// A resource's LVB, without copying its queues (the per-event invariant reads it).
     pub fn resource_lvb(&self, name: &[u8]) -> Option<Lvb> {
-        self.resources.get(name).and_then(|r| r.lvb)
+        self.resources.by_name(name).and_then(|r| r.lvb)
+    }
+
+    /// The resource id `name` is interned as (ids stay valid while the lockspace lives,
+    /// whether or not the resource exists), for reading it without comparing names.
+    pub fn resource_id(&mut self, name: &[u8]) -> u32 {
+        self.resources.intern(name)
+    }
+
+    /// [`Dlm::resource_lvb`] by [`Dlm::resource_id`].
+    pub fn resource_lvb_by_id(&self, id: u32) -> Option<Lvb> {
+        self.resources.get(id).and_then(|r| r.lvb)
     }
 
     /// Granted `(node, lkid, mode)` on a resource, in grant-queue order.
     pub fn holders(&self, name: &[u8]) -> Vec<(u32, u32, i32)> {
         self.resources
-            .get(name)
+            .by_name(name)
             .map(|r| {
                 r.grant
                     .iter()
@@ -1729,7 +1822,7 @@ impl Dlm {
             self.done_owed,
         ));
         // Name every lock first, so the resources below can be written in one pass.
-        for r in self.resources.values() {
+        for (_, r) in self.resources.iter() {
             for &id in r.grant.iter().chain(&r.convert).chain(&r.wait) {
                 c.lkid(id);
             }
@@ -1738,7 +1831,7 @@ impl Dlm {
             c.lkid(id);
         }
         c.put(&self.resources.len());
-        for (name, r) in &self.resources {
+        for (name, r) in self.resources.iter() {
             c.put(name);
             for q in [&r.grant, &r.convert, &r.wait] {
                 c.put(&q.len());
@@ -1759,7 +1852,14 @@ impl Dlm {
         c.put(&locks.len());
         for (id, l) in locks {
             c.put(&id);
-            c.put(&(l.node, &l.name, l.grmode, l.rqmode, l.status, l.exflags));
+            c.put(&(
+                l.node,
+                self.resources.name(l.res),
+                l.grmode,
+                l.rqmode,
+                l.status,
+                l.exflags,
+            ));
             c.put(&(l.sbflags, l.highbast, l.lvb, l.ast_lvb));
             if seqs {
                 c.put(&l.lvbseq);

@@ -212,9 +212,81 @@ pub struct TraceEvent {
 #[derive(Clone, Debug)]
 enum What {
     Text(String),
+    /// A line of the simulator's own, formatted only when the trace is read.
+    Line(Line),
     Log(gdlm_core::engine::LogEvent),
     /// A structured record (kept only with a full trace).
     Rec(Box<crate::trace::Rec>),
+}
+
+/// The simulator's frequent trace lines, kept unformatted (their text is in `Display`).
+#[derive(Clone, Debug)]
+enum Line {
+    Static(&'static str),
+    RecoverSlot {
+        failed: u32,
+        slot: u32,
+    },
+    RecoverDone {
+        generation: u32,
+        our_slot: u32,
+        slots: Vec<i32>,
+    },
+    Deferred {
+        lkid: u32,
+        error: i32,
+    },
+    DlmStep {
+        step: crate::dlm::RecoveryStep,
+        generation: u32,
+    },
+    ReplayJournal(u32),
+    ReplayFailed(u32),
+    Replayed(u32),
+    Mounted {
+        first: bool,
+        jid: Option<u32>,
+    },
+    CpgDone {
+        generation: u32,
+        our_slot: i32,
+        slots: Vec<i32>,
+    },
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Line::Static(s) => f.write_str(s),
+            Line::RecoverSlot { failed, slot } => {
+                write!(f, "recover_slot node {failed} slot {slot}")
+            }
+            Line::RecoverDone {
+                generation,
+                our_slot,
+                slots,
+            } => {
+                write!(
+                    f,
+                    "recover_done gen {generation} our slot {our_slot} slots {slots:?}"
+                )
+            }
+            Line::Deferred { lkid, error } => write!(f, "deferred error lkid {lkid} {error}"),
+            Line::DlmStep { step, generation } => write!(f, "dlm {step:?} generation {generation}"),
+            Line::ReplayJournal(jid) => write!(f, "replay journal {jid}"),
+            Line::ReplayFailed(jid) => write!(f, "replay of journal {jid} failed"),
+            Line::Replayed(jid) => write!(f, "journal {jid} replayed"),
+            Line::Mounted { first, jid } => write!(f, "mounted (first {first}) jid {jid:?}"),
+            Line::CpgDone {
+                generation,
+                our_slot,
+                slots,
+            } => write!(
+                f,
+                "recover_done gen {generation} our slot {our_slot} slots {slots:?} (cpg)"
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -229,6 +301,7 @@ impl RawEvent {
     fn cook(&self) -> TraceEvent {
         let (kind, what, fields) = match &self.what {
             What::Text(s) => ("text", s.clone(), serde_json::Map::new()),
+            What::Line(l) => ("text", l.to_string(), serde_json::Map::new()),
             What::Log(l) => {
                 let (kind, fields) = crate::trace::log_kind(l);
                 (kind, l.to_string(), fields)
@@ -396,6 +469,8 @@ pub struct Sim {
     inv: crate::invariants::Counters,
     /// Scratch for the nodes a refresh recomputes.
     scratch: Vec<u32>,
+    /// The control lock's resource in the DLM model (read after every event).
+    control_rid: u32,
 }
 
 impl Sim {
@@ -428,6 +503,7 @@ impl Sim {
             delay_ms: cfg.faults.replay_delay_ms,
             fail: false,
         };
+        let control_rid = dlm.resource_id(LockId::Control.name().as_bytes());
         Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
@@ -459,6 +535,7 @@ impl Sim {
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
             scratch: Vec::new(),
+            control_rid,
             cfg,
         }
     }
@@ -484,6 +561,13 @@ impl Sim {
             return;
         }
         self.keep(node, What::Text(what));
+    }
+
+    /// [`Sim::log`] without formatting (until the trace is read).
+    fn line(&mut self, node: u32, line: Line) {
+        if !self.untimed {
+            self.keep(node, What::Line(line));
+        }
     }
 
     fn keep(&mut self, node: u32, what: What) {
@@ -554,7 +638,7 @@ impl Sim {
             self.sched.touch(i);
             self.stats.mounts += 1;
             let mut notes = Vec::new();
-            self.log(id, "mount: join lockspace".into());
+            self.line(id, Line::Static("mount: join lockspace"));
             self.nodes[i].start_mount(&mut self.dlm, self.now, &mut notes);
             self.apply_notes(id, notes);
         }
@@ -621,7 +705,7 @@ impl Sim {
         self.nodes[i].unmount_requested = true;
         self.sched.touch(i);
         self.wanted[i] = false;
-        self.log(id, "unmount requested".into());
+        self.line(id, Line::Static("unmount requested"));
     }
 
     /// The scheduling choices enabled now (without faults).
@@ -786,13 +870,8 @@ impl Sim {
                 // The engine logged "recover generation N done".
                 Note::Unblocked(_) => self.stats.unblocks += 1,
                 Note::Mounted { first } => {
-                    self.log(
-                        id,
-                        format!(
-                            "mounted (first {first}) jid {:?}",
-                            self.nodes[(id - 1) as usize].jid()
-                        ),
-                    );
+                    let jid = self.nodes[(id - 1) as usize].jid();
+                    self.line(id, Line::Mounted { first, jid });
                 }
                 Note::MountFailed(e) => {
                     failed_mount = true;
@@ -833,7 +912,7 @@ impl Sim {
                             }
                         }
                         self.stats.unmounts += 1;
-                        self.log(id, "unmounted".into());
+                        self.line(id, Line::Static("unmounted"));
                     }
                 }
                 Note::Released {
@@ -919,12 +998,12 @@ impl Sim {
             self.nodes[i].engine().membership(),
         ) {
             let slots: Vec<i32> = m.table().iter().map(|&(_, s)| s).collect();
-            let line = format!(
-                "recover_done gen {} our slot {} slots {slots:?} (cpg)",
-                m.generation().unwrap_or(0),
-                m.our_slot().unwrap_or(0)
-            );
-            self.log(id, line);
+            let line = Line::CpgDone {
+                generation: m.generation().unwrap_or(0),
+                our_slot: m.our_slot().unwrap_or(0),
+                slots,
+            };
+            self.line(id, line);
         }
         self.apply_notes(id, notes);
     }
@@ -948,7 +1027,7 @@ impl Sim {
                 dirty: j.dirty,
                 failed_gen: j.failed_gen,
             }),
-            _ => self.log(by, format!("replay journal {jid}")),
+            _ => self.line(by, Line::ReplayJournal(jid)),
         }
     }
 
@@ -959,7 +1038,7 @@ impl Sim {
         }
         if !ok {
             if !self.cfg.trace {
-                self.log(by, format!("replay of journal {jid} failed"));
+                self.line(by, Line::ReplayFailed(jid));
             }
             return;
         }
@@ -977,7 +1056,7 @@ impl Sim {
         j.failed_gen = None;
         self.inv.cleaned(jid, true);
         if !self.cfg.trace {
-            self.log(by, format!("journal {jid} replayed"));
+            self.line(by, Line::Replayed(jid));
         }
     }
 
@@ -1020,11 +1099,11 @@ impl Sim {
             }
             DlmEvent::RecoverPrep { .. } => {
                 node.recover_prep(&mut self.dlm, now, &mut notes);
-                self.log(id, "recover_prep".into());
+                self.line(id, Line::Static("recover_prep"));
             }
             DlmEvent::RecoverSlot { slot, failed, .. } => {
                 node.recover_slot(&mut self.dlm, slot, now, &mut notes);
-                self.log(id, format!("recover_slot node {failed} slot {slot}"));
+                self.line(id, Line::RecoverSlot { failed, slot });
             }
             DlmEvent::RecoverDone {
                 slots,
@@ -1034,13 +1113,18 @@ impl Sim {
             } => {
                 let s: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
                 node.recover_done(&mut self.dlm, &s, our_slot, generation, now, &mut notes);
-                self.log(
+                let slots = s;
+                self.line(
                     id,
-                    format!("recover_done gen {generation} our slot {our_slot} slots {s:?}"),
+                    Line::RecoverDone {
+                        generation,
+                        our_slot,
+                        slots,
+                    },
                 );
             }
             DlmEvent::DeferredError { lkid, error, .. } => {
-                self.log(id, format!("deferred error lkid {lkid} {error}"));
+                self.line(id, Line::Deferred { lkid, error });
             }
         }
         self.apply_notes(id, notes);
@@ -1195,9 +1279,8 @@ impl Sim {
     /// Invariant 4.
     fn check_lvb_generation(&mut self) {
         // 4: the control LVB generation never goes backwards.
-        let name = LockId::Control.name();
         {
-            if let Some(l) = self.dlm.resource_lvb(name.as_bytes()) {
+            if let Some(l) = self.dlm.resource_lvb_by_id(self.control_rid) {
                 let g = ControlLvb::from_array(l).generation();
                 let stale = self.stale_lvb_gen == Some(g);
                 if !stale {
@@ -1293,7 +1376,14 @@ impl Sim {
                             generation,
                         });
                     } else {
-                        self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                        let generation = self.dlm.generation();
+                        self.line(
+                            0,
+                            Line::DlmStep {
+                                step: s,
+                                generation,
+                            },
+                        );
                     }
                     if s == crate::dlm::RecoveryStep::Done {
                         let (now, g) = (self.now, self.dlm.generation());
