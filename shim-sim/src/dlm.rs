@@ -148,7 +148,8 @@ pub enum DlmEvent {
     /// `recover_done`: recovery finished with this member list and generation.
     RecoverDone {
         node: u32,
-        slots: Vec<(u32, u32)>,
+        /// `(node, slot)` of every member; one table shared by the generation's events.
+        slots: std::sync::Arc<[(u32, u32)]>,
         our_slot: u32,
         generation: u32,
     },
@@ -308,6 +309,10 @@ struct Resource {
     grant: Vec<u32>,
     convert: Vec<u32>,
     wait: Vec<u32>,
+    /// How many locks on `grant` and on `convert` hold each granted mode (by `idx`), so
+    /// a request's conflict check does not visit every holder.
+    grant_modes: [u32; 7],
+    convert_modes: [u32; 7],
     lvb: Option<Lvb>,
     lvbseq: u32,
     valnotvalid: bool,
@@ -735,8 +740,9 @@ impl Dlm {
     }
 
     fn emit_done(&mut self) {
-        let slots: Vec<(u32, u32)> = self.ls_nodes.iter().map(|(n, s)| (*n, *s)).collect();
-        for (n, s) in slots.clone() {
+        let slots: std::sync::Arc<[(u32, u32)]> =
+            self.ls_nodes.iter().map(|(n, s)| (*n, *s)).collect();
+        for &(n, s) in slots.iter() {
             self.emit(DlmEvent::RecoverDone {
                 node: n,
                 slots: slots.clone(),
@@ -773,16 +779,31 @@ impl Dlm {
             .copied()
             .filter(|n| !self.ls_nodes.contains_key(n))
             .collect();
-        for j in joiners {
-            let mut slot = 1;
-            while self.ls_nodes.values().any(|&s| s == slot) {
-                slot += 1;
+        // Slots in use, as a bitmap (one pass over the members, not one per joiner).
+        let mut used: Vec<bool> = Vec::new();
+        let mark = |used: &mut Vec<bool>, s: u32| {
+            let s = s as usize;
+            if used.len() <= s {
+                used.resize(s + 1, false);
             }
+            used[s] = true;
+        };
+        let taken = |used: &Vec<bool>, s: u32| used.get(s as usize).copied().unwrap_or(false);
+        for &s in self.ls_nodes.values() {
+            mark(&mut used, s);
+        }
+        let mut lowest = 1;
+        for j in joiners {
+            while taken(&used, lowest) {
+                lowest += 1;
+            }
+            let mut slot = lowest;
             if let Some(&forced) = self.faults.forced_slots.get(&j) {
-                if forced >= 1 && !self.ls_nodes.values().any(|&s| s == forced) {
+                if forced >= 1 && !taken(&used, forced) {
                     slot = forced;
                 }
             }
+            mark(&mut used, slot);
             self.ls_nodes.insert(j, slot);
         }
         self.generation = self.generation.wrapping_add(1);
@@ -815,11 +836,14 @@ impl Dlm {
             for id in &dead {
                 self.locks.remove(id);
             }
+            let r = self.resources.get(name).expect("resource");
             let master_gone = gone.contains_key(&r.master);
             if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
                 self.resources.remove(name);
                 continue;
             }
+            self.recount_modes(name);
+            let r = self.resources.get_mut(name).expect("resource");
             // recover_lvb case 1 (old master purged a PW/EX holder) unless case 2 applies.
             if invalidate
                 && !self.faults.no_lvb_invalidate
@@ -1147,6 +1171,8 @@ impl Dlm {
                 lvbseq: 0,
                 valnotvalid: false,
                 master: node,
+                grant_modes: [0; 7],
+                convert_modes: [0; 7],
             });
             let out = self.do_request(lkid);
             self.do_request_effects(name, lkid, out);
@@ -1268,6 +1294,64 @@ impl Dlm {
             .any(|id| *id != lkid && !modes_compat(self.locks[id].grmode, rq))
     }
 
+    /// [`Dlm::queue_conflict`] over the grant queue (`grant`) or the convert queue, from
+    /// the resource's mode counts: a lock on that queue other than `lkid` whose granted
+    /// mode is incompatible with `lkid`'s request.
+    fn modes_conflict(&self, r: &Resource, lkid: u32, grant: bool) -> bool {
+        let l = &self.locks[&lkid];
+        let (counts, here) = if grant {
+            (&r.grant_modes, l.status == LockStatus::Granted)
+        } else {
+            (&r.convert_modes, l.status == LockStatus::Converting)
+        };
+        let own = if here { Some(idx(l.grmode)) } else { None };
+        let rq = idx(l.rqmode);
+        let c = (0..7).any(|m| {
+            let n = counts[m] - u32::from(own == Some(m));
+            n > 0 && !COMPAT[m][rq]
+        });
+        debug_assert_eq!(
+            c,
+            self.queue_conflict(if grant { &r.grant } else { &r.convert }, lkid),
+            "mode counts"
+        );
+        c
+    }
+
+    /// Count lock `lkid` (at its granted mode) on or off the queue its status says it is
+    /// on.
+    fn count_mode(&mut self, lkid: u32, add: bool) {
+        let l = &self.locks[&lkid];
+        let (m, st, res) = (idx(l.grmode), l.status, l.res);
+        let r = self.res_mut(res);
+        let c = match st {
+            LockStatus::Granted => &mut r.grant_modes[m],
+            LockStatus::Converting => &mut r.convert_modes[m],
+            _ => return,
+        };
+        if add {
+            *c += 1;
+        } else {
+            *c -= 1;
+        }
+    }
+
+    /// Recount a resource's modes (after a purge).
+    fn recount_modes(&mut self, name: Rid) {
+        let r = self.res(name);
+        let mut g = [0u32; 7];
+        let mut c = [0u32; 7];
+        for id in &r.grant {
+            g[idx(self.locks[id].grmode)] += 1;
+        }
+        for id in &r.convert {
+            c[idx(self.locks[id].grmode)] += 1;
+        }
+        let r = self.res_mut(name);
+        r.grant_modes = g;
+        r.convert_modes = c;
+    }
+
     /// `_can_be_granted`.
     fn can_be_granted_inner(&self, lkid: u32, now: bool) -> bool {
         let l = &self.locks[&lkid];
@@ -1276,7 +1360,7 @@ impl Dlm {
         if l.exflags & DLM_LKF_EXPEDITE != 0 {
             return true;
         }
-        if self.queue_conflict(&r.grant, lkid) || self.queue_conflict(&r.convert, lkid) {
+        if self.modes_conflict(r, lkid, true) || self.modes_conflict(r, lkid, false) {
             return false;
         }
         if now && conv {
@@ -1326,10 +1410,13 @@ impl Dlm {
         let l = &self.locks[&lkid];
         let (rqmode, ex, is_convert) = (l.rqmode, l.exflags, l.grmode != DLM_LOCK_IV);
         if is_convert && ex & DLM_LKF_NOQUEUE == 0 && self.conversion_deadlock(lkid) {
-            let l = self.locks.get_mut(&lkid).expect("lock");
             if ex & DLM_LKF_CONVDEADLK != 0 {
+                // Demoted in place, on its queue.
+                self.count_mode(lkid, false);
+                let l = self.locks.get_mut(&lkid).expect("lock");
                 l.grmode = DLM_LOCK_NL;
                 l.sbflags |= DLM_SBF_DEMOTED;
+                self.count_mode(lkid, true);
             } else if ex & DLM_LKF_NODLCKWT == 0 {
                 *deadlk = true;
             }
@@ -1354,6 +1441,7 @@ impl Dlm {
     }
 
     fn remove_from_queues(&mut self, name: Rid, lkid: u32) {
+        self.count_mode(lkid, false);
         let r = self.res_mut(name);
         r.grant.retain(|i| *i != lkid);
         r.convert.retain(|i| *i != lkid);
@@ -1375,6 +1463,7 @@ impl Dlm {
             None => r.grant.push(lkid),
         }
         self.locks.get_mut(&lkid).expect("lock").status = LockStatus::Granted;
+        self.count_mode(lkid, true);
     }
 
     fn add_queued(&mut self, name: Rid, lkid: u32, status: LockStatus) {
@@ -1391,6 +1480,7 @@ impl Dlm {
             q.push(lkid);
         }
         self.locks.get_mut(&lkid).expect("lock").status = status;
+        self.count_mode(lkid, true);
     }
 
     /// `set_lvb_lock`.
@@ -1463,14 +1553,18 @@ impl Dlm {
     /// `grant_lock`: LVB, mode change, queue move, `lkb_highbast = 0`.
     fn grant_lock(&mut self, lkid: u32) {
         self.set_lvb_lock(lkid);
-        let l = self.locks.get_mut(&lkid).expect("lock");
+        let l = &self.locks[&lkid];
         let name = l.res;
         let moved = l.grmode != l.rqmode || l.status != LockStatus::Granted;
+        // Off its queue at the old mode (for the counts), then the mode changes.
+        if moved {
+            self.remove_from_queues(name, lkid);
+        }
+        let l = self.locks.get_mut(&lkid).expect("lock");
         l.grmode = l.rqmode;
         l.rqmode = DLM_LOCK_IV;
         l.highbast = DLM_LOCK_IV;
         if moved {
-            self.remove_from_queues(name, lkid);
             self.add_granted(name, lkid);
         }
     }
@@ -2507,7 +2601,7 @@ mod tests {
         assert_eq!(d.recovery_step(), Some(RecoveryStep::LockingEnabled));
         assert!(!d.locking_blocked());
         assert_eq!(d.recovery_step(), Some(RecoveryStep::Done));
-        let slots = vec![(1, 1), (3, 3)];
+        let slots: std::sync::Arc<[(u32, u32)]> = vec![(1, 1), (3, 3)].into();
         assert_eq!(
             d.drain_events(),
             vec![
@@ -2561,7 +2655,7 @@ mod tests {
                 },
                 DlmEvent::RecoverDone {
                     node: 1,
-                    slots: vec![(1, 1)],
+                    slots: vec![(1, 1)].into(),
                     our_slot: 1,
                     generation: 3
                 },

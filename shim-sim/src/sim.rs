@@ -230,7 +230,7 @@ enum Line {
     RecoverDone {
         generation: u32,
         our_slot: u32,
-        slots: Vec<i32>,
+        slots: std::sync::Arc<[(u32, u32)]>,
     },
     Deferred {
         lkid: u32,
@@ -266,6 +266,7 @@ impl fmt::Display for Line {
                 our_slot,
                 slots,
             } => {
+                let slots: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
                 write!(
                     f,
                     "recover_done gen {generation} our slot {our_slot} slots {slots:?}"
@@ -471,6 +472,8 @@ pub struct Sim {
     scratch: Vec<u32>,
     /// The control lock's resource in the DLM model (read after every event).
     control_rid: u32,
+    /// Scratch for a recover_done's slot list.
+    slots_scratch: Vec<i32>,
 }
 
 impl Sim {
@@ -536,6 +539,7 @@ impl Sim {
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
             scratch: Vec::new(),
             control_rid,
+            slots_scratch: Vec::new(),
             cfg,
         }
     }
@@ -1111,9 +1115,11 @@ impl Sim {
                 generation,
                 ..
             } => {
-                let s: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
+                let mut s = std::mem::take(&mut self.slots_scratch);
+                s.clear();
+                s.extend(slots.iter().map(|&(_, s)| s as i32));
                 node.recover_done(&mut self.dlm, &s, our_slot, generation, now, &mut notes);
-                let slots = s;
+                self.slots_scratch = s;
                 self.line(
                     id,
                     Line::RecoverDone {
