@@ -3,7 +3,7 @@
 //! Fenwick tree over the masks' sizes so the k-th enabled action (in [`crate::sim::Sim::enabled`]'s
 //! order: node by node, each node's deliver, CPG deliver, run) is found in O(log n)
 //! without listing them. Nodes that become runnable only as virtual time passes (an
-//! engine timer, a replay finishing) wait in a set ordered by their wake time; every
+//! engine timer, a replay finishing) wait in a heap ordered by their wake time; every
 //! node's next timer (for the idle jump) is kept in another.
 //!
 //! What keeps it exact: a node's mask depends only on the node (touched by the simulator
@@ -12,7 +12,53 @@
 //! node being frozen, and the time (the wake set). Debug builds compare the result with
 //! a full recomputation after every event.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A min-heap of (time, node index) with lazy deletion: an entry is live while it matches
+/// the node's current time in the side table; stale entries are dropped when they reach
+/// the top, and the heap is rebuilt from the table when they pile up.
+#[derive(Clone, Debug, Default)]
+struct Times {
+    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    at: Vec<Option<u64>>,
+}
+
+impl Times {
+    fn new(n: usize) -> Self {
+        Times {
+            heap: BinaryHeap::new(),
+            at: vec![None; n],
+        }
+    }
+
+    fn set(&mut self, i: usize, t: Option<u64>) {
+        if self.at[i] == t {
+            return;
+        }
+        self.at[i] = t;
+        if let Some(t) = t {
+            self.heap.push(Reverse((t, i as u32)));
+            if self.heap.len() > 4 * self.at.len() + 16 {
+                let live = self.at.iter().enumerate();
+                self.heap = live
+                    .filter_map(|(i, t)| t.map(|t| Reverse((t, i as u32))))
+                    .collect();
+            }
+        }
+    }
+
+    /// The earliest live entry.
+    fn first(&mut self) -> Option<(u64, u32)> {
+        while let Some(&Reverse((t, i))) = self.heap.peek() {
+            if self.at[i as usize] == Some(t) {
+                return Some((t, i));
+            }
+            self.heap.pop();
+        }
+        None
+    }
+}
 
 /// Deliver the node's oldest DLM callback.
 pub(crate) const DELIVER: u8 = 1;
@@ -28,12 +74,10 @@ pub(crate) struct Runnable {
     /// Fenwick tree (1-based) over the masks' popcounts.
     fen: Vec<u32>,
     total: u32,
-    /// Nodes not runnable now that become so at a time: (ms, index).
-    wake: BTreeSet<(u64, u32)>,
-    wake_at: Vec<Option<u64>>,
-    /// Every node's next timer (ms, index), for the jump when nothing is enabled.
-    timers: BTreeSet<(u64, u32)>,
-    timer_at: Vec<Option<u64>>,
+    /// Nodes not runnable now that become so at a time (ms).
+    wake: Times,
+    /// Every node's next timer (ms), for the jump when nothing is enabled.
+    timers: Times,
     /// Nodes to recompute (indices), deduplicated by `pending`.
     touched: Vec<u32>,
     pending: Vec<bool>,
@@ -50,10 +94,8 @@ impl Runnable {
             masks: vec![0; n],
             fen: vec![0; n + 1],
             total: 0,
-            wake: BTreeSet::new(),
-            wake_at: vec![None; n],
-            timers: BTreeSet::new(),
-            timer_at: vec![None; n],
+            wake: Times::new(n),
+            timers: Times::new(n),
             touched: Vec::new(),
             pending: vec![false; n],
             all: true,
@@ -127,24 +169,8 @@ impl Runnable {
     ) {
         let due = run || wake.is_some_and(|w| w <= now);
         let wake = if due { None } else { wake };
-        if self.wake_at[i] != wake {
-            if let Some(w) = self.wake_at[i] {
-                self.wake.remove(&(w, i as u32));
-            }
-            if let Some(w) = wake {
-                self.wake.insert((w, i as u32));
-            }
-            self.wake_at[i] = wake;
-        }
-        if self.timer_at[i] != timer {
-            if let Some(t) = self.timer_at[i] {
-                self.timers.remove(&(t, i as u32));
-            }
-            if let Some(t) = timer {
-                self.timers.insert((t, i as u32));
-            }
-            self.timer_at[i] = timer;
-        }
+        self.wake.set(i, wake);
+        self.timers.set(i, timer);
         self.set_mask(i, mask | if due { RUN } else { 0 });
     }
 
@@ -161,12 +187,11 @@ impl Runnable {
     /// Time is `now`: nodes whose wake time came are runnable.
     pub(crate) fn judge(&mut self, now: u64) {
         self.judged_at = now;
-        while let Some(&(w, i)) = self.wake.first() {
+        while let Some((w, i)) = self.wake.first() {
             if w > now {
                 break;
             }
-            self.wake.pop_first();
-            self.wake_at[i as usize] = None;
+            self.wake.set(i as usize, None);
             let m = self.masks[i as usize] | RUN;
             self.set_mask(i as usize, m);
         }
@@ -184,8 +209,8 @@ impl Runnable {
     }
 
     /// The earliest timer of any node.
-    pub(crate) fn next_timer(&self) -> Option<u64> {
-        self.timers.first().map(|&(t, _)| t)
+    pub(crate) fn next_timer(&mut self) -> Option<u64> {
+        self.timers.first().map(|(t, _)| t)
     }
 
     /// The `k`-th enabled node action (`k < total`): node index and the action's bit.
