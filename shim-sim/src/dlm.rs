@@ -538,6 +538,11 @@ impl Dlm {
         out.append(&mut self.touched.0);
     }
 
+    /// Some node's pending state changed since [`Dlm::take_touched`].
+    pub fn has_touched(&self) -> bool {
+        !self.touched.0.is_empty()
+    }
+
     fn counted(&mut self, ev: &DlmEvent, delta: i32) {
         let n = ev.node() as usize;
         if self.pending.len() <= n {

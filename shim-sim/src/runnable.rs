@@ -118,6 +118,11 @@ impl Runnable {
         self.all = true;
     }
 
+    /// Nothing to recompute, and the wake times were judged at `now`.
+    pub(crate) fn is_clean(&self, now: u64) -> bool {
+        !self.all && self.touched.is_empty() && self.judged_at == now
+    }
+
     /// Take the nodes to recompute (all of them if `touch_all` was called, or time went
     /// back from `judged_at` to `now`), for [`Runnable::set`].
     pub(crate) fn take_touched(&mut self, now: u64, out: &mut Vec<u32>) {

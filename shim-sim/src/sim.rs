@@ -758,6 +758,9 @@ impl Sim {
     fn refresh(&mut self) {
         use crate::runnable::{DELIVER, DELIVER_CPG};
         let now = if self.untimed { UNTIMED_NOW } else { self.now };
+        if self.sched.is_clean(now) && !self.dlm.has_touched() {
+            return;
+        }
         let mut t = std::mem::take(&mut self.scratch);
         // Nodes whose DLM callbacks started or stopped being pending: only their deliver
         // bit changed.
