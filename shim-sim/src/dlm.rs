@@ -2035,6 +2035,39 @@ mod tests {
         d
     }
 
+    /// The per-node counts and the touched list follow the outbox.
+    #[test]
+    fn pending_counts_follow_the_outbox() {
+        let mut d = cluster(3);
+        let mut t = Vec::new();
+        d.take_touched(&mut t);
+        t.clear();
+        let scan = |d: &Dlm, n: u32| d.pending_events().iter().filter(|e| e.node() == n).count();
+        d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        for n in 1..=3 {
+            assert_eq!(d.pending_for(n) as usize, scan(&d, n), "node {n}");
+        }
+        assert!(d.pending_for(1) >= 2, "grant AST and BASTs");
+        d.take_touched(&mut t);
+        t.sort_unstable();
+        t.dedup();
+        assert_eq!(t, vec![1]);
+        assert!(d.pop_event_for(1).is_some());
+        assert_eq!(d.pending_for(1) as usize, scan(&d, 1));
+        d.crash(1).unwrap();
+        assert_eq!(d.pending_for(1), 0);
+        d.recovery_step();
+        assert!(d.prep_pending());
+        for n in 1..=3 {
+            assert_eq!(d.pending_for(n) as usize, scan(&d, n), "node {n}");
+        }
+        d.drain_events();
+        assert!(!d.prep_pending() && d.pending_for(2) == 0 && d.pending_for(3) == 0);
+        assert!(d.pop_event_for(2).is_none());
+    }
+
     fn asts(ev: &[DlmEvent]) -> Vec<(u32, u32, i32)> {
         ev.iter()
             .filter_map(|e| match e {

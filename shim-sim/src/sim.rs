@@ -748,6 +748,14 @@ impl Sim {
     fn dlm_recovery_enabled(&self) -> bool {
         // dlm_controld's stop barrier: every member ran recover_prep before any node
         // recovers.
+        debug_assert_eq!(
+            self.dlm.prep_pending(),
+            self.dlm
+                .pending_events()
+                .iter()
+                .any(|e| matches!(e, DlmEvent::RecoverPrep { .. })),
+            "RecoverPrep count"
+        );
         self.dlm.recovery_pending()
             && !(self.dlm.prep_pending()
                 && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped)
