@@ -474,6 +474,8 @@ pub struct Sim {
     control_rid: u32,
     /// Scratch for a recover_done's slot list.
     slots_scratch: Vec<i32>,
+    /// The notes buffer a node step fills (kept, so a step allocates none).
+    notes_buf: Vec<Note>,
 }
 
 impl Sim {
@@ -540,6 +542,7 @@ impl Sim {
             scratch: Vec::new(),
             control_rid,
             slots_scratch: Vec::new(),
+            notes_buf: Vec::new(),
             cfg,
         }
     }
@@ -641,7 +644,7 @@ impl Sim {
             self.pending_mount[i] = false;
             self.sched.touch(i);
             self.stats.mounts += 1;
-            let mut notes = Vec::new();
+            let mut notes = std::mem::take(&mut self.notes_buf);
             self.line(id, Line::Static("mount: join lockspace"));
             self.nodes[i].start_mount(&mut self.dlm, self.now, &mut notes);
             self.apply_notes(id, notes);
@@ -693,7 +696,7 @@ impl Sim {
         }
         self.rec(crate::schedule::Step::Withdraw(id));
         self.sched.touch(i);
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         self.nodes[i].withdraw(&mut self.dlm, self.now, &mut notes);
         self.wanted[i] = false;
         self.apply_notes(id, notes);
@@ -863,9 +866,9 @@ impl Sim {
         }
     }
 
-    fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
+    fn apply_notes(&mut self, id: u32, mut notes: Vec<Note>) {
         let mut failed_mount = false;
-        for note in notes {
+        for note in notes.drain(..) {
             if let Some(t) = self.timeline.as_mut() {
                 t.note(self.now, id, &note);
             }
@@ -958,6 +961,7 @@ impl Sim {
                 }
             }
         }
+        self.notes_buf = notes;
     }
 
     /// CPG mode: `id`'s daemon leaves the group; the log index of the change.
@@ -976,7 +980,7 @@ impl Sim {
         self.record(id, |_| crate::trace::Rec::Cpg(item.clone()));
         let i = (id - 1) as usize;
         let now = self.now;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         let before = self.nodes[i]
             .engine()
             .membership()
@@ -1080,7 +1084,7 @@ impl Sim {
             return;
         };
         let i = (id - 1) as usize;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         let now = self.now;
         let node = &mut self.nodes[i];
         match ev {
@@ -1149,7 +1153,7 @@ impl Sim {
 
     fn run_node(&mut self, id: u32, choice: u32) {
         let i = (id - 1) as usize;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         self.nodes[i].choice = choice;
         self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
         self.apply_notes(id, notes);
