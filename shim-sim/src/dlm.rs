@@ -148,7 +148,8 @@ pub enum DlmEvent {
     /// `recover_done`: recovery finished with this member list and generation.
     RecoverDone {
         node: u32,
-        slots: Vec<(u32, u32)>,
+        /// `(node, slot)` of every member; one table shared by the generation's events.
+        slots: std::sync::Arc<[(u32, u32)]>,
         our_slot: u32,
         generation: u32,
     },
@@ -288,7 +289,8 @@ pub struct ResourceView {
 #[derive(Debug, Clone, Hash)]
 struct Lock {
     node: u32,
-    name: Vec<u8>,
+    /// The resource (an interned name).
+    res: Rid,
     grmode: i32,
     rqmode: i32,
     status: LockStatus,
@@ -307,10 +309,166 @@ struct Resource {
     grant: Vec<u32>,
     convert: Vec<u32>,
     wait: Vec<u32>,
+    /// How many locks on `grant` and on `convert` hold each granted mode (by `idx`), so
+    /// a request's conflict check does not visit every holder.
+    grant_modes: [u32; 7],
+    convert_modes: [u32; 7],
     lvb: Option<Lvb>,
     lvbseq: u32,
     valnotvalid: bool,
     master: u32,
+}
+
+/// The locks by id: lock ids are handed out in increasing order, so a deque indexed by
+/// `id - base` finds a lock without a search (a map lookup per step was most of a
+/// request's cost with hundreds of locks); ids below the oldest live one are dropped
+/// from the front. Iteration is in id order, as with a map.
+#[derive(Debug, Clone, Default, Hash)]
+struct Locks {
+    base: u32,
+    slots: VecDeque<Option<Lock>>,
+}
+
+impl Locks {
+    fn slot(&self, id: u32) -> Option<usize> {
+        id.checked_sub(self.base).map(|i| i as usize)
+    }
+    fn get(&self, id: &u32) -> Option<&Lock> {
+        self.slots.get(self.slot(*id)?)?.as_ref()
+    }
+    fn get_mut(&mut self, id: &u32) -> Option<&mut Lock> {
+        let i = self.slot(*id)?;
+        self.slots.get_mut(i)?.as_mut()
+    }
+    /// Insert lock `id`, above every id inserted before.
+    fn insert(&mut self, id: u32, l: Lock) {
+        if self.slots.is_empty() {
+            self.base = id;
+        }
+        let i = self.slot(id).expect("lock ids increase");
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(l);
+    }
+    fn trim(&mut self) {
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+    }
+    fn remove(&mut self, id: &u32) -> Option<Lock> {
+        let i = self.slot(*id)?;
+        let l = self.slots.get_mut(i)?.take();
+        self.trim();
+        l
+    }
+    fn retain(&mut self, mut f: impl FnMut(&u32, &mut Lock) -> bool) {
+        let base = self.base;
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if let Some(l) = s {
+                if !f(&(base + i as u32), l) {
+                    *s = None;
+                }
+            }
+        }
+        self.trim();
+    }
+    fn iter(&self) -> impl Iterator<Item = (u32, &Lock)> {
+        let base = self.base;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, s)| Some((base + i as u32, s.as_ref()?)))
+    }
+    fn keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.iter().map(|(id, _)| id)
+    }
+}
+
+impl std::ops::Index<&u32> for Locks {
+    type Output = Lock;
+    fn index(&self, id: &u32) -> &Lock {
+        self.get(id).expect("lock")
+    }
+}
+
+/// An interned resource name.
+type Rid = u32;
+
+/// The resources, by interned name: a name is compared once, when a lock is made on it;
+/// every later step reaches its resource by index. Ids are never reused (names are few:
+/// the control, mounted and journal locks and the glocks), and iteration is in name
+/// order, as with a map keyed by name.
+#[derive(Debug, Clone, Default, Hash)]
+struct Resources {
+    ids: BTreeMap<Vec<u8>, Rid>,
+    names: Vec<Vec<u8>>,
+    slots: Vec<Option<Resource>>,
+    live: usize,
+}
+
+impl Resources {
+    fn intern(&mut self, name: &[u8]) -> Rid {
+        if let Some(&r) = self.ids.get(name) {
+            return r;
+        }
+        let r = self.names.len() as Rid;
+        self.ids.insert(name.to_vec(), r);
+        self.names.push(name.to_vec());
+        self.slots.push(None);
+        r
+    }
+    fn id(&self, name: &[u8]) -> Option<Rid> {
+        self.ids.get(name).copied()
+    }
+    fn name(&self, r: Rid) -> &Vec<u8> {
+        &self.names[r as usize]
+    }
+    fn get(&self, r: Rid) -> Option<&Resource> {
+        self.slots.get(r as usize)?.as_ref()
+    }
+    fn get_mut(&mut self, r: Rid) -> Option<&mut Resource> {
+        self.slots.get_mut(r as usize)?.as_mut()
+    }
+    fn by_name(&self, name: &[u8]) -> Option<&Resource> {
+        self.get(self.id(name)?)
+    }
+    fn contains_key(&self, r: Rid) -> bool {
+        self.get(r).is_some()
+    }
+    fn remove(&mut self, r: Rid) {
+        if let Some(s) = self.slots.get_mut(r as usize) {
+            if s.take().is_some() {
+                self.live -= 1;
+            }
+        }
+    }
+    fn get_or_insert(&mut self, r: Rid, f: impl FnOnce() -> Resource) -> &mut Resource {
+        let s = &mut self.slots[r as usize];
+        if s.is_none() {
+            *s = Some(f());
+            self.live += 1;
+        }
+        s.as_mut().expect("just inserted")
+    }
+    /// Existing resources, in name order.
+    fn keys(&self) -> Vec<Rid> {
+        self.ids
+            .values()
+            .copied()
+            .filter(|&r| self.contains_key(r))
+            .collect()
+    }
+    /// Existing resources with their names, in name order.
+    fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Resource)> {
+        self.ids
+            .iter()
+            .filter_map(|(n, &r)| Some((n, self.get(r)?)))
+    }
+    fn len(&self) -> usize {
+        self.live
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -361,11 +519,26 @@ pub struct Dlm {
     phase: RecoveryPhase,
     change_pending: bool,
     done_owed: bool,
-    resources: BTreeMap<Vec<u8>, Resource>,
-    locks: BTreeMap<u32, Lock>,
+    resources: Resources,
+    locks: Locks,
     next_lkid: u32,
     deferred: VecDeque<Call>,
     outbox: VecDeque<DlmEvent>,
+    /// Undelivered events per node id, and how many are `RecoverPrep` (derived from
+    /// `outbox`, so the scheduler need not scan it).
+    pending: Vec<u32>,
+    preps: u32,
+    /// Nodes whose undelivered events started or stopped being pending since
+    /// [`Dlm::take_touched`].
+    touched: Touched,
+}
+
+/// Bookkeeping for the scheduler: not part of the DLM's state (hashes as nothing).
+#[derive(Debug, Clone, Default)]
+struct Touched(Vec<u32>);
+
+impl std::hash::Hash for Touched {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl Default for Dlm {
@@ -393,11 +566,14 @@ impl Dlm {
             phase: RecoveryPhase::Idle,
             change_pending: false,
             done_owed: false,
-            resources: BTreeMap::new(),
-            locks: BTreeMap::new(),
+            resources: Resources::default(),
+            locks: Locks::default(),
             next_lkid: 1,
             deferred: VecDeque::new(),
             outbox: VecDeque::new(),
+            pending: Vec::new(),
+            preps: 0,
+            touched: Touched::default(),
         }
     }
 
@@ -406,12 +582,54 @@ impl Dlm {
 
     /// Takes the oldest undelivered event.
     pub fn pop_event(&mut self) -> Option<DlmEvent> {
-        self.outbox.pop_front()
+        let ev = self.outbox.pop_front()?;
+        self.counted(&ev, -1);
+        Some(ev)
     }
 
     /// Takes all undelivered events, oldest first.
     pub fn drain_events(&mut self) -> Vec<DlmEvent> {
-        self.outbox.drain(..).collect()
+        let v: Vec<DlmEvent> = self.outbox.drain(..).collect();
+        for ev in &v {
+            self.counted(ev, -1);
+        }
+        v
+    }
+
+    /// Undelivered events for `node` (without scanning them).
+    pub fn pending_for(&self, node: u32) -> u32 {
+        self.pending.get(node as usize).copied().unwrap_or(0)
+    }
+
+    /// Some undelivered event is a `RecoverPrep`.
+    pub fn prep_pending(&self) -> bool {
+        self.preps > 0
+    }
+
+    /// The nodes that got their first undelivered event or lost their last one since the
+    /// last call (repeats possible), appended to `out`.
+    pub fn take_touched(&mut self, out: &mut Vec<u32>) {
+        out.append(&mut self.touched.0);
+    }
+
+    /// Some node's pending state changed since [`Dlm::take_touched`].
+    pub fn has_touched(&self) -> bool {
+        !self.touched.0.is_empty()
+    }
+
+    fn counted(&mut self, ev: &DlmEvent, delta: i32) {
+        let n = ev.node() as usize;
+        if self.pending.len() <= n {
+            self.pending.resize(n + 1, 0);
+        }
+        let was = self.pending[n];
+        self.pending[n] = was.wrapping_add_signed(delta);
+        if matches!(ev, DlmEvent::RecoverPrep { .. }) {
+            self.preps = self.preps.wrapping_add_signed(delta);
+        }
+        if (was == 0) != (self.pending[n] == 0) {
+            self.touched.0.push(n as u32);
+        }
     }
 
     /// Undelivered events, oldest first.
@@ -421,13 +639,19 @@ impl Dlm {
 
     /// Takes the oldest undelivered event for `node` (the simulator may deliver per node).
     pub fn pop_event_for(&mut self, node: u32) -> Option<DlmEvent> {
+        if self.pending_for(node) == 0 {
+            return None;
+        }
         let i = self.outbox.iter().position(|e| e.node() == node)?;
-        self.outbox.remove(i)
+        let ev = self.outbox.remove(i)?;
+        self.counted(&ev, -1);
+        Some(ev)
     }
 
     fn emit(&mut self, ev: DlmEvent) {
         // A departed node receives nothing (its lockspace is gone).
         if self.members.contains_key(&ev.node()) {
+            self.counted(&ev, 1);
             self.outbox.push_back(ev);
         }
     }
@@ -467,7 +691,16 @@ impl Dlm {
             return Err(self.config.released_errno);
         }
         // Its undelivered callbacks and blocked calls die with it.
-        self.outbox.retain(|e| e.node() != node);
+        if self.pending_for(node) > 0 {
+            self.outbox.retain(|e| e.node() != node);
+            self.preps = self
+                .outbox
+                .iter()
+                .filter(|e| matches!(e, DlmEvent::RecoverPrep { .. }))
+                .count() as u32;
+            self.pending[node as usize] = 0;
+            self.touched.0.push(node);
+        }
         self.deferred.retain(|c| match c {
             Call::Lock { node: n, .. } | Call::Unlock { node: n, .. } => *n != node,
         });
@@ -586,8 +819,9 @@ impl Dlm {
     }
 
     fn emit_done(&mut self) {
-        let slots: Vec<(u32, u32)> = self.ls_nodes.iter().map(|(n, s)| (*n, *s)).collect();
-        for (n, s) in slots.clone() {
+        let slots: std::sync::Arc<[(u32, u32)]> =
+            self.ls_nodes.iter().map(|(n, s)| (*n, *s)).collect();
+        for &(n, s) in slots.iter() {
             self.emit(DlmEvent::RecoverDone {
                 node: n,
                 slots: slots.clone(),
@@ -624,16 +858,31 @@ impl Dlm {
             .copied()
             .filter(|n| !self.ls_nodes.contains_key(n))
             .collect();
-        for j in joiners {
-            let mut slot = 1;
-            while self.ls_nodes.values().any(|&s| s == slot) {
-                slot += 1;
+        // Slots in use, as a bitmap (one pass over the members, not one per joiner).
+        let mut used: Vec<bool> = Vec::new();
+        let mark = |used: &mut Vec<bool>, s: u32| {
+            let s = s as usize;
+            if used.len() <= s {
+                used.resize(s + 1, false);
             }
+            used[s] = true;
+        };
+        let taken = |used: &Vec<bool>, s: u32| used.get(s as usize).copied().unwrap_or(false);
+        for &s in self.ls_nodes.values() {
+            mark(&mut used, s);
+        }
+        let mut lowest = 1;
+        for j in joiners {
+            while taken(&used, lowest) {
+                lowest += 1;
+            }
+            let mut slot = lowest;
             if let Some(&forced) = self.faults.forced_slots.get(&j) {
-                if forced >= 1 && !self.ls_nodes.values().any(|&s| s == forced) {
+                if forced >= 1 && !taken(&used, forced) {
                     slot = forced;
                 }
             }
+            mark(&mut used, slot);
             self.ls_nodes.insert(j, slot);
         }
         self.generation = self.generation.wrapping_add(1);
@@ -643,10 +892,10 @@ impl Dlm {
     }
 
     fn purge(&mut self, gone: &BTreeMap<u32, Departure>) {
-        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        let names: Vec<Rid> = self.resources.keys();
         for name in names {
             let mut invalidate = false;
-            let r = self.resources.get_mut(&name).expect("resource");
+            let r = self.resources.get_mut(name).expect("resource");
             let mut dead = Vec::new();
             for q in [&mut r.grant, &mut r.convert, &mut r.wait] {
                 q.retain(|id| {
@@ -666,11 +915,14 @@ impl Dlm {
             for id in &dead {
                 self.locks.remove(id);
             }
+            let r = self.resources.get(name).expect("resource");
             let master_gone = gone.contains_key(&r.master);
             if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
-                self.resources.remove(&name);
+                self.resources.remove(name);
                 continue;
             }
+            self.recount_modes(name);
+            let r = self.resources.get_mut(name).expect("resource");
             // recover_lvb case 1 (old master purged a PW/EX holder) unless case 2 applies.
             if invalidate
                 && !self.faults.no_lvb_invalidate
@@ -679,14 +931,14 @@ impl Dlm {
                 r.valnotvalid = true;
             }
             if master_gone {
-                self.remaster(&name);
+                self.remaster(name);
             }
         }
     }
 
     /// New master for a resource whose master left: the lowest surviving holder's node.
     /// With `remaster_lvb`, `recover_lvb` case 2 rebuilds the LVB from the survivors' copies.
-    fn remaster(&mut self, name: &[u8]) {
+    fn remaster(&mut self, name: Rid) {
         let r = self.resources.get(name).expect("resource");
         let ids: Vec<u32> = r.grant.iter().chain(r.convert.iter()).copied().collect();
         let master = r
@@ -747,10 +999,10 @@ impl Dlm {
     /// `dlm_lock_recovery()` proceed in call order.
     fn enable_locking(&mut self) {
         self.running = true;
-        let names: Vec<Vec<u8>> = self.resources.keys().cloned().collect();
+        let names: Vec<Rid> = self.resources.keys();
         for name in names {
-            if self.resources.contains_key(&name) {
-                self.grant_pending_locks(&name);
+            if self.resources.contains_key(name) {
+                self.grant_pending_locks(name);
             }
         }
         let calls: Vec<Call> = self.deferred.drain(..).collect();
@@ -854,13 +1106,14 @@ impl Dlm {
             let LockTarget::Name(name) = target else {
                 unreachable!()
             };
+            let res = self.resources.intern(name);
             let id = self.next_lkid;
             self.next_lkid += 1;
             self.locks.insert(
                 id,
                 Lock {
                     node,
-                    name: name.to_vec(),
+                    res,
                     grmode: DLM_LOCK_IV,
                     rqmode: DLM_LOCK_IV,
                     status: LockStatus::Deferred,
@@ -975,7 +1228,7 @@ impl Dlm {
         } else {
             0
         };
-        let name = l.name.clone();
+        let name = l.res;
         let node = l.node;
         let l = self.locks.get_mut(&lkid).expect("lock");
         l.exflags = flags;
@@ -986,26 +1239,26 @@ impl Dlm {
         }
         if convert {
             let out = self.do_convert(lkid);
-            self.do_convert_effects(&name, lkid, out);
+            self.do_convert_effects(name, lkid, out);
         } else {
             // find_rsb(R_CREATE): the first requester masters a new resource.
-            self.resources
-                .entry(name.clone())
-                .or_insert_with(|| Resource {
-                    grant: Vec::new(),
-                    convert: Vec::new(),
-                    wait: Vec::new(),
-                    lvb: None,
-                    lvbseq: 0,
-                    valnotvalid: false,
-                    master: node,
-                });
+            self.resources.get_or_insert(name, || Resource {
+                grant: Vec::new(),
+                convert: Vec::new(),
+                wait: Vec::new(),
+                lvb: None,
+                lvbseq: 0,
+                valnotvalid: false,
+                master: node,
+                grant_modes: [0; 7],
+                convert_modes: [0; 7],
+            });
             let out = self.do_request(lkid);
-            self.do_request_effects(&name, lkid, out);
+            self.do_request_effects(name, lkid, out);
             if out == Outcome::Again {
                 self.locks.remove(&lkid);
             }
-            self.drop_if_empty(&name);
+            self.drop_if_empty(name);
         }
         Ok(())
     }
@@ -1055,7 +1308,7 @@ impl Dlm {
         } else {
             0
         };
-        let name = l.name.clone();
+        let name = l.res;
         let l = self.locks.get_mut(&lkid).expect("lock");
         l.exflags |= flags;
         l.sbflags &= keep;
@@ -1068,34 +1321,34 @@ impl Dlm {
             l.rqmode = DLM_LOCK_IV;
             match st {
                 LockStatus::Converting => {
-                    self.remove_from_queues(&name, lkid);
-                    self.add_granted(&name, lkid);
+                    self.remove_from_queues(name, lkid);
+                    self.add_granted(name, lkid);
                     self.queue_cast(lkid, -DLM_ECANCEL);
                 }
                 LockStatus::Waiting => {
-                    self.remove_from_queues(&name, lkid);
+                    self.remove_from_queues(name, lkid);
                     self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
                     self.queue_cast(lkid, -DLM_ECANCEL);
                     self.locks.remove(&lkid);
                 }
                 _ => return Ok(()),
             }
-            self.grant_pending_locks(&name);
+            self.grant_pending_locks(name);
         } else {
             // do_unlock: remove_lock (set_lvb_unlock) then grant_pending_locks.
-            self.set_lvb_unlock(&name, lkid);
-            self.remove_from_queues(&name, lkid);
+            self.set_lvb_unlock(name, lkid);
+            self.remove_from_queues(name, lkid);
             self.locks.get_mut(&lkid).expect("lock").grmode = DLM_LOCK_IV;
             self.queue_cast(lkid, -DLM_EUNLOCK);
             self.locks.remove(&lkid);
-            self.grant_pending_locks(&name);
+            self.grant_pending_locks(name);
         }
-        self.drop_if_empty(&name);
+        self.drop_if_empty(name);
         Ok(())
     }
 
     /// An rsb without locks is tossed and its LVB freed (`toss_rsb`).
-    fn drop_if_empty(&mut self, name: &[u8]) {
+    fn drop_if_empty(&mut self, name: Rid) {
         if let Some(r) = self.resources.get(name) {
             if r.grant.is_empty() && r.convert.is_empty() && r.wait.is_empty() {
                 self.resources.remove(name);
@@ -1106,11 +1359,11 @@ impl Dlm {
     // ----------------------------------------------------------------------------------------
     // Granting (fs/dlm/lock.c)
 
-    fn res(&self, name: &[u8]) -> &Resource {
+    fn res(&self, name: Rid) -> &Resource {
         self.resources.get(name).expect("resource")
     }
 
-    fn res_mut(&mut self, name: &[u8]) -> &mut Resource {
+    fn res_mut(&mut self, name: Rid) -> &mut Resource {
         self.resources.get_mut(name).expect("resource")
     }
 
@@ -1120,15 +1373,73 @@ impl Dlm {
             .any(|id| *id != lkid && !modes_compat(self.locks[id].grmode, rq))
     }
 
+    /// [`Dlm::queue_conflict`] over the grant queue (`grant`) or the convert queue, from
+    /// the resource's mode counts: a lock on that queue other than `lkid` whose granted
+    /// mode is incompatible with `lkid`'s request.
+    fn modes_conflict(&self, r: &Resource, lkid: u32, grant: bool) -> bool {
+        let l = &self.locks[&lkid];
+        let (counts, here) = if grant {
+            (&r.grant_modes, l.status == LockStatus::Granted)
+        } else {
+            (&r.convert_modes, l.status == LockStatus::Converting)
+        };
+        let own = if here { Some(idx(l.grmode)) } else { None };
+        let rq = idx(l.rqmode);
+        let c = (0..7).any(|m| {
+            let n = counts[m] - u32::from(own == Some(m));
+            n > 0 && !COMPAT[m][rq]
+        });
+        debug_assert_eq!(
+            c,
+            self.queue_conflict(if grant { &r.grant } else { &r.convert }, lkid),
+            "mode counts"
+        );
+        c
+    }
+
+    /// Count lock `lkid` (at its granted mode) on or off the queue its status says it is
+    /// on.
+    fn count_mode(&mut self, lkid: u32, add: bool) {
+        let l = &self.locks[&lkid];
+        let (m, st, res) = (idx(l.grmode), l.status, l.res);
+        let r = self.res_mut(res);
+        let c = match st {
+            LockStatus::Granted => &mut r.grant_modes[m],
+            LockStatus::Converting => &mut r.convert_modes[m],
+            _ => return,
+        };
+        if add {
+            *c += 1;
+        } else {
+            *c -= 1;
+        }
+    }
+
+    /// Recount a resource's modes (after a purge).
+    fn recount_modes(&mut self, name: Rid) {
+        let r = self.res(name);
+        let mut g = [0u32; 7];
+        let mut c = [0u32; 7];
+        for id in &r.grant {
+            g[idx(self.locks[id].grmode)] += 1;
+        }
+        for id in &r.convert {
+            c[idx(self.locks[id].grmode)] += 1;
+        }
+        let r = self.res_mut(name);
+        r.grant_modes = g;
+        r.convert_modes = c;
+    }
+
     /// `_can_be_granted`.
     fn can_be_granted_inner(&self, lkid: u32, now: bool) -> bool {
         let l = &self.locks[&lkid];
-        let r = self.res(&l.name);
+        let r = self.res(l.res);
         let conv = l.grmode != DLM_LOCK_IV;
         if l.exflags & DLM_LKF_EXPEDITE != 0 {
             return true;
         }
-        if self.queue_conflict(&r.grant, lkid) || self.queue_conflict(&r.convert, lkid) {
+        if self.modes_conflict(r, lkid, true) || self.modes_conflict(r, lkid, false) {
             return false;
         }
         if now && conv {
@@ -1149,7 +1460,7 @@ impl Dlm {
     /// `conversion_deadlock_detect`.
     fn conversion_deadlock(&self, lkid: u32) -> bool {
         let l2 = &self.locks[&lkid];
-        let r = self.res(&l2.name);
+        let r = self.res(l2.res);
         let mut ahead = false;
         for id in &r.convert {
             if *id == lkid {
@@ -1178,10 +1489,13 @@ impl Dlm {
         let l = &self.locks[&lkid];
         let (rqmode, ex, is_convert) = (l.rqmode, l.exflags, l.grmode != DLM_LOCK_IV);
         if is_convert && ex & DLM_LKF_NOQUEUE == 0 && self.conversion_deadlock(lkid) {
-            let l = self.locks.get_mut(&lkid).expect("lock");
             if ex & DLM_LKF_CONVDEADLK != 0 {
+                // Demoted in place, on its queue.
+                self.count_mode(lkid, false);
+                let l = self.locks.get_mut(&lkid).expect("lock");
                 l.grmode = DLM_LOCK_NL;
                 l.sbflags |= DLM_SBF_DEMOTED;
+                self.count_mode(lkid, true);
             } else if ex & DLM_LKF_NODLCKWT == 0 {
                 *deadlk = true;
             }
@@ -1205,7 +1519,8 @@ impl Dlm {
         ok
     }
 
-    fn remove_from_queues(&mut self, name: &[u8], lkid: u32) {
+    fn remove_from_queues(&mut self, name: Rid, lkid: u32) {
+        self.count_mode(lkid, false);
         let r = self.res_mut(name);
         r.grant.retain(|i| *i != lkid);
         r.convert.retain(|i| *i != lkid);
@@ -1214,7 +1529,7 @@ impl Dlm {
 
     /// `add_lkb(GRANTED)` via `lkb_add_ordered`: before the first entry whose rqmode is below
     /// the new grmode (granted entries have rqmode IV, so usually at the head).
-    fn add_granted(&mut self, name: &[u8], lkid: u32) {
+    fn add_granted(&mut self, name: Rid, lkid: u32) {
         let mode = self.locks[&lkid].grmode;
         let pos = self
             .res(name)
@@ -1227,9 +1542,10 @@ impl Dlm {
             None => r.grant.push(lkid),
         }
         self.locks.get_mut(&lkid).expect("lock").status = LockStatus::Granted;
+        self.count_mode(lkid, true);
     }
 
-    fn add_queued(&mut self, name: &[u8], lkid: u32, status: LockStatus) {
+    fn add_queued(&mut self, name: Rid, lkid: u32, status: LockStatus) {
         let head = self.locks[&lkid].exflags & DLM_LKF_HEADQUE != 0;
         let r = self.res_mut(name);
         let q = if status == LockStatus::Waiting {
@@ -1243,17 +1559,18 @@ impl Dlm {
             q.push(lkid);
         }
         self.locks.get_mut(&lkid).expect("lock").status = status;
+        self.count_mode(lkid, true);
     }
 
     /// `set_lvb_lock`.
     fn set_lvb_lock(&mut self, lkid: u32) {
         let stale_fault = self.faults.stale_lvb_nl_to_ex;
         let l = &self.locks[&lkid];
-        let name = l.name.clone();
+        let name = l.res;
         let b = LVB_OPS[idx(l.grmode)][idx(l.rqmode)];
         let nl_to_ex = l.grmode == DLM_LOCK_NL && l.rqmode == DLM_LOCK_EX;
         let (res_lvb, res_seq) = {
-            let r = self.res(&name);
+            let r = self.res(name);
             (r.lvb, r.lvbseq)
         };
         if b == 1 {
@@ -1273,27 +1590,27 @@ impl Dlm {
         } else if b == 0 {
             let (ex, buf) = (l.exflags, l.lvb);
             if ex & DLM_LKF_IVVALBLK != 0 {
-                self.res_mut(&name).valnotvalid = true;
+                self.res_mut(name).valnotvalid = true;
                 return;
             }
             let Some(v) = buf else { return };
             if ex & DLM_LKF_VALBLK == 0 {
                 return;
             }
-            let r = self.res_mut(&name);
+            let r = self.res_mut(name);
             r.lvb = Some(v);
             r.lvbseq = r.lvbseq.wrapping_add(1);
             r.valnotvalid = false;
             let seq = r.lvbseq;
             self.locks.get_mut(&lkid).expect("lock").lvbseq = seq;
         }
-        if self.res(&name).valnotvalid {
+        if self.res(name).valnotvalid {
             self.locks.get_mut(&lkid).expect("lock").sbflags |= DLM_SBF_VALNOTVALID;
         }
     }
 
     /// `set_lvb_unlock`.
-    fn set_lvb_unlock(&mut self, name: &[u8], lkid: u32) {
+    fn set_lvb_unlock(&mut self, name: Rid, lkid: u32) {
         let l = &self.locks[&lkid];
         if l.grmode < DLM_LOCK_PW {
             return;
@@ -1315,15 +1632,19 @@ impl Dlm {
     /// `grant_lock`: LVB, mode change, queue move, `lkb_highbast = 0`.
     fn grant_lock(&mut self, lkid: u32) {
         self.set_lvb_lock(lkid);
-        let l = self.locks.get_mut(&lkid).expect("lock");
-        let name = l.name.clone();
+        let l = &self.locks[&lkid];
+        let name = l.res;
         let moved = l.grmode != l.rqmode || l.status != LockStatus::Granted;
+        // Off its queue at the old mode (for the counts), then the mode changes.
+        if moved {
+            self.remove_from_queues(name, lkid);
+        }
+        let l = self.locks.get_mut(&lkid).expect("lock");
         l.grmode = l.rqmode;
         l.rqmode = DLM_LOCK_IV;
         l.highbast = DLM_LOCK_IV;
         if moved {
-            self.remove_from_queues(&name, lkid);
-            self.add_granted(&name, lkid);
+            self.add_granted(name, lkid);
         }
     }
 
@@ -1353,9 +1674,9 @@ impl Dlm {
             self.queue_cast(lkid, 0);
             return Outcome::Granted;
         }
-        let name = self.locks[&lkid].name.clone();
+        let name = self.locks[&lkid].res;
         if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
-            self.add_queued(&name, lkid, LockStatus::Waiting);
+            self.add_queued(name, lkid, LockStatus::Waiting);
             return Outcome::InProgress;
         }
         self.queue_cast(lkid, -EAGAIN);
@@ -1365,7 +1686,7 @@ impl Dlm {
     /// `do_request_effects`: NOQUEUE failures send BASTs only with NOQUEUEBAST
     /// (`force_blocking_asts` → `send_blocking_asts_all`); a queued request BASTs the granted
     /// holders (`send_blocking_asts`).
-    fn do_request_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+    fn do_request_effects(&mut self, name: Rid, lkid: u32, out: Outcome) {
         match out {
             Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
                 self.send_bast_queue(name, lkid, true);
@@ -1390,9 +1711,9 @@ impl Dlm {
             self.queue_cast(lkid, -EDEADLK);
             return Outcome::Deadlk;
         }
-        let name = self.locks[&lkid].name.clone();
+        let name = self.locks[&lkid].res;
         if self.locks[&lkid].sbflags & DLM_SBF_DEMOTED != 0 {
-            self.grant_pending_convert(&name, DLM_LOCK_IV, &mut false);
+            self.grant_pending_convert(name, DLM_LOCK_IV, &mut false);
             if self.can_be_granted_inner(lkid, true) {
                 self.grant_lock(lkid);
                 self.queue_cast(lkid, 0);
@@ -1400,8 +1721,8 @@ impl Dlm {
             }
         }
         if self.locks[&lkid].exflags & DLM_LKF_NOQUEUE == 0 {
-            self.remove_from_queues(&name, lkid);
-            self.add_queued(&name, lkid, LockStatus::Converting);
+            self.remove_from_queues(name, lkid);
+            self.add_queued(name, lkid, LockStatus::Converting);
             return Outcome::InProgress;
         }
         self.queue_cast(lkid, -EAGAIN);
@@ -1409,7 +1730,7 @@ impl Dlm {
     }
 
     /// `do_convert_effects`.
-    fn do_convert_effects(&mut self, name: &[u8], lkid: u32, out: Outcome) {
+    fn do_convert_effects(&mut self, name: Rid, lkid: u32, out: Outcome) {
         match out {
             Outcome::Granted => self.grant_pending_locks(name),
             Outcome::Again if self.locks[&lkid].exflags & DLM_LKF_NOQUEUEBAST != 0 => {
@@ -1433,7 +1754,7 @@ impl Dlm {
     }
 
     /// `send_bast_queue` over the grant queue (`grant == true`) or the convert queue.
-    fn send_bast_queue(&mut self, name: &[u8], lkid: u32, grant: bool) {
+    fn send_bast_queue(&mut self, name: Rid, lkid: u32, grant: bool) {
         let rq = self.locks[&lkid].rqmode;
         let r = self.res(name);
         let q = if grant {
@@ -1455,7 +1776,7 @@ impl Dlm {
     }
 
     /// `grant_pending_convert`.
-    fn grant_pending_convert(&mut self, name: &[u8], high: i32, cw: &mut bool) -> i32 {
+    fn grant_pending_convert(&mut self, name: Rid, high: i32, cw: &mut bool) -> i32 {
         let mut quit = false;
         loop {
             let mut grant_restart = false;
@@ -1497,7 +1818,7 @@ impl Dlm {
     }
 
     /// `grant_pending_wait`.
-    fn grant_pending_wait(&mut self, name: &[u8], mut high: i32, cw: &mut bool) -> i32 {
+    fn grant_pending_wait(&mut self, name: Rid, mut high: i32, cw: &mut bool) -> i32 {
         for lkid in self.res(name).wait.clone() {
             let mut dl = false;
             if self.can_be_granted(lkid, false, &mut dl) {
@@ -1514,7 +1835,7 @@ impl Dlm {
     }
 
     /// `grant_pending_locks`: grant what can be, then BAST holders blocking the rest.
-    fn grant_pending_locks(&mut self, name: &[u8]) {
+    fn grant_pending_locks(&mut self, name: Rid) {
         if !self.resources.contains_key(name) {
             return;
         }
@@ -1552,7 +1873,7 @@ impl Dlm {
         self.locks.get(&lkid).map(|l| LockView {
             lkid,
             node: l.node,
-            name: l.name.clone(),
+            name: self.resources.name(l.res).to_vec(),
             grmode: l.grmode,
             rqmode: l.rqmode,
             status: l.status,
@@ -1561,7 +1882,7 @@ impl Dlm {
 
     /// A resource's queues and LVB, if it exists (it is tossed when its last lock goes).
     pub fn resource_view(&self, name: &[u8]) -> Option<ResourceView> {
-        self.resources.get(name).map(|r| ResourceView {
+        self.resources.by_name(name).map(|r| ResourceView {
             grant: r.grant.clone(),
             convert: r.convert.clone(),
             wait: r.wait.clone(),
@@ -1575,7 +1896,11 @@ impl Dlm {
     /// EX and converting down with VALBLK would): `false` when no lock holds the resource
     /// (its value block does not exist then).
     pub fn write_lvb(&mut self, name: &[u8], lvb: Lvb) -> bool {
-        match self.resources.get_mut(name) {
+        match self
+            .resources
+            .id(name)
+            .and_then(|r| self.resources.get_mut(r))
+        {
             Some(r) => {
                 r.lvb = Some(lvb);
                 r.lvbseq = r.lvbseq.wrapping_add(1);
@@ -1593,13 +1918,24 @@ impl Dlm {
 
     /// A resource's LVB, without copying its queues (the per-event invariant reads it).
     pub fn resource_lvb(&self, name: &[u8]) -> Option<Lvb> {
-        self.resources.get(name).and_then(|r| r.lvb)
+        self.resources.by_name(name).and_then(|r| r.lvb)
+    }
+
+    /// The resource id `name` is interned as (ids stay valid while the lockspace lives,
+    /// whether or not the resource exists), for reading it without comparing names.
+    pub fn resource_id(&mut self, name: &[u8]) -> u32 {
+        self.resources.intern(name)
+    }
+
+    /// [`Dlm::resource_lvb`] by [`Dlm::resource_id`].
+    pub fn resource_lvb_by_id(&self, id: u32) -> Option<Lvb> {
+        self.resources.get(id).and_then(|r| r.lvb)
     }
 
     /// Granted `(node, lkid, mode)` on a resource, in grant-queue order.
     pub fn holders(&self, name: &[u8]) -> Vec<(u32, u32, i32)> {
         self.resources
-            .get(name)
+            .by_name(name)
             .map(|r| {
                 r.grant
                     .iter()
@@ -1659,16 +1995,16 @@ impl Dlm {
             self.done_owed,
         ));
         // Name every lock first, so the resources below can be written in one pass.
-        for r in self.resources.values() {
+        for (_, r) in self.resources.iter() {
             for &id in r.grant.iter().chain(&r.convert).chain(&r.wait) {
                 c.lkid(id);
             }
         }
-        for &id in self.locks.keys() {
+        for id in self.locks.keys() {
             c.lkid(id);
         }
         c.put(&self.resources.len());
-        for (name, r) in &self.resources {
+        for (name, r) in self.resources.iter() {
             c.put(name);
             for q in [&r.grant, &r.convert, &r.wait] {
                 c.put(&q.len());
@@ -1684,12 +2020,19 @@ impl Dlm {
         }
         // Locks by canonical id.
         let mut locks: Vec<(u32, &Lock)> =
-            self.locks.iter().map(|(&id, l)| (c.lkid(id), l)).collect();
+            self.locks.iter().map(|(id, l)| (c.lkid(id), l)).collect();
         locks.sort_unstable_by_key(|&(id, _)| id);
         c.put(&locks.len());
         for (id, l) in locks {
             c.put(&id);
-            c.put(&(l.node, &l.name, l.grmode, l.rqmode, l.status, l.exflags));
+            c.put(&(
+                l.node,
+                self.resources.name(l.res),
+                l.grmode,
+                l.rqmode,
+                l.status,
+                l.exflags,
+            ));
             c.put(&(l.sbflags, l.highbast, l.lvb, l.ast_lvb));
             if seqs {
                 c.put(&l.lvbseq);
@@ -1764,6 +2107,39 @@ mod tests {
         d.run_recovery();
         d.drain_events();
         d
+    }
+
+    /// The per-node counts and the touched list follow the outbox.
+    #[test]
+    fn pending_counts_follow_the_outbox() {
+        let mut d = cluster(3);
+        let mut t = Vec::new();
+        d.take_touched(&mut t);
+        t.clear();
+        let scan = |d: &Dlm, n: u32| d.pending_events().iter().filter(|e| e.node() == n).count();
+        d.request(1, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.request(2, DLM_LOCK_EX, 0, R, None).unwrap();
+        d.request(3, DLM_LOCK_PR, 0, R, None).unwrap();
+        for n in 1..=3 {
+            assert_eq!(d.pending_for(n) as usize, scan(&d, n), "node {n}");
+        }
+        assert!(d.pending_for(1) >= 2, "grant AST and BASTs");
+        d.take_touched(&mut t);
+        t.sort_unstable();
+        t.dedup();
+        assert_eq!(t, vec![1]);
+        assert!(d.pop_event_for(1).is_some());
+        assert_eq!(d.pending_for(1) as usize, scan(&d, 1));
+        d.crash(1).unwrap();
+        assert_eq!(d.pending_for(1), 0);
+        d.recovery_step();
+        assert!(d.prep_pending());
+        for n in 1..=3 {
+            assert_eq!(d.pending_for(n) as usize, scan(&d, n), "node {n}");
+        }
+        d.drain_events();
+        assert!(!d.prep_pending() && d.pending_for(2) == 0 && d.pending_for(3) == 0);
+        assert!(d.pop_event_for(2).is_none());
     }
 
     fn asts(ev: &[DlmEvent]) -> Vec<(u32, u32, i32)> {
@@ -2337,7 +2713,7 @@ mod tests {
         assert_eq!(d.recovery_step(), Some(RecoveryStep::LockingEnabled));
         assert!(!d.locking_blocked());
         assert_eq!(d.recovery_step(), Some(RecoveryStep::Done));
-        let slots = vec![(1, 1), (3, 3)];
+        let slots: std::sync::Arc<[(u32, u32)]> = vec![(1, 1), (3, 3)].into();
         assert_eq!(
             d.drain_events(),
             vec![
@@ -2391,7 +2767,7 @@ mod tests {
                 },
                 DlmEvent::RecoverDone {
                     node: 1,
-                    slots: vec![(1, 1)],
+                    slots: vec![(1, 1)].into(),
                     our_slot: 1,
                     generation: 3
                 },

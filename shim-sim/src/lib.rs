@@ -12,8 +12,10 @@ pub mod explore;
 pub mod fingerprint;
 pub mod glock;
 pub mod import;
+pub(crate) mod invariants;
 
 pub mod node;
+pub(crate) mod runnable;
 pub mod schedule;
 pub mod shrink;
 pub mod sim;

@@ -353,6 +353,28 @@ impl Node {
         self.glocks.demote_ready() || (self.traffic && self.accessing())
     }
 
+    /// [`Node::runnable`] split by time: runnable at any time, else from which virtual ms
+    /// (`runnable(now)` is `always || wake <= now`).
+    pub fn run_state(&self) -> (bool, Option<u64>) {
+        if !self.alive() {
+            return (false, None);
+        }
+        // `timer_due(now)` is `t <= from_millis(now)`, i.e. `now >= ceil_ms(t)`.
+        let timer = self.timer.map(|t| t.as_millis_ceil());
+        if self.phase == Phase::Joining {
+            return (false, timer);
+        }
+        let always = self.unmount_ready()
+            || self.glocks.demote_ready()
+            || (self.traffic && self.accessing());
+        let replay = self.replays.values().min().copied();
+        let wake = match (timer, replay) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (always, wake)
+    }
+
     /// Exhaustive mode: every pending replay is done now (timers are judged against a
     /// time beyond any timer).
     pub fn fire_timers(&mut self) {

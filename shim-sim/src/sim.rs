@@ -229,9 +229,82 @@ pub struct TraceEvent {
 #[derive(Clone, Debug)]
 enum What {
     Text(String),
+    /// A line of the simulator's own, formatted only when the trace is read.
+    Line(Line),
     Log(gdlm_core::engine::LogEvent),
     /// A structured record (kept only with a full trace).
     Rec(Box<crate::trace::Rec>),
+}
+
+/// The simulator's frequent trace lines, kept unformatted (their text is in `Display`).
+#[derive(Clone, Debug)]
+enum Line {
+    Static(&'static str),
+    RecoverSlot {
+        failed: u32,
+        slot: u32,
+    },
+    RecoverDone {
+        generation: u32,
+        our_slot: u32,
+        slots: std::sync::Arc<[(u32, u32)]>,
+    },
+    Deferred {
+        lkid: u32,
+        error: i32,
+    },
+    DlmStep {
+        step: crate::dlm::RecoveryStep,
+        generation: u32,
+    },
+    ReplayJournal(u32),
+    ReplayFailed(u32),
+    Replayed(u32),
+    Mounted {
+        first: bool,
+        jid: Option<u32>,
+    },
+    CpgDone {
+        generation: u32,
+        our_slot: i32,
+        slots: Vec<i32>,
+    },
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Line::Static(s) => f.write_str(s),
+            Line::RecoverSlot { failed, slot } => {
+                write!(f, "recover_slot node {failed} slot {slot}")
+            }
+            Line::RecoverDone {
+                generation,
+                our_slot,
+                slots,
+            } => {
+                let slots: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
+                write!(
+                    f,
+                    "recover_done gen {generation} our slot {our_slot} slots {slots:?}"
+                )
+            }
+            Line::Deferred { lkid, error } => write!(f, "deferred error lkid {lkid} {error}"),
+            Line::DlmStep { step, generation } => write!(f, "dlm {step:?} generation {generation}"),
+            Line::ReplayJournal(jid) => write!(f, "replay journal {jid}"),
+            Line::ReplayFailed(jid) => write!(f, "replay of journal {jid} failed"),
+            Line::Replayed(jid) => write!(f, "journal {jid} replayed"),
+            Line::Mounted { first, jid } => write!(f, "mounted (first {first}) jid {jid:?}"),
+            Line::CpgDone {
+                generation,
+                our_slot,
+                slots,
+            } => write!(
+                f,
+                "recover_done gen {generation} our slot {our_slot} slots {slots:?} (cpg)"
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -246,6 +319,7 @@ impl RawEvent {
     fn cook(&self) -> TraceEvent {
         let (kind, what, fields) = match &self.what {
             What::Text(s) => ("text", s.clone(), serde_json::Map::new()),
+            What::Line(l) => ("text", l.to_string(), serde_json::Map::new()),
             What::Log(l) => {
                 let (kind, fields) = crate::trace::log_kind(l);
                 (kind, l.to_string(), fields)
@@ -414,6 +488,18 @@ pub struct Sim {
     slot_error: Option<String>,
     /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
     replay_times: Vec<u64>,
+    /// The enabled set, kept incrementally (see [`crate::runnable`]).
+    sched: crate::runnable::Runnable,
+    /// The invariants' per-node counters (see [`crate::invariants`]).
+    inv: crate::invariants::Counters,
+    /// Scratch for the nodes a refresh recomputes.
+    scratch: Vec<u32>,
+    /// The control lock's resource in the DLM model (read after every event).
+    control_rid: u32,
+    /// Scratch for a recover_done's slot list.
+    slots_scratch: Vec<i32>,
+    /// The notes buffer a node step fills (kept, so a step allocates none).
+    notes_buf: Vec<Note>,
 }
 
 impl Sim {
@@ -446,6 +532,7 @@ impl Sim {
             delay_ms: cfg.faults.replay_delay_ms,
             fail: false,
         };
+        let control_rid = dlm.resource_id(LockId::Control.name().as_bytes());
         Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
@@ -478,6 +565,12 @@ impl Sim {
             want_slot: Vec::new(),
             slot_error: None,
             replay_times: Vec::new(),
+            sched: crate::runnable::Runnable::new(cfg.nodes as usize),
+            inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
+            scratch: Vec::new(),
+            control_rid,
+            slots_scratch: Vec::new(),
+            notes_buf: Vec::new(),
             cfg,
         }
     }
@@ -503,6 +596,13 @@ impl Sim {
             return;
         }
         self.keep(node, What::Text(what));
+    }
+
+    /// [`Sim::log`] without formatting (until the trace is read).
+    fn line(&mut self, node: u32, line: Line) {
+        if !self.untimed {
+            self.keep(node, What::Line(line));
+        }
     }
 
     fn keep(&mut self, node: u32, what: What) {
@@ -570,9 +670,10 @@ impl Sim {
                 continue;
             }
             self.pending_mount[i] = false;
+            self.sched.touch(i);
             self.stats.mounts += 1;
-            let mut notes = Vec::new();
-            self.log(id, "mount: join lockspace".into());
+            let mut notes = std::mem::take(&mut self.notes_buf);
+            self.line(id, Line::Static("mount: join lockspace"));
             self.nodes[i].start_mount(&mut self.dlm, self.now, &mut notes);
             self.apply_notes(id, notes);
         }
@@ -589,6 +690,7 @@ impl Sim {
         if !self.nodes[i].alive() {
             return;
         }
+        self.sched.touch(i);
         let n = &self.nodes[i];
         let wrote = n.phase == Phase::Mounted && n.owns_journal();
         let jid = n.jid();
@@ -599,6 +701,7 @@ impl Sim {
             let jr = &mut self.journals[j as usize];
             if jr.dirty {
                 jr.failed_gen.get_or_insert(gen);
+                self.inv.failed(j);
             }
         }
         self.nodes[i].crash();
@@ -620,7 +723,8 @@ impl Sim {
             return;
         }
         self.rec(crate::schedule::Step::Withdraw(id));
-        let mut notes = Vec::new();
+        self.sched.touch(i);
+        let mut notes = std::mem::take(&mut self.notes_buf);
         self.nodes[i].withdraw(&mut self.dlm, self.now, &mut notes);
         self.wanted[i] = false;
         self.apply_notes(id, notes);
@@ -634,24 +738,16 @@ impl Sim {
         }
         self.rec(crate::schedule::Step::Unmount(id));
         self.nodes[i].unmount_requested = true;
+        self.sched.touch(i);
         self.wanted[i] = false;
-        self.log(id, "unmount requested".into());
+        self.line(id, Line::Static("unmount requested"));
     }
 
     /// The scheduling choices enabled now (without faults).
     pub fn enabled(&self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.dlm.recovery_pending() {
-            // dlm_controld's stop barrier: every member ran recover_prep before any
-            // node recovers.
-            let prep_pending = self
-                .dlm
-                .pending_events()
-                .iter()
-                .any(|e| matches!(e, DlmEvent::RecoverPrep { .. }));
-            if !(prep_pending && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped) {
-                v.push(Action::DlmRecovery);
-            }
+        if self.dlm_recovery_enabled() {
+            v.push(Action::DlmRecovery);
         }
         let mut has_event = vec![false; self.nodes.len()];
         for e in self.dlm.pending_events() {
@@ -679,6 +775,101 @@ impl Sim {
         v
     }
 
+    /// The DLM's recovery may take a step.
+    fn dlm_recovery_enabled(&self) -> bool {
+        // dlm_controld's stop barrier: every member ran recover_prep before any node
+        // recovers.
+        debug_assert_eq!(
+            self.dlm.prep_pending(),
+            self.dlm
+                .pending_events()
+                .iter()
+                .any(|e| matches!(e, DlmEvent::RecoverPrep { .. })),
+            "RecoverPrep count"
+        );
+        self.dlm.recovery_pending()
+            && !(self.dlm.prep_pending()
+                && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped)
+    }
+
+    /// Bring the incremental enabled set and the invariants' counters up to date with
+    /// every node touched since the last refresh (O(touched nodes)).
+    fn refresh(&mut self) {
+        use crate::runnable::{DELIVER, DELIVER_CPG};
+        let now = if self.untimed { UNTIMED_NOW } else { self.now };
+        if self.sched.is_clean(now) && !self.dlm.has_touched() {
+            return;
+        }
+        let mut t = std::mem::take(&mut self.scratch);
+        // Nodes whose DLM callbacks started or stopped being pending: only their deliver
+        // bit changed.
+        t.clear();
+        self.dlm.take_touched(&mut t);
+        for &id in &t {
+            let i = (id as usize).wrapping_sub(1);
+            if i < self.nodes.len() && !self.frozen[i] {
+                self.sched.set_bit(i, DELIVER, self.dlm.pending_for(id) > 0);
+            }
+        }
+        self.sched.take_touched(now, &mut t);
+        for &i in &t {
+            let i = i as usize;
+            let n = &self.nodes[i];
+            let timer = n.next_timer();
+            if self.frozen[i] {
+                self.sched.set(i, 0, false, None, timer, now);
+            } else {
+                let mut m = 0;
+                if self.dlm.pending_for(n.id) > 0 {
+                    m |= DELIVER;
+                }
+                if self.cpg.as_ref().is_some_and(|g| g.pending(n.id)) {
+                    m |= DELIVER_CPG;
+                }
+                let (always, wake) = n.run_state();
+                self.sched.set(i, m, always, wake, timer, now);
+            }
+            let first = n.alive()
+                && n.rec()
+                    .flags()
+                    .contains(gdlm_core::RecoverFlags::FIRST_MOUNT);
+            self.inv.update(
+                i,
+                crate::invariants::View {
+                    accessing: n.accessing(),
+                    jid: n.jid(),
+                    first,
+                    mounted_other: n.phase == Phase::Mounted && !first,
+                },
+            );
+        }
+        self.sched.judge(now);
+        self.scratch = t;
+    }
+
+    /// The enabled set as [`Sim::enabled`] lists it, from the incremental set.
+    fn enabled_incremental(&self) -> Vec<Action> {
+        let rec = u32::from(self.dlm_recovery_enabled());
+        (0..rec + self.sched.total())
+            .map(|k| self.pick(rec, k))
+            .collect()
+    }
+
+    /// The `k`-th enabled action (`rec`: 1 if the DLM's recovery step is enabled).
+    fn pick(&self, rec: u32, k: u32) -> Action {
+        use crate::runnable::{DELIVER, DELIVER_CPG};
+        if k < rec {
+            return Action::DlmRecovery;
+        }
+        let (i, bit) = self.sched.select(k - rec);
+        let id = self.nodes[i].id;
+        match bit {
+            DELIVER => Action::Deliver(id),
+            DELIVER_CPG => Action::DeliverCpg(id),
+            _ => Action::Run(id),
+        }
+    }
+
     fn inject_fault(&mut self) {
         let f = self.cfg.faults.clone();
         let n = self.cfg.nodes;
@@ -703,9 +894,9 @@ impl Sim {
         }
     }
 
-    fn apply_notes(&mut self, id: u32, notes: Vec<Note>) {
+    fn apply_notes(&mut self, id: u32, mut notes: Vec<Note>) {
         let mut failed_mount = false;
-        for note in notes {
+        for note in notes.drain(..) {
             if let Some(t) = self.timeline.as_mut() {
                 t.note(self.now, id, &note);
             }
@@ -725,13 +916,8 @@ impl Sim {
                 // The engine logged "recover generation N done".
                 Note::Unblocked(_) => self.stats.unblocks += 1,
                 Note::Mounted { first } => {
-                    self.log(
-                        id,
-                        format!(
-                            "mounted (first {first}) jid {:?}",
-                            self.nodes[(id - 1) as usize].jid()
-                        ),
-                    );
+                    let jid = self.nodes[(id - 1) as usize].jid();
+                    self.line(id, Line::Mounted { first, jid });
                 }
                 Note::MountFailed(e) => {
                     failed_mount = true;
@@ -742,12 +928,15 @@ impl Sim {
                 Note::JoinGroup(m) => {
                     if let Some(g) = self.cpg.as_mut() {
                         g.join(id, m);
+                        // A new log item: every member's CPG delivery may be enabled.
+                        self.sched.touch_all();
                         self.log(id, "lockspace joined; joins the CPG group".into());
                     }
                 }
                 Note::Multicast(m, bytes) => {
                     if let Some(g) = self.cpg.as_mut() {
                         g.multicast(m, bytes);
+                        self.sched.touch_all();
                         self.log(id, "sends the sync message".into());
                     }
                 }
@@ -765,10 +954,11 @@ impl Sim {
                         if let (true, Some(j)) = (held_journal, jid) {
                             if let Some(jr) = self.journals.get_mut(j as usize) {
                                 jr.dirty = false;
+                                self.inv.cleaned(j, false);
                             }
                         }
                         self.stats.unmounts += 1;
-                        self.log(id, "unmounted".into());
+                        self.line(id, Line::Static("unmounted"));
                     }
                 }
                 Note::Released {
@@ -791,6 +981,7 @@ impl Sim {
                         let jr = &mut self.journals[j as usize];
                         if jr.dirty {
                             jr.failed_gen.get_or_insert(gen);
+                            self.inv.failed(j);
                         }
                     }
                     self.stats.withdrawals += 1;
@@ -798,11 +989,13 @@ impl Sim {
                 }
             }
         }
+        self.notes_buf = notes;
     }
 
     /// CPG mode: `id`'s daemon leaves the group; the log index of the change.
     fn cpg_leave(&mut self, id: u32, why: LeftReason) -> Option<u32> {
         let at = self.cpg.as_mut()?.leave(id, why)?;
+        self.sched.touch_all();
         self.log(id, format!("leaves the CPG group ({why:?})"));
         u32::try_from(at).ok()
     }
@@ -815,7 +1008,7 @@ impl Sim {
         self.record(id, |_| crate::trace::Rec::Cpg(item.clone()));
         let i = (id - 1) as usize;
         let now = self.now;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         let before = self.nodes[i]
             .engine()
             .membership()
@@ -852,12 +1045,12 @@ impl Sim {
             self.nodes[i].engine().membership(),
         ) {
             let slots: Vec<i32> = m.table().iter().map(|&(_, s)| s).collect();
-            let line = format!(
-                "recover_done gen {} our slot {} slots {slots:?} (cpg)",
-                m.generation().unwrap_or(0),
-                m.our_slot().unwrap_or(0)
-            );
-            self.log(id, line);
+            let line = Line::CpgDone {
+                generation: m.generation().unwrap_or(0),
+                our_slot: m.our_slot().unwrap_or(0),
+                slots,
+            };
+            self.line(id, line);
         }
         self.apply_notes(id, notes);
         if !self.want_slot.is_empty() {
@@ -887,7 +1080,7 @@ impl Sim {
                 dirty: j.dirty,
                 failed_gen: j.failed_gen,
             }),
-            _ => self.log(by, format!("replay journal {jid}")),
+            _ => self.line(by, Line::ReplayJournal(jid)),
         }
     }
 
@@ -898,7 +1091,7 @@ impl Sim {
         }
         if !ok {
             if !self.cfg.trace {
-                self.log(by, format!("replay of journal {jid} failed"));
+                self.line(by, Line::ReplayFailed(jid));
             }
             return;
         }
@@ -914,8 +1107,9 @@ impl Sim {
         }
         j.dirty = false;
         j.failed_gen = None;
+        self.inv.cleaned(jid, true);
         if !self.cfg.trace {
-            self.log(by, format!("journal {jid} replayed"));
+            self.line(by, Line::Replayed(jid));
         }
     }
 
@@ -931,7 +1125,7 @@ impl Sim {
             return;
         };
         let i = (id - 1) as usize;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         let now = self.now;
         let node = &mut self.nodes[i];
         match ev {
@@ -965,11 +1159,11 @@ impl Sim {
             }
             DlmEvent::RecoverPrep { .. } => {
                 node.recover_prep(&mut self.dlm, now, &mut notes);
-                self.log(id, "recover_prep".into());
+                self.line(id, Line::Static("recover_prep"));
             }
             DlmEvent::RecoverSlot { slot, failed, .. } => {
                 node.recover_slot(&mut self.dlm, slot, now, &mut notes);
-                self.log(id, format!("recover_slot node {failed} slot {slot}"));
+                self.line(id, Line::RecoverSlot { failed, slot });
             }
             DlmEvent::RecoverDone {
                 slots,
@@ -977,15 +1171,22 @@ impl Sim {
                 generation,
                 ..
             } => {
-                let s: Vec<i32> = slots.iter().map(|&(_, s)| s as i32).collect();
+                let mut s = std::mem::take(&mut self.slots_scratch);
+                s.clear();
+                s.extend(slots.iter().map(|&(_, s)| s as i32));
                 node.recover_done(&mut self.dlm, &s, our_slot, generation, now, &mut notes);
-                self.log(
+                self.slots_scratch = s;
+                self.line(
                     id,
-                    format!("recover_done gen {generation} our slot {our_slot} slots {s:?}"),
+                    Line::RecoverDone {
+                        generation,
+                        our_slot,
+                        slots,
+                    },
                 );
             }
             DlmEvent::DeferredError { lkid, error, .. } => {
-                self.log(id, format!("deferred error lkid {lkid} {error}"));
+                self.line(id, Line::Deferred { lkid, error });
             }
         }
         self.apply_notes(id, notes);
@@ -996,7 +1197,7 @@ impl Sim {
 
     fn run_node(&mut self, id: u32, choice: u32) {
         let i = (id - 1) as usize;
-        let mut notes = Vec::new();
+        let mut notes = std::mem::take(&mut self.notes_buf);
         self.nodes[i].choice = choice;
         self.nodes[i].run(&mut self.dlm, self.now, &mut notes);
         self.apply_notes(id, notes);
@@ -1006,25 +1207,79 @@ impl Sim {
         if let Some(t) = self.timeline.as_mut() {
             t.record(self.step, self.now, &self.nodes);
         }
-        // A mounted node writes its journal.
-        for n in &self.nodes {
-            if n.accessing() {
-                if let Some(j) = n.jid().and_then(|j| self.journals.get_mut(j as usize)) {
+        // Counters over the nodes touched since the last check (see `crate::invariants`);
+        // where a counter says an invariant may break, the full check below decides.
+        self.refresh();
+        // A mounted node writes its journal: every journal an accessing node has is dirty
+        // (it can only become clean, or get such a node, where it was queued to recheck).
+        let mut recheck = std::mem::take(&mut self.inv.recheck);
+        for &jid in &recheck {
+            if self.inv.accessed(jid) {
+                debug_assert!(
+                    self.nodes
+                        .iter()
+                        .any(|n| n.accessing() && n.jid() == Some(jid)),
+                    "stale accessing view for journal {jid}"
+                );
+                if let Some(j) = self.journals.get_mut(jid as usize) {
                     j.dirty = true;
                 }
             }
         }
+        recheck.clear();
+        self.inv.recheck = recheck;
+        debug_assert!(self.nodes.iter().all(|n| !n.accessing()
+            || n.jid()
+                .and_then(|j| self.journals.get(j as usize))
+                .is_none_or(|j| j.dirty)));
         // 1: nobody unblocked while a failed node's journal is dirty, once it has seen
         // a generation after the failure.
         let mut v1 = None;
-        // Usually no failed journal is dirty: find those first (O(journals)).
-        let failed: Vec<(usize, u32)> = self
-            .journals
-            .iter()
-            .enumerate()
-            .filter_map(|(jid, j)| j.failed_gen.filter(|_| j.dirty).map(|g| (jid, g)))
-            .collect();
-        if !failed.is_empty() {
+        // Usually no failed journal is dirty: those with a failed writer are few.
+        let mut failed = std::mem::take(&mut self.inv.failed_prev);
+        let before = failed.len();
+        for &jid in &self.inv.failed_jids {
+            let j = &self.journals[jid as usize];
+            if let (true, Some(g)) = (j.dirty, j.failed_gen) {
+                failed.push((jid as usize, g));
+            }
+        }
+        failed[before..].sort_unstable();
+        let (prev, now) = failed.split_at(before);
+        let changed = prev != now;
+        failed.drain(..before);
+        debug_assert_eq!(
+            failed,
+            self.journals
+                .iter()
+                .enumerate()
+                .filter_map(|(jid, j)| j.failed_gen.filter(|_| j.dirty).map(|g| (jid, g)))
+                .collect::<Vec<_>>(),
+            "failed journals"
+        );
+        let mut touched = std::mem::take(&mut self.inv.touched);
+        if changed {
+            touched.clear();
+            touched.extend(0..self.nodes.len() as u32);
+        }
+        for &i in &touched {
+            let i = i as usize;
+            let s = !failed.is_empty() && self.inv.view(i).accessing && {
+                let n = &self.nodes[i];
+                failed.iter().any(|&(jid, g)| {
+                    let seen = match &self.cpg {
+                        Some(c) => c.cursor(n.id) > g as usize,
+                        None => n.rec().recover_start() > g,
+                    };
+                    seen && n.jid() != Some(jid as u32)
+                })
+            };
+            self.inv.set_suspect(i, s);
+        }
+        touched.clear();
+        self.inv.touched = touched;
+        // Debug builds run the full check every time and compare.
+        if self.inv.suspects > 0 || cfg!(debug_assertions) {
             for n in self.nodes.iter().filter(|n| n.accessing()) {
                 for &(jid, g) in &failed {
                     // CPG mode: g is the log index of the failure's change.
@@ -1042,10 +1297,23 @@ impl Sim {
                 }
             }
         }
+        debug_assert_eq!(v1.is_some(), self.inv.suspects > 0, "invariant-1 counter");
+        self.inv.failed_prev = failed;
         if let Some(m) = v1 {
             self.violate(1, m);
         }
         // 3: at most one first mounter, and none while another is mounted.
+        let (nf, nm) = (self.inv.firsts, self.inv.mounted_others);
+        let may = nf > 1 || (nf == 1 && nm > 0);
+        if may || cfg!(debug_assertions) {
+            let broke = self.check_first_mounters();
+            debug_assert_eq!(broke, may, "first-mounter counters");
+        }
+        self.check_lvb_generation();
+    }
+
+    /// Invariant 3, in full.
+    fn check_first_mounters(&mut self) -> bool {
         let firsts: Vec<u32> = self
             .nodes
             .iter()
@@ -1068,11 +1336,16 @@ impl Sim {
         };
         if firsts.len() > 1 || (!firsts.is_empty() && !mounted.is_empty()) {
             self.violate(3, format!("first mounters {firsts:?}, mounted {mounted:?}"));
+            return true;
         }
+        false
+    }
+
+    /// Invariant 4.
+    fn check_lvb_generation(&mut self) {
         // 4: the control LVB generation never goes backwards.
-        let name = LockId::Control.name();
         {
-            if let Some(l) = self.dlm.resource_lvb(name.as_bytes()) {
+            if let Some(l) = self.dlm.resource_lvb_by_id(self.control_rid) {
                 let g = ControlLvb::from_array(l).generation();
                 let stale = self.stale_lvb_gen == Some(g);
                 if !stale {
@@ -1096,15 +1369,26 @@ impl Sim {
         if !self.holds.is_empty() {
             self.hold_tick();
         }
-        let actions = self.enabled();
-        if actions.is_empty() {
-            // Jump to the next timer, or stop if there is none.
-            let holds = self.hold_timer();
+        self.refresh();
+        debug_assert_eq!(
+            self.enabled_incremental(),
+            self.enabled(),
+            "incremental enabled set at event {}",
+            self.step
+        );
+        let rec = u32::from(self.dlm_recovery_enabled());
+        let len = (rec + self.sched.total()) as usize;
+        if len == 0 {
+            // Jump to the next timer (a node's or an outside hold's), or stop if there is none.
+            debug_assert_eq!(
+                self.sched.next_timer(),
+                self.nodes.iter().filter_map(|n| n.next_timer()).min()
+            );
             match self
-                .nodes
-                .iter()
-                .filter_map(|n| n.next_timer())
-                .chain(holds)
+                .sched
+                .next_timer()
+                .into_iter()
+                .chain(self.hold_timer())
                 .min()
             {
                 Some(t) if t > self.now => {
@@ -1114,11 +1398,13 @@ impl Sim {
                 _ => return faults_on,
             }
         }
-        let mut a = actions[self.rng.random_range(0..actions.len())];
+        let k = self.rng.random_range(0..len) as u32;
+        let mut a = self.pick(rec, k);
         if faults_on && self.cfg.faults.starve {
             // Node 1's work is starved: re-pick (usually) when it was chosen.
-            if a == Action::Run(1) && actions.len() > 1 && self.rng.random_range(0..10) != 0 {
-                a = actions[self.rng.random_range(0..actions.len())];
+            if a == Action::Run(1) && len > 1 && self.rng.random_range(0..10) != 0 {
+                let k = self.rng.random_range(0..len) as u32;
+                a = self.pick(rec, k);
             }
         }
         self.perform(a);
@@ -1147,6 +1433,14 @@ impl Sim {
             Action::DeliverCpg(n) => Step::DeliverCpg(n),
         });
         match a {
+            Action::Deliver(n)
+            | Action::Run(n)
+            | Action::Crash(n)
+            | Action::Mount(n)
+            | Action::DeliverCpg(n) => self.sched.touch((n as usize).wrapping_sub(1)),
+            Action::DlmRecovery => {}
+        }
+        match a {
             Action::DlmRecovery => {
                 if let Some(s) = self.dlm.recovery_step() {
                     if self.cfg.trace {
@@ -1156,7 +1450,14 @@ impl Sim {
                             generation,
                         });
                     } else {
-                        self.log(0, format!("dlm {s:?} generation {}", self.dlm.generation()));
+                        let generation = self.dlm.generation();
+                        self.line(
+                            0,
+                            Line::DlmStep {
+                                step: s,
+                                generation,
+                            },
+                        );
                     }
                     if s == crate::dlm::RecoveryStep::Done {
                         let (now, g) = (self.now, self.dlm.generation());
@@ -1206,6 +1507,7 @@ impl Sim {
         // Every engine call is made at one instant beyond every timer, so engines' clocks
         // and armed timers all hold it (the canonical state needs no time).
         self.now = UNTIMED_NOW;
+        self.sched.touch_all();
         for n in &mut self.nodes {
             n.set_clock(UNTIMED_NOW);
             // A replay completes at the node's next step (no duration without time).
@@ -1329,6 +1631,7 @@ impl Sim {
         let Some(n) = self.nodes.get_mut((id as usize).wrapping_sub(1)) else {
             return;
         };
+        self.sched.touch((id - 1) as usize);
         if n.replay_model.fail != on {
             n.replay_model.fail = on;
             self.rec(crate::schedule::Step::ReplayFail { node: id, on });
@@ -1341,6 +1644,7 @@ impl Sim {
     pub fn set_frozen(&mut self, id: u32, on: bool) {
         if let Some(f) = self.frozen.get_mut((id as usize).wrapping_sub(1)) {
             *f = on;
+            self.sched.touch((id - 1) as usize);
             self.rec(if on {
                 crate::schedule::Step::Freeze(id)
             } else {
@@ -1483,6 +1787,7 @@ impl Sim {
         for n in &mut self.nodes {
             n.traffic = on;
         }
+        self.sched.touch_all();
     }
 
     /// Record a step (with the virtual time, when it moved) if recording.

@@ -218,6 +218,8 @@ impl Sim {
         let ms = self.replay_times[self.rng.random_range(0..self.replay_times.len())];
         let at = self.now + ms;
         self.nodes[i].set_replay_end(jid, at);
+        // A new timer for the node: the incremental enabled set must see it.
+        self.sched.touch(i);
         self.log(by, format!("replay of journal {jid} takes {ms} ms"));
     }
 
