@@ -2,8 +2,9 @@
 # gfs2 (table gdlm:gfs1, shared disk) mounted on nodes 1 and 2 (jids 0, 1), the module on node 3
 # (recovery=gaveup: it never writes the disk, so it gives other journals up). The host kills
 # node 2 (a gfs2 node with a dirty journal): gfs2 on node 1 replays jid 1; the module must not
-# unblock before that. Then the module unmounts cleanly, mounts again, and the host kills node 3:
-# gfs2 on node 1 (quorate alone: gdlm.votes1=3) recovers jid 2, which is clean.
+# unblock before that. Then the module unmounts cleanly, mounts again (the DLM gives it the lowest
+# free slot: node 2's, so jid 1) and the host kills node 3: gfs2 on node 1 (quorate alone:
+# gdlm.votes1=3) recovers the module's jid, which is clean.
 # SPDX-License-Identifier: GPL-2.0-only
 . /opt/gdlm/guest/lib.sh
 . /opt/gdlm/guest/kmod.sh
@@ -50,7 +51,9 @@ if [ "$N" = 1 ]; then
   log "corosync members now $(members)"
   end=$((SECONDS + 150))
   while [ $SECONDS -lt $end ] && [ "$(dmesg | grep -c 'dlm: gfs1: remove member 3$')" -lt 2 ]; do sleep 0.5; done
-  wait_after_removal gfs1 3 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover jid 2 result' 150
+  # the module's jid after its re-mount is the lowest free slot's (node 2's slot is free: jid 1)
+  end=$((SECONDS + 150))
+  while [ $SECONDS -lt $end ] && ! dmesg | awk '/dlm: gfs1: remove member 3$/ {n++} n >= 2 && /gfs2: fsid=gdlm:gfs1\.[0-9]+: recover jid [0-9]+ result/ {d=1} END {exit !d}'; do sleep 0.5; done
   sleep 3
   if echo "node1 after recovery 2" >>/mnt/gfs2/node1.txt && sync; then log "gfs2 write after recovery 2 ok"; fi
   timeout 60 umount /mnt/gfs2 && log "gfs2 umounted"

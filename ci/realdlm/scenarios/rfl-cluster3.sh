@@ -57,7 +57,7 @@ scenario_main() {
   done
   check "rfl-cluster3: both survivors finished the same generation after the failure ($g1, $g2)" test -n "$g1" -a "$g1" = "$g2"
   check "rfl-cluster3: every 'recover generation N jid J' after the removal has that generation and J = 2" \
-    bash -c "for n in 1 2; do awk '/dlm: rls: remove member 3\$/ {r=1} r && /gdlm: rls: recover generation [0-9]+ jid [0-9]+\$/ {print \$(NF-2), \$NF}' '$d/node\$n.klog'; done | awk -v g='$g1' '\$1 != g || \$2 != 2 {bad=1} END {exit bad}'"
+    bash -c "for n in 1 2; do awk '/dlm: rls: remove member 3\$/ {r=1} r && /gdlm: rls: recover generation [0-9]+ jid [0-9]+\$/ {print \$(NF-2), \$NF}' \"$d/node\$n.klog\" || exit 1; done | awk -v g='$g1' '\$1 != g || \$2 != 2 {bad=1} END {exit bad}'"
   check "rfl-cluster3: exactly one replay of jid 2 (jid=2: Replaying journal) across the survivors" \
     test "$(cat "$d/node1.klog" "$d/node2.klog" | grep -c 'gdlm: rls: jid=2: Replaying journal')" = 1
   check "rfl-cluster3: results for jid 2 are success or busy, at least one success" \
@@ -71,7 +71,7 @@ scenario_main() {
   check "rfl-cluster3: no survivor's recovery generation is done before the first success (host clock: success $s, done $d1 $d2)" \
     bash -c "[ -n '$s' ] && [ -n '$d1' ] && [ -n '$d2' ] && awk -v s='$s' -v a='$d1' -v b='$d2' 'BEGIN {exit !(s <= a + 0.5 && s <= b + 0.5)}'"
   check "rfl-cluster3: survivors' status right after the recovery (before either leaves): unblocked, no jid bits, control LVB generation = that generation" \
-    bash -c "for n in 1 2; do awk '/^GDLM-STATUS fsname rls/ {l=\$0} /RECOVERY SEEN/ {print l; exit}' '$d/node\$n.log' | grep -qE 'blocked 0 .*control_lvb_gen $g1 jids - ' || exit 1; done"
+    bash -c "for n in 1 2; do awk '/^GDLM-STATUS fsname rls/ {l=\$0} /RECOVERY SEEN/ {print l; exit}' \"$d/node\$n.log\" | grep -qE 'blocked 0 .*control_lvb_gen $g1 jids - ' || exit 1; done"
   for n in 1 2; do
     check "rfl-cluster3: node$n unmounted (dlm_release_lockspace 0) and rmmod" \
       bash -c "grep -q 'gdlm: rls: dlm_release_lockspace 0' '$d/node$n.klog' && grep -q 'RFL REMOVED' '$d/node$n.harness'"
