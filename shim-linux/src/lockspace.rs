@@ -818,6 +818,17 @@ impl Lockspace {
         want: Option<LockId>,
         found: &mut Option<Completion>,
     ) -> io::Result<usize> {
+        if self.submit.is_some() {
+            self.take_acks();
+            // The kernel's device_read must not run while a device_write is inside
+            // dlm_user_request: a NOQUEUE request whose remote master answers at once has
+            // its final cast read and its lkb freed before dlm_user_request's hold_lkb and
+            // list_add (a use-after-free and list corruption seen on Linux 7.2.13 in
+            // `ci/realdlm` gdlmd-cluster3-mixed). Results wait until the write returned.
+            if self.submissions_in_flight() > 0 {
+                return Ok(0);
+            }
+        }
         // SAFETY: `self.fd` is the open fd of this live handle; the callbacks only append to
         // `*self.fired`; the lksb/LVB addresses libdlm writes through are cells of
         // `self.cells` (allocated until `close`).

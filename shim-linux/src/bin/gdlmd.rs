@@ -930,10 +930,16 @@ impl Daemon {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
                 });
-                let l = self.ls.as_ref().map(|ls| {
-                    fds.push(PollFd::new(ls.as_fd(), PollFlags::POLLIN));
-                    fds.len() - 1
-                });
+                // Not while a request is being written: results are read only after the
+                // write returned (see `Lockspace::dispatch`); the submit fd says when.
+                let l = self
+                    .ls
+                    .as_ref()
+                    .filter(|ls| ls.submissions_in_flight() == 0)
+                    .map(|ls| {
+                        fds.push(PollFd::new(ls.as_fd(), PollFlags::POLLIN));
+                        fds.len() - 1
+                    });
                 let sub = self.ls.as_ref().and_then(Lockspace::submit_fd).map(|fd| {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
