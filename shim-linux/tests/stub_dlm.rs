@@ -5,29 +5,16 @@
 //! and LVB copies are all exercised by `cargo test`. The real DLM's semantics (conflicts,
 //! BASTs, NOQUEUE, cancel) are checked in VMs by `ci/realdlm`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The stub, built once per test process and renamed into place, so a test never
-/// preloads a `.so` that another test is still writing (tests run in parallel).
+/// The stub, built once per test process (see [`common::build_stub`]).
 fn stub() -> PathBuf {
     static SO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    SO.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub.so");
-        let tmp = out.with_extension(format!("so.{}", std::process::id()));
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let st = Command::new(cc)
-            .args(["-O2", "-shared", "-fPIC", "-o"])
-            .arg(&tmp)
-            .arg(root.join("bench/libdlm-stub/dlmstub.c"))
-            .status()
-            .expect("a C compiler");
-        assert!(st.success(), "building the libdlm stub");
-        std::fs::rename(&tmp, &out).expect("renaming the stub into place");
-        out
-    })
-    .clone()
+    SO.get_or_init(|| common::build_stub("libdlmstub.so", false))
+        .clone()
 }
 
 #[test]

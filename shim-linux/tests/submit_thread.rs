@@ -4,6 +4,8 @@
 //! written by the submit thread and completions dispatched here, and `DLMSTUB_BLOCK` making
 //! a write block as the kernel's does while the lockspace is stopped for recovery.
 
+mod common;
+
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,19 +17,7 @@ use gdlm_linux::{Lockspace, Status};
 const T: Duration = Duration::from_secs(5);
 
 fn stub() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("libdlmstub-submit-test.so");
-    let tmp = out.with_extension(format!("so.{}", std::process::id()));
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args(["-O2", "-DDLMSTUB_TEST", "-shared", "-fPIC", "-o"])
-        .arg(&tmp)
-        .arg(root.join("bench/libdlm-stub/dlmstub.c"))
-        .status()
-        .expect("a C compiler");
-    assert!(st.success(), "building the libdlm stub");
-    std::fs::rename(&tmp, &out).expect("renaming the stub into place");
-    out
+    common::build_stub("libdlmstub-submit-test.so", true)
 }
 
 #[test]
