@@ -164,22 +164,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
                 break;
             }
         }
-        if sim.crashes() < cfg.crashes {
-            choices.extend(
-                sim.nodes()
-                    .iter()
-                    .filter(|n| n.alive())
-                    .map(|n| Action::Crash(n.id)),
-            );
-        }
-        if sim.mounts() - base_mounts < cfg.mounts {
-            choices.extend(
-                sim.nodes()
-                    .iter()
-                    .filter(|n| !n.alive() && !sim.mount_pending(n.id))
-                    .map(|n| Action::Mount(n.id)),
-            );
-        }
+        fault_choices(&sim, cfg, base_mounts, &mut choices);
         if depth >= cfg.depth {
             res.truncated |= !choices.is_empty();
             continue;
@@ -277,22 +262,7 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
     let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
     let succ = |s: &Sim| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
-        if s.crashes() < cfg.crashes {
-            choices.extend(
-                s.nodes()
-                    .iter()
-                    .filter(|n| n.alive())
-                    .map(|n| Action::Crash(n.id)),
-            );
-        }
-        if s.mounts() - base_mounts < cfg.mounts {
-            choices.extend(
-                s.nodes()
-                    .iter()
-                    .filter(|n| !n.alive() && !s.mount_pending(n.id))
-                    .map(|n| Action::Mount(n.id)),
-            );
-        }
+        fault_choices(s, cfg, base_mounts, &mut choices);
         let mut v: Vec<_> = choices
             .into_iter()
             .map(|a| {
@@ -341,22 +311,7 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
             break;
         }
         let mut choices = sim.enabled();
-        if sim.crashes() < cfg.crashes {
-            choices.extend(
-                sim.nodes()
-                    .iter()
-                    .filter(|n| n.alive())
-                    .map(|n| Action::Crash(n.id)),
-            );
-        }
-        if sim.mounts() - base_mounts < cfg.mounts {
-            choices.extend(
-                sim.nodes()
-                    .iter()
-                    .filter(|n| !n.alive() && !sim.mount_pending(n.id))
-                    .map(|n| Action::Mount(n.id)),
-            );
-        }
+        fault_choices(&sim, cfg, base_mounts, &mut choices);
         for a in choices {
             let mut n = sim.clone();
             n.perform(a);
@@ -367,4 +322,26 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
         }
     }
     Ok(out)
+}
+
+/// The faults the check may still inject in `sim` beside its enabled actions: a crash of a
+/// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
+/// than `cfg.mounts` remounts happened (counted from `base_mounts`).
+fn fault_choices(sim: &Sim, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
+    if sim.crashes() < cfg.crashes {
+        choices.extend(
+            sim.nodes()
+                .iter()
+                .filter(|n| n.alive())
+                .map(|n| Action::Crash(n.id)),
+        );
+    }
+    if sim.mounts() - base_mounts < cfg.mounts {
+        choices.extend(
+            sim.nodes()
+                .iter()
+                .filter(|n| !n.alive() && !sim.mount_pending(n.id))
+                .map(|n| Action::Mount(n.id)),
+        );
+    }
 }
