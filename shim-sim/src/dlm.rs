@@ -32,51 +32,21 @@ pub const RESNAME_MAXLEN: usize = 64;
 /// A lock value block.
 pub type Lvb = [u8; LVB_LEN];
 
-/// Lock modes (`include/uapi/linux/dlmconstants.h`).
-pub const DLM_LOCK_IV: i32 = -1;
-pub const DLM_LOCK_NL: i32 = 0;
-pub const DLM_LOCK_CR: i32 = 1;
-pub const DLM_LOCK_CW: i32 = 2;
-pub const DLM_LOCK_PR: i32 = 3;
-pub const DLM_LOCK_PW: i32 = 4;
-pub const DLM_LOCK_EX: i32 = 5;
+// The DLM's own constants (modes, `DLM_LKF_*`, `DLM_SBF_*`, statuses) are gdlm-core's: one
+// definition, checked against the golden `constants.jsonl`.
+pub use gdlm_core::consts::{
+    DLM_ECANCEL, DLM_EUNLOCK, DLM_LKF_ALTCW, DLM_LKF_ALTPR, DLM_LKF_CANCEL, DLM_LKF_CONVDEADLK,
+    DLM_LKF_CONVERT, DLM_LKF_EXPEDITE, DLM_LKF_FORCEUNLOCK, DLM_LKF_HEADQUE, DLM_LKF_IVVALBLK,
+    DLM_LKF_NODLCKBLK, DLM_LKF_NODLCKWT, DLM_LKF_NOORDER, DLM_LKF_NOQUEUE, DLM_LKF_NOQUEUEBAST,
+    DLM_LKF_ORPHAN, DLM_LKF_PERSISTENT, DLM_LKF_QUECVT, DLM_LKF_TIMEOUT, DLM_LKF_VALBLK,
+    DLM_LOCK_CR, DLM_LOCK_CW, DLM_LOCK_EX, DLM_LOCK_IV, DLM_LOCK_NL, DLM_LOCK_PR, DLM_LOCK_PW,
+    DLM_SBF_ALTMODE, DLM_SBF_DEMOTED, DLM_SBF_VALNOTVALID, EAGAIN, EBUSY, EDEADLK, EINVAL, ENODEV,
+};
 
-/// Lock flags (`include/uapi/linux/dlmconstants.h`).
-pub const DLM_LKF_NOQUEUE: u32 = 0x1;
-pub const DLM_LKF_CANCEL: u32 = 0x2;
-pub const DLM_LKF_CONVERT: u32 = 0x4;
-pub const DLM_LKF_VALBLK: u32 = 0x8;
-pub const DLM_LKF_QUECVT: u32 = 0x10;
-pub const DLM_LKF_IVVALBLK: u32 = 0x20;
-pub const DLM_LKF_CONVDEADLK: u32 = 0x40;
-pub const DLM_LKF_PERSISTENT: u32 = 0x80;
-pub const DLM_LKF_NODLCKWT: u32 = 0x100;
-pub const DLM_LKF_NODLCKBLK: u32 = 0x200;
-pub const DLM_LKF_EXPEDITE: u32 = 0x400;
-pub const DLM_LKF_NOQUEUEBAST: u32 = 0x800;
-pub const DLM_LKF_HEADQUE: u32 = 0x1000;
-pub const DLM_LKF_NOORDER: u32 = 0x2000;
-pub const DLM_LKF_ORPHAN: u32 = 0x4000;
-pub const DLM_LKF_ALTPR: u32 = 0x8000;
-pub const DLM_LKF_ALTCW: u32 = 0x10000;
-pub const DLM_LKF_FORCEUNLOCK: u32 = 0x20000;
-pub const DLM_LKF_TIMEOUT: u32 = 0x40000;
-
-/// `sb_flags` bits (`include/uapi/linux/dlm.h`).
-pub const DLM_SBF_DEMOTED: u8 = 0x01;
-pub const DLM_SBF_VALNOTVALID: u8 = 0x02;
-pub const DLM_SBF_ALTMODE: u8 = 0x04;
-
-/// errno values (asm-generic) and DLM status codes; statuses are delivered negated.
+/// errno values (asm-generic) that gdlm-core has no use for; statuses are delivered negated.
 pub const ENOENT: i32 = 2;
-pub const EAGAIN: i32 = 11;
-pub const EBUSY: i32 = 16;
-pub const ENODEV: i32 = 19;
-pub const EINVAL: i32 = 22;
+/// `EEXIST` (asm-generic).
 pub const EEXIST: i32 = 17;
-pub const EDEADLK: i32 = 35;
-pub const DLM_ECANCEL: i32 = 0x10001;
-pub const DLM_EUNLOCK: i32 = 0x10002;
 
 // `__dlm_compat_matrix` restricted to IV..EX, indexed [mode + 1].
 const COMPAT: [[bool; 7]; 7] = [
