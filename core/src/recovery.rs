@@ -98,6 +98,43 @@ pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32
     }
 }
 
+/// Jids per step of the control step's scans ([`hits`]): two bytes of the LVB bitmap.
+const SCAN: usize = 16;
+
+/// Bit k set where `f(v[k])`, for the at most [`SCAN`] entries of `v`; no branches,
+/// so a whole chunk is a few vector compares.
+#[inline]
+fn hits(v: &[u32], f: impl Fn(u32) -> bool) -> u16 {
+    match <&[u32; SCAN]>::try_from(v) {
+        Ok(a) => a
+            .iter()
+            .enumerate()
+            .fold(0, |m, (k, &x)| m | (u16::from(f(x)) << k)),
+        Err(_) => v
+            .iter()
+            .enumerate()
+            .fold(0, |m, (k, &x)| m | (u16::from(f(x)) << (k % SCAN))),
+    }
+}
+
+/// Zero the entries of `v` whose bits are set in `m` (a [`hits`] mask of `v`).
+#[inline]
+fn clear_hits(v: &mut [u32], mut m: u16) {
+    while m != 0 {
+        if let Some(x) = v.get_mut(m.trailing_zeros() as usize) {
+            *x = 0;
+        }
+        m &= m - 1;
+    }
+}
+
+/// `x != 0 && x < bound` as one unsigned compare (`x - 1 < bound - 1`; nothing is
+/// below a bound of 0 or 1).
+#[inline]
+fn in_1_below(x: u32, bound: u32) -> bool {
+    x.wrapping_sub(1) < bound.saturating_sub(1)
+}
+
 /// When the control work should run (`queue_delayed_work(gfs2_control_wq, …)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -783,40 +820,50 @@ impl<const N: usize> Recovery<N> {
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
         let mut write_lvb = false;
-        // Indices are < recover_size ≤ N ≤ 192, so every set_jid below succeeds.
+        // The scans go SCAN (16) jids at a time: a mask of the entries to change, built
+        // without branches, then the 16 matching LVB bits (two bytes) updated at once.
+        // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
         if lvb_gen <= start_gen {
             // Clear bits of jids we recovered; another node may have cleared them.
-            for (i, r) in self.result.iter_mut().enumerate() {
-                if *r != LM_RD_SUCCESS {
+            for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
+                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
+                if m == 0 {
                     continue;
                 }
-                *r = 0;
-                if self.lvb_bits.jid(i as u32) != Ok(true) {
-                    continue;
+                clear_hits(chunk, m);
+                let w = self.lvb_bits.jid_bits16(c);
+                if w & m != 0 {
+                    self.lvb_bits.set_jid_bits16(c, w & !m);
+                    write_lvb = true;
                 }
-                let _ = self.lvb_bits.set_jid(i as u32, false);
-                write_lvb = true;
             }
         }
         if lvb_gen == start_gen {
-            // Failures before start_gen are already in the LVB.
+            // Failures before start_gen are already in the LVB: drop those below
+            // lvb_gen (an unconditional store of the same or zero, so it vectorizes).
             for s in self.submit.iter_mut() {
-                if *s != 0 && *s < lvb_gen {
-                    *s = 0;
-                }
+                *s = if in_1_below(*s, lvb_gen) { 0 } else { *s };
             }
         } else if lvb_gen < start_gen {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
-            for (i, s) in self.submit.iter_mut().enumerate() {
-                if *s != 0 && *s < start_gen {
-                    let folded = drop_folded && *s < lvb_gen;
-                    *s = 0;
-                    if !folded {
-                        let _ = self.lvb_bits.set_jid(i as u32, true);
-                    }
+            for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
+                let m = hits(chunk, |s| in_1_below(s, start_gen));
+                if m == 0 {
+                    continue;
                 }
+                // DropFolded: entries below lvb_gen are dropped without their bit.
+                let set = if drop_folded {
+                    m & !hits(chunk, |s| s < lvb_gen)
+                } else {
+                    m
+                };
+                clear_hits(chunk, m);
+                let w = self.lvb_bits.jid_bits16(c);
+                self.lvb_bits.set_jid_bits16(c, w | set);
             }
+        }
+        if lvb_gen < start_gen {
             // Even with no bits to set, the LVB must carry the latest generation.
             write_lvb = true;
         }
@@ -843,9 +890,9 @@ impl<const N: usize> Recovery<N> {
     /// bits are set, or unblock locking if none are and no new recovery began.
     pub fn control_converted(&mut self, t: &ControlTicket) -> ControlFinish {
         // A ticket from elsewhere may claim more than N jids: never report beyond N.
-        let jids = self.lvb_bits.jids_below(t.recover_size.min(N as u32));
-        if !jids.is_empty() {
-            return ControlFinish::Recover(jids);
+        let limit = t.recover_size.min(N as u32);
+        if self.lvb_bits.any_jid_below(limit) {
+            return ControlFinish::Recover(self.lvb_bits.jids_below(limit));
         }
         if self.generations_moved(t) {
             return ControlFinish::StillBlocked;
@@ -1079,6 +1126,105 @@ mod tests {
             assert_eq!(written.generation(), 12);
             assert_eq!(written.jid(1), Ok(want_bit), "{policy:?}");
             assert_eq!(r.submit()[1], 0);
+        }
+        Ok(())
+    }
+
+    /// `gfs2_control_func` L644-706 entry by entry, as the kernel loops: the model the
+    /// chunked scans of `control_locked` must match.
+    fn control_locked_model(
+        r: &mut Recovery<192>,
+        start: u32,
+        lvb: &ControlLvb,
+    ) -> (Option<ControlLvb>, u32) {
+        let lvb_gen = lvb.generation();
+        let mut bits = *lvb;
+        let mut write = false;
+        let drop_folded = r.submit_policy == SubmitPolicy::DropFolded;
+        for i in 0..r.submit.len() {
+            let j = i as u32;
+            if lvb_gen <= start && r.result[i] == LM_RD_SUCCESS {
+                r.result[i] = 0;
+                if bits.jid(j) == Ok(true) {
+                    bits.set_jid(j, false).ok();
+                    write = true;
+                }
+            }
+            let s = r.submit[i];
+            if lvb_gen == start && s != 0 && s < lvb_gen {
+                r.submit[i] = 0;
+            } else if lvb_gen < start && s != 0 && s < start {
+                r.submit[i] = 0;
+                if !(drop_folded && s < lvb_gen) {
+                    bits.set_jid(j, true).ok();
+                }
+            }
+        }
+        write |= lvb_gen < start;
+        r.lvb_bits = bits;
+        (write.then(|| control_lvb_write(start, &bits)), lvb_gen)
+    }
+
+    #[test]
+    fn chunked_scans_match_the_per_entry_loop() -> Result<(), &'static str> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for case in 0..3000 {
+            let policy = if case % 2 == 0 {
+                SubmitPolicy::Reference
+            } else {
+                SubmitPolicy::DropFolded
+            };
+            let size = [0, 1, 15, 16, 17, 31, 32, 33, 100, 191, 192][case % 11];
+            let start = 3 + next(20) as u32;
+            let mut r = Recovery::<192>::new(SizePolicy::Fit).with_submit_policy(policy);
+            *r.flags_mut() |= RecoverFlags::MOUNT_DONE;
+            r.recover_block = start - 1;
+            r.recover_start = start;
+            for _ in 0..size {
+                // Dense or sparse entries: every chunk or only a few have work.
+                let dense = case % 3 == 0;
+                let pick = |v: u64| if dense || v < 2 { v } else { 9 };
+                r.submit
+                    .push(match pick(next(12)) {
+                        0 => start - 1,
+                        1 => start + 1,
+                        2 => 1,
+                        3 => start,
+                        4 => u32::MAX,
+                        5 => start - 2,
+                        _ => 0,
+                    })
+                    .ok();
+                r.result
+                    .push(match pick(next(10)) {
+                        0 | 1 => LM_RD_SUCCESS,
+                        2 => LM_RD_GAVEUP,
+                        _ => 0,
+                    })
+                    .ok();
+            }
+            let mut raw = [0u8; 32];
+            raw.iter_mut().for_each(|b| *b = next(256) as u8);
+            let lvb_gen = [start - 1, start, start + 1, start - 3][next(4) as usize];
+            raw[..4].copy_from_slice(&lvb_gen.to_le_bytes());
+            let lvb = ControlLvb::from_array(raw);
+            let mut model = r.clone();
+            let (want_lvb, want_gen) = control_locked_model(&mut model, start, &lvb);
+            let ControlBegin::Lock(mut t, _) = r.control_begin() else {
+                return Err("expected a lock");
+            };
+            let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&mut t, &lvb) else {
+                return Err("expected convert");
+            };
+            assert_eq!(lvb_gen, want_gen, "case {case}");
+            assert_eq!(call.lvb, want_lvb, "case {case}");
+            assert_eq!(r, model, "case {case}");
         }
         Ok(())
     }
