@@ -84,6 +84,12 @@ pub enum SubmitPolicy {
 /// (jid = slot − 1), without a capacity limit.
 pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32 {
     let max_jid = slots.iter().map(|&s| i64::from(s) - 1).fold(0i64, i64::max);
+    grow_recover_size(policy, old_size, max_jid)
+}
+
+/// [`set_recover_size`] from the largest jid (at least 0).
+#[inline]
+fn grow_recover_size(policy: SizePolicy, old_size: u32, max_jid: i64) -> u32 {
     let need = max_jid + 1;
     if i64::from(old_size) >= need {
         return old_size;
@@ -115,6 +121,13 @@ fn hits(v: &[u32], f: impl Fn(u32) -> bool) -> u16 {
             .enumerate()
             .fold(0, |m, (k, &x)| m | (u16::from(f(x)) << (k % SCAN))),
     }
+}
+
+/// Some entry of `v` satisfies `f`: a fold without an early exit, so that it
+/// vectorizes (cheaper than [`hits`] when, as usually, nothing matches).
+#[inline]
+fn any(v: &[u32], f: impl Fn(u32) -> bool) -> bool {
+    v.iter().fold(false, |a, &x| a | f(x))
 }
 
 /// Zero the entries of `v` whose bits are set in `m` (a [`hits`] mask of `v`).
@@ -707,9 +720,14 @@ impl<const N: usize> Recovery<N> {
         if self.ignores_callbacks() {
             return Err(RecoveryError::Withdrawn);
         }
-        for &s in slots {
-            if s > 0 {
-                Self::slot_jid(s)?;
+        // One branch-free pass for the largest slot; only if it is beyond N, the pass
+        // that finds the first slot refused.
+        let max_slot = slots.iter().fold(0, |m: i32, &s| m.max(s));
+        if max_slot as usize > N {
+            for &s in slots {
+                if s > 0 {
+                    Self::slot_jid(s)?;
+                }
             }
         }
         let first = self.recover_mount == 0;
@@ -717,7 +735,8 @@ impl<const N: usize> Recovery<N> {
             Self::slot_jid(our_slot)?;
         }
         // Every slot fits N here, so only the 16-step rounding can exceed N: clamp.
-        let new_size = set_recover_size(self.policy, self.recover_size(), slots);
+        let max_jid = (i64::from(max_slot) - 1).max(0);
+        let new_size = grow_recover_size(self.policy, self.recover_size(), max_jid);
         let new_len = usize::try_from(new_size).unwrap_or(N).min(N);
         if new_len > self.submit.len() {
             // Cannot fail: new_len ≤ N.
@@ -820,16 +839,17 @@ impl<const N: usize> Recovery<N> {
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
         let mut write_lvb = false;
-        // The scans go SCAN (16) jids at a time: a mask of the entries to change, built
-        // without branches, then the 16 matching LVB bits (two bytes) updated at once.
+        // The scans go SCAN (16) jids at a time: a branch-free check for an entry to
+        // change (usually none is), then a mask of them, built without branches, and the
+        // 16 matching LVB bits (two bytes) updated at once.
         // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
         if lvb_gen <= start_gen {
             // Clear bits of jids we recovered; another node may have cleared them.
             for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
-                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
-                if m == 0 {
+                if !any(chunk, |r| r == LM_RD_SUCCESS) {
                     continue;
                 }
+                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
                 clear_hits(chunk, m);
                 let w = self.lvb_bits.jid_bits16(c);
                 if w & m != 0 {
@@ -848,10 +868,10 @@ impl<const N: usize> Recovery<N> {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
             for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
-                let m = hits(chunk, |s| in_1_below(s, start_gen));
-                if m == 0 {
+                if !any(chunk, |s| in_1_below(s, start_gen)) {
                     continue;
                 }
+                let m = hits(chunk, |s| in_1_below(s, start_gen));
                 // DropFolded: entries below lvb_gen are dropped without their bit.
                 let set = if drop_folded {
                     m & !hits(chunk, |s| s < lvb_gen)
