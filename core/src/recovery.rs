@@ -276,6 +276,7 @@ impl LockId {
     }
 
     /// The resource name.
+    #[inline]
     pub fn name(self) -> crate::name::ResName {
         crate::name::LockName::nondisk(self.number()).encode()
     }
@@ -710,6 +711,7 @@ impl<const N: usize> Recovery<N> {
     /// A slot list without `our_slot` is accepted, as the kernel does. A slot ≤ 0 in
     /// the list is ignored for sizing (as the kernel's `max_jid` ignores it), but an
     /// `our_slot` ≤ 0 or any slot beyond the capacity is refused before any change.
+    #[inline]
     pub fn recover_done(
         &mut self,
         slots: &[i32],

@@ -105,6 +105,7 @@ pub enum LockRef {
 
 impl LockRef {
     /// The DLM resource name (`%8x%16x`).
+    #[inline]
     pub fn name(self) -> ResName {
         match self {
             LockRef::Control => LockId::Control.name(),
@@ -153,6 +154,7 @@ pub struct DlmRequest {
 
 impl DlmRequest {
     /// The resource name (for a new lock; the same for conversions).
+    #[inline]
     pub fn name(&self) -> ResName {
         self.lock.name()
     }
@@ -868,12 +870,14 @@ impl<const N: usize> Engine<N> {
     // ---- the interface --------------------------------------------------------------
 
     /// The next action, in order.
+    #[inline]
     pub fn poll(&mut self) -> Option<Action> {
         self.out.pop()
     }
 
     /// When [`Engine::handle_timeout`] must be called next (`<= now`: at once). `None`
     /// once finished: a released lockspace has no timers.
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase.finished() {
             return None;
@@ -1466,6 +1470,7 @@ impl<const N: usize> Engine<N> {
         Ok(())
     }
 
+    #[inline(always)]
     fn sync_done(&mut self, p: PendingSync, status: i32) {
         match p.user {
             SyncUser::Mount => {
@@ -1957,20 +1962,31 @@ impl<const N: usize> Engine<N> {
 
     // ---- plumbing ------------------------------------------------------------------------
 
+    /// Queue an action (inline: a compare and a copy into the ring).
+    #[inline(always)]
     fn push(&mut self, a: Action) {
         if let Err(a) = self.out.push(a) {
-            // Only when the caller never drains: keep the protocol actions, which are
-            // bounded by the locks in flight; the oldest log lines make room.
-            if self.out.remove_a_log() {
-                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
-            }
-            if self.out.push(a).is_err() {
-                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
-            }
+            self.push_full(a);
         }
     }
 
-    #[inline]
+    /// The queue is full, which happens only when the caller never drains: keep the
+    /// protocol actions, which are bounded by the locks in flight; the oldest log line
+    /// makes room.
+    #[cold]
+    #[inline(never)]
+    fn push_full(&mut self, a: Action) {
+        if self.out.remove_a_log() {
+            self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+        }
+        if self.out.push(a).is_err() {
+            self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+        }
+    }
+
+    /// Queue a log line: inline, so that a debug line the configuration leaves out
+    /// costs one test of a flag where it would be logged.
+    #[inline(always)]
     fn log(&mut self, l: LogEvent) {
         if l.level() == Level::Debug && !self.cfg.debug_logs {
             return;
