@@ -841,11 +841,12 @@ impl<const N: usize> Recovery<N> {
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
         let mut write_lvb = false;
-        // The scans go SCAN (16) jids at a time: a branch-free check for an entry to
-        // change (usually none is), then a mask of them, built without branches, and the
-        // 16 matching LVB bits (two bytes) updated at once.
+        // Each scan first checks the whole array without branches (a scan that
+        // vectorizes) for an entry to change: usually none is. Then it goes SCAN (16)
+        // jids at a time: the same check per chunk, a mask of the entries to change,
+        // built without branches, and the 16 matching LVB bits (two bytes) at once.
         // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
-        if lvb_gen <= start_gen {
+        if lvb_gen <= start_gen && any(&self.result, |r| r == LM_RD_SUCCESS) {
             // Clear bits of jids we recovered; another node may have cleared them.
             for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
                 if !any(chunk, |r| r == LM_RD_SUCCESS) {
@@ -866,7 +867,7 @@ impl<const N: usize> Recovery<N> {
             for s in self.submit.iter_mut() {
                 *s = if in_1_below(*s, lvb_gen) { 0 } else { *s };
             }
-        } else if lvb_gen < start_gen {
+        } else if lvb_gen < start_gen && any(&self.submit, |s| in_1_below(s, start_gen)) {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
             for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
