@@ -236,6 +236,30 @@ fn main() {
             }),
         );
     }
+    if want("lvb_read_checked") {
+        let mut rbits = ControlLvb::zeroed();
+        let mut cbits = [0u8; 32];
+        measure(
+            "lvb_read_checked",
+            pairs,
+            Box::new(|| {
+                for i in 0..K {
+                    black_box(
+                        rs_lvb_read_slice(black_box(&raw[i % N][..]), black_box(&mut rbits))
+                            .unwrap_or(0),
+                    );
+                }
+            }),
+            Box::new(|| {
+                for i in 0..K {
+                    black_box(
+                        c_lvb_read_checked(black_box(&raw[i % N][..]), black_box(&mut cbits))
+                            .unwrap_or(0),
+                    );
+                }
+            }),
+        );
+    }
     if want("lvb_write") {
         let rbits: Vec<_> = raw.iter().map(|b| ControlLvb::from_array(*b)).collect();
         let mut rdst = ControlLvb::zeroed();
