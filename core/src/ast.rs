@@ -159,7 +159,6 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
     }
     let sbf = gl.sb_flags;
     if sbf & DLM_SBF_DEMOTED != 0 {
-        core::hint::cold_path();
         return Err(AstError::Demoted);
     }
     if status == 0 {
@@ -180,9 +179,6 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
         g.complete(granted as u32);
         return Ok(());
     }
-    // The grant above is the common completion: keep it the straight path (LLVM
-    // otherwise predicts `status == 0` false and lays the grant out of line).
-    core::hint::cold_path();
     let zero = sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb;
     if status == -DLM_EUNLOCK {
         // Unlocked: the lock is gone; free the glock.
