@@ -153,15 +153,11 @@ impl JidSet {
     pub fn is_empty(&self) -> bool {
         // Three 8-byte words: bitvec's not_any() walks bit-domains and costs ~10x more,
         // and a byte scan is a vector compare and a mask extraction.
-        self.bits
-            .data
-            .chunks_exact(8)
-            .fold(0u64, |a, w| {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(w);
-                a | u64::from_ne_bytes(b)
-            })
-            == 0
+        self.bits.data.chunks_exact(8).fold(0u64, |a, w| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            a | u64::from_ne_bytes(b)
+        }) == 0
     }
 
     /// The jids, ascending.

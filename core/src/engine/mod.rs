@@ -1401,6 +1401,7 @@ impl<const N: usize> Engine<N> {
 
     // ---- sync locks ---------------------------------------------------------------------
 
+    #[inline(always)]
     fn issue_sync(&mut self, call: &SyncLock, user: SyncUser) {
         // The lksb's LVB buffer: written by the call, read back on grant.
         if let Some(l) = call.lvb {
