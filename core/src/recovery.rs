@@ -124,7 +124,7 @@ fn hits(v: &[u32], f: impl Fn(u32) -> bool) -> u16 {
 }
 
 /// Some entry of `v` satisfies `f`: a fold without an early exit, so that it
-/// vectorizes (cheaper than [`hits`] when, as usually, nothing matches).
+/// vectorizes (cheaper than [`hits`] for the usual answer, none).
 #[inline]
 fn any(v: &[u32], f: impl Fn(u32) -> bool) -> bool {
     v.iter().fold(false, |a, &x| a | f(x))
@@ -843,16 +843,16 @@ impl<const N: usize> Recovery<N> {
         let mut write_lvb = false;
         // Each scan first checks the whole array without branches (a scan that
         // vectorizes) for an entry to change: usually none is. Then it goes SCAN (16)
-        // jids at a time: the same check per chunk, a mask of the entries to change,
-        // built without branches, and the 16 matching LVB bits (two bytes) at once.
+        // jids at a time: a mask of the entries to change, built without branches, and
+        // the 16 matching LVB bits (two bytes) updated at once.
         // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
         if lvb_gen <= start_gen && any(&self.result, |r| r == LM_RD_SUCCESS) {
             // Clear bits of jids we recovered; another node may have cleared them.
             for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
-                if !any(chunk, |r| r == LM_RD_SUCCESS) {
+                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
+                if m == 0 {
                     continue;
                 }
-                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
                 clear_hits(chunk, m);
                 let w = self.lvb_bits.jid_bits16(c);
                 if w & m != 0 {
@@ -871,10 +871,10 @@ impl<const N: usize> Recovery<N> {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
             for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
-                if !any(chunk, |s| in_1_below(s, start_gen)) {
+                let m = hits(chunk, |s| in_1_below(s, start_gen));
+                if m == 0 {
                     continue;
                 }
-                let m = hits(chunk, |s| in_1_below(s, start_gen));
                 // DropFolded: entries below lvb_gen are dropped without their bit.
                 let set = if drop_folded {
                     m & !hits(chunk, |s| s < lvb_gen)
