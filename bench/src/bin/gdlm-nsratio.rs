@@ -287,4 +287,24 @@ fn main() {
             }),
         );
     }
+    if want("engine_cycle") {
+        // One recovery cycle per call on each side (it leaves the node as it found
+        // it, so the calls repeat); ~100 ns a call, so a tenth of the pairs.
+        let mut m = engine_bench::Mounted::new();
+        let mut c = ffi::Cycle::new();
+        measure(
+            "engine_cycle",
+            pairs.div_ceil(10),
+            Box::new(|| {
+                for _ in 0..K {
+                    black_box(engine_bench::rs_engine_cycle(black_box(&mut m)));
+                }
+            }),
+            Box::new(|| {
+                for _ in 0..K {
+                    black_box(black_box(&mut c).cycle());
+                }
+            }),
+        );
+    }
 }
