@@ -693,3 +693,41 @@ fn the_first_recover_done_may_come_after_dlm_new_lockspace_returned() {
         first: true
     }));
 }
+
+#[test]
+fn polled_actions_leave_no_trace_in_eq_hash_or_debug() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    let hash = |e: &Engine<16>| {
+        let mut h = DefaultHasher::new();
+        e.hash(&mut h);
+        h.finish()
+    };
+    // The action queue is a ring: a polled slot keeps its stale action, which
+    // neither ==, Hash nor Debug may see.
+    let (_, mut a) = second_node();
+    a.handle(ms(1000), Event::RecoverPrep).unwrap();
+    a.handle(
+        ms(1000),
+        Event::RecoverDone {
+            slots: &[1, 2],
+            our_slot: 2,
+            generation: 3,
+        },
+    )
+    .unwrap();
+    a.handle_timeout(ms(1000));
+    assert!(format!("{a:?}").contains("Dlm(DlmRequest"), "{a:?}");
+    let mut d = a.clone();
+    assert!(matches!(d.poll(), Some(Action::Dlm(_))));
+    assert_eq!(d.poll(), None);
+    assert!(!format!("{d:?}").contains("Dlm(DlmRequest"), "{d:?}");
+    assert_ne!(a, d);
+    assert_ne!(hash(&a), hash(&d));
+    // Two engines in the same state, one of which queued and polled more: equal.
+    let mut e = d.clone();
+    e.handle(ms(1000), Event::Interrupt).unwrap();
+    assert_eq!(e.poll(), None);
+    assert_eq!(d, e);
+    assert_eq!(hash(&d), hash(&e));
+}

@@ -618,7 +618,7 @@ enum OwnLock {
 /// The action queue (transient: drained by the caller after every call): a ring of
 /// [`OUTBOX`] (a power of two) slots, indexed by masking, so that a push or a poll is a
 /// compare, a copy and an increment.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Outbox {
     q: [Action; OUTBOX],
     /// The slot of the next action to poll.
@@ -692,6 +692,24 @@ impl Outbox {
         }
         self.len -= 1;
         true
+    }
+}
+
+impl fmt::Debug for Outbox {
+    /// The queued actions only (the other slots are stale).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("q", &DebugList(self))
+            .field("dropped_logs", &self.dropped_logs)
+            .finish()
+    }
+}
+
+struct DebugList<'a>(&'a Outbox);
+
+impl fmt::Debug for DebugList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
     }
 }
 
