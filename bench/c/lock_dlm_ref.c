@@ -47,6 +47,7 @@ typedef uint32_t __le32;
 #define DLM_ECANCEL 0x10001
 #define DLM_EUNLOCK 0x10002
 #define EAGAIN 11
+#define EINVAL 22
 #define EDEADLK 35
 #define ETIMEDOUT 110
 
@@ -349,6 +350,23 @@ void ref_control_lvb_read(const struct ref_lvb_ls *ls, uint32_t *lvb_gen, char *
 	memcpy(lvb_bits, ls->ls_control_lvb, GDLM_LVB_SIZE);
 	memcpy(&gen, lvb_bits, sizeof(__le32));
 	*lvb_gen = le32_to_cpu(gen);
+}
+
+/* control_lvb_read of an LVB handed over from outside as (pointer, length), as a shim
+ * gets an untrusted buffer: refused with -EINVAL unless it is GDLM_LVB_SIZE bytes (the
+ * kernel trusts the DLM's buffer and checks nothing), then read as above. The C
+ * counterpart of the Rust slice path's length check. */
+int ref_control_lvb_read_checked(const char *raw, size_t len, uint32_t *lvb_gen,
+				 char *lvb_bits)
+{
+	__le32 gen;
+
+	if (len != GDLM_LVB_SIZE)
+		return -EINVAL;
+	memcpy(lvb_bits, raw, GDLM_LVB_SIZE);
+	memcpy(&gen, lvb_bits, sizeof(__le32));
+	*lvb_gen = le32_to_cpu(gen);
+	return 0;
 }
 
 void ref_control_lvb_write(struct ref_lvb_ls *ls, uint32_t lvb_gen, const char *lvb_bits)

@@ -139,6 +139,12 @@ pub mod ffi {
         pub fn ref_lock_name(strname: *mut c_char, name: *const LmLockname);
         pub fn ref_control_lvb_read(ls: *const RefLvbLs, lvb_gen: *mut u32, lvb_bits: *mut c_char);
         pub fn ref_control_lvb_write(ls: *mut RefLvbLs, lvb_gen: u32, lvb_bits: *const c_char);
+        pub fn ref_control_lvb_read_checked(
+            raw: *const c_char,
+            len: usize,
+            lvb_gen: *mut u32,
+            lvb_bits: *mut c_char,
+        ) -> c_int;
         pub fn ref_control_step(
             ls: *mut LmLockstruct,
             block_gen: u32,
@@ -258,6 +264,27 @@ pub fn c_lvb_read(ls: &ffi::RefLvbLs, bits: &mut [u8; 32]) -> u32 {
     // SAFETY: both buffers are 32 bytes.
     unsafe { ffi::ref_control_lvb_read(ls, &mut gen, bits.as_mut_ptr().cast()) };
     gen
+}
+
+/// `control_lvb_read` in C of bytes of unchecked length, refused (`-EINVAL`) unless
+/// there are 32: the generation, and the copy written to `bits`.
+#[inline]
+pub fn c_lvb_read_checked(raw: &[u8], bits: &mut [u8; 32]) -> Result<u32, i32> {
+    let mut gen = 0u32;
+    // SAFETY: the C reads `raw.len()` bytes of `raw` at most, and writes 32 into `bits`.
+    let r = unsafe {
+        ffi::ref_control_lvb_read_checked(
+            raw.as_ptr().cast(),
+            raw.len(),
+            &mut gen,
+            bits.as_mut_ptr().cast(),
+        )
+    };
+    if r == 0 {
+        Ok(gen)
+    } else {
+        Err(r)
+    }
 }
 
 /// `control_lvb_write` in C.

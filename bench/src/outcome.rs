@@ -133,6 +133,19 @@ pub fn lvb_read_slice_rust(raw: &[u8]) -> Result<(u32, [u8; 32]), LvbError> {
     let gen = rs_lvb_read_slice(raw, &mut bits)?;
     Ok((gen, *bits.as_bytes()))
 }
+/// The slice read of bytes of any length (`Err(-EINVAL)` unless 32) and `bits` after
+/// it, which starts as `0xa5`s so that a refused read that wrote shows.
+pub fn lvb_read_checked_rust(raw: &[u8]) -> (Result<u32, i32>, [u8; 32]) {
+    let mut bits = ControlLvb::from_array([0xa5; 32]);
+    let r = rs_lvb_read_slice(raw, &mut bits).map_err(|_| -gdlm_core::consts::EINVAL);
+    (r, *bits.as_bytes())
+}
+/// The same in C (`ref_control_lvb_read_checked`).
+pub fn lvb_read_checked_c(raw: &[u8]) -> (Result<u32, i32>, [u8; 32]) {
+    let mut bits = [0xa5; 32];
+    let r = c_lvb_read_checked(raw, &mut bits);
+    (r, bits)
+}
 /// (generation, copy) of the read.
 pub fn lvb_read_c(c: &LvbCase) -> (u32, [u8; 32]) {
     let ls = ffi::RefLvbLs {

@@ -151,8 +151,13 @@ impl JidSet {
     /// True when empty.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        // A byte scan: bitvec's not_any() walks bit-domains and costs ~10x more here.
-        self.bits.data.iter().all(|&b| b == 0)
+        // Three 8-byte words: bitvec's not_any() walks bit-domains and costs ~10x more,
+        // and a byte scan is a vector compare and a mask extraction.
+        self.bits.data.chunks_exact(8).fold(0u64, |a, w| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            a | u64::from_ne_bytes(b)
+        }) == 0
     }
 
     /// The jids, ascending.
@@ -265,6 +270,25 @@ impl ControlLvb {
         Ok(())
     }
 
+    /// The bits of jids `16c..16c + 16` (bit k: jid `16c + k`), 0 beyond jid 191.
+    #[inline]
+    pub(crate) fn jid_bits16(&self, c: usize) -> u16 {
+        let i = JID_BITMAP_OFFSET + 2 * c;
+        match self.bytes.get(i..i + 2) {
+            Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+            _ => 0,
+        }
+    }
+
+    /// Replace the bits of jids `16c..16c + 16`; nothing beyond jid 191.
+    #[inline]
+    pub(crate) fn set_jid_bits16(&mut self, c: usize, bits: u16) {
+        let i = JID_BITMAP_OFFSET + 2 * c;
+        if let Some(b) = self.bytes.get_mut(i..i + 2) {
+            b.copy_from_slice(&bits.to_le_bytes());
+        }
+    }
+
     /// `all_jid_bits_clear`: no jid needs recovery (bytes 8–31 all zero).
     #[inline]
     pub fn all_jid_bits_clear(&self) -> bool {
@@ -285,17 +309,40 @@ impl ControlLvb {
     /// `jid < recover_size`).
     #[inline]
     pub fn jids_below(&self, limit: u32) -> JidSet {
-        let mut set = self.jids();
-        let limit = usize::try_from(limit).unwrap_or(MAX_JIDS).min(MAX_JIDS);
-        // Clear whole bytes above the limit, then the high bits of the partial byte.
-        let (full, rem) = (limit / 8, limit % 8);
-        let data = &mut set.bits.data;
-        let keep_from = if rem == 0 { full } else { full + 1 };
-        data[keep_from..].iter_mut().for_each(|b| *b = 0);
-        if rem != 0 {
-            data[full] &= (1u8 << rem) - 1;
+        let mut out = [0u8; GDLM_LVB_SIZE - JID_BITMAP_OFFSET];
+        for (o, w) in out.chunks_exact_mut(8).zip(self.jid_words_below(limit)) {
+            o.copy_from_slice(&w.to_le_bytes());
         }
-        set
+        JidSet {
+            bits: BitArray::new(out),
+        }
+    }
+
+    /// Some jid below `limit` has its bit set: `!jids_below(limit).is_empty()`, on
+    /// three words.
+    #[inline]
+    pub fn any_jid_below(&self, limit: u32) -> bool {
+        let [a, b, c] = self.jid_words_below(limit);
+        a | b | c != 0
+    }
+
+    /// The bitmap as three little-endian 64-bit words (jids 64k..64k+63 are word k's
+    /// bits 0..63), masked to the jids below `limit`: no variable-length clear.
+    #[inline]
+    fn jid_words_below(&self, limit: u32) -> [u64; 3] {
+        let mut out = [0u64; 3];
+        for (k, (o, i)) in out
+            .iter_mut()
+            .zip(self.bytes[JID_BITMAP_OFFSET..].chunks_exact(8))
+            .enumerate()
+        {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(i);
+            let n = limit.saturating_sub(64 * k as u32);
+            let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            *o = u64::from_le_bytes(w) & mask;
+        }
+        out
     }
 }
 

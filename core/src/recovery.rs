@@ -84,6 +84,12 @@ pub enum SubmitPolicy {
 /// (jid = slot − 1), without a capacity limit.
 pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32 {
     let max_jid = slots.iter().map(|&s| i64::from(s) - 1).fold(0i64, i64::max);
+    grow_recover_size(policy, old_size, max_jid)
+}
+
+/// [`set_recover_size`] from the largest jid (at least 0).
+#[inline]
+fn grow_recover_size(policy: SizePolicy, old_size: u32, max_jid: i64) -> u32 {
     let need = max_jid + 1;
     if i64::from(old_size) >= need {
         return old_size;
@@ -96,6 +102,50 @@ pub fn set_recover_size(policy: SizePolicy, old_size: u32, slots: &[i32]) -> u32
             u32::try_from(i64::from(old_size) + steps * inc).unwrap_or(u32::MAX)
         }
     }
+}
+
+/// Jids per step of the control step's scans ([`hits`]): two bytes of the LVB bitmap.
+const SCAN: usize = 16;
+
+/// Bit k set where `f(v[k])`, for the at most [`SCAN`] entries of `v`; no branches,
+/// so a whole chunk is a few vector compares.
+#[inline]
+fn hits(v: &[u32], f: impl Fn(u32) -> bool) -> u16 {
+    match <&[u32; SCAN]>::try_from(v) {
+        Ok(a) => a
+            .iter()
+            .enumerate()
+            .fold(0, |m, (k, &x)| m | (u16::from(f(x)) << k)),
+        Err(_) => v
+            .iter()
+            .enumerate()
+            .fold(0, |m, (k, &x)| m | (u16::from(f(x)) << (k % SCAN))),
+    }
+}
+
+/// Some entry of `v` satisfies `f`: a fold without an early exit, so that it
+/// vectorizes (cheaper than [`hits`] for the usual answer, none).
+#[inline]
+fn any(v: &[u32], f: impl Fn(u32) -> bool) -> bool {
+    v.iter().fold(false, |a, &x| a | f(x))
+}
+
+/// Zero the entries of `v` whose bits are set in `m` (a [`hits`] mask of `v`).
+#[inline]
+fn clear_hits(v: &mut [u32], mut m: u16) {
+    while m != 0 {
+        if let Some(x) = v.get_mut(m.trailing_zeros() as usize) {
+            *x = 0;
+        }
+        m &= m - 1;
+    }
+}
+
+/// `x != 0 && x < bound` as one unsigned compare (`x - 1 < bound - 1`; nothing is
+/// below a bound of 0 or 1).
+#[inline]
+fn in_1_below(x: u32, bound: u32) -> bool {
+    x.wrapping_sub(1) < bound.saturating_sub(1)
 }
 
 /// When the control work should run (`queue_delayed_work(gfs2_control_wq, …)`).
@@ -226,6 +276,7 @@ impl LockId {
     }
 
     /// The resource name.
+    #[inline]
     pub fn name(self) -> crate::name::ResName {
         crate::name::LockName::nondisk(self.number()).encode()
     }
@@ -660,6 +711,7 @@ impl<const N: usize> Recovery<N> {
     /// A slot list without `our_slot` is accepted, as the kernel does. A slot ≤ 0 in
     /// the list is ignored for sizing (as the kernel's `max_jid` ignores it), but an
     /// `our_slot` ≤ 0 or any slot beyond the capacity is refused before any change.
+    #[inline]
     pub fn recover_done(
         &mut self,
         slots: &[i32],
@@ -670,9 +722,14 @@ impl<const N: usize> Recovery<N> {
         if self.ignores_callbacks() {
             return Err(RecoveryError::Withdrawn);
         }
-        for &s in slots {
-            if s > 0 {
-                Self::slot_jid(s)?;
+        // One branch-free pass for the largest slot; only if it is beyond N, the pass
+        // that finds the first slot refused.
+        let max_slot = slots.iter().fold(0, |m: i32, &s| m.max(s));
+        if max_slot as usize > N {
+            for &s in slots {
+                if s > 0 {
+                    Self::slot_jid(s)?;
+                }
             }
         }
         let first = self.recover_mount == 0;
@@ -680,7 +737,8 @@ impl<const N: usize> Recovery<N> {
             Self::slot_jid(our_slot)?;
         }
         // Every slot fits N here, so only the 16-step rounding can exceed N: clamp.
-        let new_size = set_recover_size(self.policy, self.recover_size(), slots);
+        let max_jid = (i64::from(max_slot) - 1).max(0);
+        let new_size = grow_recover_size(self.policy, self.recover_size(), max_jid);
         let new_len = usize::try_from(new_size).unwrap_or(N).min(N);
         if new_len > self.submit.len() {
             // Cannot fail: new_len ≤ N.
@@ -783,40 +841,52 @@ impl<const N: usize> Recovery<N> {
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
         let mut write_lvb = false;
-        // Indices are < recover_size ≤ N ≤ 192, so every set_jid below succeeds.
-        if lvb_gen <= start_gen {
+        // Each scan first checks the whole array without branches (a scan that
+        // vectorizes) for an entry to change: usually none is. Then it goes SCAN (16)
+        // jids at a time: a mask of the entries to change, built without branches, and
+        // the 16 matching LVB bits (two bytes) updated at once.
+        // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
+        if lvb_gen <= start_gen && any(&self.result, |r| r == LM_RD_SUCCESS) {
             // Clear bits of jids we recovered; another node may have cleared them.
-            for (i, r) in self.result.iter_mut().enumerate() {
-                if *r != LM_RD_SUCCESS {
+            for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
+                let m = hits(chunk, |r| r == LM_RD_SUCCESS);
+                if m == 0 {
                     continue;
                 }
-                *r = 0;
-                if self.lvb_bits.jid(i as u32) != Ok(true) {
-                    continue;
+                clear_hits(chunk, m);
+                let w = self.lvb_bits.jid_bits16(c);
+                if w & m != 0 {
+                    self.lvb_bits.set_jid_bits16(c, w & !m);
+                    write_lvb = true;
                 }
-                let _ = self.lvb_bits.set_jid(i as u32, false);
-                write_lvb = true;
             }
         }
         if lvb_gen == start_gen {
-            // Failures before start_gen are already in the LVB.
+            // Failures before start_gen are already in the LVB: drop those below
+            // lvb_gen (an unconditional store of the same or zero, so it vectorizes).
             for s in self.submit.iter_mut() {
-                if *s != 0 && *s < lvb_gen {
-                    *s = 0;
-                }
+                *s = if in_1_below(*s, lvb_gen) { 0 } else { *s };
             }
-        } else if lvb_gen < start_gen {
+        } else if lvb_gen < start_gen && any(&self.submit, |s| in_1_below(s, start_gen)) {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
-            for (i, s) in self.submit.iter_mut().enumerate() {
-                if *s != 0 && *s < start_gen {
-                    let folded = drop_folded && *s < lvb_gen;
-                    *s = 0;
-                    if !folded {
-                        let _ = self.lvb_bits.set_jid(i as u32, true);
-                    }
+            for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
+                let m = hits(chunk, |s| in_1_below(s, start_gen));
+                if m == 0 {
+                    continue;
                 }
+                // DropFolded: entries below lvb_gen are dropped without their bit.
+                let set = if drop_folded {
+                    m & !hits(chunk, |s| s < lvb_gen)
+                } else {
+                    m
+                };
+                clear_hits(chunk, m);
+                let w = self.lvb_bits.jid_bits16(c);
+                self.lvb_bits.set_jid_bits16(c, w | set);
             }
+        }
+        if lvb_gen < start_gen {
             // Even with no bits to set, the LVB must carry the latest generation.
             write_lvb = true;
         }
@@ -843,9 +913,9 @@ impl<const N: usize> Recovery<N> {
     /// bits are set, or unblock locking if none are and no new recovery began.
     pub fn control_converted(&mut self, t: &ControlTicket) -> ControlFinish {
         // A ticket from elsewhere may claim more than N jids: never report beyond N.
-        let jids = self.lvb_bits.jids_below(t.recover_size.min(N as u32));
-        if !jids.is_empty() {
-            return ControlFinish::Recover(jids);
+        let limit = t.recover_size.min(N as u32);
+        if self.lvb_bits.any_jid_below(limit) {
+            return ControlFinish::Recover(self.lvb_bits.jids_below(limit));
         }
         if self.generations_moved(t) {
             return ControlFinish::StillBlocked;
@@ -1079,6 +1149,105 @@ mod tests {
             assert_eq!(written.generation(), 12);
             assert_eq!(written.jid(1), Ok(want_bit), "{policy:?}");
             assert_eq!(r.submit()[1], 0);
+        }
+        Ok(())
+    }
+
+    /// `gfs2_control_func` L644-706 entry by entry, as the kernel loops: the model the
+    /// chunked scans of `control_locked` must match.
+    fn control_locked_model(
+        r: &mut Recovery<192>,
+        start: u32,
+        lvb: &ControlLvb,
+    ) -> (Option<ControlLvb>, u32) {
+        let lvb_gen = lvb.generation();
+        let mut bits = *lvb;
+        let mut write = false;
+        let drop_folded = r.submit_policy == SubmitPolicy::DropFolded;
+        for i in 0..r.submit.len() {
+            let j = i as u32;
+            if lvb_gen <= start && r.result[i] == LM_RD_SUCCESS {
+                r.result[i] = 0;
+                if bits.jid(j) == Ok(true) {
+                    bits.set_jid(j, false).ok();
+                    write = true;
+                }
+            }
+            let s = r.submit[i];
+            if lvb_gen == start && s != 0 && s < lvb_gen {
+                r.submit[i] = 0;
+            } else if lvb_gen < start && s != 0 && s < start {
+                r.submit[i] = 0;
+                if !(drop_folded && s < lvb_gen) {
+                    bits.set_jid(j, true).ok();
+                }
+            }
+        }
+        write |= lvb_gen < start;
+        r.lvb_bits = bits;
+        (write.then(|| control_lvb_write(start, &bits)), lvb_gen)
+    }
+
+    #[test]
+    fn chunked_scans_match_the_per_entry_loop() -> Result<(), &'static str> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for case in 0..3000 {
+            let policy = if case % 2 == 0 {
+                SubmitPolicy::Reference
+            } else {
+                SubmitPolicy::DropFolded
+            };
+            let size = [0, 1, 15, 16, 17, 31, 32, 33, 100, 191, 192][case % 11];
+            let start = 3 + next(20) as u32;
+            let mut r = Recovery::<192>::new(SizePolicy::Fit).with_submit_policy(policy);
+            *r.flags_mut() |= RecoverFlags::MOUNT_DONE;
+            r.recover_block = start - 1;
+            r.recover_start = start;
+            for _ in 0..size {
+                // Dense or sparse entries: every chunk or only a few have work.
+                let dense = case % 3 == 0;
+                let pick = |v: u64| if dense || v < 2 { v } else { 9 };
+                r.submit
+                    .push(match pick(next(12)) {
+                        0 => start - 1,
+                        1 => start + 1,
+                        2 => 1,
+                        3 => start,
+                        4 => u32::MAX,
+                        5 => start - 2,
+                        _ => 0,
+                    })
+                    .ok();
+                r.result
+                    .push(match pick(next(10)) {
+                        0 | 1 => LM_RD_SUCCESS,
+                        2 => LM_RD_GAVEUP,
+                        _ => 0,
+                    })
+                    .ok();
+            }
+            let mut raw = [0u8; 32];
+            raw.iter_mut().for_each(|b| *b = next(256) as u8);
+            let lvb_gen = [start - 1, start, start + 1, start - 3][next(4) as usize];
+            raw[..4].copy_from_slice(&lvb_gen.to_le_bytes());
+            let lvb = ControlLvb::from_array(raw);
+            let mut model = r.clone();
+            let (want_lvb, want_gen) = control_locked_model(&mut model, start, &lvb);
+            let ControlBegin::Lock(mut t, _) = r.control_begin() else {
+                return Err("expected a lock");
+            };
+            let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&mut t, &lvb) else {
+                return Err("expected convert");
+            };
+            assert_eq!(lvb_gen, want_gen, "case {case}");
+            assert_eq!(call.lvb, want_lvb, "case {case}");
+            assert_eq!(r, model, "case {case}");
         }
         Ok(())
     }

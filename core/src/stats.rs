@@ -69,11 +69,12 @@ impl LkStats {
     #[inline]
     pub fn update(&mut self, pair: StatPair, sample: i64) {
         let i = pair.index();
-        let delta = sample.wrapping_sub(self.stats[i]);
-        self.stats[i] = self.stats[i].wrapping_add(delta >> 3);
+        let m = self.stats[i];
+        let delta = sample.wrapping_sub(m);
         // abs64(S64_MIN) is S64_MIN in the kernel; wrapping_abs agrees.
         let v = self.stats[i + 1];
         self.stats[i + 1] = v.wrapping_add(delta.wrapping_abs().wrapping_sub(v) >> 2);
+        self.stats[i] = m.wrapping_add(delta >> 3);
     }
 
     /// `gfs2_glstats_inc` / `gfs2_sbstats_inc` of `GFS2_LKS_DCOUNT`.

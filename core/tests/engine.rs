@@ -215,10 +215,14 @@ fn under_the_retry_option_the_first_mounter_retries_after_hz() {
 
 /// A second node mounted (jid 1) under a first mounter whose LVB is at generation 2.
 fn second_node() -> (Dlm, Engine<16>) {
+    second_node_with(Config::default())
+}
+
+fn second_node_with(cfg: Config) -> (Dlm, Engine<16>) {
     let mut dlm = Dlm::new();
     dlm.res_lvb = *control_lvb_at(2, &[]).as_bytes();
     // mounted_lock EX is refused (someone is mounted): PR is granted.
-    let mut e: Engine<16> = Engine::new(Config::default());
+    let mut e: Engine<16> = Engine::new(cfg);
     e.handle(ms(0), Event::Mount { journals: 3 }).unwrap();
     e.poll();
     e.handle(
@@ -295,6 +299,49 @@ fn a_second_node_mounts_and_replays_its_own_journal() {
         jid: 1,
         first: false
     }));
+}
+
+#[test]
+fn debug_lines_only_with_debug_logs_and_nothing_else_changes() {
+    let mut runs = Vec::new();
+    for debug_logs in [false, true] {
+        let (mut dlm, mut e) = second_node_with(Config {
+            debug_logs,
+            ..Config::default()
+        });
+        // Another node joins: one control step, with the LVB written at generation 3.
+        e.handle(ms(1000), Event::RecoverPrep).unwrap();
+        e.handle(
+            ms(1000),
+            Event::RecoverDone {
+                slots: &[1, 2, 3],
+                our_slot: 2,
+                generation: 3,
+            },
+        )
+        .unwrap();
+        dlm.run(&mut e, ms(1000));
+        assert!(dlm.seen.contains(&Action::Unblocked { generation: 3 }));
+        let locked = dlm
+            .seen
+            .iter()
+            .filter(|a| matches!(a, Action::Log(LogEvent::ControlLocked { .. })))
+            .count();
+        // One for this control step with the flag, none without.
+        assert_eq!(locked, usize::from(debug_logs), "{debug_logs}");
+        assert!(dlm
+            .seen
+            .iter()
+            .all(|a| debug_logs || !matches!(a, Action::Log(l) if l.level() == Level::Debug)));
+        let rest: Vec<Action> = dlm
+            .seen
+            .iter()
+            .copied()
+            .filter(|a| !matches!(a, Action::Log(l) if l.level() == Level::Debug))
+            .collect();
+        runs.push((rest, dlm.res_lvb, e.recovery().clone()));
+    }
+    assert_eq!(runs[0], runs[1]);
 }
 
 #[test]
@@ -645,4 +692,42 @@ fn the_first_recover_done_may_come_after_dlm_new_lockspace_returned() {
         jid: 0,
         first: true
     }));
+}
+
+#[test]
+fn polled_actions_leave_no_trace_in_eq_hash_or_debug() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    let hash = |e: &Engine<16>| {
+        let mut h = DefaultHasher::new();
+        e.hash(&mut h);
+        h.finish()
+    };
+    // The action queue is a ring: a polled slot keeps its stale action, which
+    // neither ==, Hash nor Debug may see.
+    let (_, mut a) = second_node();
+    a.handle(ms(1000), Event::RecoverPrep).unwrap();
+    a.handle(
+        ms(1000),
+        Event::RecoverDone {
+            slots: &[1, 2],
+            our_slot: 2,
+            generation: 3,
+        },
+    )
+    .unwrap();
+    a.handle_timeout(ms(1000));
+    assert!(format!("{a:?}").contains("Dlm(DlmRequest"), "{a:?}");
+    let mut d = a.clone();
+    assert!(matches!(d.poll(), Some(Action::Dlm(_))));
+    assert_eq!(d.poll(), None);
+    assert!(!format!("{d:?}").contains("Dlm(DlmRequest"), "{d:?}");
+    assert_ne!(a, d);
+    assert_ne!(hash(&a), hash(&d));
+    // Two engines in the same state, one of which queued and polled more: equal.
+    let mut e = d.clone();
+    e.handle(ms(1000), Event::Interrupt).unwrap();
+    assert_eq!(e.poll(), None);
+    assert_eq!(d, e);
+    assert_eq!(hash(&d), hash(&e));
 }

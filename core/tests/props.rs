@@ -336,6 +336,7 @@ proptest! {
         prop_assert_eq!(&js.as_bytes()[..], &raw[8..]);
         let below: Vec<u32> = l.jids_below(limit).iter().collect();
         let want: Vec<u32> = all.iter().copied().filter(|&j| j < limit).collect();
+        prop_assert_eq!(l.any_jid_below(limit), !want.is_empty());
         prop_assert_eq!(below, want);
         prop_assert_eq!(l.all_jid_bits_clear(), raw[8..].iter().all(|&b| b == 0));
         for j in 0..192u32 {

@@ -164,6 +164,9 @@ impl Node {
     pub fn new(id: u32, journals: u32, policy: SizePolicy) -> Self {
         let cfg = Config {
             size_policy: policy,
+            // The traces keep the engine's debug lines (its control-step decisions and
+            // the CPG-synthesized callbacks), which a shipping shim leaves out.
+            debug_logs: true,
             ..Config::default()
         };
         Node {
@@ -201,12 +204,14 @@ impl Node {
             self.cfg.callbacks,
             self.cfg.submit_policy,
             self.cfg.size_policy,
+            self.cfg.debug_logs,
         );
         self.cfg = Config::for_profile(p);
         (
             self.cfg.callbacks,
             self.cfg.submit_policy,
             self.cfg.size_policy,
+            self.cfg.debug_logs,
         ) = keep;
         *self.engine = Engine::new(self.cfg);
         self.glocks = Glocks::new(p);

@@ -4,7 +4,8 @@
 //!
 //! Usage: `gdlm-callgrind <function> <rust|c> <iterations>`; prints the measured
 //! unit's symbol on stdout. Functions: lock_name make_flags gdlm_ast update_stats
-//! lock_name_value lvb_read lvb_read_slice lvb_write control_step engine_cycle.
+//! lock_name_value lvb_read lvb_read_slice lvb_read_checked lvb_write control_step
+//! engine_cycle.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -29,6 +30,12 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
         "lvb_read_slice",
         "rs_lvb_read_slice",
         "ref_control_lvb_read",
+    ),
+    // The same Rust slice path beside a C that makes the same length check.
+    (
+        "lvb_read_checked",
+        "rs_lvb_read_slice",
+        "ref_control_lvb_read_checked",
     ),
     ("lvb_write", "rs_lvb_write", "ref_control_lvb_write"),
     ("control_step", "rs_control_step", "ref_control_step"),
@@ -119,9 +126,17 @@ fn run(func: &str, rust: bool, iters: usize) -> bool {
                 black_box(s);
             }
         }
-        "lvb_read" | "lvb_read_slice" => {
+        "lvb_read" | "lvb_read_slice" | "lvb_read_checked" => {
             let cs = cases::lvb_cases(&mut rng, N);
-            if rust && func == "lvb_read" {
+            if !rust && func == "lvb_read_checked" {
+                let mut bits = [0u8; 32];
+                for i in 0..iters {
+                    let _ = black_box(c_lvb_read_checked(
+                        black_box(&cs[i % N].bytes[..]),
+                        black_box(&mut bits),
+                    ));
+                }
+            } else if rust && func == "lvb_read" {
                 let mut bits = ControlLvb::zeroed();
                 for i in 0..iters {
                     black_box(rs_lvb_read(

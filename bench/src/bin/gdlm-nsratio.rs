@@ -236,6 +236,30 @@ fn main() {
             }),
         );
     }
+    if want("lvb_read_checked") {
+        let mut rbits = ControlLvb::zeroed();
+        let mut cbits = [0u8; 32];
+        measure(
+            "lvb_read_checked",
+            pairs,
+            Box::new(|| {
+                for i in 0..K {
+                    black_box(
+                        rs_lvb_read_slice(black_box(&raw[i % N][..]), black_box(&mut rbits))
+                            .unwrap_or(0),
+                    );
+                }
+            }),
+            Box::new(|| {
+                for i in 0..K {
+                    black_box(
+                        c_lvb_read_checked(black_box(&raw[i % N][..]), black_box(&mut cbits))
+                            .unwrap_or(0),
+                    );
+                }
+            }),
+        );
+    }
     if want("lvb_write") {
         let rbits: Vec<_> = raw.iter().map(|b| ControlLvb::from_array(*b)).collect();
         let mut rdst = ControlLvb::zeroed();
@@ -259,6 +283,26 @@ fn main() {
                         black_box(lvbs[i % N].gen),
                         black_box(&raw[i % N]),
                     );
+                }
+            }),
+        );
+    }
+    if want("engine_cycle") {
+        // One recovery cycle per call on each side (it leaves the node as it found
+        // it, so the calls repeat); ~100 ns a call, so a tenth of the pairs.
+        let mut m = engine_bench::Mounted::new();
+        let mut c = ffi::Cycle::new();
+        measure(
+            "engine_cycle",
+            pairs.div_ceil(10),
+            Box::new(|| {
+                for _ in 0..K {
+                    black_box(engine_bench::rs_engine_cycle(black_box(&mut m)));
+                }
+            }),
+            Box::new(|| {
+                for _ in 0..K {
+                    black_box(black_box(&mut c).cycle());
                 }
             }),
         );

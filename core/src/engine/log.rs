@@ -207,6 +207,7 @@ pub enum LogEvent {
 
 impl LogEvent {
     /// `fs_info` or `fs_err`, as the kernel prints it.
+    #[inline]
     pub fn level(&self) -> Level {
         use LogEvent::*;
         match self {

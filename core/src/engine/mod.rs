@@ -59,8 +59,6 @@ pub mod time;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use heapless::Deque;
-
 pub use log::{Level, LogEvent};
 pub use time::{Duration, Instant};
 
@@ -107,6 +105,7 @@ pub enum LockRef {
 
 impl LockRef {
     /// The DLM resource name (`%8x%16x`).
+    #[inline]
     pub fn name(self) -> ResName {
         match self {
             LockRef::Control => LockId::Control.name(),
@@ -155,6 +154,7 @@ pub struct DlmRequest {
 
 impl DlmRequest {
     /// The resource name (for a new lock; the same for conversions).
+    #[inline]
     pub fn name(&self) -> ResName {
         self.lock.name()
     }
@@ -504,6 +504,11 @@ pub struct Config {
     /// The kernel whose lock_dlm to follow where it changed: the withdraw guard on the
     /// recovery callbacks and the release option of an unclean unmount.
     pub profile: Profile,
+    /// Also queue the [`Level::Debug`] lines (what the engine saw or decided, which the
+    /// kernel does not print: [`LogEvent::ControlLocked`], the CPG-synthesized
+    /// callbacks). Off by default: each would be an action to queue and poll on the
+    /// hot path (one per control step) that a kernel shim drops.
+    pub debug_logs: bool,
 }
 
 impl Config {
@@ -518,6 +523,7 @@ impl Config {
             first_mount_failure: FirstMountFailure::FailMount,
             lockspace_flags: profile.lockspace_flags(&crate::mount::MountOptions::default()),
             profile,
+            debug_logs: false,
         }
     }
 }
@@ -609,17 +615,108 @@ enum OwnLock {
     Held,
 }
 
-/// The action queue (transient: drained by the caller after every call).
-#[derive(Clone, Debug, Default)]
+/// The action queue (transient: drained by the caller after every call): a ring of
+/// [`OUTBOX`] (a power of two) slots, indexed by masking, so that a push or a poll is a
+/// compare, a copy and an increment.
+#[derive(Clone)]
 struct Outbox {
-    q: Deque<Action, OUTBOX>,
+    q: [Action; OUTBOX],
+    /// The slot of the next action to poll.
+    head: u8,
+    /// Actions queued.
+    len: u8,
     dropped_logs: u32,
+}
+
+const _: () = assert!(OUTBOX.is_power_of_two() && OUTBOX <= u8::MAX as usize);
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            // Never read: only the `len` slots from `head` on are live.
+            q: [Action::Multicast; OUTBOX],
+            head: 0,
+            len: 0,
+            dropped_logs: 0,
+        }
+    }
+}
+
+impl Outbox {
+    #[inline]
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Slot of the `i`-th queued action.
+    #[inline]
+    fn slot(&self, i: usize) -> usize {
+        (usize::from(self.head) + i) & (OUTBOX - 1)
+    }
+
+    #[inline]
+    fn push(&mut self, a: Action) -> Result<(), Action> {
+        if self.len() == OUTBOX {
+            return Err(a);
+        }
+        let i = self.slot(self.len());
+        self.q[i] = a;
+        self.len += 1;
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Action> {
+        if self.len == 0 {
+            return None;
+        }
+        let a = self.q[usize::from(self.head) & (OUTBOX - 1)];
+        self.head = ((usize::from(self.head) + 1) & (OUTBOX - 1)) as u8;
+        self.len -= 1;
+        Some(a)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Action> + '_ {
+        (0..self.len()).map(|i| &self.q[self.slot(i)])
+    }
+
+    /// Remove the oldest log line, keeping the order of the rest; false if none.
+    fn remove_a_log(&mut self) -> bool {
+        let Some(at) = (0..self.len()).find(|&i| matches!(self.q[self.slot(i)], Action::Log(_)))
+        else {
+            return false;
+        };
+        for i in at..self.len() - 1 {
+            let (to, from) = (self.slot(i), self.slot(i + 1));
+            self.q[to] = self.q[from];
+        }
+        self.len -= 1;
+        true
+    }
+}
+
+impl fmt::Debug for Outbox {
+    /// The queued actions only (the other slots are stale).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("q", &DebugList(self))
+            .field("dropped_logs", &self.dropped_logs)
+            .finish()
+    }
+}
+
+struct DebugList<'a>(&'a Outbox);
+
+impl fmt::Debug for DebugList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
 }
 
 impl Hash for Outbox {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.q.len().hash(h);
-        for a in self.q.iter() {
+        self.len().hash(h);
+        for a in self.iter() {
             a.hash(h);
         }
     }
@@ -627,7 +724,7 @@ impl Hash for Outbox {
 
 impl PartialEq for Outbox {
     fn eq(&self, o: &Self) -> bool {
-        self.q.len() == o.q.len() && self.q.iter().zip(o.q.iter()).all(|(a, b)| a == b)
+        self.len == o.len && self.iter().zip(o.iter()).all(|(a, b)| a == b)
     }
 }
 impl Eq for Outbox {}
@@ -791,12 +888,14 @@ impl<const N: usize> Engine<N> {
     // ---- the interface --------------------------------------------------------------
 
     /// The next action, in order.
+    #[inline]
     pub fn poll(&mut self) -> Option<Action> {
-        self.out.q.pop_front()
+        self.out.pop()
     }
 
     /// When [`Engine::handle_timeout`] must be called next (`<= now`: at once). `None`
     /// once finished: a released lockspace has no timers.
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.phase.finished() {
             return None;
@@ -836,7 +935,121 @@ impl<const N: usize> Engine<N> {
     }
 
     /// Feed one input. On `Err` nothing changed.
+    ///
+    /// Inline, so that a caller that passes a known event (a shim's DLM completion,
+    /// its recovery callbacks) calls that event's path directly with its fields in
+    /// registers; the rest share one out-of-line path.
+    #[inline]
     pub fn handle(&mut self, now: Instant, ev: Event<'_>) -> Result<(), EngineError> {
+        match ev {
+            Event::DlmDone {
+                lock,
+                status,
+                sb_flags,
+                lvb,
+            } => self.handle_dlm_done(now, lock, status, sb_flags, lvb.as_ref()),
+            Event::RecoverPrep => self.handle_recover_prep(now),
+            Event::RecoverDone {
+                slots,
+                our_slot,
+                generation,
+            } => self.handle_recover_done(now, slots, our_slot, generation),
+            ev => self.handle_event(now, ev),
+        }
+    }
+
+    /// [`Engine::handle`] of [`Event::DlmDone`].
+    #[inline(never)]
+    fn handle_dlm_done(
+        &mut self,
+        now: Instant,
+        lock: LockRef,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        if !self.fits_dlm_done(lock) {
+            return Err(EngineError::Unexpected {
+                event: EventKind::DlmDone,
+                phase: self.phase,
+            });
+        }
+        let then = self.now;
+        self.now = self.now.max(now);
+        match self.dlm_done(lock, status, sb_flags, lvb) {
+            Ok(()) => {
+                self.maybe_release();
+                Ok(())
+            }
+            Err(e) => {
+                self.now = then;
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Engine::handle`] of [`Event::RecoverPrep`] (which is never refused once it
+    /// fits).
+    #[inline(never)]
+    fn handle_recover_prep(&mut self, now: Instant) -> Result<(), EngineError> {
+        if !self.fits_recover_callback() {
+            return Err(EngineError::Unexpected {
+                event: EventKind::RecoverCallback,
+                phase: self.phase,
+            });
+        }
+        self.now = self.now.max(now);
+        if self.phase.finished() {
+            if self.rec.ignores_callbacks() {
+                self.log(LogEvent::PrepIgnored);
+            }
+        } else {
+            self.recover_prep();
+        }
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// [`Engine::handle`] of [`Event::RecoverDone`].
+    #[inline(never)]
+    fn handle_recover_done(
+        &mut self,
+        now: Instant,
+        slots: &[i32],
+        our_slot: i32,
+        generation: u32,
+    ) -> Result<(), EngineError> {
+        if !self.fits_recover_callback() {
+            return Err(EngineError::Unexpected {
+                event: EventKind::RecoverCallback,
+                phase: self.phase,
+            });
+        }
+        if self.phase.finished() {
+            self.now = self.now.max(now);
+            if self.rec.ignores_callbacks() {
+                self.log(LogEvent::DoneIgnored);
+            }
+            self.maybe_release();
+            return Ok(());
+        }
+        let then = self.now;
+        self.now = self.now.max(now);
+        match self.recover_done(slots, our_slot, generation) {
+            Ok(()) => {
+                self.maybe_release();
+                Ok(())
+            }
+            Err(e) => {
+                self.now = then;
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Engine::handle`] of every other event.
+    #[inline(never)]
+    fn handle_event(&mut self, now: Instant, ev: Event<'_>) -> Result<(), EngineError> {
         self.check_fits(&ev)?;
         let then = self.now;
         self.now = self.now.max(now);
@@ -870,18 +1083,13 @@ impl<const N: usize> Engine<N> {
             Event::LockspaceJoined | Event::LockspaceFailed(_) => {
                 p == Phase::Joining && !self.joined
             }
-            // The DLM calls them during dlm_release_lockspace too (its leave is a
-            // recovery: a recover_prep after "leaving the lockspace group", seen on 6.1
-            // and 7.2), so after our release they are taken and dropped.
             Event::RecoverPrep | Event::RecoverSlot { .. } | Event::RecoverDone { .. } => {
-                self.cfg.callbacks == Callbacks::Dlm
-                    && p != Phase::Idle
-                    && (!p.finished() || self.joined)
+                self.fits_recover_callback()
             }
             Event::CpgConfchg { .. } | Event::CpgMessage { .. } => {
                 self.membership.is_some() && self.joined && !p.finished()
             }
-            Event::DlmDone { lock, .. } => !p.finished() && self.awaits(lock),
+            Event::DlmDone { lock, .. } => self.fits_dlm_done(lock),
             Event::ReplayDone { jid, .. } => {
                 !p.finished()
                     && self
@@ -898,6 +1106,21 @@ impl<const N: usize> Engine<N> {
         } else {
             Err(self.unexpected(ev))
         }
+    }
+
+    /// A recovery callback fits. The DLM calls them during dlm_release_lockspace too
+    /// (its leave is a recovery: a recover_prep after "leaving the lockspace group",
+    /// seen on 6.1 and 7.2), so after our release they are taken and dropped.
+    #[inline]
+    fn fits_recover_callback(&self) -> bool {
+        let p = self.phase;
+        self.cfg.callbacks == Callbacks::Dlm && p != Phase::Idle && (!p.finished() || self.joined)
+    }
+
+    /// A DLM completion fits: a request for `lock` is outstanding.
+    #[inline]
+    fn fits_dlm_done(&self, lock: LockRef) -> bool {
+        !self.phase.finished() && self.awaits(lock)
     }
 
     fn awaits(&self, lock: LockRef) -> bool {
@@ -970,7 +1193,7 @@ impl<const N: usize> Engine<N> {
                 status,
                 sb_flags,
                 lvb,
-            } => self.dlm_done(lock, status, sb_flags, lvb),
+            } => self.dlm_done(lock, status, sb_flags, lvb.as_ref()),
             Event::ReplayDone { jid, outcome } => {
                 self.replay_done(jid, outcome);
                 Ok(())
@@ -1103,6 +1326,7 @@ impl<const N: usize> Engine<N> {
         }
     }
 
+    #[inline(always)]
     fn recover_done(
         &mut self,
         slots: &[i32],
@@ -1179,6 +1403,7 @@ impl<const N: usize> Engine<N> {
 
     /// The control work waits while a sync lock call is outstanding: in the kernel the
     /// work item is still running (sync_lock blocks it), and a re-queue runs after it.
+    #[inline(always)]
     fn work_due(&self) -> Option<Instant> {
         if self.sync.is_some() || self.phase.finished() {
             return None;
@@ -1194,6 +1419,7 @@ impl<const N: usize> Engine<N> {
 
     // ---- sync locks ---------------------------------------------------------------------
 
+    #[inline(always)]
     fn issue_sync(&mut self, call: &SyncLock, user: SyncUser) {
         // The lksb's LVB buffer: written by the call, read back on grant.
         if let Some(l) = call.lvb {
@@ -1230,12 +1456,13 @@ impl<const N: usize> Engine<N> {
         });
     }
 
+    #[inline(always)]
     fn dlm_done(
         &mut self,
         lock: LockRef,
         status: i32,
         sb_flags: u8,
-        lvb: Option<[u8; 32]>,
+        lvb: Option<&[u8; 32]>,
     ) -> Result<(), EngineError> {
         if let LockRef::Journal(j) = lock {
             return self.journal_done(j, status, sb_flags);
@@ -1249,7 +1476,7 @@ impl<const N: usize> Engine<N> {
         self.sync = None;
         if p.lock == LockId::Control {
             if let Some(l) = lvb {
-                self.lksb_lvb = ControlLvb::from_array(l);
+                self.lksb_lvb = ControlLvb::from_array(*l);
             }
         }
         // sync_unlock succeeds on -DLM_EUNLOCK.
@@ -1262,6 +1489,7 @@ impl<const N: usize> Engine<N> {
         Ok(())
     }
 
+    #[inline(always)]
     fn sync_done(&mut self, p: PendingSync, status: i32) {
         match p.user {
             SyncUser::Mount => {
@@ -1664,6 +1892,7 @@ impl<const N: usize> Engine<N> {
 
     /// When the recovery work can run: one journal at a time, from the queue once
     /// mounted, or the first mounter's next journal.
+    #[inline(always)]
     fn recovery_due(&self) -> Option<Instant> {
         if self.running.is_some() {
             return None;
@@ -1752,39 +1981,36 @@ impl<const N: usize> Engine<N> {
 
     // ---- plumbing ------------------------------------------------------------------------
 
+    /// Queue an action (inline: a compare and a copy into the ring).
+    #[inline(always)]
     fn push(&mut self, a: Action) {
-        if self.out.q.push_back(a).is_err() {
-            // Only when the caller never drains: keep the protocol actions, which are
-            // bounded by the locks in flight; the oldest log lines make room.
-            self.drop_a_log();
-            if self.out.q.push_back(a).is_err() {
-                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
-            }
+        if let Err(a) = self.out.push(a) {
+            self.push_full(a);
         }
     }
 
-    fn drop_a_log(&mut self) {
-        let n = self.out.q.len();
-        for _ in 0..n {
-            let Some(a) = self.out.q.pop_front() else {
-                break;
-            };
-            if matches!(a, Action::Log(_)) {
-                self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
-                // Put the rest back in order.
-                for _ in 1..n {
-                    if let Some(b) = self.out.q.pop_front() {
-                        let _ = self.out.q.push_back(b);
-                    }
-                }
-                return;
-            }
-            let _ = self.out.q.push_back(a);
+    /// The queue is full, which happens only when the caller never drains: keep the
+    /// protocol actions, which are bounded by the locks in flight; the oldest log line
+    /// makes room.
+    #[cold]
+    #[inline(never)]
+    fn push_full(&mut self, a: Action) {
+        if self.out.remove_a_log() {
+            self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
+        }
+        if self.out.push(a).is_err() {
+            self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
         }
     }
 
+    /// Queue a log line: inline, so that a debug line the configuration leaves out
+    /// costs one test of a flag where it would be logged.
+    #[inline(always)]
     fn log(&mut self, l: LogEvent) {
-        if self.out.q.len() >= LOG_ROOM {
+        if l.level() == Level::Debug && !self.cfg.debug_logs {
+            return;
+        }
+        if self.out.len() >= LOG_ROOM {
             self.out.dropped_logs = self.out.dropped_logs.saturating_add(1);
             return;
         }

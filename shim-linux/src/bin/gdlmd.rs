@@ -377,6 +377,9 @@ impl Daemon {
             .unwrap_or(gdlm_core::Profile::Reference);
         let cfg = Config {
             callbacks: Callbacks::Cpg(member(group.me())),
+            // The daemon's log keeps the engine's debug lines (the CPG-synthesized
+            // callbacks), which Config::debug_logs leaves out by default.
+            debug_logs: true,
             ..Config::for_profile(profile)
         };
         Daemon {
@@ -1219,6 +1222,8 @@ mod tests {
             for &j in &joined {
                 let mut e = Box::new(Engine::<N>::new(Config {
                     callbacks: Callbacks::Cpg(member(j)),
+                    // The CpgSlot/CpgDone lines below are debug lines.
+                    debug_logs: true,
                     ..Config::default()
                 }));
                 e.handle(t, Event::Mount { journals: 3 }).unwrap();
