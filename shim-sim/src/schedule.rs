@@ -151,6 +151,16 @@ pub enum Step {
     DlmRecovery,
     /// Deliver the node's next CPG item (configuration change or message; CPG mode).
     DeliverCpg(u32),
+    /// `deliver`, a recover_done that wakes node N's waiting `control_first_done`, with
+    /// the control work it queues running first (it sees `DFL_FIRST_MOUNT` and returns:
+    /// no `recover generation G done`); as a recorded run takes that order.
+    DeliverWorkFirst(u32),
+    /// `deliver_cpg` in that order (CPG mode).
+    DeliverCpgWorkFirst(u32),
+    /// From now on, the order of a woken `control_first_done` and the control work the
+    /// same recover_done queued: `{"first_done_order": "work_first"}`,
+    /// `"first_done_first"` or `"either"` (drawn from the seed, the default).
+    FirstDoneOrder(crate::sim::OrderSel),
     /// From now on, node N's replays of other nodes' journals fail (`-EIO`) or, with
     /// `false`, succeed again: `{"replay_fail": {"node": 1, "on": true}}`.
     ReplayFail {
@@ -343,6 +353,13 @@ pub enum Cond {
         /// The slot.
         slot: u32,
     },
+    /// Node `node`'s `control_first_done` waits for the DLM's recovery (a node joined
+    /// during its first mount): its next recover_done wakes it, and `first_done_order`
+    /// decides whether the control work that recover_done queues runs first.
+    FirstDoneWaiting {
+        /// The node.
+        node: u32,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -425,6 +442,13 @@ impl Schedule {
         Ok((sim.finish(), r.err()))
     }
 
+    /// Run the steps on `sim` (made from [`Schedule::config`]), to stop part way and
+    /// look at the cluster (tests, the exhaustive check's choices at a point).
+    pub fn run_on(&self, sim: &mut Sim) -> Result<(), String> {
+        sim.set_traffic(self.traffic);
+        self.run_steps(sim)
+    }
+
     fn run_steps(&self, sim: &mut Sim) -> Result<(), String> {
         for (k, step) in self.steps.iter().enumerate() {
             if sim.violation().is_some() {
@@ -468,6 +492,11 @@ impl Schedule {
                 Step::At(t) => sim.set_time(*t),
                 Step::DlmRecovery => sim.try_action(Action::DlmRecovery),
                 Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
+                Step::DeliverWorkFirst(id) => sim.try_action(Action::DeliverWorkFirst(check(*id)?)),
+                Step::DeliverCpgWorkFirst(id) => {
+                    sim.try_action(Action::DeliverCpgWorkFirst(check(*id)?))
+                }
+                Step::FirstDoneOrder(o) => sim.set_first_done_order(*o),
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
                 Step::ReplayTimes(ms) => sim.set_replay_times(ms),

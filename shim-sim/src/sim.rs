@@ -15,7 +15,10 @@ use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
 use gdlm_core::engine::Release;
 
+mod order;
 mod script;
+
+pub use order::OrderSel;
 
 /// A journal replay's virtual duration by default: the real-cluster run in
 /// `../shared/realdlm/FINDINGS.md` logged "Journal replayed in 403ms [jlck:1ms,
@@ -445,6 +448,12 @@ pub enum Action {
     Mount(u32),
     /// Deliver this node's next CPG item (CPG mode).
     DeliverCpg(u32),
+    /// [`Action::Deliver`] of a recover_done that wakes the node's waiting
+    /// `control_first_done`, with the control work it queues running first
+    /// ([`gdlm_core::engine::FirstDoneOrder::WorkFirst`]; `Deliver` is the other order).
+    DeliverWorkFirst(u32),
+    /// [`Action::DeliverCpg`] in the same order (CPG mode).
+    DeliverCpgWorkFirst(u32),
 }
 
 const TAIL: usize = 60;
@@ -488,6 +497,9 @@ pub struct Sim {
     slot_error: Option<String>,
     /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
     replay_times: Vec<u64>,
+    /// The order of a woken `control_first_done` and the control work (`None`: drawn
+    /// from the seed at each such delivery).
+    first_done_order: Option<gdlm_core::engine::FirstDoneOrder>,
     /// The enabled set, kept incrementally (see [`crate::runnable`]).
     sched: crate::runnable::Runnable,
     /// The invariants' per-node counters (see [`crate::invariants`]).
@@ -565,6 +577,7 @@ impl Sim {
             want_slot: Vec::new(),
             slot_error: None,
             replay_times: Vec::new(),
+            first_done_order: None,
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
             scratch: Vec::new(),
@@ -1407,6 +1420,7 @@ impl Sim {
                 a = self.pick(rec, k);
             }
         }
+        let a = self.choose_first_done_order(a);
         self.perform(a);
         self.now += 1;
         true
@@ -1424,6 +1438,7 @@ impl Sim {
             Action::Run(_) => Some(choice.unwrap_or_else(|| self.rng.random())),
             _ => None,
         };
+        let a = self.forced_first_done_order(a);
         self.rec(match a {
             Action::DlmRecovery => Step::DlmRecovery,
             Action::Deliver(n) => Step::Deliver(n),
@@ -1431,13 +1446,17 @@ impl Sim {
             Action::Crash(n) => Step::Crash(n),
             Action::Mount(n) => Step::Mount(n),
             Action::DeliverCpg(n) => Step::DeliverCpg(n),
+            Action::DeliverWorkFirst(n) => Step::DeliverWorkFirst(n),
+            Action::DeliverCpgWorkFirst(n) => Step::DeliverCpgWorkFirst(n),
         });
         match a {
             Action::Deliver(n)
             | Action::Run(n)
             | Action::Crash(n)
             | Action::Mount(n)
-            | Action::DeliverCpg(n) => self.sched.touch((n as usize).wrapping_sub(1)),
+            | Action::DeliverCpg(n)
+            | Action::DeliverWorkFirst(n)
+            | Action::DeliverCpgWorkFirst(n) => self.sched.touch((n as usize).wrapping_sub(1)),
             Action::DlmRecovery => {}
         }
         match a {
@@ -1484,6 +1503,9 @@ impl Sim {
             Action::Crash(id) => self.crash_unrecorded(id),
             Action::Mount(id) => self.mount_unrecorded(id),
             Action::DeliverCpg(id) => self.deliver_cpg(id),
+            Action::DeliverWorkFirst(_) | Action::DeliverCpgWorkFirst(_) => {
+                self.deliver_work_first(a)
+            }
         }
     }
 
@@ -1495,7 +1517,12 @@ impl Sim {
 
     /// [`Sim::try_action`] with a node step's random choice.
     pub fn try_action_with(&mut self, a: Action, choice: Option<u32>) {
-        if self.enabled().contains(&a) {
+        let base = match a {
+            Action::DeliverWorkFirst(n) => Action::Deliver(n),
+            Action::DeliverCpgWorkFirst(n) => Action::DeliverCpg(n),
+            a => a,
+        };
+        if self.enabled().contains(&base) {
             self.perform_with(a, choice);
             self.check_invariants();
         }
@@ -1770,6 +1797,7 @@ impl Sim {
             }
             Cond::Blocked { node: id, blocked } => node(*id)?.rec().locks_blocked() == *blocked,
             Cond::Slot { node: id, slot } => node(*id)?.jid().map(|j| j + 1) == Some(*slot),
+            Cond::FirstDoneWaiting { node: id } => node(*id)?.engine().first_done_waiting(),
         })
     }
 

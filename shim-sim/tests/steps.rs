@@ -421,3 +421,115 @@ fn the_timeline_marks_an_outside_hold() {
         .unwrap();
     assert!(!svg.contains("outside hold"));
 }
+
+/// `(node, text)` of every line that says node 1's generation-3 recovery is done.
+fn done3_on_1(out: &Outcome) -> bool {
+    out.trace
+        .iter()
+        .any(|e| e.node == 1 && e.what == "recover generation 3 done")
+}
+
+fn work_first_logged(out: &Outcome) -> bool {
+    out.trace
+        .iter()
+        .any(|e| e.node == 1 && e.what.starts_with("control work ran before the woken"))
+}
+
+#[test]
+fn a_join_during_the_first_mount_reaches_both_orders_of_first_done_and_the_control_work() {
+    use gdlm_sim::sim::OrderSel;
+    let text = include_str!("../schedules/first-done-work-first.json");
+    let base = Schedule::from_json(text).unwrap();
+    assert_eq!(base.steps[0], Step::FirstDoneOrder(OrderSel::WorkFirst));
+    // Under CPG callbacks gdlm-core's membership hands a synced member a join's prep and
+    // done in one configuration change, so control_first_done never waits between them.
+    for seed in 1..=40 {
+        let mut s = base.clone();
+        s.cpg = true;
+        s.seed = seed;
+        let e = s.run().expect_err("no wait under CPG");
+        assert!(e.contains("FirstDoneWaiting"), "{e}");
+    }
+    {
+        let cpg = false;
+        // Forced both ways: the work first logs no done 3 on node 1, the other order does;
+        // either way every node mounts and nothing is violated.
+        for (order, done) in [
+            (OrderSel::WorkFirst, false),
+            (OrderSel::FirstDoneFirst, true),
+        ] {
+            // The first seed (from the file's) whose join ends its recovery after
+            // control_first_done started (the wait step fails otherwise).
+            let out = (0..40)
+                .find_map(|k| {
+                    let mut s = base.clone();
+                    s.cpg = cpg;
+                    s.seed = base.seed + k;
+                    s.steps[0] = Step::FirstDoneOrder(order);
+                    s.run().ok()
+                })
+                .expect("some seed waits");
+            assert!(out.violation.is_none(), "{:?}", out.violation);
+            assert!(out.phases.iter().all(|&p| p == Phase::Mounted));
+            assert_eq!(done3_on_1(&out), done, "cpg {cpg} {order:?}");
+            assert_eq!(work_first_logged(&out), !done, "cpg {cpg} {order:?}");
+        }
+        // Drawn from the seed: both orders over 40 seeds (seeds where the join's
+        // recovery ended before control_first_done started never wait, and are skipped).
+        let (mut first, mut work) = (0, 0);
+        for seed in 1..=40 {
+            let mut s = base.clone();
+            s.cpg = cpg;
+            s.seed = seed;
+            s.steps[0] = Step::FirstDoneOrder(OrderSel::Either);
+            let Ok(out) = s.run() else { continue };
+            assert!(out.violation.is_none(), "seed {seed}: {:?}", out.violation);
+            assert_ne!(done3_on_1(&out), work_first_logged(&out), "seed {seed}");
+            if work_first_logged(&out) {
+                work += 1;
+            } else {
+                first += 1;
+            }
+        }
+        assert!(
+            first > 0 && work > 0,
+            "cpg {cpg}: {first} first_done first, {work} work first"
+        );
+    }
+}
+
+#[test]
+fn the_exhaustive_checks_choices_take_both_orders_where_first_done_waits() {
+    use gdlm_sim::sim::{Action, Sim};
+    let text = include_str!("../schedules/first-done-work-first.json");
+    let mut s = Schedule::from_json(text).unwrap();
+    // Up to the wait (the order step dropped: it would force one order).
+    s.steps.truncate(s.steps.len() - 1);
+    s.steps.remove(0);
+    let mut sim = Sim::new(s.config().unwrap());
+    s.run_on(&mut sim).expect("node 1 waits");
+    let mut choices = sim.enabled();
+    assert!(choices.contains(&Action::Deliver(1)));
+    sim.order_choices(&mut choices);
+    assert!(choices.contains(&Action::DeliverWorkFirst(1)));
+    // Only the waiting node's recover_done has a second order.
+    let extra = choices
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Action::DeliverWorkFirst(_) | Action::DeliverCpgWorkFirst(_)
+            )
+        })
+        .count();
+    assert_eq!(extra, 1);
+    let mut a = sim.clone();
+    a.perform(Action::Deliver(1));
+    a.settle();
+    let mut b = sim;
+    b.perform(Action::DeliverWorkFirst(1));
+    b.settle();
+    let (a, b) = (a.finish(), b.finish());
+    assert!(a.violation.is_none() && b.violation.is_none());
+    assert!(done3_on_1(&a) && !done3_on_1(&b));
+}
