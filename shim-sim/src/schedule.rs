@@ -207,6 +207,8 @@ pub enum Step {
     /// a slot by ordering joins and failures before it; the step checks the slot the
     /// node gets and fails with the slot table and what to change when it differs. A
     /// slot above the node count is refused at once (slot S needs S−1 other members).
+    /// It applies to that one mount: if the node crashes, leaves, withdraws or fails its
+    /// mount before it gets a slot, the step fails then (it does not judge a later mount).
     MountSlot {
         /// The node.
         node: u32,

@@ -718,6 +718,9 @@ impl Sim {
             }
         }
         self.nodes[i].crash();
+        if !self.want_slot.is_empty() {
+            self.end_slot_want(id, "crashed");
+        }
         let now = self.now;
         if let Some(t) = self.timeline.as_mut() {
             t.crash(now, id);
@@ -933,6 +936,9 @@ impl Sim {
                     self.line(id, Line::Mounted { first, jid });
                 }
                 Note::MountFailed(e) => {
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "failed its mount");
+                    }
                     failed_mount = true;
                     self.stats.mount_failures += 1;
                     self.wanted[(id - 1) as usize] = false;
@@ -961,6 +967,9 @@ impl Sim {
                 } => {
                     // The daemon leaves the group with the lockspace.
                     let _ = how;
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "left the lockspace");
+                    }
                     self.cpg_leave(id, LeftReason::Leave);
                     if !failed_mount {
                         // gdlm_unmount: an unmounted file system leaves a clean journal.
@@ -989,6 +998,9 @@ impl Sim {
                         LeftReason::Leave
                     };
                     let cpg_at = self.cpg_leave(id, why);
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "withdrew");
+                    }
                     if let (true, Some(j)) = (held_journal, jid) {
                         let gen = cpg_at.unwrap_or(self.dlm.generation());
                         let jr = &mut self.journals[j as usize];

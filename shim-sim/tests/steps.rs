@@ -533,3 +533,52 @@ fn the_exhaustive_checks_choices_take_both_orders_where_first_done_waits() {
     assert!(a.violation.is_none() && b.violation.is_none());
     assert!(done3_on_1(&a) && !done3_on_1(&b));
 }
+
+#[test]
+fn a_mount_slot_applies_to_one_mount_and_not_to_the_next() {
+    for cpg in [false, true] {
+        // Node 2 is asked for slot 2 and crashes before it joins; its next mount is a
+        // plain one. Before the fix the want carried over and judged the later mount.
+        let steps = vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::MountSlot { node: 2, slot: 2 },
+            Step::Crash(2),
+            Step::Settle,
+            Step::Mount(2),
+            Step::Settle,
+        ];
+        let (out, e) = schedule(3, cpg, steps).run_partial().unwrap();
+        let e = e.expect("the slot was never given");
+        assert!(
+            e.contains("step 2: mount_slot: node 2 crashed before it got a slot")
+                && e.contains("applies to that one mount"),
+            "cpg {cpg}: {e}"
+        );
+        // The schedule stopped at the crash step: the later mount never ran.
+        assert!(!out
+            .trace
+            .iter()
+            .any(|t| t.node == 2 && t.what.contains("mounted (first false)")));
+        // Once it has its slot, a later crash and remount do not judge anything again.
+        let steps = vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::MountSlot { node: 2, slot: 2 },
+            until(2, Phase::Mounted),
+            Step::Crash(2),
+            Step::Settle,
+            Step::Mount(3),
+            until(3, Phase::Mounted),
+            Step::Mount(2),
+            Step::Settle,
+        ];
+        let out = schedule(3, cpg, steps).run().expect("one slot, one mount");
+        assert!(out.violation.is_none(), "{:?}", out.violation);
+        // Node 3 took slot 2 after node 2 crashed, so node 2's second mount got slot 3.
+        assert!(out
+            .trace
+            .iter()
+            .any(|t| t.node == 2 && t.what == "mounted (first false) jid Some(2)"));
+    }
+}

@@ -333,6 +333,24 @@ impl Sim {
         v
     }
 
+    /// Node `id`'s mount ended (`how`: crashed, left, failed) before it got a slot: a
+    /// `mount_slot` applies to that one mount, so its check fails here rather than
+    /// carrying over to the node's next mount.
+    pub(super) fn end_slot_want(&mut self, id: u32, how: &str) {
+        let Some(k) = self.want_slot.iter().position(|w| w.node == id) else {
+            return;
+        };
+        let w = self.want_slot.remove(k);
+        let msg = format!(
+            "step {}: mount_slot: node {id} {how} before it got a slot (event {}, t={} ms); \
+             a mount_slot applies to that one mount: let it join first (wait for \
+             {{\"slot\": {{\"node\": {id}, \"slot\": {}}}}}), or use a plain mount",
+            w.step, self.step, self.now, w.slot
+        );
+        self.log(id, msg.clone());
+        self.slot_error.get_or_insert(msg);
+    }
+
     /// A `mount_slot` mismatch seen since the last call.
     pub fn take_slot_error(&mut self) -> Option<String> {
         self.slot_error.take()
