@@ -417,7 +417,7 @@ pub struct RealRun {
 }
 
 /// Node ids of the `nodeN.log` files in `dir`.
-fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
+pub(crate) fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
     let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -169,12 +169,17 @@ pub enum Step {
         /// Fail (true) or succeed (false).
         on: bool,
     },
-    /// Every replay takes this many virtual milliseconds from now on.
+    /// Every replay takes this many virtual milliseconds from now on (instead of a time
+    /// drawn from `replay_times`).
     ReplayDelay(u64),
     /// From now on each replay of another node's journal takes a time drawn (from the
-    /// seed) out of this list of virtual milliseconds, e.g. the replay times real
-    /// clusters logged ([`REAL_REPLAY_MS`]); `[]` goes back to `replay_delay`.
+    /// seed) out of this list of virtual milliseconds (the default is
+    /// [`REAL_REPLAY_MS`], what real clusters logged); `[]` goes back to `replay_delay`.
     ReplayTimes(Vec<u64>),
+    /// From now on each mounting node's head lookup of its own journal takes a time drawn
+    /// out of this list (virtual ms); `[]`: no time. The default is what the node's kernel
+    /// logged ([`REAL_JHEAD_MS_61`], [`REAL_JHEAD_MS_72`]).
+    JheadTimes(Vec<u64>),
     /// An administrator writes the control_lock LVB (`generation` 0xFFFFFFFF disables
     /// mounts): `{"write_lvb": {"generation": 4294967295, "jids": []}}`. Skipped (and
     /// logged) when no node holds control_lock.
@@ -249,6 +254,30 @@ fn ex() -> String {
 pub const REAL_REPLAY_MS: [u64; 19] = [
     72, 118, 145, 202, 206, 231, 261, 275, 297, 319, 326, 343, 420, 456, 468, 592, 727, 772, 1264,
 ];
+
+/// "jid=N: Journal head lookup took M ms" of a node's own journal at mount (gfs2's
+/// `init_journal`: the first mounter's own journal in its pass, every other mounter's
+/// own journal) in the `ci/realdlm` results of 2026-12-01 under Debian's 6.1.0-57 kernel
+/// (qemu TCG; cluster3-kill, cluster3-kill-mixed, kmod-cluster3 and kmod-cluster3-mixed
+/// runs), ascending: 1.3–2.1 s, 6.1's journal scan on a fresh file system.
+pub const REAL_JHEAD_MS_61: [u64; 15] = [
+    1310, 1335, 1348, 1348, 1381, 1431, 1462, 1527, 1645, 1849, 1911, 1986, 2023, 2035, 2109,
+];
+
+/// The same under Linux 7.2.13 (cluster3-kill-72, the 7.2 nodes of the mixed runs,
+/// kmod-cluster3-72, rfl-gfs2-72, withdraw-72): 17–453 ms.
+pub const REAL_JHEAD_MS_72: [u64; 18] = [
+    17, 44, 48, 48, 65, 86, 92, 96, 98, 101, 126, 133, 141, 153, 154, 241, 305, 453,
+];
+
+/// The own-journal head lookup times a node running `profile` draws from by default:
+/// the reference (v3.12) is compared with Debian's 6.1 nodes, so it takes 6.1's.
+pub fn jhead_ms(profile: gdlm_core::Profile) -> &'static [u64] {
+    match profile {
+        gdlm_core::Profile::Linux72 => &REAL_JHEAD_MS_72,
+        _ => &REAL_JHEAD_MS_61,
+    }
+}
 
 /// A DLM mode name (`NL`, `CR`, `CW`, `PR`, `PW`, `EX`) as its `DLM_LOCK_*` number.
 pub fn parse_mode(name: &str) -> Result<i32, String> {
@@ -502,6 +531,7 @@ impl Schedule {
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
                 Step::ReplayTimes(ms) => sim.set_replay_times(ms),
+                Step::JheadTimes(ms) => sim.set_jhead_times(ms),
                 Step::WriteLvb { generation, jids } => sim
                     .write_lvb(*generation, jids)
                     .map_err(|e| format!("step {k}: {e}"))?,

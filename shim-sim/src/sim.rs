@@ -98,8 +98,17 @@ pub struct Faults {
     pub max_crashes: u32,
     /// Journal replays fail on a node for a while (switched on and off as faults).
     pub replay_fail: bool,
-    /// Every replay takes this many virtual milliseconds (0: the next step).
+    /// Every replay takes this many virtual milliseconds (0: the next step) when
+    /// `replay_times` is empty.
     pub replay_delay_ms: u64,
+    /// Each replay of another node's journal takes a time drawn (from the seed) out of
+    /// this list: by default [`crate::schedule::REAL_REPLAY_MS`], the dead-journal
+    /// replays real clusters logged; empty: `replay_delay_ms`.
+    pub replay_times: &'static [u64],
+    /// A mounting node's look at its own journal (gfs2's `init_journal` head lookup)
+    /// takes a time drawn from this list; `None` (the default): from what the node's
+    /// kernel logged ([`crate::schedule::jhead_ms`]); empty: no time.
+    pub jhead_times: Option<&'static [u64]>,
 }
 
 impl Faults {
@@ -116,6 +125,8 @@ impl Faults {
             max_crashes: 0,
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
+            replay_times: &crate::schedule::REAL_REPLAY_MS,
+            jhead_times: None,
         }
     }
 }
@@ -133,6 +144,8 @@ impl Default for Faults {
             max_crashes: 2,
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
+            replay_times: &crate::schedule::REAL_REPLAY_MS,
+            jhead_times: None,
         }
     }
 }
@@ -497,6 +510,12 @@ pub struct Sim {
     slot_error: Option<String>,
     /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
     replay_times: Vec<u64>,
+    /// Draws replay and head-lookup durations: apart from the scheduling draws, so a
+    /// recorded run replays with the same durations (its schedule makes no picks).
+    time_rng: Pcg64Mcg,
+    /// A schedule's `jhead_times` (own-journal head lookups for every node); `None`: each
+    /// node's kernel's measured list if `cfg.faults.jhead`.
+    jhead_times: Option<Vec<u64>>,
     /// The order of a woken `control_first_done` and the control work (`None`: drawn
     /// from the seed at each such delivery).
     first_done_order: Option<gdlm_core::engine::FirstDoneOrder>,
@@ -576,7 +595,9 @@ impl Sim {
             holds: Vec::new(),
             want_slot: Vec::new(),
             slot_error: None,
-            replay_times: Vec::new(),
+            replay_times: cfg.faults.replay_times.to_vec(),
+            jhead_times: None,
+            time_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x71AE_71AE_71AE_71AE),
             first_done_order: None,
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
@@ -1096,7 +1117,7 @@ impl Sim {
             );
             self.violate(2, msg);
         }
-        if !self.replay_times.is_empty() && !self.untimed {
+        if !self.untimed {
             self.draw_replay_time(by, jid);
         }
         match self.journals.get(jid as usize).copied() {
@@ -1819,6 +1840,8 @@ impl Sim {
         for n in &mut self.nodes {
             n.replay_model.delay_ms = ms;
         }
+        // A fixed time instead of one drawn from the list.
+        self.replay_times.clear();
     }
 
     /// Turn glock traffic on or off.
@@ -1910,10 +1933,11 @@ impl Sim {
     /// Measured settles stay far below it (worst 6 s of 4,000 swarm seeds per profile
     /// against a bound near 60 s); a run that needs longer is stuck, not slow.
     pub fn liveness_bound_ms(&self) -> u64 {
-        let replay = self.cfg.faults.replay_delay_ms;
+        let replay = self.replay_bound_ms();
         let per_node = 8 * u64::from(gdlm_core::mount::MOUNT_RETRY_DELAY_MS)
             + 4 * crate::node::HZ_MS
-            + 2 * replay;
+            + 2 * replay
+            + self.jhead_bound_ms();
         let journals = self.journals.len() as u64;
         20_000
             + u64::from(self.cfg.nodes) * per_node

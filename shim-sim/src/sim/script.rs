@@ -208,19 +208,75 @@ impl Sim {
         self.log(0, format!("replays take a time drawn from {ms:?} ms"));
     }
 
-    /// A replay by node `by` of journal `jid` just started: draw its duration.
+    /// From now on every node's own-journal head lookup takes a time drawn out of `ms`;
+    /// empty: none.
+    pub fn set_jhead_times(&mut self, ms: &[u64]) {
+        self.rec(crate::schedule::Step::JheadTimes(ms.to_vec()));
+        self.jhead_times = Some(ms.to_vec());
+        self.log(
+            0,
+            format!("own-journal head lookups take a time drawn from {ms:?} ms"),
+        );
+    }
+
+    /// The own-journal head lookup times of node index `i`.
+    fn jhead_list(&self, i: usize) -> &[u64] {
+        match &self.jhead_times {
+            Some(v) => v,
+            None => self.cfg.faults.jhead_times.unwrap_or_else(|| {
+                crate::schedule::jhead_ms(self.cfg.profile_of(self.nodes[i].id))
+            }),
+        }
+    }
+
+    /// The longest replay of another node's journal the model can draw (virtual ms).
+    pub(super) fn replay_bound_ms(&self) -> u64 {
+        let fixed = self.nodes.iter().map(|n| n.replay_model.delay_ms).max();
+        let listed = self.replay_times.iter().copied().max();
+        fixed
+            .unwrap_or(0)
+            .max(listed.unwrap_or(0))
+            .max(self.cfg.faults.replay_delay_ms)
+    }
+
+    /// The longest own-journal head lookup any node can draw (virtual ms).
+    pub(super) fn jhead_bound_ms(&self) -> u64 {
+        (0..self.nodes.len())
+            .filter_map(|i| self.jhead_list(i).iter().copied().max())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A replay by node `by` of journal `jid` just started: draw its duration (its own
+    /// journal: the head lookup at mount; another's: a replay time), unless fixed.
     pub(super) fn draw_replay_time(&mut self, by: u32, jid: u32) {
         use rand::Rng;
         let i = (by - 1) as usize;
-        if self.nodes[i].jid() == Some(jid) {
-            return; // its own journal: the engine's own replay, not timed here
+        let own = self.nodes[i].jid() == Some(jid);
+        let len = if own {
+            self.jhead_list(i).len()
+        } else {
+            self.replay_times.len()
+        };
+        if len == 0 {
+            return;
         }
-        let ms = self.replay_times[self.rng.random_range(0..self.replay_times.len())];
+        let k = self.time_rng.random_range(0..len);
+        let ms = if own {
+            self.jhead_list(i)[k]
+        } else {
+            self.replay_times[k]
+        };
         let at = self.now + ms;
         self.nodes[i].set_replay_end(jid, at);
         // A new timer for the node: the incremental enabled set must see it.
         self.sched.touch(i);
-        self.log(by, format!("replay of journal {jid} takes {ms} ms"));
+        let what = if own {
+            format!("head lookup of its own journal {jid} takes {ms} ms")
+        } else {
+            format!("replay of journal {jid} takes {ms} ms")
+        };
+        self.log(by, what);
     }
 
     /// Mount node `id` expecting DLM slot `slot`; checked when its slot is assigned.
