@@ -436,6 +436,17 @@ pub(crate) fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
     v
 }
 
+/// The profile a node running kernel `k` (`uname -r`) replays with: 7.x is Linux 7.2's
+/// lock_dlm, anything older the v3.12 reference (6.1 behaves as it does here).
+fn kernel_profile(k: &str) -> String {
+    if k.starts_with("7.") {
+        "linux-7.2"
+    } else {
+        "reference"
+    }
+    .to_string()
+}
+
 /// The scenario directories under `dir`: itself if it has `nodeN.log` files, else its
 /// subdirectories that have them.
 pub fn scenario_dirs(dir: &Path) -> Vec<PathBuf> {
@@ -533,14 +544,10 @@ impl RealRun {
             _ => true,
         });
         let hold = hold.filter(|_| failed_jids_known);
-        let profile = nodes.iter().find_map(|n| n.kernel.as_deref()).map(|k| {
-            if k.starts_with("7.") {
-                "linux-7.2"
-            } else {
-                "reference"
-            }
-            .to_string()
-        });
+        let profile = nodes
+            .iter()
+            .find_map(|n| n.kernel.as_deref())
+            .map(kernel_profile);
         let first_replay_ms = nodes
             .iter()
             .flat_map(|n| n.first_lookup_ms.iter().copied())
@@ -662,13 +669,20 @@ impl RealRun {
             fixes: Vec::new(),
             cpg: false,
             profile: self.profile.clone(),
-            node_profiles: Default::default(),
+            // A mixed-kernel cluster: each node runs its own kernel's lock_dlm (and head
+            // lookup times).
+            node_profiles: self
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.id, kernel_profile(n.kernel.as_deref()?))))
+                .filter(|(_, p)| Some(p) != self.profile.as_ref())
+                .collect(),
             max_steps: 200_000,
             steps,
         }
     }
 
-    /// Kernels the nodes ran, when they differ (the schedule runs one profile).
+    /// Kernels the nodes ran, when they differ (the schedule gives each node its own).
     pub fn mixed_kernels(&self) -> Option<String> {
         let ks: Vec<String> = self
             .nodes

@@ -610,7 +610,7 @@ fn import(
             changes.join(", ")
         );
         if let Some(k) = run.mixed_kernels() {
-            out!("  mixed kernels ({k}): the schedule runs every node with node 1's");
+            out!("  mixed kernels ({k}): each node runs its kernel's profile (node_profiles)");
         }
         match run.hold {
             Some((host, ms)) => out!(

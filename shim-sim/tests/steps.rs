@@ -582,3 +582,105 @@ fn a_mount_slot_applies_to_one_mount_and_not_to_the_next() {
             .any(|t| t.node == 2 && t.what == "mounted (first false) jid Some(2)"));
     }
 }
+
+/// `(start, end)` virtual ms of each replay of `jid` by `node`.
+fn replays(out: &Outcome, node: u32, jid: u64) -> Vec<(u64, u64)> {
+    let mut v = Vec::new();
+    let mut start = None;
+    for e in out.trace.iter().filter(|e| e.node == node) {
+        let j = e.fields.get("jid").and_then(|j| j.as_u64());
+        match (e.kind, j) {
+            ("replay_start", Some(x)) if x == jid => start = Some(e.t),
+            ("replay_end", Some(x)) if x == jid => {
+                if let Some(s) = start.take() {
+                    v.push((s, e.t));
+                }
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+#[test]
+fn the_own_journal_head_lookup_takes_the_time_its_kernel_logged() {
+    use gdlm_sim::schedule::{REAL_JHEAD_MS_61, REAL_JHEAD_MS_72};
+    let two = |pre: Vec<Step>, profile: Option<&str>, seed| {
+        let mut steps = pre;
+        steps.extend([
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::Mount(2),
+            Step::Settle,
+        ]);
+        let mut s = schedule(2, false, steps);
+        s.profile = profile.map(Into::into);
+        s.seed = seed;
+        s.run().expect("runs")
+    };
+    for seed in 1..=5 {
+        // By default: node 1's own journal (jid 0, first in its pass) and node 2's
+        // (jid 1, at its mount) take a 6.1 head lookup under the reference, a 7.2 one
+        // under linux-7.2.
+        for (profile, list) in [
+            (None, &REAL_JHEAD_MS_61[..]),
+            (Some("linux-7.2"), &REAL_JHEAD_MS_72[..]),
+        ] {
+            let out = two(vec![], profile, seed);
+            assert!(out.violation.is_none());
+            for (node, jid) in [(1, 0), (2, 1)] {
+                let r = replays(&out, node, jid);
+                assert_eq!(r.len(), 1, "{profile:?} node {node}");
+                let took = r[0].1 - r[0].0;
+                assert!(list.contains(&took), "{profile:?} node {node}: {took} ms");
+            }
+        }
+        // A schedule's list for every node, or none.
+        let out = two(vec![Step::JheadTimes(vec![700])], None, seed);
+        let r = replays(&out, 2, 1);
+        assert_eq!(r[0].1 - r[0].0, 700);
+        // None: done at the node's next step (each event takes 1 ms).
+        let out = two(vec![Step::JheadTimes(vec![])], None, seed);
+        let r = replays(&out, 2, 1);
+        assert!(r[0].1 - r[0].0 <= 1, "{r:?}");
+    }
+}
+
+#[test]
+fn a_recorded_run_replays_as_single_scheduling_choices_under_both_callbacks() {
+    use gdlm_sim::sim::{run_seed, SimConfig};
+    for cpg in [false, true] {
+        for seed in [3, 8] {
+            let cfg = SimConfig {
+                record: true,
+                trace: true,
+                cpg,
+                ..SimConfig::default()
+            };
+            let out = run_seed(&cfg, seed);
+            let steps = out.schedule.clone().expect("recorded");
+            // The single choices a shrunk run is made of are all there.
+            let has = |f: fn(&Step) -> bool| steps.iter().any(f);
+            assert!(has(|s| matches!(s, Step::Deliver(_))));
+            assert!(has(|s| matches!(s, Step::RunNode { choice: Some(_), .. })));
+            assert!(has(|s| matches!(s, Step::DlmRecovery)));
+            assert_eq!(has(|s| matches!(s, Step::DeliverCpg(_))), cpg);
+            let mut s = schedule(3, cpg, steps);
+            s.seed = seed;
+            s.traffic = true;
+            s.max_steps = cfg.max_steps;
+            let again = s.run().expect("replays");
+            // The engines did the same, in the same order.
+            let logs = |o: &Outcome| -> Vec<(u32, String)> {
+                o.trace
+                    .iter()
+                    .filter(|e| e.kind == "log" || e.kind == "recovery_result")
+                    .map(|e| (e.node, e.what.clone()))
+                    .collect()
+            };
+            assert!(logs(&out).len() > 20);
+            assert_eq!(logs(&again), logs(&out), "cpg {cpg} seed {seed}");
+            assert_eq!(again.phases, out.phases);
+        }
+    }
+}
