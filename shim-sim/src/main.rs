@@ -260,6 +260,7 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
                 "slow-replay" => {
                     faults.replay_delay_ms = 2_500;
                     faults.replay_times = &[];
+                    faults.clean_times = &[];
                 }
                 "none" => {}
                 other => return Err(format!("unknown fault {other:?}")),
@@ -272,8 +273,12 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         Some([ms]) => {
             faults.replay_delay_ms = *ms;
             faults.replay_times = &[];
+            faults.clean_times = &[];
         }
-        Some(list) => faults.replay_times = leak(list),
+        Some(list) => {
+            faults.replay_times = leak(list);
+            faults.clean_times = &[];
+        }
         None => {}
     }
     match o.jhead_ms.as_deref() {

@@ -105,6 +105,10 @@ pub struct Faults {
     /// this list: by default [`crate::schedule::REAL_REPLAY_MS`], the dead-journal
     /// replays real clusters logged; empty: `replay_delay_ms`.
     pub replay_times: &'static [u64],
+    /// A replay of another node's journal that is clean takes a time drawn out of this
+    /// list instead (by default [`crate::schedule::REAL_CLEAN_LOOKUP_MS`]: only the head
+    /// lookup); empty: as a dirty one.
+    pub clean_times: &'static [u64],
     /// A mounting node's look at its own journal (gfs2's `init_journal` head lookup)
     /// takes a time drawn from this list; `None` (the default): from what the node's
     /// kernel logged ([`crate::schedule::jhead_ms`]); empty: no time.
@@ -126,6 +130,7 @@ impl Faults {
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
             replay_times: &crate::schedule::REAL_REPLAY_MS,
+            clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
             jhead_times: None,
         }
     }
@@ -145,6 +150,7 @@ impl Default for Faults {
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
             replay_times: &crate::schedule::REAL_REPLAY_MS,
+            clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
             jhead_times: None,
         }
     }
@@ -510,6 +516,8 @@ pub struct Sim {
     slot_error: Option<String>,
     /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
     replay_times: Vec<u64>,
+    /// Replays of clean journals of other nodes draw from this list (empty: as dirty).
+    clean_times: Vec<u64>,
     /// Draws replay and head-lookup durations: apart from the scheduling draws, so a
     /// recorded run replays with the same durations (its schedule makes no picks).
     time_rng: Pcg64Mcg,
@@ -596,6 +604,7 @@ impl Sim {
             want_slot: Vec::new(),
             slot_error: None,
             replay_times: cfg.faults.replay_times.to_vec(),
+            clean_times: cfg.faults.clean_times.to_vec(),
             jhead_times: None,
             time_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x71AE_71AE_71AE_71AE),
             first_done_order: None,
@@ -1840,8 +1849,9 @@ impl Sim {
         for n in &mut self.nodes {
             n.replay_model.delay_ms = ms;
         }
-        // A fixed time instead of one drawn from the list.
+        // A fixed time instead of one drawn from the lists.
         self.replay_times.clear();
+        self.clean_times.clear();
     }
 
     /// Turn glock traffic on or off.

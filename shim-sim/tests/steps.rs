@@ -604,7 +604,7 @@ fn replays(out: &Outcome, node: u32, jid: u64) -> Vec<(u64, u64)> {
 
 #[test]
 fn the_own_journal_head_lookup_takes_the_time_its_kernel_logged() {
-    use gdlm_sim::schedule::{REAL_JHEAD_MS_61, REAL_JHEAD_MS_72};
+    use gdlm_sim::schedule::{REAL_CLEAN_LOOKUP_MS, REAL_JHEAD_MS_61, REAL_JHEAD_MS_72};
     let two = |pre: Vec<Step>, profile: Option<&str>, seed| {
         let mut steps = pre;
         steps.extend([
@@ -634,6 +634,9 @@ fn the_own_journal_head_lookup_takes_the_time_its_kernel_logged() {
                 let took = r[0].1 - r[0].0;
                 assert!(list.contains(&took), "{profile:?} node {node}: {took} ms");
             }
+            // Node 1's pass over node 2's journal (clean): only its head lookup.
+            let r = replays(&out, 1, 1);
+            assert!(REAL_CLEAN_LOOKUP_MS.contains(&(r[0].1 - r[0].0)), "{r:?}");
         }
         // A schedule's list for every node, or none.
         let out = two(vec![Step::JheadTimes(vec![700])], None, seed);
@@ -662,7 +665,13 @@ fn a_recorded_run_replays_as_single_scheduling_choices_under_both_callbacks() {
             // The single choices a shrunk run is made of are all there.
             let has = |f: fn(&Step) -> bool| steps.iter().any(f);
             assert!(has(|s| matches!(s, Step::Deliver(_))));
-            assert!(has(|s| matches!(s, Step::RunNode { choice: Some(_), .. })));
+            assert!(has(|s| matches!(
+                s,
+                Step::RunNode {
+                    choice: Some(_),
+                    ..
+                }
+            )));
             assert!(has(|s| matches!(s, Step::DlmRecovery)));
             assert_eq!(has(|s| matches!(s, Step::DeliverCpg(_))), cpg);
             let mut s = schedule(3, cpg, steps);

@@ -205,6 +205,7 @@ impl Sim {
     pub fn set_replay_times(&mut self, ms: &[u64]) {
         self.rec(crate::schedule::Step::ReplayTimes(ms.to_vec()));
         self.replay_times = ms.to_vec();
+        self.clean_times.clear();
         self.log(0, format!("replays take a time drawn from {ms:?} ms"));
     }
 
@@ -232,7 +233,12 @@ impl Sim {
     /// The longest replay of another node's journal the model can draw (virtual ms).
     pub(super) fn replay_bound_ms(&self) -> u64 {
         let fixed = self.nodes.iter().map(|n| n.replay_model.delay_ms).max();
-        let listed = self.replay_times.iter().copied().max();
+        let listed = self
+            .replay_times
+            .iter()
+            .chain(&self.clean_times)
+            .copied()
+            .max();
         fixed
             .unwrap_or(0)
             .max(listed.unwrap_or(0))
@@ -253,28 +259,31 @@ impl Sim {
         use rand::Rng;
         let i = (by - 1) as usize;
         let own = self.nodes[i].jid() == Some(jid);
-        let len = if own {
-            self.jhead_list(i).len()
-        } else {
-            self.replay_times.len()
+        let clean = !own
+            && !self.clean_times.is_empty()
+            && self.journals.get(jid as usize).is_some_and(|j| !j.dirty);
+        let len = match (own, clean) {
+            (true, _) => self.jhead_list(i).len(),
+            (false, true) => self.clean_times.len(),
+            (false, false) => self.replay_times.len(),
         };
         if len == 0 {
             return;
         }
         let k = self.time_rng.random_range(0..len);
-        let ms = if own {
-            self.jhead_list(i)[k]
-        } else {
-            self.replay_times[k]
+        let ms = match (own, clean) {
+            (true, _) => self.jhead_list(i)[k],
+            (false, true) => self.clean_times[k],
+            (false, false) => self.replay_times[k],
         };
         let at = self.now + ms;
         self.nodes[i].set_replay_end(jid, at);
         // A new timer for the node: the incremental enabled set must see it.
         self.sched.touch(i);
-        let what = if own {
-            format!("head lookup of its own journal {jid} takes {ms} ms")
-        } else {
-            format!("replay of journal {jid} takes {ms} ms")
+        let what = match (own, clean) {
+            (true, _) => format!("head lookup of its own journal {jid} takes {ms} ms"),
+            (false, true) => format!("head lookup of clean journal {jid} takes {ms} ms"),
+            (false, false) => format!("replay of journal {jid} takes {ms} ms"),
         };
         self.log(by, what);
     }
