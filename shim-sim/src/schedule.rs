@@ -28,10 +28,18 @@
 //! N; a recorded run adds the `"choice"` its glock traffic drew), `{"traffic": true}`,
 //! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. The journal
 //! model: `{"replay_fail": {"node": N, "on": true}}` makes node N's replays of other nodes'
-//! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
-//! `{"replay_times": [72, 319, 1264]}` a time drawn (from the seed) out of the list for each
-//! replay of another node's journal ([`REAL_REPLAY_MS`]: what real clusters logged). Invariants
-//! 1–4 are checked after every event throughout.
+//! journals fail. Replays take what real clusters logged unless a step says otherwise: a
+//! dirty journal of another node a time drawn from [`REAL_REPLAY_MS`], a clean one from
+//! [`REAL_CLEAN_LOOKUP_MS`], a node's own journal at mount from its kernel's list
+//! ([`jhead_ms`]); `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
+//! `{"replay_times": [72, 319, 1264]}` draws every replay of another node's journal from the
+//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). `{"first_done_order":
+//! "work_first"}` (`"first_done_first"`, `"either"`: drawn, the default) orders a woken
+//! `control_first_done` and the control work of the same recover_done
+//! ([`crate::sim::OrderSel`]); `{"deliver_work_first": N}` is one such delivery as a recorded
+//! run takes it, and `{"wait": {"for": {"first_done_waiting": {"node": 1}}}}` waits until
+//! node 1's `control_first_done` waits. Invariants 1–4 are checked after every event
+//! throughout.
 //!
 //! Replaying a real cluster: `{"hold": {"node": 1, "lock": {"journal": 2}, "ms": 8000}}`
 //! is a process outside the file system on node 1 (the VM harness's `gdlm-linux-smoke
@@ -43,7 +51,8 @@
 //! join is processed, so a schedule reaches a slot by ordering joins and failures, e.g.
 //! `{"mount": 1}, {"until": {"node": 1, "phase": "Mounted"}}, {"mount_slot": {"node": 3,
 //! "slot": 2}}`; a different slot fails the schedule with the slot table and what to
-//! change, a slot above the node count is refused at once. `{"wait": {"for": {"slot":
+//! change, a slot above the node count is refused at once; it applies to that one mount (a
+//! crash or leave before the slot is given fails the step). `{"wait": {"for": {"slot":
 //! {"node": 3, "slot": 1}}}}` waits for a node's slot.
 
 use serde::{Deserialize, Serialize};
