@@ -113,12 +113,28 @@ pub fn real_kills(dir: &Path) -> Vec<RealKill> {
         .collect()
 }
 
-/// The kills under `roots` (run or scenario directories) in scenarios whose name starts
-/// with one of `prefixes`.
+/// The kills under `roots` (scenario directories, run directories holding them, or a
+/// directory of runs such as `target/realdlm`) in scenarios whose name starts with one of
+/// `prefixes`.
 pub fn real_kills_under(roots: &[PathBuf], prefixes: &[&str]) -> Vec<RealKill> {
     let mut v = Vec::new();
     for root in roots {
-        for d in crate::import::scenario_dirs(root) {
+        let mut dirs = crate::import::scenario_dirs(root);
+        if dirs.is_empty() {
+            let mut runs: Vec<PathBuf> = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            runs.sort();
+            dirs = runs
+                .iter()
+                .flat_map(|r| crate::import::scenario_dirs(r))
+                .collect();
+        }
+        for d in dirs {
             let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if prefixes.iter().any(|p| name.starts_with(p)) {
                 v.extend(real_kills(&d));
