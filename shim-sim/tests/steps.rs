@@ -692,4 +692,31 @@ fn a_recorded_run_replays_as_single_scheduling_choices_under_both_callbacks() {
             assert_eq!(again.phases, out.phases);
         }
     }
+    // A run in which the swarm drew the work-first order (seed 107 of the default run:
+    // a join during a first mount) records it as a `deliver_work_first` step, which
+    // replays to the same engine lines.
+    let cfg = SimConfig {
+        record: true,
+        trace: true,
+        ..SimConfig::default()
+    };
+    let out = run_seed(&cfg, 107);
+    let steps = out.schedule.clone().expect("recorded");
+    assert!(steps.iter().any(|s| matches!(s, Step::DeliverWorkFirst(_))));
+    let mut s = schedule(3, false, steps);
+    s.seed = 107;
+    s.traffic = true;
+    s.max_steps = cfg.max_steps;
+    let again = s.run().expect("replays");
+    let lines = |o: &Outcome| -> Vec<(u32, String)> {
+        o.trace
+            .iter()
+            .filter(|e| e.kind == "log" || e.what.starts_with("control work ran before"))
+            .map(|e| (e.node, e.what.clone()))
+            .collect()
+    };
+    assert!(lines(&out)
+        .iter()
+        .any(|(_, w)| w.starts_with("control work ran before")));
+    assert_eq!(lines(&again), lines(&out));
 }
