@@ -170,6 +170,9 @@ pub enum Step {
     /// same recover_done queued: `{"first_done_order": "work_first"}`,
     /// `"first_done_first"` or `"either"` (drawn from the seed, the default).
     FirstDoneOrder(crate::sim::OrderSel),
+    /// `{"dlm_hold": true}`: from now on the DLM's recovery waits after enabling locking,
+    /// before its recover_done (a slow `dlm_recoverd`), until `{"dlm_hold": false}`.
+    DlmHold(bool),
     /// From now on, node N's replays of other nodes' journals fail (`-EIO`) or, with
     /// `false`, succeed again: `{"replay_fail": {"node": 1, "on": true}}`.
     ReplayFail {
@@ -547,6 +550,7 @@ impl Schedule {
                     sim.try_action(Action::DeliverCpgWorkFirst(check(*id)?))
                 }
                 Step::FirstDoneOrder(o) => sim.set_first_done_order(*o),
+                Step::DlmHold(on) => sim.set_dlm_hold(*on),
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
                 Step::ReplayTimes(ms) => sim.set_replay_times(ms),

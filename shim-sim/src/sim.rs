@@ -524,6 +524,9 @@ pub struct Sim {
     /// A schedule's `jhead_times` (own-journal head lookups for every node); `None`: each
     /// node's kernel's measured list if `cfg.faults.jhead`.
     jhead_times: Option<Vec<u64>>,
+    /// A schedule's `dlm_hold`: the DLM's recovery waits after enabling locking, before
+    /// its recover_done.
+    hold_before_done: bool,
     /// The order of a woken `control_first_done` and the control work (`None`: drawn
     /// from the seed at each such delivery).
     first_done_order: Option<gdlm_core::engine::FirstDoneOrder>,
@@ -608,6 +611,7 @@ impl Sim {
             jhead_times: None,
             time_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x71AE_71AE_71AE_71AE),
             first_done_order: None,
+            hold_before_done: false,
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
             scratch: Vec::new(),
@@ -836,6 +840,8 @@ impl Sim {
         self.dlm.recovery_pending()
             && !(self.dlm.prep_pending()
                 && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped)
+            && !(self.hold_before_done
+                && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::LockingEnabled)
     }
 
     /// Bring the incremental enabled set and the invariants' counters up to date with

@@ -37,6 +37,24 @@ impl Sim {
         };
     }
 
+    /// A schedule's `dlm_hold`: from now on (`on`) the DLM's recovery stops after it has
+    /// enabled locking again and before it calls recover_done (`dlm_recoverd` between
+    /// `enable_locking` and `dlm_lsop_recover_done`, held long), until released. Locks are
+    /// granted meanwhile; a first mounter that finishes its pass then finds the recovery
+    /// still running and its `control_first_done` waits.
+    pub fn set_dlm_hold(&mut self, on: bool) {
+        self.rec(crate::schedule::Step::DlmHold(on));
+        self.hold_before_done = on;
+        self.log(
+            0,
+            if on {
+                "DLM recovery holds before recover_done".into()
+            } else {
+                "DLM recovery goes on".into()
+            },
+        );
+    }
+
     /// Delivering `a` may wake a waiting `control_first_done` (so the order is a choice):
     /// the node waits and its next DLM callback is a recover_done (kernel callbacks), or
     /// it has a CPG item (which may carry one; if not, both orders are the same).
