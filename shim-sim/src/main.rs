@@ -632,7 +632,8 @@ fn import(
         for &(g, x, f, ms) in &run.late_stops {
             out!(
                 "  g{g}: node {x}'s add member came {ms} ms after node {f}'s first mount done and node {f} logged no done {g}: \
-                 its recover_prep came while DFL_FIRST_MOUNT was set (the late-stop window, see import's docs); replayed as a join during the first mount"
+                 its recover_prep came while DFL_FIRST_MOUNT was set (the late-stop window, see import's docs); replayed in that order: \
+                 the DLM's recover_done held until node {f}'s control_first_done waits, then the control work first (no done {g})"
             );
         }
         if let Some(p) = schedule {
