@@ -731,3 +731,96 @@ fn polled_actions_leave_no_trace_in_eq_hash_or_debug() {
     assert_eq!(d, e);
     assert_eq!(hash(&d), hash(&e));
 }
+
+/// A first mounter whose pass over the journals sees a join's `recover_prep`: its
+/// `control_first_done` waits for that recovery; the join's recover_done then wakes it
+/// and queues the control work, which run in `order`.
+fn first_done_woken_by_a_join(order: FirstDoneOrder) -> (Dlm, Engine<16>) {
+    let mut dlm = Dlm::new();
+    let mut e: Engine<16> = Engine::new(Config::default());
+    e.handle(ms(0), Event::Mount { journals: 3 }).unwrap();
+    e.poll();
+    let first = Event::RecoverDone {
+        slots: &[1],
+        our_slot: 1,
+        generation: 1,
+    };
+    e.handle(ms(0), first).unwrap();
+    e.handle(ms(0), Event::LockspaceJoined).unwrap();
+    dlm.run(&mut e, ms(0));
+    // control_mount's EX after its 500 ms sleep, then the pass; node 2 joins during it.
+    e.handle_timeout(ms(500));
+    let mut prep_sent = false;
+    loop {
+        let Some(a) = e.poll() else {
+            match e.poll_timeout() {
+                Some(t) if t <= ms(500) => {
+                    e.handle_timeout(ms(500));
+                    continue;
+                }
+                _ => break,
+            }
+        };
+        dlm.seen.push(a);
+        match a {
+            Action::Dlm(req) => {
+                let ev = dlm.answer(&req);
+                e.handle(ms(500), ev).unwrap();
+            }
+            Action::Replay { jid, .. } => {
+                if !prep_sent {
+                    e.handle(ms(500), Event::RecoverPrep).unwrap();
+                    prep_sent = true;
+                }
+                let outcome = ReplayOutcome::Success;
+                e.handle(ms(500), Event::ReplayDone { jid, outcome })
+                    .unwrap();
+            }
+            _ => {}
+        }
+    }
+    assert!(prep_sent && e.first_done_waiting(), "{:?}", e.phase());
+    assert!(dlm
+        .seen
+        .contains(&Action::Log(LogEvent::FirstDoneWait { generation: 1 })));
+    e.set_first_done_order(order);
+    let done = Event::RecoverDone {
+        slots: &[1, 2],
+        our_slot: 1,
+        generation: 2,
+    };
+    e.handle(ms(600), done).unwrap();
+    dlm.run(&mut e, ms(600));
+    (dlm, e)
+}
+
+#[test]
+fn both_orders_of_the_woken_first_done_and_the_control_work_unblock() {
+    let done2 = Action::Log(LogEvent::RecoverDone { generation: 2 });
+    // control_first_done clears DFL_FIRST_MOUNT first: the work runs the control step.
+    let (dlm, e) = first_done_woken_by_a_join(FirstDoneOrder::FirstDoneFirst);
+    assert!(e.phase() == Phase::Mounted && e.accessing() && !e.first_done_waiting());
+    assert!(dlm.seen.contains(&done2));
+    // The work first: it sees DFL_FIRST_MOUNT and returns (L595-597); no done 2, and
+    // nothing is queued that would print it later.
+    let (dlm, mut e) = first_done_woken_by_a_join(FirstDoneOrder::WorkFirst);
+    assert!(e.phase() == Phase::Mounted && e.accessing());
+    assert!(!dlm.seen.contains(&done2));
+    assert_eq!(e.poll_timeout(), None);
+    // The LVB is control_first_done's either way: generation 2, no jid bits.
+    let l = ControlLvb::from_array(dlm.res_lvb);
+    assert_eq!((l.generation(), l.all_jid_bits_clear()), (2, true));
+    // The next recovery is an ordinary one again.
+    e.handle(ms(700), Event::RecoverPrep).unwrap();
+    let d3 = Event::RecoverDone {
+        slots: &[1],
+        our_slot: 1,
+        generation: 3,
+    };
+    e.handle(ms(700), d3).unwrap();
+    let mut dlm = dlm;
+    dlm.run(&mut e, ms(700));
+    assert!(dlm
+        .seen
+        .contains(&Action::Log(LogEvent::RecoverDone { generation: 3 })));
+}

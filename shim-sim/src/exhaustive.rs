@@ -326,8 +326,10 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
 
 /// The faults the check may still inject in `sim` beside its enabled actions: a crash of a
 /// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
-/// than `cfg.mounts` remounts happened (counted from `base_mounts`).
+/// than `cfg.mounts` remounts happened (counted from `base_mounts`); and the other order
+/// of a delivery that wakes a waiting `control_first_done` ([`Sim::order_choices`]).
 fn fault_choices(sim: &Sim, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
+    sim.order_choices(choices);
     if sim.crashes() < cfg.crashes {
         choices.extend(
             sim.nodes()

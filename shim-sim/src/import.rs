@@ -36,15 +36,16 @@
 //! L1132-1136) returns at its `DFL_FIRST_MOUNT` test (L675-679; v3.12 L595-597) when it
 //! takes the spinlock before the woken `control_first_done` clears the flag (L1070; v3.12
 //! L981).
-//! No done line is printed for G then. The importer treats such a join as one during the
-//! first mount (the schedule mounts the joiner while the first mounter is recovering) and
-//! says so.
+//! No done line is printed for G then. The importer replays that order: the joiner mounts
+//! while the first mounter replays its last journal, `dlm_hold` keeps the DLM's recovery
+//! before its recover_done until the first mounter's `control_first_done` waits, and the
+//! recover_done is delivered with `first_done_order` `work_first`; it says so.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::schedule::{Hold, LockSel, Schedule, Step, Until};
+use crate::schedule::{Cond, Hold, JournalState, LockSel, Schedule, Step, Until, Wait};
 use crate::sim::Outcome;
 
 /// How long after a first mounter's `first mount done` a join's `add member` may be
@@ -417,7 +418,7 @@ pub struct RealRun {
 }
 
 /// Node ids of the `nodeN.log` files in `dir`.
-fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
+pub(crate) fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
     let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -434,6 +435,17 @@ fn node_files(dir: &Path) -> Vec<(u32, PathBuf)> {
         .collect();
     v.sort();
     v
+}
+
+/// The profile a node running kernel `k` (`uname -r`) replays with: 7.x is Linux 7.2's
+/// lock_dlm, anything older the v3.12 reference (6.1 behaves as it does here).
+fn kernel_profile(k: &str) -> String {
+    if k.starts_with("7.") {
+        "linux-7.2"
+    } else {
+        "reference"
+    }
+    .to_string()
 }
 
 /// The scenario directories under `dir`: itself if it has `nodeN.log` files, else its
@@ -533,14 +545,10 @@ impl RealRun {
             _ => true,
         });
         let hold = hold.filter(|_| failed_jids_known);
-        let profile = nodes.iter().find_map(|n| n.kernel.as_deref()).map(|k| {
-            if k.starts_with("7.") {
-                "linux-7.2"
-            } else {
-                "reference"
-            }
-            .to_string()
-        });
+        let profile = nodes
+            .iter()
+            .find_map(|n| n.kernel.as_deref())
+            .map(kernel_profile);
         let first_replay_ms = nodes
             .iter()
             .flat_map(|n| n.first_lookup_ms.iter().copied())
@@ -616,12 +624,46 @@ impl RealRun {
                 .changes
                 .get(k + 1)
                 .and_then(|(g, _)| self.overlaps.get(g).copied());
+            let late = |g: u32| self.late_stops.iter().any(|l| l.0 == g);
+            let next_late = self.changes.get(k + 1).is_some_and(|(g, _)| late(*g));
+            let this_late = late(self.changes[k].0);
             for c in changes {
                 match *c {
+                    Change::Join(n) if next_overlaps == Some(n) && next_late => {
+                        // The next join's stop comes while this first mounter replays its
+                        // last journal, and the DLM's recover_done only after its
+                        // control_first_done started: hold the DLM's recovery there.
+                        let last = self.nodes.iter().map(|x| x.id).max().unwrap_or(1) - 1;
+                        steps.push(Step::Mount(n));
+                        steps.push(until(n, Phase::FirstRecovery));
+                        steps.push(Step::Wait(Wait {
+                            cond: Cond::Journal {
+                                jid: last,
+                                state: JournalState::Replaying,
+                            },
+                            limit: 50_000,
+                        }));
+                        steps.push(Step::DlmHold(true));
+                    }
                     Change::Join(n) if next_overlaps == Some(n) => {
                         // The next node joined while this one was still first-mounting.
                         steps.push(Step::Mount(n));
                         steps.push(until(n, Phase::FirstRecovery));
+                    }
+                    Change::Join(n) if this_late => {
+                        // The kernel's other order (module docs): the control work queued
+                        // by this recover_done runs before the woken control_first_done.
+                        let f = self.overlaps[&self.changes[k].0];
+                        steps.push(Step::Mount(n));
+                        steps.push(Step::Wait(Wait {
+                            cond: Cond::FirstDoneWaiting { node: f },
+                            limit: 50_000,
+                        }));
+                        steps.push(Step::DlmHold(false));
+                        steps.push(Step::FirstDoneOrder(crate::sim::OrderSel::WorkFirst));
+                        steps.push(until(n, Phase::Mounted));
+                        steps.push(until(f, Phase::Mounted));
+                        steps.push(Step::FirstDoneOrder(crate::sim::OrderSel::Either));
                     }
                     Change::Join(n) => {
                         steps.push(Step::Mount(n));
@@ -662,13 +704,20 @@ impl RealRun {
             fixes: Vec::new(),
             cpg: false,
             profile: self.profile.clone(),
-            node_profiles: Default::default(),
+            // A mixed-kernel cluster: each node runs its own kernel's lock_dlm (and head
+            // lookup times).
+            node_profiles: self
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.id, kernel_profile(n.kernel.as_deref()?))))
+                .filter(|(_, p)| Some(p) != self.profile.as_ref())
+                .collect(),
             max_steps: 200_000,
             steps,
         }
     }
 
-    /// Kernels the nodes ran, when they differ (the schedule runs one profile).
+    /// Kernels the nodes ran, when they differ (the schedule gives each node its own).
     pub fn mixed_kernels(&self) -> Option<String> {
         let ks: Vec<String> = self
             .nodes

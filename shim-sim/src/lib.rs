@@ -5,6 +5,7 @@
 //! core; [`sim`] schedules events, injects faults and checks the invariants.
 #![forbid(unsafe_code)]
 
+pub mod busy;
 pub mod cpg;
 pub mod dlm;
 pub mod exhaustive;

@@ -129,6 +129,27 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
+    /// How often the three-node kill shows the busy result: in the simulator
+    /// (schedules/cluster3-kill.json and cluster3-kill-hold.json over seeds, kernel and
+    /// CPG callbacks) and in real `ci/realdlm` logs (every kill with two or more
+    /// survivors in the cluster3-kill* and kmod-cluster3* scenarios under --real).
+    /// Exits non-zero if the simulated fraction is more than --tolerance points from
+    /// the real one.
+    Busy {
+        /// Seeds per callback source.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// Run or scenario directories with real logs (e.g. target/realdlm/*).
+        #[arg(long, num_args = 1..)]
+        real: Vec<PathBuf>,
+        /// Most points the simulated busy fraction may differ from the real one.
+        #[arg(long, default_value_t = 15.0)]
+        tolerance: f64,
+        /// Replay times to simulate instead of the default (as for `run`; one value:
+        /// fixed), to see how the fraction depends on them.
+        #[arg(long, value_delimiter = ',')]
+        replay_ms: Option<Vec<u64>>,
+    },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
@@ -154,13 +175,23 @@ struct Opts {
     /// Faults to inject: any of crash, mount, unmount, withdraw (leave the lockspace as
     /// failed), starve (node 1's work runs rarely), replay-fail (a node's journal replays
     /// fail for a while), slow-replay (replays take 2.5 s, the longest journal head lookup seen
-    /// under TCG; the default is 400 ms, the replay measured there), or none.
+    /// under TCG), or none.
     #[arg(long, value_delimiter = ',')]
     faults: Option<Vec<String>>,
     /// Injected defects (to see the invariants catch them): stale-lvb,
     /// slot-growth, sticky-altmode, lvb-remaster.
     #[arg(long, value_delimiter = ',')]
     defects: Vec<String>,
+    /// Virtual ms a replay of another node's journal takes, drawn from this list per
+    /// replay (one value: fixed). Default: the 19 dead-journal replays real clusters
+    /// logged (gdlm_sim::schedule::REAL_REPLAY_MS, 72-1264 ms).
+    #[arg(long, value_delimiter = ',')]
+    replay_ms: Option<Vec<u64>>,
+    /// Virtual ms a mounting node's head lookup of its own journal takes, drawn from this
+    /// list (0: none). Default: what the node's kernel logged (6.1 for the reference
+    /// profile: 1.3-2.1 s; 7.2: 17-453 ms).
+    #[arg(long, value_delimiter = ',')]
+    jhead_ms: Option<Vec<u64>>,
     /// Most events per run.
     #[arg(long, default_value_t = 50_000)]
     steps: u64,
@@ -226,11 +257,34 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
                 "withdraw" => faults.withdraw = true,
                 "starve" => faults.starve = true,
                 "replay-fail" => faults.replay_fail = true,
-                "slow-replay" => faults.replay_delay_ms = 2_500,
+                "slow-replay" => {
+                    faults.replay_delay_ms = 2_500;
+                    faults.replay_times = &[];
+                    faults.clean_times = &[];
+                }
                 "none" => {}
                 other => return Err(format!("unknown fault {other:?}")),
             }
         }
+    }
+    // The lists live for the whole process (Faults holds `&'static` slices).
+    let leak = |v: &[u64]| -> &'static [u64] { Box::leak(v.to_vec().into_boxed_slice()) };
+    match o.replay_ms.as_deref() {
+        Some([ms]) => {
+            faults.replay_delay_ms = *ms;
+            faults.replay_times = &[];
+            faults.clean_times = &[];
+        }
+        Some(list) => {
+            faults.replay_times = leak(list);
+            faults.clean_times = &[];
+        }
+        None => {}
+    }
+    match o.jhead_ms.as_deref() {
+        Some([0]) => faults.jhead_times = Some(&[]),
+        Some(list) => faults.jhead_times = Some(leak(list)),
+        None => {}
     }
     let defects = Defects::parse(&o.defects)?;
     defects.check_callbacks(o.callbacks == "cpg")?;
@@ -393,6 +447,20 @@ fn schedule_with_opts(
     }
     sched.ignore.extend(opts.ignore.iter().copied());
     sched.fixes.extend(opts.fix.iter().cloned());
+    // The time model as first steps (the file's own steps may change it later).
+    use gdlm_sim::schedule::Step;
+    let mut first = Vec::new();
+    match opts.replay_ms.as_deref() {
+        Some([ms]) => first.push(Step::ReplayDelay(*ms)),
+        Some(list) => first.push(Step::ReplayTimes(list.to_vec())),
+        None => {}
+    }
+    match opts.jhead_ms.as_deref() {
+        Some([0]) => first.push(Step::JheadTimes(Vec::new())),
+        Some(list) => first.push(Step::JheadTimes(list.to_vec())),
+        None => {}
+    }
+    sched.steps.splice(0..0, first);
     Ok(sched)
 }
 
@@ -547,7 +615,7 @@ fn import(
             changes.join(", ")
         );
         if let Some(k) = run.mixed_kernels() {
-            out!("  mixed kernels ({k}): the schedule runs every node with node 1's");
+            out!("  mixed kernels ({k}): each node runs its kernel's profile (node_profiles)");
         }
         match run.hold {
             Some((host, ms)) => out!(
@@ -564,7 +632,8 @@ fn import(
         for &(g, x, f, ms) in &run.late_stops {
             out!(
                 "  g{g}: node {x}'s add member came {ms} ms after node {f}'s first mount done and node {f} logged no done {g}: \
-                 its recover_prep came while DFL_FIRST_MOUNT was set (the late-stop window, see import's docs); replayed as a join during the first mount"
+                 its recover_prep came while DFL_FIRST_MOUNT was set (the late-stop window, see import's docs); replayed in that order: \
+                 the DLM's recover_done held until node {f}'s control_first_done waits, then the control work first (no done {g})"
             );
         }
         if let Some(p) = schedule {
@@ -653,6 +722,8 @@ fn main() -> ExitCode {
             nodes: 3,
             faults: None,
             defects: vec![],
+            replay_ms: None,
+            jhead_ms: None,
             steps: 50_000,
             fault_window: 2_000,
             max_crashes: 2,
@@ -802,6 +873,12 @@ fn main() -> ExitCode {
             )
         }),
         Cmd::Merge { files, json } => merge(&files, json.as_deref()),
+        Cmd::Busy {
+            seeds,
+            real,
+            tolerance,
+            replay_ms,
+        } => busy(seeds, &real, tolerance, replay_ms.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -811,6 +888,76 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `gdlm-sim busy`: the busy fractions, simulated and real.
+fn busy(
+    seeds: u64,
+    real: &[PathBuf],
+    tolerance: f64,
+    replay_ms: Option<&[u64]>,
+) -> Result<bool, String> {
+    use gdlm_sim::busy::{real_kills_under, sim_busy, CLUSTER3_KILL, CLUSTER3_KILL_HOLD};
+    use gdlm_sim::schedule::{Schedule, Step};
+    let with_times = |text: &str| -> Result<Schedule, String> {
+        let mut s = Schedule::from_json(text)?;
+        match replay_ms {
+            Some([ms]) => s.steps.insert(0, Step::ReplayDelay(*ms)),
+            Some(list) => s.steps.insert(0, Step::ReplayTimes(list.to_vec())),
+            None => {}
+        }
+        Ok(s)
+    };
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
+    let kills = real_kills_under(real, &["cluster3-kill", "kmod-cluster3"]);
+    for k in &kills {
+        out!(
+            "  real {} {} gen {} jid {} survivors {:?}: {}{}",
+            k.dir.display(),
+            k.lockspace,
+            k.generation,
+            k.jid,
+            k.survivors,
+            if k.busy { "busy" } else { "no busy" },
+            if k.hold { " (harness hold)" } else { "" }
+        );
+    }
+    let count = |hold: Option<bool>| {
+        let v: Vec<_> = kills
+            .iter()
+            .filter(|k| hold.is_none_or(|h| k.hold == h))
+            .collect();
+        (v.iter().filter(|k| k.busy).count() as u64, v.len() as u64)
+    };
+    let mut ok = true;
+    for (name, text, hold) in [
+        ("cluster3-kill (no hold)", CLUSTER3_KILL, false),
+        ("cluster3-kill-hold", CLUSTER3_KILL_HOLD, true),
+    ] {
+        let (sb, sn) = sim_busy(&with_times(text)?, seeds)?;
+        let (rb, rn) = count(Some(hold));
+        let (s, r) = (pct(sb, sn), pct(rb, rn));
+        let within = rn == 0 || (s - r).abs() <= tolerance;
+        ok &= within;
+        out!(
+            "{name}: simulated busy in {sb}/{sn} runs ({s:.1}%); real kills {}: busy in {rb}/{rn} ({r:.1}%){}",
+            if hold { "with the harness hold" } else { "without a hold" },
+            match (rn, within) {
+                (0, _) => " (no real kills to compare)".to_string(),
+                (_, true) => format!(": within ±{tolerance} points"),
+                (_, false) => format!(": NOT within ±{tolerance} points"),
+            }
+        );
+    }
+    let (rb, rn) = count(None);
+    out!("real kills in all: busy in {rb}/{rn} ({:.1}%)", pct(rb, rn));
+    Ok(ok)
 }
 
 /// `gdlm-sim merge`: read `explore --json` summaries, print the merged one.

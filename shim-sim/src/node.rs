@@ -297,6 +297,12 @@ impl Node {
         }
     }
 
+    /// Which runs first when a recover_done wakes a waiting `control_first_done` and
+    /// queues the control work (set around one delivery by the simulator).
+    pub fn set_first_done_order(&mut self, o: gdlm_core::engine::FirstDoneOrder) {
+        self.engine.set_first_done_order(o);
+    }
+
     /// The journal being replayed, if any.
     pub fn replaying(&self) -> Option<u32> {
         self.replays.keys().next().copied()

@@ -28,10 +28,18 @@
 //! N; a recorded run adds the `"choice"` its glock traffic drew), `{"traffic": true}`,
 //! `"dlm_recovery"` (one DLM recovery step); each is skipped when not possible. The journal
 //! model: `{"replay_fail": {"node": N, "on": true}}` makes node N's replays of other nodes'
-//! journals fail, `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
-//! `{"replay_times": [72, 319, 1264]}` a time drawn (from the seed) out of the list for each
-//! replay of another node's journal ([`REAL_REPLAY_MS`]: what real clusters logged). Invariants
-//! 1–4 are checked after every event throughout.
+//! journals fail. Replays take what real clusters logged unless a step says otherwise: a
+//! dirty journal of another node a time drawn from [`REAL_REPLAY_MS`], a clean one from
+//! [`REAL_CLEAN_LOOKUP_MS`], a node's own journal at mount from its kernel's list
+//! ([`jhead_ms`]); `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
+//! `{"replay_times": [72, 319, 1264]}` draws every replay of another node's journal from the
+//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). `{"first_done_order":
+//! "work_first"}` (`"first_done_first"`, `"either"`: drawn, the default) orders a woken
+//! `control_first_done` and the control work of the same recover_done
+//! ([`crate::sim::OrderSel`]); `{"deliver_work_first": N}` is one such delivery as a recorded
+//! run takes it, and `{"wait": {"for": {"first_done_waiting": {"node": 1}}}}` waits until
+//! node 1's `control_first_done` waits. Invariants 1–4 are checked after every event
+//! throughout.
 //!
 //! Replaying a real cluster: `{"hold": {"node": 1, "lock": {"journal": 2}, "ms": 8000}}`
 //! is a process outside the file system on node 1 (the VM harness's `gdlm-linux-smoke
@@ -43,7 +51,8 @@
 //! join is processed, so a schedule reaches a slot by ordering joins and failures, e.g.
 //! `{"mount": 1}, {"until": {"node": 1, "phase": "Mounted"}}, {"mount_slot": {"node": 3,
 //! "slot": 2}}`; a different slot fails the schedule with the slot table and what to
-//! change, a slot above the node count is refused at once. `{"wait": {"for": {"slot":
+//! change, a slot above the node count is refused at once; it applies to that one mount (a
+//! crash or leave before the slot is given fails the step). `{"wait": {"for": {"slot":
 //! {"node": 3, "slot": 1}}}}` waits for a node's slot.
 
 use serde::{Deserialize, Serialize};
@@ -151,6 +160,19 @@ pub enum Step {
     DlmRecovery,
     /// Deliver the node's next CPG item (configuration change or message; CPG mode).
     DeliverCpg(u32),
+    /// `deliver`, a recover_done that wakes node N's waiting `control_first_done`, with
+    /// the control work it queues running first (it sees `DFL_FIRST_MOUNT` and returns:
+    /// no `recover generation G done`); as a recorded run takes that order.
+    DeliverWorkFirst(u32),
+    /// `deliver_cpg` in that order (CPG mode).
+    DeliverCpgWorkFirst(u32),
+    /// From now on, the order of a woken `control_first_done` and the control work the
+    /// same recover_done queued: `{"first_done_order": "work_first"}`,
+    /// `"first_done_first"` or `"either"` (drawn from the seed, the default).
+    FirstDoneOrder(crate::sim::OrderSel),
+    /// `{"dlm_hold": true}`: from now on the DLM's recovery waits after enabling locking,
+    /// before its recover_done (a slow `dlm_recoverd`), until `{"dlm_hold": false}`.
+    DlmHold(bool),
     /// From now on, node N's replays of other nodes' journals fail (`-EIO`) or, with
     /// `false`, succeed again: `{"replay_fail": {"node": 1, "on": true}}`.
     ReplayFail {
@@ -159,12 +181,18 @@ pub enum Step {
         /// Fail (true) or succeed (false).
         on: bool,
     },
-    /// Every replay takes this many virtual milliseconds from now on.
+    /// Every replay takes this many virtual milliseconds from now on (instead of a time
+    /// drawn from `replay_times`).
     ReplayDelay(u64),
-    /// From now on each replay of another node's journal takes a time drawn (from the
-    /// seed) out of this list of virtual milliseconds, e.g. the replay times real
-    /// clusters logged ([`REAL_REPLAY_MS`]); `[]` goes back to `replay_delay`.
+    /// From now on each replay of another node's journal, dirty or clean, takes a time
+    /// drawn (from the seed) out of this list of virtual milliseconds; `[]` goes back to
+    /// `replay_delay`. (By default a dirty journal's replay draws from
+    /// [`REAL_REPLAY_MS`] and a clean one's head lookup from [`REAL_CLEAN_LOOKUP_MS`].)
     ReplayTimes(Vec<u64>),
+    /// From now on each mounting node's head lookup of its own journal takes a time drawn
+    /// out of this list (virtual ms); `[]`: no time. The default is what the node's kernel
+    /// logged ([`REAL_JHEAD_MS_61`], [`REAL_JHEAD_MS_72`]).
+    JheadTimes(Vec<u64>),
     /// An administrator writes the control_lock LVB (`generation` 0xFFFFFFFF disables
     /// mounts): `{"write_lvb": {"generation": 4294967295, "jids": []}}`. Skipped (and
     /// logged) when no node holds control_lock.
@@ -197,6 +225,8 @@ pub enum Step {
     /// a slot by ordering joins and failures before it; the step checks the slot the
     /// node gets and fails with the slot table and what to change when it differs. A
     /// slot above the node count is refused at once (slot S needs S−1 other members).
+    /// It applies to that one mount: if the node crashes, leaves, withdraws or fails its
+    /// mount before it gets a slot, the step fails then (it does not judge a later mount).
     MountSlot {
         /// The node.
         node: u32,
@@ -237,6 +267,39 @@ fn ex() -> String {
 pub const REAL_REPLAY_MS: [u64; 19] = [
     72, 118, 145, 202, 206, 231, 261, 275, 297, 319, 326, 343, 420, 456, 468, 592, 727, 772, 1264,
 ];
+
+/// "jid=N: Journal head lookup took M ms" of other nodes' clean journals in the first
+/// mounter's pass (`init_journal`, before `first mount done`) in the same `ci/realdlm`
+/// results (6.1 and 7.2 alike, 10 and 16 of them), ascending: a clean journal needs only
+/// its head lookup. The default time of a replay of another node's clean journal.
+pub const REAL_CLEAN_LOOKUP_MS: [u64; 26] = [
+    30, 43, 46, 46, 51, 71, 96, 97, 105, 119, 122, 127, 133, 136, 140, 141, 145, 150, 150, 152,
+    156, 156, 161, 166, 174, 204,
+];
+
+/// "jid=N: Journal head lookup took M ms" of a node's own journal at mount (gfs2's
+/// `init_journal`: the first mounter's own journal in its pass, every other mounter's
+/// own journal) in the `ci/realdlm` results of 2026-12-01 under Debian's 6.1.0-57 kernel
+/// (qemu TCG; cluster3-kill, cluster3-kill-mixed, kmod-cluster3 and kmod-cluster3-mixed
+/// runs), ascending: 1.3–2.1 s, 6.1's journal scan on a fresh file system.
+pub const REAL_JHEAD_MS_61: [u64; 15] = [
+    1310, 1335, 1348, 1348, 1381, 1431, 1462, 1527, 1645, 1849, 1911, 1986, 2023, 2035, 2109,
+];
+
+/// The same under Linux 7.2.13 (cluster3-kill-72, the 7.2 nodes of the mixed runs,
+/// kmod-cluster3-72, rfl-gfs2-72, withdraw-72): 17–453 ms.
+pub const REAL_JHEAD_MS_72: [u64; 18] = [
+    17, 44, 48, 48, 65, 86, 92, 96, 98, 101, 126, 133, 141, 153, 154, 241, 305, 453,
+];
+
+/// The own-journal head lookup times a node running `profile` draws from by default:
+/// the reference (v3.12) is compared with Debian's 6.1 nodes, so it takes 6.1's.
+pub fn jhead_ms(profile: gdlm_core::Profile) -> &'static [u64] {
+    match profile {
+        gdlm_core::Profile::Linux72 => &REAL_JHEAD_MS_72,
+        _ => &REAL_JHEAD_MS_61,
+    }
+}
 
 /// A DLM mode name (`NL`, `CR`, `CW`, `PR`, `PW`, `EX`) as its `DLM_LOCK_*` number.
 pub fn parse_mode(name: &str) -> Result<i32, String> {
@@ -343,6 +406,13 @@ pub enum Cond {
         /// The slot.
         slot: u32,
     },
+    /// Node `node`'s `control_first_done` waits for the DLM's recovery (a node joined
+    /// during its first mount): its next recover_done wakes it, and `first_done_order`
+    /// decides whether the control work that recover_done queues runs first.
+    FirstDoneWaiting {
+        /// The node.
+        node: u32,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -425,6 +495,13 @@ impl Schedule {
         Ok((sim.finish(), r.err()))
     }
 
+    /// Run the steps on `sim` (made from [`Schedule::config`]), to stop part way and
+    /// look at the cluster (tests, the exhaustive check's choices at a point).
+    pub fn run_on(&self, sim: &mut Sim) -> Result<(), String> {
+        sim.set_traffic(self.traffic);
+        self.run_steps(sim)
+    }
+
     fn run_steps(&self, sim: &mut Sim) -> Result<(), String> {
         for (k, step) in self.steps.iter().enumerate() {
             if sim.violation().is_some() {
@@ -468,9 +545,16 @@ impl Schedule {
                 Step::At(t) => sim.set_time(*t),
                 Step::DlmRecovery => sim.try_action(Action::DlmRecovery),
                 Step::DeliverCpg(id) => sim.try_action(Action::DeliverCpg(check(*id)?)),
+                Step::DeliverWorkFirst(id) => sim.try_action(Action::DeliverWorkFirst(check(*id)?)),
+                Step::DeliverCpgWorkFirst(id) => {
+                    sim.try_action(Action::DeliverCpgWorkFirst(check(*id)?))
+                }
+                Step::FirstDoneOrder(o) => sim.set_first_done_order(*o),
+                Step::DlmHold(on) => sim.set_dlm_hold(*on),
                 Step::ReplayFail { node, on } => sim.set_replay_fail(check(*node)?, *on),
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
                 Step::ReplayTimes(ms) => sim.set_replay_times(ms),
+                Step::JheadTimes(ms) => sim.set_jhead_times(ms),
                 Step::WriteLvb { generation, jids } => sim
                     .write_lvb(*generation, jids)
                     .map_err(|e| format!("step {k}: {e}"))?,

@@ -38,9 +38,21 @@ pub fn shrink(
     };
     let mut steps = out.schedule.unwrap_or_default();
     // The swarm's replay delay is configuration, not a recorded step: put it first.
-    if cfg.faults.replay_delay_ms > 0 {
-        steps.insert(0, Step::ReplayDelay(cfg.faults.replay_delay_ms));
+    // The swarm's replay and head-lookup times are configuration, not recorded steps:
+    // put them first where they differ from a schedule's defaults (the measured lists).
+    let mut first = Vec::new();
+    if cfg.faults.replay_times.is_empty() {
+        first.push(Step::ReplayDelay(cfg.faults.replay_delay_ms));
+    } else if cfg.faults.replay_times != crate::schedule::REAL_REPLAY_MS
+        || cfg.faults.clean_times != crate::schedule::REAL_CLEAN_LOOKUP_MS
+    {
+        // A custom list (`--replay-ms`): every replay draws from it.
+        first.push(Step::ReplayTimes(cfg.faults.replay_times.to_vec()));
     }
+    if let Some(j) = cfg.faults.jhead_times {
+        first.push(Step::JheadTimes(j.to_vec()));
+    }
+    steps.splice(0..0, first);
     let base = Schedule {
         nodes: cfg.nodes,
         seed,

@@ -15,7 +15,10 @@ use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
 use gdlm_core::engine::Release;
 
+mod order;
 mod script;
+
+pub use order::OrderSel;
 
 /// A journal replay's virtual duration by default: the real-cluster run in
 /// `../shared/realdlm/FINDINGS.md` logged "Journal replayed in 403ms [jlck:1ms,
@@ -95,8 +98,21 @@ pub struct Faults {
     pub max_crashes: u32,
     /// Journal replays fail on a node for a while (switched on and off as faults).
     pub replay_fail: bool,
-    /// Every replay takes this many virtual milliseconds (0: the next step).
+    /// Every replay takes this many virtual milliseconds (0: the next step) when
+    /// `replay_times` is empty.
     pub replay_delay_ms: u64,
+    /// Each replay of another node's journal takes a time drawn (from the seed) out of
+    /// this list: by default [`crate::schedule::REAL_REPLAY_MS`], the dead-journal
+    /// replays real clusters logged; empty: `replay_delay_ms`.
+    pub replay_times: &'static [u64],
+    /// A replay of another node's journal that is clean takes a time drawn out of this
+    /// list instead (by default [`crate::schedule::REAL_CLEAN_LOOKUP_MS`]: only the head
+    /// lookup); empty: as a dirty one.
+    pub clean_times: &'static [u64],
+    /// A mounting node's look at its own journal (gfs2's `init_journal` head lookup)
+    /// takes a time drawn from this list; `None` (the default): from what the node's
+    /// kernel logged ([`crate::schedule::jhead_ms`]); empty: no time.
+    pub jhead_times: Option<&'static [u64]>,
 }
 
 impl Faults {
@@ -113,6 +129,9 @@ impl Faults {
             max_crashes: 0,
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
+            replay_times: &crate::schedule::REAL_REPLAY_MS,
+            clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
+            jhead_times: None,
         }
     }
 }
@@ -130,6 +149,9 @@ impl Default for Faults {
             max_crashes: 2,
             replay_fail: false,
             replay_delay_ms: REPLAY_MS,
+            replay_times: &crate::schedule::REAL_REPLAY_MS,
+            clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
+            jhead_times: None,
         }
     }
 }
@@ -445,6 +467,12 @@ pub enum Action {
     Mount(u32),
     /// Deliver this node's next CPG item (CPG mode).
     DeliverCpg(u32),
+    /// [`Action::Deliver`] of a recover_done that wakes the node's waiting
+    /// `control_first_done`, with the control work it queues running first
+    /// ([`gdlm_core::engine::FirstDoneOrder::WorkFirst`]; `Deliver` is the other order).
+    DeliverWorkFirst(u32),
+    /// [`Action::DeliverCpg`] in the same order (CPG mode).
+    DeliverCpgWorkFirst(u32),
 }
 
 const TAIL: usize = 60;
@@ -488,6 +516,20 @@ pub struct Sim {
     slot_error: Option<String>,
     /// Schedules: replays of other nodes' journals take a time drawn from these (ms).
     replay_times: Vec<u64>,
+    /// Replays of clean journals of other nodes draw from this list (empty: as dirty).
+    clean_times: Vec<u64>,
+    /// Draws replay and head-lookup durations: apart from the scheduling draws, so a
+    /// recorded run replays with the same durations (its schedule makes no picks).
+    time_rng: Pcg64Mcg,
+    /// A schedule's `jhead_times` (own-journal head lookups for every node); `None`: each
+    /// node's kernel's measured list if `cfg.faults.jhead`.
+    jhead_times: Option<Vec<u64>>,
+    /// A schedule's `dlm_hold`: the DLM's recovery waits after enabling locking, before
+    /// its recover_done.
+    hold_before_done: bool,
+    /// The order of a woken `control_first_done` and the control work (`None`: drawn
+    /// from the seed at each such delivery).
+    first_done_order: Option<gdlm_core::engine::FirstDoneOrder>,
     /// The enabled set, kept incrementally (see [`crate::runnable`]).
     sched: crate::runnable::Runnable,
     /// The invariants' per-node counters (see [`crate::invariants`]).
@@ -564,7 +606,12 @@ impl Sim {
             holds: Vec::new(),
             want_slot: Vec::new(),
             slot_error: None,
-            replay_times: Vec::new(),
+            replay_times: cfg.faults.replay_times.to_vec(),
+            clean_times: cfg.faults.clean_times.to_vec(),
+            jhead_times: None,
+            time_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x71AE_71AE_71AE_71AE),
+            first_done_order: None,
+            hold_before_done: false,
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
             inv: crate::invariants::Counters::new(cfg.nodes as usize, journals as usize),
             scratch: Vec::new(),
@@ -705,6 +752,9 @@ impl Sim {
             }
         }
         self.nodes[i].crash();
+        if !self.want_slot.is_empty() {
+            self.end_slot_want(id, "crashed");
+        }
         let now = self.now;
         if let Some(t) = self.timeline.as_mut() {
             t.crash(now, id);
@@ -790,6 +840,8 @@ impl Sim {
         self.dlm.recovery_pending()
             && !(self.dlm.prep_pending()
                 && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::Stopped)
+            && !(self.hold_before_done
+                && self.dlm.recovery_phase() == crate::dlm::RecoveryPhase::LockingEnabled)
     }
 
     /// Bring the incremental enabled set and the invariants' counters up to date with
@@ -920,6 +972,9 @@ impl Sim {
                     self.line(id, Line::Mounted { first, jid });
                 }
                 Note::MountFailed(e) => {
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "failed its mount");
+                    }
                     failed_mount = true;
                     self.stats.mount_failures += 1;
                     self.wanted[(id - 1) as usize] = false;
@@ -948,6 +1003,9 @@ impl Sim {
                 } => {
                     // The daemon leaves the group with the lockspace.
                     let _ = how;
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "left the lockspace");
+                    }
                     self.cpg_leave(id, LeftReason::Leave);
                     if !failed_mount {
                         // gdlm_unmount: an unmounted file system leaves a clean journal.
@@ -976,6 +1034,9 @@ impl Sim {
                         LeftReason::Leave
                     };
                     let cpg_at = self.cpg_leave(id, why);
+                    if !self.want_slot.is_empty() {
+                        self.end_slot_want(id, "withdrew");
+                    }
                     if let (true, Some(j)) = (held_journal, jid) {
                         let gen = cpg_at.unwrap_or(self.dlm.generation());
                         let jr = &mut self.journals[j as usize];
@@ -1071,7 +1132,7 @@ impl Sim {
             );
             self.violate(2, msg);
         }
-        if !self.replay_times.is_empty() && !self.untimed {
+        if !self.untimed {
             self.draw_replay_time(by, jid);
         }
         match self.journals.get(jid as usize).copied() {
@@ -1407,6 +1468,7 @@ impl Sim {
                 a = self.pick(rec, k);
             }
         }
+        let a = self.choose_first_done_order(a);
         self.perform(a);
         self.now += 1;
         true
@@ -1424,6 +1486,7 @@ impl Sim {
             Action::Run(_) => Some(choice.unwrap_or_else(|| self.rng.random())),
             _ => None,
         };
+        let a = self.forced_first_done_order(a);
         self.rec(match a {
             Action::DlmRecovery => Step::DlmRecovery,
             Action::Deliver(n) => Step::Deliver(n),
@@ -1431,13 +1494,17 @@ impl Sim {
             Action::Crash(n) => Step::Crash(n),
             Action::Mount(n) => Step::Mount(n),
             Action::DeliverCpg(n) => Step::DeliverCpg(n),
+            Action::DeliverWorkFirst(n) => Step::DeliverWorkFirst(n),
+            Action::DeliverCpgWorkFirst(n) => Step::DeliverCpgWorkFirst(n),
         });
         match a {
             Action::Deliver(n)
             | Action::Run(n)
             | Action::Crash(n)
             | Action::Mount(n)
-            | Action::DeliverCpg(n) => self.sched.touch((n as usize).wrapping_sub(1)),
+            | Action::DeliverCpg(n)
+            | Action::DeliverWorkFirst(n)
+            | Action::DeliverCpgWorkFirst(n) => self.sched.touch((n as usize).wrapping_sub(1)),
             Action::DlmRecovery => {}
         }
         match a {
@@ -1484,6 +1551,9 @@ impl Sim {
             Action::Crash(id) => self.crash_unrecorded(id),
             Action::Mount(id) => self.mount_unrecorded(id),
             Action::DeliverCpg(id) => self.deliver_cpg(id),
+            Action::DeliverWorkFirst(_) | Action::DeliverCpgWorkFirst(_) => {
+                self.deliver_work_first(a)
+            }
         }
     }
 
@@ -1495,7 +1565,12 @@ impl Sim {
 
     /// [`Sim::try_action`] with a node step's random choice.
     pub fn try_action_with(&mut self, a: Action, choice: Option<u32>) {
-        if self.enabled().contains(&a) {
+        let base = match a {
+            Action::DeliverWorkFirst(n) => Action::Deliver(n),
+            Action::DeliverCpgWorkFirst(n) => Action::DeliverCpg(n),
+            a => a,
+        };
+        if self.enabled().contains(&base) {
             self.perform_with(a, choice);
             self.check_invariants();
         }
@@ -1770,6 +1845,7 @@ impl Sim {
             }
             Cond::Blocked { node: id, blocked } => node(*id)?.rec().locks_blocked() == *blocked,
             Cond::Slot { node: id, slot } => node(*id)?.jid().map(|j| j + 1) == Some(*slot),
+            Cond::FirstDoneWaiting { node: id } => node(*id)?.engine().first_done_waiting(),
         })
     }
 
@@ -1779,6 +1855,9 @@ impl Sim {
         for n in &mut self.nodes {
             n.replay_model.delay_ms = ms;
         }
+        // A fixed time instead of one drawn from the lists.
+        self.replay_times.clear();
+        self.clean_times.clear();
     }
 
     /// Turn glock traffic on or off.
@@ -1865,15 +1944,18 @@ impl Sim {
     /// How long, in virtual ms, a cluster may take to become live once faults stop
     /// (every wanted node mounted and unblocked, no failed journal dirty, no jid bit):
     /// per node a mount's retry sleeps (`control_mount`, 500 ms each, a few rounds while
-    /// recoveries finish), GAVEUP retries (`HZ`) while another node replays, and two
-    /// replays; a first mounter's pass over every journal; plus a fixed margin.
-    /// Measured settles stay far below it (worst 6 s of 4,000 swarm seeds per profile
-    /// against a bound near 60 s); a run that needs longer is stuck, not slow.
+    /// recoveries finish), GAVEUP retries (`HZ`) while another node replays, two of the
+    /// longest replays and the longest own-journal head lookup the model can draw; a first
+    /// mounter's pass over every journal; plus a fixed margin.
+    /// Measured settles stay far below it (`tests/time_model.rs`: worst 8.4 s of 300 swarm
+    /// seeds under the reference, 5.6 s under 7.2, against 61.7 s and 56.7 s); a run that
+    /// needs longer is stuck, not slow.
     pub fn liveness_bound_ms(&self) -> u64 {
-        let replay = self.cfg.faults.replay_delay_ms;
+        let replay = self.replay_bound_ms();
         let per_node = 8 * u64::from(gdlm_core::mount::MOUNT_RETRY_DELAY_MS)
             + 4 * crate::node::HZ_MS
-            + 2 * replay;
+            + 2 * replay
+            + self.jhead_bound_ms();
         let journals = self.journals.len() as u64;
         20_000
             + u64::from(self.cfg.nodes) * per_node

@@ -208,6 +208,16 @@ impl Timeline {
     /// Note a crash.
     pub fn crash(&mut self, now: u64, node: u32) {
         self.marks.push((now, node, Mark::Crash));
+        self.replays_end(now, node);
+    }
+
+    /// A node that crashed or left stopped its replays then (they never finish).
+    fn replays_end(&mut self, now: u64, node: u32) {
+        for r in &mut self.replays {
+            if r.node == node && r.to == u64::MAX {
+                r.to = now;
+            }
+        }
     }
 
     /// Note an outside hold granted or released.
@@ -244,6 +254,7 @@ impl Timeline {
                     r.failed = !ok;
                 }
             }
+            Note::Released { .. } => self.replays_end(now, node),
             _ => {}
         }
     }
@@ -391,10 +402,31 @@ impl Timeline {
                 _ => None,
             };
             if let Some(l) = label {
+                // Past a mark at the segment's start (a busy result, a first mount), so the
+                // two do not overlap.
+                let r = (row * 0.35).clamp(3.0, 7.0);
+                let tw = 0.6 * font as f64 * l.len() as f64;
+                let mut lx = x(s.t_from) + 2.0;
+                let mut marks: Vec<f64> = self
+                    .marks
+                    .iter()
+                    .filter(|(_, n, _)| *n == s.node)
+                    .map(|(t, _, _)| x(*t))
+                    .filter(|&mx| mx >= lx - r && mx <= x(s.t_from) + w)
+                    .collect();
+                marks.sort_by(f64::total_cmp);
+                for mx in marks {
+                    if mx + r + 2.0 > lx && mx - r - 2.0 < lx + tw {
+                        lx = mx + r + 2.0;
+                    }
+                }
+                if lx + tw > x(s.t_from) + w {
+                    continue;
+                }
                 doc = doc.add(
                     Text::new(l)
-                        .set("x", x(s.t_from) + 2.0)
-                        .set("y", y + row * 0.5 + font as f64 * 0.35)
+                        .set("x", lx)
+                        .set("y", y + row * 0.45 + font as f64 * 0.3)
                         .set("font-size", font)
                         .set("fill", "black"),
                 );
@@ -533,7 +565,7 @@ impl Timeline {
         }
         let ly = ly + 22.0;
         let mut items: Vec<(&str, String)> = vec![
-            ("replay", "journal replay".into()),
+            ("replay", "journal replay or head lookup".into()),
             ("busy", "busy result (GAVEUP)".into()),
             ("first", "first mounter".into()),
             ("crash", "crash".into()),
@@ -716,6 +748,56 @@ mod tests {
         );
         assert_eq!(View::parse("..2s").unwrap().to, Some(2000));
         assert!(View::parse("12").is_err());
+    }
+
+    #[test]
+    fn a_crash_ends_the_nodes_replay_and_labels_clear_marks() {
+        use gdlm_core::engine::LogEvent;
+        let mut t = Timeline {
+            open: vec![(0, 0, Look::Blocked), (0, 0, Look::Mounting)],
+            end: 10,
+            t_end: 2000,
+            ..Timeline::default()
+        };
+        t.note(100, 2, &Note::Replay(1));
+        t.crash(300, 2);
+        t.note(
+            20,
+            1,
+            &Note::Log(LogEvent::RecoveryResult {
+                jid: 2,
+                gaveup: true,
+            }),
+        );
+        t.finish();
+        // Not drawn on to the end of the run through the node's death.
+        assert_eq!((t.replays[0].from, t.replays[0].to), (100, 300));
+        let svg = t.to_svg("x");
+        // The "blocked" label starts right of the busy triangle at t=20, not under it.
+        let lines: Vec<&str> = svg.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim() == "blocked")
+            .expect("label");
+        let text_x: f64 = lines[..at]
+            .iter()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("<text ").map(|_| *l))
+            .and_then(|l| l.split("x=\"").nth(1))
+            .and_then(|v| v.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .expect("its x");
+        let tri = svg
+            .lines()
+            .find(|l| l.contains("<polygon") && l.contains("#ffff33"))
+            .expect("busy mark");
+        let tri_x: f64 = tri
+            .split("points=\"")
+            .nth(1)
+            .and_then(|p| p.split(',').next())
+            .and_then(|v| v.parse().ok())
+            .expect("apex x");
+        assert!(text_x > tri_x + 3.0, "label at {text_x}, mark at {tri_x}");
     }
 
     #[test]

@@ -83,3 +83,69 @@ fn options_are_honoured_and_seed_overrides() {
     assert!(c.lines().count() > 10);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn busy_prints_both_fractions_and_fails_when_they_differ() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let (ok, text) = sim(&["busy", "--seeds", "10", "--real", fixtures]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("cluster3-kill (no hold): simulated busy in 20/20 runs (100.0%); real kills without a hold: busy in 2/2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("real kills with the harness hold: busy in 3/3"),
+        "{text}"
+    );
+    // Instant replays: the second survivor rarely finds the lock held.
+    let (ok, text) = sim(&[
+        "busy",
+        "--seeds",
+        "10",
+        "--replay-ms",
+        "0",
+        "--real",
+        fixtures,
+    ]);
+    assert!(!ok && text.contains("NOT within"), "{text}");
+}
+
+#[test]
+fn the_time_model_options_are_honoured_with_a_schedule() {
+    let dir = std::env::temp_dir().join(format!("gdlm-sim-cli-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let trace = dir.join("t.jsonl").to_string_lossy().into_owned();
+    let kill = concat!(env!("CARGO_MANIFEST_DIR"), "/schedules/cluster3-kill.json");
+    let (ok, text) = sim(&[
+        "replay",
+        "--schedule",
+        kill,
+        "--replay-ms",
+        "777",
+        "--jhead-ms",
+        "55",
+        "--trace",
+        &trace,
+    ]);
+    assert!(ok, "{text}");
+    let t = std::fs::read_to_string(&trace).expect("trace");
+    assert!(t.contains("own-journal head lookups take a time drawn from [55] ms"));
+    assert!(t.contains("head lookup of its own journal 0 takes 55 ms"));
+    // The fixed replay time: the dead node's journal 2 is replayed in 777 ms, not drawn.
+    assert!(!t.contains("replay of journal 2 takes"), "fixed, not drawn");
+    let at = |kind: &str| -> Vec<u64> {
+        t.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .filter(|v| v["kind"] == kind && v["jid"] == 2 && v["node"] != 3)
+            .map(|v| v["t"].as_u64().expect("t"))
+            .collect()
+    };
+    let (start, end) = (at("replay_start"), at("replay_end"));
+    assert!(!start.is_empty() && start.len() == end.len());
+    // Node 1's pass over journal 2 at mount (clean) and a survivor's replay after the kill.
+    assert!(
+        start.iter().zip(&end).all(|(a, b)| b - a == 777),
+        "{start:?} {end:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

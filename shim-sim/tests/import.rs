@@ -163,6 +163,29 @@ fn a_join_in_the_late_stop_window_is_accepted_explicitly() {
     assert!(!good.is_empty(), "the window's schedule reproduces it");
     let c = compare(&run, good[0]);
     assert!(!c.sim[0].tokens.contains(&Token::Done(2)));
+    // Replayed in the kernel's order, not as a join during the first mount: the DLM's
+    // recovery held until node 1's control_first_done waits, the work run first.
+    let sched = run.schedule(good[0]);
+    assert!(sched.steps.contains(&Step::DlmHold(true)));
+    assert!(sched
+        .steps
+        .contains(&Step::FirstDoneOrder(gdlm_sim::sim::OrderSel::WorkFirst)));
+    let out = sched.run().expect("replays");
+    assert!(out
+        .trace
+        .iter()
+        .any(|e| e.node == 1 && e.what.starts_with("control work ran before the woken")));
+    // Every seed takes that path (the hold makes it deterministic); which survivor wins
+    // the later kill's journal race is still the seed's, as without the window.
+    for seed in 1..=20 {
+        let out = run.schedule(seed).run().expect("the wait happens");
+        assert!(
+            out.trace
+                .iter()
+                .any(|e| e.node == 1 && e.what.starts_with("control work ran before")),
+            "seed {seed}"
+        );
+    }
     // The same log with node 1's done 2 is the ordinary case: no window is taken.
     let run = late_join(20, false);
     assert!(run.late_stops.is_empty() && run.overlaps.is_empty());

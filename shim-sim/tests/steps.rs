@@ -421,3 +421,310 @@ fn the_timeline_marks_an_outside_hold() {
         .unwrap();
     assert!(!svg.contains("outside hold"));
 }
+
+/// Node 1 logged that the join's generation (2) is done.
+fn done2_on_1(out: &Outcome) -> bool {
+    out.trace
+        .iter()
+        .any(|e| e.node == 1 && e.what == "recover generation 2 done")
+}
+
+fn work_first_logged(out: &Outcome) -> bool {
+    out.trace
+        .iter()
+        .any(|e| e.node == 1 && e.what.starts_with("control work ran before the woken"))
+}
+
+#[test]
+fn a_join_during_the_first_mount_reaches_both_orders_of_first_done_and_the_control_work() {
+    use gdlm_sim::sim::OrderSel;
+    let text = include_str!("../schedules/first-done-work-first.json");
+    let base = Schedule::from_json(text).unwrap();
+    assert_eq!(base.steps[0], Step::FirstDoneOrder(OrderSel::WorkFirst));
+    // Under CPG callbacks gdlm-core's membership hands a synced member a join's prep and
+    // done in one configuration change, so control_first_done never waits between them.
+    for seed in 1..=40 {
+        let mut s = base.clone();
+        s.cpg = true;
+        s.seed = seed;
+        let e = s.run().expect_err("no wait under CPG");
+        assert!(e.contains("FirstDoneWaiting"), "{e}");
+    }
+    {
+        let cpg = false;
+        // Forced both ways: the work first logs no done 2 on node 1, the other order does;
+        // either way every node mounts and nothing is violated.
+        for (order, done) in [
+            (OrderSel::WorkFirst, false),
+            (OrderSel::FirstDoneFirst, true),
+        ] {
+            // The first seed (from the file's) whose join ends its recovery after
+            // control_first_done started (the wait step fails otherwise).
+            let out = (0..40)
+                .find_map(|k| {
+                    let mut s = base.clone();
+                    s.cpg = cpg;
+                    s.seed = base.seed + k;
+                    s.steps[0] = Step::FirstDoneOrder(order);
+                    s.run().ok()
+                })
+                .expect("some seed waits");
+            assert!(out.violation.is_none(), "{:?}", out.violation);
+            assert!(out.phases.iter().all(|&p| p == Phase::Mounted));
+            assert_eq!(done2_on_1(&out), done, "cpg {cpg} {order:?}");
+            assert_eq!(work_first_logged(&out), !done, "cpg {cpg} {order:?}");
+        }
+        // Drawn from the seed: both orders over 40 seeds (seeds where the join's
+        // recovery ended before control_first_done started never wait, and are skipped).
+        let (mut first, mut work) = (0, 0);
+        for seed in 1..=40 {
+            let mut s = base.clone();
+            s.cpg = cpg;
+            s.seed = seed;
+            s.steps[0] = Step::FirstDoneOrder(OrderSel::Either);
+            let Ok(out) = s.run() else { continue };
+            assert!(out.violation.is_none(), "seed {seed}: {:?}", out.violation);
+            assert_ne!(done2_on_1(&out), work_first_logged(&out), "seed {seed}");
+            if work_first_logged(&out) {
+                work += 1;
+            } else {
+                first += 1;
+            }
+        }
+        assert!(
+            first > 0 && work > 0,
+            "cpg {cpg}: {first} first_done first, {work} work first"
+        );
+    }
+}
+
+#[test]
+fn the_exhaustive_checks_choices_take_both_orders_where_first_done_waits() {
+    use gdlm_sim::sim::{Action, Sim};
+    let text = include_str!("../schedules/first-done-work-first.json");
+    let mut s = Schedule::from_json(text).unwrap();
+    // Up to the release of the DLM's hold (the order step dropped: it would force one
+    // order), then until the recover_done that wakes node 1 can be delivered.
+    s.steps.truncate(s.steps.len() - 1);
+    s.steps.remove(0);
+    let mut sim = Sim::new(s.config().unwrap());
+    s.run_on(&mut sim).expect("node 1 waits");
+    let offered = |s: &Sim| {
+        let mut c = s.enabled();
+        s.order_choices(&mut c);
+        c.contains(&Action::DeliverWorkFirst(1))
+    };
+    assert!(!offered(&sim), "the DLM has not called recover_done yet");
+    assert!(sim.run_until(100, offered));
+    let mut choices = sim.enabled();
+    assert!(choices.contains(&Action::Deliver(1)));
+    sim.order_choices(&mut choices);
+    assert!(choices.contains(&Action::DeliverWorkFirst(1)));
+    // Only the waiting node's recover_done has a second order.
+    let extra = choices
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Action::DeliverWorkFirst(_) | Action::DeliverCpgWorkFirst(_)
+            )
+        })
+        .count();
+    assert_eq!(extra, 1);
+    let mut a = sim.clone();
+    a.perform(Action::Deliver(1));
+    a.settle();
+    let mut b = sim;
+    b.perform(Action::DeliverWorkFirst(1));
+    b.settle();
+    let (a, b) = (a.finish(), b.finish());
+    assert!(a.violation.is_none() && b.violation.is_none());
+    assert!(done2_on_1(&a) && !done2_on_1(&b));
+}
+
+#[test]
+fn a_mount_slot_applies_to_one_mount_and_not_to_the_next() {
+    for cpg in [false, true] {
+        // Node 2 is asked for slot 2 and crashes before it joins; its next mount is a
+        // plain one. Before the fix the want carried over and judged the later mount.
+        let steps = vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::MountSlot { node: 2, slot: 2 },
+            Step::Crash(2),
+            Step::Settle,
+            Step::Mount(2),
+            Step::Settle,
+        ];
+        let (out, e) = schedule(3, cpg, steps).run_partial().unwrap();
+        let e = e.expect("the slot was never given");
+        assert!(
+            e.contains("step 2: mount_slot: node 2 crashed before it got a slot")
+                && e.contains("applies to that one mount"),
+            "cpg {cpg}: {e}"
+        );
+        // The schedule stopped at the crash step: the later mount never ran.
+        assert!(!out
+            .trace
+            .iter()
+            .any(|t| t.node == 2 && t.what.contains("mounted (first false)")));
+        // Once it has its slot, a later crash and remount do not judge anything again.
+        let steps = vec![
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::MountSlot { node: 2, slot: 2 },
+            until(2, Phase::Mounted),
+            Step::Crash(2),
+            Step::Settle,
+            Step::Mount(3),
+            until(3, Phase::Mounted),
+            Step::Mount(2),
+            Step::Settle,
+        ];
+        let out = schedule(3, cpg, steps).run().expect("one slot, one mount");
+        assert!(out.violation.is_none(), "{:?}", out.violation);
+        // Node 3 took slot 2 after node 2 crashed, so node 2's second mount got slot 3.
+        assert!(out
+            .trace
+            .iter()
+            .any(|t| t.node == 2 && t.what == "mounted (first false) jid Some(2)"));
+    }
+}
+
+/// `(start, end)` virtual ms of each replay of `jid` by `node`.
+fn replays(out: &Outcome, node: u32, jid: u64) -> Vec<(u64, u64)> {
+    let mut v = Vec::new();
+    let mut start = None;
+    for e in out.trace.iter().filter(|e| e.node == node) {
+        let j = e.fields.get("jid").and_then(|j| j.as_u64());
+        match (e.kind, j) {
+            ("replay_start", Some(x)) if x == jid => start = Some(e.t),
+            ("replay_end", Some(x)) if x == jid => {
+                if let Some(s) = start.take() {
+                    v.push((s, e.t));
+                }
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+#[test]
+fn the_own_journal_head_lookup_takes_the_time_its_kernel_logged() {
+    use gdlm_sim::schedule::{REAL_CLEAN_LOOKUP_MS, REAL_JHEAD_MS_61, REAL_JHEAD_MS_72};
+    let two = |pre: Vec<Step>, profile: Option<&str>, seed| {
+        let mut steps = pre;
+        steps.extend([
+            Step::Mount(1),
+            until(1, Phase::Mounted),
+            Step::Mount(2),
+            Step::Settle,
+        ]);
+        let mut s = schedule(2, false, steps);
+        s.profile = profile.map(Into::into);
+        s.seed = seed;
+        s.run().expect("runs")
+    };
+    for seed in 1..=5 {
+        // By default: node 1's own journal (jid 0, first in its pass) and node 2's
+        // (jid 1, at its mount) take a 6.1 head lookup under the reference, a 7.2 one
+        // under linux-7.2.
+        for (profile, list) in [
+            (None, &REAL_JHEAD_MS_61[..]),
+            (Some("linux-7.2"), &REAL_JHEAD_MS_72[..]),
+        ] {
+            let out = two(vec![], profile, seed);
+            assert!(out.violation.is_none());
+            for (node, jid) in [(1, 0), (2, 1)] {
+                let r = replays(&out, node, jid);
+                assert_eq!(r.len(), 1, "{profile:?} node {node}");
+                let took = r[0].1 - r[0].0;
+                assert!(list.contains(&took), "{profile:?} node {node}: {took} ms");
+            }
+            // Node 1's pass over node 2's journal (clean): only its head lookup.
+            let r = replays(&out, 1, 1);
+            assert!(REAL_CLEAN_LOOKUP_MS.contains(&(r[0].1 - r[0].0)), "{r:?}");
+        }
+        // A schedule's list for every node, or none.
+        let out = two(vec![Step::JheadTimes(vec![700])], None, seed);
+        let r = replays(&out, 2, 1);
+        assert_eq!(r[0].1 - r[0].0, 700);
+        // None: done at the node's next step (each event takes 1 ms).
+        let out = two(vec![Step::JheadTimes(vec![])], None, seed);
+        let r = replays(&out, 2, 1);
+        assert!(r[0].1 - r[0].0 <= 1, "{r:?}");
+    }
+}
+
+#[test]
+fn a_recorded_run_replays_as_single_scheduling_choices_under_both_callbacks() {
+    use gdlm_sim::sim::{run_seed, SimConfig};
+    for cpg in [false, true] {
+        for seed in [3, 8] {
+            let cfg = SimConfig {
+                record: true,
+                trace: true,
+                cpg,
+                ..SimConfig::default()
+            };
+            let out = run_seed(&cfg, seed);
+            let steps = out.schedule.clone().expect("recorded");
+            // The single choices a shrunk run is made of are all there.
+            let has = |f: fn(&Step) -> bool| steps.iter().any(f);
+            assert!(has(|s| matches!(s, Step::Deliver(_))));
+            assert!(has(|s| matches!(
+                s,
+                Step::RunNode {
+                    choice: Some(_),
+                    ..
+                }
+            )));
+            assert!(has(|s| matches!(s, Step::DlmRecovery)));
+            assert_eq!(has(|s| matches!(s, Step::DeliverCpg(_))), cpg);
+            let mut s = schedule(3, cpg, steps);
+            s.seed = seed;
+            s.traffic = true;
+            s.max_steps = cfg.max_steps;
+            let again = s.run().expect("replays");
+            // The engines did the same, in the same order.
+            let logs = |o: &Outcome| -> Vec<(u32, String)> {
+                o.trace
+                    .iter()
+                    .filter(|e| e.kind == "log" || e.kind == "recovery_result")
+                    .map(|e| (e.node, e.what.clone()))
+                    .collect()
+            };
+            assert!(logs(&out).len() > 20);
+            assert_eq!(logs(&again), logs(&out), "cpg {cpg} seed {seed}");
+            assert_eq!(again.phases, out.phases);
+        }
+    }
+    // A run in which the swarm drew the work-first order (seed 107 of the default run:
+    // a join during a first mount) records it as a `deliver_work_first` step, which
+    // replays to the same engine lines.
+    let cfg = SimConfig {
+        record: true,
+        trace: true,
+        ..SimConfig::default()
+    };
+    let out = run_seed(&cfg, 107);
+    let steps = out.schedule.clone().expect("recorded");
+    assert!(steps.iter().any(|s| matches!(s, Step::DeliverWorkFirst(_))));
+    let mut s = schedule(3, false, steps);
+    s.seed = 107;
+    s.traffic = true;
+    s.max_steps = cfg.max_steps;
+    let again = s.run().expect("replays");
+    let lines = |o: &Outcome| -> Vec<(u32, String)> {
+        o.trace
+            .iter()
+            .filter(|e| e.kind == "log" || e.what.starts_with("control work ran before"))
+            .map(|e| (e.node, e.what.clone()))
+            .collect()
+    };
+    assert!(lines(&out)
+        .iter()
+        .any(|(_, w)| w.starts_with("control work ran before")));
+    assert_eq!(lines(&again), lines(&out));
+}

@@ -1559,6 +1559,11 @@ pub extern "C" fn gdlm_probe_engine(
         e.control_mount().retries(),
         e.recovery().jid(),
     );
+    // The order of a woken control_first_done and the control work (set back after).
+    let waiting = e.first_done_waiting();
+    e.set_first_done_order(gdlm_core::engine::FirstDoneOrder::WorkFirst);
+    e.set_first_done_order(gdlm_core::engine::FirstDoneOrder::FirstDoneFirst);
+    h.u64(u64::from(waiting));
     let _ = (
         Callbacks::Dlm,
         LM_TYPE_JOURNAL,

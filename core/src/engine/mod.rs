@@ -729,6 +729,22 @@ impl PartialEq for Outbox {
 }
 impl Eq for Outbox {}
 
+/// The order of two kernel threads a recover_done starts while the first mounter's
+/// `control_first_done` waits for the DLM's recovery (v3.12 L973-981, 7.2 L1054-1070):
+/// `gdlm_recover_done` queues the control work and wakes the waiter under
+/// `ls_recover_spin` (v3.12 L1132-1136, 7.2 L1235-1239).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FirstDoneOrder {
+    /// The woken `control_first_done` clears `DFL_FIRST_MOUNT` first; the control work
+    /// then runs the control step and logs `recover generation N done`.
+    #[default]
+    FirstDoneFirst,
+    /// The control work runs first, sees `DFL_FIRST_MOUNT` and returns (v3.12 L595-597,
+    /// 7.2 L675-679): no `recover generation N done` for that generation. Locking was
+    /// never blocked (recover_prep sets no `DFL_BLOCK_LOCKS` during a first mount).
+    WorkFirst,
+}
+
 /// The lock_dlm lifecycle of one mount; see the module docs for the call order.
 /// `N` is the capacity in jids (at most 192, what the LVB describes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -739,6 +755,7 @@ pub struct Engine<const N: usize = { crate::consts::MAX_JIDS }> {
     mount: ControlMount,
     first_done: FirstDone,
     first_done_waiting: bool,
+    first_done_order: FirstDoneOrder,
     membership: Option<Membership<N>>,
     sync_msg: Option<SyncMsg<N>>,
     joined: bool,
@@ -781,6 +798,7 @@ impl<const N: usize> Engine<N> {
             mount: ControlMount::new(),
             first_done: FirstDone::new(),
             first_done_waiting: false,
+            first_done_order: FirstDoneOrder::FirstDoneFirst,
             membership,
             sync_msg: None,
             joined: false,
@@ -864,6 +882,19 @@ impl<const N: usize> Engine<N> {
     /// A control_lock/mounted_lock call is outstanding.
     pub fn sync_pending(&self) -> bool {
         self.sync.is_some()
+    }
+    /// `control_first_done` waits for the DLM's recovery (`control_first_done wait gen
+    /// N`): the next recover_done wakes it and queues the control work, and which of the
+    /// two runs first is [`Engine::set_first_done_order`]'s choice.
+    pub fn first_done_waiting(&self) -> bool {
+        self.phase == Phase::FirstDone && self.first_done_waiting
+    }
+    /// Which runs first when a recover_done both wakes the waiting `control_first_done`
+    /// and queues the control work (two kernel threads; both orders happen on real
+    /// clusters). Applies to every later recover_done until changed; the default is
+    /// [`FirstDoneOrder::FirstDoneFirst`].
+    pub fn set_first_done_order(&mut self, order: FirstDoneOrder) {
+        self.first_done_order = order;
     }
     /// Journal-lock statistics.
     pub fn journal_stats(&self) -> &GlockStats {
@@ -1349,6 +1380,15 @@ impl<const N: usize> Engine<N> {
             Phase::FirstDone if self.first_done_waiting && self.sync.is_none() => {
                 // control_first_done waited for DFL_DLM_RECOVERY to clear.
                 self.first_done_waiting = false;
+                if self.first_done_order == FirstDoneOrder::WorkFirst
+                    && self.work_at.is_some_and(|t| t <= self.now)
+                {
+                    // The control work queued above runs before the woken waiter clears
+                    // DFL_FIRST_MOUNT: gfs2_control_func returns at its FIRST_MOUNT test
+                    // (v3.12 L595-597, 7.2 L675-679), so this generation logs no done.
+                    self.work_at = None;
+                    self.control_work();
+                }
                 self.start_first_done();
             }
             _ => {}

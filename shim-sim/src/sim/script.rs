@@ -205,22 +205,87 @@ impl Sim {
     pub fn set_replay_times(&mut self, ms: &[u64]) {
         self.rec(crate::schedule::Step::ReplayTimes(ms.to_vec()));
         self.replay_times = ms.to_vec();
+        self.clean_times.clear();
         self.log(0, format!("replays take a time drawn from {ms:?} ms"));
     }
 
-    /// A replay by node `by` of journal `jid` just started: draw its duration.
+    /// From now on every node's own-journal head lookup takes a time drawn out of `ms`;
+    /// empty: none.
+    pub fn set_jhead_times(&mut self, ms: &[u64]) {
+        self.rec(crate::schedule::Step::JheadTimes(ms.to_vec()));
+        self.jhead_times = Some(ms.to_vec());
+        self.log(
+            0,
+            format!("own-journal head lookups take a time drawn from {ms:?} ms"),
+        );
+    }
+
+    /// The own-journal head lookup times of node index `i`.
+    fn jhead_list(&self, i: usize) -> &[u64] {
+        match &self.jhead_times {
+            Some(v) => v,
+            None => self.cfg.faults.jhead_times.unwrap_or_else(|| {
+                crate::schedule::jhead_ms(self.cfg.profile_of(self.nodes[i].id))
+            }),
+        }
+    }
+
+    /// The longest replay of another node's journal the model can draw (virtual ms).
+    pub(super) fn replay_bound_ms(&self) -> u64 {
+        let fixed = self.nodes.iter().map(|n| n.replay_model.delay_ms).max();
+        let listed = self
+            .replay_times
+            .iter()
+            .chain(&self.clean_times)
+            .copied()
+            .max();
+        fixed
+            .unwrap_or(0)
+            .max(listed.unwrap_or(0))
+            .max(self.cfg.faults.replay_delay_ms)
+    }
+
+    /// The longest own-journal head lookup any node can draw (virtual ms).
+    pub(super) fn jhead_bound_ms(&self) -> u64 {
+        (0..self.nodes.len())
+            .filter_map(|i| self.jhead_list(i).iter().copied().max())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A replay by node `by` of journal `jid` just started: draw its duration (its own
+    /// journal: the head lookup at mount; another's: a replay time), unless fixed.
     pub(super) fn draw_replay_time(&mut self, by: u32, jid: u32) {
         use rand::Rng;
         let i = (by - 1) as usize;
-        if self.nodes[i].jid() == Some(jid) {
-            return; // its own journal: the engine's own replay, not timed here
+        let own = self.nodes[i].jid() == Some(jid);
+        let clean = !own
+            && !self.clean_times.is_empty()
+            && self.journals.get(jid as usize).is_some_and(|j| !j.dirty);
+        let len = match (own, clean) {
+            (true, _) => self.jhead_list(i).len(),
+            (false, true) => self.clean_times.len(),
+            (false, false) => self.replay_times.len(),
+        };
+        if len == 0 {
+            return;
         }
-        let ms = self.replay_times[self.rng.random_range(0..self.replay_times.len())];
+        let k = self.time_rng.random_range(0..len);
+        let ms = match (own, clean) {
+            (true, _) => self.jhead_list(i)[k],
+            (false, true) => self.clean_times[k],
+            (false, false) => self.replay_times[k],
+        };
         let at = self.now + ms;
         self.nodes[i].set_replay_end(jid, at);
         // A new timer for the node: the incremental enabled set must see it.
         self.sched.touch(i);
-        self.log(by, format!("replay of journal {jid} takes {ms} ms"));
+        let what = match (own, clean) {
+            (true, _) => format!("head lookup of its own journal {jid} takes {ms} ms"),
+            (false, true) => format!("head lookup of clean journal {jid} takes {ms} ms"),
+            (false, false) => format!("replay of journal {jid} takes {ms} ms"),
+        };
+        self.log(by, what);
     }
 
     /// Mount node `id` expecting DLM slot `slot`; checked when its slot is assigned.
@@ -331,6 +396,24 @@ impl Sim {
             .collect();
         v.sort_by_key(|&(_, s)| s);
         v
+    }
+
+    /// Node `id`'s mount ended (`how`: crashed, left, failed) before it got a slot: a
+    /// `mount_slot` applies to that one mount, so its check fails here rather than
+    /// carrying over to the node's next mount.
+    pub(super) fn end_slot_want(&mut self, id: u32, how: &str) {
+        let Some(k) = self.want_slot.iter().position(|w| w.node == id) else {
+            return;
+        };
+        let w = self.want_slot.remove(k);
+        let msg = format!(
+            "step {}: mount_slot: node {id} {how} before it got a slot (event {}, t={} ms); \
+             a mount_slot applies to that one mount: let it join first (wait for \
+             {{\"slot\": {{\"node\": {id}, \"slot\": {}}}}}), or use a plain mount",
+            w.step, self.step, self.now, w.slot
+        );
+        self.log(id, msg.clone());
+        self.slot_error.get_or_insert(msg);
     }
 
     /// A `mount_slot` mismatch seen since the last call.

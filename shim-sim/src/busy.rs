@@ -1,0 +1,199 @@
+//! How often a kill shows the busy result (a survivor's `recover jid J result busy`: its
+//! `EX|TRY` on the dead node's journal lock failed because another holder had it), on
+//! real clusters and in the simulator: `gdlm-sim busy`.
+//!
+//! Real side: every kill in the `ci/realdlm` serial logs of the kill scenarios, one per
+//! `(scenario run, lockspace, generation, jid)` that a survivor logged as `recover
+//! generation G jid J` (gfs2's `gfs2: fsid=CLUSTER:LS.J:` lines and gdlm.ko's `gdlm: LS:`
+//! lines alike), kept when at least two survivors logged it (with one there is nobody to
+//! race). It shows busy when any survivor logged a busy result for that jid and
+//! generation. A run whose harness held the journal lock from outside (`HOLD granted`)
+//! is counted apart: there every try is busy until the hold ends, whatever the race.
+//!
+//! Simulated side: the three-node kill schedules (`schedules/cluster3-kill.json`, no
+//! hold; `schedules/cluster3-kill-hold.json`, the harness's hold) over seeds, under
+//! kernel and CPG callbacks; a run shows busy when any node logs a busy result.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::schedule::Schedule;
+
+/// One kill as the real logs show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealKill {
+    /// The scenario directory.
+    pub dir: PathBuf,
+    /// The lockspace.
+    pub lockspace: String,
+    /// The DLM generation of the recovery.
+    pub generation: u32,
+    /// The dead node's jid.
+    pub jid: u32,
+    /// Nodes that logged `recover generation G jid J`.
+    pub survivors: Vec<u32>,
+    /// Some survivor's result was busy.
+    pub busy: bool,
+    /// The harness held the journal lock from outside in this run.
+    pub hold: bool,
+}
+
+/// `(lockspace, message)` of a gfs2 (`gfs2: fsid=C:LS.J: msg`, `gfs2: fsid=C:LS: msg`) or
+/// gdlm.ko (`gdlm: LS: msg`) kernel line.
+fn lock_dlm_line(line: &str) -> Option<(&str, &str)> {
+    if let Some((_, r)) = line.split_once("gfs2: fsid=") {
+        let (fsid, msg) = r.split_once(": ")?;
+        let ls = fsid.split_once(':').map_or(fsid, |(_, l)| l);
+        let ls = ls.split_once('.').map_or(ls, |(l, _)| l);
+        return Some((ls, msg));
+    }
+    let (_, r) = line.split_once("gdlm: ")?;
+    r.split_once(": ")
+}
+
+/// The kills in one scenario directory (its `nodeN.log` files).
+pub fn real_kills(dir: &Path) -> Vec<RealKill> {
+    // (lockspace, generation, jid) → (survivors, busy), in first-seen order.
+    let mut kills: BTreeMap<(String, u32, u32), (Vec<u32>, bool)> = BTreeMap::new();
+    let mut hold = false;
+    for (id, p) in crate::import::node_files(dir) {
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        // Per (lockspace, jid): the generation of the node's last `recover generation`.
+        let mut last: BTreeMap<(String, u32), u32> = BTreeMap::new();
+        for line in text.lines() {
+            // The harness's copies of dmesg (`GDLM-DMESG …`) repeat the console lines.
+            if line.starts_with("GDLM-") {
+                continue;
+            }
+            hold |= line.contains("HOLD granted");
+            let Some((ls, msg)) = lock_dlm_line(line) else {
+                continue;
+            };
+            let w: Vec<&str> = msg.split_whitespace().collect();
+            match w[..] {
+                ["recover", "generation", g, "jid", j] => {
+                    let (Ok(g), Ok(j)) = (g.parse::<u32>(), j.parse::<u32>()) else {
+                        continue;
+                    };
+                    last.insert((ls.to_string(), j), g);
+                    let e = kills.entry((ls.to_string(), g, j)).or_default();
+                    if !e.0.contains(&id) {
+                        e.0.push(id);
+                    }
+                }
+                ["recover", "jid", j, "result", r] => {
+                    let Ok(j) = j.parse::<u32>() else { continue };
+                    if let Some(&g) = last.get(&(ls.to_string(), j)) {
+                        let e = kills.entry((ls.to_string(), g, j)).or_default();
+                        e.1 |= r == "busy";
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    kills
+        .into_iter()
+        .filter(|(_, (s, _))| s.len() >= 2)
+        .map(|((lockspace, generation, jid), (mut survivors, busy))| {
+            survivors.sort_unstable();
+            RealKill {
+                dir: dir.to_path_buf(),
+                lockspace,
+                generation,
+                jid,
+                survivors,
+                busy,
+                hold,
+            }
+        })
+        .collect()
+}
+
+/// The kills under `roots` (scenario directories, run directories holding them, or a
+/// directory of runs such as `target/realdlm`) in scenarios whose name starts with one of
+/// `prefixes`.
+pub fn real_kills_under(roots: &[PathBuf], prefixes: &[&str]) -> Vec<RealKill> {
+    let mut v = Vec::new();
+    for root in roots {
+        let mut dirs = crate::import::scenario_dirs(root);
+        if dirs.is_empty() {
+            let mut runs: Vec<PathBuf> = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            runs.sort();
+            dirs = runs
+                .iter()
+                .flat_map(|r| crate::import::scenario_dirs(r))
+                .collect();
+        }
+        for d in dirs {
+            let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if prefixes.iter().any(|p| name.starts_with(p)) {
+                v.extend(real_kills(&d));
+            }
+        }
+    }
+    v
+}
+
+/// `(runs that showed busy, runs)` of `schedule` over seeds `1..=seeds` under kernel and
+/// CPG callbacks (`2 × seeds` runs). A run that breaks an invariant is an error.
+pub fn sim_busy(schedule: &Schedule, seeds: u64) -> Result<(u64, u64), String> {
+    let (mut busy, mut runs) = (0, 0);
+    for cpg in [false, true] {
+        for seed in 1..=seeds {
+            let mut s = schedule.clone();
+            s.seed = seed;
+            s.cpg = cpg;
+            let out = s.run()?;
+            if let Some(v) = out.violation {
+                return Err(format!("seed {seed} cpg {cpg}: {v}"));
+            }
+            runs += 1;
+            if out
+                .trace
+                .iter()
+                .any(|e| e.kind == "recovery_result" && e.what.ends_with("result busy"))
+            {
+                busy += 1;
+            }
+        }
+    }
+    Ok((busy, runs))
+}
+
+/// The three-node kill, as `ci/realdlm`'s kill scenarios do it without the harness's
+/// hold: nodes 1, 2, 3 mount one after another, node 3 is killed.
+pub const CLUSTER3_KILL: &str = include_str!("../schedules/cluster3-kill.json");
+/// The same with the harness's 8 s hold of journal 2's lock from node 1.
+pub const CLUSTER3_KILL_HOLD: &str = include_str!("../schedules/cluster3-kill-hold.json");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_name_their_lockspace() {
+        assert_eq!(
+            lock_dlm_line("[ 1.0] gfs2: fsid=gdlm:gfs1.0: recover generation 4 jid 2"),
+            Some(("gfs1", "recover generation 4 jid 2"))
+        );
+        assert_eq!(
+            lock_dlm_line("[ 1.0] gfs2: fsid=gdlm:gfs1: first mounter control generation 0"),
+            Some(("gfs1", "first mounter control generation 0"))
+        );
+        assert_eq!(
+            lock_dlm_line("[ 2.0] gdlm: kls: recover jid 1 result busy"),
+            Some(("kls", "recover jid 1 result busy"))
+        );
+        assert_eq!(lock_dlm_line("[ 2.0] dlm: gfs1: add member 2"), None);
+    }
+}
