@@ -1496,8 +1496,8 @@ impl<const N: usize> Engine<N> {
                 let r = if p.unlock {
                     self.mount.on_unlock_result(status)
                 } else {
-                    let l = self.lksb_lvb;
-                    self.mount.on_lock_result(&mut self.rec, status, Some(&l))
+                    self.mount
+                        .on_lock_result(&mut self.rec, status, Some(&self.lksb_lvb))
                 };
                 match r {
                     Ok(step) => self.mount_step(step),
@@ -1519,8 +1519,9 @@ impl<const N: usize> Engine<N> {
                 if status != 0 {
                     return self.log(LogEvent::ControlExError(status));
                 }
-                let l = self.lksb_lvb;
-                match self.rec.control_locked(&mut t, &l) {
+                // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
+                // separate fields).
+                match self.rec.control_locked(&mut t, &self.lksb_lvb) {
                     ControlUpdate::Stale(call) => {
                         self.log(LogEvent::Block1 {
                             start: t.start_gen,
