@@ -446,8 +446,8 @@ pub mod engine_bench {
     use gdlm_core::engine::{
         Action, Config, DlmOp, DlmRequest, Engine, Event, Instant, LockRef, ReplayOutcome,
     };
-    use gdlm_core::lvb::ControlLvb;
     use gdlm_core::flags::DlmLkf;
+    use gdlm_core::lvb::ControlLvb;
     use gdlm_core::mode::DlmMode;
     use gdlm_core::name::ResName;
 
