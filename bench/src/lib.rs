@@ -444,9 +444,10 @@ pub mod engine_bench {
 
     use gdlm_core::consts::DLM_EUNLOCK;
     use gdlm_core::engine::{
-        Action, Config, DlmOp, Engine, Event, Instant, LockRef, ReplayOutcome,
+        Action, Config, DlmOp, DlmRequest, Engine, Event, Instant, LockRef, ReplayOutcome,
     };
     use gdlm_core::flags::DlmLkf;
+    use gdlm_core::lvb::ControlLvb;
     use gdlm_core::mode::DlmMode;
     use gdlm_core::name::ResName;
 
@@ -462,7 +463,9 @@ pub mod engine_bench {
     }
 
     impl Mounted {
-        fn answer(&mut self, lock: LockRef, op: DlmOp) -> Event<'static> {
+        /// The mount's DLM (setup only): every lock of the mount sequence granted but
+        /// the mounted_lock EX, refused with -EAGAIN (somebody else is mounted).
+        fn answer_setup(&mut self, lock: LockRef, op: DlmOp) -> Event<'static> {
             match op {
                 DlmOp::Unlock => Event::DlmDone {
                     lock,
@@ -471,47 +474,63 @@ pub mod engine_bench {
                     lvb: None,
                 },
                 DlmOp::Lock { mode, flags, lvb } => {
-                    let mut out = None;
-                    if lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) {
-                        if self.ex && mode != DlmMode::Ex {
-                            if let Some(l) = lvb {
-                                self.res_lvb = *l.as_bytes();
-                            }
-                        }
-                        out = Some(self.res_lvb);
+                    if lock == LockRef::Control {
+                        let out = self.dlm_lock(mode, flags, lvb.as_ref());
+                        return Event::DlmDone {
+                            lock,
+                            status: 0,
+                            sb_flags: 0,
+                            lvb: out,
+                        };
                     }
-                    // mounted_lock EX is refused: somebody else is mounted.
                     let status = if lock == LockRef::Mounted && mode == DlmMode::Ex {
                         -11
                     } else {
                         0
                     };
-                    if lock == LockRef::Control && status == 0 {
-                        self.ex = mode == DlmMode::Ex;
-                    }
                     Event::DlmDone {
                         lock,
                         status,
                         sb_flags: 0,
-                        lvb: out,
+                        lvb: None,
                     }
                 }
             }
         }
 
-        /// Execute every action and due timer (returns the actions seen).
-        pub fn pump(&mut self) -> u32 {
-            let mut n = 0;
+        /// The DLM stand-in of the cycle, `ref_dlm_lock` (`c/lock_dlm_ref.c`) in Rust,
+        /// out of line as the C's: grant at once; with VALBLK, a down-conversion from
+        /// EX stores the caller's LVB in the resource, and every VALBLK call returns
+        /// the resource's LVB (the C copies it into the lksb).
+        #[inline(never)]
+        fn dlm_lock(
+            &mut self,
+            mode: DlmMode,
+            flags: DlmLkf,
+            lvb: Option<&ControlLvb>,
+        ) -> Option<[u8; 32]> {
+            let mut out = None;
+            if flags.contains(DlmLkf::VALBLK) {
+                if self.ex && mode != DlmMode::Ex {
+                    if let Some(l) = lvb {
+                        self.res_lvb = *l.as_bytes();
+                    }
+                }
+                out = Some(self.res_lvb);
+            }
+            self.ex = mode == DlmMode::Ex;
+            out
+        }
+
+        /// The mount sequence's loop: every action and due timer, answered by
+        /// [`Mounted::answer_setup`].
+        fn pump_setup(&mut self) {
             let t = Instant::from_millis(self.now);
             for _ in 0..64 {
                 if let Some(a) = self.engine.poll() {
-                    n += 1;
                     match a {
                         Action::Dlm(req) => {
-                            // The resource name, as a shim passes it to dlm_lock (the
-                            // C side builds its strname too).
-                            self.name = req.name();
-                            let ev = self.answer(req.lock, req.op);
+                            let ev = self.answer_setup(req.lock, req.op);
                             let _ = self.engine.handle(t, ev);
                         }
                         Action::Replay { jid, .. } => {
@@ -522,6 +541,46 @@ pub mod engine_bench {
                             let _ = self.engine.handle(t, ev);
                         }
                         _ => {}
+                    }
+                    continue;
+                }
+                match self.engine.poll_timeout() {
+                    Some(at) if at <= t => self.engine.handle_timeout(t),
+                    _ => break,
+                }
+            }
+        }
+
+        /// The cycle's loop, what a shim's event loop does: run the due timer (the
+        /// queued control work), execute each action, and answer each lock request
+        /// through [`Mounted::dlm_lock`] (one call per request, as the C's
+        /// `sync_lock` calls `ref_dlm_lock`). A cycle issues only control_lock
+        /// requests; anything else is executed as nothing (and the cycle would then
+        /// not unblock, which `tests/equivalence.rs` checks). Returns the actions seen.
+        pub fn pump(&mut self) -> u32 {
+            let mut n = 0;
+            let t = Instant::from_millis(self.now);
+            for _ in 0..64 {
+                if let Some(a) = self.engine.poll() {
+                    n += 1;
+                    if let Action::Dlm(DlmRequest {
+                        lock,
+                        op: DlmOp::Lock { mode, flags, lvb },
+                    }) = a
+                    {
+                        // The resource name, as lock_dlm's sync_lock builds it for
+                        // dlm_lock (the C side builds its strname too).
+                        self.name = lock.name();
+                        let out = self.dlm_lock(mode, flags, lvb.as_ref());
+                        let _ = self.engine.handle(
+                            t,
+                            Event::DlmDone {
+                                lock,
+                                status: 0,
+                                sb_flags: 0,
+                                lvb: out,
+                            },
+                        );
                     }
                     continue;
                 }
@@ -555,9 +614,9 @@ pub mod engine_bench {
                 },
             );
             let _ = m.engine.handle(Instant::ZERO, Event::LockspaceJoined);
-            m.pump();
+            m.pump_setup();
             m.now = 500;
-            m.pump();
+            m.pump_setup();
             m
         }
 

@@ -275,10 +275,17 @@ impl LockId {
         }
     }
 
-    /// The resource name.
+    /// The resource name (a constant: the bytes `sync_lock` builds on each call).
     #[inline]
     pub fn name(self) -> crate::name::ResName {
-        crate::name::LockName::nondisk(self.number()).encode()
+        const CONTROL: crate::name::ResName =
+            crate::name::LockName::nondisk(LockId::Control.number()).encode_const();
+        const MOUNTED: crate::name::ResName =
+            crate::name::LockName::nondisk(LockId::Mounted.number()).encode_const();
+        match self {
+            LockId::Control => CONTROL,
+            LockId::Mounted => MOUNTED,
+        }
     }
 }
 
@@ -741,9 +748,7 @@ impl<const N: usize> Recovery<N> {
         let new_size = grow_recover_size(self.policy, self.recover_size(), max_jid);
         let new_len = usize::try_from(new_size).unwrap_or(N).min(N);
         if new_len > self.submit.len() {
-            // Cannot fail: new_len ≤ N.
-            let _ = self.submit.resize(new_len, 0);
-            let _ = self.result.resize(new_len, 0);
+            self.grow(new_len);
         }
 
         self.recover_start = generation;
@@ -754,6 +759,16 @@ impl<const N: usize> Recovery<N> {
         let work = (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(ControlWork::Now);
         self.flags.remove(RecoverFlags::DLM_RECOVERY);
         Ok(work)
+    }
+
+    /// `set_recover_size`'s growth of both arrays to `new_len` (≤ N), zero-filled.
+    /// Out of line: it happens a few times per mount, and its loops would otherwise
+    /// cost `recover_done` register saves on every call.
+    #[inline(never)]
+    fn grow(&mut self, new_len: usize) {
+        // Cannot fail: new_len ≤ N.
+        let _ = self.submit.resize(new_len, 0);
+        let _ = self.result.resize(new_len, 0);
     }
 
     /// `gdlm_recovery_result`: the journal recovery of `jid` finished with `result`

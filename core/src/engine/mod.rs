@@ -944,6 +944,19 @@ impl<const N: usize> Engine<N> {
     /// Run one item due at `now` (the mount retry sleep, the control work, the journal
     /// recovery work, in that order). Does nothing if nothing is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Mounted && self.sleep_until.is_none() && self.sync.is_none() {
+            // Mounted, no sleep, no sync call: only the control work or the journal
+            // recovery can be due, and no release follows (not unmounting).
+            self.now = self.now.max(now);
+            if self.work_at.is_some_and(|t| t <= self.now) {
+                self.work_at = None;
+                self.control_work();
+            } else if self.recovery_due().is_some_and(|t| t <= self.now) {
+                self.first_retry_at = None;
+                self.recovery_work();
+            }
+            return;
+        }
         if self.phase.finished() {
             return;
         }
@@ -1023,6 +1036,13 @@ impl<const N: usize> Engine<N> {
     /// fits).
     #[inline(never)]
     fn handle_recover_prep(&mut self, now: Instant) -> Result<(), EngineError> {
+        if self.mounted_dlm() {
+            // Mounted (so the callback fits, the lockspace is not released and no
+            // release follows): the general path below without its phase checks.
+            self.now = self.now.max(now);
+            self.recover_prep();
+            return Ok(());
+        }
         if !self.fits_recover_callback() {
             return Err(EngineError::Unexpected {
                 event: EventKind::RecoverCallback,
@@ -1050,6 +1070,20 @@ impl<const N: usize> Engine<N> {
         our_slot: i32,
         generation: u32,
     ) -> Result<(), EngineError> {
+        if self.mounted_dlm() {
+            // Mounted: the callback fits, and neither a phase step (`recover_done`
+            // starts one only while joining or in first_done) nor a release
+            // (`maybe_release`: only while unmounting) follows. A refusal goes the
+            // general way from the state before (a refused `Recovery::recover_done`
+            // changes nothing).
+            let then = self.now;
+            self.now = self.now.max(now);
+            if let Ok(w) = self.rec.recover_done(slots, our_slot, generation) {
+                self.queue_work(w);
+                return Ok(());
+            }
+            self.now = then;
+        }
         if !self.fits_recover_callback() {
             return Err(EngineError::Unexpected {
                 event: EventKind::RecoverCallback,
@@ -1137,6 +1171,13 @@ impl<const N: usize> Engine<N> {
         } else {
             Err(self.unexpected(ev))
         }
+    }
+
+    /// Mounted on a kernel lockspace: the phase of the recovery callbacks' and the
+    /// control work's fast paths.
+    #[inline(always)]
+    fn mounted_dlm(&self) -> bool {
+        self.phase == Phase::Mounted && self.cfg.callbacks == Callbacks::Dlm
     }
 
     /// A recovery callback fits. The DLM calls them during dlm_release_lockspace too
@@ -1536,8 +1577,8 @@ impl<const N: usize> Engine<N> {
                 let r = if p.unlock {
                     self.mount.on_unlock_result(status)
                 } else {
-                    let l = self.lksb_lvb;
-                    self.mount.on_lock_result(&mut self.rec, status, Some(&l))
+                    self.mount
+                        .on_lock_result(&mut self.rec, status, Some(&self.lksb_lvb))
                 };
                 match r {
                     Ok(step) => self.mount_step(step),
@@ -1559,8 +1600,9 @@ impl<const N: usize> Engine<N> {
                 if status != 0 {
                     return self.log(LogEvent::ControlExError(status));
                 }
-                let l = self.lksb_lvb;
-                match self.rec.control_locked(&mut t, &l) {
+                // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
+                // separate fields).
+                match self.rec.control_locked(&mut t, &self.lksb_lvb) {
                     ControlUpdate::Stale(call) => {
                         self.log(LogEvent::Block1 {
                             start: t.start_gen,
