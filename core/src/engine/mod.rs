@@ -1018,18 +1018,7 @@ impl<const N: usize> Engine<N> {
                 phase: self.phase,
             });
         }
-        let then = self.now;
-        self.now = self.now.max(now);
-        match self.dlm_done(lock, status, sb_flags, lvb) {
-            Ok(()) => {
-                self.maybe_release();
-                Ok(())
-            }
-            Err(e) => {
-                self.now = then;
-                Err(e)
-            }
-        }
+        self.step_at(now, |e| e.dlm_done(lock, status, sb_flags, lvb))
     }
 
     /// [`Engine::handle`] of [`Event::RecoverPrep`] (which is never refused once it
@@ -1098,33 +1087,33 @@ impl<const N: usize> Engine<N> {
             self.maybe_release();
             return Ok(());
         }
-        let then = self.now;
-        self.now = self.now.max(now);
-        match self.recover_done(slots, our_slot, generation) {
-            Ok(()) => {
-                self.maybe_release();
-                Ok(())
-            }
-            Err(e) => {
-                self.now = then;
-                Err(e)
-            }
-        }
+        self.step_at(now, |e| e.recover_done(slots, our_slot, generation))
     }
 
     /// [`Engine::handle`] of every other event.
     #[inline(never)]
     fn handle_event(&mut self, now: Instant, ev: Event<'_>) -> Result<(), EngineError> {
         self.check_fits(&ev)?;
+        self.step_at(now, |e| e.dispatch(ev))
+    }
+
+    /// Runs one event's `step` at `now`: the clock moves forward to `now`; a refused step
+    /// (every refusal happens before any change but the clock) puts the clock back, so
+    /// the state is unchanged; an accepted one may finish a release.
+    #[inline(always)]
+    fn step_at(
+        &mut self,
+        now: Instant,
+        step: impl FnOnce(&mut Self) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         let then = self.now;
         self.now = self.now.max(now);
-        match self.dispatch(ev) {
+        match step(self) {
             Ok(()) => {
                 self.maybe_release();
                 Ok(())
             }
             Err(e) => {
-                // Every refusal happens before any change but the clock.
                 self.now = then;
                 Err(e)
             }
