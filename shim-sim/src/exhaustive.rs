@@ -7,8 +7,13 @@
 //! budget left, and explored breadth-first: every state is first reached on a shortest
 //! path, so the depth bound is honest (a state within the bound is never skipped because
 //! a longer path reached it first, as with depth-first search and one seen-set) and a
-//! counterexample is a shortest one. The frontier holds whole simulators; each visited
-//! state costs 16 bytes of key plus its parent link (for the counterexample path).
+//! counterexample is a shortest one. The frontier holds whole simulators, with engines
+//! of capacity [`CHECK_CAPACITY`] (about 15 KB a 3-node state); each visited state costs
+//! its key plus its parent link (for the counterexample path). Past
+//! [`CheckConfig::frontier`] queued states the search takes the newest state first
+//! (depth-first) until the frontier is back under the bound, so memory stays bounded;
+//! a complete check visits every reachable canonical state either way (the same count),
+//! but a counterexample found while depth-first may be longer than a shortest one.
 //!
 //! Why not `stateright`: its checkers (BFS/DFS, also multi-threaded), `Representative`
 //! symmetry reduction and explorer UI fit the shape (`Model` with `actions` and
@@ -44,6 +49,9 @@ pub struct CheckConfig {
     pub cpg: bool,
     /// Injected DLM defects (to show the check catches them).
     pub defects: Defects,
+    /// Most states held in the frontier for breadth-first search; beyond it the search
+    /// goes depth-first from the newest state until the frontier is back under it.
+    pub frontier: usize,
 }
 
 impl CheckConfig {
@@ -58,9 +66,13 @@ impl CheckConfig {
             max_states: 5_000_000,
             cpg: false,
             defects: Defects::default(),
+            frontier: DEFAULT_FRONTIER,
         }
     }
 }
+
+/// [`CheckConfig::frontier`] by default: about 1.5 GB of 3-node states (15 KB each).
+pub const DEFAULT_FRONTIER: usize = 100_000;
 
 /// What the check found.
 #[derive(Clone, Debug)]
@@ -89,6 +101,24 @@ pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
 
 /// [`mounted_cluster`] with injected DLM defects.
 pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<Sim, String> {
+    mounted_cluster_sized(nodes, cpg, defects)
+}
+
+/// The engines' capacity in the check when the cluster fits (see [`check`]).
+pub const CHECK_CAPACITY: usize = 8;
+
+/// Whether the check can run `cfg` with `Engine<CHECK_CAPACITY>`s: the nodes fit, and no
+/// node is forced to a far slot (`slot-growth` puts one in slot 40 of 48 journals).
+fn small(cfg: &CheckConfig) -> bool {
+    cfg.nodes as usize <= CHECK_CAPACITY && !cfg.defects.slot_growth_by_16
+}
+
+/// [`mounted_cluster_with`] with engines of capacity `N`.
+pub fn mounted_cluster_sized<const N: usize>(
+    nodes: u32,
+    cpg: bool,
+    defects: Defects,
+) -> Result<Sim<N>, String> {
     let cfg = SimConfig {
         defects,
         nodes,
@@ -99,7 +129,7 @@ pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<S
         traffic: false,
         ..SimConfig::default()
     };
-    let mut sim = Sim::new(cfg);
+    let mut sim = Sim::<N>::new_sized(cfg);
     sim.mount(1);
     sim.run_until(100_000, |s| s.nodes()[0].phase == Phase::Mounted);
     for id in 2..=nodes {
@@ -119,14 +149,26 @@ pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<S
 /// A state's identity: its canonical key, crashes and remounts so far.
 type Key = (u128, u32, u32);
 
-/// Run the check.
+/// Run the check. Clusters of up to [`CHECK_CAPACITY`] nodes run with engines of that
+/// capacity: an `Engine<192>` is 14 KB, an `Engine<8>` 2.6 KB, and the engines were most
+/// of a state's clone and of its canonical bytes. The capacity changes no decision of a
+/// cluster that fits (the state counts are the same; a test compares them).
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
+    if small(cfg) {
+        check_sized::<CHECK_CAPACITY>(cfg)
+    } else {
+        check_sized::<192>(cfg)
+    }
+}
+
+/// [`check`] with engines of capacity `N`.
+pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
-    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
     // Visited states → their index; per index, the parent's index and the action taken.
     let mut seen: HashMap<Key, u32, BuildXxh> = HashMap::default();
     let mut parent: Vec<(u32, Option<Action>)> = vec![(0, None)];
@@ -150,8 +192,15 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
         p
     };
     // Breadth-first: (state, its index, depth).
-    let mut queue: VecDeque<(Sim, u32, usize)> = VecDeque::from([(root, 0, 0)]);
-    'search: while let Some((sim, idx, depth)) = queue.pop_front() {
+    let mut queue: VecDeque<(Sim<N>, u32, usize)> = VecDeque::from([(root, 0, 0)]);
+    let pop = |q: &mut VecDeque<_>| {
+        if q.len() > cfg.frontier {
+            q.pop_back()
+        } else {
+            q.pop_front()
+        }
+    };
+    'search: while let Some((sim, idx, depth)) = pop(&mut queue) {
         res.max_depth = res.max_depth.max(depth);
         let mut choices = sim.enabled();
         if choices.is_empty() {
@@ -257,10 +306,19 @@ pub struct Audit {
 /// the first state's with that key. A field left out of the canonical state that does
 /// change a future shows up here as two merged states with different successors.
 pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
-    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    if small(cfg) {
+        audit_sized::<CHECK_CAPACITY>(cfg)
+    } else {
+        audit_sized::<192>(cfg)
+    }
+}
+
+/// [`audit`] with engines of capacity `N`.
+pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
+    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
-    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
-    let succ = |s: &Sim| -> Vec<(u128, u32, u32, bool)> {
+    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    let succ = |s: &Sim<N>| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
         fault_choices(s, cfg, base_mounts, &mut choices);
         let mut v: Vec<_> = choices
@@ -327,7 +385,7 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
 /// The faults the check may still inject in `sim` beside its enabled actions: a crash of a
 /// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
 /// than `cfg.mounts` remounts happened (counted from `base_mounts`).
-fn fault_choices(sim: &Sim, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
+fn fault_choices<const N: usize>(sim: &Sim<N>, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
     if sim.crashes() < cfg.crashes {
         choices.extend(
             sim.nodes()

@@ -111,6 +111,12 @@ enum Cmd {
         /// Injected DLM defects (as for `run`), to see the check catch them.
         #[arg(long, value_delimiter = ',')]
         defects: Vec<String>,
+        /// Most states kept in the breadth-first frontier (about 15 KB each with 3
+        /// nodes); beyond it the search goes depth-first until the frontier is back under
+        /// it (the state count of a complete check is the same; a counterexample found
+        /// then may not be a shortest one).
+        #[arg(long, default_value_t = gdlm_sim::exhaustive::DEFAULT_FRONTIER)]
+        frontier: usize,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -706,6 +712,7 @@ fn main() -> ExitCode {
             callbacks,
             audit,
             defects,
+            frontier,
         } => match gdlm_sim::sim::Defects::parse(&defects)
             .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
         {
@@ -722,6 +729,7 @@ fn main() -> ExitCode {
                         max_states,
                         cpg: callbacks == "cpg",
                         defects: defects.clone(),
+                        frontier,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -739,6 +747,7 @@ fn main() -> ExitCode {
                         max_states,
                         cpg: callbacks == "cpg",
                         defects: defects.clone(),
+                        frontier,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(

@@ -125,12 +125,12 @@ pub enum Note {
 
 /// One simulated GFS2 node.
 #[derive(Clone, Debug, Hash)]
-pub struct Node {
+pub struct Node<const N: usize = 192> {
     /// Node id (1-based).
     pub id: u32,
     /// Life phase.
     pub phase: Phase,
-    engine: Box<Engine<192>>,
+    engine: Box<Engine<N>>,
     cfg: Config,
     journals: u32,
     generation_pid: u32,
@@ -159,7 +159,7 @@ pub struct Node {
     pub choice: u32,
 }
 
-impl Node {
+impl<const N: usize> Node<N> {
     /// A node that has never mounted.
     pub fn new(id: u32, journals: u32, policy: SizePolicy) -> Self {
         let cfg = Config {
@@ -251,12 +251,12 @@ impl Node {
     }
 
     /// The engine.
-    pub fn engine(&self) -> &Engine<192> {
+    pub fn engine(&self) -> &Engine<N> {
         &self.engine
     }
 
     /// The core's recovery state (`ls_recover_*`).
-    pub fn rec(&self) -> &Recovery<192> {
+    pub fn rec(&self) -> &Recovery<N> {
         self.engine.recovery()
     }
 
@@ -467,7 +467,7 @@ impl Node {
                 }
             }
             Action::Multicast => {
-                let mut buf = vec![0u8; gdlm_core::SyncMsg::<192>::MAX_LEN];
+                let mut buf = vec![0u8; gdlm_core::SyncMsg::<N>::MAX_LEN];
                 if let (Some(n), Callbacks::Cpg(me)) =
                     (self.engine.multicast_message(&mut buf), self.cfg.callbacks)
                 {
@@ -697,7 +697,7 @@ impl Node {
 /// The canonical state (see [`crate::fingerprint`]): the engine without its statistics,
 /// lock ids renamed, pending replays and the cached timer as "armed" (untimed mode: all
 /// due at the next step), `choice` and `fresh` left out.
-impl Node {
+impl<const N: usize> Node<N> {
     pub(crate) fn canon(&self, c: &mut crate::fingerprint::Canon) {
         c.put(&(self.id, self.phase));
         c.engine(&self.engine);

@@ -451,13 +451,13 @@ const TAIL: usize = 60;
 
 /// The simulated cluster.
 #[derive(Clone)]
-pub struct Sim {
+pub struct Sim<const N: usize = 192> {
     cfg: SimConfig,
     rng: Pcg64Mcg,
     now: u64,
     step: u64,
     dlm: Dlm,
-    nodes: Vec<Node>,
+    nodes: Vec<Node<N>>,
     journals: Vec<Journal>,
     max_lvb_gen: u32,
     stats: Stats,
@@ -503,8 +503,16 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// A cluster of `cfg.nodes` nodes, all down.
+    /// A cluster of `cfg.nodes` nodes, all down, each engine with room for 192 nodes.
     pub fn new(cfg: SimConfig) -> Self {
+        Sim::new_sized(cfg)
+    }
+}
+
+impl<const N: usize> Sim<N> {
+    /// [`Sim::new`] with engines of capacity `N` (`Engine<N>`): the exhaustive check's
+    /// few nodes need a small one (a state is cloned per transition).
+    pub fn new_sized(cfg: SimConfig) -> Self {
         let mut dlm = Dlm::with_config(DlmConfig {
             remaster_lvb: cfg.defects.lvb_remaster,
             ..DlmConfig::default()
@@ -576,7 +584,7 @@ impl Sim {
     }
 
     /// The nodes.
-    pub fn nodes(&self) -> &[Node] {
+    pub fn nodes(&self) -> &[Node<N>] {
         &self.nodes
     }
 
@@ -618,7 +626,7 @@ impl Sim {
     }
 
     /// Keep a structured record, only with a full trace (built lazily: `f` runs only then).
-    fn record(&mut self, node: u32, f: impl FnOnce(&Sim) -> crate::trace::Rec) {
+    fn record(&mut self, node: u32, f: impl FnOnce(&Self) -> crate::trace::Rec) {
         if self.cfg.trace && !self.untimed {
             let r = f(self);
             self.keep(node, What::Rec(Box::new(r)));
@@ -1891,7 +1899,7 @@ impl Sim {
     }
 
     /// Run events until `pred` holds (true), the cluster goes quiet or `limit` events pass.
-    pub fn run_until(&mut self, limit: u64, pred: impl Fn(&Sim) -> bool) -> bool {
+    pub fn run_until(&mut self, limit: u64, pred: impl Fn(&Self) -> bool) -> bool {
         for _ in 0..limit {
             if pred(self) {
                 return true;
