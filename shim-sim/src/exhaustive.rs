@@ -52,6 +52,9 @@ pub struct CheckConfig {
     /// Most states held in the frontier for breadth-first search; beyond it the search
     /// goes depth-first from the newest state until the frontier is back under it.
     pub frontier: usize,
+    /// Go on past violations (a violating state is counted, not explored further), to
+    /// measure the whole space; the first violation found is reported.
+    pub keep_going: bool,
 }
 
 impl CheckConfig {
@@ -67,6 +70,7 @@ impl CheckConfig {
             cpg: false,
             defects: Defects::default(),
             frontier: DEFAULT_FRONTIER,
+            keep_going: false,
         }
     }
 }
@@ -89,6 +93,9 @@ pub struct CheckResult {
     pub truncated: bool,
     /// The first violation and the path to it.
     pub violation: Option<(Violation, Vec<Action>)>,
+    /// States that broke an invariant (more than one only with
+    /// [`CheckConfig::keep_going`]).
+    pub violations: u64,
     /// Seconds taken.
     pub secs: f64,
 }
@@ -180,6 +187,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         max_depth: 0,
         truncated: false,
         violation: None,
+        violations: 0,
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -209,8 +217,13 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             let mut s = sim.clone();
             s.check_liveness();
             if let Some(v) = s.violation() {
-                res.violation = Some((v.clone(), path_to(&parent, idx)));
-                break;
+                res.violations += 1;
+                res.violation
+                    .get_or_insert_with(|| (v.clone(), path_to(&parent, idx)));
+                if !cfg.keep_going {
+                    break;
+                }
+                continue;
             }
         }
         fault_choices(&sim, cfg, base_mounts, &mut choices);
@@ -230,9 +243,11 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             next.perform(a);
             next.check_invariants();
             res.transitions += 1;
-            if let Some(v) = next.violation() {
+            let bad = next.violation().cloned();
+            if let (Some(v), false) = (&bad, cfg.keep_going) {
                 let mut p = path_to(&parent, idx);
                 p.push(a);
+                res.violations += 1;
                 res.violation = Some((v.clone(), p));
                 break 'search;
             }
@@ -241,6 +256,13 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
                 e.insert(n);
                 parent.push((idx, Some(a)));
                 res.states += 1;
+                if let Some(v) = bad {
+                    // Counted once (by its key), not explored further.
+                    res.violations += 1;
+                    res.violation
+                        .get_or_insert_with(|| (v, path_to(&parent, n)));
+                    continue;
+                }
                 if res.states >= cfg.max_states {
                     res.truncated = true;
                     break 'search;
@@ -385,7 +407,12 @@ pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
 /// The faults the check may still inject in `sim` beside its enabled actions: a crash of a
 /// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
 /// than `cfg.mounts` remounts happened (counted from `base_mounts`).
-fn fault_choices<const N: usize>(sim: &Sim<N>, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
+fn fault_choices<const N: usize>(
+    sim: &Sim<N>,
+    cfg: &CheckConfig,
+    base_mounts: u32,
+    choices: &mut Vec<Action>,
+) {
     if sim.crashes() < cfg.crashes {
         choices.extend(
             sim.nodes()

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::{run_seed, Outcome, SimConfig};
+use crate::sim::{run_seed_summary, Outcome, SimConfig};
 
 /// The configuration seed `seed` runs with: with `swarm`, each seed turns fault kinds
 /// on or off and picks a fault rate and crash budget (swarm testing: some runs hammer one
@@ -185,7 +185,7 @@ pub fn run_seeds(
         let mut t = Totals::default();
         let lo = first + b * BLOCK;
         for seed in lo..(lo + BLOCK).min(end) {
-            let out = run_seed(&seed_config(base, seed, swarm), seed);
+            let out = run_seed_summary(&seed_config(base, seed, swarm), seed);
             t.add(&out);
             if out.violation.is_some() {
                 bar.set_message(format!("violation at seed {seed}"));

@@ -123,6 +123,30 @@ pub enum Note {
     },
 }
 
+/// `cfg` with submit policy `p` ([`Node::with_submit_policy`]).
+fn cfg_submit(mut cfg: Config, p: SubmitPolicy) -> Config {
+    cfg.submit_policy = p;
+    cfg
+}
+
+/// `cfg` for profile `p`, keeping its callbacks and policies ([`Node::with_profile`]).
+fn cfg_profile(cfg: Config, p: gdlm_core::Profile) -> Config {
+    let mut c = Config::for_profile(p);
+    (c.callbacks, c.submit_policy, c.size_policy) =
+        (cfg.callbacks, cfg.submit_policy, cfg.size_policy);
+    c
+}
+
+/// `cfg` with callbacks from CPG or the DLM ([`Node::with_cpg`]).
+fn cfg_cpg(mut cfg: Config, id: u32, on: bool) -> Config {
+    cfg.callbacks = if on {
+        Callbacks::Cpg(Member::new(id, 0))
+    } else {
+        Callbacks::Dlm
+    };
+    cfg
+}
+
 /// One simulated GFS2 node.
 #[derive(Clone, Debug, Hash)]
 pub struct Node<const N: usize = 192> {
@@ -166,6 +190,31 @@ impl<const N: usize> Node<N> {
             size_policy: policy,
             ..Config::default()
         };
+        Self::with_config(id, journals, cfg)
+    }
+
+    /// [`Node::new`] followed by [`Node::with_submit_policy`], [`Node::with_profile`] and
+    /// [`Node::with_cpg`], making the engine once (each of those remakes it: an
+    /// `Engine<192>` is 14 KB to clear).
+    pub fn configured(
+        id: u32,
+        journals: u32,
+        policy: SizePolicy,
+        submit: SubmitPolicy,
+        profile: gdlm_core::Profile,
+        cpg: bool,
+    ) -> Self {
+        let cfg = Config {
+            size_policy: policy,
+            ..Config::default()
+        };
+        let cfg = cfg_cpg(cfg_profile(cfg_submit(cfg, submit), profile), id, cpg);
+        let mut n = Self::with_config(id, journals, cfg);
+        n.glocks = Glocks::new(profile);
+        n
+    }
+
+    fn with_config(id: u32, journals: u32, cfg: Config) -> Self {
         Node {
             id,
             phase: Phase::Down,
@@ -190,24 +239,14 @@ impl<const N: usize> Node<N> {
 
     /// Use this [`SubmitPolicy`] (kept across remounts).
     pub fn with_submit_policy(mut self, p: SubmitPolicy) -> Self {
-        self.cfg.submit_policy = p;
+        self.cfg = cfg_submit(self.cfg, p);
         *self.engine = Engine::new(self.cfg);
         self
     }
 
     /// Run this kernel's lock_dlm (kept across remounts).
     pub fn with_profile(mut self, p: gdlm_core::Profile) -> Self {
-        let keep = (
-            self.cfg.callbacks,
-            self.cfg.submit_policy,
-            self.cfg.size_policy,
-        );
-        self.cfg = Config::for_profile(p);
-        (
-            self.cfg.callbacks,
-            self.cfg.submit_policy,
-            self.cfg.size_policy,
-        ) = keep;
+        self.cfg = cfg_profile(self.cfg, p);
         *self.engine = Engine::new(self.cfg);
         self.glocks = Glocks::new(p);
         self
@@ -215,11 +254,7 @@ impl<const N: usize> Node<N> {
 
     /// Take recovery callbacks from CPG (userspace lockspaces), kept across remounts.
     pub fn with_cpg(mut self, on: bool) -> Self {
-        self.cfg.callbacks = if on {
-            Callbacks::Cpg(Member::new(self.id, 0))
-        } else {
-            Callbacks::Dlm
-        };
+        self.cfg = cfg_cpg(self.cfg, self.id, on);
         *self.engine = Engine::new(self.cfg);
         self
     }
