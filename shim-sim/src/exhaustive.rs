@@ -55,6 +55,8 @@ pub struct CheckConfig {
     /// Go on past violations (a violating state is counted, not explored further), to
     /// measure the whole space; the first violation found is reported.
     pub keep_going: bool,
+    /// Print a line to stderr every 2^20 states (states, depth, frontier, time).
+    pub progress: bool,
 }
 
 impl CheckConfig {
@@ -71,6 +73,7 @@ impl CheckConfig {
             defects: Defects::default(),
             frontier: DEFAULT_FRONTIER,
             keep_going: false,
+            progress: false,
         }
     }
 }
@@ -156,6 +159,16 @@ pub fn mounted_cluster_sized<const N: usize>(
 /// A state's identity: its canonical key, crashes and remounts so far.
 type Key = (u128, u32, u32);
 
+/// [`check`]'s state identity: XXH3-128 of the canonical state and the fault budget used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key128(u64, u64);
+
+impl std::hash::Hash for Key128 {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.0);
+    }
+}
+
 /// Run the check. Clusters of up to [`CHECK_CAPACITY`] nodes run with engines of that
 /// capacity: an `Engine<192>` is 14 KB, an `Engine<8>` 2.6 KB, and the engines were most
 /// of a state's clone and of its canonical bytes. The capacity changes no decision of a
@@ -175,9 +188,14 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
-    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    // (One XXH3-128 over the canonical bytes and the budget used: 24 bytes a seen-set
+    // entry rather than 48 with the tuple's u128 alignment.)
+    let key = |s: &Sim<N>| {
+        let k = s.canonical_key_with(&(s.crashes(), s.mounts() - base_mounts));
+        Key128(k as u64, (k >> 64) as u64)
+    };
     // Visited states → their index; per index, the parent's index and the action taken.
-    let mut seen: HashMap<Key, u32, BuildXxh> = HashMap::default();
+    let mut seen: HashMap<Key128, u32, BuildXxh> = HashMap::default();
     let mut parent: Vec<(u32, Option<Action>)> = vec![(0, None)];
     seen.insert(key(&root), 0);
     let mut res = CheckResult {
@@ -256,6 +274,15 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
                 e.insert(n);
                 parent.push((idx, Some(a)));
                 res.states += 1;
+                if cfg.progress && res.states % (1 << 20) == 0 {
+                    eprintln!(
+                        "  {} states, depth {}, frontier {}, {:.0} s",
+                        res.states,
+                        depth + 1,
+                        queue.len(),
+                        start.elapsed().as_secs_f64()
+                    );
+                }
                 if let Some(v) = bad {
                     // Counted once (by its key), not explored further.
                     res.violations += 1;
@@ -301,6 +328,9 @@ impl std::hash::Hasher for KeyHasher {
     }
     fn write_u128(&mut self, v: u128) {
         self.0 ^= v as u64;
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
     }
     fn write_u32(&mut self, v: u32) {
         self.0 = (self.0.rotate_left(5) ^ u64::from(v)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);

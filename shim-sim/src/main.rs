@@ -736,6 +736,7 @@ fn main() -> ExitCode {
                         defects: defects.clone(),
                         frontier,
                         keep_going,
+                        progress: false,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -755,6 +756,7 @@ fn main() -> ExitCode {
                         defects: defects.clone(),
                         frontier,
                         keep_going,
+                        progress: true,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(

@@ -1530,6 +1530,15 @@ impl<const N: usize> Sim<N> {
         })
     }
 
+    /// [`Sim::canonical_key`] of the canonical state followed by `extra`'s `Hash`.
+    pub fn canonical_key_with<T: std::hash::Hash>(&self, extra: &T) -> u128 {
+        crate::fingerprint::with_canon(|c| {
+            self.canon_into(c);
+            c.put(extra);
+            c.key()
+        })
+    }
+
     /// The canonical state.
     pub fn canon(&self) -> crate::fingerprint::Canon {
         let mut c = crate::fingerprint::Canon::new();
