@@ -462,7 +462,11 @@ fn finding_a_stale_recovery_result_clears_the_bit_of_a_reused_jid() {
     }
     let v = s.violation().expect("node 1 unblocks over a dirty journal");
     assert_eq!(v.invariant, 1, "{v}");
-    assert!(v.message.contains("node 1 unblocked at generation 5 while journal 1"), "{v}");
+    assert!(
+        v.message
+            .contains("node 1 unblocked at generation 5 while journal 1"),
+        "{v}"
+    );
     assert!(s.journals()[1].dirty);
 }
 
