@@ -399,9 +399,10 @@ impl<const N: usize> Node<N> {
         if self.phase == Phase::Joining {
             return (false, timer);
         }
+        // Cheapest first (while traffic runs, an accessing node needs no glock scan).
         let always = self.unmount_ready()
-            || self.glocks.demote_ready()
-            || (self.traffic && self.accessing());
+            || (self.traffic && self.accessing())
+            || self.glocks.demote_ready();
         let replay = self.replays.values().min().copied();
         let wake = match (timer, replay) {
             (Some(a), Some(b)) => Some(a.min(b)),
