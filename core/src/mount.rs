@@ -132,7 +132,12 @@ enum Phase {
 }
 
 /// `control_mount` as a machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Its `Hash` writes whether a pass was begun rather than how many: the count is read
+/// only as `retries++ && signal_pending(current)` (L784), so two machines that differ
+/// only in it behave alike, and a model checker hashing states (gdlm-sim's canonical
+/// state) must not tell a mount's 300th restart from its second. `Eq` compares the count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ControlMount {
     phase: Phase,
@@ -145,6 +150,33 @@ pub struct ControlMount {
     last_retry: Option<RetryReason>,
     lvb_gen: Option<u32>,
     ex_lvb: ControlLvb,
+}
+
+impl core::hash::Hash for ControlMount {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        let ControlMount {
+            phase,
+            mounted_mode,
+            retries,
+            signal,
+            spectator,
+            error,
+            reason,
+            last_retry,
+            lvb_gen,
+            ex_lvb,
+        } = self;
+        phase.hash(h);
+        mounted_mode.hash(h);
+        (*retries > 0).hash(h);
+        signal.hash(h);
+        spectator.hash(h);
+        error.hash(h);
+        reason.hash(h);
+        last_retry.hash(h);
+        lvb_gen.hash(h);
+        ex_lvb.hash(h);
+    }
 }
 
 impl Default for ControlMount {

@@ -7,8 +7,13 @@
 //! budget left, and explored breadth-first: every state is first reached on a shortest
 //! path, so the depth bound is honest (a state within the bound is never skipped because
 //! a longer path reached it first, as with depth-first search and one seen-set) and a
-//! counterexample is a shortest one. The frontier holds whole simulators; each visited
-//! state costs 16 bytes of key plus its parent link (for the counterexample path).
+//! counterexample is a shortest one. The frontier holds whole simulators, with engines
+//! of capacity [`CHECK_CAPACITY`] (about 15 KB a 3-node state); each visited state costs
+//! its key plus its parent link (for the counterexample path). Past
+//! [`CheckConfig::frontier`] queued states the search takes the newest state first
+//! (depth-first) until the frontier is back under the bound, so memory stays bounded;
+//! a complete check visits every reachable canonical state either way (the same count),
+//! but a counterexample found while depth-first may be longer than a shortest one.
 //!
 //! Why not `stateright`: its checkers (BFS/DFS, also multi-threaded), `Representative`
 //! symmetry reduction and explorer UI fit the shape (`Model` with `actions` and
@@ -44,6 +49,14 @@ pub struct CheckConfig {
     pub cpg: bool,
     /// Injected DLM defects (to show the check catches them).
     pub defects: Defects,
+    /// Most states held in the frontier for breadth-first search; beyond it the search
+    /// goes depth-first from the newest state until the frontier is back under it.
+    pub frontier: usize,
+    /// Go on past violations (a violating state is counted, not explored further), to
+    /// measure the whole space; the first violation found is reported.
+    pub keep_going: bool,
+    /// Print a line to stderr every 2^20 states (states, depth, frontier, time).
+    pub progress: bool,
 }
 
 impl CheckConfig {
@@ -58,9 +71,15 @@ impl CheckConfig {
             max_states: 5_000_000,
             cpg: false,
             defects: Defects::default(),
+            frontier: DEFAULT_FRONTIER,
+            keep_going: false,
+            progress: false,
         }
     }
 }
+
+/// [`CheckConfig::frontier`] by default: about 1.5 GB of 3-node states (15 KB each).
+pub const DEFAULT_FRONTIER: usize = 100_000;
 
 /// What the check found.
 #[derive(Clone, Debug)]
@@ -77,6 +96,9 @@ pub struct CheckResult {
     pub truncated: bool,
     /// The first violation and the path to it.
     pub violation: Option<(Violation, Vec<Action>)>,
+    /// States that broke an invariant (more than one only with
+    /// [`CheckConfig::keep_going`]).
+    pub violations: u64,
     /// Seconds taken.
     pub secs: f64,
 }
@@ -89,6 +111,24 @@ pub fn mounted_cluster(nodes: u32, cpg: bool) -> Result<Sim, String> {
 
 /// [`mounted_cluster`] with injected DLM defects.
 pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<Sim, String> {
+    mounted_cluster_sized(nodes, cpg, defects)
+}
+
+/// The engines' capacity in the check when the cluster fits (see [`check`]).
+pub const CHECK_CAPACITY: usize = 8;
+
+/// Whether the check can run `cfg` with `Engine<CHECK_CAPACITY>`s: the nodes fit, and no
+/// node is forced to a far slot (`slot-growth` puts one in slot 40 of 48 journals).
+fn small(cfg: &CheckConfig) -> bool {
+    cfg.nodes as usize <= CHECK_CAPACITY && !cfg.defects.slot_growth_by_16
+}
+
+/// [`mounted_cluster_with`] with engines of capacity `N`.
+pub fn mounted_cluster_sized<const N: usize>(
+    nodes: u32,
+    cpg: bool,
+    defects: Defects,
+) -> Result<Sim<N>, String> {
     let cfg = SimConfig {
         defects,
         nodes,
@@ -99,7 +139,7 @@ pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<S
         traffic: false,
         ..SimConfig::default()
     };
-    let mut sim = Sim::new(cfg);
+    let mut sim = Sim::<N>::new_sized(cfg);
     sim.mount(1);
     sim.run_until(100_000, |s| s.nodes()[0].phase == Phase::Mounted);
     for id in 2..=nodes {
@@ -119,16 +159,43 @@ pub fn mounted_cluster_with(nodes: u32, cpg: bool, defects: Defects) -> Result<S
 /// A state's identity: its canonical key, crashes and remounts so far.
 type Key = (u128, u32, u32);
 
-/// Run the check.
+/// [`check`]'s state identity: XXH3-128 of the canonical state and the fault budget used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key128(u64, u64);
+
+impl std::hash::Hash for Key128 {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.0);
+    }
+}
+
+/// Run the check. Clusters of up to [`CHECK_CAPACITY`] nodes run with engines of that
+/// capacity: an `Engine<192>` is 14 KB, an `Engine<8>` 2.6 KB, and the engines were most
+/// of a state's clone and of its canonical bytes. The capacity changes no decision of a
+/// cluster that fits (the state counts are the same; a test compares them).
 pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
+    if small(cfg) {
+        check_sized::<CHECK_CAPACITY>(cfg)
+    } else {
+        check_sized::<192>(cfg)
+    }
+}
+
+/// [`check`] with engines of capacity `N`.
+pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
-    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    // (One XXH3-128 over the canonical bytes and the budget used: 24 bytes a seen-set
+    // entry rather than 48 with the tuple's u128 alignment.)
+    let key = |s: &Sim<N>| {
+        let k = s.canonical_key_with(&(s.crashes(), s.mounts() - base_mounts));
+        Key128(k as u64, (k >> 64) as u64)
+    };
     // Visited states → their index; per index, the parent's index and the action taken.
-    let mut seen: HashMap<Key, u32, BuildXxh> = HashMap::default();
+    let mut seen: HashMap<Key128, u32, BuildXxh> = HashMap::default();
     let mut parent: Vec<(u32, Option<Action>)> = vec![(0, None)];
     seen.insert(key(&root), 0);
     let mut res = CheckResult {
@@ -138,6 +205,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
         max_depth: 0,
         truncated: false,
         violation: None,
+        violations: 0,
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -150,8 +218,15 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
         p
     };
     // Breadth-first: (state, its index, depth).
-    let mut queue: VecDeque<(Sim, u32, usize)> = VecDeque::from([(root, 0, 0)]);
-    'search: while let Some((sim, idx, depth)) = queue.pop_front() {
+    let mut queue: VecDeque<(Sim<N>, u32, usize)> = VecDeque::from([(root, 0, 0)]);
+    let pop = |q: &mut VecDeque<_>| {
+        if q.len() > cfg.frontier {
+            q.pop_back()
+        } else {
+            q.pop_front()
+        }
+    };
+    'search: while let Some((sim, idx, depth)) = pop(&mut queue) {
         res.max_depth = res.max_depth.max(depth);
         let mut choices = sim.enabled();
         if choices.is_empty() {
@@ -160,8 +235,13 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
             let mut s = sim.clone();
             s.check_liveness();
             if let Some(v) = s.violation() {
-                res.violation = Some((v.clone(), path_to(&parent, idx)));
-                break;
+                res.violations += 1;
+                res.violation
+                    .get_or_insert_with(|| (v.clone(), path_to(&parent, idx)));
+                if !cfg.keep_going {
+                    break;
+                }
+                continue;
             }
         }
         fault_choices(&sim, cfg, base_mounts, &mut choices);
@@ -181,9 +261,11 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
             next.perform(a);
             next.check_invariants();
             res.transitions += 1;
-            if let Some(v) = next.violation() {
+            let bad = next.violation().cloned();
+            if let (Some(v), false) = (&bad, cfg.keep_going) {
                 let mut p = path_to(&parent, idx);
                 p.push(a);
+                res.violations += 1;
                 res.violation = Some((v.clone(), p));
                 break 'search;
             }
@@ -192,6 +274,22 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
                 e.insert(n);
                 parent.push((idx, Some(a)));
                 res.states += 1;
+                if cfg.progress && res.states % (1 << 20) == 0 {
+                    eprintln!(
+                        "  {} states, depth {}, frontier {}, {:.0} s",
+                        res.states,
+                        depth + 1,
+                        queue.len(),
+                        start.elapsed().as_secs_f64()
+                    );
+                }
+                if let Some(v) = bad {
+                    // Counted once (by its key), not explored further.
+                    res.violations += 1;
+                    res.violation
+                        .get_or_insert_with(|| (v, path_to(&parent, n)));
+                    continue;
+                }
                 if res.states >= cfg.max_states {
                     res.truncated = true;
                     break 'search;
@@ -231,6 +329,9 @@ impl std::hash::Hasher for KeyHasher {
     fn write_u128(&mut self, v: u128) {
         self.0 ^= v as u64;
     }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
     fn write_u32(&mut self, v: u32) {
         self.0 = (self.0.rotate_left(5) ^ u64::from(v)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
@@ -257,10 +358,19 @@ pub struct Audit {
 /// the first state's with that key. A field left out of the canonical state that does
 /// change a future shows up here as two merged states with different successors.
 pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
-    let root = mounted_cluster_with(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    if small(cfg) {
+        audit_sized::<CHECK_CAPACITY>(cfg)
+    } else {
+        audit_sized::<192>(cfg)
+    }
+}
+
+/// [`audit`] with engines of capacity `N`.
+pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
+    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
-    let key = |s: &Sim| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
-    let succ = |s: &Sim| -> Vec<(u128, u32, u32, bool)> {
+    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    let succ = |s: &Sim<N>| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
         fault_choices(s, cfg, base_mounts, &mut choices);
         let mut v: Vec<_> = choices
@@ -328,7 +438,12 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
 /// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
 /// than `cfg.mounts` remounts happened (counted from `base_mounts`); and the other order
 /// of a delivery that wakes a waiting `control_first_done` ([`Sim::order_choices`]).
-fn fault_choices(sim: &Sim, cfg: &CheckConfig, base_mounts: u32, choices: &mut Vec<Action>) {
+fn fault_choices<const N: usize>(
+    sim: &Sim<N>,
+    cfg: &CheckConfig,
+    base_mounts: u32,
+    choices: &mut Vec<Action>,
+) {
     sim.order_choices(choices);
     if sim.crashes() < cfg.crashes {
         choices.extend(

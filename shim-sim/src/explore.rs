@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::{run_seed, Outcome, SimConfig};
+use crate::sim::{run_seed_summary, Outcome, SimConfig};
 
 /// The configuration seed `seed` runs with: with `swarm`, each seed turns fault kinds
 /// on or off and picks a fault rate and crash budget (swarm testing: some runs hammer one
@@ -71,6 +71,10 @@ pub struct Totals {
     pub recoveries: u64,
     /// The lowest seed that broke an invariant, with the violation's text.
     pub first_violation: Option<(u64, String)>,
+    /// The options the seeds ran with (the base configuration and swarm mode, as JSON;
+    /// empty if unknown): summaries of different options do not merge.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub options: String,
 }
 
 impl Totals {
@@ -120,21 +124,41 @@ impl Totals {
     }
 
     /// Merge summaries of seed ranges given in any order (sorted by first seed); an
-    /// error if two ranges overlap.
+    /// error if two ranges overlap, if a range between them is missing (a job of the
+    /// batch that did not report), or if they ran with different options.
     pub fn merge_all(mut parts: Vec<Totals>) -> Result<Totals, String> {
         parts.retain(|t| t.runs > 0);
         parts.sort_by_key(|t| t.first_seed);
+        let mut options = parts.iter().map(|t| &t.options).filter(|o| !o.is_empty());
+        if let Some(o) = options.next() {
+            if let Some(other) = options.find(|p| *p != o) {
+                return Err(format!(
+                    "summaries of different options do not merge: {o} and {other}"
+                ));
+            }
+        }
         let mut all = Totals::default();
         for p in &parts {
-            if all.runs > 0 && p.first_seed < all.first_seed + all.runs {
+            let end = all.first_seed + all.runs;
+            if all.runs > 0 && p.first_seed < end {
                 return Err(format!(
                     "seed ranges overlap: {}..{} and {}..",
-                    all.first_seed,
-                    all.first_seed + all.runs,
+                    all.first_seed, end, p.first_seed
+                ));
+            }
+            if all.runs > 0 && p.first_seed > end {
+                return Err(format!(
+                    "seeds {end}..{} are missing (no summary holds them)",
                     p.first_seed
                 ));
             }
+            let options = if all.options.is_empty() {
+                p.options.clone()
+            } else {
+                std::mem::take(&mut all.options)
+            };
             all.merge(p);
+            all.options = options;
         }
         Ok(all)
     }
@@ -194,7 +218,7 @@ pub fn run_seeds(
         let mut t = Totals::default();
         let lo = first + b * BLOCK;
         for seed in lo..(lo + BLOCK).min(end) {
-            let out = run_seed(&seed_config(base, seed, swarm), seed);
+            let out = run_seed_summary(&seed_config(base, seed, swarm), seed);
             t.add(&out);
             if out.violation.is_some() {
                 bar.set_message(format!("violation at seed {seed}"));
@@ -253,7 +277,8 @@ pub fn explore(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let start = Instant::now();
-    let t = run_seeds(base, first, count, swarm, jobs, &bar);
+    let mut t = run_seeds(base, first, count, swarm, jobs, &bar);
+    t.options = serde_json::json!({ "config": base, "swarm": swarm }).to_string();
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     println!(
@@ -290,7 +315,25 @@ mod tests {
         let a = run_seeds(&base, 5, 70, true, 1, &bar);
         let b = run_seeds(&base, 75, 80, true, 2, &bar);
         assert_eq!(Totals::merge_all(vec![b.clone(), a.clone()]), Ok(serial));
-        assert!(Totals::merge_all(vec![a.clone(), a]).is_err(), "overlap");
+        assert!(
+            Totals::merge_all(vec![a.clone(), a.clone()]).is_err(),
+            "overlap"
+        );
+        let c = run_seeds(&base, 200, 10, true, 1, &bar);
+        let e = Totals::merge_all(vec![a.clone(), c]).expect_err("a gap");
+        assert!(e.contains("seeds 75..200 are missing"), "{e}");
+        // Summaries of other options (here 16 nodes) are refused.
+        let mut a3 = a.clone();
+        a3.options = "3 nodes".into();
+        let mut b16 = b.clone();
+        b16.options = "16 nodes".into();
+        assert!(Totals::merge_all(vec![a3.clone(), b16]).is_err(), "options");
+        let mut b3 = b;
+        b3.options = "3 nodes".into();
+        assert_eq!(
+            Totals::merge_all(vec![b3, a3]).map(|t| (t.runs, t.options)),
+            Ok((150, "3 nodes".to_string()))
+        );
     }
 
     #[test]

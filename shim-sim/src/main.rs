@@ -111,6 +111,16 @@ enum Cmd {
         /// Injected DLM defects (as for `run`), to see the check catch them.
         #[arg(long, value_delimiter = ',')]
         defects: Vec<String>,
+        /// Most states kept in the breadth-first frontier (about 15 KB each with 3
+        /// nodes); beyond it the search goes depth-first until the frontier is back under
+        /// it (the state count of a complete check is the same; a counterexample found
+        /// then may not be a shortest one).
+        #[arg(long, default_value_t = gdlm_sim::exhaustive::DEFAULT_FRONTIER)]
+        frontier: usize,
+        /// Go on past violations (violating states are counted, not explored), to
+        /// measure the whole space; the first violation found is printed.
+        #[arg(long)]
+        keep_going: bool,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -777,6 +787,8 @@ fn main() -> ExitCode {
             callbacks,
             audit,
             defects,
+            frontier,
+            keep_going,
         } => match gdlm_sim::sim::Defects::parse(&defects)
             .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
         {
@@ -793,6 +805,9 @@ fn main() -> ExitCode {
                         max_states,
                         cpg: callbacks == "cpg",
                         defects: defects.clone(),
+                        frontier,
+                        keep_going,
+                        progress: false,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -810,6 +825,9 @@ fn main() -> ExitCode {
                         max_states,
                         cpg: callbacks == "cpg",
                         defects: defects.clone(),
+                        frontier,
+                        keep_going,
+                        progress: true,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
@@ -824,12 +842,20 @@ fn main() -> ExitCode {
                         r.max_depth,
                         r.secs,
                         r.states as f64 / r.secs.max(1e-9),
-                        if r.truncated { " [bounded: some paths cut]" } else { " [complete]" }
+                        if r.truncated {
+                            " [bounded: some paths cut]"
+                        } else if r.violation.is_some() && !keep_going {
+                            " [stopped at a violation]"
+                        } else {
+                            " [complete]"
+                        }
                     );
-                    if r.violation.is_some() {
+                    if r.violation.is_some() && !keep_going {
                         println!("  stopped at a violation after {} states", r.states);
                     } else if r.truncated {
                         println!("  bounded: {} states, a depth or state bound was hit", r.states);
+                    } else if r.violations > 0 {
+                        println!("  complete: {} states, {} of them violating", r.states, r.violations);
                     } else {
                         println!("  complete: {} states", r.states);
                     }

@@ -123,14 +123,42 @@ pub enum Note {
     },
 }
 
+/// `cfg` with submit policy `p` ([`Node::with_submit_policy`]).
+fn cfg_submit(mut cfg: Config, p: SubmitPolicy) -> Config {
+    cfg.submit_policy = p;
+    cfg
+}
+
+/// `cfg` for profile `p`, keeping its callbacks and policies ([`Node::with_profile`]).
+fn cfg_profile(cfg: Config, p: gdlm_core::Profile) -> Config {
+    let mut c = Config::for_profile(p);
+    (c.callbacks, c.submit_policy, c.size_policy, c.debug_logs) = (
+        cfg.callbacks,
+        cfg.submit_policy,
+        cfg.size_policy,
+        cfg.debug_logs,
+    );
+    c
+}
+
+/// `cfg` with callbacks from CPG or the DLM ([`Node::with_cpg`]).
+fn cfg_cpg(mut cfg: Config, id: u32, on: bool) -> Config {
+    cfg.callbacks = if on {
+        Callbacks::Cpg(Member::new(id, 0))
+    } else {
+        Callbacks::Dlm
+    };
+    cfg
+}
+
 /// One simulated GFS2 node.
 #[derive(Clone, Debug, Hash)]
-pub struct Node {
+pub struct Node<const N: usize = 192> {
     /// Node id (1-based).
     pub id: u32,
     /// Life phase.
     pub phase: Phase,
-    engine: Box<Engine<192>>,
+    engine: Box<Engine<N>>,
     cfg: Config,
     journals: u32,
     generation_pid: u32,
@@ -159,7 +187,7 @@ pub struct Node {
     pub choice: u32,
 }
 
-impl Node {
+impl<const N: usize> Node<N> {
     /// A node that has never mounted.
     pub fn new(id: u32, journals: u32, policy: SizePolicy) -> Self {
         let cfg = Config {
@@ -169,6 +197,31 @@ impl Node {
             debug_logs: true,
             ..Config::default()
         };
+        Self::with_config(id, journals, cfg)
+    }
+
+    /// [`Node::new`] followed by [`Node::with_submit_policy`], [`Node::with_profile`] and
+    /// [`Node::with_cpg`], making the engine once (each of those remakes it: an
+    /// `Engine<192>` is 14 KB to clear).
+    pub fn configured(
+        id: u32,
+        journals: u32,
+        policy: SizePolicy,
+        submit: SubmitPolicy,
+        profile: gdlm_core::Profile,
+        cpg: bool,
+    ) -> Self {
+        let cfg = Config {
+            size_policy: policy,
+            ..Config::default()
+        };
+        let cfg = cfg_cpg(cfg_profile(cfg_submit(cfg, submit), profile), id, cpg);
+        let mut n = Self::with_config(id, journals, cfg);
+        n.glocks = Glocks::new(profile);
+        n
+    }
+
+    fn with_config(id: u32, journals: u32, cfg: Config) -> Self {
         Node {
             id,
             phase: Phase::Down,
@@ -193,26 +246,14 @@ impl Node {
 
     /// Use this [`SubmitPolicy`] (kept across remounts).
     pub fn with_submit_policy(mut self, p: SubmitPolicy) -> Self {
-        self.cfg.submit_policy = p;
+        self.cfg = cfg_submit(self.cfg, p);
         *self.engine = Engine::new(self.cfg);
         self
     }
 
     /// Run this kernel's lock_dlm (kept across remounts).
     pub fn with_profile(mut self, p: gdlm_core::Profile) -> Self {
-        let keep = (
-            self.cfg.callbacks,
-            self.cfg.submit_policy,
-            self.cfg.size_policy,
-            self.cfg.debug_logs,
-        );
-        self.cfg = Config::for_profile(p);
-        (
-            self.cfg.callbacks,
-            self.cfg.submit_policy,
-            self.cfg.size_policy,
-            self.cfg.debug_logs,
-        ) = keep;
+        self.cfg = cfg_profile(self.cfg, p);
         *self.engine = Engine::new(self.cfg);
         self.glocks = Glocks::new(p);
         self
@@ -220,11 +261,7 @@ impl Node {
 
     /// Take recovery callbacks from CPG (userspace lockspaces), kept across remounts.
     pub fn with_cpg(mut self, on: bool) -> Self {
-        self.cfg.callbacks = if on {
-            Callbacks::Cpg(Member::new(self.id, 0))
-        } else {
-            Callbacks::Dlm
-        };
+        self.cfg = cfg_cpg(self.cfg, self.id, on);
         *self.engine = Engine::new(self.cfg);
         self
     }
@@ -256,12 +293,12 @@ impl Node {
     }
 
     /// The engine.
-    pub fn engine(&self) -> &Engine<192> {
+    pub fn engine(&self) -> &Engine<N> {
         &self.engine
     }
 
     /// The core's recovery state (`ls_recover_*`).
-    pub fn rec(&self) -> &Recovery<192> {
+    pub fn rec(&self) -> &Recovery<N> {
         self.engine.recovery()
     }
 
@@ -375,9 +412,10 @@ impl Node {
         if self.phase == Phase::Joining {
             return (false, timer);
         }
+        // Cheapest first (while traffic runs, an accessing node needs no glock scan).
         let always = self.unmount_ready()
-            || self.glocks.demote_ready()
-            || (self.traffic && self.accessing());
+            || (self.traffic && self.accessing())
+            || self.glocks.demote_ready();
         let replay = self.replays.values().min().copied();
         let wake = match (timer, replay) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -478,7 +516,7 @@ impl Node {
                 }
             }
             Action::Multicast => {
-                let mut buf = vec![0u8; gdlm_core::SyncMsg::<192>::MAX_LEN];
+                let mut buf = vec![0u8; gdlm_core::SyncMsg::<N>::MAX_LEN];
                 if let (Some(n), Callbacks::Cpg(me)) =
                     (self.engine.multicast_message(&mut buf), self.cfg.callbacks)
                 {
@@ -708,7 +746,7 @@ impl Node {
 /// The canonical state (see [`crate::fingerprint`]): the engine without its statistics,
 /// lock ids renamed, pending replays and the cached timer as "armed" (untimed mode: all
 /// due at the next step), `choice` and `fresh` left out.
-impl Node {
+impl<const N: usize> Node<N> {
     pub(crate) fn canon(&self, c: &mut crate::fingerprint::Canon) {
         c.put(&(self.id, self.phase));
         c.engine(&self.engine);

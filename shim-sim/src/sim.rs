@@ -479,13 +479,13 @@ const TAIL: usize = 60;
 
 /// The simulated cluster.
 #[derive(Clone)]
-pub struct Sim {
+pub struct Sim<const N: usize = 192> {
     cfg: SimConfig,
     rng: Pcg64Mcg,
     now: u64,
     step: u64,
     dlm: Dlm,
-    nodes: Vec<Node>,
+    nodes: Vec<Node<N>>,
     journals: Vec<Journal>,
     max_lvb_gen: u32,
     stats: Stats,
@@ -545,8 +545,16 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// A cluster of `cfg.nodes` nodes, all down.
+    /// A cluster of `cfg.nodes` nodes, all down, each engine with room for 192 nodes.
     pub fn new(cfg: SimConfig) -> Self {
+        Sim::new_sized(cfg)
+    }
+}
+
+impl<const N: usize> Sim<N> {
+    /// [`Sim::new`] with engines of capacity `N` (`Engine<N>`): the exhaustive check's
+    /// few nodes need a small one (a state is cloned per transition).
+    pub fn new_sized(cfg: SimConfig) -> Self {
         let mut dlm = Dlm::with_config(DlmConfig {
             remaster_lvb: cfg.defects.lvb_remaster,
             ..DlmConfig::default()
@@ -582,10 +590,7 @@ impl Sim {
             dlm,
             nodes: (1..=cfg.nodes)
                 .map(|id| {
-                    Node::new(id, journals, policy)
-                        .with_submit_policy(submit)
-                        .with_profile(cfg.profile_of(id))
-                        .with_cpg(cfg.cpg)
+                    Node::configured(id, journals, policy, submit, cfg.profile_of(id), cfg.cpg)
                         .with_replay_model(model)
                 })
                 .collect(),
@@ -623,7 +628,7 @@ impl Sim {
     }
 
     /// The nodes.
-    pub fn nodes(&self) -> &[Node] {
+    pub fn nodes(&self) -> &[Node<N>] {
         &self.nodes
     }
 
@@ -665,7 +670,7 @@ impl Sim {
     }
 
     /// Keep a structured record, only with a full trace (built lazily: `f` runs only then).
-    fn record(&mut self, node: u32, f: impl FnOnce(&Sim) -> crate::trace::Rec) {
+    fn record(&mut self, node: u32, f: impl FnOnce(&Self) -> crate::trace::Rec) {
         if self.cfg.trace && !self.untimed {
             let r = f(self);
             self.keep(node, What::Rec(Box::new(r)));
@@ -1600,6 +1605,15 @@ impl Sim {
         })
     }
 
+    /// [`Sim::canonical_key`] of the canonical state followed by `extra`'s `Hash`.
+    pub fn canonical_key_with<T: std::hash::Hash>(&self, extra: &T) -> u128 {
+        crate::fingerprint::with_canon(|c| {
+            self.canon_into(c);
+            c.put(extra);
+            c.key()
+        })
+    }
+
     /// The canonical state.
     pub fn canon(&self) -> crate::fingerprint::Canon {
         let mut c = crate::fingerprint::Canon::new();
@@ -1679,7 +1693,19 @@ impl Sim {
 
     /// Run: mount every node, inject faults for the fault window, then let it settle and
     /// check liveness.
-    pub fn run(mut self) -> Outcome {
+    pub fn run(self) -> Outcome {
+        self.run_to_end().finish()
+    }
+
+    /// [`Sim::run`] without the trace (the swarm reads only the stats and violations;
+    /// formatting the last events of every run was 5% of its time).
+    pub fn run_summary(self) -> Outcome {
+        let mut s = self.run_to_end();
+        s.trace.clear();
+        s.finish()
+    }
+
+    fn run_to_end(mut self) -> Self {
         for id in 1..=self.cfg.nodes {
             self.mount(id);
         }
@@ -1698,7 +1724,7 @@ impl Sim {
             self.mount(id);
         }
         self.settle();
-        self.finish()
+        self
     }
 
     /// From now on node `id`'s replays of other nodes' journals fail (or succeed again).
@@ -1973,7 +1999,7 @@ impl Sim {
     }
 
     /// Run events until `pred` holds (true), the cluster goes quiet or `limit` events pass.
-    pub fn run_until(&mut self, limit: u64, pred: impl Fn(&Sim) -> bool) -> bool {
+    pub fn run_until(&mut self, limit: u64, pred: impl Fn(&Self) -> bool) -> bool {
         for _ in 0..limit {
             if pred(self) {
                 return true;
@@ -2104,4 +2130,11 @@ pub fn run_seed(cfg: &SimConfig, seed: u64) -> Outcome {
     let mut c = cfg.clone();
     c.seed = seed;
     Sim::new(c).run()
+}
+
+/// [`run_seed`] without the trace ([`Sim::run_summary`]).
+pub fn run_seed_summary(cfg: &SimConfig, seed: u64) -> Outcome {
+    let mut c = cfg.clone();
+    c.seed = seed;
+    Sim::new(c).run_summary()
 }

@@ -35,7 +35,7 @@ pub enum Look {
 
 impl Look {
     /// The look of a node now.
-    pub fn of(n: &Node) -> Look {
+    pub fn of<const N: usize>(n: &Node<N>) -> Look {
         match n.phase {
             Phase::Down => Look::Down,
             Phase::Dead => Look::Dead,
@@ -178,7 +178,7 @@ pub struct Timeline {
 
 impl Timeline {
     /// Record the nodes' looks after event `step` at virtual time `now`.
-    pub fn record(&mut self, step: u64, now: u64, nodes: &[Node]) {
+    pub fn record<const N: usize>(&mut self, step: u64, now: u64, nodes: &[Node<N>]) {
         if self.open.len() != nodes.len() {
             self.open = nodes.iter().map(|n| (step, now, Look::of(n))).collect();
         }

@@ -403,6 +403,74 @@ fn exhaustive_three_nodes_two_crashes_completes_in_both_modes() {
 }
 
 #[test]
+fn exhaustive_state_counts_do_not_depend_on_the_engine_capacity() {
+    use gdlm_sim::exhaustive::{check_sized, CheckConfig, CHECK_CAPACITY};
+    // The check runs Engine<8>s (a state is cloned per transition); the capacity must
+    // change no decision of a cluster that fits: the same states, transitions, quiet
+    // states and depth as with the Engine<192>s every other command runs.
+    for (nodes, crashes, cpg) in [(3, 2, false), (2, 2, true)] {
+        let cfg = CheckConfig {
+            cpg,
+            ..CheckConfig::new(nodes, crashes)
+        };
+        let a = check_sized::<CHECK_CAPACITY>(&cfg).expect("set up");
+        let b = check_sized::<192>(&cfg).expect("set up");
+        assert!(!a.truncated && a.violation.is_none(), "{a:?}");
+        assert_eq!(
+            (a.states, a.transitions, a.quiet_states, a.max_depth),
+            (b.states, b.transitions, b.quiet_states, b.max_depth),
+            "{nodes} nodes, {crashes} crashes, cpg {cpg}"
+        );
+    }
+}
+
+#[test]
+fn finding_a_stale_recovery_result_clears_the_bit_of_a_reused_jid() {
+    use gdlm_sim::sim::Action;
+    // Found by `check --exhaustive --nodes 3 --crashes 2 --mounts 1` (no injected
+    // defect; the path below is the check's, shrunk by removing single actions). Node 2
+    // (jid 1) crashes; node 2 mounts again while the others recover jid 1; node 1's
+    // replay of jid 1 for generation 4 succeeds (ls_recover_result[1] = LM_RD_SUCCESS)
+    // but its control work, run after node 2's second crash, stops at "block1"
+    // (block_gen != start_gen), so the result is never consumed. In generation 5 node 3
+    // sets jid 1's bit for the new failure (lvb_gen 4 < start_gen 5); node 1 then reads
+    // lvb_gen 5 == start_gen and clears every bit with a successful result
+    // (gfs2_control_func L646-665: results carry no generation), finds no bit left and
+    // unblocks while node 3 is still replaying journal 1.
+    let path = concat!(
+        "C2 R D1 D3 R D1 D3 M2 R D1 D3 R R R D1 D2 D2 D2 D3 N3 D3 N2 D3 N3 D3 N3 D3 D2 D2 D2 ",
+        "D2 D2 N2 D2 D2 D2 N1 N3 D2 D2 N2 D2 N2 D1 D3 D3 D2 N2 D2 D2 D2 D1 D1 N1 D2 N2 D2 D2 ",
+        "D1 N1 D2 N2 C2 D1 D1 R D3 N1 D1 R D3 D1 R D1 D1 R D3 N3 D3 D1 N1 D1 D1 ",
+    );
+    let mut s = gdlm_sim::exhaustive::mounted_cluster(3, false).expect("set up");
+    for (k, a) in path.split_whitespace().enumerate() {
+        let n = a[1..].parse().unwrap_or(0);
+        let a = match &a[..1] {
+            "R" => Action::DlmRecovery,
+            "D" => Action::Deliver(n),
+            "N" => Action::Run(n),
+            "C" => Action::Crash(n),
+            _ => Action::Mount(n),
+        };
+        assert!(s.violation().is_none(), "action {k}: {:?}", s.violation());
+        assert!(
+            matches!(a, Action::Crash(_) | Action::Mount(_)) || s.enabled().contains(&a),
+            "action {k} {a:?} not enabled"
+        );
+        s.perform(a);
+        s.check_invariants();
+    }
+    let v = s.violation().expect("node 1 unblocks over a dirty journal");
+    assert_eq!(v.invariant, 1, "{v}");
+    assert!(
+        v.message
+            .contains("node 1 unblocked at generation 5 while journal 1"),
+        "{v}"
+    );
+    assert!(s.journals()[1].dirty);
+}
+
+#[test]
 fn exhaustive_check_catches_injected_defects() {
     use gdlm_sim::exhaustive::{check, CheckConfig};
     use gdlm_sim::sim::Defects;

@@ -26,7 +26,7 @@ pub enum OrderSel {
     Either,
 }
 
-impl Sim {
+impl<const N: usize> Sim<N> {
     /// From now on, force the order (or draw it with [`OrderSel::Either`]).
     pub fn set_first_done_order(&mut self, o: OrderSel) {
         self.rec(crate::schedule::Step::FirstDoneOrder(o));

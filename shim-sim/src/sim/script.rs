@@ -48,7 +48,7 @@ fn lock_ref(l: LockSel) -> LockRef {
     }
 }
 
-impl Sim {
+impl<const N: usize> Sim<N> {
     /// A process outside the file system on node `h.node` requests `h.mode` on `h.lock`
     /// now (queued, no LVB), holds it `h.ms` virtual ms from its grant, then unlocks it.
     pub fn hold(&mut self, h: &Hold) -> Result<(), String> {
