@@ -8,9 +8,9 @@
 //! - every DLM callback (AST, recover_prep/slot/done) and every result becomes one
 //!   `Engine::handle` under the mount's spin lock (`ls_recover_spin`), then a kick of the
 //!   pump;
-//! - the pump (a work item; a delayed work item for the engine's timers) drains
-//!   `Engine::poll` and performs each action outside the lock, then arms itself for
-//!   `Engine::poll_timeout`.
+//! - the pump (a work item) drains `Engine::poll` and performs each action outside the
+//!   lock, then (re)starts an hrtimer for `Engine::poll_timeout`, whose callback queues the
+//!   pump again.
 //!
 //! The DLM API is bound in `dlm.rs`, the only file with `unsafe`. Control and status are the
 //! C-glue module's debugfs files (`/sys/kernel/debug/gdlm/{ctl,status}`): `mount`,
@@ -31,13 +31,15 @@ use kernel::new_mutex;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::{Arc, CondVar, Mutex, SpinLock};
-use kernel::time::{msecs_to_jiffies, Monotonic};
-use kernel::uaccess::UserSliceReader;
-use kernel::workqueue::{
-    self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work, DelayedWork, Work,
-    WorkItem,
+use kernel::impl_has_hr_timer;
+use kernel::sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLock};
+use kernel::time::hrtimer::{
+    ArcHrTimerHandle, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer,
+    HrTimerRestart, RelativeMode,
 };
+use kernel::time::{msecs_to_jiffies, Delta, Monotonic};
+use kernel::uaccess::UserSliceReader;
+use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use gdlm_core::consts::{
     DLM_LKF_VALBLK, DLM_RELEASE_NORMAL, DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
@@ -70,10 +72,9 @@ const MAXJ: usize = 16;
 const DEFAULT_JOURNALS: u32 = 8;
 /// How long a recovery=success "replay" holds the journal lock (the C glue's GDLM_REPLAY_MS).
 const REPLAY_MS: u64 = 300;
-/// The pump's delayed work cannot be moved earlier once queued (the kernel crate has no
-/// mod_delayed_work), so it never sleeps longer than this: a deadline that moved earlier
-/// while it slept is met at most this late.
-const PUMP_MAX_SLEEP_MS: u64 = 100;
+/// The longest the pump's timer is set for (the engine's deadlines are 500 ms and `HZ`; this
+/// only bounds the `Delta`).
+const PUMP_MAX_SLEEP_MS: u64 = 3_600_000;
 const JOURNAL_CLEAN: &[u8] = b"gdlm-journal-clean\0";
 const MAX_MOUNTS: usize = 2;
 
@@ -138,6 +139,8 @@ struct Inner {
     tl: [Option<TestLock>; MAXT],
     /// A BAST asked for a demote: the pump runs it.
     demote_owed: bool,
+    /// The pump's timer while started (its handle: dropping it cancels the timer).
+    timer: Option<ArcHrTimerHandle<Mount>>,
 }
 
 #[pin_data]
@@ -154,13 +157,16 @@ struct Mount {
     /// (never under `inner`: an AST may run inside dlm_lock and take `inner`).
     #[pin]
     ls: Mutex<Option<Lockspace>>,
-    /// One pump at a time (the kick and the timer are two work items).
+    /// One pump at a time.
     #[pin]
     pump_lock: Mutex<()>,
     #[pin]
     kick: Work<Mount, 0>,
+    /// The engine's next deadline: an hrtimer, restarted by every pump (a `DelayedWork`
+    /// cannot be moved earlier once queued: the kernel crate has no `mod_delayed_work`),
+    /// that queues `kick`.
     #[pin]
-    timer: DelayedWork<Mount, 1>,
+    timer: HrTimer<Mount>,
     control: DlmLock,
     mounted_lk: DlmLock,
     journal: [DlmLock; MAXJ],
@@ -171,8 +177,8 @@ struct Mount {
 impl_has_work! {
     impl HasWork<Self, 0> for Mount { self.kick }
 }
-impl_has_delayed_work! {
-    impl HasDelayedWork<Self, 1> for Mount { self.timer }
+impl_has_hr_timer! {
+    impl HasHrTimer<Self> for Mount { mode: RelativeMode<Monotonic>, field: self.timer }
 }
 
 impl WorkItem<0> for Mount {
@@ -181,10 +187,14 @@ impl WorkItem<0> for Mount {
         pump(&this);
     }
 }
-impl WorkItem<1> for Mount {
-    type Pointer = Arc<Mount>;
-    fn run(this: Arc<Mount>) {
-        pump(&this);
+impl HrTimerCallback for Mount {
+    type Pointer<'a> = Arc<Mount>;
+    /// Hard interrupt context: no lock (`inner` is taken with interrupts on), only
+    /// `queue_work`, which is interrupt-safe. `free` cancels the timer before it flushes
+    /// `kick`.
+    fn run(this: ArcBorrow<'_, Mount>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
+        let _ = workqueue::system_unbound().enqueue::<Arc<Mount>, 0>(Arc::from(this));
+        HrTimerRestart::NoRestart
     }
 }
 
@@ -226,12 +236,13 @@ impl Mount {
                     stopping: false,
                     tl: [const { None }; MAXT],
                     demote_owed: false,
+                    timer: None,
                 }, "gdlm_rfl::ls_recover_spin"),
                 cond <- new_condvar!("gdlm_rfl::wq"),
                 ls <- new_mutex!(None, "gdlm_rfl::ls"),
                 pump_lock <- new_mutex!((), "gdlm_rfl::pump"),
                 kick <- new_work!("gdlm_rfl::pump"),
-                timer <- new_delayed_work!("gdlm_rfl::timer"),
+                timer <- HrTimer::new(),
                 // `this` is the Arc's final address: the locks' completions go to it, and
                 // the Arc is kept until the lockspace is released (see `free`).
                 control: DlmLock::new(this.as_ptr() as *const Mount, TAG_CONTROL, true),
@@ -301,11 +312,14 @@ impl Inner {
         }
     }
 
-    /// Run the pump in `ms` (already queued: it runs earlier and re-arms).
-    fn arm(&self, ms: u64) {
+    /// Run the pump in `ms`, earlier or later than the timer was set for. The old handle is
+    /// dropped first (its drop cancels the timer, waiting for a running callback, which takes
+    /// no lock), then the timer is started anew.
+    fn arm(&mut self, ms: u64) {
+        drop(self.timer.take());
         if let (Some(me), false) = (self.me.clone(), self.stopping) {
-            let _ = workqueue::system_unbound()
-                .enqueue_delayed::<Arc<Mount>, 1>(me, msecs_to_jiffies(ms as u32));
+            let ms = ms.clamp(1, PUMP_MAX_SLEEP_MS) as i64;
+            self.timer = Some(me.start(Delta::from_millis(ms)));
         }
     }
 }
@@ -914,12 +928,9 @@ fn pump(this: &Arc<Mount>) {
                     (Some(a), Some(b)) => Some(if a < b { a } else { b }),
                     (a, b) => a.or(b),
                 };
-                if let Some(at) = next {
-                    g.arm(
-                        at.saturating_since(now)
-                            .as_millis()
-                            .clamp(1, PUMP_MAX_SLEEP_MS),
-                    );
+                match next {
+                    Some(at) => g.arm(at.saturating_since(now).as_millis()),
+                    None => drop(g.timer.take()),
                 }
                 Step::Idle
             }
@@ -985,8 +996,15 @@ fn wait_for(m: &Mount, ms: u32, done: impl Fn(&Inner) -> bool) -> bool {
 
 /// The mount is finished with: stop its work, break the self-reference.
 fn free(reg: &Registry, m: &Arc<Mount>) {
-    m.inner.lock().stopping = true;
-    dlm::flush_work_items(&m.kick, &m.timer);
+    let timer = {
+        let mut g = m.inner.lock();
+        g.stopping = true;
+        g.timer.take()
+    };
+    // cancelled (a running callback finished) before the kick is flushed: nothing queues
+    // the pump after this
+    drop(timer);
+    dlm::flush_work_item(&m.kick);
     m.inner.lock().me = None;
     reg.remove(m);
 }
