@@ -100,3 +100,16 @@ rdlm_kmod_build() {
     say "kmod: gdlm.ko built for $kver in $(elapsed "$t") s ($(stat -c %s "$p/bin/kmod/$kver/gdlm.ko") bytes)"
   fi
 }
+
+# rdlm_bench_checks SC FILE: the in-kernel benchmark's paired statistic (the 'bench paired:'
+# line of gdlm.ko or gdlm_rfl.ko, in FILE): printed, and the module within 5% of the C-only
+# cycle, i.e. the upper end of the 95% interval of the median per-pair ratio at most +5%.
+# Called by kmod-1node and rfl-1node.
+rdlm_bench_checks() {
+  local sc=$1 f=$2 line hi
+  line=$(grep -E 'bench paired: module vs c-only over [0-9]+ pairs of [0-9]+-cycle blocks: median [-+][0-9.]+%, 95% interval \[[-+][0-9.]+%, [-+][0-9.]+%\]' "$f" | tail -1)
+  hi=$(echo "$line" | sed -nE 's/.*95% interval \[[-+0-9.]+%, ([-+][0-9.]+)%\].*/\1/p')
+  check "$sc: benchmark: paired statistic printed (median of the per-pair ratios, its 95% interval)" test -n "$line"
+  check "$sc: benchmark: the module within 5% of the C-only cycle (upper end of the 95% interval ${hi:-?}% <= +5%)" \
+    awk -v h="${hi:-x}" 'BEGIN {exit !(h != "x" && h + 0 <= 5.0)}'
+}

@@ -122,6 +122,8 @@ int gdlm_cmd_unlock(struct gdlm_mount *mp, u32 type, u64 number);
 void gdlm_glocks_stop(struct gdlm_mount *mp);
 
 /* gdlm_bench.c */
+/* rounds (pairs of blocks) at most: the paired statistic wants hundreds */
+#define GDLM_BENCH_MAX_ROUNDS 2001
 int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds);
 
 #endif

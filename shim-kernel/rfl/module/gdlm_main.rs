@@ -26,12 +26,12 @@ mod dlm;
 
 use kernel::debugfs::{Dir, File};
 use kernel::fmt;
+use kernel::impl_has_hr_timer;
 use kernel::new_condvar;
 use kernel::new_mutex;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::impl_has_hr_timer;
 use kernel::sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLock};
 use kernel::time::hrtimer::{
     ArcHrTimerHandle, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer,
@@ -42,7 +42,8 @@ use kernel::uaccess::UserSliceReader;
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use gdlm_core::consts::{
-    DLM_LKF_VALBLK, DLM_RELEASE_NORMAL, DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
+    DLM_EUNLOCK, DLM_LKF_CONVERT, DLM_LKF_VALBLK, DLM_LOCK_EX, DLM_LOCK_NL, DLM_RELEASE_NORMAL,
+    DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
 };
 use gdlm_core::engine::{
     Action, Config, DlmOp, Engine, Event, Instant, Level, LockRef, LogEvent, MountFailure, Phase,
@@ -94,6 +95,32 @@ struct TestLock {
     done: bool,
     /// Freed (the unlock completed).
     freed: bool,
+    /// The benchmark's C-only path: `glock` is not used, the decisions are the C glue's
+    /// hard-coded ones (`c_only` in shim-kernel/module/gdlm_glocks.c).
+    bare: Option<Bare>,
+}
+
+/// The C-only path's lock state (the C glue's `c_state`, `c_req`, `lksb.sb_lkid`).
+#[derive(Clone, Copy)]
+struct Bare {
+    state: LmState,
+    req: LmState,
+    lkid: u32,
+}
+
+impl TestLock {
+    fn new(name: LockName, bare: bool) -> Self {
+        TestLock {
+            glock: Glock::new(Profile::Linux72, name, true),
+            done: true,
+            freed: false,
+            bare: bare.then_some(Bare {
+                state: LmState::Unlocked,
+                req: LmState::Unlocked,
+                lkid: 0,
+            }),
+        }
+    }
 }
 
 /// A NUL-terminated name of at most 64 bytes (cluster or lockspace name).
@@ -378,6 +405,21 @@ impl Mount {
             err!(self, "completion for test lock {} that does not exist", i);
             return;
         };
+        if let Some(b) = t.bare.as_mut() {
+            // the C glue's c_only glk_ast: the cases the benchmark meets
+            if status == -DLM_EUNLOCK {
+                b.state = LmState::Unlocked;
+                b.lkid = 0;
+                t.freed = true;
+            } else if status == 0 {
+                b.state = b.req;
+                b.lkid = lkid;
+            }
+            t.done = true;
+            drop(g);
+            self.cond.notify_all();
+            return;
+        }
         t.glock.set_lkid(lkid);
         let r = t.glock.complete(status, sb_flags, now);
         t.done = true;
@@ -412,7 +454,10 @@ impl AstTarget for Mount {
             return;
         };
         let mut g = self.inner.lock();
-        let Some(t) = g.tl.get_mut(i).and_then(|t| t.as_mut()) else {
+        let Some(t) =
+            g.tl.get_mut(i)
+                .and_then(|t| t.as_mut().filter(|t| t.bare.is_none()))
+        else {
             return;
         };
         let name = t.glock.name();
@@ -669,11 +714,7 @@ fn cmd_lock(
         Some(i) => i,
         None => {
             let i = g.tl.iter().position(|t| t.is_none()).ok_or(ENOSPC)?;
-            g.tl[i] = Some(TestLock {
-                glock: Glock::new(Profile::Linux72, name, true),
-                done: true,
-                freed: false,
-            });
+            g.tl[i] = Some(TestLock::new(name, false));
             i
         }
     };
@@ -1194,6 +1235,18 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
             }
             cmd_lock(&m, ty, number, req, flags, lvb)
         }
+        (Some("bench"), Some(fs)) => {
+            let m = reg.find(fs).ok_or(ENOENT)?;
+            if !m.inner.lock().mounted {
+                return Err(ENOENT);
+            }
+            let n = w.next().and_then(|v| v.parse::<u32>().ok()).ok_or(EINVAL)?;
+            let rounds = w
+                .next()
+                .and_then(|v| v.parse::<usize>().ok())
+                .ok_or(EINVAL)?;
+            cmd_bench(&m, n, rounds)
+        }
         (Some("unmount"), Some(fs)) => {
             let m = reg.find(fs).ok_or(ENOENT)?;
             info!(m, "unmount");
@@ -1201,6 +1254,296 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
         }
         _ => Err(EINVAL),
     }
+}
+
+// ------------------------------------------------------------------ benchmark
+
+/// The C glue's benchmark (shim-kernel/module/gdlm_bench.c) in this module: the same DLM
+/// cycle (new EX, convert to NL, unlock, with an LVB) with the decisions from gdlm-core's
+/// `Glock` (the module's path: a new glock per cycle, request, complete, put) and from the
+/// C glue's C-only path, transcribed (hard-coded mode and flags, `%8x%16x` name, no
+/// gdlm-core), through the same binding and the same wait for the AST.
+const BENCH_TYPE: u32 = 2;
+const BENCH_NUMBER: u64 = 0xbe4c;
+/// Pairs of blocks at most (the C glue's GDLM_BENCH_MAX_ROUNDS).
+const BENCH_MAX_ROUNDS: usize = 2001;
+
+/// `glk_c_name`: "%8x%16llx" into the 24-byte resource name.
+fn bare_name(ty: u32, number: u64) -> [u8; 24] {
+    struct W([u8; 24], usize);
+    impl core::fmt::Write for W {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(core::fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+    let mut w = W([0; 24], 0);
+    let _ = core::fmt::Write::write_fmt(&mut w, format_args!("{:8x}{:16x}", ty, number));
+    w.0
+}
+
+/// One request on bench lock `i` and the wait for its AST; `Err` unless granted.
+fn bench_request(m: &Mount, i: usize, req: LmState) -> Result {
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let t = g.tl[i].as_mut().ok_or(EINVAL)?;
+    let (mode, flags, name) = match t.bare.as_mut() {
+        // glk_request's c_only branch
+        Some(b) => {
+            b.req = req;
+            let mode = if req == LmState::Exclusive {
+                DLM_LOCK_EX
+            } else {
+                DLM_LOCK_NL
+            };
+            let convert = if b.lkid != 0 { DLM_LKF_CONVERT } else { 0 };
+            (
+                mode,
+                DLM_LKF_VALBLK | convert,
+                bare_name(BENCH_TYPE, BENCH_NUMBER),
+            )
+        }
+        None => {
+            let r = t
+                .glock
+                .request(req, LmFlags::empty(), now)
+                .map_err(|_| EINVAL)?;
+            (
+                r.mode.raw(),
+                r.flags.bits(),
+                *t.glock.name().encode().as_bytes(),
+            )
+        }
+    };
+    t.done = false;
+    drop(g);
+    let rv = match m.ls.lock().as_ref() {
+        Some(ls) => ls.lock(&m.tlocks[i], mode, flags, &name, None),
+        None => Err(ENODEV),
+    };
+    if let Err(e) = rv {
+        if let Some(t) = m.inner.lock().tl[i].as_mut() {
+            t.glock.request_failed();
+        }
+        return Err(e);
+    }
+    if !wait_for(m, 60_000, |g| g.tl[i].as_ref().is_some_and(|t| t.done)) {
+        return Err(ETIMEDOUT);
+    }
+    let g = m.inner.lock();
+    let t = g.tl[i].as_ref().ok_or(EINVAL)?;
+    let state = t.bare.map_or(t.glock.state(), |b| b.state);
+    if state == req {
+        Ok(())
+    } else {
+        Err(EAGAIN)
+    }
+}
+
+/// The unlock (gdlm_put_lock; the C-only path: VALBLK) and the wait for its AST.
+fn bench_unlock(m: &Mount, i: usize) -> Result {
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let t = g.tl[i].as_mut().ok_or(EINVAL)?;
+    let flags = match t.bare {
+        Some(b) if b.lkid == 0 => return Ok(()),
+        Some(_) => DLM_LKF_VALBLK,
+        None => match t.glock.put(false, now).map_err(|_| EINVAL)? {
+            Put::Unlock(c) => c.flags,
+            _ => return Ok(()),
+        },
+    };
+    t.done = false;
+    t.freed = false;
+    drop(g);
+    let rv = match m.ls.lock().as_ref() {
+        Some(ls) => ls.unlock(&m.tlocks[i], flags),
+        None => Err(ENODEV),
+    };
+    rv?;
+    if wait_for(m, 60_000, |g| g.tl[i].as_ref().is_some_and(|t| t.freed)) {
+        Ok(())
+    } else {
+        Err(ETIMEDOUT)
+    }
+}
+
+/// `n` cycles (new lock EX, convert NL, unlock) on bench lock `i`; ns per cycle.
+fn bench_block(m: &Mount, i: usize, bare: bool, n: u32) -> Result<u64> {
+    let t0 = kernel::time::Instant::<Monotonic>::now();
+    for _ in 0..n {
+        // the previous cycle's put left the glock dead: a new one (glk_reset)
+        m.inner.lock().tl[i] = Some(TestLock::new(LockName::new(BENCH_TYPE, BENCH_NUMBER), bare));
+        bench_request(m, i, LmState::Exclusive)?;
+        bench_request(m, i, LmState::Unlocked)?;
+        bench_unlock(m, i)?;
+    }
+    let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
+    // checked: objtool cannot follow a division's panic_const_div_by_zero (see build)
+    Ok(ns.checked_div(u64::from(n)).unwrap_or(0))
+}
+
+/// The decisions alone, without the DLM (the C glue's bench_decide): per cycle, the
+/// request and AST decisions of new EX, convert to NL, unlock. ns per cycle.
+fn bench_decide(bare: bool, n: u32) -> u64 {
+    let mut sink = 0u32;
+    let t0 = kernel::time::Instant::<Monotonic>::now();
+    for i in 0..n {
+        let number = BENCH_NUMBER + u64::from(i & 7);
+        if bare {
+            let name = bare_name(BENCH_TYPE, number);
+            let (mode, flags, ret) = (DLM_LOCK_EX, DLM_LKF_VALBLK, 1u32);
+            sink = sink
+                .wrapping_add(mode as u32)
+                .wrapping_add(flags)
+                .wrapping_add(ret)
+                .wrapping_add(u32::from(name[23]));
+            let (mode, flags, ret) = (DLM_LOCK_NL, DLM_LKF_VALBLK | DLM_LKF_CONVERT, 0u32);
+            sink = sink
+                .wrapping_add(mode as u32)
+                .wrapping_add(flags)
+                .wrapping_add(ret);
+            sink = sink.wrapping_add(1);
+        } else {
+            let now = i64::from(i);
+            let mut gl = Glock::new(Profile::Linux72, LockName::new(BENCH_TYPE, number), true);
+            if let Ok(r) = gl.request(LmState::Exclusive, LmFlags::empty(), now) {
+                sink = sink
+                    .wrapping_add(r.mode.raw() as u32)
+                    .wrapping_add(r.flags.bits())
+                    .wrapping_add(u32::from(r.strname()[23]));
+            }
+            gl.set_lkid(i.wrapping_add(1));
+            sink = sink.wrapping_add(u32::from(gl.complete(0, 0, now).is_ok()));
+            if let Ok(r) = gl.request(LmState::Unlocked, LmFlags::empty(), now) {
+                sink = sink
+                    .wrapping_add(r.mode.raw() as u32)
+                    .wrapping_add(r.flags.bits());
+            }
+            sink = sink.wrapping_add(u32::from(gl.complete(0, 0, now).is_ok()));
+            if let Ok(Put::Unlock(c)) = gl.put(false, now) {
+                sink = sink.wrapping_add(c.flags);
+            }
+            sink = sink.wrapping_add(u32::from(gl.complete(-DLM_EUNLOCK, 0, now).is_ok()));
+        }
+        sink = core::hint::black_box(sink);
+    }
+    let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
+    ns.checked_div(u64::from(n)).unwrap_or(0)
+}
+
+/// Ascending, in place (not `slice::sort`: see `insertion_sort_by_key` in gdlm-core).
+fn sort_u64(v: &mut [u64]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// The 0-based indices of the ends of the 95% interval for the median of `n` sorted values:
+/// the order statistics at ranks j and n+1-j, j = floor((n - 1.96 sqrt(n)) / 2), at least 1
+/// (the sign test's distribution-free interval; the C glue's `bench_interval`).
+fn bench_interval(n: usize) -> (usize, usize) {
+    let n64 = n as u64;
+    let s = (n64 * 10_000).isqrt();
+    let j = ((100 * n64).saturating_sub(196 * s / 100) / 200).max(1) as usize;
+    (j - 1, n - j)
+}
+
+/// A ratio in 1/10000 (10000: equal) as a signed percentage, "+1.23%".
+struct Pct(u64);
+impl core::fmt::Display for Pct {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let d = self.0 as i64 - 10_000;
+        let sign = if d < 0 { '-' } else { '+' };
+        write!(f, "{}{}.{:02}%", sign, d.abs() / 100, d.abs() % 100)
+    }
+}
+
+/// `bench FSNAME CYCLES ROUNDS`: ROUNDS pairs of CYCLES-cycle blocks, one per path, the
+/// order alternating; the median of the per-pair ratios module/C-only and its 95% interval.
+fn cmd_bench(m: &Mount, n: u32, rounds: usize) -> Result {
+    if !(1..=100_000).contains(&n) || !(1..=BENCH_MAX_ROUNDS).contains(&rounds) {
+        return Err(EINVAL);
+    }
+    let i = {
+        let mut g = m.inner.lock();
+        let i = g.tl.iter().position(|t| t.is_none()).ok_or(ENOSPC)?;
+        g.tl[i] = Some(TestLock::new(
+            LockName::new(BENCH_TYPE, BENCH_NUMBER),
+            false,
+        ));
+        i
+    };
+    let r = bench_rounds(m, i, n, rounds);
+    m.inner.lock().tl[i] = None;
+    r
+}
+
+fn bench_rounds(m: &Mount, i: usize, n: u32, rounds: usize) -> Result {
+    let mut rust = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    let mut bare = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    let mut ratio = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    // warm up: the resource's master is this node afterwards
+    bench_block(m, i, false, 10)?;
+    for k in 0..rounds {
+        let (r, b) = if k & 1 == 1 {
+            let b = bench_block(m, i, true, n)?;
+            (bench_block(m, i, false, n)?, b)
+        } else {
+            let r = bench_block(m, i, false, n)?;
+            (r, bench_block(m, i, true, n)?)
+        };
+        rust.push(r, GFP_KERNEL)?;
+        bare.push(b, GFP_KERNEL)?;
+        ratio.push(
+            r.saturating_mul(10_000).checked_div(b).unwrap_or(u64::MAX),
+            GFP_KERNEL,
+        )?;
+    }
+    sort_u64(&mut rust);
+    sort_u64(&mut bare);
+    sort_u64(&mut ratio);
+    let mid = rounds / 2;
+    let (lo, hi) = bench_interval(rounds);
+    info!(
+        m,
+        "bench {} cycles x {} rounds (lock EX + convert NL + unlock, VALBLK): module best {} median {} ns/cycle; c-only best {} median {} ns/cycle",
+        n, rounds, rust[0], rust[mid], bare[0], bare[mid]
+    );
+    info!(
+        m,
+        "bench paired: module vs c-only over {} pairs of {}-cycle blocks: median {}, 95% interval [{}, {}] (ranks {}..{}); within 5%: {}",
+        rounds,
+        n,
+        Pct(ratio[mid]),
+        Pct(ratio[lo]),
+        Pct(ratio[hi]),
+        lo + 1,
+        hi + 1,
+        if ratio[hi] <= 10_500 { "yes" } else { "no" }
+    );
+    let (mut dr, mut dc) = (u64::MAX, u64::MAX);
+    for _ in 0..rounds.min(31) {
+        dr = dr.min(bench_decide(false, 100_000));
+        dc = dc.min(bench_decide(true, 100_000));
+    }
+    info!(
+        m,
+        "bench decisions only (no DLM), best of {} x 100000 cycles: module {} ns/cycle, c-only {} ns/cycle",
+        rounds.min(31),
+        dr,
+        dc
+    );
+    Ok(())
 }
 
 // ------------------------------------------------------------------ module
