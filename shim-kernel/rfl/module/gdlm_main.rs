@@ -13,8 +13,8 @@
 //!   pump again.
 //!
 //! The DLM API is bound in `dlm.rs`, the only file with `unsafe`. Control and status are the
-//! C-glue module's debugfs files (`/sys/kernel/debug/gdlm/{ctl,status}`): `mount`,
-//! `unmount` (the glock-style test locks and the benchmark of the C glue are not ported).
+//! C-glue module's debugfs files (`/sys/kernel/debug/gdlm/{ctl,status}`) and commands
+//! (`mount`, `lock`, `unlock`, `bench`, `unmount`, `withdraw`).
 //!
 //! A journal "replay" never writes a disk, as in the C glue: `recovery=gaveup` (a lockspace
 //! shared with GFS2) gives another node's journal up (`-EROFS`, the engine reports GAVEUP);
@@ -873,6 +873,9 @@ fn do_release(m: &Mount, how: Release) {
     };
     let ls = m.ls.lock().take();
     if let Some(ls) = ls {
+        // the engine's option: DLM_RELEASE_NORMAL, or 7.2's DLM_RELEASE_RECOVER (4) after a
+        // withdraw, so that the other nodes recover our journal (the C glue's line too)
+        info!(m, "release option {}", option);
         let rv = ls.release(option);
         info!(m, "dlm_release_lockspace {}", rv);
     }
@@ -1097,13 +1100,15 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
     Err(Error::from_errno(e))
 }
 
-fn unmount(reg: &Registry, m: &Arc<Mount>) -> Result {
+/// A clean unmount (`Event::Unmount`) or a withdraw (`Event::Withdraw`: 7.2's
+/// gfs2_withdraw_func calls lm_unmount(sdp, false)); the engine chooses the release option.
+fn leave(reg: &Registry, m: &Arc<Mount>, ev: Event<'_>) -> Result {
     put_test_locks(m);
     let (mounted, released) = {
         let g = m.inner.lock();
         (g.mounted, g.released)
     };
-    if mounted && !released && m.event(Event::Unmount).is_err() {
+    if mounted && !released && m.event(ev).is_err() {
         return Err(EBUSY);
     }
     if !wait_for(m, 60_000, |g| g.released) {
@@ -1179,7 +1184,8 @@ fn status_show(reg: &Arc<Registry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// One ctl command: `mount CLUSTER:FSNAME [recovery=gaveup|success] [journals=N]
-/// [profile=7.2|reference]`, `unmount FSNAME`.
+/// [profile=7.2|reference]`, `lock ...`, `unlock ...`, `bench FSNAME CYCLES ROUNDS`,
+/// `unmount FSNAME`, `withdraw FSNAME` (the C glue's commands).
 fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; 256];
     let n = r.len();
@@ -1250,7 +1256,12 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
         (Some("unmount"), Some(fs)) => {
             let m = reg.find(fs).ok_or(ENOENT)?;
             info!(m, "unmount");
-            unmount(reg, &m)
+            leave(reg, &m, Event::Unmount)
+        }
+        (Some("withdraw"), Some(fs)) => {
+            let m = reg.find(fs).ok_or(ENOENT)?;
+            info!(m, "withdraw");
+            leave(reg, &m, Event::Withdraw)
         }
         _ => Err(EINVAL),
     }
@@ -1639,7 +1650,7 @@ impl Drop for GdlmRfl {
         loop {
             let m = self.reg.mounts.lock().first().cloned();
             let Some(m) = m else { break };
-            if unmount(&self.reg, &m).is_err() {
+            if leave(&self.reg, &m, Event::Unmount).is_err() {
                 free(&self.reg, &m);
             }
         }
