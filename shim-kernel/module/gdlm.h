@@ -83,6 +83,9 @@ struct gdlm_mount {
 	u32 replay_jid;
 	struct gdlm_elock control_lock, mounted_lock;
 	struct gdlm_elock journal[GDLM_K_MAX_JIDS];
+	/* recovery=success: NL locks that keep each journal resource's LVB alive */
+	struct dlm_lksb anchor[GDLM_K_MAX_JIDS];
+	u32 journals;
 	wait_queue_head_t wq;
 	/* what the actions said, for the ctl waiters and the status file */
 	int mounted, first, failed, released, mount_error;

@@ -21,6 +21,10 @@
 //! `recovery=success` (module-only lockspaces) uses the journal lock's LVB as the journal:
 //! invalid (`DLM_SBF_VALNOTVALID`) or not `gdlm-journal-clean` means dirty, "replayed" by
 //! holding the lock `REPLAY_MS` and writing it clean (the engine's unlock writes it back).
+//! The DLM keeps a resource's LVB only while some lock exists on it (fs/dlm/lock.c
+//! `deactivate_rsb` frees `res_lvbptr` with the last lock), so each node holds an NL
+//! "anchor" on every journal resource while in the lockspace: the replayer's clean write
+//! outlives its unlock (the C glue's `take_anchors`, which says more).
 
 mod dlm;
 
@@ -84,6 +88,8 @@ const TAG_CONTROL: u32 = 1000;
 const TAG_MOUNTED: u32 = 1001;
 /// Test lock `i` is tagged `TAG_TEST + i`.
 const TAG_TEST: u32 = 2000;
+/// Journal anchor `j` is tagged `TAG_ANCHOR + j`.
+const TAG_ANCHOR: u32 = 3000;
 /// Test locks per mount (the C glue's GDLM_MAX_LOCKS).
 const MAXT: usize = 16;
 
@@ -197,6 +203,9 @@ struct Mount {
     control: DlmLock,
     mounted_lk: DlmLock,
     journal: [DlmLock; MAXJ],
+    /// recovery=success: the NL anchors of the journal resources (`journals` of them).
+    anchors: [DlmLock; MAXJ],
+    journals: u32,
     /// The glock-style test locks' DLM locks (`lock`/`unlock` commands).
     tlocks: [DlmLock; MAXT],
 }
@@ -237,7 +246,12 @@ macro_rules! err {
 }
 
 impl Mount {
-    fn new(t: &LockTable, recovery_success: bool, profile: Profile) -> Result<Arc<Mount>> {
+    fn new(
+        t: &LockTable,
+        recovery_success: bool,
+        profile: Profile,
+        journals: u32,
+    ) -> Result<Arc<Mount>> {
         let cfg = Config::for_profile(profile);
         let journal_lvb = recovery_success;
         Arc::pin_init(
@@ -277,6 +291,10 @@ impl Mount {
                 journal: core::array::from_fn(|j| {
                     DlmLock::new(this.as_ptr() as *const Mount, j as u32, journal_lvb)
                 }),
+                anchors: core::array::from_fn(|j| {
+                    DlmLock::new(this.as_ptr() as *const Mount, TAG_ANCHOR + j as u32, false)
+                }),
+                journals,
                 tlocks: core::array::from_fn(|i| {
                     DlmLock::new(this.as_ptr() as *const Mount, TAG_TEST + i as u32, true).with_bast()
                 }),
@@ -491,6 +509,18 @@ impl AstTarget for Mount {
         lkid: u32,
         lvb: Option<[u8; LVB_LEN]>,
     ) {
+        if lock.tag >= TAG_ANCHOR {
+            // NL is compatible with every mode: only a lockspace that goes fails it
+            if status != 0 {
+                err!(
+                    self,
+                    "journal anchor {} status {}",
+                    lock.tag - TAG_ANCHOR,
+                    status
+                );
+            }
+            return;
+        }
         if lock.tag >= TAG_TEST {
             return self.test_ast(lock, status, sb_flags, lkid);
         }
@@ -543,10 +573,36 @@ fn do_new_lockspace(m: &Mount, flags: u32) {
                     err!(m, "no recover_done within 60 s of dlm_new_lockspace");
                 }
             }
+            if m.recovery_success {
+                take_anchors(m);
+            }
             Event::LockspaceJoined
         }
     };
     let _ = m.event(ev);
+}
+
+/// recovery=success: an NL lock on every journal's resource (the engine's journal lock
+/// names), so that the stand-in disk (the LVB) outlives a replayer's unlock; the release
+/// drops them with the lockspace.
+fn take_anchors(m: &Mount) {
+    let n = m.journals.min(MAXJ as u32);
+    let lsg = m.ls.lock();
+    let Some(ls) = lsg.as_ref() else { return };
+    for j in 0..n {
+        let name = LockRef::Journal(j).name();
+        if let Err(e) = ls.lock(
+            &m.anchors[j as usize],
+            DLM_LOCK_NL,
+            0,
+            name.as_bytes(),
+            None,
+        ) {
+            err!(m, "journal anchor {}: dlm_lock error {}", j, e.to_errno());
+        }
+    }
+    drop(lsg);
+    info!(m, "journal anchors {} (NL)", n);
 }
 
 fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
@@ -1064,7 +1120,7 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
     if reg.mounts.lock().len() >= MAX_MOUNTS {
         return Err(EBUSY);
     }
-    let m = Mount::new(&t, success, profile)?;
+    let m = Mount::new(&t, success, profile, journals)?;
     m.inner.lock().me = Some(m.clone());
     reg.mounts.lock().push(m.clone(), GFP_KERNEL)?;
     info!(
