@@ -1641,10 +1641,16 @@ mod tests {
         let bad = LockRef { kind: 77, jid: 0 };
         let mut untouched = [b'x'; GDLM_K_NAME_LEN];
         // SAFETY: as above; a refused lock leaves `out` as it was.
-        assert_eq!(unsafe { gdlm_k_lock_name(&bad, untouched.as_mut_ptr()) }, GDLM_K_ELOCK);
+        assert_eq!(
+            unsafe { gdlm_k_lock_name(&bad, untouched.as_mut_ptr()) },
+            GDLM_K_ELOCK
+        );
         assert_eq!(untouched, [b'x'; GDLM_K_NAME_LEN]);
         // SAFETY: nulls are refused.
-        assert_eq!(unsafe { gdlm_k_lock_name(null(), out.as_mut_ptr()) }, GDLM_K_ENULL);
+        assert_eq!(
+            unsafe { gdlm_k_lock_name(null(), out.as_mut_ptr()) },
+            GDLM_K_ENULL
+        );
         // SAFETY: as above.
         assert_eq!(unsafe { gdlm_k_lock_name(&j, null_mut()) }, GDLM_K_ENULL);
     }
