@@ -50,6 +50,7 @@ struct gdlm_glk {
 	int c_only;      /* benchmark: decide in C, not through gdlm_k_glock_* */
 	int c_state;     /* the C-only path's granted state */
 	int c_req;
+	ktime_t c_stamp; /* the C-only path's clock reads (lock_dlm.c's gl_dstamp, stats) */
 	int demote;      /* demote on a BAST */
 	int bast_mode;
 	spinlock_t sl;   /* every gdlm_k_glock_* call on gl (the AST and BAST too) */

@@ -424,7 +424,9 @@ impl Mount {
             return;
         };
         if let Some(b) = t.bare.as_mut() {
-            // the C glue's c_only glk_ast: the cases the benchmark meets
+            // the C glue's c_only glk_ast: the cases the benchmark meets; gdlm_ast's
+            // gfs2_update_reply_times reads the clock (lock_dlm.c L120)
+            clock_read();
             if status == -DLM_EUNLOCK {
                 b.state = LmState::Unlocked;
                 b.lkid = 0;
@@ -1354,6 +1356,12 @@ fn bare_name(ty: u32, number: u64) -> [u8; 24] {
     n
 }
 
+/// The C-only path's `ktime_get_real()` (lock_dlm.c's `gl_dstamp` and stats), as the C
+/// glue's `c_only` path reads it.
+fn clock_read() {
+    core::hint::black_box(kernel::time::Instant::<kernel::time::RealTime>::now());
+}
+
 /// One request on bench lock `i` and the wait for its AST; `Err` unless granted.
 fn bench_request(m: &Mount, i: usize, req: LmState) -> Result {
     let now = m.now_ns();
@@ -1362,6 +1370,12 @@ fn bench_request(m: &Mount, i: usize, req: LmState) -> Result {
     let (mode, flags, name) = match t.bare.as_mut() {
         // glk_request's c_only branch
         Some(b) => {
+            // gdlm_lock's clock reads: request times on a conversion (lock_dlm.c L264),
+            // gl_dstamp on every request (L270)
+            if b.lkid != 0 {
+                clock_read();
+            }
+            clock_read();
             b.req = req;
             let mode = if req == LmState::Exclusive {
                 DLM_LOCK_EX
@@ -1419,7 +1433,11 @@ fn bench_unlock(m: &Mount, i: usize) -> Result {
     let t = g.tl[i].as_mut().ok_or(EINVAL)?;
     let flags = match t.bare {
         Some(b) if b.lkid == 0 => return Ok(()),
-        Some(_) => DLM_LKF_VALBLK,
+        Some(_) => {
+            // gdlm_put_lock's gfs2_update_request_times (lock_dlm.c L295)
+            clock_read();
+            DLM_LKF_VALBLK
+        }
         None => match t.glock.put(false, now).map_err(|_| EINVAL)? {
             Put::Unlock(c) => c.flags,
             _ => return Ok(()),
