@@ -100,3 +100,18 @@ rdlm_kmod_build() {
     say "kmod: gdlm.ko built for $kver in $(elapsed "$t") s ($(stat -c %s "$p/bin/kmod/$kver/gdlm.ko") bytes)"
   fi
 }
+
+# rdlm_bench_checks SC FILE: the in-kernel benchmark's paired statistic (the 'bench paired:'
+# line of gdlm.ko or gdlm_rfl.ko, in FILE) is printed, and whether the module is within 5% of
+# the C-only cycle (the upper end of the 95% interval of the median per-pair ratio at most +5%)
+# is reported in the results' bench.txt: a figure, not a check (performance is shown by
+# benchmarks, never by a timed test that noise can fail). Called by kmod-1node and rfl-1node.
+rdlm_bench_checks() {
+  local sc=$1 f=$2 line hi within
+  line=$(grep -E 'bench paired: module vs c-only over [0-9]+ pairs of [0-9]+-cycle blocks: median [-+][0-9.]+%, 95% interval \[[-+][0-9.]+%, [-+][0-9.]+%\]' "$f" | tail -1)
+  hi=$(echo "$line" | sed -nE 's/.*95% interval \[[-+0-9.]+%, ([-+][0-9.]+)%\].*/\1/p')
+  check "$sc: benchmark: paired statistic printed (median of the per-pair ratios, its 95% interval)" test -n "$line"
+  if awk -v h="${hi:-x}" 'BEGIN {exit !(h != "x" && h + 0 <= 5.0)}'; then within=yes; else within=no; fi
+  say "$sc: benchmark: within 5% of the C-only cycle: $within (upper end of the 95% interval ${hi:-?}%)"
+  echo "$sc: ${line#*bench paired: } within-5%: $within" >>"$RDLM_RESULTS/bench.txt"
+}

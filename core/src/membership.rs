@@ -375,13 +375,29 @@ pub struct Membership<const N: usize> {
     joins: Vec<(Member, u32), N>,
 }
 
+/// Sorts `s` ascending by `key`, stable, in place: an insertion sort rather than
+/// `slice::sort*`, whose `core::slice::sort` instantiations objtool cannot follow in a
+/// kernel module (`panic_on_ord_violation` is not in its Rust noreturn list,
+/// tools/objtool/check.c `is_rust_noreturn`). The slices here hold at most `N ≤ 192` members
+/// and are sorted once per configuration change; the slot table is already sorted except for
+/// the joiners pushed at its end, so the usual cost is one pass.
+fn insertion_sort_by_key<T: Copy, K: Ord>(s: &mut [T], key: impl Fn(&T) -> K) {
+    for i in 1..s.len() {
+        let mut j = i;
+        while j > 0 && key(&s[j - 1]) > key(&s[j]) {
+            s.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 fn sorted<const N: usize>(list: &[Member]) -> Result<Vec<Member, N>, MembershipError> {
     let mut v: Vec<Member, N> =
         Vec::from_slice(list).map_err(|_| MembershipError::TooManyMembers {
             count: list.len(),
             capacity: N,
         })?;
-    v.sort_unstable();
+    insertion_sort_by_key(&mut v, |&m| m);
     if let Some(w) = v.windows(2).find(|w| w[0] == w[1]) {
         return Err(MembershipError::Duplicate(w[0]));
     }
@@ -669,7 +685,7 @@ impl<const N: usize> Membership<N> {
             // Fits: the table has one entry per view member and view.len() ≤ N.
             let _ = self.table.push((j, slot));
         }
-        self.table.sort_unstable_by_key(|&(m, _)| m);
+        insertion_sort_by_key(&mut self.table, |&(m, _)| m);
         self.generation = self.generation.wrapping_add(1);
         self.unsynced
             .retain(|u| view.contains(u) && !joined.contains(u));
@@ -705,6 +721,36 @@ impl<const N: usize> Membership<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The insertion sort orders exactly as the standard library's stable sort (the
+        /// `sort_unstable*` it replaced gives the same order: the keys sorted here are
+        /// distinct members, or equal members that are equal values), and `sorted` reports
+        /// the smallest duplicate as it did.
+        #[test]
+        fn insertion_sort_matches_std(list in proptest::collection::vec((0u32..6, 0u32..4, any::<i32>()), 0..40)) {
+            // the index makes the reference stable: equal members keep their input order
+            let items: Vec<(Member, i32, usize), 64> = list
+                .iter()
+                .enumerate()
+                .map(|(i, &(n, p, s))| (Member::new(n, p), s, i))
+                .collect();
+            let mut ours = items.clone();
+            insertion_sort_by_key(&mut ours, |&(m, _, _)| m);
+            let mut stable = items.clone();
+            stable.sort_unstable_by_key(|&(m, _, i)| (m, i));
+            prop_assert_eq!(&ours, &stable);
+            let members: Vec<Member, 64> = items.iter().map(|&(m, _, _)| m).collect();
+            let mut reference = members.clone();
+            reference.sort_unstable();
+            let expect = match reference.windows(2).find(|w| w[0] == w[1]) {
+                Some(w) => Err(MembershipError::Duplicate(w[0])),
+                None => Ok(reference),
+            };
+            prop_assert_eq!(sorted::<64>(&members), expect);
+        }
+    }
 
     const A: Member = Member::new(1, 100);
     const B: Member = Member::new(2, 200);

@@ -814,6 +814,18 @@ int32_t gdlm_k_poll_timeout(struct gdlm_k_state *st, uint64_t *at_ms);
 int32_t gdlm_k_handle_timeout(struct gdlm_k_state *st, uint64_t now_ms);
 
 /**
+ * The DLM resource name of one of the engine's locks (`engine::LockRef::name`, the
+ * kernel's `%8x%16x`; a journal's is `LM_TYPE_JOURNAL`, jid) into `out`
+ * (`GDLM_K_NAME_LEN` bytes): the glue names the locks of its journal stand-in by it (the
+ * anchors that keep a journal resource, and so its LVB, alive). 0, or `GDLM_K_ENULL`,
+ * `GDLM_K_ELOCK` (no such lock) with `out` untouched.
+ *
+ * # Safety
+ * `lock` is null or valid for a read; `out` is null or valid for `GDLM_K_NAME_LEN` writes.
+ */
+int32_t gdlm_k_lock_name(const struct gdlm_k_lock_ref *lock, uint8_t *out);
+
+/**
  * 1 while locking is blocked (`DFL_BLOCK_LOCKS`: before the first unblock, and from a
  * `recover_prep` until the control step unblocks), 0 otherwise; 1 for a null state.
  *

@@ -50,6 +50,7 @@ struct gdlm_glk {
 	int c_only;      /* benchmark: decide in C, not through gdlm_k_glock_* */
 	int c_state;     /* the C-only path's granted state */
 	int c_req;
+	ktime_t c_stamp; /* the C-only path's clock reads (lock_dlm.c's gl_dstamp, stats) */
 	int demote;      /* demote on a BAST */
 	int bast_mode;
 	spinlock_t sl;   /* every gdlm_k_glock_* call on gl (the AST and BAST too) */
@@ -83,6 +84,9 @@ struct gdlm_mount {
 	u32 replay_jid;
 	struct gdlm_elock control_lock, mounted_lock;
 	struct gdlm_elock journal[GDLM_K_MAX_JIDS];
+	/* recovery=success: NL locks that keep each journal resource's LVB alive */
+	struct dlm_lksb anchor[GDLM_K_MAX_JIDS];
+	u32 journals;
 	wait_queue_head_t wq;
 	/* what the actions said, for the ctl waiters and the status file */
 	int mounted, first, failed, released, mount_error;
@@ -122,6 +126,8 @@ int gdlm_cmd_unlock(struct gdlm_mount *mp, u32 type, u64 number);
 void gdlm_glocks_stop(struct gdlm_mount *mp);
 
 /* gdlm_bench.c */
+/* rounds (pairs of blocks) at most: the paired statistic wants hundreds */
+#define GDLM_BENCH_MAX_ROUNDS 2001
 int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds);
 
 #endif

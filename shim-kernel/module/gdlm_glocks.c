@@ -64,7 +64,9 @@ static void glk_ast(void *arg)
 	int r;
 
 	if (lk->c_only) {
-		/* the C-only benchmark path: the cases the benchmark meets */
+		/* the C-only benchmark path: the cases the benchmark meets; gdlm_ast's
+		 * gfs2_update_reply_times (lock_dlm.c L120) reads the clock */
+		lk->c_stamp = ktime_get_real();
 		if (status == -DLM_EUNLOCK) {
 			lk->c_state = LM_ST_UNLOCKED;
 			lk->ast_rc = 0;
@@ -162,10 +164,15 @@ int glk_request(struct gdlm_mount *mp, struct gdlm_glk *lk, int req, u32 lmflags
 		static const s32 modes[4] = { DLM_LOCK_NL, DLM_LOCK_EX, DLM_LOCK_CW, DLM_LOCK_PR };
 		int converting = lk->lksb.sb_lkid != 0;
 
+		/* gdlm_lock's clock reads: gfs2_update_request_times on a conversion (lock_dlm.c
+		 * L264), gl_dstamp on every request (L270) */
+		if (converting)
+			lk->c_stamp = ktime_get_real();
 		glk_c_name(lk->type, lk->number, (char *)call.name);
 		call.mode = modes[req & 3];
 		call.flags = DLM_LKF_VALBLK | (converting ? DLM_LKF_CONVERT : 0);
 		lk->c_req = req;
+		lk->c_stamp = ktime_get_real();
 	} else {
 		spin_lock(&lk->sl);
 		rv = gdlm_k_glock_request(&lk->gl, req, lmflags, ktime_get_ns(), &call);
@@ -205,6 +212,8 @@ int glk_unlock(struct gdlm_mount *mp, struct gdlm_glk *lk)
 		call.lkid = lk->lksb.sb_lkid;
 		call.flags = lk->has_lvb ? DLM_LKF_VALBLK : 0;
 		lk->c_req = LM_ST_UNLOCKED;
+		/* gdlm_put_lock's gfs2_update_request_times (lock_dlm.c L295) */
+		lk->c_stamp = ktime_get_real();
 	} else {
 		spin_lock(&lk->sl);
 		rv = gdlm_k_glock_put(&lk->gl, 0, ktime_get_ns(), &call);

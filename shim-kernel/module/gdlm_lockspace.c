@@ -20,6 +20,16 @@
  * or, seen by a recoverer, not "gdlm-journal-clean": "dirty", replayed (held
  * GDLM_REPLAY_MS as a replay holds the lock) and marked clean, written back by the
  * engine's unlock.
+ *
+ * The DLM keeps a resource's LVB only while some lock exists on it: the last unlock frees
+ * it (fs/dlm/lock.c deactivate_rsb, 7.2.13 L1462: res_lvbptr freed; set_lvb_lock L1911
+ * then leaves a new lock's LVB untouched, without VALNOTVALID). The replayer's EX unlock
+ * with VALBLK does write "clean" (set_lvb_unlock L1945), but when no other node held a
+ * lock on that journal the write was gone 75 ms later and the second survivor replayed
+ * again (kmod-cluster3-72, session 4). So every node anchors each journal resource with
+ * an NL lock for as long as it is in the lockspace (the stand-in disk outlives a replayer's
+ * unlock, and a holder that dies leaves VALNOTVALID: dlm_recover_purge/recover_lvb); the
+ * release drops them with the lockspace.
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -142,6 +152,36 @@ static struct gdlm_elock *gdlm_elock(struct gdlm_mount *mp, const struct gdlm_k_
 	return NULL;
 }
 
+/* an anchor's completion: NL is compatible with every mode, so it only fails if the
+ * lockspace goes; nothing to tell the engine (the anchors are the stand-in disk's) */
+static void gdlm_anchor_ast(void *arg)
+{
+	struct dlm_lksb *lksb = arg;
+
+	if (lksb->sb_status)
+		pr_err("gdlm: journal anchor lock status %d\n", lksb->sb_status);
+}
+
+/* recovery=success: an NL lock on every journal's resource (see the top of the file) */
+static void take_anchors(struct gdlm_mount *mp)
+{
+	u8 name[GDLM_NAME_LEN];
+	u32 j;
+	int rv;
+
+	for (j = 0; j < mp->journals && j < GDLM_K_MAX_JIDS; j++) {
+		struct gdlm_k_lock_ref ref = { .kind = GDLM_K_LOCK_JOURNAL, .jid = j };
+
+		if (gdlm_k_lock_name(&ref, name))
+			break;
+		rv = dlm_lock(mp->dlm, DLM_LOCK_NL, &mp->anchor[j], 0, (void *)name,
+			      GDLM_NAME_LEN, 0, gdlm_anchor_ast, &mp->anchor[j], NULL);
+		if (rv)
+			gdlm_err(mp, "journal anchor %u: dlm_lock error %d", j, rv);
+	}
+	gdlm_info(mp, "journal anchors %u (NL)", j);
+}
+
 static void do_new_lockspace(struct gdlm_mount *mp, u32 flags)
 {
 	struct gdlm_k_event ev = { .kind = GDLM_K_EV_LOCKSPACE_JOINED };
@@ -165,6 +205,8 @@ static void do_new_lockspace(struct gdlm_mount *mp, u32 flags)
 		 */
 		gdlm_err(mp, "no recover_done within 60 s of dlm_new_lockspace");
 	}
+	if (!error && mp->recovery_success)
+		take_anchors(mp);
 	gdlm_event(mp, &ev);
 }
 
@@ -417,6 +459,7 @@ int gdlm_mount(const char *table, int recovery_success, u32 journals, u32 profil
 	memcpy(mp->fsname, t.fsname, sizeof(mp->fsname));
 	mp->recovery_success = recovery_success;
 	mp->profile = profile;
+	mp->journals = journals;
 	spin_lock_init(&mp->spin);
 	INIT_DELAYED_WORK(&mp->pump, gdlm_pump_func);
 	INIT_DELAYED_WORK(&mp->replay_work, gdlm_replay_func);

@@ -837,6 +837,31 @@ pub unsafe extern "C" fn gdlm_k_handle_timeout(st: *mut State, now_ms: u64) -> i
     0
 }
 
+/// The DLM resource name of one of the engine's locks (`engine::LockRef::name`, the
+/// kernel's `%8x%16x`; a journal's is `LM_TYPE_JOURNAL`, jid) into `out`
+/// (`GDLM_K_NAME_LEN` bytes): the glue names the locks of its journal stand-in by it (the
+/// anchors that keep a journal resource, and so its LVB, alive). 0, or `GDLM_K_ENULL`,
+/// `GDLM_K_ELOCK` (no such lock) with `out` untouched.
+///
+/// # Safety
+/// `lock` is null or valid for a read; `out` is null or valid for `GDLM_K_NAME_LEN` writes.
+#[no_mangle]
+pub unsafe extern "C" fn gdlm_k_lock_name(lock: *const LockRef, out: *mut u8) -> i32 {
+    if lock.is_null() || out.is_null() {
+        return GDLM_K_ENULL;
+    }
+    // SAFETY: non-null and valid for a read (the contract).
+    let l = match unsafe { *lock }.to_engine() {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    let name = l.name();
+    // SAFETY: `out` is valid for GDLM_K_NAME_LEN writes (the contract); the source is a
+    // local of that length.
+    unsafe { core::ptr::copy_nonoverlapping(name.as_bytes().as_ptr(), out, GDLM_K_NAME_LEN) };
+    0
+}
+
 /// 1 while locking is blocked (`DFL_BLOCK_LOCKS`: before the first unblock, and from a
 /// `recover_prep` until the control step unblocks), 0 otherwise; 1 for a null state.
 ///
@@ -1600,6 +1625,34 @@ mod tests {
         assert_eq!(x.handle(&ev(GDLM_K_EV_LOCKSPACE_JOINED)), 0);
         x.run();
         x
+    }
+
+    #[test]
+    fn lock_name_is_the_engines() {
+        let mut out = [0u8; GDLM_K_NAME_LEN];
+        let j = LockRef {
+            kind: GDLM_K_LOCK_JOURNAL,
+            jid: 3,
+        };
+        // SAFETY: both point to locals of the right size.
+        assert_eq!(unsafe { gdlm_k_lock_name(&j, out.as_mut_ptr()) }, 0);
+        assert_eq!(&out, b"       9               3");
+        assert_eq!(&out, engine::LockRef::Journal(3).name().as_bytes());
+        let bad = LockRef { kind: 77, jid: 0 };
+        let mut untouched = [b'x'; GDLM_K_NAME_LEN];
+        // SAFETY: as above; a refused lock leaves `out` as it was.
+        assert_eq!(
+            unsafe { gdlm_k_lock_name(&bad, untouched.as_mut_ptr()) },
+            GDLM_K_ELOCK
+        );
+        assert_eq!(untouched, [b'x'; GDLM_K_NAME_LEN]);
+        // SAFETY: nulls are refused.
+        assert_eq!(
+            unsafe { gdlm_k_lock_name(null(), out.as_mut_ptr()) },
+            GDLM_K_ENULL
+        );
+        // SAFETY: as above.
+        assert_eq!(unsafe { gdlm_k_lock_name(&j, null_mut()) }, GDLM_K_ENULL);
     }
 
     #[test]

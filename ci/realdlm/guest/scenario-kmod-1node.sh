@@ -14,7 +14,8 @@ gctl lock kone 2 1a SH
 log "LVB after EX->UN->SH: '$(glvb kone 2,1a)'"
 gstatus
 gctl unlock kone 2 1a
-gctl bench kone "${GDLM_BENCH_N:-2000}" "${GDLM_BENCH_ROUNDS:-7}"
+# 401 pairs of 100-cycle blocks: the paired statistic (median ratio and its interval)
+gctl bench kone "${GDLM_BENCH_N:-100}" "${GDLM_BENCH_ROUNDS:-401}"
 gctl unmount kone && log "KMOD UNMOUNTED"
 # alone in a lockspace with recovery=gaveup (shared with GFS2) it would be the first mounter,
 # which must replay every journal: refused, and the lockspace released again

@@ -15,6 +15,9 @@ gctl lock rone 2 1a SH
 log "LVB after EX->UN->SH: '$(glvb rone 2,1a)'"
 gstatus
 gctl unlock rone 2 1a && log "RFL UNLOCKED 2,1a"
+# the in-kernel benchmark (the C glue's, ported): 401 pairs of 100-cycle blocks, module vs the
+# C-only path, the median ratio and its interval
+gctl bench rone "${GDLM_BENCH_N:-100}" "${GDLM_BENCH_ROUNDS:-401}" && log "RFL BENCH DONE"
 gctl unmount rone && log "RFL UNMOUNTED"
 # alone with recovery=gaveup it would be the first mounter, which must replay every journal:
 # refused, and the lockspace released again

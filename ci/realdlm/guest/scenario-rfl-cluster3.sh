@@ -53,9 +53,9 @@ while [ $SECONDS -lt $end ] && ! grep -qE 'blocked 0 .* jids - ' "$GSTATUS"; do 
 gstatus
 log "RECOVERY SEEN"
 # stay in the lockspace while the other survivor may still retry (a busy result is retried
-# after HZ): its journal lock's LVB, the stand-in for the journal, lives only while some node
-# holds a lock on it, and a leave now would start another generation. A setup bound, not an
-# outcome: 10 s (HZ + the 300 ms replay hold, under TCG).
+# after HZ): a leave now would start another generation (the journal stand-in's LVB itself
+# is kept by every node's NL anchors). A setup bound, not an outcome: 10 s (HZ + the 300 ms
+# replay hold, under TCG).
 sleep 10
 gstatus
 gctl unmount rls && log "RFL UNMOUNTED rls"

@@ -24,6 +24,7 @@ scenario_main() {
   check "kmod-1node: EX granted, EX->UN wrote the LVB, SH read it back" grep -q "LVB after EX->UN->SH: 'hello-lvb'" "$d/node1.harness"
   check "kmod-1node: benchmark ran (DLM cycle and decisions only)" \
     bash -c "grep -qE 'rust best [0-9]+ median [0-9]+ ns/cycle; c best [0-9]+' '$d/bench.txt' && grep -qE 'decisions only .*rust [0-9]+ ns/cycle, c [0-9]+ ns/cycle' '$d/bench.txt'"
+  rdlm_bench_checks kmod-1node "$d/bench.txt"
   check "kmod-1node: unmounted (dlm_release_lockspace 0)" grep -q 'gdlm: kone: dlm_release_lockspace 0' "$d/node1.dmesg"
   check "kmod-1node: a lone recovery=gaveup mount is refused: the engine's first-mounter pass cannot replay journal 0 (error recovering journal 0: -30)" \
     bash -c "grep -q 'KMOD KREF REFUSED' '$d/node1.harness' && grep -q 'gdlm: kref: jid=0: would replay: giving up' '$d/node1.dmesg' && grep -q 'gdlm: kref: error recovering journal 0: -30$' '$d/node1.dmesg'"

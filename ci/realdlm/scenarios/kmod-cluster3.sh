@@ -110,6 +110,9 @@ scenario_main() {
   kg=$(awk '/dlm: kls: remove member 2$/ {r=1} r && /gdlm: kls: recover generation [0-9]+ done/ {print $(NF-1); exit}' "$k1")
   check "kmod-cluster3: node2 killed: kls: node1 and node3 'recover generation ${kg:-?} done', a 'recover generation ${kg:-?} jid 1'" \
     bash -c "[ -n '$kg' ] && grep -q 'gdlm: kls: recover generation $kg done$' '$k3l' && cat '$k1' '$k3l' | grep -q 'gdlm: kls: recover generation $kg jid 1$'"
+  # the journal stand-in's LVB lives only while a lock exists on it (shim-kernel/module/README.md)
+  check "kmod-cluster3: kls: every node anchored the journal resources ('journal anchors 8 (NL)')" \
+    bash -c "grep -q 'gdlm: kls: journal anchors 8 (NL)' '$k1' && grep -q 'gdlm: kls: journal anchors 8 (NL)' '$d/node2.klog' && grep -q 'gdlm: kls: journal anchors 8 (NL)' '$k3l'"
   check "kmod-cluster3: node2 killed: kls: exactly one node replayed jid 1 ('gdlm: kls: jid=1: Replaying journal'), each result success or busy" \
     bash -c "[ \$(cat '$k1' '$k3l' | grep -c 'gdlm: kls: jid=1: Replaying journal') = 1 ] && cat '$k1' '$k3l' | grep -q 'gdlm: kls: recover jid 1 result success' && ! cat '$k1' '$k3l' | grep 'gdlm: kls: recover jid 1 result' | grep -qvE 'result (success|busy)$'"
   check "kmod-cluster3: node2 killed: kls locks on node1 and node3 afterwards" \

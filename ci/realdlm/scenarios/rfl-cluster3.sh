@@ -58,6 +58,8 @@ scenario_main() {
   check "rfl-cluster3: both survivors finished the same generation after the failure ($g1, $g2)" test -n "$g1" -a "$g1" = "$g2"
   check "rfl-cluster3: every 'recover generation N jid J' after the removal has that generation and J = 2" \
     bash -c "for n in 1 2; do awk '/dlm: rls: remove member 3\$/ {r=1} r && /gdlm: rls: recover generation [0-9]+ jid [0-9]+\$/ {print \$(NF-2), \$NF}' \"$d/node\$n.klog\" || exit 1; done | awk -v g='$g1' '\$1 != g || \$2 != 2 {bad=1} END {exit bad}'"
+  check "rfl-cluster3: every node anchored the journal resources ('journal anchors 3 (NL)')" \
+    bash -c "for n in 1 2 3; do grep -q 'gdlm: rls: journal anchors 3 (NL)' \"$d/node\$n.klog\" || exit 1; done"
   check "rfl-cluster3: exactly one replay of jid 2 (jid=2: Replaying journal) across the survivors" \
     test "$(cat "$d/node1.klog" "$d/node2.klog" | grep -c 'gdlm: rls: jid=2: Replaying journal')" = 1
   check "rfl-cluster3: results for jid 2 are success or busy, at least one success" \

@@ -407,24 +407,13 @@ impl Lockspace {
     }
 }
 
-/// Wait until neither of a mount's two work items (the kick and the timer) is queued or
-/// running: a pending timer is fired now (`flush_delayed_work`), then both are flushed.
-/// The kernel crate's workqueue has no cancel or flush. The caller has stopped new
-/// enqueues first, so nothing is queued after this returns (what lets the module unload).
-pub(crate) fn flush_work_items<T: ?Sized, const A: u64, const B: u64>(
-    kick: &kernel::workqueue::Work<T, A>,
-    timer: &kernel::workqueue::DelayedWork<T, B>,
-) {
+/// Wait until a mount's pump work item is neither queued nor running (`flush_work`; the
+/// kernel crate's workqueue has no flush). The caller has stopped new enqueues first (its
+/// timer cancelled), so nothing is queued after this returns (what lets the module unload).
+pub(crate) fn flush_work_item<T: ?Sized, const A: u64>(kick: &kernel::workqueue::Work<T, A>) {
     use kernel::bindings;
-    use kernel::workqueue::{DelayedWork, Work};
-    // SAFETY: both point to initialized, pinned work items that live as long as the
-    // references. `struct delayed_work` begins with its `struct work_struct work`
-    // (include/linux/workqueue.h), so the work pointer is the delayed_work pointer, which
-    // is what `DelayedWork` wraps.
-    unsafe {
-        let dw = Work::raw_get(DelayedWork::raw_as_work(timer)).cast::<bindings::delayed_work>();
-        bindings::flush_delayed_work(dw);
-        bindings::flush_work(Work::raw_get(kick));
-        bindings::flush_delayed_work(dw);
-    }
+    use kernel::workqueue::Work;
+    // SAFETY: `kick` points to an initialized, pinned work item that lives as long as the
+    // reference.
+    unsafe { bindings::flush_work(Work::raw_get(kick)) };
 }

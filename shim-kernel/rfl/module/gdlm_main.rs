@@ -8,39 +8,46 @@
 //! - every DLM callback (AST, recover_prep/slot/done) and every result becomes one
 //!   `Engine::handle` under the mount's spin lock (`ls_recover_spin`), then a kick of the
 //!   pump;
-//! - the pump (a work item; a delayed work item for the engine's timers) drains
-//!   `Engine::poll` and performs each action outside the lock, then arms itself for
-//!   `Engine::poll_timeout`.
+//! - the pump (a work item) drains `Engine::poll` and performs each action outside the
+//!   lock, then (re)starts an hrtimer for `Engine::poll_timeout`, whose callback queues the
+//!   pump again.
 //!
 //! The DLM API is bound in `dlm.rs`, the only file with `unsafe`. Control and status are the
-//! C-glue module's debugfs files (`/sys/kernel/debug/gdlm/{ctl,status}`): `mount`,
-//! `unmount` (the glock-style test locks and the benchmark of the C glue are not ported).
+//! C-glue module's debugfs files (`/sys/kernel/debug/gdlm/{ctl,status}`) and commands
+//! (`mount`, `lock`, `unlock`, `bench`, `unmount`, `withdraw`).
 //!
 //! A journal "replay" never writes a disk, as in the C glue: `recovery=gaveup` (a lockspace
 //! shared with GFS2) gives another node's journal up (`-EROFS`, the engine reports GAVEUP);
 //! `recovery=success` (module-only lockspaces) uses the journal lock's LVB as the journal:
 //! invalid (`DLM_SBF_VALNOTVALID`) or not `gdlm-journal-clean` means dirty, "replayed" by
 //! holding the lock `REPLAY_MS` and writing it clean (the engine's unlock writes it back).
+//! The DLM keeps a resource's LVB only while some lock exists on it (fs/dlm/lock.c
+//! `deactivate_rsb` frees `res_lvbptr` with the last lock), so each node holds an NL
+//! "anchor" on every journal resource while in the lockspace: the replayer's clean write
+//! outlives its unlock (the C glue's `take_anchors`, which says more).
 
 mod dlm;
 
 use kernel::debugfs::{Dir, File};
 use kernel::fmt;
+use kernel::impl_has_hr_timer;
 use kernel::new_condvar;
 use kernel::new_mutex;
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::{Arc, CondVar, Mutex, SpinLock};
-use kernel::time::{msecs_to_jiffies, Monotonic};
-use kernel::uaccess::UserSliceReader;
-use kernel::workqueue::{
-    self, impl_has_delayed_work, impl_has_work, new_delayed_work, new_work, DelayedWork, Work,
-    WorkItem,
+use kernel::sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLock};
+use kernel::time::hrtimer::{
+    ArcHrTimerHandle, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer,
+    HrTimerRestart, RelativeMode,
 };
+use kernel::time::{msecs_to_jiffies, Delta, Monotonic};
+use kernel::uaccess::UserSliceReader;
+use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 use gdlm_core::consts::{
-    DLM_LKF_VALBLK, DLM_RELEASE_NORMAL, DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
+    DLM_EUNLOCK, DLM_LKF_CONVERT, DLM_LKF_VALBLK, DLM_LOCK_EX, DLM_LOCK_NL, DLM_RELEASE_NORMAL,
+    DLM_RELEASE_RECOVER, DLM_SBF_VALNOTVALID,
 };
 use gdlm_core::engine::{
     Action, Config, DlmOp, Engine, Event, Instant, Level, LockRef, LogEvent, MountFailure, Phase,
@@ -70,10 +77,9 @@ const MAXJ: usize = 16;
 const DEFAULT_JOURNALS: u32 = 8;
 /// How long a recovery=success "replay" holds the journal lock (the C glue's GDLM_REPLAY_MS).
 const REPLAY_MS: u64 = 300;
-/// The pump's delayed work cannot be moved earlier once queued (the kernel crate has no
-/// mod_delayed_work), so it never sleeps longer than this: a deadline that moved earlier
-/// while it slept is met at most this late.
-const PUMP_MAX_SLEEP_MS: u64 = 100;
+/// The longest the pump's timer is set for (the engine's deadlines are 500 ms and `HZ`; this
+/// only bounds the `Delta`).
+const PUMP_MAX_SLEEP_MS: u64 = 3_600_000;
 const JOURNAL_CLEAN: &[u8] = b"gdlm-journal-clean\0";
 const MAX_MOUNTS: usize = 2;
 
@@ -82,6 +88,8 @@ const TAG_CONTROL: u32 = 1000;
 const TAG_MOUNTED: u32 = 1001;
 /// Test lock `i` is tagged `TAG_TEST + i`.
 const TAG_TEST: u32 = 2000;
+/// Journal anchor `j` is tagged `TAG_ANCHOR + j`.
+const TAG_ANCHOR: u32 = 3000;
 /// Test locks per mount (the C glue's GDLM_MAX_LOCKS).
 const MAXT: usize = 16;
 
@@ -93,6 +101,32 @@ struct TestLock {
     done: bool,
     /// Freed (the unlock completed).
     freed: bool,
+    /// The benchmark's C-only path: `glock` is not used, the decisions are the C glue's
+    /// hard-coded ones (`c_only` in shim-kernel/module/gdlm_glocks.c).
+    bare: Option<Bare>,
+}
+
+/// The C-only path's lock state (the C glue's `c_state`, `c_req`, `lksb.sb_lkid`).
+#[derive(Clone, Copy)]
+struct Bare {
+    state: LmState,
+    req: LmState,
+    lkid: u32,
+}
+
+impl TestLock {
+    fn new(name: LockName, bare: bool) -> Self {
+        TestLock {
+            glock: Glock::new(Profile::Linux72, name, true),
+            done: true,
+            freed: false,
+            bare: bare.then_some(Bare {
+                state: LmState::Unlocked,
+                req: LmState::Unlocked,
+                lkid: 0,
+            }),
+        }
+    }
 }
 
 /// A NUL-terminated name of at most 64 bytes (cluster or lockspace name).
@@ -138,6 +172,8 @@ struct Inner {
     tl: [Option<TestLock>; MAXT],
     /// A BAST asked for a demote: the pump runs it.
     demote_owed: bool,
+    /// The pump's timer while started (its handle: dropping it cancels the timer).
+    timer: Option<ArcHrTimerHandle<Mount>>,
 }
 
 #[pin_data]
@@ -154,16 +190,22 @@ struct Mount {
     /// (never under `inner`: an AST may run inside dlm_lock and take `inner`).
     #[pin]
     ls: Mutex<Option<Lockspace>>,
-    /// One pump at a time (the kick and the timer are two work items).
+    /// One pump at a time.
     #[pin]
     pump_lock: Mutex<()>,
     #[pin]
     kick: Work<Mount, 0>,
+    /// The engine's next deadline: an hrtimer, restarted by every pump (a `DelayedWork`
+    /// cannot be moved earlier once queued: the kernel crate has no `mod_delayed_work`),
+    /// that queues `kick`.
     #[pin]
-    timer: DelayedWork<Mount, 1>,
+    timer: HrTimer<Mount>,
     control: DlmLock,
     mounted_lk: DlmLock,
     journal: [DlmLock; MAXJ],
+    /// recovery=success: the NL anchors of the journal resources (`journals` of them).
+    anchors: [DlmLock; MAXJ],
+    journals: u32,
     /// The glock-style test locks' DLM locks (`lock`/`unlock` commands).
     tlocks: [DlmLock; MAXT],
 }
@@ -171,8 +213,8 @@ struct Mount {
 impl_has_work! {
     impl HasWork<Self, 0> for Mount { self.kick }
 }
-impl_has_delayed_work! {
-    impl HasDelayedWork<Self, 1> for Mount { self.timer }
+impl_has_hr_timer! {
+    impl HasHrTimer<Self> for Mount { mode: RelativeMode<Monotonic>, field: self.timer }
 }
 
 impl WorkItem<0> for Mount {
@@ -181,10 +223,14 @@ impl WorkItem<0> for Mount {
         pump(&this);
     }
 }
-impl WorkItem<1> for Mount {
-    type Pointer = Arc<Mount>;
-    fn run(this: Arc<Mount>) {
-        pump(&this);
+impl HrTimerCallback for Mount {
+    type Pointer<'a> = Arc<Mount>;
+    /// Hard interrupt context: no lock (`inner` is taken with interrupts on), only
+    /// `queue_work`, which is interrupt-safe. `free` cancels the timer before it flushes
+    /// `kick`.
+    fn run(this: ArcBorrow<'_, Mount>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
+        let _ = workqueue::system_unbound().enqueue::<Arc<Mount>, 0>(Arc::from(this));
+        HrTimerRestart::NoRestart
     }
 }
 
@@ -200,7 +246,12 @@ macro_rules! err {
 }
 
 impl Mount {
-    fn new(t: &LockTable, recovery_success: bool, profile: Profile) -> Result<Arc<Mount>> {
+    fn new(
+        t: &LockTable,
+        recovery_success: bool,
+        profile: Profile,
+        journals: u32,
+    ) -> Result<Arc<Mount>> {
         let cfg = Config::for_profile(profile);
         let journal_lvb = recovery_success;
         Arc::pin_init(
@@ -226,12 +277,13 @@ impl Mount {
                     stopping: false,
                     tl: [const { None }; MAXT],
                     demote_owed: false,
+                    timer: None,
                 }, "gdlm_rfl::ls_recover_spin"),
                 cond <- new_condvar!("gdlm_rfl::wq"),
                 ls <- new_mutex!(None, "gdlm_rfl::ls"),
                 pump_lock <- new_mutex!((), "gdlm_rfl::pump"),
                 kick <- new_work!("gdlm_rfl::pump"),
-                timer <- new_delayed_work!("gdlm_rfl::timer"),
+                timer <- HrTimer::new(),
                 // `this` is the Arc's final address: the locks' completions go to it, and
                 // the Arc is kept until the lockspace is released (see `free`).
                 control: DlmLock::new(this.as_ptr() as *const Mount, TAG_CONTROL, true),
@@ -239,6 +291,10 @@ impl Mount {
                 journal: core::array::from_fn(|j| {
                     DlmLock::new(this.as_ptr() as *const Mount, j as u32, journal_lvb)
                 }),
+                anchors: core::array::from_fn(|j| {
+                    DlmLock::new(this.as_ptr() as *const Mount, TAG_ANCHOR + j as u32, false)
+                }),
+                journals,
                 tlocks: core::array::from_fn(|i| {
                     DlmLock::new(this.as_ptr() as *const Mount, TAG_TEST + i as u32, true).with_bast()
                 }),
@@ -301,11 +357,14 @@ impl Inner {
         }
     }
 
-    /// Run the pump in `ms` (already queued: it runs earlier and re-arms).
-    fn arm(&self, ms: u64) {
+    /// Run the pump in `ms`, earlier or later than the timer was set for. The old handle is
+    /// dropped first (its drop cancels the timer, waiting for a running callback, which takes
+    /// no lock), then the timer is started anew.
+    fn arm(&mut self, ms: u64) {
+        drop(self.timer.take());
         if let (Some(me), false) = (self.me.clone(), self.stopping) {
-            let _ = workqueue::system_unbound()
-                .enqueue_delayed::<Arc<Mount>, 1>(me, msecs_to_jiffies(ms as u32));
+            let ms = ms.clamp(1, PUMP_MAX_SLEEP_MS) as i64;
+            self.timer = Some(me.start(Delta::from_millis(ms)));
         }
     }
 }
@@ -364,6 +423,23 @@ impl Mount {
             err!(self, "completion for test lock {} that does not exist", i);
             return;
         };
+        if let Some(b) = t.bare.as_mut() {
+            // the C glue's c_only glk_ast: the cases the benchmark meets; gdlm_ast's
+            // gfs2_update_reply_times reads the clock (lock_dlm.c L120)
+            clock_read();
+            if status == -DLM_EUNLOCK {
+                b.state = LmState::Unlocked;
+                b.lkid = 0;
+                t.freed = true;
+            } else if status == 0 {
+                b.state = b.req;
+                b.lkid = lkid;
+            }
+            t.done = true;
+            drop(g);
+            self.cond.notify_all();
+            return;
+        }
         t.glock.set_lkid(lkid);
         let r = t.glock.complete(status, sb_flags, now);
         t.done = true;
@@ -398,7 +474,10 @@ impl AstTarget for Mount {
             return;
         };
         let mut g = self.inner.lock();
-        let Some(t) = g.tl.get_mut(i).and_then(|t| t.as_mut()) else {
+        let Some(t) =
+            g.tl.get_mut(i)
+                .and_then(|t| t.as_mut().filter(|t| t.bare.is_none()))
+        else {
             return;
         };
         let name = t.glock.name();
@@ -432,6 +511,18 @@ impl AstTarget for Mount {
         lkid: u32,
         lvb: Option<[u8; LVB_LEN]>,
     ) {
+        if lock.tag >= TAG_ANCHOR {
+            // NL is compatible with every mode: only a lockspace that goes fails it
+            if status != 0 {
+                err!(
+                    self,
+                    "journal anchor {} status {}",
+                    lock.tag - TAG_ANCHOR,
+                    status
+                );
+            }
+            return;
+        }
         if lock.tag >= TAG_TEST {
             return self.test_ast(lock, status, sb_flags, lkid);
         }
@@ -484,10 +575,36 @@ fn do_new_lockspace(m: &Mount, flags: u32) {
                     err!(m, "no recover_done within 60 s of dlm_new_lockspace");
                 }
             }
+            if m.recovery_success {
+                take_anchors(m);
+            }
             Event::LockspaceJoined
         }
     };
     let _ = m.event(ev);
+}
+
+/// recovery=success: an NL lock on every journal's resource (the engine's journal lock
+/// names), so that the stand-in disk (the LVB) outlives a replayer's unlock; the release
+/// drops them with the lockspace.
+fn take_anchors(m: &Mount) {
+    let n = m.journals.min(MAXJ as u32);
+    let lsg = m.ls.lock();
+    let Some(ls) = lsg.as_ref() else { return };
+    for j in 0..n {
+        let name = LockRef::Journal(j).name();
+        if let Err(e) = ls.lock(
+            &m.anchors[j as usize],
+            DLM_LOCK_NL,
+            0,
+            name.as_bytes(),
+            None,
+        ) {
+            err!(m, "journal anchor {}: dlm_lock error {}", j, e.to_errno());
+        }
+    }
+    drop(lsg);
+    info!(m, "journal anchors {} (NL)", n);
 }
 
 fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
@@ -655,11 +772,7 @@ fn cmd_lock(
         Some(i) => i,
         None => {
             let i = g.tl.iter().position(|t| t.is_none()).ok_or(ENOSPC)?;
-            g.tl[i] = Some(TestLock {
-                glock: Glock::new(Profile::Linux72, name, true),
-                done: true,
-                freed: false,
-            });
+            g.tl[i] = Some(TestLock::new(name, false));
             i
         }
     };
@@ -818,6 +931,9 @@ fn do_release(m: &Mount, how: Release) {
     };
     let ls = m.ls.lock().take();
     if let Some(ls) = ls {
+        // the engine's option: DLM_RELEASE_NORMAL, or 7.2's DLM_RELEASE_RECOVER (4) after a
+        // withdraw, so that the other nodes recover our journal (the C glue's line too)
+        info!(m, "release option {}", option);
         let rv = ls.release(option);
         info!(m, "dlm_release_lockspace {}", rv);
     }
@@ -914,12 +1030,9 @@ fn pump(this: &Arc<Mount>) {
                     (Some(a), Some(b)) => Some(if a < b { a } else { b }),
                     (a, b) => a.or(b),
                 };
-                if let Some(at) = next {
-                    g.arm(
-                        at.saturating_since(now)
-                            .as_millis()
-                            .clamp(1, PUMP_MAX_SLEEP_MS),
-                    );
+                match next {
+                    Some(at) => g.arm(at.saturating_since(now).as_millis()),
+                    None => drop(g.timer.take()),
                 }
                 Step::Idle
             }
@@ -985,8 +1098,15 @@ fn wait_for(m: &Mount, ms: u32, done: impl Fn(&Inner) -> bool) -> bool {
 
 /// The mount is finished with: stop its work, break the self-reference.
 fn free(reg: &Registry, m: &Arc<Mount>) {
-    m.inner.lock().stopping = true;
-    dlm::flush_work_items(&m.kick, &m.timer);
+    let timer = {
+        let mut g = m.inner.lock();
+        g.stopping = true;
+        g.timer.take()
+    };
+    // cancelled (a running callback finished) before the kick is flushed: nothing queues
+    // the pump after this
+    drop(timer);
+    dlm::flush_work_item(&m.kick);
     m.inner.lock().me = None;
     reg.remove(m);
 }
@@ -1002,7 +1122,7 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
     if reg.mounts.lock().len() >= MAX_MOUNTS {
         return Err(EBUSY);
     }
-    let m = Mount::new(&t, success, profile)?;
+    let m = Mount::new(&t, success, profile, journals)?;
     m.inner.lock().me = Some(m.clone());
     reg.mounts.lock().push(m.clone(), GFP_KERNEL)?;
     info!(
@@ -1038,13 +1158,15 @@ fn mount(reg: &Registry, table: &str, success: bool, journals: u32, profile: Pro
     Err(Error::from_errno(e))
 }
 
-fn unmount(reg: &Registry, m: &Arc<Mount>) -> Result {
+/// A clean unmount (`Event::Unmount`) or a withdraw (`Event::Withdraw`: 7.2's
+/// gfs2_withdraw_func calls lm_unmount(sdp, false)); the engine chooses the release option.
+fn leave(reg: &Registry, m: &Arc<Mount>, ev: Event<'_>) -> Result {
     put_test_locks(m);
     let (mounted, released) = {
         let g = m.inner.lock();
         (g.mounted, g.released)
     };
-    if mounted && !released && m.event(Event::Unmount).is_err() {
+    if mounted && !released && m.event(ev).is_err() {
         return Err(EBUSY);
     }
     if !wait_for(m, 60_000, |g| g.released) {
@@ -1120,7 +1242,8 @@ fn status_show(reg: &Arc<Registry>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// One ctl command: `mount CLUSTER:FSNAME [recovery=gaveup|success] [journals=N]
-/// [profile=7.2|reference]`, `unmount FSNAME`.
+/// [profile=7.2|reference]`, `lock ...`, `unlock ...`, `bench FSNAME CYCLES ROUNDS`,
+/// `unmount FSNAME`, `withdraw FSNAME` (the C glue's commands).
 fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; 256];
     let n = r.len();
@@ -1176,13 +1299,336 @@ fn ctl_write(reg: &Arc<Registry>, r: &mut UserSliceReader) -> Result {
             }
             cmd_lock(&m, ty, number, req, flags, lvb)
         }
+        (Some("bench"), Some(fs)) => {
+            let m = reg.find(fs).ok_or(ENOENT)?;
+            if !m.inner.lock().mounted {
+                return Err(ENOENT);
+            }
+            let n = w.next().and_then(|v| v.parse::<u32>().ok()).ok_or(EINVAL)?;
+            let rounds = w
+                .next()
+                .and_then(|v| v.parse::<usize>().ok())
+                .ok_or(EINVAL)?;
+            cmd_bench(&m, n, rounds)
+        }
         (Some("unmount"), Some(fs)) => {
             let m = reg.find(fs).ok_or(ENOENT)?;
             info!(m, "unmount");
-            unmount(reg, &m)
+            leave(reg, &m, Event::Unmount)
+        }
+        (Some("withdraw"), Some(fs)) => {
+            let m = reg.find(fs).ok_or(ENOENT)?;
+            info!(m, "withdraw");
+            leave(reg, &m, Event::Withdraw)
         }
         _ => Err(EINVAL),
     }
+}
+
+// ------------------------------------------------------------------ benchmark
+
+/// The C glue's benchmark (shim-kernel/module/gdlm_bench.c) in this module: the same DLM
+/// cycle (new EX, convert to NL, unlock, with an LVB) with the decisions from gdlm-core's
+/// `Glock` (the module's path: a new glock per cycle, request, complete, put) and from the
+/// C glue's C-only path, transcribed (hard-coded mode and flags, `%8x%16x` name, no
+/// gdlm-core), through the same binding and the same wait for the AST.
+const BENCH_TYPE: u32 = 2;
+const BENCH_NUMBER: u64 = 0xbe4c;
+/// Pairs of blocks at most (the C glue's GDLM_BENCH_MAX_ROUNDS).
+const BENCH_MAX_ROUNDS: usize = 2001;
+
+/// `glk_c_name`'s "%8x%16llx" (right-aligned lower-case hex, space-padded) into the 24-byte
+/// resource name, by hand: `core::fmt` here cost 1.2 µs per cycle under TCG (session 5),
+/// which made the C-only baseline slower than the module's path.
+fn bare_name(ty: u32, number: u64) -> [u8; 24] {
+    fn hex_right(out: &mut [u8], mut v: u64) {
+        for c in out.iter_mut().rev() {
+            *c = b"0123456789abcdef"[(v & 15) as usize];
+            v >>= 4;
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    let mut n = [b' '; 24];
+    hex_right(&mut n[..8], u64::from(ty));
+    hex_right(&mut n[8..], number);
+    n
+}
+
+/// The C-only path's `ktime_get_real()` (lock_dlm.c's `gl_dstamp` and stats), as the C
+/// glue's `c_only` path reads it.
+fn clock_read() {
+    core::hint::black_box(kernel::time::Instant::<kernel::time::RealTime>::now());
+}
+
+/// One request on bench lock `i` and the wait for its AST; `Err` unless granted.
+fn bench_request(m: &Mount, i: usize, req: LmState) -> Result {
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let t = g.tl[i].as_mut().ok_or(EINVAL)?;
+    let (mode, flags, name) = match t.bare.as_mut() {
+        // glk_request's c_only branch
+        Some(b) => {
+            // gdlm_lock's clock reads: request times on a conversion (lock_dlm.c L264),
+            // gl_dstamp on every request (L270)
+            if b.lkid != 0 {
+                clock_read();
+            }
+            clock_read();
+            b.req = req;
+            let mode = if req == LmState::Exclusive {
+                DLM_LOCK_EX
+            } else {
+                DLM_LOCK_NL
+            };
+            let convert = if b.lkid != 0 { DLM_LKF_CONVERT } else { 0 };
+            (
+                mode,
+                DLM_LKF_VALBLK | convert,
+                bare_name(BENCH_TYPE, BENCH_NUMBER),
+            )
+        }
+        None => {
+            let r = t
+                .glock
+                .request(req, LmFlags::empty(), now)
+                .map_err(|_| EINVAL)?;
+            (
+                r.mode.raw(),
+                r.flags.bits(),
+                *t.glock.name().encode().as_bytes(),
+            )
+        }
+    };
+    t.done = false;
+    drop(g);
+    let rv = match m.ls.lock().as_ref() {
+        Some(ls) => ls.lock(&m.tlocks[i], mode, flags, &name, None),
+        None => Err(ENODEV),
+    };
+    if let Err(e) = rv {
+        if let Some(t) = m.inner.lock().tl[i].as_mut() {
+            t.glock.request_failed();
+        }
+        return Err(e);
+    }
+    if !wait_for(m, 60_000, |g| g.tl[i].as_ref().is_some_and(|t| t.done)) {
+        return Err(ETIMEDOUT);
+    }
+    let g = m.inner.lock();
+    let t = g.tl[i].as_ref().ok_or(EINVAL)?;
+    let state = t.bare.map_or(t.glock.state(), |b| b.state);
+    if state == req {
+        Ok(())
+    } else {
+        Err(EAGAIN)
+    }
+}
+
+/// The unlock (gdlm_put_lock; the C-only path: VALBLK) and the wait for its AST.
+fn bench_unlock(m: &Mount, i: usize) -> Result {
+    let now = m.now_ns();
+    let mut g = m.inner.lock();
+    let t = g.tl[i].as_mut().ok_or(EINVAL)?;
+    let flags = match t.bare {
+        Some(b) if b.lkid == 0 => return Ok(()),
+        Some(_) => {
+            // gdlm_put_lock's gfs2_update_request_times (lock_dlm.c L295)
+            clock_read();
+            DLM_LKF_VALBLK
+        }
+        None => match t.glock.put(false, now).map_err(|_| EINVAL)? {
+            Put::Unlock(c) => c.flags,
+            _ => return Ok(()),
+        },
+    };
+    t.done = false;
+    t.freed = false;
+    drop(g);
+    let rv = match m.ls.lock().as_ref() {
+        Some(ls) => ls.unlock(&m.tlocks[i], flags),
+        None => Err(ENODEV),
+    };
+    rv?;
+    if wait_for(m, 60_000, |g| g.tl[i].as_ref().is_some_and(|t| t.freed)) {
+        Ok(())
+    } else {
+        Err(ETIMEDOUT)
+    }
+}
+
+/// `n` cycles (new lock EX, convert NL, unlock) on bench lock `i`; ns per cycle.
+fn bench_block(m: &Mount, i: usize, bare: bool, n: u32) -> Result<u64> {
+    let t0 = kernel::time::Instant::<Monotonic>::now();
+    for _ in 0..n {
+        // the previous cycle's put left the glock dead: a new one (glk_reset)
+        m.inner.lock().tl[i] = Some(TestLock::new(LockName::new(BENCH_TYPE, BENCH_NUMBER), bare));
+        bench_request(m, i, LmState::Exclusive)?;
+        bench_request(m, i, LmState::Unlocked)?;
+        bench_unlock(m, i)?;
+    }
+    let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
+    // checked: objtool cannot follow a division's panic_const_div_by_zero (see build)
+    Ok(ns.checked_div(u64::from(n)).unwrap_or(0))
+}
+
+/// The decisions alone, without the DLM (the C glue's bench_decide): per cycle, the
+/// request and AST decisions of new EX, convert to NL, unlock. ns per cycle.
+fn bench_decide(bare: bool, n: u32) -> u64 {
+    let mut sink = 0u32;
+    let t0 = kernel::time::Instant::<Monotonic>::now();
+    for i in 0..n {
+        let number = BENCH_NUMBER + u64::from(i & 7);
+        if bare {
+            let name = bare_name(BENCH_TYPE, number);
+            let (mode, flags, ret) = (DLM_LOCK_EX, DLM_LKF_VALBLK, 1u32);
+            sink = sink
+                .wrapping_add(mode as u32)
+                .wrapping_add(flags)
+                .wrapping_add(ret)
+                .wrapping_add(u32::from(name[23]));
+            let (mode, flags, ret) = (DLM_LOCK_NL, DLM_LKF_VALBLK | DLM_LKF_CONVERT, 0u32);
+            sink = sink
+                .wrapping_add(mode as u32)
+                .wrapping_add(flags)
+                .wrapping_add(ret);
+            sink = sink.wrapping_add(1);
+        } else {
+            let now = i64::from(i);
+            let mut gl = Glock::new(Profile::Linux72, LockName::new(BENCH_TYPE, number), true);
+            if let Ok(r) = gl.request(LmState::Exclusive, LmFlags::empty(), now) {
+                sink = sink
+                    .wrapping_add(r.mode.raw() as u32)
+                    .wrapping_add(r.flags.bits())
+                    .wrapping_add(u32::from(r.strname()[23]));
+            }
+            gl.set_lkid(i.wrapping_add(1));
+            sink = sink.wrapping_add(u32::from(gl.complete(0, 0, now).is_ok()));
+            if let Ok(r) = gl.request(LmState::Unlocked, LmFlags::empty(), now) {
+                sink = sink
+                    .wrapping_add(r.mode.raw() as u32)
+                    .wrapping_add(r.flags.bits());
+            }
+            sink = sink.wrapping_add(u32::from(gl.complete(0, 0, now).is_ok()));
+            if let Ok(Put::Unlock(c)) = gl.put(false, now) {
+                sink = sink.wrapping_add(c.flags);
+            }
+            sink = sink.wrapping_add(u32::from(gl.complete(-DLM_EUNLOCK, 0, now).is_ok()));
+        }
+        sink = core::hint::black_box(sink);
+    }
+    let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
+    ns.checked_div(u64::from(n)).unwrap_or(0)
+}
+
+/// Ascending, in place (not `slice::sort`: see `insertion_sort_by_key` in gdlm-core).
+fn sort_u64(v: &mut [u64]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v[j - 1] > v[j] {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// The 0-based indices of the ends of the 95% interval for the median of `n` sorted values:
+/// the order statistics at ranks j and n+1-j, j = floor((n - 1.96 sqrt(n)) / 2), at least 1
+/// (the sign test's distribution-free interval; the C glue's `bench_interval`).
+fn bench_interval(n: usize) -> (usize, usize) {
+    let n64 = n as u64;
+    let s = (n64 * 10_000).isqrt();
+    let j = ((100 * n64).saturating_sub(196 * s / 100) / 200).max(1) as usize;
+    (j - 1, n - j)
+}
+
+/// A ratio in 1/10000 (10000: equal) as a signed percentage, "+1.23%".
+struct Pct(u64);
+impl core::fmt::Display for Pct {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let d = self.0 as i64 - 10_000;
+        let sign = if d < 0 { '-' } else { '+' };
+        write!(f, "{}{}.{:02}%", sign, d.abs() / 100, d.abs() % 100)
+    }
+}
+
+/// `bench FSNAME CYCLES ROUNDS`: ROUNDS pairs of CYCLES-cycle blocks, one per path, the
+/// order alternating; the median of the per-pair ratios module/C-only and its 95% interval.
+fn cmd_bench(m: &Mount, n: u32, rounds: usize) -> Result {
+    if !(1..=100_000).contains(&n) || !(1..=BENCH_MAX_ROUNDS).contains(&rounds) {
+        return Err(EINVAL);
+    }
+    let i = {
+        let mut g = m.inner.lock();
+        let i = g.tl.iter().position(|t| t.is_none()).ok_or(ENOSPC)?;
+        g.tl[i] = Some(TestLock::new(
+            LockName::new(BENCH_TYPE, BENCH_NUMBER),
+            false,
+        ));
+        i
+    };
+    let r = bench_rounds(m, i, n, rounds);
+    m.inner.lock().tl[i] = None;
+    r
+}
+
+fn bench_rounds(m: &Mount, i: usize, n: u32, rounds: usize) -> Result {
+    let mut rust = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    let mut bare = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    let mut ratio = KVec::with_capacity(rounds, GFP_KERNEL)?;
+    // warm up: the resource's master is this node afterwards
+    bench_block(m, i, false, 10)?;
+    for k in 0..rounds {
+        let (r, b) = if k & 1 == 1 {
+            let b = bench_block(m, i, true, n)?;
+            (bench_block(m, i, false, n)?, b)
+        } else {
+            let r = bench_block(m, i, false, n)?;
+            (r, bench_block(m, i, true, n)?)
+        };
+        rust.push(r, GFP_KERNEL)?;
+        bare.push(b, GFP_KERNEL)?;
+        ratio.push(
+            r.saturating_mul(10_000).checked_div(b).unwrap_or(u64::MAX),
+            GFP_KERNEL,
+        )?;
+    }
+    sort_u64(&mut rust);
+    sort_u64(&mut bare);
+    sort_u64(&mut ratio);
+    let mid = rounds / 2;
+    let (lo, hi) = bench_interval(rounds);
+    info!(
+        m,
+        "bench {} cycles x {} rounds (lock EX + convert NL + unlock, VALBLK): module best {} median {} ns/cycle; c-only best {} median {} ns/cycle",
+        n, rounds, rust[0], rust[mid], bare[0], bare[mid]
+    );
+    info!(
+        m,
+        "bench paired: module vs c-only over {} pairs of {}-cycle blocks: median {}, 95% interval [{}, {}] (ranks {}..{}); within 5%: {}",
+        rounds,
+        n,
+        Pct(ratio[mid]),
+        Pct(ratio[lo]),
+        Pct(ratio[hi]),
+        lo + 1,
+        hi + 1,
+        if ratio[hi] <= 10_500 { "yes" } else { "no" }
+    );
+    let (mut dr, mut dc) = (u64::MAX, u64::MAX);
+    for _ in 0..rounds.min(31) {
+        dr = dr.min(bench_decide(false, 100_000));
+        dc = dc.min(bench_decide(true, 100_000));
+    }
+    info!(
+        m,
+        "bench decisions only (no DLM), best of {} x 100000 cycles: module {} ns/cycle, c-only {} ns/cycle",
+        rounds.min(31),
+        dr,
+        dc
+    );
+    Ok(())
 }
 
 // ------------------------------------------------------------------ module
@@ -1278,7 +1724,7 @@ impl Drop for GdlmRfl {
         loop {
             let m = self.reg.mounts.lock().first().cloned();
             let Some(m) = m else { break };
-            if unmount(&self.reg, &m).is_err() {
+            if leave(&self.reg, &m, Event::Unmount).is_err() {
                 free(&self.reg, &m);
             }
         }
