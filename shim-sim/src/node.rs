@@ -123,6 +123,17 @@ pub enum Note {
     },
 }
 
+/// The engine config a simulated node starts from: size policy `policy`, and the engine's
+/// debug lines kept (its control-step decisions and the CPG-synthesized callbacks: the
+/// traces and tests read them; a shipping shim leaves them out).
+fn traced(policy: SizePolicy) -> Config {
+    Config {
+        size_policy: policy,
+        debug_logs: true,
+        ..Config::default()
+    }
+}
+
 /// `cfg` with submit policy `p` ([`Node::with_submit_policy`]).
 fn cfg_submit(mut cfg: Config, p: SubmitPolicy) -> Config {
     cfg.submit_policy = p;
@@ -190,14 +201,7 @@ pub struct Node<const N: usize = 192> {
 impl<const N: usize> Node<N> {
     /// A node that has never mounted.
     pub fn new(id: u32, journals: u32, policy: SizePolicy) -> Self {
-        let cfg = Config {
-            size_policy: policy,
-            // The traces keep the engine's debug lines (its control-step decisions and
-            // the CPG-synthesized callbacks), which a shipping shim leaves out.
-            debug_logs: true,
-            ..Config::default()
-        };
-        Self::with_config(id, journals, cfg)
+        Self::with_config(id, journals, traced(policy))
     }
 
     /// [`Node::new`] followed by [`Node::with_submit_policy`], [`Node::with_profile`] and
@@ -211,10 +215,7 @@ impl<const N: usize> Node<N> {
         profile: gdlm_core::Profile,
         cpg: bool,
     ) -> Self {
-        let cfg = Config {
-            size_policy: policy,
-            ..Config::default()
-        };
+        let cfg = traced(policy);
         let cfg = cfg_cpg(cfg_profile(cfg_submit(cfg, submit), profile), id, cpg);
         let mut n = Self::with_config(id, journals, cfg);
         n.glocks = Glocks::new(profile);
