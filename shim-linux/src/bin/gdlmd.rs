@@ -18,8 +18,9 @@
 //!   for recovery; the loop goes on meanwhile); the completions are read from the lockspace
 //!   fd and fed back as `DlmDone` (a request refused at once is its completion with that
 //!   status);
-//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`; it gets SIGKILL if gdlmd
-//!   dies, `PR_SET_PDEATHSIG`); its exit is `ReplayDone`;
+//! - `Replay` → `sh -c CMD gdlmd-recover JID` under a reaper (gdlmd re-executed, see
+//!   `reaper_main`; the command's process group gets SIGKILL if gdlmd dies); its exit is
+//!   `ReplayDone`;
 //! - `Log` → one log line per line of its `Display` (the kernel's text);
 //! - `Release` → release the lockspace and leave the group (clean), or leave as failed.
 //!
@@ -51,8 +52,9 @@ use gdlm_core::DlmLkf;
 use gdlm_linux::cpg::reason_name;
 use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{killpg, SigSet, Signal};
+use nix::sys::signal::{kill, killpg, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::time::{clock_gettime, ClockId};
 use nix::unistd::Pid;
 
@@ -90,10 +92,12 @@ Recovery command (--recover-cmd CMD):
   at a time. A journal may be recovered again after a success (the lock is released
   after the result is shared), so the command must be idempotent, as gfs2's journal
   replay is. On SIGTERM or SIGINT a running command gets --replay-grace seconds, then
-  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the shell it
-  started gets SIGKILL at once (PR_SET_PDEATHSIG): the others recover this node's journals
-  then, and the command must not go on. Processes the shell started are not killed that
-  way: run the last step with `exec`, or have long steps check that GDLM_DAEMON_PID lives.
+  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the command's
+  process group gets SIGKILL at once (a small reaper process, gdlmd re-executed as
+  gdlmd-reaper, sits between gdlmd and the shell: PR_SET_PDEATHSIG tells it of gdlmd's
+  death): the others recover this node's journals then, and the command must not go on.
+  When the shell exits, whatever it left running in its process group is killed too.
+  Processes that leave the group (setsid) are not reached.
 
 Exit status:
   0  stopped by SIGTERM or SIGINT and released cleanly (unmounted, or the mount
@@ -669,11 +673,16 @@ impl Daemon {
         self.log(&format!(
             "jid={jid}: Looking at journal... (reason {why}, generation {generation})"
         ));
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
+        // The command runs under a reaper (this binary re-executed, see `reaper_main`): it
+        // gets SIGTERM when gdlmd dies (PR_SET_PDEATHSIG) and then kills the command's whole
+        // process group, which a pdeathsig on the shell alone would not reach.
+        let mut cmd = Command::new("/proc/self/exe");
+        cmd.arg0("gdlmd-reaper")
+            .args(["/bin/sh", "-c"])
             .arg(&self.recover_cmd)
             .arg("gdlmd-recover")
             .arg(jid.to_string())
+            .env(REAPER_ENV, std::process::id().to_string())
             .env("GDLM_LOCKSPACE", &self.name)
             .env("GDLM_JID", jid.to_string())
             .env("GDLM_GENERATION", generation.to_string())
@@ -682,22 +691,22 @@ impl Daemon {
             .stdin(Stdio::null())
             .env("GDLM_DAEMON_PID", std::process::id().to_string())
             // Its own process group: a terminal's ^C reaches gdlmd only, which then gives
-            // the command its grace; a kill reaches the whole command.
+            // the command its grace.
             .process_group(0);
         let parent = nix::unistd::getpid();
         // SAFETY: the hook runs in the forked child before exec and makes only system calls
         // that are async-signal-safe (prctl, pthread_sigmask, getppid); it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
-                // The command dies with gdlmd (PR_SET_PDEATHSIG; this is the main thread,
-                // which lives as long as the process): once gdlmd is gone its journal lock
-                // is released and another node may replay that journal, so a command that
-                // outlived it would replay alongside. If gdlmd died before the prctl, no
-                // signal would come: then do not start at all.
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                // std's fork path (taken with a pre_exec hook) keeps the signal mask gdlmd
-                // blocked for its signalfd; the command starts with none blocked.
-                SigSet::empty().thread_set_mask()?;
+                // The reaper hears of gdlmd's death (PR_SET_PDEATHSIG, kept across exec;
+                // this is the main thread, which lives as long as the process): once gdlmd
+                // is gone its journal lock is released and another node may replay that
+                // journal, so the command must not go on. It starts with SIGTERM and SIGCHLD
+                // blocked (read from its signalfd: no window in which SIGTERM would kill it
+                // before it can kill the command). If gdlmd died before the prctl, no signal
+                // would come: then do not start at all.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                reaper_signals().thread_set_mask()?;
                 if nix::unistd::getppid() != parent {
                     return Err(io::Error::from_raw_os_error(libc::ESRCH));
                 }
@@ -746,8 +755,10 @@ impl Daemon {
         for r in &mut self.replays {
             if !r.killed {
                 r.killed = true;
+                // The reaper kills the command's process group (SIGKILL) and exits as the
+                // command did.
                 let pid = i32::try_from(r.child.id()).unwrap_or(0);
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
                 lines.push(format!(
                     "jid={}: killing the recovery command (pid {pid}): {why}",
                     r.jid
@@ -1050,7 +1061,124 @@ impl Daemon {
     }
 }
 
+/// The environment variable that makes gdlmd a recovery command's reaper (its value:
+/// gdlmd's pid).
+const REAPER_ENV: &str = "GDLMD_REAPER_FOR";
+
+/// The reaper's arguments: the command it runs.
+#[derive(Parser, Debug)]
+#[command(
+    name = "gdlmd-reaper",
+    about = "gdlmd's recovery-command reaper (internal)"
+)]
+struct ReaperArgs {
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<std::ffi::OsString>,
+}
+
+/// The signals the reaper reads from its signalfd (blocked from its exec on).
+fn reaper_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGCHLD);
+    set
+}
+
+/// A recovery command's reaper: gdlmd re-executed (`GDLMD_REAPER_FOR` set) between gdlmd
+/// and the command's shell. It runs the command in a process group of its own and waits;
+/// SIGTERM (gdlmd died: PR_SET_PDEATHSIG, set before exec; or gdlmd stops the command)
+/// kills that whole group with SIGKILL; when the shell exits, whatever it left running in
+/// its group is killed too (nothing may go on replaying once the result is reported). It
+/// exits as the shell did (same code, or the same signal), which is what gdlmd reports.
+/// Why a process: PR_SET_PDEATHSIG reaches only a direct child, and a subreaper or killpg
+/// in gdlmd's exit path does nothing when gdlmd is SIGKILLed or crashes.
+fn reaper_main(parent: &std::ffi::OsStr) -> ExitCode {
+    let args = ReaperArgs::parse();
+    let parent: i32 = parent.to_str().and_then(|p| p.parse().ok()).unwrap_or(0);
+    if nix::unistd::getppid().as_raw() != parent {
+        return ExitCode::from(125); // gdlmd is gone already: do not start
+    }
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        eprintln!("{} gdlmd-reaper: {what}: {e}", stamp());
+        ExitCode::from(126)
+    };
+    let sig = match SignalFd::with_flags(&reaper_signals(), SfdFlags::SFD_CLOEXEC) {
+        Ok(s) => s,
+        Err(e) => return fail("signalfd", &e),
+    };
+    let mut cmd = Command::new(&args.command[0]);
+    cmd.args(&args.command[1..])
+        .env_remove(REAPER_ENV)
+        .process_group(0);
+    // SAFETY: as in `Daemon::replay`: only async-signal-safe calls, no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            // If the reaper itself is killed, the shell goes with it.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            SigSet::empty().thread_set_mask()?;
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return fail("cannot run the command", &e),
+    };
+    let pgid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    loop {
+        match sig.read_signal() {
+            Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+            }
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                let _ = child.wait();
+                return fail("signalfd", &e);
+            }
+        }
+        // Exited? Look without reaping: the zombie keeps the group's id from being reused
+        // while the rest of the group is killed.
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(pgid), flags) {
+            Ok(WaitStatus::StillAlive) => continue,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return fail("waitid", &e),
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+        return match child.wait() {
+            Ok(st) => exit_as(st),
+            Err(e) => fail("wait", &e),
+        };
+    }
+}
+
+/// Ends this process as `st` ended: the same exit code, or the same signal.
+fn exit_as(st: ExitStatus) -> ExitCode {
+    if let Some(code) = st.code() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    if let Some(s) = st.signal().and_then(|s| Signal::try_from(s).ok()) {
+        // SAFETY: restoring the default action of one signal in this single-threaded
+        // process, which then raises it at itself.
+        unsafe {
+            let _ = nix::sys::signal::signal(s, nix::sys::signal::SigHandler::SigDfl);
+        }
+        let mut one = SigSet::empty();
+        one.add(s);
+        let _ = one.thread_unblock();
+        let _ = nix::sys::signal::raise(s);
+        return ExitCode::from(128u8.saturating_add(s as u8));
+    }
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
+    if let Some(parent) = std::env::var_os(REAPER_ENV) {
+        return reaper_main(&parent);
+    }
     let args = Args::parse();
     match start(args) {
         Ok(true) => ExitCode::SUCCESS,
