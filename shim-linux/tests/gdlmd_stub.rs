@@ -386,6 +386,14 @@ fn a_recovery_command_and_its_children_die_with_their_gdlmd() {
         bg_gone,
         "the command's background child (pid {bg}) outlived gdlmd"
     );
+    // The reaper says so on gdlmd's stderr (the log file was gdlmd's own).
+    let (_, err, _) = r.exit(5);
+    assert!(
+        err.contains(&format!(
+            "gdlmd: torphan: jid=1: recovery command killed: gdlmd (pid {daemon}) died"
+        )),
+        "{err}"
+    );
     let _ = std::fs::remove_file(&pidfile);
 }
 

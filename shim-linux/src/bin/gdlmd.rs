@@ -1129,6 +1129,19 @@ fn reaper_main(parent: &std::ffi::OsStr) -> ExitCode {
         match sig.read_signal() {
             Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
                 let _ = killpg(pgid, Signal::SIGKILL);
+                if nix::unistd::getppid().as_raw() != parent {
+                    // gdlmd died (it logs its own stops): say so in its log's form, one
+                    // write, so the run's end is on record.
+                    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "-".into());
+                    let line = log_line(
+                        &var("GDLM_LOCKSPACE"),
+                        &format!(
+                            "jid={}: recovery command killed: gdlmd (pid {parent}) died",
+                            var("GDLM_JID")
+                        ),
+                    );
+                    let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
+                }
             }
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
