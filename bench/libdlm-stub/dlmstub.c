@@ -19,7 +19,10 @@
  *                        dlm_dispatch on another: gdlmd's submit thread);
  *   DLMSTUB_BLOCK=PATH   while PATH exists, dlm_ls_lock and dlm_ls_unlock block before
  *                        doing anything, as the kernel's write() does while the lockspace
- *                        is stopped for recovery (dlm_user_request -> dlm_lock_recovery).
+ *                        is stopped for recovery (dlm_user_request -> dlm_lock_recovery);
+ *   DLMSTUB_BLOCK_LS=PATH  while PATH exists, dlm_create_lockspace and
+ *                        dlm_release_lockspace block, as they do while dlm_controld adds or
+ *                        removes this node.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +65,7 @@ static int ls_token;
 #include <pthread.h>
 #include <stdlib.h>
 static int cfg_threads;
-static const char *cfg_block;
+static const char *cfg_block, *cfg_block_ls;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((constructor)) static void cfg(void)
@@ -70,6 +73,14 @@ __attribute__((constructor)) static void cfg(void)
 	const char *t = getenv("DLMSTUB_THREADS");
 	cfg_threads = t && *t == '1';
 	cfg_block = getenv("DLMSTUB_BLOCK");
+	cfg_block_ls = getenv("DLMSTUB_BLOCK_LS");
+}
+
+static void block_ls(void)
+{
+	if (cfg_block_ls)
+		while (access(cfg_block_ls, F_OK) == 0)
+			usleep(10000);
 }
 
 static void enter(void)
@@ -93,18 +104,20 @@ static void leave(void)
 #define ENTER() do { } while (0)
 #define LOCKED() do { } while (0)
 #define LEAVE() do { } while (0)
+#define block_ls() do { } while (0)
 #endif
 
 void *dlm_create_lockspace(const char *name, unsigned mode)
 {
 	(void)name; (void)mode;
+	block_ls();
 	if (fds[0] < 0 && pipe(fds))
 		return NULL;
 	return &ls_token;
 }
 
 void *dlm_open_lockspace(const char *name) { return dlm_create_lockspace(name, 0); }
-int dlm_release_lockspace(const char *name, void *ls, int force) { (void)name; (void)ls; (void)force; return 0; }
+int dlm_release_lockspace(const char *name, void *ls, int force) { (void)name; (void)ls; (void)force; block_ls(); return 0; }
 int dlm_close_lockspace(void *ls) { (void)ls; return 0; }
 int dlm_ls_get_fd(void *ls) { (void)ls; return fds[0]; }
 

@@ -438,3 +438,113 @@ fn a_stopped_or_finished_command_leaves_no_process_behind() {
     let _ = std::fs::remove_file(&done);
     let _ = std::fs::remove_file(&slow);
 }
+
+/// dlm_create_lockspace blocks while dlm_controld adds the node; gdlmd runs it on a thread
+/// of its own, so a SIGTERM meanwhile is read and acted on at once, and once the join
+/// returns the lockspace is released and gdlmd exits 0 (stopped before the mount began).
+#[test]
+fn a_blocked_lockspace_join_does_not_stop_the_loop() {
+    let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-join.block");
+    std::fs::write(&block, b"").unwrap();
+    let _unblock = Unblock(&block);
+    let r = Run::start_env("join", "", &[], &[("DLMSTUB_BLOCK_LS", &block)]);
+    r.wait_for("started: node 1", 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("TERM");
+    r.wait_for("signal SIGTERM: stopping (phase Joining)", 5);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    r.wait_for("stopping (phase Joining)", 5);
+    assert!(block.exists(), "the join is still blocked");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = r.log();
+    assert!(
+        !log.contains("recover_done") && !log.contains("released"),
+        "{log}"
+    );
+    std::fs::remove_file(&block).unwrap();
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("mount failed: stopped before the mount began"),
+        "{log}"
+    );
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
+    assert!(r.rec().is_empty());
+}
+
+/// dlm_release_lockspace blocks too; at the unmount it runs on a thread, and the loop goes
+/// on reading signals until it returns.
+#[test]
+fn a_blocked_lockspace_release_does_not_stop_the_loop() {
+    let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-release.block");
+    let _ = std::fs::remove_file(&block);
+    let _unblock = Unblock(&block);
+    let r = Run::start_env("release", "", &[], &[("DLMSTUB_BLOCK_LS", &block)]);
+    r.wait_for("mounted jid 0 generation 1", 20);
+    std::fs::write(&block, b"").unwrap();
+    r.signal("TERM");
+    r.wait_for("unmounting", 5);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("INT");
+    r.wait_for("signal SIGINT: already stopping", 5);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert!(block.exists());
+    assert!(!r.log().contains("unmounted"), "{}", r.log());
+    std::fs::remove_file(&block).unwrap();
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.trim_end().ends_with("unmounted"), "{log}");
+}
+
+/// corosync's CS_ERR_TRY_AGAIN on cpg_join is retried from the loop's timer (every 100 ms),
+/// not in a sleep: the join goes through after the busy answers and the mount follows.
+#[test]
+fn cpg_try_again_is_retried_from_the_timer() {
+    let r = Run::start("busy", "", &["--loopback-busy", "15"]);
+    r.wait_for("mounted jid 0 generation 1", 20);
+    let log = r.log();
+    assert_eq!(
+        lines_with(&log, "cpg join: corosync answered CS_ERR_TRY_AGAIN").len(),
+        1,
+        "{log}"
+    );
+    let ms: u64 = log
+        .split("cpg join: joined after ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no join line:\n{log}"));
+    // 15 answers 100 ms apart.
+    assert!((1400..10_000).contains(&ms), "{ms} ms\n{log}");
+    assert!(pos(&log, "cpg join: joined") < pos(&log, "recover_done gen 1"));
+    r.signal("TERM");
+    let (code, _, r) = r.exit(20);
+    assert_eq!(code, Some(0), "{}", r.log());
+}
+
+/// A SIGTERM while the join is being retried is acted on at once (the loop is not asleep).
+#[test]
+fn sigterm_while_cpg_says_try_again_stops_at_once() {
+    let r = Run::start("busystop", "", &["--loopback-busy", "80"]);
+    r.wait_for("cpg join: corosync answered CS_ERR_TRY_AGAIN", 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("TERM");
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert!(t.elapsed() < Duration::from_secs(3), "{log}");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("cpg join: joined"), "{log}");
+    assert!(log.contains("signal SIGTERM: stopping"), "{log}");
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
+}

@@ -37,6 +37,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -52,6 +53,7 @@ use gdlm_core::DlmLkf;
 use gdlm_linux::cpg::reason_name;
 use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::signal::{kill, killpg, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
@@ -69,6 +71,16 @@ const SLOW_REQUEST: Duration = Duration::from_secs(30);
 const STOP_EXTRA: Duration = Duration::from_secs(20);
 /// How long the leave may take to be delivered before the connection closes.
 const LEAVE_WAIT: Duration = Duration::from_secs(5);
+/// `cpg_join` retries while corosync answers `CS_ERR_TRY_AGAIN` (it is syncing): every
+/// 100 ms from the loop's timer, for at most 10 s.
+const JOIN_RETRY: Duration = Duration::from_millis(100);
+const JOIN_WAIT: Duration = Duration::from_secs(10);
+/// A multicast corosync flow-controls is retried every 10 ms from the loop's timer (in
+/// order, never dropped); logged when it has waited 5 s, and every 5 s after.
+const MCAST_RETRY: Duration = Duration::from_millis(10);
+const MCAST_WARN: Duration = Duration::from_secs(5);
+/// At release: how long the lockspace's release may take before gdlmd exits without it.
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
 
 /// The recovery command's contract and the exit statuses (`gdlmd --help`, README).
 const AFTER_HELP: &str = "\
@@ -140,6 +152,10 @@ struct Args {
     /// Test aid: a one-member group inside the process instead of corosync.
     #[arg(long, hide = true)]
     loopback_group: bool,
+    /// Test aid: the loopback group answers "try again" (corosync's CS_ERR_TRY_AGAIN) to
+    /// this many join and multicast attempts first.
+    #[arg(long, hide = true, default_value_t = 0)]
+    loopback_busy: u32,
     /// Whose lock_dlm to follow where it changed: `reference` (v3.12) or `linux-7.2`
     /// (7.2.13: its lockspace flags; a withdraw leaves as failed).
     #[arg(long, default_value = "reference", value_parser = ["reference", "linux-7.2"])]
@@ -243,6 +259,8 @@ enum Group {
     Loopback {
         me: CpgMember,
         queue: VecDeque<CpgEvent>,
+        /// Test aid: joins and multicasts answered "try again" before one goes through.
+        busy: u32,
     },
 }
 
@@ -254,16 +272,21 @@ impl Group {
         }
     }
 
-    fn join(&mut self, name: &str) -> io::Result<()> {
+    /// One join attempt: `Ok(false)` if corosync said try again.
+    fn try_join(&mut self, name: &str) -> io::Result<bool> {
         match self {
-            Group::Cpg(c) => c.join_group(name),
-            Group::Loopback { me, queue } => {
+            Group::Cpg(c) => c.try_join_group(name),
+            Group::Loopback { me, queue, busy } => {
+                if *busy > 0 {
+                    *busy -= 1;
+                    return Ok(false);
+                }
                 queue.push_back(CpgEvent::ConfChg {
                     members: vec![*me],
                     left: vec![],
                     joined: vec![*me],
                 });
-                Ok(())
+                Ok(true)
             }
         }
     }
@@ -286,41 +309,88 @@ impl Group {
         }
     }
 
-    fn mcast(&mut self, msg: &[u8]) -> io::Result<()> {
+    /// One multicast attempt: `Ok(false)` if corosync applied flow control (nothing sent).
+    fn try_mcast(&mut self, msg: &[u8]) -> io::Result<bool> {
         match self {
-            Group::Cpg(c) => c.mcast(msg),
-            Group::Loopback { me, queue } => {
+            Group::Cpg(c) => c.try_mcast(msg),
+            Group::Loopback { me, queue, busy } => {
+                if *busy > 0 {
+                    *busy -= 1;
+                    return Ok(false);
+                }
                 queue.push_back(CpgEvent::Deliver {
                     from: *me,
                     msg: msg.to_vec(),
                 });
-                Ok(())
+                Ok(true)
             }
         }
     }
 
-    /// Leaves cleanly and waits (bounded) until corosync delivered the leave.
-    fn leave(self) -> io::Result<()> {
-        let Group::Cpg(mut cpg) = self else {
-            return Ok(());
-        };
-        cpg.leave()?;
-        let end = Instant::now() + LEAVE_WAIT;
-        while Instant::now() < end {
-            match cpg.dispatch() {
-                Ok(evs) => {
-                    if evs.iter().any(|e| {
-                        matches!(e, CpgEvent::ConfChg { left, .. }
-                            if left.iter().any(|(m, _)| *m == cpg.me()))
-                    }) {
-                        break;
-                    }
-                }
-                Err(_) => break,
+    /// Leaves cleanly (`cpg_leave`, which does not block); `true` if corosync will deliver
+    /// the leave as a configuration change to wait for (the loop waits, bounded).
+    fn start_leave(&mut self) -> io::Result<bool> {
+        match self {
+            Group::Cpg(c) => {
+                c.leave()?;
+                Ok(true)
             }
-            std::thread::sleep(Duration::from_millis(20));
+            Group::Loopback { .. } => Ok(false),
         }
-        Ok(())
+    }
+}
+
+/// The configuration change says that `me` left.
+fn own_leave(ev: &CpgEvent, me: CpgMember) -> bool {
+    matches!(ev, CpgEvent::ConfChg { left, .. } if left.iter().any(|(m, _)| *m == me))
+}
+
+/// A blocking libdlm call (joining or releasing the lockspace: neither has an asynchronous
+/// form) on a thread of its own; the loop polls `fd` and takes the result.
+struct Background<T> {
+    rx: mpsc::Receiver<io::Result<T>>,
+    wake: Arc<EventFd>,
+    since: Instant,
+    /// When to log it as slow next.
+    warn_at: Instant,
+}
+
+impl<T: Send + 'static> Background<T> {
+    fn spawn(name: &str, f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<Self> {
+        let wake = Arc::new(EventFd::from_flags(
+            EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK,
+        )?);
+        let (tx, rx) = mpsc::channel();
+        let w = wake.clone();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = tx.send(f());
+                let _ = w.write(1);
+            })?;
+        let now = Instant::now();
+        Ok(Background {
+            rx,
+            wake,
+            since: now,
+            warn_at: now + SLOW_REQUEST,
+        })
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.wake.as_fd()
+    }
+
+    /// The result, once the call returned.
+    fn try_take(&self) -> Option<io::Result<T>> {
+        let _ = self.wake.read();
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(io::Error::other(
+                "the call's thread ended without a result",
+            ))),
+        }
     }
 }
 
@@ -373,6 +443,25 @@ struct Daemon {
     /// Membership refusals since the last accepted CPG event.
     refused: u32,
     end: Option<End>,
+    /// `dlm_create_lockspace` running on its thread.
+    creating: Option<Background<Lockspace>>,
+    /// The lockspace's release running on its thread (at the end).
+    releasing: Option<Background<()>>,
+    /// What the release gave.
+    release_result: Option<io::Result<()>>,
+    /// The release began (commands killed) at this time.
+    release_at: Option<Instant>,
+    /// The clean leave was sent; wait for its configuration change until then.
+    leave_until: Option<Instant>,
+    left: bool,
+    /// `cpg_join` answered try-again: (next attempt, first attempt).
+    join_retry: Option<(Instant, Instant)>,
+    /// Multicasts not yet accepted by corosync (flow control), in order.
+    outbox: VecDeque<Vec<u8>>,
+    /// The next attempt at `outbox`'s head; the head's first attempt; the next log line.
+    mcast_retry: Option<Instant>,
+    mcast_since: Option<Instant>,
+    mcast_warn_at: Option<Instant>,
 }
 
 impl Daemon {
@@ -406,6 +495,17 @@ impl Daemon {
             mount_failure: None,
             refused: 0,
             end: None,
+            creating: None,
+            releasing: None,
+            release_result: None,
+            release_at: None,
+            leave_until: None,
+            left: false,
+            join_retry: None,
+            outbox: VecDeque::new(),
+            mcast_retry: None,
+            mcast_since: None,
+            mcast_warn_at: None,
         }
     }
 
@@ -498,34 +598,23 @@ impl Daemon {
 
     fn execute(&mut self, a: Action) -> io::Result<()> {
         match a {
-            Action::NewLockspace { .. } => match Lockspace::create(&self.name) {
-                Ok(mut ls) => {
-                    // Requests are written by a thread of their own: the kernel's write()
-                    // blocks while the lockspace is stopped for recovery, and this loop
-                    // must go on reading CPG events, signals and completions meanwhile.
-                    ls.start_submit_thread()?;
-                    self.ls = Some(ls);
-                    let now = self.now();
-                    if let Err(e) = self.engine.handle(now, Event::LockspaceJoined) {
-                        self.log(&format!("engine refused an event: {e}"));
-                    }
-                }
-                Err(e) => {
-                    self.log(&format!("error: dlm_create_lockspace: {e}"));
-                    let now = self.now();
-                    let _ = self
-                        .engine
-                        .handle(now, Event::LockspaceFailed(io_status(&e)));
-                }
-            },
-            Action::JoinGroup => {
-                let g = format!("gdlmd:{}", self.name);
-                self.group.join(&g)?;
+            Action::NewLockspace { .. } => {
+                // dlm_create_lockspace blocks while the DLM adds this node (dlm_controld,
+                // the first recovery): on a thread of its own, so the loop goes on reading
+                // signals and CPG meanwhile; its result is `lockspace_created`.
+                let name = self.name.clone();
+                self.creating = Some(Background::spawn("gdlm-create", move || {
+                    Lockspace::create(&name)
+                })?);
             }
+            Action::JoinGroup => self.try_join()?,
             Action::Multicast => {
                 let mut buf = [0u8; SyncMsg::<N>::MAX_LEN];
                 if let Some(n) = self.engine.multicast_message(&mut buf) {
-                    self.group.mcast(&buf[..n])?;
+                    self.outbox.push_back(buf[..n].to_vec());
+                    if self.mcast_retry.is_none() {
+                        self.flush_outbox()?;
+                    }
                 }
             }
             Action::Dlm(req) => self.dlm_call(req),
@@ -548,6 +637,167 @@ impl Daemon {
             Action::Log(l) => self.log_event(l),
         }
         Ok(())
+    }
+
+    /// `dlm_create_lockspace` returned (on its thread).
+    fn lockspace_created(&mut self, r: io::Result<Lockspace>) -> io::Result<()> {
+        self.creating = None;
+        if self.end.is_some() {
+            // The engine gave the join up meanwhile: the release takes what came.
+            match r {
+                Ok(ls) => self.ls = Some(ls),
+                Err(e) => self.log(&format!("dlm_create_lockspace after the stop: {e}")),
+            }
+            return Ok(());
+        }
+        match r {
+            Ok(mut ls) => {
+                // Requests are written by a thread of their own: the kernel's write()
+                // blocks while the lockspace is stopped for recovery, and this loop must
+                // go on reading CPG events, signals and completions meanwhile.
+                ls.start_submit_thread()?;
+                self.ls = Some(ls);
+                self.feed(Event::LockspaceJoined)
+            }
+            Err(e) => {
+                self.log(&format!("error: dlm_create_lockspace: {e}"));
+                self.feed(Event::LockspaceFailed(io_status(&e)))
+            }
+        }
+    }
+
+    /// One `cpg_join` attempt; corosync's "try again" (it is syncing) is retried from the
+    /// loop's timer, for at most [`JOIN_WAIT`].
+    fn try_join(&mut self) -> io::Result<()> {
+        let g = format!("gdlmd:{}", self.name);
+        if self.group.try_join(&g)? {
+            if let Some((_, since)) = self.join_retry.take() {
+                self.log(&format!(
+                    "cpg join: joined after {} ms of CS_ERR_TRY_AGAIN",
+                    since.elapsed().as_millis()
+                ));
+            }
+            return Ok(());
+        }
+        let now = Instant::now();
+        let since = match self.join_retry {
+            Some((_, since)) => since,
+            None => {
+                self.log("cpg join: corosync answered CS_ERR_TRY_AGAIN; retrying every 100 ms");
+                now
+            }
+        };
+        if now.duration_since(since) >= JOIN_WAIT {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "cpg join: CS_ERR_TRY_AGAIN for 10 s",
+            ));
+        }
+        self.join_retry = Some((now + JOIN_RETRY, since));
+        Ok(())
+    }
+
+    /// Sends the queued multicasts in order; one corosync flow-controls stays at the head
+    /// and is retried from the loop's timer.
+    fn flush_outbox(&mut self) -> io::Result<()> {
+        self.mcast_retry = None;
+        while let Some(m) = self.outbox.front() {
+            if self.group.try_mcast(m)? {
+                self.outbox.pop_front();
+                if let Some(since) = self.mcast_since.take() {
+                    if self
+                        .mcast_warn_at
+                        .take()
+                        .is_some_and(|w| w > since + MCAST_WARN)
+                    {
+                        self.log(&format!(
+                            "cpg mcast: sent after {} ms of flow control",
+                            since.elapsed().as_millis()
+                        ));
+                    }
+                }
+                continue;
+            }
+            let now = Instant::now();
+            let since = *self.mcast_since.get_or_insert(now);
+            let warn_at = *self.mcast_warn_at.get_or_insert(since + MCAST_WARN);
+            if now >= warn_at {
+                self.mcast_warn_at = Some(now + MCAST_WARN);
+                self.log(&format!(
+                    "cpg mcast: flow control (CS_ERR_TRY_AGAIN) for {} s, {} message(s) \
+                     queued; still retrying",
+                    now.duration_since(since).as_secs(),
+                    self.outbox.len()
+                ));
+            }
+            self.mcast_retry = Some(now + MCAST_RETRY);
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// After the engine's `Release`, one step at a time, nothing blocking the loop: running
+    /// commands are killed and reaped (the engine only releases with none, or when leaving
+    /// as failed), a join still in flight is waited for, the lockspace is released on a
+    /// thread (forced: the DLM drops what the engine still holds), then the group is left
+    /// cleanly and its leave waited for (bounded), or, leaving as failed, not at all (the
+    /// others then see this process fail and recover its journal). True once done.
+    fn release_progress(&mut self) -> io::Result<bool> {
+        let Some(End::Released(how)) = self.end else {
+            return Ok(false);
+        };
+        let now = Instant::now();
+        let at = *self.release_at.get_or_insert_with(|| {
+            self.join_retry = None;
+            now
+        });
+        self.kill_replays("releasing");
+        if !self.replays.is_empty() {
+            return Ok(false);
+        }
+        if let Some(c) = &self.creating {
+            if now.duration_since(at) < STOP_EXTRA {
+                return Ok(false);
+            }
+            let waited = c.since.elapsed().as_secs();
+            self.log(&format!(
+                "dlm_create_lockspace has not returned after {waited} s; exiting without it"
+            ));
+            self.creating = None;
+            self.release_result = Some(Err(io::Error::other("the lockspace join never returned")));
+        }
+        if let Some(ls) = self.ls.take() {
+            self.releasing = Some(Background::spawn("gdlm-release", move || ls.release(true))?);
+            return Ok(false);
+        }
+        if let Some(r) = &self.releasing {
+            if r.since.elapsed() < RELEASE_WAIT {
+                return Ok(false);
+            }
+            self.log(&format!(
+                "the lockspace release has not returned after {} s; exiting without it",
+                r.since.elapsed().as_secs()
+            ));
+            self.releasing = None;
+            self.release_result = Some(Err(io::Error::other(
+                "the lockspace release never returned",
+            )));
+        }
+        if how == Release::Recover {
+            return Ok(true);
+        }
+        match self.leave_until {
+            None => {
+                self.outbox.clear();
+                self.mcast_retry = None;
+                if !self.group.start_leave()? {
+                    return Ok(true);
+                }
+                self.leave_until = Some(now + LEAVE_WAIT);
+                Ok(false)
+            }
+            Some(until) => Ok(self.left || now >= until),
+        }
     }
 
     /// An engine log line, one write per line of its text.
@@ -891,6 +1141,27 @@ impl Daemon {
         if self.group.has_pending() {
             at(Instant::now());
         }
+        if let Some((next, _)) = self.join_retry {
+            at(next);
+        }
+        if let Some(next) = self.mcast_retry {
+            at(next);
+        }
+        for b in [
+            self.creating.as_ref().map(|b| b.warn_at),
+            self.releasing.as_ref().map(|b| b.since + RELEASE_WAIT),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            at(b);
+        }
+        if let (Some(r), Some(_)) = (self.release_at, &self.creating) {
+            at(r + STOP_EXTRA);
+        }
+        if let Some(until) = self.leave_until {
+            at(until);
+        }
         t
     }
 
@@ -908,6 +1179,15 @@ impl Daemon {
                 ));
             }
         }
+        if let Some(c) = self.creating.as_mut() {
+            if c.warn_at <= now {
+                c.warn_at = now + SLOW_REQUEST;
+                lines.push(format!(
+                    "dlm_create_lockspace: still waiting after {} s",
+                    c.since.elapsed().as_secs()
+                ));
+            }
+        }
         for l in lines {
             self.log(&l);
         }
@@ -918,12 +1198,11 @@ impl Daemon {
             journals: self.journals,
         })?;
         loop {
-            if let Some(end) = self.end {
-                return Ok(end);
-            }
             self.stop_progress()?;
             if let Some(end) = self.end {
-                return Ok(end);
+                if self.release_progress()? {
+                    return Ok(end);
+                }
             }
             let timeout = match self.next_wake() {
                 None => PollTimeout::NONE,
@@ -934,8 +1213,8 @@ impl Daemon {
                     PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
                 }
             };
-            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready) = {
-                let mut fds = Vec::with_capacity(4);
+            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready, bg_ready) = {
+                let mut fds = Vec::with_capacity(6);
                 fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
                 let g = self.group.fd().map(|fd| {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -955,6 +1234,16 @@ impl Daemon {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
                 });
+                // The join's or the release's thread.
+                let bg = self
+                    .creating
+                    .as_ref()
+                    .map(Background::fd)
+                    .or_else(|| self.releasing.as_ref().map(Background::fd))
+                    .map(|fd| {
+                        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                        fds.len() - 1
+                    });
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
@@ -968,6 +1257,7 @@ impl Daemon {
                     gr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP),
                     l.map(rev).is_some_and(|r| !r.is_empty()),
                     sub.map(rev).is_some_and(|r| !r.is_empty()),
+                    bg.map(rev).is_some_and(|r| !r.is_empty()),
                 )
             };
             if sig_ready {
@@ -983,11 +1273,31 @@ impl Daemon {
             }
             if group_ready || self.group.has_pending() {
                 for ev in self.group.dispatch()? {
+                    if self.end.is_some() {
+                        // Released: only our own leave matters now.
+                        self.left |= own_leave(&ev, self.group.me());
+                        continue;
+                    }
                     self.on_cpg(ev)?;
                 }
             }
             if ls_ready || sub_ready {
                 self.dlm_ready(ls_ready, sub_ready)?;
+            }
+            if bg_ready {
+                if let Some(r) = self.creating.as_ref().and_then(Background::try_take) {
+                    self.lockspace_created(r)?;
+                } else if let Some(r) = self.releasing.as_ref().and_then(Background::try_take) {
+                    self.releasing = None;
+                    self.release_result = Some(r);
+                }
+            }
+            let now = Instant::now();
+            if self.join_retry.is_some_and(|(next, _)| next <= now) {
+                self.try_join()?;
+            }
+            if self.mcast_retry.is_some_and(|next| next <= now) {
+                self.flush_outbox()?;
             }
             // Every item due now, one at a time (the engine's call order).
             let mut rounds = 0;
@@ -1004,34 +1314,20 @@ impl Daemon {
         }
     }
 
-    /// Executes the release: running commands are killed (the engine only releases with
-    /// none, or when leaving as failed), the lockspace is released (forced: the DLM drops
-    /// what the engine still holds), and the group left cleanly, or not at all when
-    /// leaving as failed (the others then see this process fail and recover its journal).
-    fn release(mut self, how: Release) -> io::Result<()> {
-        self.kill_replays("releasing");
-        for mut r in std::mem::take(&mut self.replays) {
-            let _ = r.child.wait();
-        }
-        let ls = self.ls.take();
-        let jid = self.engine.jid();
-        let r = ls.map_or(Ok(()), |ls| ls.release(true));
+    /// After the release (`release_progress`): the last line and the release's result.
+    fn finish(mut self, how: Release) -> io::Result<()> {
+        let r = self.release_result.take().unwrap_or(Ok(()));
         match how {
             Release::Normal => {
-                let name = self.name.clone();
-                let left = self.group.leave();
-                let text = if self.mount_failure.is_some() {
+                self.log(if self.mount_failure.is_some() {
                     "released after the failed mount"
                 } else {
                     "unmounted"
-                };
-                let _ = io::stderr().write_all(format!("{}\n", log_line(&name, text)).as_bytes());
-                if let Some(f) = self.log_file.as_mut() {
-                    let _ = writeln!(f, "{}", log_line(&name, text));
-                }
-                r.and(left)
+                });
+                r
             }
             Release::Recover => {
+                let jid = self.engine.jid();
                 self.log(&format!(
                     "released as failed: the others recover jid {}",
                     jid.map_or("-".into(), |j| j.to_string())
@@ -1051,6 +1347,8 @@ impl Daemon {
         match self.mount_failure {
             None => true,
             Some(MountFailure::ControlMount { error, .. }) if error == -EINTR => true,
+            // Stopped before control_mount began (e.g. while joining the lockspace).
+            Some(MountFailure::Interrupted) => true,
             // A command we killed on stop failed the mount; nothing is left dirty that
             // another mount would not replay again.
             Some(MountFailure::FirstMountJournal { .. } | MountFailure::OwnJournal(_)) => {
@@ -1230,6 +1528,7 @@ fn start(args: Args) -> io::Result<bool> {
                 pid: std::process::id(),
             },
             queue: VecDeque::new(),
+            busy: args.loopback_busy,
         }
     } else {
         Group::Cpg(Cpg::connect()?)
@@ -1244,7 +1543,7 @@ fn start(args: Args) -> io::Result<bool> {
         Ok(End::Released(how)) => {
             let clean = d.clean_stop(how);
             let failed = d.mount_failure.is_some();
-            d.release(how)?;
+            d.finish(how)?;
             Ok(clean || (!failed && how == Release::Normal))
         }
         Err(e) => {
@@ -1443,6 +1742,7 @@ mod tests {
         let group = Group::Loopback {
             me,
             queue: VecDeque::new(),
+            busy: 0,
         };
         let log = File::options()
             .create(true)
