@@ -1527,6 +1527,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn timeouts_are_polls_milliseconds() {
+        const T: Timeout = Timeout::from_secs(5);
+        assert_eq!(T.as_millis(), 5000);
+        assert_eq!(Timeout::NEVER.as_millis(), -1);
+        assert_eq!(Timeout::from_millis(u64::MAX).as_millis(), i32::MAX);
+        assert_eq!(Timeout::from_secs(u64::MAX).as_millis(), i32::MAX);
+        assert_eq!(Timeout::from(Duration::from_micros(2500)).as_millis(), 2);
+        assert_eq!(left_ms(coarse_ms(), -1), -1);
+        let left = left_ms(coarse_ms(), 10_000);
+        assert!((9_000..=10_000).contains(&left), "{left}");
+        assert_eq!(
+            left_ms(0, 5),
+            0,
+            "a deadline in the past leaves 0, not a negative wait"
+        );
+    }
+
+    #[test]
+    fn a_raw_completion_carries_every_field() {
+        for status in [0, -11, -35, -5, -22, -0x10001, -0x10002, i32::MIN, 1] {
+            for (sb_flags, last, valblk) in
+                [(0, false, false), (7, true, false), (0xff, false, true)]
+            {
+                let c = Completion {
+                    lock: LockId(0xdead_beef_0000_0042),
+                    status: Status::from_kernel(status),
+                    sb_flags,
+                    last,
+                    valblk,
+                };
+                let r = RawCompletion::pack(c);
+                assert_eq!(r.1 & RawCompletion::FAILED, 0);
+                assert_eq!(r.unpack(), c);
+            }
+        }
+    }
+
+    #[test]
     fn poll_timeouts_convert_once_and_saturate() {
         assert_eq!(poll_ms(None), -1);
         assert_eq!(poll_ms(Some(Duration::from_millis(1500))), 1500);
