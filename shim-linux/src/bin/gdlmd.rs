@@ -876,6 +876,9 @@ impl Daemon {
             ls.dispatch()?;
         }
         while let Some(ev) = self.ls.as_mut().and_then(Lockspace::take_event) {
+            if self.end.is_some() {
+                continue; // released: completions of what the release drops
+            }
             // BASTs: the engine's locks do not act on them (lock_dlm's control_lock and
             // journal locks have none that matter).
             let gdlm_linux::Event::Completion(c) = ev else {
@@ -989,6 +992,9 @@ impl Daemon {
                         r.jid,
                         exit_text(status)
                     ));
+                    if self.end.is_some() {
+                        continue; // killed by the release: the engine is done
+                    }
                     self.feed(Event::ReplayDone {
                         jid: r.jid,
                         outcome: outcome_of(status),
