@@ -410,15 +410,28 @@ fn not_found() -> io::Error {
 /// The libdlm call for one request; `Err(errno)` if it failed at once.
 ///
 /// # Safety
+/// As [`call_rv`].
+#[inline(always)]
+unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
+    // SAFETY: per the contract.
+    if unsafe { call_rv(h, c, op) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+/// The libdlm call for one request: its return value (0, or -1 with `errno` set).
+///
+/// # Safety
 /// `h` is a live libdlm handle and `c` a live cell of its lockspace that no other thread
 /// touches but through libdlm's dispatch (see `Cell::inflight`).
 #[inline(always)]
-unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
+unsafe fn call_rv(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> i32 {
     // SAFETY: per the contract. libdlm stores `&(*c).lksb` (and through `sb_lvbptr`, set
     // once when the cell was made, `(*c).lvb`) and writes them only inside `dlm_dispatch`;
     // the name is valid for `len` bytes during the call (libdlm copies it); the callbacks
     // only record the cell.
-    let rv = unsafe {
+    unsafe {
         match op {
             OpRef::Lock { mode, flags, name } => sys::dlm_ls_lock(
                 h,
@@ -437,11 +450,7 @@ unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
                 sys::dlm_ls_unlock(h, lkid, flags, ptr::addr_of_mut!((*c).lksb), c.cast())
             }
         }
-    };
-    if rv != 0 {
-        return Err(errno());
     }
-    Ok(())
 }
 
 fn submit_thread(
@@ -702,9 +711,10 @@ impl Lockspace {
     /// A first request that failed at once: its handle ends; the error.
     #[cold]
     #[inline(never)]
-    fn refused(&mut self, c: *mut Cell, errno: i32) -> io::Error {
+    fn refused(&mut self, c: *mut Cell) -> io::Error {
+        let e = errno();
         self.release_cell(c);
-        os_error(errno)
+        os_error(e)
     }
 
     /// Hands the request to the submit thread.
@@ -839,10 +849,10 @@ impl Lockspace {
         };
         // SAFETY: `c` is a live cell of this lockspace; no libdlm call is running (we hold
         // `&mut self`) and no submit thread exists.
-        match unsafe { call(self.handle.as_ptr(), c, op) } {
-            Ok(()) => Ok(id),
-            Err(e) => Err(self.refused(c, e)),
+        if unsafe { call_rv(self.handle.as_ptr(), c, op) } != 0 {
+            return Err(self.refused(c));
         }
+        Ok(id)
     }
 
     /// `dlm_ls_lock(.., flags | DLM_LKF_CONVERT, ..)`: convert `lock` to `mode`. With
@@ -858,6 +868,9 @@ impl Lockspace {
     ) -> io::Result<()> {
         let m = check_mode(mode)?;
         let c = self.get(lock).ok_or_else(not_found)?;
+        if self.submit.is_some() {
+            return self.queue_convert(c, m, flags, lvb);
+        }
         let valblk = flags.contains(DlmLkf::VALBLK);
         // The name is ignored for a conversion (libdlm sends the lkid), but must be non-empty.
         let op = OpRef::Lock {
@@ -865,30 +878,24 @@ impl Lockspace {
             flags: (flags | DlmLkf::CONVERT).bits(),
             name: b"-",
         };
-        if self.submit.is_some() {
-            return self.queue_convert(c, m, flags, lvb);
-        }
         // SAFETY: as in `lock`; the cell is live (`get`).
         unsafe {
             if let Some(v) = lvb {
                 (*c).lvb = *v;
             }
             (*c).valblk = valblk;
-            call(self.handle.as_ptr(), c, op).map_err(os_error)
+            if call_rv(self.handle.as_ptr(), c, op) != 0 {
+                return Err(os_error(errno()));
+            }
         }
+        Ok(())
     }
 
     #[inline(always)]
     fn unlock_flags(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         let c = self.get(lock).ok_or_else(not_found)?;
-        // SAFETY: `valblk` is the main thread's field.
-        let valblk = unsafe { (*c).valblk };
-        let op = OpRef::Unlock {
-            flags: flags.bits(),
-            lkid: 0,
-        };
         if self.submit.is_some() {
-            return self.queue(c, op, lvb, valblk);
+            return self.queue_unlock(c, flags, lvb);
         }
         // SAFETY: as in `convert`.
         unsafe {
@@ -899,8 +906,23 @@ impl Lockspace {
                 flags: flags.bits(),
                 lkid: (*c).lksb.sb_lkid,
             };
-            call(self.handle.as_ptr(), c, op).map_err(os_error)
+            if call_rv(self.handle.as_ptr(), c, op) != 0 {
+                return Err(os_error(errno()));
+            }
         }
+        Ok(())
+    }
+
+    /// [`Lockspace::queue`] for an unlock (or a cancel without the thread's ordering).
+    #[inline(never)]
+    fn queue_unlock(&mut self, c: *mut Cell, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
+        // SAFETY: `valblk` is the main thread's field.
+        let valblk = unsafe { (*c).valblk };
+        let op = OpRef::Unlock {
+            flags: flags.bits(),
+            lkid: 0,
+        };
+        self.queue(c, op, lvb, valblk)
     }
 
     /// `dlm_ls_unlock`: release `lock` (with `VALBLK`, from PW/EX, writing `lvb` or the
