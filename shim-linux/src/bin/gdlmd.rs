@@ -1733,6 +1733,45 @@ mod tests {
         let g = step(vec![(n3b, CPG_REASON_NODEDOWN)], vec![]);
         assert_eq!(g, vec![(n1, 10, vec![2]), (n2c, 10, vec![2])]);
     }
+    /// corosync's flow control on a multicast: the message stays queued (in order, with the
+    /// ones behind it), the loop's timer is armed for the retry, and once corosync takes
+    /// them they go out in order.
+    #[test]
+    fn a_flow_controlled_multicast_is_retried_from_the_timer_in_order() {
+        let args =
+            Args::try_parse_from(["gdlmd", "lsm", "--recover-cmd", "true", "--journals", "2"])
+                .unwrap();
+        let me = CpgMember { nodeid: 1, pid: 7 };
+        let group = Group::Loopback {
+            me,
+            queue: VecDeque::new(),
+            busy: 3,
+        };
+        let mut d = Daemon::new(&args, group, None);
+        d.outbox.push_back(vec![1]);
+        d.outbox.push_back(vec![2]);
+        for _ in 0..3 {
+            d.flush_outbox().unwrap();
+            let retry = d.mcast_retry.expect("a retry is armed");
+            assert!(d.next_wake().is_some_and(|t| t <= retry));
+            assert_eq!(d.outbox.len(), 2);
+            assert!(!d.group.has_pending(), "nothing was sent");
+        }
+        d.flush_outbox().unwrap();
+        assert!(d.mcast_retry.is_none() && d.outbox.is_empty());
+        let sent: Vec<Vec<u8>> = d
+            .group
+            .dispatch()
+            .unwrap()
+            .into_iter()
+            .map(|e| match e {
+                CpgEvent::Deliver { msg, .. } => msg,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sent, [vec![1], vec![2]]);
+    }
+
     /// A refused membership change is one clear line, then a count; the daemon goes on
     /// and says when the group is accepted again.
     #[test]
