@@ -4,9 +4,10 @@
 //! Memory: libdlm keeps the address of each lock's `struct dlm_lksb` (and through it the LVB
 //! buffer) from the request until the completion, and writes both when `dlm_dispatch` runs the
 //! AST. So every lock's lksb and LVB live in a heap cell owned by the lockspace, at a fixed
-//! address; a cell is reused for a later lock only after its lock's last completion and freed
-//! when the lockspace is closed. A [`LockId`] names a cell and the cell's use (a generation),
-//! so a stale id never names a later lock. libdlm's callbacks get the cell's address as their
+//! address; a cell is reused for a later lock only after its lock's last completion (and once
+//! no request of the submit thread names it) and freed when the lockspace is closed. A
+//! [`LockId`] names a cell and the cell's use (a generation), so a stale id never names a
+//! later lock; checking it is one compare with the cell's id. libdlm's callbacks get the cell's address as their
 //! `astarg` and only append it to the lockspace's callback list; the events are built after
 //! `dlm_dispatch` returns.
 //!
@@ -17,10 +18,12 @@
 //! moved them to a thread of their own: the kernel's `write()` of a request blocks while the
 //! lockspace is stopped for recovery (`dlm_user_request` → `dlm_lock_recovery`), and a poll
 //! loop must go on reading its other fds meanwhile. Then Rust code on either thread touches a
-//! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`);
-//! the one overlap left is libdlm's own, as in its AST-thread mode: `ls_lock` stores the new
-//! lock's id into `sb_lkid` after `write()` returns, while the dispatching thread may be
-//! storing the same id there from the completion.
+//! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`),
+//! and results are read only while no request is in flight (`dispatch_into`: the kernel's
+//! `device_read` must not run beside `dlm_user_request`), so libdlm's own stores into an
+//! lksb on the two threads (`sb_lkid` after a request's `write()`, a completion's in
+//! `dlm_dispatch`) never overlap either; that is also what lets a cancel go out while the
+//! request it cancels is outstanding.
 
 use std::collections::VecDeque;
 use std::ffi::{c_void, CString};
