@@ -424,13 +424,15 @@ fn a_stopped_or_finished_command_leaves_no_process_behind() {
     assert_eq!(bg.len(), 1, "{bg:?}");
     assert!(alive(bg[0]), "jid 1's command runs");
     r.signal("TERM");
-    let (code, _, r) = r.exit(20);
+    let (code, err, r) = r.exit(20);
     let log = r.log();
     assert_eq!(code, Some(0), "{log}");
     assert!(
         log.contains("jid=1: recovery command signal 9, killed on stop"),
         "{log}"
     );
+    // gdlmd's own stop is not reported as its death.
+    assert!(!err.contains("recovery command killed:"), "{err}");
     assert!(
         gone_within(bg[0], 5),
         "jid 1's background child outlived the stop"

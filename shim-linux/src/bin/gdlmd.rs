@@ -1012,9 +1012,9 @@ impl Daemon {
             if !r.killed {
                 r.killed = true;
                 // The reaper kills the command's process group (SIGKILL) and exits as the
-                // command did.
+                // command did (SIGUSR1: its SIGTERM means that gdlmd died).
                 let pid = i32::try_from(r.child.id()).unwrap_or(0);
-                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGUSR1);
                 lines.push(format!(
                     "jid={}: killing the recovery command (pid {pid}): {why}",
                     r.jid
@@ -1385,14 +1385,30 @@ struct ReaperArgs {
 fn reaper_signals() -> SigSet {
     let mut set = SigSet::empty();
     set.add(Signal::SIGTERM);
+    set.add(Signal::SIGUSR1);
     set.add(Signal::SIGCHLD);
     set
 }
 
+/// gdlmd (`pid`) is still this reaper's parent and not exiting. PR_SET_PDEATHSIG fires when
+/// the thread that started the reaper (gdlmd's main thread) exits: the reaper may then have
+/// been handed to another of gdlmd's threads (same pid) that is dying too, so `getppid`
+/// alone does not tell; the main thread's state does (a zombie once it has exited).
+fn parent_alive(pid: i32) -> bool {
+    if nix::unistd::getppid().as_raw() != pid {
+        return false;
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(')').next().map(|t| t.trim_start().chars().next()))
+        .flatten()
+        .is_some_and(|c| c != 'Z' && c != 'X')
+}
+
 /// A recovery command's reaper: gdlmd re-executed (`GDLMD_REAPER_FOR` set) between gdlmd
 /// and the command's shell. It runs the command in a process group of its own and waits;
-/// SIGTERM (gdlmd died: PR_SET_PDEATHSIG, set before exec; or gdlmd stops the command)
-/// kills that whole group with SIGKILL; when the shell exits, whatever it left running in
+/// SIGTERM (gdlmd died: PR_SET_PDEATHSIG, set before exec) or SIGUSR1 (gdlmd stops the
+/// command) kills that whole group with SIGKILL; when the shell exits, whatever it left running in
 /// its group is killed too (nothing may go on replaying once the result is reported). It
 /// exits as the shell did (same code, or the same signal), which is what gdlmd reports.
 /// Why a process: PR_SET_PDEATHSIG reaches only a direct child, and a subreaper or killpg
@@ -1429,20 +1445,34 @@ fn reaper_main(parent: &std::ffi::OsStr) -> ExitCode {
         Err(e) => return fail("cannot run the command", &e),
     };
     let pgid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    let mut said = false;
     loop {
         match sig.read_signal() {
+            Ok(Some(info)) if info.ssi_signo == Signal::SIGUSR1 as u32 => {
+                // gdlmd stops the command (it logs that itself).
+                let _ = killpg(pgid, Signal::SIGKILL);
+            }
             Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
                 let _ = killpg(pgid, Signal::SIGKILL);
-                if nix::unistd::getppid().as_raw() != parent {
-                    // gdlmd died (it logs its own stops): say so in its log's form, one
-                    // write, so the run's end is on record.
+                // PR_SET_PDEATHSIG (gdlmd died; it may come once per thread of gdlmd's that
+                // inherits the reaper while dying), or someone else's SIGTERM. Say which,
+                // once, in gdlmd's log form and one write, so the run's end is on record.
+                if !said {
+                    said = true;
                     let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "-".into());
+                    // The dying thread may not be a zombie yet: look again a little later.
+                    let alive = parent_alive(parent) && {
+                        std::thread::sleep(Duration::from_millis(100));
+                        parent_alive(parent)
+                    };
+                    let why = if alive {
+                        format!("the reaper got SIGTERM (gdlmd pid {parent} runs)")
+                    } else {
+                        format!("gdlmd (pid {parent}) died")
+                    };
                     let line = log_line(
                         &var("GDLM_LOCKSPACE"),
-                        &format!(
-                            "jid={}: recovery command killed: gdlmd (pid {parent}) died",
-                            var("GDLM_JID")
-                        ),
+                        &format!("jid={}: recovery command killed: {why}", var("GDLM_JID")),
                     );
                     let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
                 }
