@@ -9,12 +9,20 @@
  * VALBLK stores the lock's LVB in the resource, a grant with VALBLK copies it out.
  *
  * Built with -DDLMSTUB_TEST (gdlmd's tests; the benchmark builds without it, so its code is
- * unchanged) it has two switches, read from the environment before main:
+ * unchanged) it also stores a new lock's id into sb_lkid when the request is made (as libdlm
+ * does after its write() returns), and supports LKF_CANCEL: a request whose completion has not
+ * been dispatched yet completes with ECANCEL instead (a first request then ends, a conversion
+ * leaves the lock in its mode before it); with nothing to cancel the call succeeds and no AST
+ * comes (dlm_user_cancel ignores -EBUSY). It has two switches, read from the environment
+ * before main:
  *   DLMSTUB_THREADS=1    a mutex around the stub's state (requests written from one thread,
  *                        dlm_dispatch on another: gdlmd's submit thread);
  *   DLMSTUB_BLOCK=PATH   while PATH exists, dlm_ls_lock and dlm_ls_unlock block before
  *                        doing anything, as the kernel's write() does while the lockspace
- *                        is stopped for recovery (dlm_user_request -> dlm_lock_recovery).
+ *                        is stopped for recovery (dlm_user_request -> dlm_lock_recovery);
+ *   DLMSTUB_BLOCK_LS=PATH  while PATH exists, dlm_create_lockspace and
+ *                        dlm_release_lockspace block, as they do while dlm_controld adds or
+ *                        removes this node.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,12 +39,18 @@ struct dlm_lksb {
 
 #define LKF_VALBLK 0x00000008
 #define LKF_CONVERT 0x00000004
+#define LKF_CANCEL 0x00000002
 #define EUNLOCK 0x10002
+#define ECANCEL 0x10001
 #define MAXR 8
 #define MAXL 64
 
 struct res { char name[64]; unsigned namelen; char lvb[32]; };
-struct lk { int used; int mode; struct res *r; };
+struct lk { int used; int mode; struct res *r;
+#ifdef DLMSTUB_TEST
+	int prev; /* the mode before the pending request (-1: a first request) */
+#endif
+};
 struct pend { struct dlm_lksb *lksb; void (*ast)(void *); void *arg; int status; uint32_t lkid; int copy_out; struct res *r; };
 
 static struct res res[MAXR];
@@ -51,7 +65,7 @@ static int ls_token;
 #include <pthread.h>
 #include <stdlib.h>
 static int cfg_threads;
-static const char *cfg_block;
+static const char *cfg_block, *cfg_block_ls;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((constructor)) static void cfg(void)
@@ -59,6 +73,14 @@ __attribute__((constructor)) static void cfg(void)
 	const char *t = getenv("DLMSTUB_THREADS");
 	cfg_threads = t && *t == '1';
 	cfg_block = getenv("DLMSTUB_BLOCK");
+	cfg_block_ls = getenv("DLMSTUB_BLOCK_LS");
+}
+
+static void block_ls(void)
+{
+	if (cfg_block_ls)
+		while (access(cfg_block_ls, F_OK) == 0)
+			usleep(10000);
 }
 
 static void enter(void)
@@ -82,18 +104,20 @@ static void leave(void)
 #define ENTER() do { } while (0)
 #define LOCKED() do { } while (0)
 #define LEAVE() do { } while (0)
+#define block_ls() do { } while (0)
 #endif
 
 void *dlm_create_lockspace(const char *name, unsigned mode)
 {
 	(void)name; (void)mode;
+	block_ls();
 	if (fds[0] < 0 && pipe(fds))
 		return NULL;
 	return &ls_token;
 }
 
 void *dlm_open_lockspace(const char *name) { return dlm_create_lockspace(name, 0); }
-int dlm_release_lockspace(const char *name, void *ls, int force) { (void)name; (void)ls; (void)force; return 0; }
+int dlm_release_lockspace(const char *name, void *ls, int force) { (void)name; (void)ls; (void)force; block_ls(); return 0; }
 int dlm_close_lockspace(void *ls) { (void)ls; return 0; }
 int dlm_ls_get_fd(void *ls) { (void)ls; return fds[0]; }
 
@@ -139,13 +163,45 @@ static int ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flag
 	if (valblk && l->mode >= 4 && (int)mode < l->mode)
 		memcpy(l->r->lvb, lksb->sb_lvbptr, 32);
 	int up = valblk && (int)mode > l->mode && !(l->mode >= 4 && (int)mode < l->mode);
+#ifdef DLMSTUB_TEST
+	l->prev = l->mode;
+	if (!(flags & LKF_CONVERT))
+		lksb->sb_lkid = id;
+#endif
 	l->mode = mode;
 	return queue(lksb, ast, astarg, 0, id, up, l->r);
 }
 
+#ifdef DLMSTUB_TEST
+/* LKF_CANCEL: the lock's request still waiting for dispatch completes with ECANCEL. */
+static int ls_cancel(uint32_t lkid, struct dlm_lksb *lksb, void *astarg)
+{
+	if (lkid == 0 || lkid > MAXL || !locks[lkid - 1].used) { errno = ENOENT; return -1; }
+	for (unsigned i = qh; i != qt; i++) {
+		struct pend *p = &q[i % MAXL];
+		if (p->lkid != lkid || p->status != 0)
+			continue;
+		struct lk *l = &locks[lkid - 1];
+		p->status = ECANCEL;
+		p->copy_out = 0;
+		p->lksb = lksb;
+		p->arg = astarg;
+		if (l->prev < 0)
+			l->used = 0;
+		l->mode = l->prev;
+		return 0;
+	}
+	return 0;
+}
+#endif
+
 static int ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *lksb, void *astarg)
 {
 	(void)ls; (void)flags;
+#ifdef DLMSTUB_TEST
+	if (flags & LKF_CANCEL)
+		return ls_cancel(lkid, lksb, astarg);
+#endif
 	if (lkid == 0 || lkid > MAXL || !locks[lkid - 1].used) { errno = EINVAL; return -1; }
 	locks[lkid - 1].used = 0;
 	/* The AST of an unlock goes to the lock's original AST routine: the callers here use

@@ -172,28 +172,38 @@ impl Cpg {
     }
 
     /// Joins `group` (at most 127 bytes). `cpg_join` answers `CS_ERR_TRY_AGAIN` while
-    /// corosync syncs: retried every 100 ms, for at most 10 s.
+    /// corosync syncs: retried every 100 ms, for at most 10 s (a poll loop calls
+    /// [`Cpg::try_join_group`] from its timer instead).
     pub fn join_group(&mut self, group: &str) -> io::Result<()> {
+        for _ in 0..100 {
+            if self.try_join_group(group)? {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.try_join_group(group)?
+            .then_some(())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "cpg join: busy for 10 s"))
+    }
+
+    /// One `cpg_join`: `Ok(true)` joined, `Ok(false)` corosync answered `CS_ERR_TRY_AGAIN`
+    /// (it is syncing: try again later).
+    pub fn try_join_group(&mut self, group: &str) -> io::Result<bool> {
         if self.joined {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 "already in a group",
             ));
         }
-        let mut tries = 0;
-        loop {
-            match cpg::join(&self.handle, group) {
-                Ok(()) => break,
-                Err(CsError::CsErrTryAgain) if tries < 100 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(cs(e)),
+        match cpg::join(&self.handle, group) {
+            Ok(()) => {
+                self.group = group.to_string();
+                self.joined = true;
+                Ok(true)
             }
+            Err(CsError::CsErrTryAgain) => Ok(false),
+            Err(e) => Err(cs(e)),
         }
-        self.group = group.to_string();
-        self.joined = true;
-        Ok(())
     }
 
     /// This process as the group sees it.
@@ -227,19 +237,29 @@ impl Cpg {
 
     /// Multicasts `msg` to the group with agreed (total) ordering; every member, this one
     /// included, gets it as a [`CpgEvent::Deliver`] in the same place of the event order.
-    /// Retries for up to 5 s while corosync applies flow control.
+    /// Retries for up to 5 s while corosync applies flow control (a poll loop calls
+    /// [`Cpg::try_mcast`] from its timer instead).
     pub fn mcast(&self, msg: &[u8]) -> io::Result<()> {
         for _ in 0..500 {
-            match cpg::mcast_joined(&self.handle, cpg::Guarantee::TypeAgreed, msg) {
-                Ok(()) => return Ok(()),
-                Err(CsError::CsErrTryAgain) => std::thread::sleep(Duration::from_millis(10)),
-                Err(e) => return Err(cs(e)),
+            if self.try_mcast(msg)? {
+                return Ok(());
             }
+            std::thread::sleep(Duration::from_millis(10));
         }
         Err(io::Error::new(
             io::ErrorKind::TimedOut,
             "cpg mcast: flow control did not clear in 5 s",
         ))
+    }
+
+    /// One `cpg_mcast_joined` (agreed order): `Ok(true)` sent, `Ok(false)` corosync applies
+    /// flow control (`CS_ERR_TRY_AGAIN`: nothing was sent, try again later, in order).
+    pub fn try_mcast(&self, msg: &[u8]) -> io::Result<bool> {
+        match cpg::mcast_joined(&self.handle, cpg::Guarantee::TypeAgreed, msg) {
+            Ok(()) => Ok(true),
+            Err(CsError::CsErrTryAgain) => Ok(false),
+            Err(e) => Err(cs(e)),
+        }
     }
 
     /// Leaves the group (the others see reason `leave`); the connection closes on drop.

@@ -55,7 +55,7 @@ pub mod sys;
 
 pub use cpg::{Cpg, CpgEvent, CpgMember};
 pub use event::{sbf, Completion, Event, LockId, Status};
-pub use lockspace::{Lockspace, Lvb};
+pub use lockspace::{Lockspace, Lvb, Timeout};
 
 /// The LVB length of a userspace lockspace (`DLM_USER_LVB_LEN`).
 pub const LVB_LEN: usize = sys::DLM_LVB_LEN;

@@ -4,9 +4,10 @@
 //! Memory: libdlm keeps the address of each lock's `struct dlm_lksb` (and through it the LVB
 //! buffer) from the request until the completion, and writes both when `dlm_dispatch` runs the
 //! AST. So every lock's lksb and LVB live in a heap cell owned by the lockspace, at a fixed
-//! address; a cell is reused for a later lock only after its lock's last completion and freed
-//! when the lockspace is closed. A [`LockId`] names a cell and the cell's use (a generation),
-//! so a stale id never names a later lock. libdlm's callbacks get the cell's address as their
+//! address; a cell is reused for a later lock only after its lock's last completion (and once
+//! no request of the submit thread names it) and freed when the lockspace is closed. A
+//! [`LockId`] names a cell and the cell's use (a generation), so a stale id never names a
+//! later lock; checking it is one compare with the cell's id. libdlm's callbacks get the cell's address as their
 //! `astarg` and only append it to the lockspace's callback list; the events are built after
 //! `dlm_dispatch` returns.
 //!
@@ -17,10 +18,12 @@
 //! moved them to a thread of their own: the kernel's `write()` of a request blocks while the
 //! lockspace is stopped for recovery (`dlm_user_request` → `dlm_lock_recovery`), and a poll
 //! loop must go on reading its other fds meanwhile. Then Rust code on either thread touches a
-//! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`);
-//! the one overlap left is libdlm's own, as in its AST-thread mode: `ls_lock` stores the new
-//! lock's id into `sb_lkid` after `write()` returns, while the dispatching thread may be
-//! storing the same id there from the completion.
+//! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`),
+//! and results are read only while no request is in flight (`dispatch_into`: the kernel's
+//! `device_read` must not run beside `dlm_user_request`), so libdlm's own stores into an
+//! lksb on the two threads (`sb_lkid` after a request's `write()`, a completion's in
+//! `dlm_dispatch`) never overlap either; that is also what lets a cancel go out while the
+//! request it cancels is outstanding.
 
 use std::collections::VecDeque;
 use std::ffi::{c_void, CString};
@@ -45,12 +48,12 @@ pub type Lvb = [u8; sys::DLM_LVB_LEN];
 /// How long closing waits for the submit thread to finish the request it is writing.
 const SUBMIT_JOIN: Duration = Duration::from_secs(5);
 
-/// One callback, as the trampolines record it.
-#[derive(Clone, Copy)]
-struct Fired {
-    cell: *mut Cell,
-    bast: bool,
-}
+/// One callback, as the trampolines record it: the cell's address, [`BAST`] in bit 0 (cells
+/// are 8-byte aligned), so recording it is one store.
+type Fired = usize;
+
+/// Bit 0 of a [`Fired`]: a blocking callback.
+const BAST: usize = 1;
 
 /// How many callbacks one `dlm_dispatch` records without touching the heap.
 const FIRED_INLINE: usize = 16;
@@ -63,24 +66,19 @@ struct FiredList {
     more: Vec<Fired>,
 }
 
+/// More than [`FIRED_INLINE`] callbacks in one dispatch (kept out of the trampolines; an
+/// `extern "C"` function cannot unwind, so the trampolines need no frame to call it).
+///
+/// # Safety
+/// `l` is the live callback list of a lockspace, not otherwise borrowed.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn push_more(l: *mut FiredList, f: Fired) {
+    // SAFETY: per the contract.
+    unsafe { (*l).more.push(f) };
+}
+
 impl FiredList {
-    #[inline(always)]
-    fn push(&mut self, f: Fired) {
-        if self.n < FIRED_INLINE {
-            self.buf[self.n] = f;
-            self.n += 1;
-        } else {
-            self.push_more(f);
-        }
-    }
-
-    /// More than [`FIRED_INLINE`] callbacks in one dispatch (kept out of the trampolines).
-    #[cold]
-    #[inline(never)]
-    fn push_more(&mut self, f: Fired) {
-        self.more.push(f);
-    }
-
     fn len(&self) -> usize {
         self.n + self.more.len()
     }
@@ -99,29 +97,33 @@ impl FiredList {
     }
 }
 
+/// Bit 31 of [`Cell::id`]: no lock uses the cell (its last completion was delivered). A
+/// [`LockId`] never has it, so one comparison checks both the generation and that the lock
+/// is live.
+const ENDED: u64 = 1 << 31;
+/// One generation: a [`LockId`] is `generation << 32 | index` (index below 2^31).
+const GENERATION: u64 = 1 << 32;
+
 /// One lock's state shared with libdlm (at a fixed heap address until the lockspace closes).
 struct Cell {
     lksb: sys::DlmLksb,
     lvb: Lvb,
-    /// The [`LockId`] of the cell's current (or last) lock: generation << 32 | index.
+    /// The [`LockId`] of the cell's current (or, with [`ENDED`], last) lock.
     id: u64,
     /// The lockspace's callback list (the trampolines append to it).
     fired: *mut FiredList,
-    /// A lock uses the cell (its last completion has not been delivered).
-    live: bool,
     /// The lock has been granted at least once (so a failed or cancelled request leaves it).
     granted: bool,
     /// The lock was asked for with `VALBLK` last.
     valblk: bool,
-    /// Requests handed to the submit thread and not yet acknowledged: while this is not 0,
-    /// only the submit thread's libdlm call touches `lksb` and `lvb` from Rust's side, and
-    /// callbacks for the cell wait (`Lockspace::deferred`).
-    inflight: u32,
     /// Submit thread only: a request was handed over and its completion (or refusal) has
-    /// not been delivered. A further request is refused with `EBUSY` meanwhile, as the
-    /// kernel refuses it, but before libdlm could store `EINPROG` into an lksb that the
-    /// dispatching thread may be writing the earlier completion into.
+    /// not been delivered. A further request (but a cancel) is refused with `EBUSY`
+    /// meanwhile, as the kernel refuses it.
     outstanding: bool,
+    /// Requests handed to the submit thread and not yet acknowledged: while this is not 0,
+    /// only the submit thread's libdlm call touches `lksb` and `lvb` from Rust's side, the
+    /// cell is not reused, and callbacks for it wait (`Lockspace::deferred`).
+    inflight: u32,
 }
 
 /// The cell's callback: append it to the lockspace's list.
@@ -130,19 +132,28 @@ struct Cell {
 /// `c` is the `astarg` this crate gave libdlm: a cell of a live lockspace, whose list is not
 /// otherwise borrowed while `dlm_dispatch` runs.
 #[inline(always)]
-unsafe fn fire(c: *mut Cell, bast: bool) {
+unsafe fn fire(c: *mut Cell, tag: usize) {
     // SAFETY: see the function's contract; only the dispatching thread runs callbacks.
-    unsafe { (*(*c).fired).push(Fired { cell: c, bast }) };
+    unsafe {
+        let l = (*c).fired;
+        let n = (*l).n;
+        if n < FIRED_INLINE {
+            (*l).buf[n] = c as usize | tag;
+            (*l).n = n + 1;
+        } else {
+            push_more(l, c as usize | tag);
+        }
+    }
 }
 
 extern "C" fn ast_trampoline(arg: *mut c_void) {
     // SAFETY: libdlm passes back the astarg of a request made by `Lockspace` (a cell).
-    unsafe { fire(arg.cast(), false) }
+    unsafe { fire(arg.cast(), 0) }
 }
 
 extern "C" fn bast_trampoline(arg: *mut c_void) {
     // SAFETY: as in `ast_trampoline`.
-    unsafe { fire(arg.cast(), true) }
+    unsafe { fire(arg.cast(), BAST) }
 }
 
 /// A raw pointer handed to the submit thread (see `Submitter` for who touches what).
@@ -181,6 +192,21 @@ enum Op {
         /// request's `write()` returns, on the submit thread, before that request's ack).
         lkid: u32,
     },
+    /// `dlm_ls_unlock(.., DLM_LKF_CANCEL, ..)`; the lkid is read on the submit thread when
+    /// the cancel is written (the request it cancels may have been written just before).
+    Cancel,
+}
+
+/// What an acknowledged request was (what its refusal means).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AckKind {
+    /// A first request: a refusal ends the handle.
+    First,
+    /// A conversion or an unlock: a refusal is its completion.
+    Other,
+    /// A cancel: a refusal (the request had completed) delivers nothing; the request's own
+    /// completion still comes.
+    Cancel,
 }
 
 /// A request for the submit thread.
@@ -193,8 +219,7 @@ struct Req {
 struct Ack {
     cell: SendPtr<Cell>,
     errno: i32,
-    /// A first request (not a conversion, not an unlock): a refusal ends the handle.
-    first: bool,
+    kind: AckKind,
 }
 
 /// The submit thread and its channels.
@@ -215,15 +240,18 @@ pub struct Lockspace {
     created: bool,
     /// Every cell ever made, by index (`Box::into_raw`; freed in `close`).
     cells: Vec<*mut Cell>,
-    /// Indexes of cells no lock uses.
-    free: Vec<u32>,
-    live: usize,
+    /// Cells no lock uses and no request names.
+    free: Vec<*mut Cell>,
     /// The callback list (`Box::into_raw`; freed in `close`).
     fired: *mut FiredList,
     /// Callbacks of cells with a request in flight on the submit thread, in order.
     deferred: Vec<Fired>,
     pending: VecDeque<Event>,
     submit: Option<Submitter>,
+    /// Requests handed to the submit thread and not yet acknowledged (all cells).
+    inflight: usize,
+    /// The error of the last slow wait (see [`RawCompletion::FAILED`]).
+    wait_error: Option<io::Error>,
     closed: bool,
 }
 
@@ -233,12 +261,77 @@ pub struct Lockspace {
 // submit thread, as `Cell::inflight` describes).
 unsafe impl Send for Lockspace {}
 
-#[inline(always)]
-fn check_name(name: &[u8]) -> io::Result<()> {
-    if name.is_empty() || name.len() > sys::DLM_RESNAME_MAXLEN {
-        return Err(bad_name());
+/// A [`Completion`] in two words (returned in two registers): the lock, then the status in
+/// bits 0..32, `sb_flags` 32..40, `last` bit 40, `valblk` bit 41, [`Self::FAILED`] bit 63.
+#[derive(Clone, Copy)]
+struct RawCompletion(u64, u64);
+
+impl RawCompletion {
+    /// The wait failed; its error is in `Lockspace::wait_error`.
+    const FAILED: u64 = 1 << 63;
+
+    #[inline(always)]
+    fn pack(c: Completion) -> RawCompletion {
+        RawCompletion(
+            c.lock.0,
+            u64::from(c.status.kernel_status() as u32)
+                | u64::from(c.sb_flags) << 32
+                | u64::from(c.last) << 40
+                | u64::from(c.valblk) << 41,
+        )
     }
-    Ok(())
+
+    #[inline(always)]
+    fn unpack(self) -> Completion {
+        Completion {
+            lock: LockId(self.0),
+            status: Status::from_kernel(self.1 as u32 as i32),
+            sb_flags: (self.1 >> 32) as u8,
+            last: self.1 & 1 << 40 != 0,
+            valblk: self.1 & 1 << 41 != 0,
+        }
+    }
+}
+
+/// A wait's bound as poll(2) takes it (milliseconds, -1 for none), converted from a
+/// [`Duration`] once: build it once (`const T: Timeout = Timeout::from_secs(5)`) and a wait
+/// does no arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeout(i32);
+
+impl Timeout {
+    /// No bound.
+    pub const NEVER: Timeout = Timeout(-1);
+
+    /// `ms` milliseconds (saturating at `i32::MAX`).
+    pub const fn from_millis(ms: u64) -> Timeout {
+        Timeout(if ms > i32::MAX as u64 {
+            i32::MAX
+        } else {
+            ms as i32
+        })
+    }
+
+    /// `s` seconds.
+    pub const fn from_secs(s: u64) -> Timeout {
+        Timeout::from_millis(s.saturating_mul(1000))
+    }
+
+    /// The milliseconds poll(2) gets.
+    pub const fn as_millis(self) -> i32 {
+        self.0
+    }
+}
+
+impl From<Duration> for Timeout {
+    /// Whole milliseconds (`u64` arithmetic: `as_millis` is `u128`).
+    fn from(t: Duration) -> Timeout {
+        Timeout::from_millis(
+            t.as_secs()
+                .saturating_mul(1000)
+                .saturating_add(u64::from(t.subsec_millis())),
+        )
+    }
 }
 
 #[cold]
@@ -258,6 +351,14 @@ fn use_convert() -> io::Error {
 #[cold]
 fn os_error(errno: i32) -> io::Error {
     io::Error::from_raw_os_error(errno)
+}
+
+/// The `errno` a libdlm call left.
+#[cold]
+fn errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EINVAL)
 }
 
 #[inline(always)]
@@ -285,18 +386,18 @@ fn coarse_ms() -> u64 {
     (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
 }
 
-/// `timeout` as poll(2)'s milliseconds (u64 arithmetic: `as_millis` is u128).
+/// `timeout` as poll(2)'s milliseconds.
 fn poll_ms(timeout: Option<Duration>) -> i32 {
-    match timeout {
-        None => -1,
-        Some(t) => {
-            let ms = t
-                .as_secs()
-                .saturating_mul(1000)
-                .saturating_add(u64::from(t.subsec_millis()));
-            i32::try_from(ms).unwrap_or(i32::MAX)
-        }
+    timeout.map_or(Timeout::NEVER, Timeout::from).0
+}
+
+/// What is left of `ms` (from `start`, on the coarse clock); -1 stays -1.
+fn left_ms(start: u64, ms: i32) -> i32 {
+    if ms < 0 {
+        return -1;
     }
+    let end = start.saturating_add(ms as u64);
+    end.saturating_sub(coarse_ms()) as i32
 }
 
 #[cold]
@@ -312,15 +413,28 @@ fn not_found() -> io::Error {
 /// The libdlm call for one request; `Err(errno)` if it failed at once.
 ///
 /// # Safety
+/// As [`call_rv`].
+#[inline(always)]
+unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
+    // SAFETY: per the contract.
+    if unsafe { call_rv(h, c, op) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+/// The libdlm call for one request: its return value (0, or -1 with `errno` set).
+///
+/// # Safety
 /// `h` is a live libdlm handle and `c` a live cell of its lockspace that no other thread
 /// touches but through libdlm's dispatch (see `Cell::inflight`).
 #[inline(always)]
-unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
-    // SAFETY: per the contract. libdlm stores `&(*c).lksb` (and through `sb_lvbptr`,
-    // `(*c).lvb`) and writes them only inside `dlm_dispatch`; the name is valid for `len`
-    // bytes during the call (libdlm copies it); the callbacks only record the cell.
-    let rv = unsafe {
-        (*c).lksb.sb_lvbptr = ptr::addr_of_mut!((*c).lvb).cast();
+unsafe fn call_rv(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> i32 {
+    // SAFETY: per the contract. libdlm stores `&(*c).lksb` (and through `sb_lvbptr`, set
+    // once when the cell was made, `(*c).lvb`) and writes them only inside `dlm_dispatch`;
+    // the name is valid for `len` bytes during the call (libdlm copies it); the callbacks
+    // only record the cell.
+    unsafe {
         match op {
             OpRef::Lock { mode, flags, name } => sys::dlm_ls_lock(
                 h,
@@ -339,13 +453,7 @@ unsafe fn call(h: *mut c_void, c: *mut Cell, op: OpRef<'_>) -> Result<(), i32> {
                 sys::dlm_ls_unlock(h, lkid, flags, ptr::addr_of_mut!((*c).lksb), c.cast())
             }
         }
-    };
-    if rv != 0 {
-        return Err(io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EINVAL));
     }
-    Ok(())
 }
 
 fn submit_thread(
@@ -356,7 +464,11 @@ fn submit_thread(
     stop: Arc<AtomicBool>,
 ) {
     while let Ok(r) = rx.recv() {
-        let first = matches!(r.op, Op::Lock { flags, .. } if flags & DlmLkf::CONVERT.bits() == 0);
+        let kind = match r.op {
+            Op::Lock { flags, .. } if flags & DlmLkf::CONVERT.bits() == 0 => AckKind::First,
+            Op::Cancel => AckKind::Cancel,
+            _ => AckKind::Other,
+        };
         let errno = if stop.load(Ordering::Acquire) {
             libc::ECANCELED
         } else {
@@ -366,28 +478,41 @@ fn submit_thread(
                     flags,
                     name,
                     len,
-                } => OpRef::Lock {
+                } => Some(OpRef::Lock {
                     mode: *mode,
                     flags: *flags,
                     name: &name[..usize::from(*len)],
-                },
-                Op::Unlock { flags, lkid } => OpRef::Unlock {
+                }),
+                Op::Unlock { flags, lkid } => Some(OpRef::Unlock {
                     flags: *flags,
                     lkid: *lkid,
+                }),
+                // SAFETY: the cell's lksb is this thread's while the cancel is in flight
+                // (`Cell::inflight`); libdlm stored `sb_lkid` here, after the request's
+                // write(), if that request went out.
+                Op::Cancel => match unsafe { (*r.cell.0).lksb.sb_lkid } {
+                    0 => None,
+                    lkid => Some(OpRef::Unlock {
+                        flags: DlmLkf::CANCEL.bits(),
+                        lkid,
+                    }),
                 },
             };
-            // SAFETY: `close` joins this thread before releasing the handle or freeing a
-            // cell; the main thread leaves the cell's lksb/LVB alone until the ack.
-            match unsafe { call(h.0, r.cell.0, op) } {
-                Ok(()) => 0,
-                Err(e) => e,
+            match op {
+                // SAFETY: `close` joins this thread before releasing the handle or freeing
+                // a cell; the main thread leaves the cell's lksb/LVB alone until the ack.
+                Some(op) => match unsafe { call(h.0, r.cell.0, op) } {
+                    Ok(()) => 0,
+                    Err(e) => e,
+                },
+                None => libc::ENOENT,
             }
         };
         if acks
             .send(Ack {
                 cell: r.cell,
                 errno,
-                first,
+                kind,
             })
             .is_err()
         {
@@ -400,6 +525,8 @@ fn submit_thread(
 impl Lockspace {
     /// `dlm_create_lockspace(name, 0600)`: create (or join, if this node already has it) the
     /// lockspace; needs root, the `dlm` module, dlm_controld and udev's `/dev/misc/dlm_*`.
+    /// It blocks while the DLM adds this node (a caller with a loop to keep runs it on a
+    /// thread of its own: a [`Lockspace`] is `Send`).
     pub fn create(name: &str) -> io::Result<Lockspace> {
         let cname = CString::new(name)?;
         // SAFETY: `cname` is a valid NUL-terminated string that outlives the call.
@@ -436,18 +563,16 @@ impl Lockspace {
             created,
             cells: Vec::new(),
             free: Vec::new(),
-            live: 0,
             fired: Box::into_raw(Box::new(FiredList {
                 n: 0,
-                buf: [Fired {
-                    cell: ptr::null_mut(),
-                    bast: false,
-                }; FIRED_INLINE],
+                buf: [0; FIRED_INLINE],
                 more: Vec::new(),
             })),
             deferred: Vec::new(),
             pending: VecDeque::new(),
             submit: None,
+            inflight: 0,
+            wait_error: None,
             closed: false,
         };
         if fd < 0 {
@@ -497,12 +622,7 @@ impl Lockspace {
 
     /// Requests in the submit thread's queue or being written, not yet acknowledged.
     pub fn submissions_in_flight(&self) -> usize {
-        let mut n = 0;
-        for &c in &self.cells {
-            // SAFETY: cells stay allocated until `close`; `inflight` is the main thread's.
-            n += unsafe { (*c).inflight } as usize;
-        }
-        n
+        self.inflight
     }
 
     /// The lockspace name.
@@ -512,31 +632,32 @@ impl Lockspace {
 
     /// Locks whose handle is still valid.
     pub fn live_locks(&self) -> usize {
-        self.live
+        self.cells
+            .iter()
+            // SAFETY: cells stay allocated until `close`; `id` is the main thread's.
+            .filter(|&&c| unsafe { (*c).id } & ENDED == 0)
+            .count()
     }
 
-    /// The live cell of `lock`.
-    #[inline]
+    /// The live cell of `lock`: its index names a cell whose current lock it is (one
+    /// comparison: generation, index and [`ENDED`]).
+    #[inline(always)]
     fn get(&self, lock: LockId) -> Option<*mut Cell> {
         let c = *self.cells.get(lock.0 as u32 as usize)?;
-        // SAFETY: cells stay allocated until `close`; `id` and `live` are the main thread's.
-        (unsafe { (*c).id == lock.0 && (*c).live }).then_some(c)
+        // SAFETY: cells stay allocated until `close`; `id` is the main thread's.
+        (unsafe { (*c).id } == lock.0).then_some(c)
     }
 
-    #[inline]
+    #[inline(always)]
     fn alloc(&mut self, lvb: Option<&Lvb>, valblk: bool) -> *mut Cell {
         let c = match self.free.pop() {
-            Some(i) => {
-                let c = self.cells[i as usize];
-                // SAFETY: a free cell: its last completion was delivered and no request of
-                // the submit thread names it, so nothing else reads or writes it.
-                unsafe { (*c).id = (*c).id.wrapping_add(1 << 32) };
-                c
-            }
+            Some(c) => c,
             None => self.new_cell(),
         };
-        // SAFETY: as above (a fresh or free cell).
+        // SAFETY: a free cell: its last completion was delivered and no request of the
+        // submit thread names it (`release_cell`), so nothing else reads or writes it.
         unsafe {
+            (*c).id = ((*c).id & !ENDED).wrapping_add(GENERATION);
             (*c).lksb.sb_status = 0;
             (*c).lksb.sb_lkid = 0;
             (*c).lksb.sb_flags = 0;
@@ -544,11 +665,9 @@ impl Lockspace {
                 Some(v) => *v,
                 None => [0; sys::DLM_LVB_LEN],
             };
-            (*c).live = true;
             (*c).granted = false;
             (*c).valblk = valblk;
         }
-        self.live += 1;
         c
     }
 
@@ -557,6 +676,7 @@ impl Lockspace {
     #[inline(never)]
     fn new_cell(&mut self) -> *mut Cell {
         let i = self.cells.len() as u64;
+        assert!(i < ENDED, "2^31 locks in one lockspace");
         let c = Box::into_raw(Box::new(Cell {
             lksb: sys::DlmLksb {
                 sb_status: 0,
@@ -565,48 +685,39 @@ impl Lockspace {
                 sb_lvbptr: ptr::null_mut(),
             },
             lvb: [0; sys::DLM_LVB_LEN],
-            id: (1 << 32) | i,
+            id: i | ENDED,
             fired: self.fired,
-            live: false,
             granted: false,
             valblk: false,
-            inflight: 0,
             outstanding: false,
+            inflight: 0,
         }));
+        // SAFETY: just allocated; the LVB buffer is the cell's own, at a fixed address.
+        unsafe { (*c).lksb.sb_lvbptr = ptr::addr_of_mut!((*c).lvb).cast() };
         self.cells.push(c);
         c
     }
 
-    /// The lock of `c` is gone (its last completion): the cell may be reused.
-    #[inline(never)]
+    /// The lock of `c` is gone (its last completion): its handle names nothing from now on;
+    /// the cell is reused once no request of the submit thread names it (`take_acks`).
+    #[inline(always)]
     fn release_cell(&mut self, c: *mut Cell) {
-        // SAFETY: a live cell (libdlm holds no pending request on it any more).
-        let id = unsafe {
-            (*c).live = false;
-            (*c).id
-        };
-        self.free.push(id as u32);
-        self.live -= 1;
+        // SAFETY: a cell of ours; `id` and `inflight` are the main thread's.
+        unsafe {
+            (*c).id |= ENDED;
+            if (*c).inflight == 0 {
+                self.free.push(c);
+            }
+        }
     }
 
-    /// Writes the request, or (submit thread) queues it.
-    #[inline(always)]
-    fn submit(
-        &mut self,
-        c: *mut Cell,
-        mut op: OpRef<'_>,
-        lvb: Option<&Lvb>,
-        valblk: bool,
-    ) -> io::Result<()> {
-        if self.submit.is_some() {
-            return self.queue(c, op, lvb, valblk);
-        }
-        // SAFETY: `c` is a live cell of this lockspace; no libdlm call is running (we hold
-        // `&mut self`) and no submit thread exists.
-        unsafe {
-            Self::prepare(c, &mut op, lvb, valblk);
-            call(self.handle.as_ptr(), c, op).map_err(os_error)
-        }
+    /// A first request that failed at once: its handle ends; the error.
+    #[cold]
+    #[inline(never)]
+    fn refused(&mut self, c: *mut Cell) -> io::Error {
+        let e = errno();
+        self.release_cell(c);
+        os_error(e)
     }
 
     /// Hands the request to the submit thread.
@@ -631,22 +742,26 @@ impl Lockspace {
             let tx =
                 s.tx.as_ref()
                     .ok_or_else(|| io::Error::other("submit thread stopped"))?;
-            Self::prepare(c, &mut op, lvb, valblk);
-            let op = match op {
+            if let Some(v) = lvb {
+                (*c).lvb = *v;
+            }
+            (*c).valblk = valblk;
+            let op = match &mut op {
                 OpRef::Lock { mode, flags, name } => {
                     let mut n = [0u8; sys::DLM_RESNAME_MAXLEN];
                     n[..name.len()].copy_from_slice(name);
                     Op::Lock {
-                        mode,
-                        flags,
+                        mode: *mode,
+                        flags: *flags,
                         name: n,
                         len: name.len() as u8,
                     }
                 }
-                OpRef::Unlock { flags, lkid } => Op::Unlock { flags, lkid },
+                OpRef::Unlock { flags, .. } => Op::Unlock {
+                    flags: *flags,
+                    lkid: (*c).lksb.sb_lkid,
+                },
             };
-            (*c).inflight += 1;
-            (*c).outstanding = true;
             if tx
                 .send(Req {
                     cell: SendPtr(c),
@@ -654,59 +769,48 @@ impl Lockspace {
                 })
                 .is_err()
             {
-                (*c).inflight -= 1;
-                (*c).outstanding = false;
                 return Err(io::Error::other("submit thread gone"));
             }
+            (*c).inflight += 1;
+            (*c).outstanding = true;
         }
+        self.inflight += 1;
         Ok(())
     }
 
-    /// The cell's side of a request: the LVB to write, `VALBLK`, an unlock's lkid.
-    ///
-    /// # Safety
-    /// `c` is a live cell no libdlm call or submit-thread request is using.
-    #[inline(always)]
-    unsafe fn prepare(c: *mut Cell, op: &mut OpRef<'_>, lvb: Option<&Lvb>, valblk: bool) {
-        // SAFETY: per the contract.
-        unsafe {
-            if let Some(v) = lvb {
-                (*c).lvb = *v;
-            }
-            (*c).valblk = valblk;
-            if let OpRef::Unlock { lkid, .. } = op {
-                *lkid = (*c).lksb.sb_lkid;
-            }
-        }
-    }
-
-    /// `dlm_ls_lock`: request a new lock on `name` in `mode`. With `DLM_LKF_VALBLK` the LVB is
-    /// read into the lock's buffer on grant (`lvb` only sets its initial contents). The
-    /// outcome arrives as an [`Event::Completion`]. `CONVERT` and `CANCEL` are refused here
-    /// (see [`Lockspace::convert`], [`Lockspace::cancel`]).
-    #[inline]
-    pub fn lock(
+    /// [`Lockspace::queue`] for a conversion.
+    #[inline(never)]
+    fn queue_convert(
         &mut self,
-        name: &[u8],
-        mode: DlmMode,
+        c: *mut Cell,
+        mode: u32,
         flags: DlmLkf,
         lvb: Option<&Lvb>,
-    ) -> io::Result<LockId> {
-        check_name(name)?;
-        let m = check_mode(mode)?;
-        if flags.intersects(DlmLkf::CONVERT | DlmLkf::CANCEL) {
-            return Err(use_convert());
-        }
-        let valblk = flags.contains(DlmLkf::VALBLK);
-        let c = self.alloc(lvb, valblk);
+    ) -> io::Result<()> {
         let op = OpRef::Lock {
-            mode: m,
+            mode,
+            flags: (flags | DlmLkf::CONVERT).bits(),
+            name: b"-",
+        };
+        self.queue(c, op, lvb, flags.contains(DlmLkf::VALBLK))
+    }
+
+    /// [`Lockspace::queue`] for a first request: a refusal here ends the handle.
+    #[inline(never)]
+    fn queue_first(
+        &mut self,
+        c: *mut Cell,
+        id: LockId,
+        mode: u32,
+        flags: DlmLkf,
+        name: &[u8],
+    ) -> io::Result<LockId> {
+        let op = OpRef::Lock {
+            mode,
             flags: flags.bits(),
             name,
         };
-        // SAFETY: `alloc` returned a live cell.
-        let id = LockId(unsafe { (*c).id });
-        match self.submit(c, op, None, valblk) {
+        match self.queue(c, op, None, flags.contains(DlmLkf::VALBLK)) {
             Ok(()) => Ok(id),
             Err(e) => {
                 self.release_cell(c);
@@ -715,10 +819,49 @@ impl Lockspace {
         }
     }
 
+    /// `dlm_ls_lock`: request a new lock on `name` in `mode`. With `DLM_LKF_VALBLK` the LVB is
+    /// read into the lock's buffer on grant (`lvb` only sets its initial contents). The
+    /// outcome arrives as an [`Event::Completion`]. `CONVERT` and `CANCEL` are refused here
+    /// (see [`Lockspace::convert`], [`Lockspace::cancel`]).
+    #[inline(always)]
+    pub fn lock(
+        &mut self,
+        name: &[u8],
+        mode: DlmMode,
+        flags: DlmLkf,
+        lvb: Option<&Lvb>,
+    ) -> io::Result<LockId> {
+        if name.is_empty() || name.len() > sys::DLM_RESNAME_MAXLEN {
+            return Err(bad_name());
+        }
+        let m = check_mode(mode)?;
+        if flags.intersects(DlmLkf::CONVERT | DlmLkf::CANCEL) {
+            return Err(use_convert());
+        }
+        let valblk = flags.contains(DlmLkf::VALBLK);
+        let c = self.alloc(lvb, valblk);
+        // SAFETY: `alloc` returned a live cell.
+        let id = LockId(unsafe { (*c).id });
+        if self.submit.is_some() {
+            return self.queue_first(c, id, m, flags, name);
+        }
+        let op = OpRef::Lock {
+            mode: m,
+            flags: flags.bits(),
+            name,
+        };
+        // SAFETY: `c` is a live cell of this lockspace; no libdlm call is running (we hold
+        // `&mut self`) and no submit thread exists.
+        if unsafe { call_rv(self.handle.as_ptr(), c, op) } != 0 {
+            return Err(self.refused(c));
+        }
+        Ok(id)
+    }
+
     /// `dlm_ls_lock(.., flags | DLM_LKF_CONVERT, ..)`: convert `lock` to `mode`. With
     /// `VALBLK`, a down-conversion from PW/EX writes `lvb` (or, if `None`, the lock's current
-    /// LVB) and an up-conversion reads the resource's LVB.
-    #[inline]
+    /// LVB, see [`Lockspace::lvb_mut`]) and an up-conversion reads the resource's LVB.
+    #[inline(always)]
     pub fn convert(
         &mut self,
         lock: LockId,
@@ -728,30 +871,66 @@ impl Lockspace {
     ) -> io::Result<()> {
         let m = check_mode(mode)?;
         let c = self.get(lock).ok_or_else(not_found)?;
+        if self.submit.is_some() {
+            return self.queue_convert(c, m, flags, lvb);
+        }
+        let valblk = flags.contains(DlmLkf::VALBLK);
         // The name is ignored for a conversion (libdlm sends the lkid), but must be non-empty.
         let op = OpRef::Lock {
             mode: m,
             flags: (flags | DlmLkf::CONVERT).bits(),
             name: b"-",
         };
-        self.submit(c, op, lvb, flags.contains(DlmLkf::VALBLK))
+        // SAFETY: as in `lock`; the cell is live (`get`).
+        unsafe {
+            if let Some(v) = lvb {
+                (*c).lvb = *v;
+            }
+            (*c).valblk = valblk;
+            if call_rv(self.handle.as_ptr(), c, op) != 0 {
+                return Err(os_error(errno()));
+            }
+        }
+        Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn unlock_flags(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         let c = self.get(lock).ok_or_else(not_found)?;
+        if self.submit.is_some() {
+            return self.queue_unlock(c, flags, lvb);
+        }
+        // SAFETY: as in `convert`.
+        unsafe {
+            if let Some(v) = lvb {
+                (*c).lvb = *v;
+            }
+            let op = OpRef::Unlock {
+                flags: flags.bits(),
+                lkid: (*c).lksb.sb_lkid,
+            };
+            if call_rv(self.handle.as_ptr(), c, op) != 0 {
+                return Err(os_error(errno()));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Lockspace::queue`] for an unlock (or a cancel without the thread's ordering).
+    #[inline(never)]
+    fn queue_unlock(&mut self, c: *mut Cell, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         // SAFETY: `valblk` is the main thread's field.
         let valblk = unsafe { (*c).valblk };
         let op = OpRef::Unlock {
             flags: flags.bits(),
             lkid: 0,
         };
-        self.submit(c, op, lvb, valblk)
+        self.queue(c, op, lvb, valblk)
     }
 
     /// `dlm_ls_unlock`: release `lock` (with `VALBLK`, from PW/EX, writing `lvb` or the
     /// lock's current LVB). The [`Completion`] has [`Status::Unlocked`] and ends the handle.
-    #[inline]
+    #[inline(always)]
     pub fn unlock(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         if flags.contains(DlmLkf::CANCEL) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "use cancel()"));
@@ -761,18 +940,37 @@ impl Lockspace {
 
     /// `dlm_ls_unlock(.., DLM_LKF_CANCEL, ..)`: cancel `lock`'s pending request or conversion.
     /// The request's own completion then has [`Status::Cancelled`] (a first request that is
-    /// cancelled ends the handle; a cancelled conversion leaves the lock in its granted mode).
+    /// cancelled ends the handle; a cancelled conversion leaves the lock in its granted mode);
+    /// a request that completed first keeps its own status, and the cancel has no completion
+    /// of its own (the kernel's `dlm_user_cancel` ignores `-EBUSY`).
     ///
-    /// Not with a submit thread (`Unsupported`): a cancel goes out while the request's
-    /// completion may be being dispatched, and libdlm stores `EINPROG` into the same lksb.
+    /// With a submit thread the cancel goes through that thread, behind the request it
+    /// cancels (so also while that request's write is still queued or blocked), and it reads
+    /// the lock id there, after the request's write; a cancel the kernel refuses (the
+    /// request had completed and the lock is gone, or the request itself was refused) is
+    /// dropped: the request's completion says what happened.
     pub fn cancel(&mut self, lock: LockId) -> io::Result<()> {
-        if self.submit.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "cancel() with a submit thread",
-            ));
+        if self.submit.is_none() {
+            return self.unlock_flags(lock, DlmLkf::CANCEL, None);
         }
-        self.unlock_flags(lock, DlmLkf::CANCEL, None)
+        let c = self.get(lock).ok_or_else(not_found)?;
+        let s = self
+            .submit
+            .as_ref()
+            .ok_or_else(|| io::Error::other("no submit thread"))?;
+        let tx =
+            s.tx.as_ref()
+                .ok_or_else(|| io::Error::other("submit thread stopped"))?;
+        tx.send(Req {
+            cell: SendPtr(c),
+            op: Op::Cancel,
+        })
+        .map_err(|_| io::Error::other("submit thread gone"))?;
+        // SAFETY: `inflight` is the main thread's; the cancel is not `outstanding` (it may go
+        // out while the request it cancels is).
+        unsafe { (*c).inflight += 1 };
+        self.inflight += 1;
+        Ok(())
     }
 
     /// The lock's DLM id (`sb_lkid`), 0 until first granted.
@@ -790,6 +988,18 @@ impl Lockspace {
         unsafe { ((*c).inflight == 0).then(|| (*c).lvb) }
     }
 
+    /// The lock's LVB buffer, to change in place: a down-conversion or unlock with `VALBLK`
+    /// and no `lvb` argument writes it (as C callers write `sb_lvbptr`). `None` for a stale
+    /// handle or while a request of the submit thread uses the buffer.
+    #[inline]
+    pub fn lvb_mut(&mut self, lock: LockId) -> Option<&mut Lvb> {
+        let c = self.get(lock)?;
+        // SAFETY: a live cell; libdlm writes the buffer only inside `dispatch` (`&mut self`,
+        // which this borrow excludes), the submit thread reads it only while `inflight` is
+        // not 0.
+        unsafe { ((*c).inflight == 0).then(|| &mut (*c).lvb) }
+    }
+
     /// The LVB a completion delivered (`None` without `VALBLK`), read on demand from the
     /// lock's buffer: also after the lock's last completion, until a new lock reuses its cell.
     #[inline]
@@ -799,9 +1009,9 @@ impl Lockspace {
         }
         let cell = *self.cells.get(c.lock.0 as u32 as usize)?;
         // SAFETY: cells stay allocated until `close` (which needs `&mut self`); the id says it
-        // is still this lock's; libdlm writes the LVB only inside `dispatch` (`&mut self`),
-        // the submit thread only reads it (`inflight` checked).
-        unsafe { ((*cell).id == c.lock.0 && (*cell).inflight == 0).then(|| &(*cell).lvb) }
+        // is still this lock's (live or ended, not reused); libdlm writes the LVB only inside
+        // `dispatch` (`&mut self`), the submit thread only reads it (`inflight` checked).
+        unsafe { ((*cell).id & !ENDED == c.lock.0 && (*cell).inflight == 0).then(|| &(*cell).lvb) }
     }
 
     /// Runs `dlm_dispatch` (the results the fd has) and queues the events they produced.
@@ -812,7 +1022,6 @@ impl Lockspace {
 
     /// [`Lockspace::dispatch`], putting `want`'s first completion in `found` instead of
     /// queueing it (the wait loop's fast path: no queue round trip).
-    #[inline]
     fn dispatch_into(
         &mut self,
         want: Option<LockId>,
@@ -825,17 +1034,14 @@ impl Lockspace {
             // its final cast read and its lkb freed before dlm_user_request's hold_lkb and
             // list_add (a use-after-free and list corruption seen on Linux 7.2.13 in
             // `ci/realdlm` gdlmd-cluster3-mixed). Results wait until the write returned.
-            if self.submissions_in_flight() > 0 {
+            if self.inflight > 0 {
                 return Ok(0);
             }
         }
         // SAFETY: `self.fd` is the open fd of this live handle; the callbacks only append to
         // `*self.fired`; the lksb/LVB addresses libdlm writes through are cells of
-        // `self.cells` (allocated until `close`).
+        // `self.cells` (allocated until `close`). No request is in flight (above).
         let rv = unsafe { sys::dlm_dispatch(self.fd) };
-        if self.submit.is_some() {
-            self.take_acks();
-        }
         let n = self.run_callbacks(want, found);
         if rv < 0 && n == 0 {
             return Err(io::Error::last_os_error());
@@ -864,52 +1070,61 @@ impl Lockspace {
 
     /// The event of one callback; `None` if it waits for its cell's request to be
     /// acknowledged, or names no live lock.
-    #[inline]
     fn event_of(&mut self, f: Fired) -> Option<Event> {
-        let c = f.cell;
+        let c = (f & !BAST) as *mut Cell;
         // SAFETY: `c` is a cell of `self.cells` (the astarg of one of our requests);
-        // `inflight` and `live` are the main thread's.
+        // `inflight` and `id` are the main thread's.
         unsafe {
             if (*c).inflight != 0 {
                 self.deferred.push(f);
                 return None;
             }
-            if !(*c).live {
+            if (*c).id & ENDED != 0 {
                 return None;
             }
-            if f.bast {
+            if f & BAST != 0 {
                 return Some(Event::Blocking {
                     lock: LockId((*c).id),
                 });
             }
         }
-        Some(Event::Completion(self.complete(c)))
+        Some(Event::Completion(self.complete::<false>(c)))
     }
 
+    /// The completion of `c`'s request (`SYNC`: no submit thread, so no request is
+    /// outstanding or in flight and the cell is free once ended).
     #[inline(always)]
-    fn complete(&mut self, c: *mut Cell) -> Completion {
+    fn complete<const SYNC: bool>(&mut self, c: *mut Cell) -> Completion {
         // SAFETY: a live cell with no request in flight; `dlm_dispatch` has returned, so
         // libdlm is not writing it now.
         unsafe {
-            let status = Status::from_sb_status((*c).lksb.sb_status);
-            let last = if status == Status::Granted {
+            let raw = (*c).lksb.sb_status;
+            let id = (*c).id;
+            if !SYNC {
+                (*c).outstanding = false;
+            }
+            let status = Status::from_sb_status(raw);
+            let last = if raw == 0 {
                 (*c).granted = true;
                 false
+            } else if status == Status::Unlocked || !(*c).granted {
+                if SYNC {
+                    (*c).id |= ENDED;
+                    self.free.push(c);
+                } else {
+                    self.release_cell(c);
+                }
+                true
             } else {
-                status == Status::Unlocked || !(*c).granted
+                false
             };
-            (*c).outstanding = false;
-            let completion = Completion {
-                lock: LockId((*c).id),
+            Completion {
+                lock: LockId(id),
                 status,
                 sb_flags: (*c).lksb.sb_flags as u8,
                 last,
                 valblk: (*c).valblk,
-            };
-            if last {
-                self.release_cell(c);
             }
-            completion
         }
     }
 
@@ -921,18 +1136,20 @@ impl Lockspace {
         };
         let _ = s.wake.read();
         let mut acked = false;
-        while let Ok(a) = s.acks.try_recv() {
+        while let Some(Ok(a)) = self.submit.as_ref().map(|s| s.acks.try_recv()) {
             acked = true;
             let c = a.cell.0;
+            self.inflight -= 1;
             // SAFETY: `inflight` is the main thread's; the thread is done with this request.
-            unsafe { (*c).inflight -= 1 };
-            if a.errno != 0 {
-                // SAFETY: as above; no request on `c` in flight (one per cell at a time).
-                let (id, granted, valblk) = unsafe {
+            let (id, granted, valblk, idle) = unsafe {
+                (*c).inflight -= 1;
+                if a.errno != 0 && a.kind != AckKind::Cancel {
                     (*c).outstanding = false;
-                    ((*c).id, (*c).granted, (*c).valblk)
-                };
-                let last = a.first && !granted;
+                }
+                ((*c).id, (*c).granted, (*c).valblk, (*c).inflight == 0)
+            };
+            if a.errno != 0 && a.kind != AckKind::Cancel && id & ENDED == 0 {
+                let last = a.kind == AckKind::First && !granted;
                 self.pending.push_back(Event::Completion(Completion {
                     lock: LockId(id),
                     status: Status::from_kernel(-a.errno),
@@ -941,11 +1158,12 @@ impl Lockspace {
                     valblk,
                 }));
                 if last {
-                    // SAFETY: a live cell whose only request was refused.
-                    unsafe { (*c).live = false };
-                    self.free.push(id as u32);
-                    self.live -= 1;
+                    self.release_cell(c);
                 }
+            } else if idle && id & ENDED != 0 {
+                // The lock ended while a request (a cancel) still named the cell: reusable
+                // now.
+                self.free.push(c);
             }
         }
         if !acked {
@@ -976,12 +1194,13 @@ impl Lockspace {
         self.pending.pop_front()
     }
 
-    /// Polls the lockspace fd (and the submit thread's) for up to `ms` (-1: forever):
-    /// (lockspace fd readable, submit fd readable).
+    /// Polls the lockspace fd (not while a request is in flight, see `dispatch_into`) and
+    /// the submit thread's for up to `ms` (-1: forever): (lockspace fd readable, submit fd
+    /// readable).
     fn poll2(&self, ms: i32) -> io::Result<(bool, bool)> {
         let mut pfd = [
             libc::pollfd {
-                fd: self.fd,
+                fd: if self.inflight > 0 { -1 } else { self.fd },
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -1045,13 +1264,12 @@ impl Lockspace {
 
     /// The next event, polling and dispatching as needed; `None` once `timeout` passes.
     pub fn next_event(&mut self, timeout: Duration) -> io::Result<Option<Event>> {
-        let deadline = coarse_ms().saturating_add(poll_ms(Some(timeout)) as u64);
+        let (start, ms) = (coarse_ms(), poll_ms(Some(timeout)));
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Ok(Some(ev));
             }
-            let left = deadline.saturating_sub(coarse_ms()) as i32;
-            if !self.step(left, None, &mut None)? {
+            if !self.step(left_ms(start, ms), None, &mut None)? {
                 return Ok(None);
             }
         }
@@ -1064,7 +1282,7 @@ impl Lockspace {
         timeout: Duration,
         mut want: impl FnMut(&Event) -> bool,
     ) -> io::Result<Event> {
-        let deadline = coarse_ms().saturating_add(poll_ms(Some(timeout)) as u64);
+        let (start, ms) = (coarse_ms(), poll_ms(Some(timeout)));
         let mut seen = 0;
         loop {
             if let Some(i) = self.pending.iter().skip(seen).position(&mut want) {
@@ -1073,8 +1291,7 @@ impl Lockspace {
                 }
             }
             seen = self.pending.len();
-            let left = deadline.saturating_sub(coarse_ms()) as i32;
-            if !self.step(left, None, &mut None)? {
+            if !self.step(left_ms(start, ms), None, &mut None)? {
                 return Err(timed_out());
             }
         }
@@ -1090,14 +1307,19 @@ impl Lockspace {
     }
 
     /// Waits for `lock`'s next completion (other events stay queued): up to `timeout`, or up
-    /// to twice that when other events keep waking it.
-    #[inline]
-    pub fn wait_completion(&mut self, lock: LockId, timeout: Duration) -> io::Result<Completion> {
-        // Converted once, for every poll of this wait.
-        let ms = poll_ms(Some(timeout));
-        if self.pending.is_empty() && self.submit.is_none() {
-            // The hot path of every synchronous caller: one poll, one `dlm_dispatch`, and
-            // the completion taken straight from the callback list.
+    /// to twice that when other events keep waking it. A [`Timeout`] made once (a `const`)
+    /// costs nothing per wait; a [`Duration`] is converted here.
+    #[inline(always)]
+    pub fn wait_completion(
+        &mut self,
+        lock: LockId,
+        timeout: impl Into<Timeout>,
+    ) -> io::Result<Completion> {
+        let ms = timeout.into().0;
+        let raw = if self.pending.is_empty() && self.submit.is_none() {
+            // The hot path of every synchronous caller (inlined into it): one poll, one
+            // `dlm_dispatch`, and the completion taken from the callback list, where the
+            // AST trampoline recorded it.
             let mut pfd = libc::pollfd {
                 fd: self.fd,
                 events: libc::POLLIN,
@@ -1105,41 +1327,81 @@ impl Lockspace {
             };
             // SAFETY: `pfd` is one valid pollfd for the duration of the call.
             let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
-            if ready == 0 {
-                return Err(timed_out());
-            }
             if ready > 0 {
-                // SAFETY: as in `dispatch_into`.
+                // SAFETY: as in `dispatch_into` (no submit thread).
                 let rv = unsafe { sys::dlm_dispatch(self.fd) };
                 // SAFETY: the list is only touched by the callbacks, which ran and returned.
                 let fired = unsafe { &mut *self.fired };
                 if fired.n == 1 {
                     let f = fired.buf[0];
-                    // SAFETY: `f.cell` is one of our cells (allocated until `close`); with
-                    // no submit thread nothing else touches it now.
-                    if !f.bast && unsafe { (*f.cell).id == lock.0 && (*f.cell).live } {
+                    // SAFETY: an AST's `f` is one of our cells (allocated until `close`);
+                    // with no submit thread nothing else touches it now.
+                    if f & BAST == 0 && unsafe { (*(f as *mut Cell)).id } == lock.0 {
                         fired.n = 0;
-                        return Ok(self.complete(f.cell));
+                        return Ok(self.complete::<true>(f as *mut Cell));
                     }
                 }
-                return self.wait_after_dispatch(lock, ms, rv);
+                self.wait_after_dispatch(lock, ms, rv)
+            } else {
+                self.wait_not_ready(lock, ms, ready)
             }
-        } else if let Some(c) = self.take_queued_completion(lock) {
-            return Ok(c);
+        } else {
+            self.wait_completion_slow(lock, ms)
+        };
+        // The slow paths answer in two registers (an `io::Result<Completion>` would come
+        // back through memory and keep the fast path's result there too).
+        if raw.1 & RawCompletion::FAILED != 0 {
+            return Err(self.take_wait_error());
+        }
+        Ok(raw.unpack())
+    }
+
+    /// The error a slow wait left (see [`RawCompletion::FAILED`]).
+    #[cold]
+    #[inline(never)]
+    fn take_wait_error(&mut self) -> io::Error {
+        self.wait_error
+            .take()
+            .unwrap_or_else(|| io::Error::other("wait failed"))
+    }
+
+    /// A slow wait's outcome in registers; an error is kept in `wait_error`.
+    #[cold]
+    fn raw(&mut self, r: io::Result<Completion>) -> RawCompletion {
+        match r {
+            Ok(c) => RawCompletion::pack(c),
+            Err(e) => {
+                self.wait_error = Some(e);
+                RawCompletion(0, RawCompletion::FAILED)
+            }
+        }
+    }
+
+    /// The fast path's dispatch delivered something else (or more): queue it, then wait on.
+    #[cold]
+    #[inline(never)]
+    fn wait_after_dispatch(&mut self, lock: LockId, ms: i32, rv: i32) -> RawCompletion {
+        let mut found = None;
+        let n = self.run_callbacks(Some(lock), &mut found);
+        if let Some(c) = found {
+            return RawCompletion::pack(c);
+        }
+        if rv < 0 && n == 0 {
+            return self.raw(Err(io::Error::last_os_error()));
         }
         self.wait_completion_slow(lock, ms)
     }
 
-    /// The fast path's dispatch delivered something else (or more): queue it, then wait on.
+    /// The fast path's poll timed out (0) or failed (-1).
+    #[cold]
     #[inline(never)]
-    fn wait_after_dispatch(&mut self, lock: LockId, ms: i32, rv: i32) -> io::Result<Completion> {
-        let mut found = None;
-        let n = self.run_callbacks(Some(lock), &mut found);
-        if let Some(c) = found {
-            return Ok(c);
+    fn wait_not_ready(&mut self, lock: LockId, ms: i32, ready: i32) -> RawCompletion {
+        if ready == 0 {
+            return self.raw(Err(timed_out()));
         }
-        if rv < 0 && n == 0 {
-            return Err(io::Error::last_os_error());
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return self.raw(Err(e));
         }
         self.wait_completion_slow(lock, ms)
     }
@@ -1147,8 +1409,16 @@ impl Lockspace {
     /// [`Lockspace::wait_completion`] once something else woke it (or with a submit thread):
     /// the deadline starts now.
     #[inline(never)]
-    fn wait_completion_slow(&mut self, lock: LockId, ms: i32) -> io::Result<Completion> {
-        let deadline = coarse_ms().saturating_add(ms as u64);
+    fn wait_completion_slow(&mut self, lock: LockId, ms: i32) -> RawCompletion {
+        let r = self.wait_completion_loop(lock, ms);
+        self.raw(r)
+    }
+
+    fn wait_completion_loop(&mut self, lock: LockId, ms: i32) -> io::Result<Completion> {
+        if let Some(c) = self.take_queued_completion(lock) {
+            return Ok(c);
+        }
+        let start = coarse_ms();
         let mut left = ms;
         loop {
             let mut found = None;
@@ -1161,7 +1431,7 @@ impl Lockspace {
             if let Some(c) = self.take_queued_completion(lock) {
                 return Ok(c);
             }
-            left = deadline.saturating_sub(coarse_ms()) as i32;
+            left = left_ms(start, ms);
         }
     }
 
@@ -1240,7 +1510,6 @@ impl Lockspace {
             drop(unsafe { Box::from_raw(c) });
         }
         self.free.clear();
-        self.live = 0;
         // SAFETY: from `Box::into_raw` in `wrap`, freed only here (`closed` guards).
         drop(unsafe { Box::from_raw(self.fired) });
         self.fired = ptr::null_mut();
@@ -1272,7 +1541,7 @@ impl std::fmt::Debug for Lockspace {
         f.debug_struct("Lockspace")
             .field("name", &self.name)
             .field("fd", &self.fd)
-            .field("locks", &self.live)
+            .field("locks", &self.live_locks())
             .field("submit_thread", &self.submit.is_some())
             .finish()
     }
@@ -1281,6 +1550,44 @@ impl std::fmt::Debug for Lockspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_are_polls_milliseconds() {
+        const T: Timeout = Timeout::from_secs(5);
+        assert_eq!(T.as_millis(), 5000);
+        assert_eq!(Timeout::NEVER.as_millis(), -1);
+        assert_eq!(Timeout::from_millis(u64::MAX).as_millis(), i32::MAX);
+        assert_eq!(Timeout::from_secs(u64::MAX).as_millis(), i32::MAX);
+        assert_eq!(Timeout::from(Duration::from_micros(2500)).as_millis(), 2);
+        assert_eq!(left_ms(coarse_ms(), -1), -1);
+        let left = left_ms(coarse_ms(), 10_000);
+        assert!((9_000..=10_000).contains(&left), "{left}");
+        assert_eq!(
+            left_ms(0, 5),
+            0,
+            "a deadline in the past leaves 0, not a negative wait"
+        );
+    }
+
+    #[test]
+    fn a_raw_completion_carries_every_field() {
+        for status in [0, -11, -35, -5, -22, -0x10001, -0x10002, i32::MIN, 1] {
+            for (sb_flags, last, valblk) in
+                [(0, false, false), (7, true, false), (0xff, false, true)]
+            {
+                let c = Completion {
+                    lock: LockId(0xdead_beef_0000_0042),
+                    status: Status::from_kernel(status),
+                    sb_flags,
+                    last,
+                    valblk,
+                };
+                let r = RawCompletion::pack(c);
+                assert_eq!(r.1 & RawCompletion::FAILED, 0);
+                assert_eq!(r.unpack(), c);
+            }
+        }
+    }
 
     #[test]
     fn poll_timeouts_convert_once_and_saturate() {

@@ -137,6 +137,46 @@ impl Drop for Unblock<'_> {
     }
 }
 
+/// The process exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|t| t.trim_start().starts_with(|c| c != 'Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// Waits (bounded) until `pid` is gone; kills it if it is not (so no test leaves it).
+fn gone_within(pid: u32, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while alive(pid) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let gone = !alive(pid);
+    if !gone {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    gone
+}
+
+/// The pids a recovery command wrote into `path` (one line), waited for up to 10 s.
+fn pids_in(path: &Path) -> Vec<u32> {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = std::fs::read_to_string(path).unwrap_or_default();
+        if t.ends_with('\n') || Instant::now() > end {
+            return t
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(needle)).collect()
 }
@@ -311,57 +351,202 @@ fn a_blocked_request_does_not_stop_the_loop() {
     assert!(r.rec().is_empty() || log.contains("mounted jid"), "{log}");
 }
 
-/// PR_SET_PDEATHSIG: a recovery command dies with its gdlmd (whose journal lock the DLM then
-/// releases, so another node may replay that journal: the command must not go on).
+/// A recovery command dies with its gdlmd (whose journal lock the DLM then releases, so
+/// another node may replay that journal: the command must not go on), and so does what it
+/// started in the background: its reaper hears of gdlmd's death (PR_SET_PDEATHSIG) and
+/// kills the command's whole process group.
 #[test]
-fn a_recovery_command_dies_with_its_gdlmd() {
+fn a_recovery_command_and_its_children_die_with_their_gdlmd() {
     let pidfile = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-orphan.pid");
     let _ = std::fs::remove_file(&pidfile);
     let extra = format!(
-        "[ \"$1\" = 1 ] && {{ echo $$ $GDLM_DAEMON_PID > {}; exec sleep 60; }}",
+        "[ \"$1\" = 1 ] && {{ sleep 61 & echo $$ $! $GDLM_DAEMON_PID > {}; wait; }}",
         pidfile.display()
     );
     let r = Run::start("orphan", &extra, &[]);
     r.wait_for("jid=1: Looking at journal...", 20);
-    let end = Instant::now() + Duration::from_secs(10);
-    let text = loop {
-        let t = std::fs::read_to_string(&pidfile).unwrap_or_default();
-        if t.ends_with('\n') || Instant::now() > end {
-            break t;
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let pids = pids_in(&pidfile);
+    let [shell, bg, daemon] = pids[..] else {
+        panic!("the command's pids: {pids:?}");
     };
-    let mut w = text.split_whitespace();
-    let pid: u32 = w
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("the command's pid");
-    let daemon: u32 = w
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("GDLM_DAEMON_PID");
     assert_eq!(daemon, r.child.id());
-    let alive = |pid: u32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                s.rsplit(')')
-                    .next()
-                    .map(|t| t.trim_start().starts_with(|c| c != 'Z'))
-            })
-            .unwrap_or(false)
-    };
     std::thread::sleep(Duration::from_millis(300));
-    assert!(alive(pid), "the command runs while gdlmd does");
+    assert!(
+        alive(shell) && alive(bg),
+        "the command runs while gdlmd does"
+    );
     r.signal("KILL");
-    let end = Instant::now() + Duration::from_secs(5);
-    while alive(pid) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let gone = !alive(pid);
-    if !gone {
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-    }
-    assert!(gone, "the recovery command (pid {pid}) outlived its gdlmd");
+    let shell_gone = gone_within(shell, 5);
+    let bg_gone = gone_within(bg, 5);
+    assert!(
+        shell_gone,
+        "the recovery command (pid {shell}) outlived its gdlmd"
+    );
+    assert!(
+        bg_gone,
+        "the command's background child (pid {bg}) outlived gdlmd"
+    );
+    // The reaper says so on gdlmd's stderr (the log file was gdlmd's own).
+    let (_, err, _) = r.exit(5);
+    assert!(
+        err.contains(&format!(
+            "gdlmd: torphan: jid=1: recovery command killed: gdlmd (pid {daemon}) died"
+        )),
+        "{err}"
+    );
     let _ = std::fs::remove_file(&pidfile);
+}
+
+/// On a stop, the command that outlives its grace is killed with everything in its process
+/// group; a command that exits leaves nothing running behind it.
+#[test]
+fn a_stopped_or_finished_command_leaves_no_process_behind() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let (done, slow) = (dir.join("gdlmd-left-0.pid"), dir.join("gdlmd-left-1.pid"));
+    let _ = std::fs::remove_file(&done);
+    let _ = std::fs::remove_file(&slow);
+    // jid 0 exits at once leaving a background sleep; jid 1 runs until killed, with one.
+    let extra = format!(
+        "if [ \"$1\" = 0 ]; then sleep 62 & echo $! > {}; fi\n\
+         if [ \"$1\" = 1 ]; then sleep 63 & echo $! > {}; exec sleep 60; fi",
+        done.display(),
+        slow.display()
+    );
+    let r = Run::start("leftover", &extra, &["--replay-grace", "1"]);
+    r.wait_for("jid=1: Looking at journal...", 20);
+    let left = pids_in(&done);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        gone_within(left[0], 5),
+        "jid 0's background child outlived its command"
+    );
+    let bg = pids_in(&slow);
+    assert_eq!(bg.len(), 1, "{bg:?}");
+    assert!(alive(bg[0]), "jid 1's command runs");
+    r.signal("TERM");
+    let (code, err, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("jid=1: recovery command signal 9, killed on stop"),
+        "{log}"
+    );
+    // gdlmd's own stop is not reported as its death.
+    assert!(!err.contains("recovery command killed:"), "{err}");
+    assert!(
+        gone_within(bg[0], 5),
+        "jid 1's background child outlived the stop"
+    );
+    let _ = std::fs::remove_file(&done);
+    let _ = std::fs::remove_file(&slow);
+}
+
+/// dlm_create_lockspace blocks while dlm_controld adds the node; gdlmd runs it on a thread
+/// of its own, so a SIGTERM meanwhile is read and acted on at once, and once the join
+/// returns the lockspace is released and gdlmd exits 0 (stopped before the mount began).
+#[test]
+fn a_blocked_lockspace_join_does_not_stop_the_loop() {
+    let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-join.block");
+    std::fs::write(&block, b"").unwrap();
+    let _unblock = Unblock(&block);
+    let r = Run::start_env("join", "", &[], &[("DLMSTUB_BLOCK_LS", &block)]);
+    r.wait_for("started: node 1", 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("TERM");
+    r.wait_for("signal SIGTERM: stopping (phase Joining)", 5);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    r.wait_for("stopping (phase Joining)", 5);
+    assert!(block.exists(), "the join is still blocked");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = r.log();
+    assert!(
+        !log.contains("recover_done") && !log.contains("released"),
+        "{log}"
+    );
+    std::fs::remove_file(&block).unwrap();
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("mount failed: stopped before the mount began"),
+        "{log}"
+    );
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
+    assert!(r.rec().is_empty());
+}
+
+/// dlm_release_lockspace blocks too; at the unmount it runs on a thread, and the loop goes
+/// on reading signals until it returns.
+#[test]
+fn a_blocked_lockspace_release_does_not_stop_the_loop() {
+    let block = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gdlmd-release.block");
+    let _ = std::fs::remove_file(&block);
+    let _unblock = Unblock(&block);
+    let r = Run::start_env("release", "", &[], &[("DLMSTUB_BLOCK_LS", &block)]);
+    r.wait_for("mounted jid 0 generation 1", 20);
+    std::fs::write(&block, b"").unwrap();
+    r.signal("TERM");
+    r.wait_for("unmounting", 5);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("INT");
+    r.wait_for("signal SIGINT: already stopping", 5);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert!(block.exists());
+    assert!(!r.log().contains("unmounted"), "{}", r.log());
+    std::fs::remove_file(&block).unwrap();
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.trim_end().ends_with("unmounted"), "{log}");
+}
+
+/// corosync's CS_ERR_TRY_AGAIN on cpg_join is retried from the loop's timer (every 100 ms),
+/// not in a sleep: the join goes through after the busy answers and the mount follows.
+#[test]
+fn cpg_try_again_is_retried_from_the_timer() {
+    let r = Run::start("busy", "", &["--loopback-busy", "15"]);
+    r.wait_for("mounted jid 0 generation 1", 20);
+    let log = r.log();
+    assert_eq!(
+        lines_with(&log, "cpg join: corosync answered CS_ERR_TRY_AGAIN").len(),
+        1,
+        "{log}"
+    );
+    let ms: u64 = log
+        .split("cpg join: joined after ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no join line:\n{log}"));
+    // 15 answers 100 ms apart.
+    assert!((1400..10_000).contains(&ms), "{ms} ms\n{log}");
+    assert!(pos(&log, "cpg join: joined") < pos(&log, "recover_done gen 1"));
+    r.signal("TERM");
+    let (code, _, r) = r.exit(20);
+    assert_eq!(code, Some(0), "{}", r.log());
+}
+
+/// A SIGTERM while the join is being retried is acted on at once (the loop is not asleep).
+#[test]
+fn sigterm_while_cpg_says_try_again_stops_at_once() {
+    let r = Run::start("busystop", "", &["--loopback-busy", "80"]);
+    r.wait_for("cpg join: corosync answered CS_ERR_TRY_AGAIN", 20);
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    r.signal("TERM");
+    let (code, _, r) = r.exit(20);
+    let log = r.log();
+    assert!(t.elapsed() < Duration::from_secs(3), "{log}");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("cpg join: joined"), "{log}");
+    assert!(log.contains("signal SIGTERM: stopping"), "{log}");
+    assert!(
+        log.trim_end().ends_with("released after the failed mount"),
+        "{log}"
+    );
 }

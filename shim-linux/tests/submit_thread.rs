@@ -47,6 +47,19 @@ fn requests_from_the_submit_thread() {
     let block = PathBuf::from(std::env::var_os("GDLM_SUBMIT_BLOCK").unwrap());
     let vb = DlmLkf::VALBLK;
     let mut ls = Lockspace::create("tsubmit").unwrap();
+
+    // Without the thread: a cancel made before the request's completion was read turns
+    // it into Cancelled, and a cancelled first request ends its handle.
+    let lk = ls
+        .lock(b"sync-c", DlmMode::Ex, DlmLkf::empty(), None)
+        .unwrap();
+    ls.cancel(lk).unwrap();
+    let c = ls.wait_completion(lk, T).unwrap();
+    assert_eq!((c.status, c.last), (Status::Cancelled, true));
+    assert_eq!(ls.live_locks(), 0);
+    let gone = ls.convert(lk, DlmMode::Nl, DlmLkf::empty(), None);
+    assert_eq!(gone.unwrap_err().kind(), ErrorKind::NotFound);
+
     ls.start_submit_thread().unwrap();
     assert!(ls.submit_fd().is_some());
 
@@ -76,7 +89,6 @@ fn requests_from_the_submit_thread() {
     // A second request on a lock with one outstanding: EBUSY at once, as the kernel says.
     let busy = ls.convert(lk, DlmMode::Pr, vb, None).unwrap_err();
     assert_eq!(busy.raw_os_error(), Some(libc::EBUSY));
-    assert_eq!(ls.cancel(lk).unwrap_err().kind(), ErrorKind::Unsupported);
     let early = ls.wait_completion(lk, Duration::from_millis(300));
     assert_eq!(early.unwrap_err().kind(), ErrorKind::TimedOut);
     assert_eq!(ls.lkid(lk), None, "the thread owns the lksb until its ack");
@@ -85,6 +97,54 @@ fn requests_from_the_submit_thread() {
     assert_eq!(c.status, Status::Granted);
     assert_eq!(ls.submissions_in_flight(), 0);
     assert!(ls.lkid(lk).is_some_and(|k| k != 0));
+
+    // A cancel through the thread, queued behind the blocked conversion it cancels: both
+    // are in flight, the conversion completes Cancelled and the lock stays (in EX: a
+    // further conversion to EX is granted, and the handle is the same).
+    ls.convert(lk, DlmMode::Nl, vb, None).unwrap();
+    ls.wait_completion(lk, T).unwrap();
+    std::fs::write(&block, b"").unwrap();
+    ls.convert(lk, DlmMode::Ex, vb, None).unwrap();
+    ls.cancel(lk).unwrap();
+    assert_eq!(ls.submissions_in_flight(), 2);
+    std::fs::remove_file(&block).unwrap();
+    let c = ls.wait_completion(lk, T).unwrap();
+    assert_eq!((c.status, c.last), (Status::Cancelled, false), "{c:?}");
+    assert_eq!(ls.submissions_in_flight(), 0);
+    ls.convert(lk, DlmMode::Ex, vb, None).unwrap();
+    assert_eq!(ls.wait_completion(lk, T).unwrap().status, Status::Granted);
+
+    // A cancel with nothing left to cancel (the request was granted and read): no
+    // completion of its own, the lock unchanged.
+    ls.cancel(lk).unwrap();
+    let none = ls.wait_completion(lk, Duration::from_millis(300));
+    assert_eq!(none.unwrap_err().kind(), ErrorKind::TimedOut);
+    assert!(ls.lkid(lk).is_some_and(|k| k != 0));
+
+    // A first request cancelled while its write is still blocked: the cancel reads the
+    // lock id on the thread, after the request's write; the handle ends, and its cell is
+    // reused only after both were acknowledged.
+    std::fs::write(&block, b"").unwrap();
+    let first = ls
+        .lock(b"sub-c", DlmMode::Ex, DlmLkf::empty(), None)
+        .unwrap();
+    ls.cancel(first).unwrap();
+    assert_eq!(ls.submissions_in_flight(), 2);
+    std::fs::remove_file(&block).unwrap();
+    let c = ls.wait_completion(first, T).unwrap();
+    assert_eq!((c.status, c.last), (Status::Cancelled, true), "{c:?}");
+    assert_eq!(ls.live_locks(), 1);
+    let next = ls
+        .lock(b"sub-c", DlmMode::Ex, DlmLkf::empty(), None)
+        .unwrap();
+    assert_eq!(next.raw() as u32, first.raw() as u32, "the cell is reused");
+    assert_ne!(next, first);
+    assert_eq!(ls.wait_completion(next, T).unwrap().status, Status::Granted);
+    ls.unlock(next, DlmLkf::empty(), None).unwrap();
+    assert_eq!(
+        ls.wait_completion(next, T).unwrap().status,
+        Status::Unlocked
+    );
 
     // A request the stub refuses (it has 8 resources): its completion carries the errno and
     // ends the handle.

@@ -5,7 +5,7 @@
 # the re-mount and the second failure of the scenario overlap it: 8 s while the generation
 # is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
 # is measured). The first recovery of jid 1 fails, to exercise the retry of a failure. A
-# command whose gdlmd died stops (GDLM-RECOVER orphaned).
+# command whose gdlmd died is killed by gdlmd's reaper (or stops: GDLM-RECOVER orphaned).
 # Phase 7 sets GDLMD_TEST_FAIL_JID (that first-mount replay fails after 4 s, exit 4) or
 # GDLMD_TEST_SLOW_JID/GDLMD_TEST_SLOW_SECS (that first-mount replay takes that long).
 # SPDX-License-Identifier: GPL-2.0-only
@@ -30,9 +30,10 @@ if [ "$GDLM_REASON" = failed ]; then
   j=$(timeout 30 /opt/gdlm/bin/gdlm inspect "$GDLM_LOCKSPACE" --json 2>&1 | tail -1)
   echo "GDLM-INSPECT-DURING node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION $j"
   # When gdlmd dies its journal lock is gone and a survivor may run this journal's recovery,
-  # so a command that outlived its daemon would replay alongside it. gdlmd's
-  # PR_SET_PDEATHSIG kills only the shell it started, not this script's children (sleep):
-  # stop when gdlmd is gone.
+  # so a command that outlived its daemon would replay alongside it. gdlmd's reaper kills
+  # this command's whole process group then (and logs "jid=J: recovery command killed: gdlmd
+  # (pid P) died", the run's end for _gc_runs); this check stays as a second guard: stop
+  # when the process above the shell (the reaper) is gone.
   # (builtins only in the loop: a fork costs tens of ms under TCG)
   d=$PPID c= st=
   read -r c 2>/dev/null <"/proc/$d/comm"

@@ -37,7 +37,8 @@ _gc_inspect_gen_logged() {
 # _gc_runs DIR JID: every run of the recovery command for journal JID on any node, on the
 # host's clock (the stamped serial logs): "START END NODE GEN OUTCOME" per run, in start order;
 # a run that printed no end ends when gdlmd reaped it ("jid=J: recovery command signal 9,
-# killed on stop"); one never ended has END "inf". The command runs while gdlmd holds the journal's lock EX, so
+# killed on stop") or its reaper killed it ("jid=J: recovery command killed: gdlmd (pid P)
+# died"); one never ended has END "inf". The command runs while gdlmd holds the journal's lock EX, so
 # runs of one journal may come in any order and on any node but never overlap.
 _gc_runs() {
   local n

@@ -26,7 +26,7 @@ use clap::{Parser, Subcommand};
 use gdlm_core::ast::{gdlm_ast, AstInput, AstOutcome, AstStyle};
 use gdlm_core::consts::LM_OUT_TRY_AGAIN;
 use gdlm_core::{DlmLkf, DlmMode, LmState, LockName};
-use gdlm_linux::{lvb_from, lvb_text, Completion, Event, LockId, Lockspace, Status};
+use gdlm_linux::{lvb_from, lvb_text, Completion, Event, LockId, Lockspace, Status, Timeout};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -507,20 +507,23 @@ impl Chunks {
     }
 }
 
-/// The same operations as ci/realdlm/src/dlmbench.c, through gdlm-linux.
+/// The same operations as ci/realdlm/src/dlmbench.c, through gdlm-linux: the timeout made
+/// once (as dlmbench's 30000 ms), the LVB read and written in the lock's buffer (as dlmbench
+/// reads and writes the buffer `sb_lvbptr` points to).
 fn bench(n: u32) -> io::Result<Report> {
+    const BT: Timeout = Timeout::from_secs(30);
     let mut r = Report::new();
     let mut ls = Lockspace::create("gdlmbench")?;
     let mut t = Chunks::new();
     for i in 0..n {
         let lk = ls.lock(b"bench-lock", DlmMode::Ex, DlmLkf::empty(), None)?;
-        let c = ls.wait_completion(lk, T)?;
+        let c = ls.wait_completion(lk, BT)?;
         if c.status != Status::Granted {
             r.check("bench-lock", false, show(&c));
             return Ok(r);
         }
         ls.unlock(lk, DlmLkf::empty(), None)?;
-        let c = ls.wait_completion(lk, T)?;
+        let c = ls.wait_completion(lk, BT)?;
         if c.status != Status::Unlocked {
             r.check("bench-unlock", false, show(&c));
             return Ok(r);
@@ -531,22 +534,27 @@ fn bench(n: u32) -> io::Result<Report> {
 
     let vb = DlmLkf::VALBLK;
     let lk = ls.lock(b"bench-convert", DlmMode::Nl, vb, None)?;
-    ls.wait_completion(lk, T)?;
+    ls.wait_completion(lk, BT)?;
     let mut t = Chunks::new();
     for i in 0..n {
         ls.convert(lk, DlmMode::Ex, vb, None)?;
-        let c = ls.wait_completion(lk, T)?;
-        let v = ls
-            .completion_lvb(&c)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        if c.status != Status::Granted || (i > 0 && v != Some(i - 1)) {
-            r.check("bench-lvb", false, format!("cycle {i}: {}", show(&c)));
+        let c = ls.wait_completion(lk, BT)?;
+        let Some(lvb) = ls.lvb_mut(lk) else {
+            r.check("bench-lvb", false, format!("cycle {i}: no LVB"));
+            return Ok(r);
+        };
+        let v = u32::from_le_bytes([lvb[0], lvb[1], lvb[2], lvb[3]]);
+        if c.status != Status::Granted || (i > 0 && v != i - 1) {
+            r.check(
+                "bench-lvb",
+                false,
+                format!("cycle {i}: {} LVB {v}", show(&c)),
+            );
             return Ok(r);
         }
-        let mut lvb = [0u8; gdlm_linux::LVB_LEN];
         lvb[..4].copy_from_slice(&i.to_le_bytes());
-        ls.convert(lk, DlmMode::Nl, vb, Some(&lvb))?;
-        ls.wait_completion(lk, T)?;
+        ls.convert(lk, DlmMode::Nl, vb, None)?;
+        ls.wait_completion(lk, BT)?;
         t.done(i);
     }
     t.print("convert_cycle", n);

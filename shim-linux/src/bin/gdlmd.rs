@@ -18,8 +18,9 @@
 //!   for recovery; the loop goes on meanwhile); the completions are read from the lockspace
 //!   fd and fed back as `DlmDone` (a request refused at once is its completion with that
 //!   status);
-//! - `Replay` → `sh -c CMD gdlmd-recover JID` (see `--help`; it gets SIGKILL if gdlmd
-//!   dies, `PR_SET_PDEATHSIG`); its exit is `ReplayDone`;
+//! - `Replay` → `sh -c CMD gdlmd-recover JID` under a reaper (gdlmd re-executed, see
+//!   `reaper_main`; the command's process group gets SIGKILL if gdlmd dies); its exit is
+//!   `ReplayDone`;
 //! - `Log` → one log line per line of its `Display` (the kernel's text);
 //! - `Release` → release the lockspace and leave the group (clean), or leave as failed.
 //!
@@ -36,6 +37,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -51,8 +53,10 @@ use gdlm_core::DlmLkf;
 use gdlm_linux::cpg::reason_name;
 use gdlm_linux::{Cpg, CpgEvent, CpgMember, LockId, Lockspace};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{killpg, SigSet, Signal};
+use nix::sys::eventfd::{EfdFlags, EventFd};
+use nix::sys::signal::{kill, killpg, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::time::{clock_gettime, ClockId};
 use nix::unistd::Pid;
 
@@ -67,6 +71,16 @@ const SLOW_REQUEST: Duration = Duration::from_secs(30);
 const STOP_EXTRA: Duration = Duration::from_secs(20);
 /// How long the leave may take to be delivered before the connection closes.
 const LEAVE_WAIT: Duration = Duration::from_secs(5);
+/// `cpg_join` retries while corosync answers `CS_ERR_TRY_AGAIN` (it is syncing): every
+/// 100 ms from the loop's timer, for at most 10 s.
+const JOIN_RETRY: Duration = Duration::from_millis(100);
+const JOIN_WAIT: Duration = Duration::from_secs(10);
+/// A multicast corosync flow-controls is retried every 10 ms from the loop's timer (in
+/// order, never dropped); logged when it has waited 5 s, and every 5 s after.
+const MCAST_RETRY: Duration = Duration::from_millis(10);
+const MCAST_WARN: Duration = Duration::from_secs(5);
+/// At release: how long the lockspace's release may take before gdlmd exits without it.
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
 
 /// The recovery command's contract and the exit statuses (`gdlmd --help`, README).
 const AFTER_HELP: &str = "\
@@ -90,10 +104,12 @@ Recovery command (--recover-cmd CMD):
   at a time. A journal may be recovered again after a success (the lock is released
   after the result is shared), so the command must be idempotent, as gfs2's journal
   replay is. On SIGTERM or SIGINT a running command gets --replay-grace seconds, then
-  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the shell it
-  started gets SIGKILL at once (PR_SET_PDEATHSIG): the others recover this node's journals
-  then, and the command must not go on. Processes the shell started are not killed that
-  way: run the last step with `exec`, or have long steps check that GDLM_DAEMON_PID lives.
+  its process group gets SIGKILL. If gdlmd itself dies (killed, crashed), the command's
+  process group gets SIGKILL at once (a small reaper process, gdlmd re-executed as
+  gdlmd-reaper, sits between gdlmd and the shell: PR_SET_PDEATHSIG tells it of gdlmd's
+  death): the others recover this node's journals then, and the command must not go on.
+  When the shell exits, whatever it left running in its process group is killed too.
+  Processes that leave the group (setsid) are not reached.
 
 Exit status:
   0  stopped by SIGTERM or SIGINT and released cleanly (unmounted, or the mount
@@ -136,6 +152,10 @@ struct Args {
     /// Test aid: a one-member group inside the process instead of corosync.
     #[arg(long, hide = true)]
     loopback_group: bool,
+    /// Test aid: the loopback group answers "try again" (corosync's CS_ERR_TRY_AGAIN) to
+    /// this many join and multicast attempts first.
+    #[arg(long, hide = true, default_value_t = 0)]
+    loopback_busy: u32,
     /// Whose lock_dlm to follow where it changed: `reference` (v3.12) or `linux-7.2`
     /// (7.2.13: its lockspace flags; a withdraw leaves as failed).
     #[arg(long, default_value = "reference", value_parser = ["reference", "linux-7.2"])]
@@ -239,6 +259,8 @@ enum Group {
     Loopback {
         me: CpgMember,
         queue: VecDeque<CpgEvent>,
+        /// Test aid: joins and multicasts answered "try again" before one goes through.
+        busy: u32,
     },
 }
 
@@ -250,16 +272,21 @@ impl Group {
         }
     }
 
-    fn join(&mut self, name: &str) -> io::Result<()> {
+    /// One join attempt: `Ok(false)` if corosync said try again.
+    fn try_join(&mut self, name: &str) -> io::Result<bool> {
         match self {
-            Group::Cpg(c) => c.join_group(name),
-            Group::Loopback { me, queue } => {
+            Group::Cpg(c) => c.try_join_group(name),
+            Group::Loopback { me, queue, busy } => {
+                if *busy > 0 {
+                    *busy -= 1;
+                    return Ok(false);
+                }
                 queue.push_back(CpgEvent::ConfChg {
                     members: vec![*me],
                     left: vec![],
                     joined: vec![*me],
                 });
-                Ok(())
+                Ok(true)
             }
         }
     }
@@ -282,41 +309,88 @@ impl Group {
         }
     }
 
-    fn mcast(&mut self, msg: &[u8]) -> io::Result<()> {
+    /// One multicast attempt: `Ok(false)` if corosync applied flow control (nothing sent).
+    fn try_mcast(&mut self, msg: &[u8]) -> io::Result<bool> {
         match self {
-            Group::Cpg(c) => c.mcast(msg),
-            Group::Loopback { me, queue } => {
+            Group::Cpg(c) => c.try_mcast(msg),
+            Group::Loopback { me, queue, busy } => {
+                if *busy > 0 {
+                    *busy -= 1;
+                    return Ok(false);
+                }
                 queue.push_back(CpgEvent::Deliver {
                     from: *me,
                     msg: msg.to_vec(),
                 });
-                Ok(())
+                Ok(true)
             }
         }
     }
 
-    /// Leaves cleanly and waits (bounded) until corosync delivered the leave.
-    fn leave(self) -> io::Result<()> {
-        let Group::Cpg(mut cpg) = self else {
-            return Ok(());
-        };
-        cpg.leave()?;
-        let end = Instant::now() + LEAVE_WAIT;
-        while Instant::now() < end {
-            match cpg.dispatch() {
-                Ok(evs) => {
-                    if evs.iter().any(|e| {
-                        matches!(e, CpgEvent::ConfChg { left, .. }
-                            if left.iter().any(|(m, _)| *m == cpg.me()))
-                    }) {
-                        break;
-                    }
-                }
-                Err(_) => break,
+    /// Leaves cleanly (`cpg_leave`, which does not block); `true` if corosync will deliver
+    /// the leave as a configuration change to wait for (the loop waits, bounded).
+    fn start_leave(&mut self) -> io::Result<bool> {
+        match self {
+            Group::Cpg(c) => {
+                c.leave()?;
+                Ok(true)
             }
-            std::thread::sleep(Duration::from_millis(20));
+            Group::Loopback { .. } => Ok(false),
         }
-        Ok(())
+    }
+}
+
+/// The configuration change says that `me` left.
+fn own_leave(ev: &CpgEvent, me: CpgMember) -> bool {
+    matches!(ev, CpgEvent::ConfChg { left, .. } if left.iter().any(|(m, _)| *m == me))
+}
+
+/// A blocking libdlm call (joining or releasing the lockspace: neither has an asynchronous
+/// form) on a thread of its own; the loop polls `fd` and takes the result.
+struct Background<T> {
+    rx: mpsc::Receiver<io::Result<T>>,
+    wake: Arc<EventFd>,
+    since: Instant,
+    /// When to log it as slow next.
+    warn_at: Instant,
+}
+
+impl<T: Send + 'static> Background<T> {
+    fn spawn(name: &str, f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<Self> {
+        let wake = Arc::new(EventFd::from_flags(
+            EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK,
+        )?);
+        let (tx, rx) = mpsc::channel();
+        let w = wake.clone();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = tx.send(f());
+                let _ = w.write(1);
+            })?;
+        let now = Instant::now();
+        Ok(Background {
+            rx,
+            wake,
+            since: now,
+            warn_at: now + SLOW_REQUEST,
+        })
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.wake.as_fd()
+    }
+
+    /// The result, once the call returned.
+    fn try_take(&self) -> Option<io::Result<T>> {
+        let _ = self.wake.read();
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(io::Error::other(
+                "the call's thread ended without a result",
+            ))),
+        }
     }
 }
 
@@ -369,6 +443,25 @@ struct Daemon {
     /// Membership refusals since the last accepted CPG event.
     refused: u32,
     end: Option<End>,
+    /// `dlm_create_lockspace` running on its thread.
+    creating: Option<Background<Lockspace>>,
+    /// The lockspace's release running on its thread (at the end).
+    releasing: Option<Background<()>>,
+    /// What the release gave.
+    release_result: Option<io::Result<()>>,
+    /// The release began (commands killed) at this time.
+    release_at: Option<Instant>,
+    /// The clean leave was sent; wait for its configuration change until then.
+    leave_until: Option<Instant>,
+    left: bool,
+    /// `cpg_join` answered try-again: (next attempt, first attempt).
+    join_retry: Option<(Instant, Instant)>,
+    /// Multicasts not yet accepted by corosync (flow control), in order.
+    outbox: VecDeque<Vec<u8>>,
+    /// The next attempt at `outbox`'s head; the head's first attempt; the next log line.
+    mcast_retry: Option<Instant>,
+    mcast_since: Option<Instant>,
+    mcast_warn_at: Option<Instant>,
 }
 
 impl Daemon {
@@ -405,6 +498,17 @@ impl Daemon {
             mount_failure: None,
             refused: 0,
             end: None,
+            creating: None,
+            releasing: None,
+            release_result: None,
+            release_at: None,
+            leave_until: None,
+            left: false,
+            join_retry: None,
+            outbox: VecDeque::new(),
+            mcast_retry: None,
+            mcast_since: None,
+            mcast_warn_at: None,
         }
     }
 
@@ -497,34 +601,23 @@ impl Daemon {
 
     fn execute(&mut self, a: Action) -> io::Result<()> {
         match a {
-            Action::NewLockspace { .. } => match Lockspace::create(&self.name) {
-                Ok(mut ls) => {
-                    // Requests are written by a thread of their own: the kernel's write()
-                    // blocks while the lockspace is stopped for recovery, and this loop
-                    // must go on reading CPG events, signals and completions meanwhile.
-                    ls.start_submit_thread()?;
-                    self.ls = Some(ls);
-                    let now = self.now();
-                    if let Err(e) = self.engine.handle(now, Event::LockspaceJoined) {
-                        self.log(&format!("engine refused an event: {e}"));
-                    }
-                }
-                Err(e) => {
-                    self.log(&format!("error: dlm_create_lockspace: {e}"));
-                    let now = self.now();
-                    let _ = self
-                        .engine
-                        .handle(now, Event::LockspaceFailed(io_status(&e)));
-                }
-            },
-            Action::JoinGroup => {
-                let g = format!("gdlmd:{}", self.name);
-                self.group.join(&g)?;
+            Action::NewLockspace { .. } => {
+                // dlm_create_lockspace blocks while the DLM adds this node (dlm_controld,
+                // the first recovery): on a thread of its own, so the loop goes on reading
+                // signals and CPG meanwhile; its result is `lockspace_created`.
+                let name = self.name.clone();
+                self.creating = Some(Background::spawn("gdlm-create", move || {
+                    Lockspace::create(&name)
+                })?);
             }
+            Action::JoinGroup => self.try_join()?,
             Action::Multicast => {
                 let mut buf = [0u8; SyncMsg::<N>::MAX_LEN];
                 if let Some(n) = self.engine.multicast_message(&mut buf) {
-                    self.group.mcast(&buf[..n])?;
+                    self.outbox.push_back(buf[..n].to_vec());
+                    if self.mcast_retry.is_none() {
+                        self.flush_outbox()?;
+                    }
                 }
             }
             Action::Dlm(req) => self.dlm_call(req),
@@ -547,6 +640,167 @@ impl Daemon {
             Action::Log(l) => self.log_event(l),
         }
         Ok(())
+    }
+
+    /// `dlm_create_lockspace` returned (on its thread).
+    fn lockspace_created(&mut self, r: io::Result<Lockspace>) -> io::Result<()> {
+        self.creating = None;
+        if self.end.is_some() {
+            // The engine gave the join up meanwhile: the release takes what came.
+            match r {
+                Ok(ls) => self.ls = Some(ls),
+                Err(e) => self.log(&format!("dlm_create_lockspace after the stop: {e}")),
+            }
+            return Ok(());
+        }
+        match r {
+            Ok(mut ls) => {
+                // Requests are written by a thread of their own: the kernel's write()
+                // blocks while the lockspace is stopped for recovery, and this loop must
+                // go on reading CPG events, signals and completions meanwhile.
+                ls.start_submit_thread()?;
+                self.ls = Some(ls);
+                self.feed(Event::LockspaceJoined)
+            }
+            Err(e) => {
+                self.log(&format!("error: dlm_create_lockspace: {e}"));
+                self.feed(Event::LockspaceFailed(io_status(&e)))
+            }
+        }
+    }
+
+    /// One `cpg_join` attempt; corosync's "try again" (it is syncing) is retried from the
+    /// loop's timer, for at most [`JOIN_WAIT`].
+    fn try_join(&mut self) -> io::Result<()> {
+        let g = format!("gdlmd:{}", self.name);
+        if self.group.try_join(&g)? {
+            if let Some((_, since)) = self.join_retry.take() {
+                self.log(&format!(
+                    "cpg join: joined after {} ms of CS_ERR_TRY_AGAIN",
+                    since.elapsed().as_millis()
+                ));
+            }
+            return Ok(());
+        }
+        let now = Instant::now();
+        let since = match self.join_retry {
+            Some((_, since)) => since,
+            None => {
+                self.log("cpg join: corosync answered CS_ERR_TRY_AGAIN; retrying every 100 ms");
+                now
+            }
+        };
+        if now.duration_since(since) >= JOIN_WAIT {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "cpg join: CS_ERR_TRY_AGAIN for 10 s",
+            ));
+        }
+        self.join_retry = Some((now + JOIN_RETRY, since));
+        Ok(())
+    }
+
+    /// Sends the queued multicasts in order; one corosync flow-controls stays at the head
+    /// and is retried from the loop's timer.
+    fn flush_outbox(&mut self) -> io::Result<()> {
+        self.mcast_retry = None;
+        while let Some(m) = self.outbox.front() {
+            if self.group.try_mcast(m)? {
+                self.outbox.pop_front();
+                if let Some(since) = self.mcast_since.take() {
+                    if self
+                        .mcast_warn_at
+                        .take()
+                        .is_some_and(|w| w > since + MCAST_WARN)
+                    {
+                        self.log(&format!(
+                            "cpg mcast: sent after {} ms of flow control",
+                            since.elapsed().as_millis()
+                        ));
+                    }
+                }
+                continue;
+            }
+            let now = Instant::now();
+            let since = *self.mcast_since.get_or_insert(now);
+            let warn_at = *self.mcast_warn_at.get_or_insert(since + MCAST_WARN);
+            if now >= warn_at {
+                self.mcast_warn_at = Some(now + MCAST_WARN);
+                self.log(&format!(
+                    "cpg mcast: flow control (CS_ERR_TRY_AGAIN) for {} s, {} message(s) \
+                     queued; still retrying",
+                    now.duration_since(since).as_secs(),
+                    self.outbox.len()
+                ));
+            }
+            self.mcast_retry = Some(now + MCAST_RETRY);
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// After the engine's `Release`, one step at a time, nothing blocking the loop: running
+    /// commands are killed and reaped (the engine only releases with none, or when leaving
+    /// as failed), a join still in flight is waited for, the lockspace is released on a
+    /// thread (forced: the DLM drops what the engine still holds), then the group is left
+    /// cleanly and its leave waited for (bounded), or, leaving as failed, not at all (the
+    /// others then see this process fail and recover its journal). True once done.
+    fn release_progress(&mut self) -> io::Result<bool> {
+        let Some(End::Released(how)) = self.end else {
+            return Ok(false);
+        };
+        let now = Instant::now();
+        let at = *self.release_at.get_or_insert_with(|| {
+            self.join_retry = None;
+            now
+        });
+        self.kill_replays("releasing");
+        if !self.replays.is_empty() {
+            return Ok(false);
+        }
+        if let Some(c) = &self.creating {
+            if now.duration_since(at) < STOP_EXTRA {
+                return Ok(false);
+            }
+            let waited = c.since.elapsed().as_secs();
+            self.log(&format!(
+                "dlm_create_lockspace has not returned after {waited} s; exiting without it"
+            ));
+            self.creating = None;
+            self.release_result = Some(Err(io::Error::other("the lockspace join never returned")));
+        }
+        if let Some(ls) = self.ls.take() {
+            self.releasing = Some(Background::spawn("gdlm-release", move || ls.release(true))?);
+            return Ok(false);
+        }
+        if let Some(r) = &self.releasing {
+            if r.since.elapsed() < RELEASE_WAIT {
+                return Ok(false);
+            }
+            self.log(&format!(
+                "the lockspace release has not returned after {} s; exiting without it",
+                r.since.elapsed().as_secs()
+            ));
+            self.releasing = None;
+            self.release_result = Some(Err(io::Error::other(
+                "the lockspace release never returned",
+            )));
+        }
+        if how == Release::Recover {
+            return Ok(true);
+        }
+        match self.leave_until {
+            None => {
+                self.outbox.clear();
+                self.mcast_retry = None;
+                if !self.group.start_leave()? {
+                    return Ok(true);
+                }
+                self.leave_until = Some(now + LEAVE_WAIT);
+                Ok(false)
+            }
+            Some(until) => Ok(self.left || now >= until),
+        }
     }
 
     /// An engine log line, one write per line of its text.
@@ -625,6 +879,9 @@ impl Daemon {
             ls.dispatch()?;
         }
         while let Some(ev) = self.ls.as_mut().and_then(Lockspace::take_event) {
+            if self.end.is_some() {
+                continue; // released: completions of what the release drops
+            }
             // BASTs: the engine's locks do not act on them (lock_dlm's control_lock and
             // journal locks have none that matter).
             let gdlm_linux::Event::Completion(c) = ev else {
@@ -672,11 +929,16 @@ impl Daemon {
         self.log(&format!(
             "jid={jid}: Looking at journal... (reason {why}, generation {generation})"
         ));
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
+        // The command runs under a reaper (this binary re-executed, see `reaper_main`): it
+        // gets SIGTERM when gdlmd dies (PR_SET_PDEATHSIG) and then kills the command's whole
+        // process group, which a pdeathsig on the shell alone would not reach.
+        let mut cmd = Command::new("/proc/self/exe");
+        cmd.arg0("gdlmd-reaper")
+            .args(["/bin/sh", "-c"])
             .arg(&self.recover_cmd)
             .arg("gdlmd-recover")
             .arg(jid.to_string())
+            .env(REAPER_ENV, std::process::id().to_string())
             .env("GDLM_LOCKSPACE", &self.name)
             .env("GDLM_JID", jid.to_string())
             .env("GDLM_GENERATION", generation.to_string())
@@ -685,22 +947,22 @@ impl Daemon {
             .stdin(Stdio::null())
             .env("GDLM_DAEMON_PID", std::process::id().to_string())
             // Its own process group: a terminal's ^C reaches gdlmd only, which then gives
-            // the command its grace; a kill reaches the whole command.
+            // the command its grace.
             .process_group(0);
         let parent = nix::unistd::getpid();
         // SAFETY: the hook runs in the forked child before exec and makes only system calls
         // that are async-signal-safe (prctl, pthread_sigmask, getppid); it allocates nothing.
         unsafe {
             cmd.pre_exec(move || {
-                // The command dies with gdlmd (PR_SET_PDEATHSIG; this is the main thread,
-                // which lives as long as the process): once gdlmd is gone its journal lock
-                // is released and another node may replay that journal, so a command that
-                // outlived it would replay alongside. If gdlmd died before the prctl, no
-                // signal would come: then do not start at all.
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                // std's fork path (taken with a pre_exec hook) keeps the signal mask gdlmd
-                // blocked for its signalfd; the command starts with none blocked.
-                SigSet::empty().thread_set_mask()?;
+                // The reaper hears of gdlmd's death (PR_SET_PDEATHSIG, kept across exec;
+                // this is the main thread, which lives as long as the process): once gdlmd
+                // is gone its journal lock is released and another node may replay that
+                // journal, so the command must not go on. It starts with SIGTERM and SIGCHLD
+                // blocked (read from its signalfd: no window in which SIGTERM would kill it
+                // before it can kill the command). If gdlmd died before the prctl, no signal
+                // would come: then do not start at all.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                reaper_signals().thread_set_mask()?;
                 if nix::unistd::getppid() != parent {
                     return Err(io::Error::from_raw_os_error(libc::ESRCH));
                 }
@@ -733,6 +995,9 @@ impl Daemon {
                         r.jid,
                         exit_text(status)
                     ));
+                    if self.end.is_some() {
+                        continue; // killed by the release: the engine is done
+                    }
                     self.feed(Event::ReplayDone {
                         jid: r.jid,
                         outcome: outcome_of(status),
@@ -749,8 +1014,10 @@ impl Daemon {
         for r in &mut self.replays {
             if !r.killed {
                 r.killed = true;
+                // The reaper kills the command's process group (SIGKILL) and exits as the
+                // command did (SIGUSR1: its SIGTERM means that gdlmd died).
                 let pid = i32::try_from(r.child.id()).unwrap_or(0);
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGUSR1);
                 lines.push(format!(
                     "jid={}: killing the recovery command (pid {pid}): {why}",
                     r.jid
@@ -883,6 +1150,27 @@ impl Daemon {
         if self.group.has_pending() {
             at(Instant::now());
         }
+        if let Some((next, _)) = self.join_retry {
+            at(next);
+        }
+        if let Some(next) = self.mcast_retry {
+            at(next);
+        }
+        for b in [
+            self.creating.as_ref().map(|b| b.warn_at),
+            self.releasing.as_ref().map(|b| b.since + RELEASE_WAIT),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            at(b);
+        }
+        if let (Some(r), Some(_)) = (self.release_at, &self.creating) {
+            at(r + STOP_EXTRA);
+        }
+        if let Some(until) = self.leave_until {
+            at(until);
+        }
         t
     }
 
@@ -900,6 +1188,15 @@ impl Daemon {
                 ));
             }
         }
+        if let Some(c) = self.creating.as_mut() {
+            if c.warn_at <= now {
+                c.warn_at = now + SLOW_REQUEST;
+                lines.push(format!(
+                    "dlm_create_lockspace: still waiting after {} s",
+                    c.since.elapsed().as_secs()
+                ));
+            }
+        }
         for l in lines {
             self.log(&l);
         }
@@ -910,12 +1207,11 @@ impl Daemon {
             journals: self.journals,
         })?;
         loop {
-            if let Some(end) = self.end {
-                return Ok(end);
-            }
             self.stop_progress()?;
             if let Some(end) = self.end {
-                return Ok(end);
+                if self.release_progress()? {
+                    return Ok(end);
+                }
             }
             let timeout = match self.next_wake() {
                 None => PollTimeout::NONE,
@@ -926,8 +1222,8 @@ impl Daemon {
                     PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
                 }
             };
-            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready) = {
-                let mut fds = Vec::with_capacity(4);
+            let (sig_ready, group_ready, group_hup, ls_ready, sub_ready, bg_ready) = {
+                let mut fds = Vec::with_capacity(6);
                 fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
                 let g = self.group.fd().map(|fd| {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -947,6 +1243,16 @@ impl Daemon {
                     fds.push(PollFd::new(fd, PollFlags::POLLIN));
                     fds.len() - 1
                 });
+                // The join's or the release's thread.
+                let bg = self
+                    .creating
+                    .as_ref()
+                    .map(Background::fd)
+                    .or_else(|| self.releasing.as_ref().map(Background::fd))
+                    .map(|fd| {
+                        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                        fds.len() - 1
+                    });
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
@@ -960,6 +1266,7 @@ impl Daemon {
                     gr.intersects(PollFlags::POLLERR | PollFlags::POLLHUP),
                     l.map(rev).is_some_and(|r| !r.is_empty()),
                     sub.map(rev).is_some_and(|r| !r.is_empty()),
+                    bg.map(rev).is_some_and(|r| !r.is_empty()),
                 )
             };
             if sig_ready {
@@ -975,11 +1282,31 @@ impl Daemon {
             }
             if group_ready || self.group.has_pending() {
                 for ev in self.group.dispatch()? {
+                    if self.end.is_some() {
+                        // Released: only our own leave matters now.
+                        self.left |= own_leave(&ev, self.group.me());
+                        continue;
+                    }
                     self.on_cpg(ev)?;
                 }
             }
             if ls_ready || sub_ready {
                 self.dlm_ready(ls_ready, sub_ready)?;
+            }
+            if bg_ready {
+                if let Some(r) = self.creating.as_ref().and_then(Background::try_take) {
+                    self.lockspace_created(r)?;
+                } else if let Some(r) = self.releasing.as_ref().and_then(Background::try_take) {
+                    self.releasing = None;
+                    self.release_result = Some(r);
+                }
+            }
+            let now = Instant::now();
+            if self.join_retry.is_some_and(|(next, _)| next <= now) {
+                self.try_join()?;
+            }
+            if self.mcast_retry.is_some_and(|next| next <= now) {
+                self.flush_outbox()?;
             }
             // Every item due now, one at a time (the engine's call order).
             let mut rounds = 0;
@@ -996,34 +1323,20 @@ impl Daemon {
         }
     }
 
-    /// Executes the release: running commands are killed (the engine only releases with
-    /// none, or when leaving as failed), the lockspace is released (forced: the DLM drops
-    /// what the engine still holds), and the group left cleanly, or not at all when
-    /// leaving as failed (the others then see this process fail and recover its journal).
-    fn release(mut self, how: Release) -> io::Result<()> {
-        self.kill_replays("releasing");
-        for mut r in std::mem::take(&mut self.replays) {
-            let _ = r.child.wait();
-        }
-        let ls = self.ls.take();
-        let jid = self.engine.jid();
-        let r = ls.map_or(Ok(()), |ls| ls.release(true));
+    /// After the release (`release_progress`): the last line and the release's result.
+    fn finish(mut self, how: Release) -> io::Result<()> {
+        let r = self.release_result.take().unwrap_or(Ok(()));
         match how {
             Release::Normal => {
-                let name = self.name.clone();
-                let left = self.group.leave();
-                let text = if self.mount_failure.is_some() {
+                self.log(if self.mount_failure.is_some() {
                     "released after the failed mount"
                 } else {
                     "unmounted"
-                };
-                let _ = io::stderr().write_all(format!("{}\n", log_line(&name, text)).as_bytes());
-                if let Some(f) = self.log_file.as_mut() {
-                    let _ = writeln!(f, "{}", log_line(&name, text));
-                }
-                r.and(left)
+                });
+                r
             }
             Release::Recover => {
+                let jid = self.engine.jid();
                 self.log(&format!(
                     "released as failed: the others recover jid {}",
                     jid.map_or("-".into(), |j| j.to_string())
@@ -1043,6 +1356,8 @@ impl Daemon {
         match self.mount_failure {
             None => true,
             Some(MountFailure::ControlMount { error, .. }) if error == -EINTR => true,
+            // Stopped before control_mount began (e.g. while joining the lockspace).
+            Some(MountFailure::Interrupted) => true,
             // A command we killed on stop failed the mount; nothing is left dirty that
             // another mount would not replay again.
             Some(MountFailure::FirstMountJournal { .. } | MountFailure::OwnJournal(_)) => {
@@ -1053,7 +1368,167 @@ impl Daemon {
     }
 }
 
+/// The environment variable that makes gdlmd a recovery command's reaper (its value:
+/// gdlmd's pid).
+const REAPER_ENV: &str = "GDLMD_REAPER_FOR";
+
+/// The reaper's arguments: the command it runs.
+#[derive(Parser, Debug)]
+#[command(
+    name = "gdlmd-reaper",
+    about = "gdlmd's recovery-command reaper (internal)"
+)]
+struct ReaperArgs {
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<std::ffi::OsString>,
+}
+
+/// The signals the reaper reads from its signalfd (blocked from its exec on).
+fn reaper_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGUSR1);
+    set.add(Signal::SIGCHLD);
+    set
+}
+
+/// gdlmd (`pid`) is still this reaper's parent and not exiting. PR_SET_PDEATHSIG fires when
+/// the thread that started the reaper (gdlmd's main thread) exits: the reaper may then have
+/// been handed to another of gdlmd's threads (same pid) that is dying too, so `getppid`
+/// alone does not tell; the main thread's state does (a zombie once it has exited).
+fn parent_alive(pid: i32) -> bool {
+    if nix::unistd::getppid().as_raw() != pid {
+        return false;
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(')').next().map(|t| t.trim_start().chars().next()))
+        .flatten()
+        .is_some_and(|c| c != 'Z' && c != 'X')
+}
+
+/// A recovery command's reaper: gdlmd re-executed (`GDLMD_REAPER_FOR` set) between gdlmd
+/// and the command's shell. It runs the command in a process group of its own and waits;
+/// SIGTERM (gdlmd died: PR_SET_PDEATHSIG, set before exec) or SIGUSR1 (gdlmd stops the
+/// command) kills that whole group with SIGKILL; when the shell exits, whatever it left running in
+/// its group is killed too (nothing may go on replaying once the result is reported). It
+/// exits as the shell did (same code, or the same signal), which is what gdlmd reports.
+/// Why a process: PR_SET_PDEATHSIG reaches only a direct child, and a subreaper or killpg
+/// in gdlmd's exit path does nothing when gdlmd is SIGKILLed or crashes.
+fn reaper_main(parent: &std::ffi::OsStr) -> ExitCode {
+    let args = ReaperArgs::parse();
+    let parent: i32 = parent.to_str().and_then(|p| p.parse().ok()).unwrap_or(0);
+    if nix::unistd::getppid().as_raw() != parent {
+        return ExitCode::from(125); // gdlmd is gone already: do not start
+    }
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        eprintln!("{} gdlmd-reaper: {what}: {e}", stamp());
+        ExitCode::from(126)
+    };
+    let sig = match SignalFd::with_flags(&reaper_signals(), SfdFlags::SFD_CLOEXEC) {
+        Ok(s) => s,
+        Err(e) => return fail("signalfd", &e),
+    };
+    let mut cmd = Command::new(&args.command[0]);
+    cmd.args(&args.command[1..])
+        .env_remove(REAPER_ENV)
+        .process_group(0);
+    // SAFETY: as in `Daemon::replay`: only async-signal-safe calls, no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            // If the reaper itself is killed, the shell goes with it.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            SigSet::empty().thread_set_mask()?;
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return fail("cannot run the command", &e),
+    };
+    let pgid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    let mut said = false;
+    loop {
+        match sig.read_signal() {
+            Ok(Some(info)) if info.ssi_signo == Signal::SIGUSR1 as u32 => {
+                // gdlmd stops the command (it logs that itself).
+                let _ = killpg(pgid, Signal::SIGKILL);
+            }
+            Ok(Some(info)) if info.ssi_signo == Signal::SIGTERM as u32 => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                // PR_SET_PDEATHSIG (gdlmd died; it may come once per thread of gdlmd's that
+                // inherits the reaper while dying), or someone else's SIGTERM. Say which,
+                // once, in gdlmd's log form and one write, so the run's end is on record.
+                if !said {
+                    said = true;
+                    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "-".into());
+                    // The dying thread may not be a zombie yet: look again a little later.
+                    let alive = parent_alive(parent) && {
+                        std::thread::sleep(Duration::from_millis(100));
+                        parent_alive(parent)
+                    };
+                    let why = if alive {
+                        format!("the reaper got SIGTERM (gdlmd pid {parent} runs)")
+                    } else {
+                        format!("gdlmd (pid {parent}) died")
+                    };
+                    let line = log_line(
+                        &var("GDLM_LOCKSPACE"),
+                        &format!("jid={}: recovery command killed: {why}", var("GDLM_JID")),
+                    );
+                    let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
+                }
+            }
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                let _ = child.wait();
+                return fail("signalfd", &e);
+            }
+        }
+        // Exited? Look without reaping: the zombie keeps the group's id from being reused
+        // while the rest of the group is killed.
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(pgid), flags) {
+            Ok(WaitStatus::StillAlive) => continue,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return fail("waitid", &e),
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+        return match child.wait() {
+            Ok(st) => exit_as(st),
+            Err(e) => fail("wait", &e),
+        };
+    }
+}
+
+/// Ends this process as `st` ended: the same exit code, or the same signal.
+fn exit_as(st: ExitStatus) -> ExitCode {
+    if let Some(code) = st.code() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    if let Some(s) = st.signal().and_then(|s| Signal::try_from(s).ok()) {
+        // SAFETY: restoring the default action of one signal in this single-threaded
+        // process, which then raises it at itself.
+        unsafe {
+            let _ = nix::sys::signal::signal(s, nix::sys::signal::SigHandler::SigDfl);
+        }
+        let mut one = SigSet::empty();
+        one.add(s);
+        let _ = one.thread_unblock();
+        let _ = nix::sys::signal::raise(s);
+        return ExitCode::from(128u8.saturating_add(s as u8));
+    }
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
+    if let Some(parent) = std::env::var_os(REAPER_ENV) {
+        return reaper_main(&parent);
+    }
     let args = Args::parse();
     match start(args) {
         Ok(true) => ExitCode::SUCCESS,
@@ -1092,6 +1567,7 @@ fn start(args: Args) -> io::Result<bool> {
                 pid: std::process::id(),
             },
             queue: VecDeque::new(),
+            busy: args.loopback_busy,
         }
     } else {
         Group::Cpg(Cpg::connect()?)
@@ -1106,7 +1582,7 @@ fn start(args: Args) -> io::Result<bool> {
         Ok(End::Released(how)) => {
             let clean = d.clean_stop(how);
             let failed = d.mount_failure.is_some();
-            d.release(how)?;
+            d.finish(how)?;
             Ok(clean || (!failed && how == Release::Normal))
         }
         Err(e) => {
@@ -1292,6 +1768,45 @@ mod tests {
         let g = step(vec![(n3b, CPG_REASON_NODEDOWN)], vec![]);
         assert_eq!(g, vec![(n1, 10, vec![2]), (n2c, 10, vec![2])]);
     }
+    /// corosync's flow control on a multicast: the message stays queued (in order, with the
+    /// ones behind it), the loop's timer is armed for the retry, and once corosync takes
+    /// them they go out in order.
+    #[test]
+    fn a_flow_controlled_multicast_is_retried_from_the_timer_in_order() {
+        let args =
+            Args::try_parse_from(["gdlmd", "lsm", "--recover-cmd", "true", "--journals", "2"])
+                .unwrap();
+        let me = CpgMember { nodeid: 1, pid: 7 };
+        let group = Group::Loopback {
+            me,
+            queue: VecDeque::new(),
+            busy: 3,
+        };
+        let mut d = Daemon::new(&args, group, None);
+        d.outbox.push_back(vec![1]);
+        d.outbox.push_back(vec![2]);
+        for _ in 0..3 {
+            d.flush_outbox().unwrap();
+            let retry = d.mcast_retry.expect("a retry is armed");
+            assert!(d.next_wake().is_some_and(|t| t <= retry));
+            assert_eq!(d.outbox.len(), 2);
+            assert!(!d.group.has_pending(), "nothing was sent");
+        }
+        d.flush_outbox().unwrap();
+        assert!(d.mcast_retry.is_none() && d.outbox.is_empty());
+        let sent: Vec<Vec<u8>> = d
+            .group
+            .dispatch()
+            .unwrap()
+            .into_iter()
+            .map(|e| match e {
+                CpgEvent::Deliver { msg, .. } => msg,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sent, [vec![1], vec![2]]);
+    }
+
     /// A refused membership change is one clear line, then a count; the daemon goes on
     /// and says when the group is accepted again.
     #[test]
@@ -1307,6 +1822,7 @@ mod tests {
         let group = Group::Loopback {
             me,
             queue: VecDeque::new(),
+            busy: 0,
         };
         let log = File::options()
             .create(true)
