@@ -945,7 +945,8 @@ pub extern "C" fn gdlm_probe_lvb(lvb: Bytes32, jid: u32, value: bool, gen: u32, 
         Err(e) => h.fmt(format_args!("{e}")),
     };
     h.u64(u64::from(c.all_jid_bits_clear()))
-        .u64(u64::from(c.generation()));
+        .u64(u64::from(c.generation()))
+        .u64(u64::from(c.any_jid_below(limit)));
     let all: JidSet = c.jids();
     let below = c.jids_below(limit);
     let mut s = JidSet::new();
