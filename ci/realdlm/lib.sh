@@ -442,3 +442,12 @@ rdlm_split() {
   sed -n 's/^GDLM-DMESG //p' "$d/node$n.log" | tr -d '\r' >"$d/node$n.dmesg"
   grep -a '^GDLM\[' "$d/node$n.log" | tr -d '\r' >"$d/node$n.harness" || true
 }
+
+# rdlm_klog D N: node N's kernel lines of gdlm.ko, gdlm_rfl.ko, gfs2 and the dlm as its serial
+# console showed them (a killed node's too), without the timestamp: D/nodeN.klog. gdlm_rfl.ko's
+# "gdlm_rfl: gdlm: ..." prefix becomes "gdlm: ...", so both modules' lines read the same.
+rdlm_klog() {
+  local d=$1 n=$2
+  grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm_rfl|gdlm|gfs2|dlm): ' | tr -d '\r' |
+    sed 's/^.*\[ *[0-9.]*\] \(gdlm_rfl: \)\{0,1\}\(gdlm\|gfs2\|dlm\): /\2: /' >"$d/node$n.klog"
+}

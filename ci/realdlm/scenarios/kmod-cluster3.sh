@@ -39,7 +39,7 @@ scenario_main() {
   say "3 VMs wall time $(elapsed "$t") s"
   for n in 1 2 3; do
     rdlm_split "$d" $n
-    grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm|gfs2|dlm): ' | tr -d '\r' | sed 's/^.*\[ *[0-9.]*\] \(gdlm\|gfs2\|dlm\): /\1: /' >"$d/node$n.klog"
+    rdlm_klog "$d" $n
   done
   for n in 1 2 3; do
     grep -E 'gdlm: (gfs1|kls): (recover generation|recover jid|jid=|mounted|first mounter|bast)|gfs2: fsid=gdlm:gfs1(\.[0-9]+)?: (recover generation|recover jid|jid=[0-9]+: (Busy|Done)|first mounter)|dlm: (gfs1|kls): remove member' "$d/node$n.klog" | sed "s/^/node$n /"

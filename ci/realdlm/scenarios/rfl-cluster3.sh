@@ -32,9 +32,7 @@ scenario_main() {
   say "3 VMs wall time $(elapsed "$t") s"
   for n in 1 2 3; do
     rdlm_split "$d" $n
-    # the kernel lines as the serial console showed them (the killed node's too)
-    grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm_rfl|dlm): ' | tr -d '\r' |
-      sed 's/^.*\[ *[0-9.]*\] \(gdlm_rfl: \)\{0,1\}\(gdlm\|dlm\): /\2: /' >"$d/node$n.klog"
+    rdlm_klog "$d" $n
   done
   for n in 1 2 3; do
     grep -E 'gdlm: rls: (recover generation|recover jid|jid=|mounted|first mounter)|dlm: rls: remove member' "$d/node$n.klog" | sed "s/^/node$n /"

@@ -37,8 +37,7 @@ scenario_main() {
   say "3 VMs wall time $(elapsed "$t") s"
   for n in 1 2 3; do
     rdlm_split "$d" $n
-    grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm_rfl|gfs2|dlm): ' | tr -d '\r' |
-      sed 's/^.*\[ *[0-9.]*\] \(gdlm_rfl: \)\{0,1\}\(gdlm\|gfs2\|dlm\): /\2: /' >"$d/node$n.klog"
+    rdlm_klog "$d" $n
   done
   for n in 1 2 3; do
     grep -E 'gdlm: gfs1: (recover generation|recover jid|jid=|mounted|first mounter)|gfs2: fsid=gdlm:gfs1(\.[0-9]+)?: (recover generation|recover jid|jid=[0-9]+: (Busy|Done|Replaying)|first mounter)|dlm: gfs1: remove member' "$d/node$n.klog" | sed "s/^/node$n /"

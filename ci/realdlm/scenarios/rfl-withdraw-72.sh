@@ -24,8 +24,7 @@ scenario_main() {
   : >"$d/host-clock.txt"
   for n in 1 2 3; do
     rdlm_split "$d" $n
-    grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm_rfl|dlm): ' | tr -d '\r' |
-      sed 's/^.*\[ *[0-9.]*\] \(gdlm_rfl: \)\{0,1\}\(gdlm\|dlm\): /\2: /' >"$d/node$n.klog"
+    rdlm_klog "$d" $n
   done
   for n in 1 2 3; do
     grep -E 'gdlm: rwd: (recover generation|recover jid|jid=|mounted|release option|withdraw|.*ignored)|dlm: rwd: remove member' "$d/node$n.klog" | sed "s/^/node$n /"

@@ -62,7 +62,7 @@ scenario_main() {
   : >"$d/host-clock.txt"
   for n in 1 2 3; do
     rdlm_split "$d" $n
-    grep -avE '^GDLM' "$d/node$n.log" | grep -aE '\] (gdlm|gfs2|dlm): ' | tr -d '\r' | sed 's/^.*\[ *[0-9.]*\] \(gdlm\|gfs2\|dlm\): /\1: /' >"$d/node$n.klog"
+    rdlm_klog "$d" $n
   done
   for n in 1 2 3; do
     grep -E 'gdlm: kwd: (recover generation|recover jid|jid=|mounted|release option|withdraw|.*ignored)|gfs2: fsid=gdlm:gfs1(\.[0-9]+)?: (recover generation|recover jid|jid=[0-9]+: (Busy|Done|Replaying|Looking)|.*withdraw|.*ignored)|dlm: (gfs1|kwd): remove member' "$d/node$n.klog" | sed "s/^/node$n /"
