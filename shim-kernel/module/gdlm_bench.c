@@ -11,6 +11,7 @@
  * j and n+1-j, j = floor((n - 1.96 sqrt(n)) / 2): the sign test's interval). The module is
  * "within 5%" of the C-only cycle when the interval's upper end is at most +5%.
  */
+#include <linux/sched.h>
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -157,6 +158,9 @@ int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds)
 		if (!rv && rounds <= 31)
 			gdlm_info(mp, "bench round %d: rust %llu ns/cycle, c %llu ns/cycle", i,
 				  rust[i], c[i]);
+		/* a whole run is tens of seconds under TCG: a non-preemptible 6.1 kernel would
+		 * report a soft lockup (seen in kmod-1node) */
+		cond_resched();
 	}
 	mutex_unlock(&lk->m);
 	if (rv) {
@@ -190,6 +194,7 @@ int gdlm_cmd_bench(struct gdlm_mount *mp, int n, int rounds)
 			dr = min(dr, v);
 			v = bench_decide(mp, &lk->gl, 1, 100000);
 			dc = min(dc, v);
+			cond_resched();
 		}
 		gdlm_info(mp, "bench decisions only (no DLM), best of %d x 100000 cycles: rust %llu ns/cycle, c %llu ns/cycle",
 			  rounds, dr, dc);
