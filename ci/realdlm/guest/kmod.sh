@@ -29,3 +29,18 @@ wait_members() {
   while [ $SECONDS -lt $end ] && [ "$(ls_members "$1")" -lt "$2" ]; do sleep 0.3; done
   [ "$(ls_members "$1")" -ge "$2" ]
 }
+
+# after_removal LS NODEID RE: dmesg has a line matching RE after "dlm: LS: remove member NODEID"
+after_removal() { dmesg | awk -v a="dlm: $1: remove member $2\$" -v b="$3" '$0 ~ a {r=1} r && $0 ~ b {d=1} END {exit !d}'; }
+# wait_after_removal LS NODEID RE SECS: after_removal, tried for up to SECS seconds
+wait_after_removal() {
+  local end=$((SECONDS + $4))
+  while [ $SECONDS -lt $end ]; do after_removal "$1" "$2" "$3" && return 0; sleep 0.5; done
+  return 1
+}
+# wait_dmesg RE SECS: a dmesg line matches RE within SECS seconds
+wait_dmesg() {
+  local end=$((SECONDS + $2))
+  while [ $SECONDS -lt $end ]; do dmesg | grep -qE "$1" && return 0; sleep 0.5; done
+  return 1
+}

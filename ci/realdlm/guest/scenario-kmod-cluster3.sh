@@ -13,12 +13,6 @@ dev=$(disk_by_serial gdlm-shared) || { log "no shared disk"; exit 1; }
 kmod_load || exit 1
 mkdir -p /mnt/gfs2
 # "remove member M" in lockspace LS followed by PATTERN in the kernel log
-after_removal() { dmesg | awk -v a="dlm: $1: remove member $2\$" -v b="$3" '$0 ~ a {r=1} r && $0 ~ b {d=1} END {exit !d}'; }
-wait_after_removal() {
-  local end=$((SECONDS + $4))
-  while [ $SECONDS -lt $end ]; do after_removal "$1" "$2" "$3" && return 0; sleep 0.5; done
-  return 1
-}
 
 # 1. gfs1 in node order
 wait_members gfs1 $((N - 1)) 150 || log "gfs1 has only $(ls_members gfs1) members"

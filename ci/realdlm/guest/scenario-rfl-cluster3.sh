@@ -7,12 +7,6 @@
 . /opt/gdlm/guest/kmod.sh
 log "scenario rfl-cluster3 node $N"
 if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED"; else log "RFL insmod FAILED"; exit 1; fi
-after_removal() { dmesg | awk -v a="dlm: $1: remove member $2\$" -v b="$3" '$0 ~ a {r=1} r && $0 ~ b {d=1} END {exit !d}'; }
-wait_after_removal() {
-  local end=$((SECONDS + $4))
-  while [ $SECONDS -lt $end ]; do after_removal "$1" "$2" "$3" && return 0; sleep 0.5; done
-  return 1
-}
 # node N mounts once N-1 nodes are in the lockspace's group, plus 2 s (jids 0, 1, 2)
 wait_members rls $((N - 1)) 150 || log "rls has only $(ls_members rls) members"
 [ "$N" -gt 1 ] && sleep 2

@@ -12,12 +12,6 @@ log "scenario rfl-gfs2-72 node $N"
 dev=$(disk_by_serial gdlm-shared) || { log "no shared disk"; exit 1; }
 if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED"; else log "RFL insmod FAILED"; exit 1; fi
 mkdir -p /mnt/gfs2
-after_removal() { dmesg | awk -v a="dlm: $1: remove member $2\$" -v b="$3" '$0 ~ a {r=1} r && $0 ~ b {d=1} END {exit !d}'; }
-wait_after_removal() {
-  local end=$((SECONDS + $4))
-  while [ $SECONDS -lt $end ]; do after_removal "$1" "$2" "$3" && return 0; sleep 0.5; done
-  return 1
-}
 wait_members gfs1 $((N - 1)) 150 || log "gfs1 has only $(ls_members gfs1) members"
 [ "$N" -gt 1 ] && sleep 2
 if [ "$N" = 3 ]; then

@@ -9,17 +9,6 @@
 . /opt/gdlm/guest/kmod.sh
 log "scenario rfl-withdraw-72 node $N"
 if insmod /opt/gdlm/bin/gdlm_rfl.ko; then log "RFL LOADED ($(uname -r))"; else log "RFL insmod FAILED"; exit 1; fi
-after_removal() { dmesg | awk -v a="dlm: $1: remove member $2\$" -v b="$3" '$0 ~ a {r=1} r && $0 ~ b {d=1} END {exit !d}'; }
-wait_after_removal() {
-  local end=$((SECONDS + $4))
-  while [ $SECONDS -lt $end ]; do after_removal "$1" "$2" "$3" && return 0; sleep 0.5; done
-  return 1
-}
-wait_dmesg() {
-  local end=$((SECONDS + $2))
-  while [ $SECONDS -lt $end ]; do dmesg | grep -qE "$1" && return 0; sleep 0.5; done
-  return 1
-}
 wait_members rwd $((N - 1)) 150 || log "rwd has only $(ls_members rwd) members"
 [ "$N" -gt 1 ] && sleep 2
 gctl mount gdlm:rwd recovery=success journals=3 profile=7.2 && log "RFL MOUNTED rwd"
