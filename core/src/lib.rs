@@ -17,6 +17,7 @@
 //! | [`mount`] | `control_mount`, `control_first_done`, `gdlm_mount` | first-mounter protocol, lock table, options |
 //! | [`profile`] | the whole file | [`Profile`]: the v3.12 reference (default) or Linux 7.2.13, as one value |
 //! | [`engine`] | the whole of `lock_dlm.c` + gfs2 journal recovery | one lifecycle state machine every shim runs (`handle`/`poll`/`poll_timeout`) |
+//! | [`text`] | `fs_info`, `fs_err` | log text written once, for `core::fmt` and for kernel buffers |
 //! | [`signal`] | `wait_on_bit`, `queue_delayed_work` | no_std signals a shim can await |
 //!
 //! Every input is checked: where the kernel would `BUG()` or index out of bounds,
@@ -40,6 +41,7 @@ pub mod recovery;
 #[cfg(feature = "signal")]
 pub mod signal;
 pub mod stats;
+pub mod text;
 
 pub use ast::{
     gdlm_ast, gdlm_ast_apply, gdlm_ast_in_place, AstAction, AstError, AstGlock, AstInput,

@@ -75,6 +75,7 @@
 use heapless::Vec;
 
 use crate::recovery::{ControlWork, Recovery, RecoveryError};
+use crate::text::{self, Sink};
 
 /// A member of the group: a process on a node (CPG's `nodeid` and `pid`). Ordered by
 /// node id, then pid, the order in which slots are assigned.
@@ -156,27 +157,44 @@ pub enum MembershipError {
     },
 }
 
-impl core::fmt::Display for MembershipError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            MembershipError::TooManyMembers { count, capacity } => {
-                write!(f, "{count} members exceed the capacity of {capacity}")
+impl MembershipError {
+    /// Write the message into `out` (`Display` is this over a `Formatter`).
+    pub fn write_to<S: Sink>(&self, out: &mut S) {
+        match *self {
+            Self::TooManyMembers { count, capacity } => {
+                out.u(count as u64)
+                    .s(" members exceed the capacity of ")
+                    .u(capacity as u64);
             }
-            MembershipError::Duplicate(m) => {
-                write!(f, "member {}:{} listed twice", m.nodeid, m.pid)
+            Self::Duplicate(m) => {
+                out.s("member ")
+                    .u(m.nodeid)
+                    .s(":")
+                    .u(m.pid)
+                    .s(" listed twice");
             }
-            MembershipError::NotInGroup => f.write_str("the local member is not in the group"),
-            MembershipError::Inconsistent => {
-                f.write_str("configuration change does not follow from the previous view")
+            Self::NotInGroup => {
+                out.s("the local member is not in the group");
             }
-            MembershipError::BadMessage => f.write_str("malformed sync message"),
-            MembershipError::Diverged { ours, theirs } => {
-                write!(
-                    f,
-                    "sync message diverges: our generation {ours}, theirs {theirs}"
-                )
+            Self::Inconsistent => {
+                out.s("configuration change does not follow from the previous view");
+            }
+            Self::BadMessage => {
+                out.s("malformed sync message");
+            }
+            Self::Diverged { ours, theirs } => {
+                out.s("sync message diverges: our generation ")
+                    .u(ours)
+                    .s(", theirs ")
+                    .u(theirs);
             }
         }
+    }
+}
+
+impl core::fmt::Display for MembershipError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        text::display(f, |out| self.write_to(out))
     }
 }
 

@@ -49,6 +49,7 @@ use gdlm_core::name::LockName;
 use gdlm_core::recovery::RecoveryError;
 use gdlm_core::{LmState, Profile};
 
+use gdlm_core::text::Sink;
 use text::{Text, TEXT_LEN};
 
 /// Bytes in a lock value block (`GDLM_LVB_SIZE`).
@@ -914,34 +915,32 @@ pub unsafe extern "C" fn gdlm_k_status(st: *mut State, buf: *mut u8, len: usize)
     let r = e.recovery();
     let mut t = Text::new(out);
     t.s("mounted ")
-        .u(e.is_mounted().into())
+        .u(e.is_mounted())
         .s(" first ")
-        .u(e.is_first().into())
+        .u(e.is_first())
         .s(" jid ")
         .i(e.jid().map_or(-1, i64::from))
         .s(" blocked ")
-        .u(e.locks_blocked().into())
+        .u(e.locks_blocked())
         .s(" phase ")
         .s(phase_name(e.phase()))
         .s(" flags 0x")
-        .x(r.flags().bits().into())
+        .x(r.flags().bits())
         .s(" block ")
-        .u(r.recover_block().into())
+        .u(r.recover_block())
         .s(" start ")
-        .u(r.recover_start().into())
+        .u(r.recover_start())
         .s(" mount ")
-        .u(r.recover_mount().into())
+        .u(r.recover_mount())
         .s(" size ")
-        .u(r.recover_size().into())
+        .u(r.recover_size())
         .s(" control_lvb_gen ")
-        .u(gdlm_core::ControlLvb::from_array(s.control_lvb)
-            .generation()
-            .into())
+        .u(gdlm_core::ControlLvb::from_array(s.control_lvb).generation())
         .s(" jids");
     let mut any = false;
     let bits = r.lvb_bits().jids();
     for j in (0..LVB_JIDS).filter(|&j| bits.contains(j)) {
-        t.s(if any { "," } else { " " }).u(j.into());
+        t.s(if any { "," } else { " " }).u(j);
         any = true;
     }
     if !any {

@@ -3,13 +3,13 @@
 //! `core::fmt` cannot go into the kernel object: the precompiled `core` it lives in was
 //! built without the kernel's return thunks (objtool: "'naked' return found in
 //! MITIGATION_RETHUNK build") and it calls through function pointers (`Display::fmt`
-//! in `fmt::Arguments`, `dyn Write`), whose targets would need ENDBR. So each
-//! [`LogEvent`] is written here by hand, and the tests check every variant against the
-//! engine's own `Display`: the module prints the engine's (the kernel's) text.
+//! in `fmt::Arguments`, `dyn Write`), whose targets would need ENDBR. So the engine
+//! writes each [`LogEvent`] through [`Sink`] ([`LogEvent::write_line`], the writer its
+//! own `Display` runs) into this NUL-terminated buffer; the tests check every variant's
+//! bytes against the `Display` text, i.e. this file's numbers against `core::fmt`'s.
 
 use gdlm_core::engine::LogEvent;
-use gdlm_core::membership::MembershipError;
-use gdlm_core::mount::RetryReason;
+use gdlm_core::text::Sink;
 
 /// Bytes of a log line's buffer, the terminating NUL included.
 pub const TEXT_LEN: usize = 128;
@@ -46,16 +46,10 @@ impl<'a> Text<'a> {
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
+}
 
-    /// Append bytes.
-    pub fn s(&mut self, s: &str) -> &mut Self {
-        for &b in s.as_bytes() {
-            self.push(b);
-        }
-        self
-    }
-
-    fn digits(&mut self, mut v: u64, radix: u64) -> &mut Self {
+impl Text<'_> {
+    fn digits(&mut self, mut v: u64, radix: u64) {
         let mut tmp = [0u8; 20];
         let mut i = tmp.len();
         loop {
@@ -70,278 +64,34 @@ impl<'a> Text<'a> {
         for &b in &tmp[i..] {
             self.push(b);
         }
-        self
-    }
-
-    /// Append an unsigned number in decimal.
-    pub fn u(&mut self, v: u64) -> &mut Self {
-        self.digits(v, 10)
-    }
-
-    /// Append a signed number in decimal.
-    pub fn i(&mut self, v: i64) -> &mut Self {
-        if v < 0 {
-            self.s("-");
-        }
-        self.digits(v.unsigned_abs(), 10)
-    }
-
-    /// Append a number in lowercase hex (`{:x}`).
-    pub fn x(&mut self, v: u64) -> &mut Self {
-        self.digits(v, 16)
-    }
-
-    /// Append `true` or `false`.
-    pub fn b(&mut self, v: bool) -> &mut Self {
-        self.s(if v { "true" } else { "false" })
     }
 }
 
-fn membership(t: &mut Text<'_>, e: &MembershipError) {
-    match *e {
-        MembershipError::TooManyMembers { count, capacity } => {
-            t.u(count as u64)
-                .s(" members exceed the capacity of ")
-                .u(capacity as u64);
+/// The engine's line writers ([`LogEvent::write_line`]) and the status line write here.
+impl Sink for Text<'_> {
+    fn put_str(&mut self, s: &str) {
+        for &b in s.as_bytes() {
+            self.push(b);
         }
-        MembershipError::Duplicate(m) => {
-            t.s("member ")
-                .u(m.nodeid.into())
-                .s(":")
-                .u(m.pid.into())
-                .s(" listed twice");
+    }
+    fn put_u64(&mut self, v: u64) {
+        self.digits(v, 10)
+    }
+    fn put_i64(&mut self, v: i64) {
+        if v < 0 {
+            self.push(b'-');
         }
-        MembershipError::NotInGroup => {
-            t.s("the local member is not in the group");
-        }
-        MembershipError::Inconsistent => {
-            t.s("configuration change does not follow from the previous view");
-        }
-        MembershipError::BadMessage => {
-            t.s("malformed sync message");
-        }
-        MembershipError::Diverged { ours, theirs } => {
-            t.s("sync message diverges: our generation ")
-                .u(ours.into())
-                .s(", theirs ")
-                .u(theirs.into());
-        }
+        self.digits(v.unsigned_abs(), 10)
+    }
+    fn put_hex(&mut self, v: u64) {
+        self.digits(v, 16)
     }
 }
 
 /// Write `ev` as its `Display` writes it. [`LogEvent::RecoverJids`] is one line per
 /// jid: this writes the line of `jid` (the caller walks the set).
 pub fn log_line(t: &mut Text<'_>, ev: &LogEvent, jid: u32) {
-    use LogEvent::*;
-    match *ev {
-        RecoverSlotPrev {
-            jid,
-            generation,
-            prev,
-        } => {
-            t.s("recover_slot jid ")
-                .u(jid.into())
-                .s(" gen ")
-                .u(generation.into())
-                .s(" prev ")
-                .u(prev.into());
-        }
-        RecoverSlotShort {
-            jid,
-            generation,
-            size,
-        } => {
-            t.s("recover_slot jid ")
-                .u(jid.into())
-                .s(" gen ")
-                .u(generation.into())
-                .s(" short size ")
-                .u(size.into());
-        }
-        ResultShort { jid, size } => {
-            t.s("recovery_result jid ")
-                .u(jid.into())
-                .s(" short size ")
-                .u(size.into());
-        }
-        RecoveryResult { jid, gaveup } => {
-            t.s("recover jid ").u(jid.into()).s(if gaveup {
-                " result busy"
-            } else {
-                " result success"
-            });
-        }
-        ControlExError(e) => {
-            t.s("control lock EX error ").i(e.into());
-        }
-        ControlNlError(e) => {
-            t.s("control lock NL error ").i(e.into());
-        }
-        Block1 {
-            start,
-            block,
-            block_now,
-        } => {
-            t.s("recover generation ")
-                .u(start.into())
-                .s(" block1 ")
-                .u(block.into())
-                .s(" ")
-                .u(block_now.into());
-        }
-        RecoverJids { generation, .. } => {
-            t.s("recover generation ")
-                .u(generation.into())
-                .s(" jid ")
-                .u(jid.into());
-        }
-        RecoverDone { generation } => {
-            t.s("recover generation ").u(generation.into()).s(" done");
-        }
-        Block2 {
-            start,
-            block,
-            block_now,
-        } => {
-            t.s("recover generation ")
-                .u(start.into())
-                .s(" block2 ")
-                .u(block.into())
-                .s(" ")
-                .u(block_now.into());
-        }
-        MountDisabled => {
-            t.s("control_mount control_lock disabled");
-        }
-        FirstMounter { generation } => {
-            t.s("first mounter control generation ")
-                .u(generation.into());
-        }
-        MountWait {
-            reason,
-            block,
-            start,
-            mount,
-            lvb,
-            flags,
-        } => {
-            let w = match reason {
-                RetryReason::ControlBusy => {
-                    t.s("control_mount control_lock busy");
-                    return;
-                }
-                RetryReason::WaitJournals => {
-                    t.s("control_mount wait for journal recovery");
-                    return;
-                }
-                RetryReason::Wait1 => "wait1",
-                RetryReason::Wait2 => "wait2",
-                RetryReason::Wait3 => "wait3",
-            };
-            t.s("control_mount ")
-                .s(w)
-                .s(" block ")
-                .u(block.into())
-                .s(" start ")
-                .u(start.into())
-                .s(" mount ")
-                .u(mount.into())
-                .s(" lvb ")
-                .u(lvb.into())
-                .s(" flags ")
-                .x(flags.into());
-        }
-        FirstDoneWait { generation } => {
-            t.s("control_first_done wait gen ").u(generation.into());
-        }
-        MountControlError(e) => {
-            t.s("mount control error ").i(e.into());
-        }
-        FirstDoneError(e) => {
-            t.s("mount first_done error ").i(e.into());
-        }
-        OpsNotUsed => {
-            t.s("dlm lockspace ops not used");
-        }
-        JidPreset => {
-            t.s("dlm lockspace ops disallow jid preset");
-        }
-        NewLockspaceError(e) => {
-            t.s("dlm_new_lockspace error ").i(e.into());
-        }
-        NoJournal { jid } => {
-            t.s("can't find journal #").u(jid.into());
-        }
-        JournalLockedForUse { jid } => {
-            t.s("jid=").u(jid.into()).s(", already locked for use");
-        }
-        JournalTrying { jid } => {
-            t.s("jid=")
-                .u(jid.into())
-                .s(": Trying to acquire journal lock...");
-        }
-        JournalBusy { jid } => {
-            t.s("jid=").u(jid.into()).s(": Busy");
-        }
-        JournalDone { jid } => {
-            t.s("jid=").u(jid.into()).s(": Done");
-        }
-        JournalFailed { jid } => {
-            t.s("jid=").u(jid.into()).s(": Failed");
-        }
-        FirstMountJournalError { jid, error } => {
-            t.s("error recovering journal ")
-                .u(jid.into())
-                .s(": ")
-                .i(error.into());
-        }
-        OwnJournalError(e) => {
-            t.s("error recovering my journal: ").i(e.into());
-        }
-        MembershipRefused(e) => {
-            t.s("membership refused: ");
-            membership(t, &e);
-        }
-        ControlLocked {
-            lvb_gen,
-            start,
-            write,
-        } => {
-            t.s("control lvb gen ")
-                .u(lvb_gen.into())
-                .s(" start ")
-                .u(start.into())
-                .s(" write ")
-                .b(write);
-        }
-        PrepIgnored => {
-            t.s("recover_prep ignored due to withdraw.");
-        }
-        SlotIgnored { jid } => {
-            t.s("recover_slot jid ")
-                .i(jid.into())
-                .s(" ignored due to withdraw.");
-        }
-        DoneIgnored => {
-            t.s("recover_done ignored due to withdraw.");
-        }
-        CpgPrep => {
-            t.s("recover_prep (cpg)");
-        }
-        CpgSlot { slot } => {
-            t.s("recover_slot slot ").i(slot.into()).s(" (cpg)");
-        }
-        CpgDone {
-            generation,
-            our_slot,
-        } => {
-            t.s("recover_done gen ")
-                .u(generation.into())
-                .s(" our slot ")
-                .i(our_slot.into())
-                .s(" (cpg)");
-        }
-    }
+    ev.write_line(t, jid);
 }
 
 #[cfg(test)]
@@ -349,7 +99,8 @@ mod tests {
     extern crate std;
     use super::*;
     use gdlm_core::lvb::JidSet;
-    use gdlm_core::membership::Member;
+    use gdlm_core::membership::{Member, MembershipError};
+    use gdlm_core::mount::RetryReason;
     use std::string::String;
     use std::vec::Vec;
     use std::{format, vec};
@@ -499,13 +250,13 @@ mod tests {
         let mut buf = [0u8; TEXT_LEN];
         let mut t = Text::new(&mut buf);
         for _ in 0..40 {
-            t.s("abcd").u(12345);
+            t.s("abcd").u(12345u32);
         }
         assert_eq!(t.len(), TEXT_LEN - 1);
         assert_eq!(buf[TEXT_LEN - 1], 0);
         let mut none: [u8; 0] = [];
         let mut t = Text::new(&mut none);
-        t.s("x").u(1);
+        t.s("x").u(1u32);
         assert_eq!(t.len(), 0);
     }
 }

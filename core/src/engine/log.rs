@@ -6,6 +6,7 @@ use core::fmt;
 
 use crate::lvb::JidSet;
 use crate::mount::RetryReason;
+use crate::text::{self, Sink};
 
 /// Which lock a sync_lock error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -233,53 +234,92 @@ impl LogEvent {
     }
 }
 
-impl fmt::Display for LogEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl LogEvent {
+    /// Write the line into `out`, as the kernel prints it. [`LogEvent::RecoverJids`] is
+    /// one line per jid: this writes the line of `jid` (the caller walks the set); every
+    /// other event ignores `jid`. `Display` is this over a `Formatter`, so a sink without
+    /// `core::fmt` (a kernel module's buffer) gets the same bytes.
+    pub fn write_line<S: Sink>(&self, out: &mut S, jid: u32) {
         use LogEvent::*;
         match *self {
             RecoverSlotPrev {
                 jid,
                 generation,
                 prev,
-            } => write!(f, "recover_slot jid {jid} gen {generation} prev {prev}"),
+            } => {
+                out.s("recover_slot jid ")
+                    .u(jid)
+                    .s(" gen ")
+                    .u(generation)
+                    .s(" prev ")
+                    .u(prev);
+            }
             RecoverSlotShort {
                 jid,
                 generation,
                 size,
-            } => write!(
-                f,
-                "recover_slot jid {jid} gen {generation} short size {size}"
-            ),
-            ResultShort { jid, size } => write!(f, "recovery_result jid {jid} short size {size}"),
-            RecoveryResult { jid, gaveup } => {
-                let r = if gaveup { "busy" } else { "success" };
-                write!(f, "recover jid {jid} result {r}")
+            } => {
+                out.s("recover_slot jid ")
+                    .u(jid)
+                    .s(" gen ")
+                    .u(generation)
+                    .s(" short size ")
+                    .u(size);
             }
-            ControlExError(e) => write!(f, "control lock EX error {e}"),
-            ControlNlError(e) => write!(f, "control lock NL error {e}"),
+            ResultShort { jid, size } => {
+                out.s("recovery_result jid ")
+                    .u(jid)
+                    .s(" short size ")
+                    .u(size);
+            }
+            RecoveryResult { jid, gaveup } => {
+                out.s("recover jid ").u(jid).s(if gaveup {
+                    " result busy"
+                } else {
+                    " result success"
+                });
+            }
+            ControlExError(e) => {
+                out.s("control lock EX error ").i(e);
+            }
+            ControlNlError(e) => {
+                out.s("control lock NL error ").i(e);
+            }
             Block1 {
                 start,
                 block,
                 block_now,
-            } => write!(f, "recover generation {start} block1 {block} {block_now}"),
-            RecoverJids { generation, jids } => {
-                for (i, j) in jids.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("\n")?;
-                    }
-                    write!(f, "recover generation {generation} jid {j}")?;
-                }
-                Ok(())
+            } => {
+                out.s("recover generation ")
+                    .u(start)
+                    .s(" block1 ")
+                    .u(block)
+                    .s(" ")
+                    .u(block_now);
             }
-            RecoverDone { generation } => write!(f, "recover generation {generation} done"),
+            RecoverJids { generation, .. } => {
+                out.s("recover generation ").u(generation).s(" jid ").u(jid);
+            }
+            RecoverDone { generation } => {
+                out.s("recover generation ").u(generation).s(" done");
+            }
             Block2 {
                 start,
                 block,
                 block_now,
-            } => write!(f, "recover generation {start} block2 {block} {block_now}"),
-            MountDisabled => f.write_str("control_mount control_lock disabled"),
+            } => {
+                out.s("recover generation ")
+                    .u(start)
+                    .s(" block2 ")
+                    .u(block)
+                    .s(" ")
+                    .u(block_now);
+            }
+            MountDisabled => {
+                out.s("control_mount control_lock disabled");
+            }
             FirstMounter { generation } => {
-                write!(f, "first mounter control generation {generation}")
+                out.s("first mounter control generation ").u(generation);
             }
             MountWait {
                 reason,
@@ -291,53 +331,152 @@ impl fmt::Display for LogEvent {
             } => {
                 let w = match reason {
                     RetryReason::ControlBusy => {
-                        return f.write_str("control_mount control_lock busy")
+                        out.s("control_mount control_lock busy");
+                        return;
                     }
                     RetryReason::WaitJournals => {
-                        return f.write_str("control_mount wait for journal recovery")
+                        out.s("control_mount wait for journal recovery");
+                        return;
                     }
                     RetryReason::Wait1 => "wait1",
                     RetryReason::Wait2 => "wait2",
                     RetryReason::Wait3 => "wait3",
                 };
-                write!(
-                    f,
-                    "control_mount {w} block {block} start {start} mount {mount} lvb {lvb} flags {flags:x}"
-                )
+                out.s("control_mount ")
+                    .s(w)
+                    .s(" block ")
+                    .u(block)
+                    .s(" start ")
+                    .u(start)
+                    .s(" mount ")
+                    .u(mount)
+                    .s(" lvb ")
+                    .u(lvb)
+                    .s(" flags ")
+                    .x(flags);
             }
             FirstDoneWait { generation } => {
-                write!(f, "control_first_done wait gen {generation}")
+                out.s("control_first_done wait gen ").u(generation);
             }
-            MountControlError(e) => write!(f, "mount control error {e}"),
-            FirstDoneError(e) => write!(f, "mount first_done error {e}"),
-            OpsNotUsed => f.write_str("dlm lockspace ops not used"),
-            JidPreset => f.write_str("dlm lockspace ops disallow jid preset"),
-            NewLockspaceError(e) => write!(f, "dlm_new_lockspace error {e}"),
-            NoJournal { jid } => write!(f, "can't find journal #{jid}"),
-            JournalLockedForUse { jid } => write!(f, "jid={jid}, already locked for use"),
-            JournalTrying { jid } => write!(f, "jid={jid}: Trying to acquire journal lock..."),
-            JournalBusy { jid } => write!(f, "jid={jid}: Busy"),
-            JournalDone { jid } => write!(f, "jid={jid}: Done"),
-            JournalFailed { jid } => write!(f, "jid={jid}: Failed"),
+            MountControlError(e) => {
+                out.s("mount control error ").i(e);
+            }
+            FirstDoneError(e) => {
+                out.s("mount first_done error ").i(e);
+            }
+            OpsNotUsed => {
+                out.s("dlm lockspace ops not used");
+            }
+            JidPreset => {
+                out.s("dlm lockspace ops disallow jid preset");
+            }
+            NewLockspaceError(e) => {
+                out.s("dlm_new_lockspace error ").i(e);
+            }
+            NoJournal { jid } => {
+                out.s("can't find journal #").u(jid);
+            }
+            JournalLockedForUse { jid } => {
+                out.s("jid=").u(jid).s(", already locked for use");
+            }
+            JournalTrying { jid } => {
+                out.s("jid=")
+                    .u(jid)
+                    .s(": Trying to acquire journal lock...");
+            }
+            JournalBusy { jid } => {
+                out.s("jid=").u(jid).s(": Busy");
+            }
+            JournalDone { jid } => {
+                out.s("jid=").u(jid).s(": Done");
+            }
+            JournalFailed { jid } => {
+                out.s("jid=").u(jid).s(": Failed");
+            }
             FirstMountJournalError { jid, error } => {
-                write!(f, "error recovering journal {jid}: {error}")
+                out.s("error recovering journal ").u(jid).s(": ").i(error);
             }
-            OwnJournalError(e) => write!(f, "error recovering my journal: {e}"),
-            MembershipRefused(e) => write!(f, "membership refused: {e}"),
+            OwnJournalError(e) => {
+                out.s("error recovering my journal: ").i(e);
+            }
+            MembershipRefused(e) => {
+                out.s("membership refused: ");
+                e.write_to(out);
+            }
             ControlLocked {
                 lvb_gen,
                 start,
                 write,
-            } => write!(f, "control lvb gen {lvb_gen} start {start} write {write}"),
-            PrepIgnored => f.write_str("recover_prep ignored due to withdraw."),
-            SlotIgnored { jid } => write!(f, "recover_slot jid {jid} ignored due to withdraw."),
-            DoneIgnored => f.write_str("recover_done ignored due to withdraw."),
-            CpgPrep => f.write_str("recover_prep (cpg)"),
-            CpgSlot { slot } => write!(f, "recover_slot slot {slot} (cpg)"),
+            } => {
+                out.s("control lvb gen ")
+                    .u(lvb_gen)
+                    .s(" start ")
+                    .u(start)
+                    .s(" write ")
+                    .b(write);
+            }
+            PrepIgnored => {
+                out.s("recover_prep ignored due to withdraw.");
+            }
+            SlotIgnored { jid } => {
+                out.s("recover_slot jid ")
+                    .i(jid)
+                    .s(" ignored due to withdraw.");
+            }
+            DoneIgnored => {
+                out.s("recover_done ignored due to withdraw.");
+            }
+            CpgPrep => {
+                out.s("recover_prep (cpg)");
+            }
+            CpgSlot { slot } => {
+                out.s("recover_slot slot ").i(slot).s(" (cpg)");
+            }
             CpgDone {
                 generation,
                 our_slot,
-            } => write!(f, "recover_done gen {generation} our slot {our_slot} (cpg)"),
+            } => {
+                out.s("recover_done gen ")
+                    .u(generation)
+                    .s(" our slot ")
+                    .i(our_slot)
+                    .s(" (cpg)");
+            }
         }
+    }
+
+    /// The line of `jid` (see [`LogEvent::write_line`]) as a `Display`.
+    pub fn line(&self, jid: u32) -> Line<'_> {
+        Line { ev: self, jid }
+    }
+}
+
+/// One line of a [`LogEvent`]: [`LogEvent::line`].
+#[derive(Clone, Copy, Debug)]
+pub struct Line<'a> {
+    ev: &'a LogEvent,
+    jid: u32,
+}
+
+impl fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        text::display(f, |out| self.ev.write_line(out, self.jid))
+    }
+}
+
+/// Every line, newline-separated ([`LogEvent::RecoverJids`] has one per jid, none
+/// when the set is empty).
+impl fmt::Display for LogEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let LogEvent::RecoverJids { jids, .. } = self {
+            for (i, j) in jids.iter().enumerate() {
+                if i > 0 {
+                    f.write_str("\n")?;
+                }
+                self.line(j).fmt(f)?;
+            }
+            return Ok(());
+        }
+        self.line(0).fmt(f)
     }
 }

@@ -59,7 +59,7 @@ pub mod time;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-pub use log::{Level, LogEvent};
+pub use log::{Level, Line, LogEvent};
 pub use time::{Duration, Instant};
 
 use crate::ast::{gdlm_ast, AstError, AstInput, AstOutcome, AstStyle};

@@ -335,9 +335,9 @@ impl Mount {
 
     fn log(&self, ev: &LogEvent) {
         // one line per jid (the kernel prints `recover generation N jid J` per jid)
-        if let LogEvent::RecoverJids { generation, jids } = ev {
+        if let LogEvent::RecoverJids { jids, .. } = ev {
             for j in jids.iter() {
-                info!(self, "recover generation {} jid {}", generation, j);
+                info!(self, "{}", ev.line(j));
             }
             return;
         }
