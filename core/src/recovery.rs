@@ -761,6 +761,34 @@ impl<const N: usize> Recovery<N> {
         Ok(work)
     }
 
+    /// [`Recovery::recover_done`] when it can neither refuse nor grow (not the first
+    /// recover_done, no withdraw guard in force, every slot within `recover_size`):
+    /// the same changes, made by a leaf with no error or growth path, so that the
+    /// engine's mounted path saves no registers. `None` (nothing changed) otherwise:
+    /// the caller then takes the general path.
+    #[inline(always)]
+    pub(crate) fn recover_done_steady(
+        &mut self,
+        slots: &[i32],
+        generation: u32,
+    ) -> Option<Option<ControlWork>> {
+        let size = self.submit.len();
+        let max_slot = slots.iter().fold(0, |m: i32, &s| m.max(s));
+        // set_recover_size keeps the size when it is at least max(max_slot - 1, 0) + 1,
+        // i.e. max(max_slot, 1); size ≤ N, so every slot then fits N as well.
+        if self.ignores_callbacks()
+            || self.recover_mount == 0
+            || size == 0
+            || max_slot as i64 > size as i64
+        {
+            return None;
+        }
+        self.recover_start = generation;
+        let work = (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(ControlWork::Now);
+        self.flags.remove(RecoverFlags::DLM_RECOVERY);
+        Some(work)
+    }
+
     /// `set_recover_size`'s growth of both arrays to `new_len` (≤ N), zero-filled.
     /// Out of line: it happens a few times per mount, and its loops would otherwise
     /// cost `recover_done` register saves on every call.

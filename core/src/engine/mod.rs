@@ -944,24 +944,28 @@ impl<const N: usize> Engine<N> {
     /// Run one item due at `now` (the mount retry sleep, the control work, the journal
     /// recovery work, in that order). Does nothing if nothing is due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.phase == Phase::Mounted && self.sleep_until.is_none() && self.sync.is_none() {
-            // Mounted, no sleep, no sync call: only the control work or the journal
-            // recovery can be due, and no release follows (not unmounting).
-            self.now = self.now.max(now);
-            if self.work_at.is_some_and(|t| t <= self.now) {
-                self.work_at = None;
-                self.control_work();
-            } else if self.recovery_due().is_some_and(|t| t <= self.now) {
-                self.first_retry_at = None;
-                self.recovery_work();
-            }
-            return;
+        let now = self.now.max(now);
+        if self.phase == Phase::Mounted
+            && self.sleep_until.is_none()
+            && self.sync.is_none()
+            && self.work_at.is_some_and(|t| t <= now)
+        {
+            // Mounted, no sleep, no sync call: the control work is the first item due,
+            // and no release follows (not unmounting).
+            self.now = now;
+            self.work_at = None;
+            return self.control_work();
         }
+        self.handle_timeout_general(now)
+    }
+
+    /// [`Engine::handle_timeout`] but for the mounted control work.
+    #[inline(never)]
+    fn handle_timeout_general(&mut self, now: Instant) {
         if self.phase.finished() {
             return;
         }
-        self.now = self.now.max(now);
-        let now = self.now;
+        self.now = now;
         if self.sleep_until.is_some_and(|t| t <= now) {
             self.sleep_until = None;
             match self.mount.on_sleep_done() {
@@ -1002,9 +1006,89 @@ impl<const N: usize> Engine<N> {
         }
     }
 
-    /// [`Engine::handle`] of [`Event::DlmDone`].
+    /// [`Engine::handle`] of [`Event::DlmDone`]. The control work's two completions
+    /// (control_lock EX, then NL: a recovery cycle's) are told apart here without a
+    /// frame and continue out of line (tail calls); every other completion, and every
+    /// refusal, goes the general way.
     #[inline(never)]
     fn handle_dlm_done(
+        &mut self,
+        now: Instant,
+        lock: LockRef,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        if lock == LockRef::Control && !self.phase.finished() {
+            if let Some(PendingSync {
+                lock: LockId::Control,
+                user,
+                unlock: false,
+            }) = self.sync
+            {
+                match user {
+                    SyncUser::ControlEx(_) => return self.control_ex_completion(now, status, lvb),
+                    SyncUser::ControlNl(_) => return self.control_nl_completion(now, status, lvb),
+                    _ => {}
+                }
+            }
+        }
+        self.handle_dlm_done_general(now, lock, status, sb_flags, lvb)
+    }
+
+    /// [`Engine::handle_dlm_done`] of control_lock EX for the control work.
+    #[inline(never)]
+    fn control_ex_completion(
+        &mut self,
+        now: Instant,
+        status: i32,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        let Some(PendingSync {
+            user: SyncUser::ControlEx(t),
+            ..
+        }) = self.sync
+        else {
+            return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
+        };
+        self.now = self.now.max(now);
+        self.sync = None;
+        if let Some(l) = lvb {
+            self.lksb_lvb = ControlLvb::from_array(*l);
+        }
+        self.control_ex_done(t, status);
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// [`Engine::handle_dlm_done`] of control_lock NL after the control step.
+    #[inline(never)]
+    fn control_nl_completion(
+        &mut self,
+        now: Instant,
+        status: i32,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        let Some(PendingSync {
+            user: SyncUser::ControlNl(t),
+            ..
+        }) = self.sync
+        else {
+            return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
+        };
+        self.now = self.now.max(now);
+        self.sync = None;
+        if let Some(l) = lvb {
+            self.lksb_lvb = ControlLvb::from_array(*l);
+        }
+        self.control_nl_done(t, status);
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// [`Engine::handle_dlm_done`] of a journal lock, or a refusal.
+    #[inline(never)]
+    fn handle_dlm_done_general(
         &mut self,
         now: Instant,
         lock: LockRef,
@@ -1050,7 +1134,11 @@ impl<const N: usize> Engine<N> {
         Ok(())
     }
 
-    /// [`Engine::handle`] of [`Event::RecoverDone`].
+    /// [`Engine::handle`] of [`Event::RecoverDone`]: mounted, with nothing to refuse or
+    /// grow, a leaf ([`Recovery::recover_done_steady`]); neither a phase step
+    /// (`recover_done` starts one only while joining or in first_done) nor a release
+    /// (`maybe_release`: only while unmounting) can follow. Anything else goes the
+    /// general way (a tail call), from the unchanged state.
     #[inline(never)]
     fn handle_recover_done(
         &mut self,
@@ -1060,19 +1148,24 @@ impl<const N: usize> Engine<N> {
         generation: u32,
     ) -> Result<(), EngineError> {
         if self.mounted_dlm() {
-            // Mounted: the callback fits, and neither a phase step (`recover_done`
-            // starts one only while joining or in first_done) nor a release
-            // (`maybe_release`: only while unmounting) follows. A refusal goes the
-            // general way from the state before (a refused `Recovery::recover_done`
-            // changes nothing).
-            let then = self.now;
-            self.now = self.now.max(now);
-            if let Ok(w) = self.rec.recover_done(slots, our_slot, generation) {
+            if let Some(w) = self.rec.recover_done_steady(slots, generation) {
+                self.now = self.now.max(now);
                 self.queue_work(w);
                 return Ok(());
             }
-            self.now = then;
         }
+        self.handle_recover_done_general(now, slots, our_slot, generation)
+    }
+
+    /// [`Engine::handle_recover_done`] in every other case.
+    #[inline(never)]
+    fn handle_recover_done_general(
+        &mut self,
+        now: Instant,
+        slots: &[i32],
+        our_slot: i32,
+        generation: u32,
+    ) -> Result<(), EngineError> {
         if !self.fits_recover_callback() {
             return Err(EngineError::Unexpected {
                 event: EventKind::RecoverCallback,
@@ -1458,6 +1551,7 @@ impl<const N: usize> Engine<N> {
 
     // ---- the control work (gfs2_control_func) -------------------------------------------
 
+    #[inline]
     fn queue_work(&mut self, w: Option<ControlWork>) {
         let Some(w) = w else { return };
         // queue_delayed_work does nothing when the work is already queued.
@@ -1481,6 +1575,7 @@ impl<const N: usize> Engine<N> {
         self.work_at
     }
 
+    #[inline]
     fn control_work(&mut self) {
         if let ControlBegin::Lock(t, call) = self.rec.control_begin() {
             self.issue_sync(&call, SyncUser::ControlEx(t));
@@ -1498,6 +1593,12 @@ impl<const N: usize> Engine<N> {
         let lvb = (call.lock == LockId::Control && call.flags.contains(DlmLkf::VALBLK))
             .then_some(self.lksb_lvb);
         let lock = LockRef::of(call.lock);
+        // The pending call first: nothing then lives across the push's (cold) call.
+        self.sync = Some(PendingSync {
+            lock: call.lock,
+            user,
+            unlock: false,
+        });
         self.push(Action::Dlm(DlmRequest {
             lock,
             op: DlmOp::Lock {
@@ -1506,11 +1607,6 @@ impl<const N: usize> Engine<N> {
                 lvb,
             },
         }));
-        self.sync = Some(PendingSync {
-            lock: call.lock,
-            user,
-            unlock: false,
-        });
     }
 
     fn issue_unlock(&mut self, lock: LockId, user: SyncUser) {
@@ -1543,6 +1639,14 @@ impl<const N: usize> Engine<N> {
                 phase: self.phase,
             });
         };
+        self.sync_completed(p, status, lvb);
+        Ok(())
+    }
+
+    /// The pending sync lock call `p` completed: the lksb's LVB is read back, then its
+    /// user goes on.
+    #[inline(always)]
+    fn sync_completed(&mut self, p: PendingSync, status: i32, lvb: Option<&[u8; 32]>) {
         self.sync = None;
         if p.lock == LockId::Control {
             if let Some(l) = lvb {
@@ -1556,7 +1660,6 @@ impl<const N: usize> Engine<N> {
             status
         };
         self.sync_done(p, status);
-        Ok(())
     }
 
     #[inline(always)]
@@ -1585,67 +1688,75 @@ impl<const N: usize> Engine<N> {
                     Err(e) => self.internal(e),
                 }
             }
-            SyncUser::ControlEx(mut t) => {
-                if status != 0 {
-                    return self.log(LogEvent::ControlExError(status));
-                }
-                // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
-                // separate fields).
-                match self.rec.control_locked(&mut t, &self.lksb_lvb) {
-                    ControlUpdate::Stale(call) => {
-                        self.log(LogEvent::Block1 {
-                            start: t.start_gen,
-                            block: t.block_gen,
-                            block_now: self.rec.recover_block(),
-                        });
-                        self.issue_sync(&call, SyncUser::ControlStale);
-                    }
-                    ControlUpdate::Convert { call, lvb_gen } => {
-                        self.log(LogEvent::ControlLocked {
-                            lvb_gen,
-                            start: t.start_gen,
-                            write: call.lvb.is_some(),
-                        });
-                        self.issue_sync(&call, SyncUser::ControlNl(t))
-                    }
-                }
-            }
+            SyncUser::ControlEx(t) => self.control_ex_done(t, status),
             SyncUser::ControlStale => {
                 if status != 0 {
                     self.log(LogEvent::ControlNlError(status));
                 }
             }
-            SyncUser::ControlNl(t) => {
-                if status != 0 {
-                    return self.log(LogEvent::ControlNlError(status));
-                }
-                match self.rec.control_converted(&t) {
-                    ControlFinish::Recover(jids) => {
-                        self.log(LogEvent::RecoverJids {
-                            generation: t.start_gen,
-                            jids,
-                        });
-                        for j in jids.iter() {
-                            // gfs2_recover_set: -ENOENT (nothing) for a jid with no
-                            // journal; gfs2_recover_journal: -EBUSY (dropped) while the
-                            // jid is queued or being recovered (JDF_RECOVERY).
-                            let busy = self.running.is_some_and(|r| r.jid == j);
-                            if !busy && j < self.journals {
-                                let _ = self.queue.insert(j);
-                            }
-                        }
+            SyncUser::ControlNl(t) => self.control_nl_done(t, status),
+        }
+    }
+
+    /// control_lock EX for the control work completed (`gfs2_control_func` L626-707).
+    #[inline(always)]
+    fn control_ex_done(&mut self, mut t: ControlTicket, status: i32) {
+        if status != 0 {
+            return self.log(LogEvent::ControlExError(status));
+        }
+        // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
+        // separate fields).
+        match self.rec.control_locked(&mut t, &self.lksb_lvb) {
+            ControlUpdate::Stale(call) => {
+                self.log(LogEvent::Block1 {
+                    start: t.start_gen,
+                    block: t.block_gen,
+                    block_now: self.rec.recover_block(),
+                });
+                self.issue_sync(&call, SyncUser::ControlStale);
+            }
+            ControlUpdate::Convert { call, lvb_gen } => {
+                self.log(LogEvent::ControlLocked {
+                    lvb_gen,
+                    start: t.start_gen,
+                    write: call.lvb.is_some(),
+                });
+                self.issue_sync(&call, SyncUser::ControlNl(t))
+            }
+        }
+    }
+
+    /// control_lock NL after the control step completed (L709-749).
+    #[inline(always)]
+    fn control_nl_done(&mut self, t: ControlTicket, status: i32) {
+        if status != 0 {
+            return self.log(LogEvent::ControlNlError(status));
+        }
+        match self.rec.control_converted(&t) {
+            ControlFinish::Recover(jids) => {
+                self.log(LogEvent::RecoverJids {
+                    generation: t.start_gen,
+                    jids,
+                });
+                for j in jids.iter() {
+                    // gfs2_recover_set: -ENOENT (nothing) for a jid with no
+                    // journal; gfs2_recover_journal: -EBUSY (dropped) while the
+                    // jid is queued or being recovered (JDF_RECOVERY).
+                    let busy = self.running.is_some_and(|r| r.jid == j);
+                    if !busy && j < self.journals {
+                        let _ = self.queue.insert(j);
                     }
-                    ControlFinish::Unblocked { generation } => {
-                        self.log(LogEvent::RecoverDone { generation });
-                        self.push(Action::Unblocked { generation });
-                    }
-                    ControlFinish::StillBlocked => self.log(LogEvent::Block2 {
-                        start: t.start_gen,
-                        block: t.block_gen,
-                        block_now: self.rec.recover_block(),
-                    }),
                 }
             }
+            ControlFinish::Unblocked { generation } => {
+                self.log(LogEvent::RecoverDone { generation });
+                self.push(Action::Unblocked { generation });
+            }
+            ControlFinish::StillBlocked => self.log(LogEvent::Block2 {
+                start: t.start_gen,
+                block: t.block_gen,
+                block_now: self.rec.recover_block(),
+            }),
         }
     }
 
