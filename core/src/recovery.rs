@@ -918,6 +918,40 @@ impl<const N: usize> Recovery<N> {
         }
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
+        // The scans only where a hint says an array may hold an entry (out of line:
+        // the steady state then saves no registers).
+        let mut write_lvb = false;
+        if self.hints.success || self.hints.submitted {
+            write_lvb = self.fold_into_lvb(lvb_gen, start_gen);
+        }
+        if lvb_gen < start_gen {
+            // Even with no bits to set, the LVB must carry the latest generation.
+            write_lvb = true;
+        }
+        // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
+        let call = if write_lvb {
+            SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
+                lvb: Some(control_lvb_write(start_gen, &self.lvb_bits)),
+            }
+        } else {
+            SyncLock {
+                lock: LockId::Control,
+                mode: DlmMode::Nl,
+                flags: DlmLkf::CONVERT,
+                lvb: None,
+            }
+        };
+        ControlUpdate::Convert { call, lvb_gen }
+    }
+
+    /// [`Recovery::control_locked`]'s scans (L644-706): clear the LVB bits of the jids
+    /// we recovered, fold our failed jids into it; true if a cleared bit means the LVB
+    /// must be written.
+    #[inline(never)]
+    fn fold_into_lvb(&mut self, lvb_gen: u32, start_gen: u32) -> bool {
         let mut write_lvb = false;
         // Each scan first checks the whole array without branches (a scan that
         // vectorizes) for an entry to change: usually none is. Then it goes SCAN (16)
@@ -973,27 +1007,7 @@ impl<const N: usize> Recovery<N> {
                 self.lvb_bits.set_jid_bits16(c, w | set);
             }
         }
-        if lvb_gen < start_gen {
-            // Even with no bits to set, the LVB must carry the latest generation.
-            write_lvb = true;
-        }
-        // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
-        let call = if write_lvb {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
-                lvb: Some(control_lvb_write(start_gen, &self.lvb_bits)),
-            }
-        } else {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT,
-                lvb: None,
-            }
-        };
-        ControlUpdate::Convert { call, lvb_gen }
+        write_lvb
     }
 
     /// Some `result[]` entry is `LM_RD_SUCCESS`; if none, the hint says so from now on.
