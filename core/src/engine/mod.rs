@@ -25,7 +25,8 @@
 //!     match action {
 //!         Action::NewLockspace { .. } => { /* dlm_new_lockspace (already done above) */ }
 //!         Action::Dlm(req) => { /* dlm_lock/dlm_unlock; completion → Event::DlmDone */
-//!             let _ = req;
+//!             // The LVB buffer to pass (control_lock with VALBLK), lent by the engine.
+//!             let _lvb = e.request_lvb(&req);
 //!         }
 //!         Action::Log(line) => { let _ = line; /* Display = the kernel's text */ }
 //!         _ => {}
@@ -44,6 +45,8 @@
 //!    withdraw, interrupt.
 //! 2. After each call, drain [`Engine::poll`] and execute each [`Action`] in order.
 //!    A DLM call that fails at once is reported as its completion with that status.
+//!    A control_lock call with `VALBLK` passes the engine's LVB buffer,
+//!    [`Engine::request_lvb`] (the lksb's `sb_lvbptr`), read when the call is made.
 //! 3. Ask [`Engine::poll_timeout`] when to call [`Engine::handle_timeout`]; each call
 //!    runs one due item (the mount retry sleep, the control work, the journal recovery
 //!    work), in that order, so a scheduler can interleave them with other events as the
@@ -127,16 +130,15 @@ impl LockRef {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DlmOp {
     /// `dlm_lock`: a new lock by name, or a conversion of the lock's existing DLM lock
-    /// when `flags` has `CONVERT`.
+    /// when `flags` has `CONVERT`. With `VALBLK` on control_lock, the call passes the
+    /// lksb's LVB buffer (`sb_lvbptr`): [`Engine::request_lvb`]. The DLM writes the
+    /// resource's LVB from it on a conversion down from EX; on a grant it fills the
+    /// buffer, which the completion returns ([`Event::DlmDone`]'s `lvb`).
     Lock {
         /// The mode.
         mode: DlmMode,
         /// The flags (`DLM_LKF_*`).
         flags: DlmLkf,
-        /// With `VALBLK`: the LVB buffer's contents to pass (the lksb's `sb_lvbptr`). The
-        /// DLM writes it on a conversion down from EX; on a grant it fills the buffer,
-        /// which the completion returns.
-        lvb: Option<ControlLvb>,
     },
     /// `dlm_unlock` of the lock's DLM lock (no flags).
     Unlock,
@@ -909,6 +911,24 @@ impl<const N: usize> Engine<N> {
         self.phase.finished()
     }
 
+    /// The LVB buffer to pass with `req` (the lksb's `sb_lvbptr`, which the kernel's
+    /// DLM reads in place): `Some` for control_lock requests with `VALBLK`, `None` for
+    /// every other request. The engine writes the buffer when it issues the request,
+    /// and it stays as it is until that request's completion (one sync lock call is
+    /// outstanding at a time), so read it when making the call. Lent rather than
+    /// copied into the [`Action`], as the kernel lends `ls_control_lvb`.
+    #[inline]
+    pub fn request_lvb(&self, req: &DlmRequest) -> Option<&ControlLvb> {
+        match req.op {
+            DlmOp::Lock { flags, .. }
+                if req.lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) =>
+            {
+                Some(&self.lksb_lvb)
+            }
+            _ => None,
+        }
+    }
+
     /// Userspace lockspaces, after [`Action::Multicast`]: the message's bytes, written to
     /// `out` (at least [`SyncMsg::MAX_LEN`] bytes). `None` if there is none or `out` is
     /// too short.
@@ -1590,8 +1610,6 @@ impl<const N: usize> Engine<N> {
         if let Some(l) = call.lvb {
             self.lksb_lvb = l;
         }
-        let lvb = (call.lock == LockId::Control && call.flags.contains(DlmLkf::VALBLK))
-            .then_some(self.lksb_lvb);
         let lock = LockRef::of(call.lock);
         // The pending call first: nothing then lives across the push's (cold) call.
         self.sync = Some(PendingSync {
@@ -1604,7 +1622,6 @@ impl<const N: usize> Engine<N> {
             op: DlmOp::Lock {
                 mode: call.mode,
                 flags: call.flags,
-                lvb,
             },
         }));
     }
@@ -1900,7 +1917,6 @@ impl<const N: usize> Engine<N> {
             op: DlmOp::Lock {
                 mode,
                 flags: dflags,
-                lvb: None,
             },
         }));
     }
