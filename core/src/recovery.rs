@@ -906,22 +906,80 @@ impl<const N: usize> Recovery<N> {
     /// failed jids (`recover_submit`) and successful recoveries (`recover_result`)
     /// into the LVB.
     pub fn control_locked(&mut self, t: &mut ControlTicket, lvb: &ControlLvb) -> ControlUpdate {
+        let Some((lvb_gen, write_lvb, _)) = self.control_locked_step(t, lvb) else {
+            return ControlUpdate::Stale(Self::nl_call(false, None));
+        };
+        let lvb = write_lvb.then(|| control_lvb_write(t.start_gen, &self.lvb_bits));
+        ControlUpdate::Convert {
+            call: Self::nl_call(write_lvb, lvb),
+            lvb_gen,
+        }
+    }
+
+    /// [`Recovery::control_locked`] on the lksb's LVB buffer, which the kernel's
+    /// `control_lvb_write` writes in place (`ls_control_lvb`): the LVB to write goes
+    /// into `lksb` and the call's `lvb` is `None` (its `VALBLK` says the buffer goes
+    /// with it). When no scan changed `ls_lvb_bits`, it is the buffer as read, so the
+    /// write is the generation alone: no 32-byte copy back right after the copy in
+    /// (whose loads would wait for the stores still in flight).
+    #[inline(always)]
+    pub(crate) fn control_locked_lksb(
+        &mut self,
+        t: &mut ControlTicket,
+        lksb: &mut ControlLvb,
+    ) -> ControlUpdate {
+        let Some((lvb_gen, write_lvb, folded)) = self.control_locked_step(t, lksb) else {
+            return ControlUpdate::Stale(Self::nl_call(false, None));
+        };
+        if write_lvb {
+            if folded {
+                *lksb = control_lvb_write(t.start_gen, &self.lvb_bits);
+            } else {
+                lksb.set_generation(t.start_gen);
+            }
+        }
+        ControlUpdate::Convert {
+            call: Self::nl_call(write_lvb, None),
+            lvb_gen,
+        }
+    }
+
+    /// control_lock NL after the step (`DLM_LKF_CONVERT`, with `VALBLK` to write).
+    #[inline(always)]
+    fn nl_call(write_lvb: bool, lvb: Option<ControlLvb>) -> SyncLock {
+        SyncLock {
+            lock: LockId::Control,
+            mode: DlmMode::Nl,
+            flags: if write_lvb {
+                DlmLkf::CONVERT | DlmLkf::VALBLK
+            } else {
+                DlmLkf::CONVERT
+            },
+            lvb,
+        }
+    }
+
+    /// The step between control_lock EX and NL (L632-707): `None` if a recovery began
+    /// meanwhile (block1); otherwise the LVB's generation, whether the LVB must be
+    /// written, and whether the scans ran (so `lvb_bits` may differ from `lvb`).
+    #[inline(always)]
+    fn control_locked_step(
+        &mut self,
+        t: &mut ControlTicket,
+        lvb: &ControlLvb,
+    ) -> Option<(u32, bool, bool)> {
         let (lvb_gen, bits) = control_lvb_read(lvb);
         self.lvb_bits = bits;
         if self.generations_moved(t) {
-            return ControlUpdate::Stale(SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT,
-                lvb: None,
-            });
+            return None;
         }
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
         // The scans only where a hint says an array may hold an entry (out of line:
         // the steady state then saves no registers).
         let mut write_lvb = false;
-        if self.hints.success || self.hints.submitted {
+        let folded = self.hints.success || self.hints.submitted;
+        if folded {
             write_lvb = self.fold_into_lvb(lvb_gen, start_gen);
         }
         if lvb_gen < start_gen {
@@ -929,22 +987,7 @@ impl<const N: usize> Recovery<N> {
             write_lvb = true;
         }
         // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
-        let call = if write_lvb {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
-                lvb: Some(control_lvb_write(start_gen, &self.lvb_bits)),
-            }
-        } else {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT,
-                lvb: None,
-            }
-        };
-        ControlUpdate::Convert { call, lvb_gen }
+        Some((lvb_gen, write_lvb, folded))
     }
 
     /// [`Recovery::control_locked`]'s scans (L644-706): clear the LVB bits of the jids

@@ -1721,9 +1721,9 @@ impl<const N: usize> Engine<N> {
         if status != 0 {
             return self.log(LogEvent::ControlExError(status));
         }
-        // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
-        // separate fields).
-        match self.rec.control_locked(&mut t, &self.lksb_lvb) {
+        // The lksb's LVB in place: read, and written (control_lvb_write) for the NL
+        // call that lends it (`rec` and `lksb_lvb` are separate fields).
+        match self.rec.control_locked_lksb(&mut t, &mut self.lksb_lvb) {
             ControlUpdate::Stale(call) => {
                 self.log(LogEvent::Block1 {
                     start: t.start_gen,
@@ -1736,7 +1736,7 @@ impl<const N: usize> Engine<N> {
                 self.log(LogEvent::ControlLocked {
                     lvb_gen,
                     start: t.start_gen,
-                    write: call.lvb.is_some(),
+                    write: call.flags.contains(DlmLkf::VALBLK),
                 });
                 self.issue_sync(&call, SyncUser::ControlNl(t))
             }
