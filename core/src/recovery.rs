@@ -1410,6 +1410,21 @@ mod tests {
             let ControlBegin::Lock(mut t, _) = r.control_begin() else {
                 return Err("expected a lock");
             };
+            // The in-place form writes the same LVB into the buffer it read.
+            let (mut r2, mut t2, mut lksb) = (r.clone(), t, lvb);
+            let ControlUpdate::Convert { call: call2, .. } =
+                r2.control_locked_lksb(&mut t2, &mut lksb)
+            else {
+                return Err("expected convert");
+            };
+            assert_eq!(call2.lvb, None, "case {case}");
+            assert_eq!(
+                call2.flags.contains(DlmLkf::VALBLK),
+                want_lvb.is_some(),
+                "case {case}"
+            );
+            assert_eq!(lksb, want_lvb.unwrap_or(lvb), "case {case}");
+            assert_eq!(r2, model, "case {case}");
             let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&mut t, &lvb) else {
                 return Err("expected convert");
             };
@@ -1484,12 +1499,35 @@ mod tests {
                 if let Some(g) = other_gen {
                     lvb.set_generation(g);
                 }
+                // A third copy takes the in-place form (no scan ran: the generation
+                // alone is written) and must write what the others return.
+                let (mut c, mut tc, mut lksb) = (a.clone(), ta, lvb);
+                let uc = c.control_locked_lksb(&mut tc, &mut lksb);
                 let (ua, ub) = (
                     a.control_locked(&mut ta, &lvb),
                     b.control_locked(&mut tb, &lvb),
                 );
                 assert_eq!(ua, ub, "case {case}");
                 assert_eq!(ta, tb, "case {case}");
+                assert_eq!(tc, ta, "case {case}");
+                assert_eq!(c, a, "case {case}");
+                match (ua, uc) {
+                    (ControlUpdate::Stale(x), ControlUpdate::Stale(y)) => assert_eq!(x, y),
+                    (
+                        ControlUpdate::Convert {
+                            call: x,
+                            lvb_gen: gx,
+                        },
+                        ControlUpdate::Convert {
+                            call: y,
+                            lvb_gen: gy,
+                        },
+                    ) => {
+                        assert_eq!((x.flags, gx, y.lvb), (y.flags, gy, None), "case {case}");
+                        assert_eq!(x.lvb.unwrap_or(lvb), lksb, "case {case}");
+                    }
+                    _ => panic!("case {case}: {ua:?} / {uc:?}"),
+                }
                 if let ControlUpdate::Convert {
                     call: SyncLock { lvb: Some(l), .. },
                     ..
