@@ -623,22 +623,25 @@ enum OwnLock {
 #[derive(Clone)]
 struct Outbox {
     q: [Action; OUTBOX],
-    /// The slot of the next action to poll.
-    head: u8,
-    /// Actions queued.
-    len: u8,
+    /// The slot of the next action to poll (low byte) and the actions queued (high
+    /// byte), in one field: every push and poll loads and stores it whole, so a poll
+    /// right after a push reads it from the store buffer (a wider load over two
+    /// separate byte stores would wait for both to reach the cache).
+    pos: u16,
     dropped_logs: u32,
 }
 
 const _: () = assert!(OUTBOX.is_power_of_two() && OUTBOX <= u8::MAX as usize);
+
+/// One queued action more or less in [`Outbox::pos`].
+const ONE: u16 = 0x100;
 
 impl Default for Outbox {
     fn default() -> Self {
         Outbox {
             // Never read: only the `len` slots from `head` on are live.
             q: [Action::Multicast; OUTBOX],
-            head: 0,
-            len: 0,
+            pos: 0,
             dropped_logs: 0,
         }
     }
@@ -647,34 +650,37 @@ impl Default for Outbox {
 impl Outbox {
     #[inline]
     fn len(&self) -> usize {
-        usize::from(self.len)
+        usize::from(self.pos >> 8)
     }
 
     /// Slot of the `i`-th queued action.
     #[inline]
     fn slot(&self, i: usize) -> usize {
-        (usize::from(self.head) + i) & (OUTBOX - 1)
+        (usize::from(self.pos & 0xff) + i) & (OUTBOX - 1)
     }
 
     #[inline]
     fn push(&mut self, a: Action) -> Result<(), Action> {
-        if self.len() == OUTBOX {
+        let pos = self.pos;
+        let len = usize::from(pos >> 8);
+        if len == OUTBOX {
             return Err(a);
         }
-        let i = self.slot(self.len());
-        self.q[i] = a;
-        self.len += 1;
+        self.q[(usize::from(pos & 0xff) + len) & (OUTBOX - 1)] = a;
+        self.pos = pos + ONE;
         Ok(())
     }
 
     #[inline]
     fn pop(&mut self) -> Option<Action> {
-        if self.len == 0 {
+        let pos = self.pos;
+        if pos < ONE {
             return None;
         }
-        let a = self.q[usize::from(self.head) & (OUTBOX - 1)];
-        self.head = ((usize::from(self.head) + 1) & (OUTBOX - 1)) as u8;
-        self.len -= 1;
+        let head = usize::from(pos & 0xff);
+        let a = self.q[head & (OUTBOX - 1)];
+        // head + 1 (masked) and len - 1, in one store.
+        self.pos = ((head + 1) & (OUTBOX - 1)) as u16 | ((pos & 0xff00) - ONE);
         Some(a)
     }
 
@@ -692,7 +698,7 @@ impl Outbox {
             let (to, from) = (self.slot(i), self.slot(i + 1));
             self.q[to] = self.q[from];
         }
-        self.len -= 1;
+        self.pos -= ONE;
         true
     }
 }
@@ -726,7 +732,7 @@ impl Hash for Outbox {
 
 impl PartialEq for Outbox {
     fn eq(&self, o: &Self) -> bool {
-        self.len == o.len && self.iter().zip(o.iter()).all(|(a, b)| a == b)
+        self.len() == o.len() && self.iter().zip(o.iter()).all(|(a, b)| a == b)
     }
 }
 impl Eq for Outbox {}
