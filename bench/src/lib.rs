@@ -455,27 +455,61 @@ pub mod engine_bench {
     pub struct Mounted {
         /// The engine (jid 1 of 2).
         pub engine: Engine<192>,
-        res_lvb: [u8; 32],
-        ex: bool,
+        dlm: StandIn,
         generation: u32,
         now: u64,
         name: ResName,
     }
 
+    /// The DLM stand-in's resource: its LVB and whether the lock is held in EX.
+    struct StandIn {
+        res_lvb: [u8; 32],
+        ex: bool,
+    }
+
+    impl StandIn {
+        /// The DLM stand-in of the cycle, `ref_dlm_lock` (`c/lock_dlm_ref.c`) in Rust,
+        /// out of line as the C's: grant at once; with VALBLK, a down-conversion from
+        /// EX stores the caller's LVB (the engine's lksb buffer, lent as the C's
+        /// `sb_lvbptr`) in the resource, and every VALBLK call returns the resource's
+        /// LVB (the C copies it into the lksb).
+        #[inline(never)]
+        fn dlm_lock(
+            &mut self,
+            mode: DlmMode,
+            flags: DlmLkf,
+            lvb: Option<&ControlLvb>,
+        ) -> Option<[u8; 32]> {
+            let mut out = None;
+            if flags.contains(DlmLkf::VALBLK) {
+                if self.ex && mode != DlmMode::Ex {
+                    if let Some(l) = lvb {
+                        self.res_lvb = *l.as_bytes();
+                    }
+                }
+                out = Some(self.res_lvb);
+            }
+            self.ex = mode == DlmMode::Ex;
+            out
+        }
+    }
+
     impl Mounted {
         /// The mount's DLM (setup only): every lock of the mount sequence granted but
         /// the mounted_lock EX, refused with -EAGAIN (somebody else is mounted).
-        fn answer_setup(&mut self, lock: LockRef, op: DlmOp) -> Event<'static> {
-            match op {
+        fn answer_setup(&mut self, req: DlmRequest) -> Event<'static> {
+            let lock = req.lock;
+            match req.op {
                 DlmOp::Unlock => Event::DlmDone {
                     lock,
                     status: -DLM_EUNLOCK,
                     sb_flags: 0,
                     lvb: None,
                 },
-                DlmOp::Lock { mode, flags, lvb } => {
+                DlmOp::Lock { mode, flags } => {
                     if lock == LockRef::Control {
-                        let out = self.dlm_lock(mode, flags, lvb.as_ref());
+                        let lvb = self.engine.request_lvb(&req);
+                        let out = self.dlm.dlm_lock(mode, flags, lvb);
                         return Event::DlmDone {
                             lock,
                             status: 0,
@@ -498,30 +532,6 @@ pub mod engine_bench {
             }
         }
 
-        /// The DLM stand-in of the cycle, `ref_dlm_lock` (`c/lock_dlm_ref.c`) in Rust,
-        /// out of line as the C's: grant at once; with VALBLK, a down-conversion from
-        /// EX stores the caller's LVB in the resource, and every VALBLK call returns
-        /// the resource's LVB (the C copies it into the lksb).
-        #[inline(never)]
-        fn dlm_lock(
-            &mut self,
-            mode: DlmMode,
-            flags: DlmLkf,
-            lvb: Option<&ControlLvb>,
-        ) -> Option<[u8; 32]> {
-            let mut out = None;
-            if flags.contains(DlmLkf::VALBLK) {
-                if self.ex && mode != DlmMode::Ex {
-                    if let Some(l) = lvb {
-                        self.res_lvb = *l.as_bytes();
-                    }
-                }
-                out = Some(self.res_lvb);
-            }
-            self.ex = mode == DlmMode::Ex;
-            out
-        }
-
         /// The mount sequence's loop: every action and due timer, answered by
         /// [`Mounted::answer_setup`].
         fn pump_setup(&mut self) {
@@ -530,7 +540,7 @@ pub mod engine_bench {
                 if let Some(a) = self.engine.poll() {
                     match a {
                         Action::Dlm(req) => {
-                            let ev = self.answer_setup(req.lock, req.op);
+                            let ev = self.answer_setup(req);
                             let _ = self.engine.handle(t, ev);
                         }
                         Action::Replay { jid, .. } => {
@@ -563,19 +573,22 @@ pub mod engine_bench {
             for _ in 0..64 {
                 if let Some(a) = self.engine.poll() {
                     n += 1;
-                    if let Action::Dlm(DlmRequest {
-                        lock,
-                        op: DlmOp::Lock { mode, flags, lvb },
-                    }) = a
+                    if let Action::Dlm(
+                        req @ DlmRequest {
+                            op: DlmOp::Lock { mode, flags },
+                            ..
+                        },
+                    ) = a
                     {
                         // The resource name, as lock_dlm's sync_lock builds it for
                         // dlm_lock (the C side builds its strname too).
-                        self.name = lock.name();
-                        let out = self.dlm_lock(mode, flags, lvb.as_ref());
+                        self.name = req.name();
+                        let lvb = self.engine.request_lvb(&req);
+                        let out = self.dlm.dlm_lock(mode, flags, lvb);
                         let _ = self.engine.handle(
                             t,
                             Event::DlmDone {
-                                lock,
+                                lock: req.lock,
                                 status: 0,
                                 sb_flags: 0,
                                 lvb: out,
@@ -598,8 +611,10 @@ pub mod engine_bench {
             lvb[0] = 2;
             let mut m = Mounted {
                 engine: Engine::new(Config::default()),
-                res_lvb: lvb,
-                ex: false,
+                dlm: StandIn {
+                    res_lvb: lvb,
+                    ex: false,
+                },
                 generation: 2,
                 now: 0,
                 name: gdlm_core::name::LockName::default().encode(),

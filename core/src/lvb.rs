@@ -322,6 +322,11 @@ impl ControlLvb {
     /// three words.
     #[inline]
     pub fn any_jid_below(&self, limit: u32) -> bool {
+        // No bit at all (the usual answer) needs no masks.
+        let [a, b, c] = self.jid_words_below(u32::MAX);
+        if a | b | c == 0 {
+            return false;
+        }
         let [a, b, c] = self.jid_words_below(limit);
         a | b | c != 0
     }

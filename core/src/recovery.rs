@@ -442,6 +442,31 @@ pub struct Recovery<const N: usize = MAX_JIDS> {
     submit_policy: SubmitPolicy,
     withdraw_guard: bool,
     withdrawn: bool,
+    /// Which arrays may hold an entry for the control step's scans.
+    hints: ScanHints,
+}
+
+/// What [`Recovery::control_locked`]'s scans may find, so that they are skipped over
+/// arrays known to hold none (the steady state: no node failed, nothing recovered).
+/// A hint is only ever conservative: `false` means certainly none, `true` means
+/// scan. It is not part of the state: two recoveries with the same arrays are equal
+/// and hash alike whatever their hints.
+#[derive(Clone, Copy, Debug, Default)]
+struct ScanHints {
+    /// `result[]` may hold an `LM_RD_SUCCESS`.
+    success: bool,
+    /// `submit[]` may hold a non-zero entry.
+    submitted: bool,
+}
+
+impl PartialEq for ScanHints {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for ScanHints {}
+impl core::hash::Hash for ScanHints {
+    fn hash<H: core::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// What `gdlm_unmount` does before the release ([`Recovery::begin_unmount`]).
@@ -484,6 +509,10 @@ impl<const N: usize> Recovery<N> {
             submit_policy: SubmitPolicy::Reference,
             withdraw_guard: false,
             withdrawn: false,
+            hints: ScanHints {
+                success: false,
+                submitted: false,
+            },
         }
     }
 
@@ -571,6 +600,10 @@ impl<const N: usize> Recovery<N> {
         r.result = Vec::from_slice(result).map_err(|_| too_big(result.len()))?;
         r.jid = jid;
         r.lvb_bits = lvb_bits;
+        r.hints = ScanHints {
+            success: true,
+            submitted: true,
+        };
         Ok(r)
     }
 
@@ -703,6 +736,7 @@ impl<const N: usize> Recovery<N> {
             .ok_or(RecoveryError::ShortSize { jid, size })?;
         let prev = (*entry != 0).then_some(*entry);
         *entry = self.recover_block;
+        self.hints.submitted = true;
         Ok(SlotRecorded {
             jid,
             generation: self.recover_block,
@@ -761,6 +795,34 @@ impl<const N: usize> Recovery<N> {
         Ok(work)
     }
 
+    /// [`Recovery::recover_done`] when it can neither refuse nor grow (not the first
+    /// recover_done, no withdraw guard in force, every slot within `recover_size`):
+    /// the same changes, made by a leaf with no error or growth path, so that the
+    /// engine's mounted path saves no registers. `None` (nothing changed) otherwise:
+    /// the caller then takes the general path.
+    #[inline(always)]
+    pub(crate) fn recover_done_steady(
+        &mut self,
+        slots: &[i32],
+        generation: u32,
+    ) -> Option<Option<ControlWork>> {
+        let size = self.submit.len();
+        let max_slot = slots.iter().fold(0, |m: i32, &s| m.max(s));
+        // set_recover_size keeps the size when it is at least max(max_slot - 1, 0) + 1,
+        // i.e. max(max_slot, 1); size ≤ N, so every slot then fits N as well.
+        if self.ignores_callbacks()
+            || self.recover_mount == 0
+            || size == 0
+            || max_slot as i64 > size as i64
+        {
+            return None;
+        }
+        self.recover_start = generation;
+        let work = (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(ControlWork::Now);
+        self.flags.remove(RecoverFlags::DLM_RECOVERY);
+        Some(work)
+    }
+
     /// `set_recover_size`'s growth of both arrays to `new_len` (≤ N), zero-filled.
     /// Out of line: it happens a few times per mount, and its loops would otherwise
     /// cost `recover_done` register saves on every call.
@@ -800,6 +862,7 @@ impl<const N: usize> Recovery<N> {
             .get_mut(jid as usize)
             .ok_or(RecoveryError::ShortSize { jid, size })?;
         *entry = result;
+        self.hints.success |= result == LM_RD_SUCCESS;
         let work =
             (!self.flags.contains(RecoverFlags::UNMOUNT)).then_some(if result == LM_RD_GAVEUP {
                 ControlWork::AfterHz
@@ -843,25 +906,102 @@ impl<const N: usize> Recovery<N> {
     /// failed jids (`recover_submit`) and successful recoveries (`recover_result`)
     /// into the LVB.
     pub fn control_locked(&mut self, t: &mut ControlTicket, lvb: &ControlLvb) -> ControlUpdate {
+        let Some((lvb_gen, write_lvb, _)) = self.control_locked_step(t, lvb) else {
+            return ControlUpdate::Stale(Self::nl_call(false, None));
+        };
+        let lvb = write_lvb.then(|| control_lvb_write(t.start_gen, &self.lvb_bits));
+        ControlUpdate::Convert {
+            call: Self::nl_call(write_lvb, lvb),
+            lvb_gen,
+        }
+    }
+
+    /// [`Recovery::control_locked`] on the lksb's LVB buffer, which the kernel's
+    /// `control_lvb_write` writes in place (`ls_control_lvb`): the LVB to write goes
+    /// into `lksb` and the call's `lvb` is `None` (its `VALBLK` says the buffer goes
+    /// with it). When no scan changed `ls_lvb_bits`, it is the buffer as read, so the
+    /// write is the generation alone: no 32-byte copy back right after the copy in
+    /// (whose loads would wait for the stores still in flight).
+    #[inline(always)]
+    pub(crate) fn control_locked_lksb(
+        &mut self,
+        t: &mut ControlTicket,
+        lksb: &mut ControlLvb,
+    ) -> ControlUpdate {
+        let Some((lvb_gen, write_lvb, folded)) = self.control_locked_step(t, lksb) else {
+            return ControlUpdate::Stale(Self::nl_call(false, None));
+        };
+        if write_lvb {
+            if folded {
+                *lksb = control_lvb_write(t.start_gen, &self.lvb_bits);
+            } else {
+                lksb.set_generation(t.start_gen);
+            }
+        }
+        ControlUpdate::Convert {
+            call: Self::nl_call(write_lvb, None),
+            lvb_gen,
+        }
+    }
+
+    /// control_lock NL after the step (`DLM_LKF_CONVERT`, with `VALBLK` to write).
+    #[inline(always)]
+    fn nl_call(write_lvb: bool, lvb: Option<ControlLvb>) -> SyncLock {
+        SyncLock {
+            lock: LockId::Control,
+            mode: DlmMode::Nl,
+            flags: if write_lvb {
+                DlmLkf::CONVERT | DlmLkf::VALBLK
+            } else {
+                DlmLkf::CONVERT
+            },
+            lvb,
+        }
+    }
+
+    /// The step between control_lock EX and NL (L632-707): `None` if a recovery began
+    /// meanwhile (block1); otherwise the LVB's generation, whether the LVB must be
+    /// written, and whether the scans ran (so `lvb_bits` may differ from `lvb`).
+    #[inline(always)]
+    fn control_locked_step(
+        &mut self,
+        t: &mut ControlTicket,
+        lvb: &ControlLvb,
+    ) -> Option<(u32, bool, bool)> {
         let (lvb_gen, bits) = control_lvb_read(lvb);
         self.lvb_bits = bits;
         if self.generations_moved(t) {
-            return ControlUpdate::Stale(SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT,
-                lvb: None,
-            });
+            return None;
         }
         let start_gen = t.start_gen;
         t.recover_size = self.recover_size();
+        // The scans only where a hint says an array may hold an entry (out of line:
+        // the steady state then saves no registers).
+        let mut write_lvb = false;
+        let folded = self.hints.success || self.hints.submitted;
+        if folded {
+            write_lvb = self.fold_into_lvb(lvb_gen, start_gen);
+        }
+        if lvb_gen < start_gen {
+            // Even with no bits to set, the LVB must carry the latest generation.
+            write_lvb = true;
+        }
+        // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
+        Some((lvb_gen, write_lvb, folded))
+    }
+
+    /// [`Recovery::control_locked`]'s scans (L644-706): clear the LVB bits of the jids
+    /// we recovered, fold our failed jids into it; true if a cleared bit means the LVB
+    /// must be written.
+    #[inline(never)]
+    fn fold_into_lvb(&mut self, lvb_gen: u32, start_gen: u32) -> bool {
         let mut write_lvb = false;
         // Each scan first checks the whole array without branches (a scan that
         // vectorizes) for an entry to change: usually none is. Then it goes SCAN (16)
         // jids at a time: a mask of the entries to change, built without branches, and
         // the 16 matching LVB bits (two bytes) updated at once.
         // Chunk c holds jids 16c.. < recover_size ≤ N ≤ 192, so every bit exists.
-        if lvb_gen <= start_gen && any(&self.result, |r| r == LM_RD_SUCCESS) {
+        if lvb_gen <= start_gen && self.hints.success && self.any_success() {
             // Clear bits of jids we recovered; another node may have cleared them.
             for (c, chunk) in self.result.chunks_mut(SCAN).enumerate() {
                 let m = hits(chunk, |r| r == LM_RD_SUCCESS);
@@ -875,14 +1015,23 @@ impl<const N: usize> Recovery<N> {
                     write_lvb = true;
                 }
             }
+            // Every success is cleared.
+            self.hints.success = false;
         }
         if lvb_gen == start_gen {
             // Failures before start_gen are already in the LVB: drop those below
-            // lvb_gen (an unconditional store of the same or zero, so it vectorizes).
-            for s in self.submit.iter_mut() {
+            // lvb_gen (an unconditional store of the same or zero, so it vectorizes;
+            // nothing to drop when every entry is zero).
+            let submit = if self.hints.submitted {
+                &mut self.submit[..]
+            } else {
+                &mut []
+            };
+            for s in submit.iter_mut() {
                 *s = if in_1_below(*s, lvb_gen) { 0 } else { *s };
             }
-        } else if lvb_gen < start_gen && any(&self.submit, |s| in_1_below(s, start_gen)) {
+        } else if lvb_gen < start_gen && self.hints.submitted && self.any_submitted_below(start_gen)
+        {
             // Failures before start_gen are not yet in the LVB.
             let drop_folded = self.submit_policy == SubmitPolicy::DropFolded;
             for (c, chunk) in self.submit.chunks_mut(SCAN).enumerate() {
@@ -901,27 +1050,26 @@ impl<const N: usize> Recovery<N> {
                 self.lvb_bits.set_jid_bits16(c, w | set);
             }
         }
-        if lvb_gen < start_gen {
-            // Even with no bits to set, the LVB must carry the latest generation.
-            write_lvb = true;
+        write_lvb
+    }
+
+    /// Some `result[]` entry is `LM_RD_SUCCESS`; if none, the hint says so from now on.
+    #[inline]
+    fn any_success(&mut self) -> bool {
+        let found = any(&self.result, |r| r == LM_RD_SUCCESS);
+        self.hints.success = found;
+        found
+    }
+
+    /// Some `submit[]` entry is in `1..start_gen`; if none, and no entry is non-zero
+    /// at all, the hint says so from now on.
+    #[inline]
+    fn any_submitted_below(&mut self, start_gen: u32) -> bool {
+        let found = any(&self.submit, |s| in_1_below(s, start_gen));
+        if !found {
+            self.hints.submitted = any(&self.submit, |s| s != 0);
         }
-        // lvb_gen > start_gen: a recover_done for lvb_gen is coming; change nothing.
-        let call = if write_lvb {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT | DlmLkf::VALBLK,
-                lvb: Some(control_lvb_write(start_gen, &self.lvb_bits)),
-            }
-        } else {
-            SyncLock {
-                lock: LockId::Control,
-                mode: DlmMode::Nl,
-                flags: DlmLkf::CONVERT,
-                lvb: None,
-            }
-        };
-        ControlUpdate::Convert { call, lvb_gen }
+        found
     }
 
     /// `gfs2_control_func` after control_lock is back in NL: recover the jids whose
@@ -1247,6 +1395,11 @@ mod tests {
                     })
                     .ok();
             }
+            // Filled in place: the scans must look.
+            r.hints = ScanHints {
+                success: true,
+                submitted: true,
+            };
             let mut raw = [0u8; 32];
             raw.iter_mut().for_each(|b| *b = next(256) as u8);
             let lvb_gen = [start - 1, start, start + 1, start - 3][next(4) as usize];
@@ -1257,6 +1410,21 @@ mod tests {
             let ControlBegin::Lock(mut t, _) = r.control_begin() else {
                 return Err("expected a lock");
             };
+            // The in-place form writes the same LVB into the buffer it read.
+            let (mut r2, mut t2, mut lksb) = (r.clone(), t, lvb);
+            let ControlUpdate::Convert { call: call2, .. } =
+                r2.control_locked_lksb(&mut t2, &mut lksb)
+            else {
+                return Err("expected convert");
+            };
+            assert_eq!(call2.lvb, None, "case {case}");
+            assert_eq!(
+                call2.flags.contains(DlmLkf::VALBLK),
+                want_lvb.is_some(),
+                "case {case}"
+            );
+            assert_eq!(lksb, want_lvb.unwrap_or(lvb), "case {case}");
+            assert_eq!(r2, model, "case {case}");
             let ControlUpdate::Convert { call, lvb_gen } = r.control_locked(&mut t, &lvb) else {
                 return Err("expected convert");
             };
@@ -1265,6 +1433,118 @@ mod tests {
             assert_eq!(r, model, "case {case}");
         }
         Ok(())
+    }
+
+    /// The scan hints never change an answer: random recovery histories through the
+    /// public calls, one copy with its own hints and one whose hints say "scan"
+    /// before every step, give the same updates and the same state; and the steady
+    /// state (nothing failed, nothing recovered) does drop them.
+    #[test]
+    fn scan_hints_change_no_answer() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut dropped = 0;
+        for case in 0..400 {
+            let policy = if case % 2 == 0 {
+                SubmitPolicy::Reference
+            } else {
+                SubmitPolicy::DropFolded
+            };
+            let mut a = Recovery::<64>::new(SizePolicy::Fit).with_submit_policy(policy);
+            let _ = a.recover_done(&[1, 2, 3], 1, 1);
+            *a.flags_mut() |= RecoverFlags::MOUNT_DONE;
+            let mut lvb = ControlLvb::zeroed();
+            let mut generation = 1;
+            for _ in 0..40 {
+                let mut b = a.clone();
+                b.hints = ScanHints {
+                    success: true,
+                    submitted: true,
+                };
+                let op = next(8);
+                let slot = 1 + next(40) as i32;
+                let jid = next(40) as u32;
+                let res = [LM_RD_SUCCESS, LM_RD_GAVEUP, 7][next(3) as usize];
+                let other_gen = (next(3) == 0).then(|| generation + 1);
+                for r in [&mut a, &mut b] {
+                    match op {
+                        0 => r.recover_prep(),
+                        1 => {
+                            let _ = r.recover_slot(slot);
+                        }
+                        2 => {
+                            let _ = r.recover_done(&[1, slot], 1, generation + 1);
+                        }
+                        3 => {
+                            let _ = r.recovery_result(jid, res);
+                        }
+                        _ => {}
+                    }
+                }
+                if op == 2 {
+                    generation += 1;
+                }
+                let (ba, bb) = (a.control_begin(), b.control_begin());
+                assert_eq!(ba, bb, "case {case}");
+                let ControlBegin::Lock(mut ta, _) = ba else {
+                    continue;
+                };
+                let mut tb = ta;
+                // Another node may have moved the LVB on.
+                if let Some(g) = other_gen {
+                    lvb.set_generation(g);
+                }
+                // A third copy takes the in-place form (no scan ran: the generation
+                // alone is written) and must write what the others return.
+                let (mut c, mut tc, mut lksb) = (a.clone(), ta, lvb);
+                let uc = c.control_locked_lksb(&mut tc, &mut lksb);
+                let (ua, ub) = (
+                    a.control_locked(&mut ta, &lvb),
+                    b.control_locked(&mut tb, &lvb),
+                );
+                assert_eq!(ua, ub, "case {case}");
+                assert_eq!(ta, tb, "case {case}");
+                assert_eq!(tc, ta, "case {case}");
+                assert_eq!(c, a, "case {case}");
+                match (ua, uc) {
+                    (ControlUpdate::Stale(x), ControlUpdate::Stale(y)) => assert_eq!(x, y),
+                    (
+                        ControlUpdate::Convert {
+                            call: x,
+                            lvb_gen: gx,
+                        },
+                        ControlUpdate::Convert {
+                            call: y,
+                            lvb_gen: gy,
+                        },
+                    ) => {
+                        assert_eq!((x.flags, gx, y.lvb), (y.flags, gy, None), "case {case}");
+                        assert_eq!(x.lvb.unwrap_or(lvb), lksb, "case {case}");
+                    }
+                    _ => panic!("case {case}: {ua:?} / {uc:?}"),
+                }
+                if let ControlUpdate::Convert {
+                    call: SyncLock { lvb: Some(l), .. },
+                    ..
+                } = ua
+                {
+                    lvb = l;
+                }
+                assert_eq!(a.control_converted(&ta), b.control_converted(&tb));
+                assert_eq!(a, b, "case {case}");
+                assert_eq!(a.submit(), b.submit());
+                assert_eq!(a.result(), b.result());
+                if !a.hints.success && !a.hints.submitted {
+                    dropped += 1;
+                }
+            }
+        }
+        assert!(dropped > 100, "the hints were dropped {dropped} times");
     }
 
     #[test]

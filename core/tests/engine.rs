@@ -31,7 +31,8 @@ impl Dlm {
         }
     }
 
-    fn answer(&mut self, req: &DlmRequest) -> Event<'static> {
+    /// `lvb`: the engine's buffer for the call ([`Engine::request_lvb`]).
+    fn answer(&mut self, req: &DlmRequest, lvb: Option<&ControlLvb>) -> Event<'static> {
         match req.op {
             DlmOp::Unlock => Event::DlmDone {
                 lock: req.lock,
@@ -39,7 +40,7 @@ impl Dlm {
                 sb_flags: 0,
                 lvb: None,
             },
-            DlmOp::Lock { mode, flags, lvb } => {
+            DlmOp::Lock { mode, flags } => {
                 if self.busy.contains(&req.lock) {
                     return Event::DlmDone {
                         lock: req.lock,
@@ -77,7 +78,7 @@ impl Dlm {
                 self.seen.push(a);
                 match a {
                     Action::Dlm(req) => {
-                        let ev = self.answer(&req);
+                        let ev = self.answer(&req, e.request_lvb(&req));
                         let r = e.handle(now, ev);
                         // After the release, completions are refused (nothing waits).
                         assert!(r.is_ok() || e.is_finished(), "{r:?}");
@@ -254,7 +255,7 @@ fn second_node_with(cfg: Config) -> (Dlm, Engine<16>) {
                             lvb: None,
                         }
                     }
-                    _ => dlm.answer(&req),
+                    _ => dlm.answer(&req, e.request_lvb(&req)),
                 };
                 e.handle(ms(500), ev).unwrap();
             }
@@ -449,7 +450,7 @@ fn linux72_withdraw_ignores_callbacks_and_releases_as_failed() {
         LogEvent::SlotIgnored { jid: 0 }.to_string(),
         "recover_slot jid 0 ignored due to withdraw."
     );
-    let ev = dlm.answer(&ex);
+    let ev = dlm.answer(&ex, e.request_lvb(&ex));
     e.handle(ms(600), ev).unwrap();
     dlm.run(&mut e, ms(600));
     assert_eq!(e.phase(), Phase::Withdrawn);
@@ -764,7 +765,7 @@ fn first_done_woken_by_a_join(order: FirstDoneOrder) -> (Dlm, Engine<16>) {
         dlm.seen.push(a);
         match a {
             Action::Dlm(req) => {
-                let ev = dlm.answer(&req);
+                let ev = dlm.answer(&req, e.request_lvb(&req));
                 e.handle(ms(500), ev).unwrap();
             }
             Action::Replay { jid, .. } => {

@@ -275,7 +275,8 @@ impl<const N: usize> World<N> {
                             );
                             true
                         }
-                        DlmOp::Lock { mode, flags, lvb } => {
+                        DlmOp::Lock { mode, flags } => {
+                            let lvb = self.e.request_lvb(&req).copied();
                             if flags.contains(DlmLkf::CONVERT) {
                                 assert!(
                                     self.held.contains(&req.lock),

@@ -701,11 +701,12 @@ fn translate(s: &mut State, a: engine::Action) -> Option<Action> {
             o.lock = LockRef::from_engine(req.lock);
             o.name = *req.name().as_bytes();
             match req.op {
-                DlmOp::Lock { mode, flags, lvb } => {
+                DlmOp::Lock { mode, flags } => {
                     o.op = GDLM_K_OP_LOCK;
                     o.mode = mode.raw();
                     o.flags = flags.bits();
-                    if let Some(l) = lvb {
+                    // The engine's lksb buffer, copied into the C action.
+                    if let Some(l) = s.engine.request_lvb(&req) {
                         o.write_lvb = 1;
                         o.lvb = *l.as_bytes();
                         if req.lock == engine::LockRef::Control {

@@ -107,6 +107,8 @@ pub enum Note {
     DlmCall {
         /// The call.
         req: DlmRequest,
+        /// The LVB passed with it ([`Engine::request_lvb`]).
+        lvb: Option<[u8; 32]>,
         /// The DLM lock id, or the error the call returned at once.
         result: Result<u32, i32>,
     },
@@ -526,12 +528,14 @@ impl<const N: usize> Node<N> {
                 }
             }
             Action::Dlm(req) => {
-                let err = self.dlm_call(dlm, &req);
+                // The engine's lksb buffer, lent with the call.
+                let lvb = self.engine.request_lvb(&req).map(|l| *l.as_bytes());
+                let err = self.dlm_call(dlm, &req, lvb);
                 let result = match err {
                     Some(e) => Err(e),
                     None => Ok(self.lkids.get(&req.lock).copied().unwrap_or(0)),
                 };
-                notes.push(Note::DlmCall { req, result });
+                notes.push(Note::DlmCall { req, lvb, result });
                 if let Some(err) = err {
                     immediate.push((req.lock, err));
                 }
@@ -566,11 +570,11 @@ impl<const N: usize> Node<N> {
     }
 
     /// Make one DLM call; `Some(err)` if it failed at once.
-    fn dlm_call(&mut self, dlm: &mut Dlm, req: &DlmRequest) -> Option<i32> {
+    fn dlm_call(&mut self, dlm: &mut Dlm, req: &DlmRequest, lvb: Option<[u8; 32]>) -> Option<i32> {
         let lkid = self.lkids.get(&req.lock).copied();
         let name;
         match req.op {
-            DlmOp::Lock { mode, flags, lvb } => {
+            DlmOp::Lock { mode, flags } => {
                 let f = flags.bits();
                 let target = if f & DLM_LKF_CONVERT != 0 {
                     LockTarget::Lkid(lkid.unwrap_or(0))
@@ -578,7 +582,6 @@ impl<const N: usize> Node<N> {
                     name = req.name();
                     LockTarget::Name(name.as_bytes())
                 };
-                let lvb = lvb.map(|l| *l.as_bytes());
                 match dlm.lock(self.id, mode.raw(), f, target, lvb) {
                     Ok(id) => {
                         if let Some(old) = self.lkids.insert(req.lock, id) {

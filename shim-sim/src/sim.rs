@@ -965,8 +965,8 @@ impl<const N: usize> Sim<N> {
                     }
                 }
                 Note::Replay(jid) => self.replay_start(id, jid),
-                Note::DlmCall { req, result } => {
-                    self.record(id, |_| crate::trace::Rec::DlmCall { req, result })
+                Note::DlmCall { req, lvb, result } => {
+                    self.record(id, |_| crate::trace::Rec::DlmCall { req, lvb, result })
                 }
                 Note::Replayed { jid, ok } => self.replayed(id, jid, ok),
                 Note::CoreError(s) => self.violate(0, format!("node {id}: {s}")),

@@ -51,6 +51,8 @@ pub(crate) enum Rec {
     /// An engine DLM call.
     DlmCall {
         req: DlmRequest,
+        /// The LVB passed with the call.
+        lvb: Option<[u8; 32]>,
         result: Result<u32, i32>,
     },
     /// A completion AST.
@@ -138,11 +140,11 @@ impl Rec {
     pub(crate) fn cook(&self) -> (&'static str, String, Map<String, Value>) {
         let mut f = Map::new();
         match self {
-            Rec::DlmCall { req, result } => {
+            Rec::DlmCall { req, lvb, result } => {
                 let lock = lock_name(req.lock);
                 f.insert("lock".into(), lock.clone().into());
                 let mut what = match req.op {
-                    DlmOp::Lock { mode, flags, lvb } => {
+                    DlmOp::Lock { mode, flags } => {
                         let m = mode_name(mode.raw());
                         f.insert("op".into(), "lock".into());
                         f.insert("mode".into(), m.into());
@@ -151,7 +153,7 @@ impl Rec {
                         let names: Vec<&str> = flags.iter_names().map(|(n, _)| n).collect();
                         f.insert("flag_names".into(), json!(names));
                         let l = lvb
-                            .map(|l| put_lvb(&mut f, Some(req.lock), l.as_bytes()))
+                            .map(|l| put_lvb(&mut f, Some(req.lock), &l))
                             .unwrap_or_default();
                         format!("dlm_lock {lock} {m} {}{l}", names.join("|"))
                     }

@@ -1382,7 +1382,12 @@ pub extern "C" fn gdlm_probe_error(kind: u32, v: i32) -> u64 {
 // ---------------------------------------------------------------------------
 
 /// Answer one engine DLM request as a lone node's DLM would (grant, unlock replies).
-fn engine_answer(req: &DlmRequest, res_lvb: &mut [u8; 32], ex: &mut bool) -> EngineEvent<'static> {
+fn engine_answer(
+    req: &DlmRequest,
+    lvb: Option<&ControlLvb>,
+    res_lvb: &mut [u8; 32],
+    ex: &mut bool,
+) -> EngineEvent<'static> {
     match req.op {
         DlmOp::Unlock => EngineEvent::DlmDone {
             lock: req.lock,
@@ -1390,7 +1395,7 @@ fn engine_answer(req: &DlmRequest, res_lvb: &mut [u8; 32], ex: &mut bool) -> Eng
             sb_flags: 0,
             lvb: None,
         },
-        DlmOp::Lock { mode, flags, lvb } => {
+        DlmOp::Lock { mode, flags } => {
             let mut out = None;
             if req.lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) {
                 if *ex && mode != DlmMode::Ex {
@@ -1495,7 +1500,7 @@ pub extern "C" fn gdlm_probe_engine(
             match a {
                 EngineAction::Dlm(req) => {
                     h.bytes(req.name().as_bytes());
-                    let ev = engine_answer(&req, &mut res_lvb, &mut ex);
+                    let ev = engine_answer(&req, e.request_lvb(&req), &mut res_lvb, &mut ex);
                     feed(&mut e, &mut h, now, ev);
                 }
                 EngineAction::Replay { jid, reason } => {

@@ -25,7 +25,8 @@
 //!     match action {
 //!         Action::NewLockspace { .. } => { /* dlm_new_lockspace (already done above) */ }
 //!         Action::Dlm(req) => { /* dlm_lock/dlm_unlock; completion → Event::DlmDone */
-//!             let _ = req;
+//!             // The LVB buffer to pass (control_lock with VALBLK), lent by the engine.
+//!             let _lvb = e.request_lvb(&req);
 //!         }
 //!         Action::Log(line) => { let _ = line; /* Display = the kernel's text */ }
 //!         _ => {}
@@ -44,6 +45,8 @@
 //!    withdraw, interrupt.
 //! 2. After each call, drain [`Engine::poll`] and execute each [`Action`] in order.
 //!    A DLM call that fails at once is reported as its completion with that status.
+//!    A control_lock call with `VALBLK` passes the engine's LVB buffer,
+//!    [`Engine::request_lvb`] (the lksb's `sb_lvbptr`), read when the call is made.
 //! 3. Ask [`Engine::poll_timeout`] when to call [`Engine::handle_timeout`]; each call
 //!    runs one due item (the mount retry sleep, the control work, the journal recovery
 //!    work), in that order, so a scheduler can interleave them with other events as the
@@ -127,16 +130,15 @@ impl LockRef {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DlmOp {
     /// `dlm_lock`: a new lock by name, or a conversion of the lock's existing DLM lock
-    /// when `flags` has `CONVERT`.
+    /// when `flags` has `CONVERT`. With `VALBLK` on control_lock, the call passes the
+    /// lksb's LVB buffer (`sb_lvbptr`): [`Engine::request_lvb`]. The DLM writes the
+    /// resource's LVB from it on a conversion down from EX; on a grant it fills the
+    /// buffer, which the completion returns ([`Event::DlmDone`]'s `lvb`).
     Lock {
         /// The mode.
         mode: DlmMode,
         /// The flags (`DLM_LKF_*`).
         flags: DlmLkf,
-        /// With `VALBLK`: the LVB buffer's contents to pass (the lksb's `sb_lvbptr`). The
-        /// DLM writes it on a conversion down from EX; on a grant it fills the buffer,
-        /// which the completion returns.
-        lvb: Option<ControlLvb>,
     },
     /// `dlm_unlock` of the lock's DLM lock (no flags).
     Unlock,
@@ -621,22 +623,25 @@ enum OwnLock {
 #[derive(Clone)]
 struct Outbox {
     q: [Action; OUTBOX],
-    /// The slot of the next action to poll.
-    head: u8,
-    /// Actions queued.
-    len: u8,
+    /// The slot of the next action to poll (low byte) and the actions queued (high
+    /// byte), in one field: every push and poll loads and stores it whole, so a poll
+    /// right after a push reads it from the store buffer (a wider load over two
+    /// separate byte stores would wait for both to reach the cache).
+    pos: u16,
     dropped_logs: u32,
 }
 
 const _: () = assert!(OUTBOX.is_power_of_two() && OUTBOX <= u8::MAX as usize);
+
+/// One queued action more or less in [`Outbox::pos`].
+const ONE: u16 = 0x100;
 
 impl Default for Outbox {
     fn default() -> Self {
         Outbox {
             // Never read: only the `len` slots from `head` on are live.
             q: [Action::Multicast; OUTBOX],
-            head: 0,
-            len: 0,
+            pos: 0,
             dropped_logs: 0,
         }
     }
@@ -645,34 +650,37 @@ impl Default for Outbox {
 impl Outbox {
     #[inline]
     fn len(&self) -> usize {
-        usize::from(self.len)
+        usize::from(self.pos >> 8)
     }
 
     /// Slot of the `i`-th queued action.
     #[inline]
     fn slot(&self, i: usize) -> usize {
-        (usize::from(self.head) + i) & (OUTBOX - 1)
+        (usize::from(self.pos & 0xff) + i) & (OUTBOX - 1)
     }
 
     #[inline]
     fn push(&mut self, a: Action) -> Result<(), Action> {
-        if self.len() == OUTBOX {
+        let pos = self.pos;
+        let len = usize::from(pos >> 8);
+        if len == OUTBOX {
             return Err(a);
         }
-        let i = self.slot(self.len());
-        self.q[i] = a;
-        self.len += 1;
+        self.q[(usize::from(pos & 0xff) + len) & (OUTBOX - 1)] = a;
+        self.pos = pos + ONE;
         Ok(())
     }
 
     #[inline]
     fn pop(&mut self) -> Option<Action> {
-        if self.len == 0 {
+        let pos = self.pos;
+        if pos < ONE {
             return None;
         }
-        let a = self.q[usize::from(self.head) & (OUTBOX - 1)];
-        self.head = ((usize::from(self.head) + 1) & (OUTBOX - 1)) as u8;
-        self.len -= 1;
+        let head = usize::from(pos & 0xff);
+        let a = self.q[head & (OUTBOX - 1)];
+        // head + 1 (masked) and len - 1, in one store.
+        self.pos = ((head + 1) & (OUTBOX - 1)) as u16 | ((pos & 0xff00) - ONE);
         Some(a)
     }
 
@@ -690,7 +698,7 @@ impl Outbox {
             let (to, from) = (self.slot(i), self.slot(i + 1));
             self.q[to] = self.q[from];
         }
-        self.len -= 1;
+        self.pos -= ONE;
         true
     }
 }
@@ -724,7 +732,7 @@ impl Hash for Outbox {
 
 impl PartialEq for Outbox {
     fn eq(&self, o: &Self) -> bool {
-        self.len == o.len && self.iter().zip(o.iter()).all(|(a, b)| a == b)
+        self.len() == o.len() && self.iter().zip(o.iter()).all(|(a, b)| a == b)
     }
 }
 impl Eq for Outbox {}
@@ -909,6 +917,24 @@ impl<const N: usize> Engine<N> {
         self.phase.finished()
     }
 
+    /// The LVB buffer to pass with `req` (the lksb's `sb_lvbptr`, which the kernel's
+    /// DLM reads in place): `Some` for control_lock requests with `VALBLK`, `None` for
+    /// every other request. The engine writes the buffer when it issues the request,
+    /// and it stays as it is until that request's completion (one sync lock call is
+    /// outstanding at a time), so read it when making the call. Lent rather than
+    /// copied into the [`Action`], as the kernel lends `ls_control_lvb`.
+    #[inline]
+    pub fn request_lvb(&self, req: &DlmRequest) -> Option<&ControlLvb> {
+        match req.op {
+            DlmOp::Lock { flags, .. }
+                if req.lock == LockRef::Control && flags.contains(DlmLkf::VALBLK) =>
+            {
+                Some(&self.lksb_lvb)
+            }
+            _ => None,
+        }
+    }
+
     /// Userspace lockspaces, after [`Action::Multicast`]: the message's bytes, written to
     /// `out` (at least [`SyncMsg::MAX_LEN`] bytes). `None` if there is none or `out` is
     /// too short.
@@ -944,24 +970,28 @@ impl<const N: usize> Engine<N> {
     /// Run one item due at `now` (the mount retry sleep, the control work, the journal
     /// recovery work, in that order). Does nothing if nothing is due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.phase == Phase::Mounted && self.sleep_until.is_none() && self.sync.is_none() {
-            // Mounted, no sleep, no sync call: only the control work or the journal
-            // recovery can be due, and no release follows (not unmounting).
-            self.now = self.now.max(now);
-            if self.work_at.is_some_and(|t| t <= self.now) {
-                self.work_at = None;
-                self.control_work();
-            } else if self.recovery_due().is_some_and(|t| t <= self.now) {
-                self.first_retry_at = None;
-                self.recovery_work();
-            }
-            return;
+        let now = self.now.max(now);
+        if self.phase == Phase::Mounted
+            && self.sleep_until.is_none()
+            && self.sync.is_none()
+            && self.work_at.is_some_and(|t| t <= now)
+        {
+            // Mounted, no sleep, no sync call: the control work is the first item due,
+            // and no release follows (not unmounting).
+            self.now = now;
+            self.work_at = None;
+            return self.control_work();
         }
+        self.handle_timeout_general(now)
+    }
+
+    /// [`Engine::handle_timeout`] but for the mounted control work.
+    #[inline(never)]
+    fn handle_timeout_general(&mut self, now: Instant) {
         if self.phase.finished() {
             return;
         }
-        self.now = self.now.max(now);
-        let now = self.now;
+        self.now = now;
         if self.sleep_until.is_some_and(|t| t <= now) {
             self.sleep_until = None;
             match self.mount.on_sleep_done() {
@@ -1002,9 +1032,89 @@ impl<const N: usize> Engine<N> {
         }
     }
 
-    /// [`Engine::handle`] of [`Event::DlmDone`].
+    /// [`Engine::handle`] of [`Event::DlmDone`]. The control work's two completions
+    /// (control_lock EX, then NL: a recovery cycle's) are told apart here without a
+    /// frame and continue out of line (tail calls); every other completion, and every
+    /// refusal, goes the general way.
     #[inline(never)]
     fn handle_dlm_done(
+        &mut self,
+        now: Instant,
+        lock: LockRef,
+        status: i32,
+        sb_flags: u8,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        if lock == LockRef::Control && !self.phase.finished() {
+            if let Some(PendingSync {
+                lock: LockId::Control,
+                user,
+                unlock: false,
+            }) = self.sync
+            {
+                match user {
+                    SyncUser::ControlEx(_) => return self.control_ex_completion(now, status, lvb),
+                    SyncUser::ControlNl(_) => return self.control_nl_completion(now, status, lvb),
+                    _ => {}
+                }
+            }
+        }
+        self.handle_dlm_done_general(now, lock, status, sb_flags, lvb)
+    }
+
+    /// [`Engine::handle_dlm_done`] of control_lock EX for the control work.
+    #[inline(never)]
+    fn control_ex_completion(
+        &mut self,
+        now: Instant,
+        status: i32,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        let Some(PendingSync {
+            user: SyncUser::ControlEx(t),
+            ..
+        }) = self.sync
+        else {
+            return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
+        };
+        self.now = self.now.max(now);
+        self.sync = None;
+        if let Some(l) = lvb {
+            self.lksb_lvb = ControlLvb::from_array(*l);
+        }
+        self.control_ex_done(t, status);
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// [`Engine::handle_dlm_done`] of control_lock NL after the control step.
+    #[inline(never)]
+    fn control_nl_completion(
+        &mut self,
+        now: Instant,
+        status: i32,
+        lvb: Option<&[u8; 32]>,
+    ) -> Result<(), EngineError> {
+        let Some(PendingSync {
+            user: SyncUser::ControlNl(t),
+            ..
+        }) = self.sync
+        else {
+            return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
+        };
+        self.now = self.now.max(now);
+        self.sync = None;
+        if let Some(l) = lvb {
+            self.lksb_lvb = ControlLvb::from_array(*l);
+        }
+        self.control_nl_done(t, status);
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// [`Engine::handle_dlm_done`] of a journal lock, or a refusal.
+    #[inline(never)]
+    fn handle_dlm_done_general(
         &mut self,
         now: Instant,
         lock: LockRef,
@@ -1050,7 +1160,11 @@ impl<const N: usize> Engine<N> {
         Ok(())
     }
 
-    /// [`Engine::handle`] of [`Event::RecoverDone`].
+    /// [`Engine::handle`] of [`Event::RecoverDone`]: mounted, with nothing to refuse or
+    /// grow, a leaf ([`Recovery::recover_done_steady`]); neither a phase step
+    /// (`recover_done` starts one only while joining or in first_done) nor a release
+    /// (`maybe_release`: only while unmounting) can follow. Anything else goes the
+    /// general way (a tail call), from the unchanged state.
     #[inline(never)]
     fn handle_recover_done(
         &mut self,
@@ -1060,19 +1174,24 @@ impl<const N: usize> Engine<N> {
         generation: u32,
     ) -> Result<(), EngineError> {
         if self.mounted_dlm() {
-            // Mounted: the callback fits, and neither a phase step (`recover_done`
-            // starts one only while joining or in first_done) nor a release
-            // (`maybe_release`: only while unmounting) follows. A refusal goes the
-            // general way from the state before (a refused `Recovery::recover_done`
-            // changes nothing).
-            let then = self.now;
-            self.now = self.now.max(now);
-            if let Ok(w) = self.rec.recover_done(slots, our_slot, generation) {
+            if let Some(w) = self.rec.recover_done_steady(slots, generation) {
+                self.now = self.now.max(now);
                 self.queue_work(w);
                 return Ok(());
             }
-            self.now = then;
         }
+        self.handle_recover_done_general(now, slots, our_slot, generation)
+    }
+
+    /// [`Engine::handle_recover_done`] in every other case.
+    #[inline(never)]
+    fn handle_recover_done_general(
+        &mut self,
+        now: Instant,
+        slots: &[i32],
+        our_slot: i32,
+        generation: u32,
+    ) -> Result<(), EngineError> {
         if !self.fits_recover_callback() {
             return Err(EngineError::Unexpected {
                 event: EventKind::RecoverCallback,
@@ -1458,6 +1577,7 @@ impl<const N: usize> Engine<N> {
 
     // ---- the control work (gfs2_control_func) -------------------------------------------
 
+    #[inline]
     fn queue_work(&mut self, w: Option<ControlWork>) {
         let Some(w) = w else { return };
         // queue_delayed_work does nothing when the work is already queued.
@@ -1481,6 +1601,7 @@ impl<const N: usize> Engine<N> {
         self.work_at
     }
 
+    #[inline]
     fn control_work(&mut self) {
         if let ControlBegin::Lock(t, call) = self.rec.control_begin() {
             self.issue_sync(&call, SyncUser::ControlEx(t));
@@ -1495,22 +1616,20 @@ impl<const N: usize> Engine<N> {
         if let Some(l) = call.lvb {
             self.lksb_lvb = l;
         }
-        let lvb = (call.lock == LockId::Control && call.flags.contains(DlmLkf::VALBLK))
-            .then_some(self.lksb_lvb);
         let lock = LockRef::of(call.lock);
-        self.push(Action::Dlm(DlmRequest {
-            lock,
-            op: DlmOp::Lock {
-                mode: call.mode,
-                flags: call.flags,
-                lvb,
-            },
-        }));
+        // The pending call first: nothing then lives across the push's (cold) call.
         self.sync = Some(PendingSync {
             lock: call.lock,
             user,
             unlock: false,
         });
+        self.push(Action::Dlm(DlmRequest {
+            lock,
+            op: DlmOp::Lock {
+                mode: call.mode,
+                flags: call.flags,
+            },
+        }));
     }
 
     fn issue_unlock(&mut self, lock: LockId, user: SyncUser) {
@@ -1543,6 +1662,14 @@ impl<const N: usize> Engine<N> {
                 phase: self.phase,
             });
         };
+        self.sync_completed(p, status, lvb);
+        Ok(())
+    }
+
+    /// The pending sync lock call `p` completed: the lksb's LVB is read back, then its
+    /// user goes on.
+    #[inline(always)]
+    fn sync_completed(&mut self, p: PendingSync, status: i32, lvb: Option<&[u8; 32]>) {
         self.sync = None;
         if p.lock == LockId::Control {
             if let Some(l) = lvb {
@@ -1556,7 +1683,6 @@ impl<const N: usize> Engine<N> {
             status
         };
         self.sync_done(p, status);
-        Ok(())
     }
 
     #[inline(always)]
@@ -1585,67 +1711,75 @@ impl<const N: usize> Engine<N> {
                     Err(e) => self.internal(e),
                 }
             }
-            SyncUser::ControlEx(mut t) => {
-                if status != 0 {
-                    return self.log(LogEvent::ControlExError(status));
-                }
-                // The lksb's LVB in place (no copy: `rec` and `lksb_lvb` are
-                // separate fields).
-                match self.rec.control_locked(&mut t, &self.lksb_lvb) {
-                    ControlUpdate::Stale(call) => {
-                        self.log(LogEvent::Block1 {
-                            start: t.start_gen,
-                            block: t.block_gen,
-                            block_now: self.rec.recover_block(),
-                        });
-                        self.issue_sync(&call, SyncUser::ControlStale);
-                    }
-                    ControlUpdate::Convert { call, lvb_gen } => {
-                        self.log(LogEvent::ControlLocked {
-                            lvb_gen,
-                            start: t.start_gen,
-                            write: call.lvb.is_some(),
-                        });
-                        self.issue_sync(&call, SyncUser::ControlNl(t))
-                    }
-                }
-            }
+            SyncUser::ControlEx(t) => self.control_ex_done(t, status),
             SyncUser::ControlStale => {
                 if status != 0 {
                     self.log(LogEvent::ControlNlError(status));
                 }
             }
-            SyncUser::ControlNl(t) => {
-                if status != 0 {
-                    return self.log(LogEvent::ControlNlError(status));
-                }
-                match self.rec.control_converted(&t) {
-                    ControlFinish::Recover(jids) => {
-                        self.log(LogEvent::RecoverJids {
-                            generation: t.start_gen,
-                            jids,
-                        });
-                        for j in jids.iter() {
-                            // gfs2_recover_set: -ENOENT (nothing) for a jid with no
-                            // journal; gfs2_recover_journal: -EBUSY (dropped) while the
-                            // jid is queued or being recovered (JDF_RECOVERY).
-                            let busy = self.running.is_some_and(|r| r.jid == j);
-                            if !busy && j < self.journals {
-                                let _ = self.queue.insert(j);
-                            }
-                        }
+            SyncUser::ControlNl(t) => self.control_nl_done(t, status),
+        }
+    }
+
+    /// control_lock EX for the control work completed (`gfs2_control_func` L626-707).
+    #[inline(always)]
+    fn control_ex_done(&mut self, mut t: ControlTicket, status: i32) {
+        if status != 0 {
+            return self.log(LogEvent::ControlExError(status));
+        }
+        // The lksb's LVB in place: read, and written (control_lvb_write) for the NL
+        // call that lends it (`rec` and `lksb_lvb` are separate fields).
+        match self.rec.control_locked_lksb(&mut t, &mut self.lksb_lvb) {
+            ControlUpdate::Stale(call) => {
+                self.log(LogEvent::Block1 {
+                    start: t.start_gen,
+                    block: t.block_gen,
+                    block_now: self.rec.recover_block(),
+                });
+                self.issue_sync(&call, SyncUser::ControlStale);
+            }
+            ControlUpdate::Convert { call, lvb_gen } => {
+                self.log(LogEvent::ControlLocked {
+                    lvb_gen,
+                    start: t.start_gen,
+                    write: call.flags.contains(DlmLkf::VALBLK),
+                });
+                self.issue_sync(&call, SyncUser::ControlNl(t))
+            }
+        }
+    }
+
+    /// control_lock NL after the control step completed (L709-749).
+    #[inline(always)]
+    fn control_nl_done(&mut self, t: ControlTicket, status: i32) {
+        if status != 0 {
+            return self.log(LogEvent::ControlNlError(status));
+        }
+        match self.rec.control_converted(&t) {
+            ControlFinish::Recover(jids) => {
+                self.log(LogEvent::RecoverJids {
+                    generation: t.start_gen,
+                    jids,
+                });
+                for j in jids.iter() {
+                    // gfs2_recover_set: -ENOENT (nothing) for a jid with no
+                    // journal; gfs2_recover_journal: -EBUSY (dropped) while the
+                    // jid is queued or being recovered (JDF_RECOVERY).
+                    let busy = self.running.is_some_and(|r| r.jid == j);
+                    if !busy && j < self.journals {
+                        let _ = self.queue.insert(j);
                     }
-                    ControlFinish::Unblocked { generation } => {
-                        self.log(LogEvent::RecoverDone { generation });
-                        self.push(Action::Unblocked { generation });
-                    }
-                    ControlFinish::StillBlocked => self.log(LogEvent::Block2 {
-                        start: t.start_gen,
-                        block: t.block_gen,
-                        block_now: self.rec.recover_block(),
-                    }),
                 }
             }
+            ControlFinish::Unblocked { generation } => {
+                self.log(LogEvent::RecoverDone { generation });
+                self.push(Action::Unblocked { generation });
+            }
+            ControlFinish::StillBlocked => self.log(LogEvent::Block2 {
+                start: t.start_gen,
+                block: t.block_gen,
+                block_now: self.rec.recover_block(),
+            }),
         }
     }
 
@@ -1789,7 +1923,6 @@ impl<const N: usize> Engine<N> {
             op: DlmOp::Lock {
                 mode,
                 flags: dflags,
-                lvb: None,
             },
         }));
     }

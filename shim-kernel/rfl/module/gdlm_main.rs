@@ -607,7 +607,7 @@ fn take_anchors(m: &Mount) {
     info!(m, "journal anchors {} (NL)", n);
 }
 
-fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
+fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest, lvb: Option<[u8; LVB_LEN]>) {
     let Some(lk) = m.elock(req.lock) else {
         err!(
             m,
@@ -630,10 +630,10 @@ fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
         return;
     };
     let rv = match req.op {
-        DlmOp::Lock { mode, flags, lvb } => {
+        DlmOp::Lock { mode, flags } => {
             let name = req.name();
-            let v = lvb.map(|l| *l.as_bytes());
-            if let Some(l) = v {
+            // `lvb`: the engine's lksb buffer, passed with the call.
+            if let Some(l) = lvb {
                 if req.lock == LockRef::Control {
                     m.inner.lock().control_lvb = l;
                 }
@@ -643,7 +643,7 @@ fn do_dlm(m: &Mount, req: gdlm_core::engine::DlmRequest) {
                 mode.raw(),
                 flags.bits() | disk,
                 name.as_bytes(),
-                v.as_ref(),
+                lvb.as_ref(),
             )
         }
         DlmOp::Unlock => ls.unlock(lk, disk),
@@ -941,12 +941,13 @@ fn do_release(m: &Mount, how: Release) {
     m.cond.notify_all();
 }
 
-fn perform(m: &Mount, a: Action) {
+/// `lvb`: for a DLM call, the engine's lksb buffer to lend with it (read under the lock).
+fn perform(m: &Mount, a: Action, lvb: Option<[u8; LVB_LEN]>) {
     match a {
         Action::NewLockspace { flags } => do_new_lockspace(m, flags),
         // userspace lockspaces only; this engine takes the DLM's callbacks
         Action::JoinGroup | Action::Multicast => {}
-        Action::Dlm(req) => do_dlm(m, req),
+        Action::Dlm(req) => do_dlm(m, req, lvb),
         Action::Replay { jid, reason } => do_replay(m, jid, reason),
         Action::Mounted { jid, first } => {
             if first {
@@ -1000,7 +1001,7 @@ fn perform(m: &Mount, a: Action) {
 }
 
 enum Step {
-    Act(Action),
+    Act(Action, Option<[u8; LVB_LEN]>),
     ReplayDone(u32),
     Demote,
     Timeout,
@@ -1015,7 +1016,11 @@ fn pump(this: &Arc<Mount>) {
             let mut g = this.inner.lock();
             let now = this.now();
             if let Some(a) = g.engine.poll() {
-                Step::Act(a)
+                let lvb = match &a {
+                    Action::Dlm(r) => g.engine.request_lvb(r).map(|l| *l.as_bytes()),
+                    _ => None,
+                };
+                Step::Act(a, lvb)
             } else if let Some((jid, _)) = g.replay.filter(|&(_, at)| at <= now) {
                 g.replay = None;
                 Step::ReplayDone(jid)
@@ -1038,7 +1043,7 @@ fn pump(this: &Arc<Mount>) {
             }
         };
         match step {
-            Step::Act(a) => perform(this, a),
+            Step::Act(a, lvb) => perform(this, a, lvb),
             Step::ReplayDone(jid) => {
                 let _ = this.event(Event::ReplayDone {
                     jid,

@@ -839,8 +839,9 @@ impl Daemon {
         let ls = self.ls.as_mut().ok_or(-EINVAL)?;
         let held = self.locks.get(&req.lock).copied();
         match req.op {
-            DlmOp::Lock { mode, flags, lvb } => {
-                let lvb = lvb.map(|l| *l.as_bytes());
+            DlmOp::Lock { mode, flags } => {
+                // The engine's lksb buffer, lent with the call.
+                let lvb = self.engine.request_lvb(&req).map(|l| *l.as_bytes());
                 if flags.contains(DlmLkf::CONVERT) {
                     let id = held.ok_or(-EINVAL)?;
                     ls.convert(id, mode, flags, lvb.as_ref())
