@@ -41,6 +41,7 @@ status_run() {
 [ "$N" = 3 ] && status_run nonmember
 [ "$N" -gt 1 ] && sleep 2
 mkdir -p /mnt/gfs2
+trace_start
 t=$(cut -d' ' -f1 /proc/uptime)
 if ! timeout 120 mount -t gfs2 "$dev" /mnt/gfs2; then
   log "gfs2 mount FAILED"
@@ -85,6 +86,9 @@ if [ "$N" = 3 ]; then
   # dirty the journal without a sync, then wait to be killed
   for i in $(seq 1 20); do echo "node3 line $i" >>/mnt/gfs2/node3.txt; done
   mkdir -p /mnt/gfs2/dir3 && touch /mnt/gfs2/dir3/a /mnt/gfs2/dir3/b
+  # the grant times of its mount (it is killed before the power-off dump)
+  trace_rsb
+  trace_dump
   log "NODE3 READY TO DIE"
   sleep 400
   exit 0
@@ -128,6 +132,8 @@ status_run after "$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover ge
 sleep 2
 if echo "node$N after recovery" >>/mnt/gfs2/node$N.txt && sync; then log "gfs2 write after recovery ok"; fi
 ls /mnt/gfs2 | tr '\n' ' ' | sed 's/^/GDLM gfs2 ls: /'; echo
+trace_rsb
 # node 2 unmounts first, then node 1
 sleep $((2 * (2 - N) + 1))
 timeout 60 umount /mnt/gfs2 && log "gfs2 umounted"
+trace_dump

@@ -2,7 +2,8 @@
 # killed (SIGKILL) once all three are mounted; the survivors must recover its journal.
 # The survivors' gfs2/dlm recovery lines are kept in DIR/kernel-recovery-nodeN.log and
 # DIR/gfs2-reference.log (lock_dlm lines of all nodes, each prefixed "nodeN ") and
-# DIR/gfs2-recovery-survivors.log (the recovery lines gdlm's own logging is compared with).
+# DIR/gfs2-recovery-survivors.log (the recovery lines gdlm's own logging is compared with);
+# DIR/glock-lock-time-nodeN.txt: gfs2's DLM request-to-reply times (`gdlm-sim latency`).
 # Sourced by ci/realdlm/run; scenario_main DIR. SPDX-License-Identifier: GPL-2.0-only
 # gdlm status checks over DIR/status.txt (the GDLM-STATUS lines of every node)
 # every run left the DLM's join and recovery counts as they were (at least 4 runs)
@@ -70,6 +71,12 @@ scenario_main() {
   rdlm_vm_kill 3 KILL
   say "3 VMs wall time $(elapsed "$t") s"
   for n in 1 2 3; do rdlm_split "$d" $n; done
+  # gfs2_glock_lock_time events and the rsb masters (guest/lib.sh trace_*), for
+  # `gdlm-sim latency DIR`; "GDLM-TRACE not available" where the kernel had no tracepoint
+  for n in 1 2 3; do
+    grep -aE '^GDLM-(TRACE|TRACEFMT|RSB) ' "$d/node$n.log" | tr -d '\r' >"$d/glock-lock-time-node$n.txt"
+    [ -s "$d/glock-lock-time-node$n.txt" ] || echo "GDLM-TRACE not available" >"$d/glock-lock-time-node$n.txt"
+  done
   for n in 1 2; do
     grep -E 'gfs2: fsid=gdlm:gfs1|dlm: gfs1:' "$d/node$n.dmesg" >"$d/kernel-recovery-node$n.log"
   done
