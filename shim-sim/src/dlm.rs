@@ -501,6 +501,41 @@ pub struct Dlm {
     /// Nodes whose undelivered events started or stopped being pending since
     /// [`Dlm::take_touched`].
     touched: Touched,
+    /// Per outbox entry (same order): what kind of latency it has and, once the simulator
+    /// stamped it, when it may be delivered ([`Dlm::stamp_events`]).
+    stamps: Stamps,
+}
+
+/// How long an outbox event takes to reach its node, as the simulator's time model sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Latency {
+    /// A completion AST (grant, convert, unlock, cancel, `-EAGAIN`) of a lock whose
+    /// resource the requesting node masters.
+    LocalAst,
+    /// A completion AST of a lock whose resource another node masters (a round trip).
+    RemoteAst,
+    /// Blocking ASTs and recovery callbacks: no latency of their own.
+    None,
+}
+
+/// [`Dlm::stamps`]: an event's latency kind and its delivery time (`u64::MAX` until stamped).
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    kind: Latency,
+    due: u64,
+}
+
+/// Scheduler bookkeeping, parallel to the outbox: not part of the DLM's state (hashes as
+/// nothing, like [`Touched`]).
+#[derive(Debug, Clone, Default)]
+struct Stamps {
+    v: VecDeque<Stamp>,
+    /// Entries at the back not stamped yet.
+    unstamped: usize,
+}
+
+impl std::hash::Hash for Stamps {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// Bookkeeping for the scheduler: not part of the DLM's state (hashes as nothing).
@@ -544,6 +579,7 @@ impl Dlm {
             pending: Vec::new(),
             preps: 0,
             touched: Touched::default(),
+            stamps: Stamps::default(),
         }
     }
 
@@ -553,6 +589,7 @@ impl Dlm {
     /// Takes the oldest undelivered event.
     pub fn pop_event(&mut self) -> Option<DlmEvent> {
         let ev = self.outbox.pop_front()?;
+        self.pop_stamp(0);
         self.counted(&ev, -1);
         Some(ev)
     }
@@ -560,6 +597,7 @@ impl Dlm {
     /// Takes all undelivered events, oldest first.
     pub fn drain_events(&mut self) -> Vec<DlmEvent> {
         let v: Vec<DlmEvent> = self.outbox.drain(..).collect();
+        self.stamps = Stamps::default();
         for ev in &v {
             self.counted(ev, -1);
         }
@@ -614,15 +652,59 @@ impl Dlm {
         }
         let i = self.outbox.iter().position(|e| e.node() == node)?;
         let ev = self.outbox.remove(i)?;
+        self.pop_stamp(i);
         self.counted(&ev, -1);
         Some(ev)
     }
 
+    /// When `node`'s oldest undelivered event may be delivered (`u64::MAX`: not stamped
+    /// yet), or `None` if it has none.
+    pub fn head_due_for(&self, node: u32) -> Option<u64> {
+        if self.pending_for(node) == 0 {
+            return None;
+        }
+        let i = self.outbox.iter().position(|e| e.node() == node)?;
+        self.stamps.v.get(i).map(|s| s.due)
+    }
+
+    /// Some event is not stamped yet.
+    pub fn has_unstamped(&self) -> bool {
+        self.stamps.unstamped > 0
+    }
+
+    /// Give every event not stamped yet its delivery time, oldest first: `due(node, kind)`.
+    pub fn stamp_events(&mut self, mut due: impl FnMut(u32, Latency) -> u64) {
+        // The unstamped events are the newest (every call stamps all of them).
+        let n = self.outbox.len();
+        let first = n - self.stamps.unstamped.min(n);
+        for i in first..n {
+            let s = &mut self.stamps.v[i];
+            debug_assert_eq!(s.due, u64::MAX);
+            s.due = due(self.outbox[i].node(), s.kind);
+        }
+        self.stamps.unstamped = 0;
+    }
+
+    fn pop_stamp(&mut self, i: usize) {
+        if self.stamps.v.remove(i).is_some_and(|s| s.due == u64::MAX) {
+            self.stamps.unstamped -= 1;
+        }
+    }
+
     fn emit(&mut self, ev: DlmEvent) {
+        self.emit_with(ev, Latency::None);
+    }
+
+    fn emit_with(&mut self, ev: DlmEvent, kind: Latency) {
         // A departed node receives nothing (its lockspace is gone).
         if self.members.contains_key(&ev.node()) {
             self.counted(&ev, 1);
             self.outbox.push_back(ev);
+            self.stamps.v.push_back(Stamp {
+                kind,
+                due: u64::MAX,
+            });
+            self.stamps.unstamped += 1;
         }
     }
 
@@ -662,7 +744,12 @@ impl Dlm {
         }
         // Its undelivered callbacks and blocked calls die with it.
         if self.pending_for(node) > 0 {
-            self.outbox.retain(|e| e.node() != node);
+            let keep: Vec<bool> = self.outbox.iter().map(|e| e.node() != node).collect();
+            let mut k = keep.iter();
+            self.outbox.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            self.stamps.v.retain(|_| *k.next().unwrap_or(&true));
+            self.stamps.unstamped = self.stamps.v.iter().filter(|s| s.due == u64::MAX).count();
             self.preps = self
                 .outbox
                 .iter()
@@ -1619,7 +1706,14 @@ impl Dlm {
     }
 
     fn queue_cast(&mut self, lkid: u32, status: i32) {
+        let res = self.locks[&lkid].res;
+        let master = self.resources.get(res).map(|r| r.master);
         let l = self.locks.get_mut(&lkid).expect("lock");
+        let kind = if master == Some(l.node) {
+            Latency::LocalAst
+        } else {
+            Latency::RemoteAst
+        };
         let ev = DlmEvent::Ast {
             node: l.node,
             lkid,
@@ -1628,7 +1722,7 @@ impl Dlm {
             lvb: l.ast_lvb.take(),
             mode: l.grmode,
         };
-        self.emit(ev);
+        self.emit_with(ev, kind);
     }
 
     fn queue_bast(&mut self, lkid: u32, mode: i32) {

@@ -160,6 +160,25 @@ enum Cmd {
         #[arg(long, value_delimiter = ',')]
         replay_ms: Option<Vec<u64>>,
     },
+    /// How often mounts take control_mount's wait1/2/3 paths: in the simulator (the
+    /// three-node mounts and kill of schedules/cluster3-kill.json and
+    /// cluster3-harness.json, both profiles, kernel and CPG callbacks) and in real
+    /// `ci/realdlm` logs (every scenario under --real). Exits non-zero if the simulated
+    /// rate under kernel callbacks makes the real count unlikely (below 5%).
+    Waits {
+        /// Seeds per schedule, profile and callback source.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// Run or scenario directories with real logs (e.g. target/realdlm/*).
+        #[arg(long, num_args = 1..)]
+        real: Vec<PathBuf>,
+        /// AST latencies to simulate instead of the default (µs, local master; 0: none).
+        #[arg(long, value_delimiter = ',')]
+        grant_us: Option<Vec<u64>>,
+        /// The same for remote-master ASTs.
+        #[arg(long, value_delimiter = ',')]
+        remote_grant_us: Option<Vec<u64>>,
+    },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
@@ -202,6 +221,14 @@ struct Opts {
     /// profile: 1.3-2.1 s; 7.2: 17-453 ms).
     #[arg(long, value_delimiter = ',')]
     jhead_ms: Option<Vec<u64>>,
+    /// µs a DLM completion AST (grant, convert, unlock) takes to reach a node that
+    /// masters the lock's resource, drawn from this list per AST (0: none, the next
+    /// scheduled event). Default: gdlm_sim::schedule::REAL_GRANT_US_LOCAL.
+    #[arg(long, value_delimiter = ',')]
+    grant_us: Option<Vec<u64>>,
+    /// The same for a lock another node masters. Default: REAL_GRANT_US_REMOTE.
+    #[arg(long, value_delimiter = ',')]
+    remote_grant_us: Option<Vec<u64>>,
     /// Most events per run.
     #[arg(long, default_value_t = 50_000)]
     steps: u64,
@@ -295,6 +322,12 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         Some([0]) => faults.jhead_times = Some(&[]),
         Some(list) => faults.jhead_times = Some(leak(list)),
         None => {}
+    }
+    if let Some(list) = o.grant_us.as_deref() {
+        faults.grant_us = leak(no_zero(list));
+    }
+    if let Some(list) = o.remote_grant_us.as_deref() {
+        faults.remote_grant_us = leak(no_zero(list));
     }
     let defects = Defects::parse(&o.defects)?;
     defects.check_callbacks(o.callbacks == "cpg")?;
@@ -469,6 +502,18 @@ fn schedule_with_opts(
         Some([0]) => first.push(Step::JheadTimes(Vec::new())),
         Some(list) => first.push(Step::JheadTimes(list.to_vec())),
         None => {}
+    }
+    if opts.grant_us.is_some() || opts.remote_grant_us.is_some() {
+        let pick = |o: &Option<Vec<u64>>, d: &[u64]| {
+            o.as_deref().map_or(d.to_vec(), |l| no_zero(l).to_vec())
+        };
+        first.push(Step::GrantTimes {
+            local_us: pick(&opts.grant_us, &gdlm_sim::schedule::REAL_GRANT_US_LOCAL),
+            remote_us: pick(
+                &opts.remote_grant_us,
+                &gdlm_sim::schedule::REAL_GRANT_US_REMOTE,
+            ),
+        });
     }
     sched.steps.splice(0..0, first);
     Ok(sched)
@@ -734,6 +779,8 @@ fn main() -> ExitCode {
             defects: vec![],
             replay_ms: None,
             jhead_ms: None,
+            grant_us: None,
+            remote_grant_us: None,
             steps: 50_000,
             fault_window: 2_000,
             max_crashes: 2,
@@ -905,6 +952,17 @@ fn main() -> ExitCode {
             tolerance,
             replay_ms,
         } => busy(seeds, &real, tolerance, replay_ms.as_deref()),
+        Cmd::Waits {
+            seeds,
+            real,
+            grant_us,
+            remote_grant_us,
+        } => waits(
+            seeds,
+            &real,
+            grant_us.as_deref(),
+            remote_grant_us.as_deref(),
+        ),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -986,6 +1044,93 @@ fn busy(
     Ok(ok)
 }
 
+/// `gdlm-sim waits`: control_mount's wait paths, simulated and real.
+fn waits(
+    seeds: u64,
+    real: &[PathBuf],
+    grant_us: Option<&[u64]>,
+    remote_grant_us: Option<&[u64]>,
+) -> Result<bool, String> {
+    use gdlm_sim::busy::{
+        real_waits, scenario_dirs_under, sim_waits, MountWaits, CLUSTER3_HARNESS, CLUSTER3_KILL,
+    };
+    use gdlm_sim::schedule::{Schedule, Step, REAL_GRANT_US_LOCAL, REAL_GRANT_US_REMOTE};
+    let line = |w: &MountWaits| {
+        format!(
+            "{} mounts ({} first), {} waited: wait1 {}, wait2 {}, wait3 {}; wait for journal recovery {}",
+            w.mounts, w.first, w.mounts_waited, w.wait1, w.wait2, w.wait3, w.journals
+        )
+    };
+    let mut rw: std::collections::BTreeMap<&str, MountWaits> = Default::default();
+    for d in scenario_dirs_under(real, &[""]) {
+        for (shim, w) in real_waits(&d) {
+            rw.entry(shim).or_default().add(&w);
+        }
+    }
+    let mut kernel = MountWaits::default();
+    for (shim, w) in &rw {
+        out!("real {shim}: {}", line(w));
+        if *shim != "gdlmd" {
+            kernel.add(w);
+        }
+    }
+    out!(
+        "real kernel lockspaces (gfs2, gdlm.ko, gdlm_rfl.ko): {}",
+        line(&kernel)
+    );
+    let times = Step::GrantTimes {
+        local_us: grant_us.map_or(REAL_GRANT_US_LOCAL.to_vec(), |l| no_zero(l).to_vec()),
+        remote_us: remote_grant_us.map_or(REAL_GRANT_US_REMOTE.to_vec(), |l| no_zero(l).to_vec()),
+    };
+    let mut sim_kernel = MountWaits::default();
+    for (name, text) in [
+        ("cluster3-kill", CLUSTER3_KILL),
+        ("cluster3-harness", CLUSTER3_HARNESS),
+    ] {
+        for profile in ["reference", "linux-7.2"] {
+            for cpg in [false, true] {
+                let mut s = Schedule::from_json(text)?;
+                s.profile = Some(profile.into());
+                s.cpg = cpg;
+                s.steps.insert(0, times.clone());
+                let w = sim_waits(&s, seeds)?;
+                if !cpg {
+                    sim_kernel.add(&w);
+                }
+                out!(
+                    "sim {name} {profile} {}: {}",
+                    if cpg { "cpg" } else { "kernel" },
+                    line(&w)
+                );
+            }
+        }
+    }
+    // The chance of the real count of waited mounts (binomial, the simulated rate) or fewer.
+    let p = sim_kernel.mounts_waited as f64 / sim_kernel.mounts.max(1) as f64;
+    let n = kernel.mounts;
+    let k = kernel.mounts_waited.min(n);
+    let mut cdf = 0.0;
+    let mut term = (1.0 - p).powf(n as f64); // P(X = 0)
+    for i in 0..=k {
+        cdf += term;
+        if p < 1.0 {
+            term *= (n - i) as f64 / (i + 1) as f64 * p / (1.0 - p);
+        }
+    }
+    let ok = n == 0 || cdf >= 0.05;
+    out!(
+        "simulated kernel-callback mounts waited at a rate of {:.2}% ({}/{}); P(real {} or fewer of {} mounts waited) = {:.3}{}",
+        100.0 * p,
+        sim_kernel.mounts_waited,
+        sim_kernel.mounts,
+        k,
+        n,
+        cdf,
+        if ok { "" } else { ": INCONSISTENT (below 0.05)" }
+    );
+    Ok(ok)
+}
+
 /// `gdlm-sim merge`: read `explore --json` summaries, print the merged one.
 fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result<bool, String> {
     use gdlm_sim::explore::Totals;
@@ -1007,4 +1152,13 @@ fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(t.violations.is_empty())
+}
+
+/// A latency list from the command line: `0` alone means none (an empty list).
+fn no_zero(list: &[u64]) -> &[u64] {
+    if list == [0] {
+        &[]
+    } else {
+        list
+    }
 }
