@@ -202,6 +202,10 @@ pub struct MountWaits {
     pub wait3: u64,
     /// Mounts that took one of wait1/2/3 at least once.
     pub mounts_waited: u64,
+    /// `control_mount control_lock busy`: the EX NOQUEUE failed (another node holds
+    /// control_lock EX, e.g. a first mounter in its journal pass); gdlm-core logs it,
+    /// gfs2 restarts silently (v3.12 L816-818).
+    pub busy: u64,
 }
 
 impl MountWaits {
@@ -219,6 +223,8 @@ impl MountWaits {
             &mut self.wait2
         } else if msg.starts_with("control_mount wait3 ") {
             &mut self.wait3
+        } else if msg.starts_with("control_mount control_lock busy") {
+            &mut self.busy
         } else {
             return false;
         };
@@ -235,6 +241,7 @@ impl MountWaits {
         self.wait2 += o.wait2;
         self.wait3 += o.wait3;
         self.mounts_waited += o.mounts_waited;
+        self.busy += o.busy;
     }
 
     /// wait1 + wait2 + wait3.
@@ -320,6 +327,9 @@ pub fn sim_waits(schedule: &Schedule, seeds: u64) -> Result<MountWaits, String> 
 /// mount may overlap the first mounter's journal pass (6.1: 1.3–2.1 s of own-journal
 /// head lookup).
 pub const CLUSTER3_HARNESS: &str = include_str!("../schedules/cluster3-harness.json");
+
+/// A mount during the survivors' recovery (`schedules/mount-during-recovery.json`).
+pub const MOUNT_DURING_RECOVERY: &str = include_str!("../schedules/mount-during-recovery.json");
 
 /// The three-node kill, as `ci/realdlm`'s kill scenarios do it without the harness's
 /// hold: nodes 1, 2, 3 mount one after another, node 3 is killed.

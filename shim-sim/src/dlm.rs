@@ -1706,10 +1706,15 @@ impl Dlm {
     }
 
     fn queue_cast(&mut self, lkid: u32, status: i32) {
+        self.queue_cast_with(lkid, status, false);
+    }
+
+    /// `queue_cast`; `local`: the requester completes it without the master's reply.
+    fn queue_cast_with(&mut self, lkid: u32, status: i32, local: bool) {
         let res = self.locks[&lkid].res;
         let master = self.resources.get(res).map(|r| r.master);
         let l = self.locks.get_mut(&lkid).expect("lock");
-        let kind = if master == Some(l.node) {
+        let kind = if local || master == Some(l.node) {
             Latency::LocalAst
         } else {
             Latency::RemoteAst
@@ -1764,9 +1769,19 @@ impl Dlm {
     /// `do_convert`.
     fn do_convert(&mut self, lkid: u32) -> Outcome {
         let mut dl = false;
+        // `down_conversion`: a remote master's requester completes it without waiting for
+        // the reply (`send_convert`'s stub reply), so its AST has a local latency.
+        let down = {
+            let l = &self.locks[&lkid];
+            let middle = matches!(
+                (l.grmode, l.rqmode),
+                (DLM_LOCK_PR, DLM_LOCK_CW) | (DLM_LOCK_CW, DLM_LOCK_PR)
+            );
+            !middle && l.rqmode < l.grmode
+        };
         if self.can_be_granted(lkid, true, &mut dl) {
             self.grant_lock(lkid);
-            self.queue_cast(lkid, 0);
+            self.queue_cast_with(lkid, 0, down);
             return Outcome::Granted;
         }
         if dl {
@@ -2171,6 +2186,58 @@ mod tests {
         d.run_recovery();
         d.drain_events();
         d
+    }
+
+    /// Each AST's latency kind follows who masters the resource (a down-conversion
+    /// completes at the requester), and the delivery stamps follow the outbox.
+    #[test]
+    fn asts_carry_their_master_locality_and_stamps_follow_the_outbox() {
+        let mut d = cluster(3);
+        // Node 1 requests first: it masters R.
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        assert!(d.has_unstamped());
+        let mut kinds = Vec::new();
+        d.stamp_events(|node, kind| {
+            kinds.push((node, kind));
+            10 * u64::from(node)
+        });
+        assert_eq!(kinds, vec![(1, Latency::LocalAst), (2, Latency::RemoteAst)]);
+        assert!(!d.has_unstamped());
+        assert_eq!((d.head_due_for(1), d.head_due_for(2)), (Some(10), Some(20)));
+        assert_eq!(d.head_due_for(3), None);
+        // Node 2 converts down (PR -> NL) on node 1's resource: completed at node 2
+        // (local); then node 1's NOQUEUE up-conversion to EX is granted at its master.
+        d.convert(2, b, DLM_LOCK_NL, 0, None).unwrap();
+        d.convert(1, a, DLM_LOCK_EX, DLM_LKF_NOQUEUE, None).unwrap();
+        let mut kinds = Vec::new();
+        d.stamp_events(|node, kind| {
+            kinds.push((node, kind));
+            100 + u64::from(node)
+        });
+        assert_eq!(kinds, vec![(2, Latency::LocalAst), (1, Latency::LocalAst)]);
+        // Node 2 up again, NOQUEUE, against node 1's EX: -EAGAIN after a round trip.
+        d.convert(2, b, DLM_LOCK_PR, DLM_LKF_NOQUEUE, None).unwrap();
+        let mut k = Vec::new();
+        d.stamp_events(|node, kind| {
+            k.push((node, kind));
+            7
+        });
+        assert_eq!(k, vec![(2, Latency::RemoteAst)]);
+        // Popping keeps the stamps in step with the outbox.
+        assert!(d.pop_event_for(1).is_some());
+        assert_eq!(d.head_due_for(1), Some(101));
+        assert!(d.pop_event_for(2).is_some());
+        assert_eq!(d.head_due_for(2), Some(102));
+        // A crash drops the node's events and their stamps; new events are unstamped.
+        d.crash(2).unwrap();
+        assert_eq!(d.head_due_for(2), None);
+        assert_eq!(d.head_due_for(1), Some(101));
+        d.recovery_step();
+        assert!(d.has_unstamped());
+        assert_eq!(d.head_due_for(1), Some(101));
+        d.pop_event_for(1);
+        assert_eq!(d.head_due_for(1), Some(u64::MAX));
     }
 
     /// The per-node counts and the touched list follow the outbox.

@@ -122,6 +122,10 @@ pub struct Faults {
     /// The same for a lock whose resource another node masters (a round trip): by default
     /// [`crate::schedule::REAL_GRANT_US_REMOTE`].
     pub remote_grant_us: &'static [u64],
+    /// A node's engine timer (the mount's 500 ms retry, the GAVEUP retry after `HZ`) fires
+    /// a time (ms) drawn out of this list late, as a delayed work on a loaded VM does: by
+    /// default [`crate::schedule::REAL_TIMER_SLACK_MS`]; empty: on time.
+    pub timer_slack_ms: &'static [u64],
 }
 
 impl Faults {
@@ -143,6 +147,7 @@ impl Faults {
             jhead_times: None,
             grant_us: &crate::schedule::REAL_GRANT_US_LOCAL,
             remote_grant_us: &crate::schedule::REAL_GRANT_US_REMOTE,
+            timer_slack_ms: &crate::schedule::REAL_TIMER_SLACK_MS,
         }
     }
 }
@@ -165,6 +170,7 @@ impl Default for Faults {
             jhead_times: None,
             grant_us: &crate::schedule::REAL_GRANT_US_LOCAL,
             remote_grant_us: &crate::schedule::REAL_GRANT_US_REMOTE,
+            timer_slack_ms: &crate::schedule::REAL_TIMER_SLACK_MS,
         }
     }
 }
@@ -600,7 +606,7 @@ impl<const N: usize> Sim<N> {
             fail: false,
         };
         let control_rid = dlm.resource_id(LockId::Control.name().as_bytes());
-        Sim {
+        let mut sim = Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
             step: 0,
@@ -643,7 +649,9 @@ impl<const N: usize> Sim<N> {
             slots_scratch: Vec::new(),
             notes_buf: Vec::new(),
             cfg,
-        }
+        };
+        sim.init_slack();
+        sim
     }
 
     /// The nodes.
@@ -894,6 +902,10 @@ impl<const N: usize> Sim<N> {
         self.sched.take_touched(now, &mut t);
         for &i in &t {
             let i = i as usize;
+            if self.nodes[i].slack_used {
+                self.nodes[i].slack_used = false;
+                self.nodes[i].next_slack_ms = self.grants.draw_slack_ms();
+            }
             let ready = !self.frozen[i] && self.deliver_ready(self.nodes[i].id, now);
             let n = &self.nodes[i];
             let timer = n.next_timer();

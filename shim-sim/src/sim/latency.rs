@@ -23,7 +23,10 @@ pub(crate) struct Grants {
     pub(crate) local_us: Vec<u64>,
     /// Remote-master ASTs (µs); empty: no latency.
     pub(crate) remote_us: Vec<u64>,
+    /// Engine timers' slack (ms); empty: none.
+    pub(crate) slack_ms: Vec<u64>,
     rng: Pcg64Mcg,
+    slack_rng: Pcg64Mcg,
     /// Per node index: the latest delivery time given to one of its callbacks (they are
     /// delivered in order, so a later one is never due earlier).
     last_due: Vec<u64>,
@@ -37,7 +40,9 @@ impl Grants {
         Grants {
             local_us: cfg.faults.grant_us.to_vec(),
             remote_us: cfg.faults.remote_grant_us.to_vec(),
+            slack_ms: cfg.faults.timer_slack_ms.to_vec(),
             rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x6A47_6A47_6A47_6A47),
+            slack_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x5E7A_5E7A_5E7A_5E7A),
             last_due: vec![0; cfg.nodes as usize],
             wake: BinaryHeap::new(),
         }
@@ -58,12 +63,21 @@ impl Grants {
         us / 1000 + u64::from(self.rng.random_range(0..1000) < us % 1000)
     }
 
+    /// The slack of a node's next engine timer (ms).
+    pub(crate) fn draw_slack_ms(&mut self) -> u64 {
+        if self.slack_ms.is_empty() {
+            return 0;
+        }
+        self.slack_ms[self.slack_rng.random_range(0..self.slack_ms.len())]
+    }
+
     /// The longest latency the lists can draw (virtual ms, rounded up), times the DLM
     /// round trips a mount or a recovery takes in a row (well under 100), for the
     /// liveness bound.
     pub(crate) fn bound_ms(&self) -> u64 {
         let max = self.local_us.iter().chain(&self.remote_us).max();
-        100 * max.map_or(0, |us| us.div_ceil(1000))
+        let slack = self.slack_ms.iter().max().copied().unwrap_or(0);
+        100 * max.map_or(0, |us| us.div_ceil(1000)) + 20 * slack
     }
 }
 
@@ -136,6 +150,27 @@ impl<const N: usize> Sim<N> {
                 _ => true,
             })
             .collect()
+    }
+
+    /// From now on every node's engine timers fire a time drawn out of `ms` late (empty:
+    /// on time).
+    pub fn set_timer_slack(&mut self, ms: &[u64]) {
+        self.rec(crate::schedule::Step::TimerSlack(ms.to_vec()));
+        self.grants.slack_ms = ms.to_vec();
+        for i in 0..self.nodes.len() {
+            self.nodes[i].next_slack_ms = self.grants.draw_slack_ms();
+        }
+        self.log(
+            0,
+            format!("engine timers fire a time drawn from {ms:?} ms late"),
+        );
+    }
+
+    /// Give every node its first timer slack (at the start of a run).
+    pub(super) fn init_slack(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.nodes[i].next_slack_ms = self.grants.draw_slack_ms();
+        }
     }
 
     /// From now on completion ASTs of locks the node masters take a time drawn out of
