@@ -33,7 +33,12 @@
 //! [`REAL_CLEAN_LOOKUP_MS`], a node's own journal at mount from its kernel's list
 //! ([`jhead_ms`]); `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
 //! `{"replay_times": [72, 319, 1264]}` draws every replay of another node's journal from the
-//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). `{"first_done_order":
+//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). DLM completion ASTs
+//! take a drawn latency ([`REAL_GRANT_US_LOCAL`] when the node masters the resource or
+//! converts down, [`REAL_GRANT_US_REMOTE`] otherwise; `{"grant_times": {"local_us": [...],
+//! "remote_us": [...]}}`) and engine timers armed for later fire a drawn slack late
+//! ([`REAL_TIMER_SLACK_MS`]; `{"timer_slack": [...]}`); `{"sleep": MS}` runs events for
+//! MS virtual milliseconds. `{"first_done_order":
 //! "work_first"}` (`"first_done_first"`, `"either"`: drawn, the default) orders a woken
 //! `control_first_done` and the control work of the same recover_done
 //! ([`crate::sim::OrderSel`]); `{"deliver_work_first": N}` is one such delivery as a recorded
