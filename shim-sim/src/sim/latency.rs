@@ -71,13 +71,14 @@ impl Grants {
         self.slack_ms[self.slack_rng.random_range(0..self.slack_ms.len())]
     }
 
-    /// The longest latency the lists can draw (virtual ms, rounded up), times the DLM
-    /// round trips a mount or a recovery takes in a row (well under 100), for the
-    /// liveness bound.
+    /// Per node, for the liveness bound: the longest latency the lists can draw (virtual
+    /// ms, rounded up) times the DLM calls of eight `control_mount` rounds (six each, as
+    /// the bound's eight mount retries), plus the longest slack for each of those retries
+    /// and the four GAVEUP retries.
     pub(crate) fn bound_ms(&self) -> u64 {
         let max = self.local_us.iter().chain(&self.remote_us).max();
         let slack = self.slack_ms.iter().max().copied().unwrap_or(0);
-        100 * max.map_or(0, |us| us.div_ceil(1000)) + 20 * slack
+        48 * max.map_or(0, |us| us.div_ceil(1000)) + 12 * slack
     }
 }
 
