@@ -6,6 +6,11 @@
 //! oldest is due; BASTs and recovery callbacks have no latency of their own (they wait
 //! behind an AST queued before them). Scripted `deliver` steps and the exhaustive check
 //! (time abstracted away) deliver whatever is queued.
+//!
+//! The same place draws each node's engine timer slack: a timer armed for later (the
+//! mount's 500 ms sleep, the GAVEUP retry after `HZ`) fires a time drawn from
+//! [`crate::schedule::REAL_TIMER_SLACK_MS`] late (the node adds it when the engine arms
+//! the timer; work queued to run at once is not delayed).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
