@@ -47,7 +47,9 @@ fn lock_dlm_line(line: &str) -> Option<(&str, &str)> {
         let ls = ls.split_once('.').map_or(ls, |(l, _)| l);
         return Some((ls, msg));
     }
-    let (_, r) = line.split_once("gdlm: ")?;
+    let (_, r) = line
+        .split_once("gdlm: ")
+        .or_else(|| line.split_once("gdlmd: "))?;
     r.split_once(": ")
 }
 
@@ -117,6 +119,15 @@ pub fn real_kills(dir: &Path) -> Vec<RealKill> {
 /// directory of runs such as `target/realdlm`) in scenarios whose name starts with one of
 /// `prefixes`.
 pub fn real_kills_under(roots: &[PathBuf], prefixes: &[&str]) -> Vec<RealKill> {
+    scenario_dirs_under(roots, prefixes)
+        .iter()
+        .flat_map(|d| real_kills(d))
+        .collect()
+}
+
+/// The scenario directories under `roots` (scenario directories, run directories holding
+/// them, or a directory of runs) whose name starts with one of `prefixes` (all: `[""]`).
+pub fn scenario_dirs_under(roots: &[PathBuf], prefixes: &[&str]) -> Vec<PathBuf> {
     let mut v = Vec::new();
     for root in roots {
         let mut dirs = crate::import::scenario_dirs(root);
@@ -137,7 +148,7 @@ pub fn real_kills_under(roots: &[PathBuf], prefixes: &[&str]) -> Vec<RealKill> {
         for d in dirs {
             let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if prefixes.iter().any(|p| name.starts_with(p)) {
-                v.extend(real_kills(&d));
+                v.push(d);
             }
         }
     }
@@ -169,6 +180,156 @@ pub fn sim_busy(schedule: &Schedule, seeds: u64) -> Result<(u64, u64), String> {
     }
     Ok((busy, runs))
 }
+
+/// How often mounts took `control_mount`'s wait paths (`gfs2_control_func`'s
+/// "control_mount wait…" lines, v3.12 L886-919; gdlm-core logs the same text): each one
+/// restarts the mount after 500 ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MountWaits {
+    /// Mounts started (`Trying to join cluster`, gdlmd's `started: node`; simulated:
+    /// `mount: join lockspace`).
+    pub mounts: u64,
+    /// First mounters (`first mounter control generation N`).
+    pub first: u64,
+    /// `control_mount wait for journal recovery` (a jid bit set in the LVB).
+    pub journals: u64,
+    /// `wait1`: the LVB generation is older than the mount's (`lvb_gen < mount_gen`):
+    /// the mounted nodes have not written the join's generation yet.
+    pub wait1: u64,
+    /// `wait2`: the LVB generation is not the latest recovery's (`lvb_gen != start_gen`).
+    pub wait2: u64,
+    /// `wait3`: a DLM recovery is in progress (`block_gen == start_gen`).
+    pub wait3: u64,
+    /// Mounts that took one of wait1/2/3 at least once.
+    pub mounts_waited: u64,
+    /// `control_mount control_lock busy`: the EX NOQUEUE failed (another node holds
+    /// control_lock EX, e.g. a first mounter in its journal pass); gdlm-core logs it,
+    /// gfs2 restarts silently (v3.12 L816-818).
+    pub busy: u64,
+}
+
+impl MountWaits {
+    /// Count one lock_dlm message; `true` if it was a wait1/2/3 line.
+    fn count(&mut self, msg: &str) -> bool {
+        let w = if msg.starts_with("Trying to join cluster") || msg.starts_with("started: node ") {
+            &mut self.mounts
+        } else if msg.starts_with("first mounter control generation") {
+            &mut self.first
+        } else if msg.starts_with("control_mount wait for journal recovery") {
+            &mut self.journals
+        } else if msg.starts_with("control_mount wait1 ") {
+            &mut self.wait1
+        } else if msg.starts_with("control_mount wait2 ") {
+            &mut self.wait2
+        } else if msg.starts_with("control_mount wait3 ") {
+            &mut self.wait3
+        } else if msg.starts_with("control_mount control_lock busy") {
+            &mut self.busy
+        } else {
+            return false;
+        };
+        *w += 1;
+        msg.starts_with("control_mount wait") && !msg.ends_with("journal recovery")
+    }
+
+    /// Add another count.
+    pub fn add(&mut self, o: &MountWaits) {
+        self.mounts += o.mounts;
+        self.first += o.first;
+        self.journals += o.journals;
+        self.wait1 += o.wait1;
+        self.wait2 += o.wait2;
+        self.wait3 += o.wait3;
+        self.mounts_waited += o.mounts_waited;
+        self.busy += o.busy;
+    }
+
+    /// wait1 + wait2 + wait3.
+    pub fn waits(&self) -> u64 {
+        self.wait1 + self.wait2 + self.wait3
+    }
+}
+
+/// The mounts in one scenario directory's serial logs, per shim (`gfs2`, `gdlm` for
+/// gdlm.ko and gdlm_rfl.ko, `gdlmd`). A mount counts as waited when a wait1/2/3 line
+/// follows its start before the next start on that node and lockspace.
+pub fn real_waits(dir: &Path) -> BTreeMap<&'static str, MountWaits> {
+    let mut by: BTreeMap<&'static str, MountWaits> = BTreeMap::new();
+    for (_, p) in crate::import::node_files(dir) {
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        // (shim, lockspace) → this mount already waited.
+        let mut waited: BTreeMap<(&'static str, String), bool> = BTreeMap::new();
+        for line in text.lines() {
+            if line.starts_with("GDLM") {
+                continue;
+            }
+            let Some((ls, msg)) = lock_dlm_line(line) else {
+                continue;
+            };
+            let shim = if line.contains("gfs2: fsid=") {
+                "gfs2"
+            } else if line.contains("gdlmd: ") {
+                "gdlmd"
+            } else {
+                "gdlm"
+            };
+            let m = by.entry(shim).or_default();
+            let key = (shim, ls.to_string());
+            if msg.starts_with("Trying to join cluster") || msg.starts_with("started: node ") {
+                waited.insert(key.clone(), false);
+            }
+            if m.count(msg) && !waited.get(&key).copied().unwrap_or(true) {
+                m.mounts_waited += 1;
+                waited.insert(key, true);
+            }
+        }
+    }
+    by
+}
+
+/// The mounts of `schedule` over seeds `1..=seeds` (its own callback source), from the
+/// runs' traces. A run that breaks an invariant is an error.
+pub fn sim_waits(schedule: &Schedule, seeds: u64) -> Result<MountWaits, String> {
+    let mut w = MountWaits::default();
+    for seed in 1..=seeds {
+        let mut s = schedule.clone();
+        s.seed = seed;
+        let out = s.run()?;
+        if let Some(v) = out.violation {
+            return Err(format!("seed {seed}: {v}"));
+        }
+        // Per node: this mount already waited.
+        let mut waited: BTreeMap<u32, bool> = BTreeMap::new();
+        for e in &out.trace {
+            let msg = match e.kind {
+                "text" if e.what.starts_with("mount: join lockspace") => {
+                    waited.insert(e.node, false);
+                    w.mounts += 1;
+                    continue;
+                }
+                "log" | "first_mounter" => e.what.as_str(),
+                _ => continue,
+            };
+            if w.count(msg) && !waited.get(&e.node).copied().unwrap_or(true) {
+                w.mounts_waited += 1;
+                waited.insert(e.node, true);
+            }
+        }
+    }
+    Ok(w)
+}
+
+/// The mounts of the kill scenarios as the `ci/realdlm` harness times them: node N
+/// mounts once N − 1 nodes are in the lockspace and 2 s have passed (`sleep 2`), so a
+/// mount may overlap the first mounter's journal pass (6.1: 1.3–2.1 s of own-journal
+/// head lookup).
+pub const CLUSTER3_HARNESS: &str = include_str!("../schedules/cluster3-harness.json");
+
+/// A mount during the survivors' recovery (`schedules/mount-during-recovery.json`).
+pub const MOUNT_DURING_RECOVERY: &str = include_str!("../schedules/mount-during-recovery.json");
 
 /// The three-node kill, as `ci/realdlm`'s kill scenarios do it without the harness's
 /// hold: nodes 1, 2, 3 mount one after another, node 3 is killed.

@@ -501,6 +501,41 @@ pub struct Dlm {
     /// Nodes whose undelivered events started or stopped being pending since
     /// [`Dlm::take_touched`].
     touched: Touched,
+    /// Per outbox entry (same order): what kind of latency it has and, once the simulator
+    /// stamped it, when it may be delivered ([`Dlm::stamp_events`]).
+    stamps: Stamps,
+}
+
+/// How long an outbox event takes to reach its node, as the simulator's time model sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Latency {
+    /// A completion AST (grant, convert, unlock, cancel, `-EAGAIN`) of a lock whose
+    /// resource the requesting node masters.
+    LocalAst,
+    /// A completion AST of a lock whose resource another node masters (a round trip).
+    RemoteAst,
+    /// Blocking ASTs and recovery callbacks: no latency of their own.
+    None,
+}
+
+/// [`Dlm::stamps`]: an event's latency kind and its delivery time (`u64::MAX` until stamped).
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    kind: Latency,
+    due: u64,
+}
+
+/// Scheduler bookkeeping, parallel to the outbox: not part of the DLM's state (hashes as
+/// nothing, like [`Touched`]).
+#[derive(Debug, Clone, Default)]
+struct Stamps {
+    v: VecDeque<Stamp>,
+    /// Entries at the back not stamped yet.
+    unstamped: usize,
+}
+
+impl std::hash::Hash for Stamps {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// Bookkeeping for the scheduler: not part of the DLM's state (hashes as nothing).
@@ -544,6 +579,7 @@ impl Dlm {
             pending: Vec::new(),
             preps: 0,
             touched: Touched::default(),
+            stamps: Stamps::default(),
         }
     }
 
@@ -553,6 +589,7 @@ impl Dlm {
     /// Takes the oldest undelivered event.
     pub fn pop_event(&mut self) -> Option<DlmEvent> {
         let ev = self.outbox.pop_front()?;
+        self.pop_stamp(0);
         self.counted(&ev, -1);
         Some(ev)
     }
@@ -560,6 +597,7 @@ impl Dlm {
     /// Takes all undelivered events, oldest first.
     pub fn drain_events(&mut self) -> Vec<DlmEvent> {
         let v: Vec<DlmEvent> = self.outbox.drain(..).collect();
+        self.stamps = Stamps::default();
         for ev in &v {
             self.counted(ev, -1);
         }
@@ -614,15 +652,59 @@ impl Dlm {
         }
         let i = self.outbox.iter().position(|e| e.node() == node)?;
         let ev = self.outbox.remove(i)?;
+        self.pop_stamp(i);
         self.counted(&ev, -1);
         Some(ev)
     }
 
+    /// When `node`'s oldest undelivered event may be delivered (`u64::MAX`: not stamped
+    /// yet), or `None` if it has none.
+    pub fn head_due_for(&self, node: u32) -> Option<u64> {
+        if self.pending_for(node) == 0 {
+            return None;
+        }
+        let i = self.outbox.iter().position(|e| e.node() == node)?;
+        self.stamps.v.get(i).map(|s| s.due)
+    }
+
+    /// Some event is not stamped yet.
+    pub fn has_unstamped(&self) -> bool {
+        self.stamps.unstamped > 0
+    }
+
+    /// Give every event not stamped yet its delivery time, oldest first: `due(node, kind)`.
+    pub fn stamp_events(&mut self, mut due: impl FnMut(u32, Latency) -> u64) {
+        // The unstamped events are the newest (every call stamps all of them).
+        let n = self.outbox.len();
+        let first = n - self.stamps.unstamped.min(n);
+        for i in first..n {
+            let s = &mut self.stamps.v[i];
+            debug_assert_eq!(s.due, u64::MAX);
+            s.due = due(self.outbox[i].node(), s.kind);
+        }
+        self.stamps.unstamped = 0;
+    }
+
+    fn pop_stamp(&mut self, i: usize) {
+        if self.stamps.v.remove(i).is_some_and(|s| s.due == u64::MAX) {
+            self.stamps.unstamped -= 1;
+        }
+    }
+
     fn emit(&mut self, ev: DlmEvent) {
+        self.emit_with(ev, Latency::None);
+    }
+
+    fn emit_with(&mut self, ev: DlmEvent, kind: Latency) {
         // A departed node receives nothing (its lockspace is gone).
         if self.members.contains_key(&ev.node()) {
             self.counted(&ev, 1);
             self.outbox.push_back(ev);
+            self.stamps.v.push_back(Stamp {
+                kind,
+                due: u64::MAX,
+            });
+            self.stamps.unstamped += 1;
         }
     }
 
@@ -662,7 +744,12 @@ impl Dlm {
         }
         // Its undelivered callbacks and blocked calls die with it.
         if self.pending_for(node) > 0 {
-            self.outbox.retain(|e| e.node() != node);
+            let keep: Vec<bool> = self.outbox.iter().map(|e| e.node() != node).collect();
+            let mut k = keep.iter();
+            self.outbox.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            self.stamps.v.retain(|_| *k.next().unwrap_or(&true));
+            self.stamps.unstamped = self.stamps.v.iter().filter(|s| s.due == u64::MAX).count();
             self.preps = self
                 .outbox
                 .iter()
@@ -1619,7 +1706,19 @@ impl Dlm {
     }
 
     fn queue_cast(&mut self, lkid: u32, status: i32) {
+        self.queue_cast_with(lkid, status, false);
+    }
+
+    /// `queue_cast`; `local`: the requester completes it without the master's reply.
+    fn queue_cast_with(&mut self, lkid: u32, status: i32, local: bool) {
+        let res = self.locks[&lkid].res;
+        let master = self.resources.get(res).map(|r| r.master);
         let l = self.locks.get_mut(&lkid).expect("lock");
+        let kind = if local || master == Some(l.node) {
+            Latency::LocalAst
+        } else {
+            Latency::RemoteAst
+        };
         let ev = DlmEvent::Ast {
             node: l.node,
             lkid,
@@ -1628,7 +1727,7 @@ impl Dlm {
             lvb: l.ast_lvb.take(),
             mode: l.grmode,
         };
-        self.emit(ev);
+        self.emit_with(ev, kind);
     }
 
     fn queue_bast(&mut self, lkid: u32, mode: i32) {
@@ -1670,9 +1769,19 @@ impl Dlm {
     /// `do_convert`.
     fn do_convert(&mut self, lkid: u32) -> Outcome {
         let mut dl = false;
+        // `down_conversion`: a remote master's requester completes it without waiting for
+        // the reply (`send_convert`'s stub reply), so its AST has a local latency.
+        let down = {
+            let l = &self.locks[&lkid];
+            let middle = matches!(
+                (l.grmode, l.rqmode),
+                (DLM_LOCK_PR, DLM_LOCK_CW) | (DLM_LOCK_CW, DLM_LOCK_PR)
+            );
+            !middle && l.rqmode < l.grmode
+        };
         if self.can_be_granted(lkid, true, &mut dl) {
             self.grant_lock(lkid);
-            self.queue_cast(lkid, 0);
+            self.queue_cast_with(lkid, 0, down);
             return Outcome::Granted;
         }
         if dl {
@@ -2077,6 +2186,58 @@ mod tests {
         d.run_recovery();
         d.drain_events();
         d
+    }
+
+    /// Each AST's latency kind follows who masters the resource (a down-conversion
+    /// completes at the requester), and the delivery stamps follow the outbox.
+    #[test]
+    fn asts_carry_their_master_locality_and_stamps_follow_the_outbox() {
+        let mut d = cluster(3);
+        // Node 1 requests first: it masters R.
+        let a = d.request(1, DLM_LOCK_PR, 0, R, None).unwrap();
+        let b = d.request(2, DLM_LOCK_PR, 0, R, None).unwrap();
+        assert!(d.has_unstamped());
+        let mut kinds = Vec::new();
+        d.stamp_events(|node, kind| {
+            kinds.push((node, kind));
+            10 * u64::from(node)
+        });
+        assert_eq!(kinds, vec![(1, Latency::LocalAst), (2, Latency::RemoteAst)]);
+        assert!(!d.has_unstamped());
+        assert_eq!((d.head_due_for(1), d.head_due_for(2)), (Some(10), Some(20)));
+        assert_eq!(d.head_due_for(3), None);
+        // Node 2 converts down (PR -> NL) on node 1's resource: completed at node 2
+        // (local); then node 1's NOQUEUE up-conversion to EX is granted at its master.
+        d.convert(2, b, DLM_LOCK_NL, 0, None).unwrap();
+        d.convert(1, a, DLM_LOCK_EX, DLM_LKF_NOQUEUE, None).unwrap();
+        let mut kinds = Vec::new();
+        d.stamp_events(|node, kind| {
+            kinds.push((node, kind));
+            100 + u64::from(node)
+        });
+        assert_eq!(kinds, vec![(2, Latency::LocalAst), (1, Latency::LocalAst)]);
+        // Node 2 up again, NOQUEUE, against node 1's EX: -EAGAIN after a round trip.
+        d.convert(2, b, DLM_LOCK_PR, DLM_LKF_NOQUEUE, None).unwrap();
+        let mut k = Vec::new();
+        d.stamp_events(|node, kind| {
+            k.push((node, kind));
+            7
+        });
+        assert_eq!(k, vec![(2, Latency::RemoteAst)]);
+        // Popping keeps the stamps in step with the outbox.
+        assert!(d.pop_event_for(1).is_some());
+        assert_eq!(d.head_due_for(1), Some(101));
+        assert!(d.pop_event_for(2).is_some());
+        assert_eq!(d.head_due_for(2), Some(102));
+        // A crash drops the node's events and their stamps; new events are unstamped.
+        d.crash(2).unwrap();
+        assert_eq!(d.head_due_for(2), None);
+        assert_eq!(d.head_due_for(1), Some(101));
+        d.recovery_step();
+        assert!(d.has_unstamped());
+        assert_eq!(d.head_due_for(1), Some(101));
+        d.pop_event_for(1);
+        assert_eq!(d.head_due_for(1), Some(u64::MAX));
     }
 
     /// The per-node counts and the touched list follow the outbox.

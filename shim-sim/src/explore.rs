@@ -45,6 +45,15 @@ pub fn seed_config(base: &SimConfig, seed: u64, swarm: bool) -> SimConfig {
         if r.random_bool(0.25) {
             c.faults.jhead_times = Some(&[]);
         }
+        // A quarter of the seeds deliver DLM replies at the scheduler's next pick (no AST
+        // latency), as before the latency model.
+        if r.random_bool(0.25) {
+            c.faults.grant_us = &[];
+            c.faults.remote_grant_us = &[];
+        }
+        if r.random_bool(0.25) {
+            c.faults.timer_slack_ms = &[];
+        }
     }
     c
 }

@@ -12,6 +12,7 @@ pub mod exhaustive;
 pub mod explore;
 pub mod fingerprint;
 pub mod glock;
+pub mod grant_times;
 pub mod import;
 pub(crate) mod invariants;
 

@@ -160,6 +160,40 @@ enum Cmd {
         #[arg(long, value_delimiter = ',')]
         replay_ms: Option<Vec<u64>>,
     },
+    /// DLM request-to-reply times on real clusters: the gfs2_glock_lock_time events the
+    /// ci/realdlm kill scenarios keep (GDLM-TRACE lines of nodeN.log), by kernel, master
+    /// locality (GDLM-RSB lines), gfs2's blocking class and reply; with a table of
+    /// quantiles for gdlm_sim::schedule::REAL_GRANT_US_LOCAL/REMOTE.
+    Latency {
+        /// Run or scenario directories with real logs (e.g. target/realdlm/*).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Values per table.
+        #[arg(long, default_value_t = 20)]
+        table: usize,
+    },
+    /// How often mounts take control_mount's wait1/2/3 paths: in the simulator (the
+    /// three-node mounts and kill of schedules/cluster3-kill.json and
+    /// cluster3-harness.json, both profiles, kernel and CPG callbacks) and in real
+    /// `ci/realdlm` logs (every scenario under --real). Exits non-zero if the simulated
+    /// rate under kernel callbacks makes the real count unlikely (below 5%).
+    Waits {
+        /// Seeds per schedule, profile and callback source.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// Run or scenario directories with real logs (e.g. target/realdlm/*).
+        #[arg(long, num_args = 1..)]
+        real: Vec<PathBuf>,
+        /// AST latencies to simulate instead of the default (µs, local master; 0: none).
+        #[arg(long, value_delimiter = ',')]
+        grant_us: Option<Vec<u64>>,
+        /// The same for remote-master ASTs.
+        #[arg(long, value_delimiter = ',')]
+        remote_grant_us: Option<Vec<u64>>,
+        /// Engine timer slack to simulate instead of the default (ms; 0: none).
+        #[arg(long, value_delimiter = ',')]
+        timer_slack_ms: Option<Vec<u64>>,
+    },
     /// Re-run one seed with a full trace (e.g. one that `explore` reported), or a
     /// hand-written schedule (--schedule FILE, JSON; see the schedule module docs).
     Replay {
@@ -202,6 +236,18 @@ struct Opts {
     /// profile: 1.3-2.1 s; 7.2: 17-453 ms).
     #[arg(long, value_delimiter = ',')]
     jhead_ms: Option<Vec<u64>>,
+    /// µs a DLM completion AST (grant, convert, unlock) takes to reach a node that
+    /// masters the lock's resource, drawn from this list per AST (0: none, the next
+    /// scheduled event). Default: gdlm_sim::schedule::REAL_GRANT_US_LOCAL.
+    #[arg(long, value_delimiter = ',')]
+    grant_us: Option<Vec<u64>>,
+    /// The same for a lock another node masters. Default: REAL_GRANT_US_REMOTE.
+    #[arg(long, value_delimiter = ',')]
+    remote_grant_us: Option<Vec<u64>>,
+    /// Virtual ms a node's engine timer (mount retry, GAVEUP retry) fires late, drawn from
+    /// this list (0: on time). Default: gdlm_sim::schedule::REAL_TIMER_SLACK_MS.
+    #[arg(long, value_delimiter = ',')]
+    timer_slack_ms: Option<Vec<u64>>,
     /// Most events per run.
     #[arg(long, default_value_t = 50_000)]
     steps: u64,
@@ -295,6 +341,15 @@ fn config(o: &Opts) -> Result<SimConfig, String> {
         Some([0]) => faults.jhead_times = Some(&[]),
         Some(list) => faults.jhead_times = Some(leak(list)),
         None => {}
+    }
+    if let Some(list) = o.grant_us.as_deref() {
+        faults.grant_us = leak(no_zero(list));
+    }
+    if let Some(list) = o.remote_grant_us.as_deref() {
+        faults.remote_grant_us = leak(no_zero(list));
+    }
+    if let Some(list) = o.timer_slack_ms.as_deref() {
+        faults.timer_slack_ms = leak(no_zero(list));
     }
     let defects = Defects::parse(&o.defects)?;
     defects.check_callbacks(o.callbacks == "cpg")?;
@@ -469,6 +524,21 @@ fn schedule_with_opts(
         Some([0]) => first.push(Step::JheadTimes(Vec::new())),
         Some(list) => first.push(Step::JheadTimes(list.to_vec())),
         None => {}
+    }
+    if opts.grant_us.is_some() || opts.remote_grant_us.is_some() {
+        let pick = |o: &Option<Vec<u64>>, d: &[u64]| {
+            o.as_deref().map_or(d.to_vec(), |l| no_zero(l).to_vec())
+        };
+        first.push(Step::GrantTimes {
+            local_us: pick(&opts.grant_us, &gdlm_sim::schedule::REAL_GRANT_US_LOCAL),
+            remote_us: pick(
+                &opts.remote_grant_us,
+                &gdlm_sim::schedule::REAL_GRANT_US_REMOTE,
+            ),
+        });
+    }
+    if let Some(list) = opts.timer_slack_ms.as_deref() {
+        first.push(Step::TimerSlack(no_zero(list).to_vec()));
     }
     sched.steps.splice(0..0, first);
     Ok(sched)
@@ -734,6 +804,9 @@ fn main() -> ExitCode {
             defects: vec![],
             replay_ms: None,
             jhead_ms: None,
+            grant_us: None,
+            remote_grant_us: None,
+            timer_slack_ms: None,
             steps: 50_000,
             fault_window: 2_000,
             max_crashes: 2,
@@ -905,6 +978,20 @@ fn main() -> ExitCode {
             tolerance,
             replay_ms,
         } => busy(seeds, &real, tolerance, replay_ms.as_deref()),
+        Cmd::Latency { dirs, table } => latency(&dirs, table),
+        Cmd::Waits {
+            seeds,
+            real,
+            grant_us,
+            remote_grant_us,
+            timer_slack_ms,
+        } => waits(
+            seeds,
+            &real,
+            grant_us.as_deref(),
+            remote_grant_us.as_deref(),
+            timer_slack_ms.as_deref(),
+        ),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -986,6 +1073,190 @@ fn busy(
     Ok(ok)
 }
 
+/// `gdlm-sim latency`: the real request-to-reply times.
+fn latency(dirs: &[PathBuf], k: usize) -> Result<bool, String> {
+    use gdlm_sim::busy::scenario_dirs_under;
+    use gdlm_sim::grant_times::{quantile, scenario_times, table, Class, Master, Reply};
+    use std::collections::BTreeMap;
+    type Key = (String, Master, Class, Reply);
+    let mut groups: BTreeMap<Key, Vec<u64>> = BTreeMap::new();
+    // The defaults' sources, every kernel: replies to local-master requests that cannot
+    // wait for other holders, and remote-master round trips that never wait (a failed
+    // TRY, an unlock; a remote down-conversion completes at the requester, as local).
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    let (mut traced, mut missing) = (0, 0);
+    for d in scenario_dirs_under(dirs, &[""]) {
+        let st = scenario_times(&d);
+        if st.traced.is_empty() && st.not_available.is_empty() {
+            continue;
+        }
+        out!(
+            "{}: traced on nodes {:?}, not available on {:?}, {} replies",
+            d.display(),
+            st.traced,
+            st.not_available,
+            st.samples.len()
+        );
+        traced += st.traced.len();
+        missing += st.not_available.len();
+        for s in &st.samples {
+            let k = st.kernels.get(&s.node).map_or("?", String::as_str);
+            let major: String = k.split('.').take(2).collect::<Vec<_>>().join(".");
+            let us = s.tdiff_ns / 1000;
+            groups
+                .entry((major, s.master, s.class, s.reply))
+                .or_default()
+                .push(us);
+            match (s.master, s.class, s.reply) {
+                (Master::Local, Class::NonBlocking, r) if r != Reply::Other => local.push(us),
+                (Master::Remote, Class::NonBlocking | Class::Unknown, Reply::TryFailed)
+                | (Master::Remote, Class::NonBlocking | Class::Unknown, Reply::Unlocked) => {
+                    remote.push(us)
+                }
+                _ => {}
+            }
+        }
+    }
+    if traced == 0 {
+        out!(
+            "gfs2_glock_lock_time: not available ({} nodes said so; no GDLM-TRACE buffer under {} directories)",
+            missing,
+            dirs.len()
+        );
+        return Ok(false);
+    }
+    out!("kernel master class reply: count, µs p10 p25 p50 p75 p90 p99 max");
+    for ((kernel, master, class, reply), v) in &mut groups {
+        v.sort_unstable();
+        let q = |x| quantile(v, x);
+        out!(
+            "  {kernel} {master:?} {class:?} {reply:?}: {}, {} {} {} {} {} {} {}",
+            v.len(),
+            q(0.1),
+            q(0.25),
+            q(0.5),
+            q(0.75),
+            q(0.9),
+            q(0.99),
+            v.last().copied().unwrap_or(0)
+        );
+    }
+    for (what, v) in [
+        (
+            "REAL_GRANT_US_LOCAL (local master, non-blocking: granted, try failed, unlocked)",
+            &mut local,
+        ),
+        (
+            "REAL_GRANT_US_REMOTE (remote master, round trips: try failed, unlocked)",
+            &mut remote,
+        ),
+    ] {
+        v.sort_unstable();
+        out!(
+            "{what}: {} replies, median {} µs; table of {k}: {:?}",
+            v.len(),
+            quantile(v, 0.5),
+            table(v, k)
+        );
+    }
+    Ok(true)
+}
+
+/// `gdlm-sim waits`: control_mount's wait paths, simulated and real.
+fn waits(
+    seeds: u64,
+    real: &[PathBuf],
+    grant_us: Option<&[u64]>,
+    remote_grant_us: Option<&[u64]>,
+    timer_slack_ms: Option<&[u64]>,
+) -> Result<bool, String> {
+    use gdlm_sim::busy::{
+        real_waits, scenario_dirs_under, sim_waits, MountWaits, CLUSTER3_HARNESS, CLUSTER3_KILL,
+        MOUNT_DURING_RECOVERY,
+    };
+    use gdlm_sim::schedule::{Schedule, Step, REAL_GRANT_US_LOCAL, REAL_GRANT_US_REMOTE};
+    let line = |w: &MountWaits| {
+        format!(
+            "{} mounts ({} first), {} waited: wait1 {}, wait2 {}, wait3 {}; wait for journal recovery {}, control_lock busy {}",
+            w.mounts, w.first, w.mounts_waited, w.wait1, w.wait2, w.wait3, w.journals, w.busy
+        )
+    };
+    let mut rw: std::collections::BTreeMap<&str, MountWaits> = Default::default();
+    for d in scenario_dirs_under(real, &[""]) {
+        for (shim, w) in real_waits(&d) {
+            rw.entry(shim).or_default().add(&w);
+        }
+    }
+    let mut kernel = MountWaits::default();
+    for (shim, w) in &rw {
+        out!("real {shim}: {}", line(w));
+        if *shim != "gdlmd" {
+            kernel.add(w);
+        }
+    }
+    out!(
+        "real kernel lockspaces (gfs2, gdlm.ko, gdlm_rfl.ko): {}",
+        line(&kernel)
+    );
+    let times = Step::GrantTimes {
+        local_us: grant_us.map_or(REAL_GRANT_US_LOCAL.to_vec(), |l| no_zero(l).to_vec()),
+        remote_us: remote_grant_us.map_or(REAL_GRANT_US_REMOTE.to_vec(), |l| no_zero(l).to_vec()),
+    };
+    let mut sim_kernel = MountWaits::default();
+    // The third (a mount while the others recover, as gdlmd-cluster3 does) is shown, not
+    // judged: the real kernel scenarios never mount during a recovery.
+    for (name, text, judged) in [
+        ("cluster3-kill", CLUSTER3_KILL, true),
+        ("cluster3-harness", CLUSTER3_HARNESS, true),
+        ("mount-during-recovery", MOUNT_DURING_RECOVERY, false),
+    ] {
+        for profile in ["reference", "linux-7.2"] {
+            for cpg in [false, true] {
+                let mut s = Schedule::from_json(text)?;
+                s.profile = Some(profile.into());
+                s.cpg = cpg;
+                s.steps.insert(0, times.clone());
+                if let Some(l) = timer_slack_ms {
+                    s.steps.insert(0, Step::TimerSlack(no_zero(l).to_vec()));
+                }
+                let w = sim_waits(&s, seeds)?;
+                if !cpg && judged {
+                    sim_kernel.add(&w);
+                }
+                out!(
+                    "sim {name} {profile} {}: {}",
+                    if cpg { "cpg" } else { "kernel" },
+                    line(&w)
+                );
+            }
+        }
+    }
+    // The chance of the real count of waited mounts (binomial, the simulated rate) or fewer.
+    let p = sim_kernel.mounts_waited as f64 / sim_kernel.mounts.max(1) as f64;
+    let n = kernel.mounts;
+    let k = kernel.mounts_waited.min(n);
+    let mut cdf = 0.0;
+    let mut term = (1.0 - p).powf(n as f64); // P(X = 0)
+    for i in 0..=k {
+        cdf += term;
+        if p < 1.0 {
+            term *= (n - i) as f64 / (i + 1) as f64 * p / (1.0 - p);
+        }
+    }
+    let ok = n == 0 || cdf >= 0.05;
+    out!(
+        "simulated kernel-callback mounts waited at a rate of {:.2}% ({}/{}); P(real {} or fewer of {} mounts waited) = {:.3}{}",
+        100.0 * p,
+        sim_kernel.mounts_waited,
+        sim_kernel.mounts,
+        k,
+        n,
+        cdf,
+        if ok { "" } else { ": INCONSISTENT (below 0.05)" }
+    );
+    Ok(ok)
+}
+
 /// `gdlm-sim merge`: read `explore --json` summaries, print the merged one.
 fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result<bool, String> {
     use gdlm_sim::explore::Totals;
@@ -1007,4 +1278,13 @@ fn merge(files: &[std::path::PathBuf], json: Option<&std::path::Path>) -> Result
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(t.violations.is_empty())
+}
+
+/// A latency list from the command line: `0` alone means none (an empty list).
+fn no_zero(list: &[u64]) -> &[u64] {
+    if list == [0] {
+        &[]
+    } else {
+        list
+    }
 }

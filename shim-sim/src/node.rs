@@ -183,8 +183,17 @@ pub struct Node<const N: usize = 192> {
     replays: BTreeMap<u32, u64>,
     /// The DLM's first recover_done (dlm_new_lockspace returning) was seen.
     ls_joined: bool,
-    /// `engine.poll_timeout()` as of the last engine call (it changes only then).
+    /// `engine.poll_timeout()` as of the last engine call (it changes only then), plus
+    /// the slack it was armed with.
     timer: Option<Instant>,
+    /// The engine's own deadline behind `timer`.
+    timer_raw: Option<Instant>,
+    /// Virtual ms the next newly armed engine timer's work runs late (a delayed work or
+    /// `msleep` on a loaded VM; the simulator draws it, see
+    /// [`crate::schedule::REAL_TIMER_SLACK_MS`]).
+    pub next_slack_ms: u64,
+    /// `next_slack_ms` went into a timer: the simulator draws the next one.
+    pub slack_used: bool,
     /// The engine is new (nothing fed since it was made): a reset need not remake it.
     fresh: bool,
     /// Journal replays behave so.
@@ -237,6 +246,9 @@ impl<const N: usize> Node<N> {
             replays: BTreeMap::new(),
             ls_joined: false,
             timer: None,
+            timer_raw: None,
+            next_slack_ms: 0,
+            slack_used: false,
             fresh: true,
             replay_model: ReplayModel::default(),
             unmount_requested: false,
@@ -281,6 +293,7 @@ impl<const N: usize> Node<N> {
             self.fresh = true;
         }
         self.timer = None;
+        self.timer_raw = None;
         self.phase = phase;
         self.lkids.clear();
         self.by_lkid.clear();
@@ -479,7 +492,17 @@ impl<const N: usize> Node<N> {
                 Phase::of(self.engine.phase())
             };
             if immediate.is_empty() {
-                self.timer = self.engine.poll_timeout();
+                let raw = self.engine.poll_timeout();
+                if raw != self.timer_raw {
+                    self.timer_raw = raw;
+                    // Only a delay (the mount's 500 ms sleep, the GAVEUP retry after HZ)
+                    // runs late; work queued to run at once keeps its time.
+                    let delayed = raw.is_some_and(|t| t > Instant::from_millis(now));
+                    let ms = if delayed { self.next_slack_ms } else { 0 };
+                    let slack = gdlm_core::engine::Duration::from_millis(ms);
+                    self.timer = raw.map(|t| t + slack);
+                    self.slack_used |= ms > 0;
+                }
                 return;
             }
             // A DLM call that failed at once completes with its error.

@@ -33,7 +33,12 @@
 //! [`REAL_CLEAN_LOOKUP_MS`], a node's own journal at mount from its kernel's list
 //! ([`jhead_ms`]); `{"replay_delay": MS}` makes every replay take MS virtual milliseconds,
 //! `{"replay_times": [72, 319, 1264]}` draws every replay of another node's journal from the
-//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). `{"first_done_order":
+//! list, `{"jhead_times": [...]}` the own-journal lookups (`[]`: none). DLM completion ASTs
+//! take a drawn latency ([`REAL_GRANT_US_LOCAL`] when the node masters the resource or
+//! converts down, [`REAL_GRANT_US_REMOTE`] otherwise; `{"grant_times": {"local_us": [...],
+//! "remote_us": [...]}}`) and engine timers armed for later fire a drawn slack late
+//! ([`REAL_TIMER_SLACK_MS`]; `{"timer_slack": [...]}`); `{"sleep": MS}` runs events for
+//! MS virtual milliseconds. `{"first_done_order":
 //! "work_first"}` (`"first_done_first"`, `"either"`: drawn, the default) orders a woken
 //! `control_first_done` and the control work of the same recover_done
 //! ([`crate::sim::OrderSel`]); `{"deliver_work_first": N}` is one such delivery as a recorded
@@ -137,6 +142,9 @@ pub enum Step {
     Withdraw(u32),
     /// Run this many scheduled events.
     Run(u64),
+    /// Run scheduled events for this many virtual milliseconds (time passes idle when
+    /// nothing is left to do): `{"sleep": 2000}`, as a harness's `sleep 2`.
+    Sleep(u64),
     /// Run until a node reaches a phase.
     Until(Until),
     /// Run until quiet and check liveness.
@@ -193,6 +201,24 @@ pub enum Step {
     /// out of this list (virtual ms); `[]`: no time. The default is what the node's kernel
     /// logged ([`REAL_JHEAD_MS_61`], [`REAL_JHEAD_MS_72`]).
     JheadTimes(Vec<u64>),
+    /// From now on a DLM completion AST (grant, convert, unlock, `-EAGAIN`) reaches its
+    /// node a time drawn out of `local_us` (µs) after it was queued when the node masters
+    /// the lock's resource, out of `remote_us` when another node does: `{"grant_times":
+    /// {"local_us": [120, 300], "remote_us": [2000, 4500]}}`; `[]`: at once (the
+    /// scheduler's next pick, 1 ms per event). The defaults are what real clusters showed
+    /// ([`REAL_GRANT_US_LOCAL`], [`REAL_GRANT_US_REMOTE`]).
+    GrantTimes {
+        /// Local-master ASTs (µs).
+        #[serde(default)]
+        local_us: Vec<u64>,
+        /// Remote-master ASTs (µs).
+        #[serde(default)]
+        remote_us: Vec<u64>,
+    },
+    /// From now on every node's engine timers (the mount's 500 ms retry, the GAVEUP
+    /// retry) fire a time drawn out of this list (virtual ms) late; `[]`: on time. The
+    /// default is what real clusters showed ([`REAL_TIMER_SLACK_MS`]).
+    TimerSlack(Vec<u64>),
     /// An administrator writes the control_lock LVB (`generation` 0xFFFFFFFF disables
     /// mounts): `{"write_lvb": {"generation": 4294967295, "jids": []}}`. Skipped (and
     /// logged) when no node holds control_lock.
@@ -290,6 +316,47 @@ pub const REAL_JHEAD_MS_61: [u64; 15] = [
 /// kmod-cluster3-72, rfl-gfs2-72, withdraw-72): 17–453 ms.
 pub const REAL_JHEAD_MS_72: [u64; 18] = [
     17, 44, 48, 48, 65, 86, 92, 96, 98, 101, 126, 133, 141, 153, 154, 241, 305, 453,
+];
+
+/// DLM request-to-reply times (µs) of locks whose resource the requesting node masters:
+/// gfs2's `gfs2_glock_lock_time` `tdiff` of the glock requests gfs2 counts as
+/// non-blocking (granted, failed TRY, unlocked: TRY or NOQUEUE requests, down-conversions
+/// and unlocks, as lock_dlm's own control_lock/mounted_lock/journal requests are) on a
+/// local master, in two `ci/realdlm` runs of cluster3-kill and cluster3-kill-72 on
+/// 2026-12-01 (19:46 and 20:05; qemu TCG; Debian 6.1.0-57 and Linux 7.2.13 nodes pooled:
+/// `gdlm-sim latency /work/wt/sched-results/run1 /work/wt/sched-results/run2`): the 20
+/// quantiles at the middle of 20 equal bands of 351 replies, median 82 µs (6.1: 92 µs
+/// median of granted TRYs that failed; 7.2 a little slower). A down-conversion of a
+/// remote master's lock draws from it too (the DLM completes it at the requester,
+/// `send_convert`'s stub reply; measured: remote non-blocking grants, median 81 µs on
+/// 6.1, 225 µs on 7.2).
+pub const REAL_GRANT_US_LOCAL: [u64; 20] = [
+    3, 4, 7, 14, 23, 29, 42, 56, 66, 77, 86, 95, 104, 120, 140, 176, 250, 363, 732, 5114,
+];
+
+/// The same for a remote master: the round trips that never wait for other holders
+/// (failed TRY, unlock: 96 replies, median 5.9 ms; 6.1's failed TRYs median 8.9 ms,
+/// unlocks 5.0 ms; 7.2's TRYs 10.1 ms, its unlocks bimodal, half under 0.4 ms). A first
+/// request on a resource adds a directory lookup and may wait for other holders, so
+/// blocking requests are left out (remote, potentially blocking grants: median 9.3 ms on
+/// 6.1, 4.8 ms on 7.2). Under TCG a message between two VMs costs milliseconds.
+pub const REAL_GRANT_US_REMOTE: [u64; 20] = [
+    31, 44, 371, 3270, 3532, 3634, 4850, 4931, 5158, 5760, 6018, 6256, 6266, 8311, 8808, 9166,
+    10251, 11024, 16085, 57768,
+];
+
+/// How late a survivor's GAVEUP retry ran (ms): each interval between two `recover jid 2
+/// result` lines of one survivor, less `HZ` (1000 ms), in the `ci/realdlm` cluster3-kill,
+/// -72 and -mixed runs of 2026-12-01 at hand (/work/runs/res-f1..4, /work/main/target/realdlm
+/// 12:00 and 14:49, /work/wt/sched-results/run1; 288 intervals, both survivors pooled,
+/// median 28 ms): the 20 quantiles at the middle of 20 equal bands. It is what a delayed
+/// work takes beyond its timer on a TCG VM (timer granularity, the work itself, two
+/// console lines at loglevel 7, the harness's own programs: node 1 runs `gdlm inspect`
+/// and `gdlm status` during the hold, its p90 is 270 ms against node 2's 101 ms); the DLM
+/// round trips in it (none on node 1, about 12 ms on node 2) are also drawn from
+/// [`REAL_GRANT_US_REMOTE`], a small double count. Every engine timer draws from it.
+pub const REAL_TIMER_SLACK_MS: [u64; 20] = [
+    10, 18, 20, 22, 23, 23, 24, 25, 26, 27, 29, 32, 34, 39, 45, 48, 60, 86, 180, 508,
 ];
 
 /// The own-journal head lookup times a node running `profile` draws from by default:
@@ -520,6 +587,7 @@ impl Schedule {
                 Step::Unmount(id) => sim.unmount(check(*id)?),
                 Step::Withdraw(id) => sim.withdraw(check(*id)?),
                 Step::Run(n) => sim.run_steps(*n),
+                Step::Sleep(ms) => sim.run_for_ms(*ms),
                 Step::Until(u) => {
                     let i = (check(u.node)? - 1) as usize;
                     let ok = sim.run_until(u.limit, |s| s.nodes()[i].phase == u.phase);
@@ -555,6 +623,11 @@ impl Schedule {
                 Step::ReplayDelay(ms) => sim.set_replay_delay(*ms),
                 Step::ReplayTimes(ms) => sim.set_replay_times(ms),
                 Step::JheadTimes(ms) => sim.set_jhead_times(ms),
+                Step::GrantTimes {
+                    local_us,
+                    remote_us,
+                } => sim.set_grant_times(local_us, remote_us),
+                Step::TimerSlack(ms) => sim.set_timer_slack(ms),
                 Step::WriteLvb { generation, jids } => sim
                     .write_lvb(*generation, jids)
                     .map_err(|e| format!("step {k}: {e}"))?,

@@ -52,6 +52,17 @@ pub fn shrink(
     if let Some(j) = cfg.faults.jhead_times {
         first.push(Step::JheadTimes(j.to_vec()));
     }
+    if cfg.faults.grant_us != crate::schedule::REAL_GRANT_US_LOCAL
+        || cfg.faults.remote_grant_us != crate::schedule::REAL_GRANT_US_REMOTE
+    {
+        first.push(Step::GrantTimes {
+            local_us: cfg.faults.grant_us.to_vec(),
+            remote_us: cfg.faults.remote_grant_us.to_vec(),
+        });
+    }
+    if cfg.faults.timer_slack_ms != crate::schedule::REAL_TIMER_SLACK_MS {
+        first.push(Step::TimerSlack(cfg.faults.timer_slack_ms.to_vec()));
+    }
     steps.splice(0..0, first);
     let base = Schedule {
         nodes: cfg.nodes,

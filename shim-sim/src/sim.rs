@@ -15,6 +15,7 @@ use crate::dlm::{Dlm, DlmConfig, DlmEvent};
 use crate::node::{Node, Note, Phase};
 use gdlm_core::engine::Release;
 
+mod latency;
 mod order;
 mod script;
 
@@ -113,6 +114,18 @@ pub struct Faults {
     /// takes a time drawn from this list; `None` (the default): from what the node's
     /// kernel logged ([`crate::schedule::jhead_ms`]); empty: no time.
     pub jhead_times: Option<&'static [u64]>,
+    /// A completion AST (grant, convert, unlock, `-EAGAIN`) of a lock whose resource the
+    /// requesting node masters reaches it a time (µs) drawn out of this list after the
+    /// request or the release that granted it; by default
+    /// [`crate::schedule::REAL_GRANT_US_LOCAL`]; empty: at once (the scheduler's next pick).
+    pub grant_us: &'static [u64],
+    /// The same for a lock whose resource another node masters (a round trip): by default
+    /// [`crate::schedule::REAL_GRANT_US_REMOTE`].
+    pub remote_grant_us: &'static [u64],
+    /// A node's engine timer (the mount's 500 ms retry, the GAVEUP retry after `HZ`) fires
+    /// a time (ms) drawn out of this list late, as a delayed work on a loaded VM does: by
+    /// default [`crate::schedule::REAL_TIMER_SLACK_MS`]; empty: on time.
+    pub timer_slack_ms: &'static [u64],
 }
 
 impl Faults {
@@ -132,6 +145,9 @@ impl Faults {
             replay_times: &crate::schedule::REAL_REPLAY_MS,
             clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
             jhead_times: None,
+            grant_us: &crate::schedule::REAL_GRANT_US_LOCAL,
+            remote_grant_us: &crate::schedule::REAL_GRANT_US_REMOTE,
+            timer_slack_ms: &crate::schedule::REAL_TIMER_SLACK_MS,
         }
     }
 }
@@ -152,6 +168,9 @@ impl Default for Faults {
             replay_times: &crate::schedule::REAL_REPLAY_MS,
             clean_times: &crate::schedule::REAL_CLEAN_LOOKUP_MS,
             jhead_times: None,
+            grant_us: &crate::schedule::REAL_GRANT_US_LOCAL,
+            remote_grant_us: &crate::schedule::REAL_GRANT_US_REMOTE,
+            timer_slack_ms: &crate::schedule::REAL_TIMER_SLACK_MS,
         }
     }
 }
@@ -521,6 +540,10 @@ pub struct Sim<const N: usize = 192> {
     /// Draws replay and head-lookup durations: apart from the scheduling draws, so a
     /// recorded run replays with the same durations (its schedule makes no picks).
     time_rng: Pcg64Mcg,
+    /// The DLM's AST latencies (see [`latency`]).
+    grants: latency::Grants,
+    /// A running `sleep` step's end: an idle jump stops there.
+    jump_limit: Option<u64>,
     /// A schedule's `jhead_times` (own-journal head lookups for every node); `None`: each
     /// node's kernel's measured list if `cfg.faults.jhead`.
     jhead_times: Option<Vec<u64>>,
@@ -583,7 +606,7 @@ impl<const N: usize> Sim<N> {
             fail: false,
         };
         let control_rid = dlm.resource_id(LockId::Control.name().as_bytes());
-        Sim {
+        let mut sim = Sim {
             rng: Pcg64Mcg::seed_from_u64(cfg.seed),
             now: 0,
             step: 0,
@@ -615,6 +638,8 @@ impl<const N: usize> Sim<N> {
             clean_times: cfg.faults.clean_times.to_vec(),
             jhead_times: None,
             time_rng: Pcg64Mcg::seed_from_u64(cfg.seed ^ 0x71AE_71AE_71AE_71AE),
+            grants: latency::Grants::new(&cfg),
+            jump_limit: None,
             first_done_order: None,
             hold_before_done: false,
             sched: crate::runnable::Runnable::new(cfg.nodes as usize),
@@ -624,7 +649,9 @@ impl<const N: usize> Sim<N> {
             slots_scratch: Vec::new(),
             notes_buf: Vec::new(),
             cfg,
-        }
+        };
+        sim.init_slack();
+        sim
     }
 
     /// The nodes.
@@ -854,6 +881,9 @@ impl<const N: usize> Sim<N> {
     fn refresh(&mut self) {
         use crate::runnable::{DELIVER, DELIVER_CPG};
         let now = if self.untimed { UNTIMED_NOW } else { self.now };
+        if !self.untimed {
+            self.grants_due(now);
+        }
         if self.sched.is_clean(now) && !self.dlm.has_touched() {
             return;
         }
@@ -865,19 +895,25 @@ impl<const N: usize> Sim<N> {
         for &id in &t {
             let i = (id as usize).wrapping_sub(1);
             if i < self.nodes.len() && !self.frozen[i] {
-                self.sched.set_bit(i, DELIVER, self.dlm.pending_for(id) > 0);
+                let ready = self.deliver_ready(id, now);
+                self.sched.set_bit(i, DELIVER, ready);
             }
         }
         self.sched.take_touched(now, &mut t);
         for &i in &t {
             let i = i as usize;
+            if self.nodes[i].slack_used {
+                self.nodes[i].slack_used = false;
+                self.nodes[i].next_slack_ms = self.grants.draw_slack_ms();
+            }
+            let ready = !self.frozen[i] && self.deliver_ready(self.nodes[i].id, now);
             let n = &self.nodes[i];
             let timer = n.next_timer();
             if self.frozen[i] {
                 self.sched.set(i, 0, false, None, timer, now);
             } else {
                 let mut m = 0;
-                if self.dlm.pending_for(n.id) > 0 {
+                if ready {
                     m |= DELIVER;
                 }
                 if self.cpg.as_ref().is_some_and(|g| g.pending(n.id)) {
@@ -1438,7 +1474,7 @@ impl<const N: usize> Sim<N> {
         self.refresh();
         debug_assert_eq!(
             self.enabled_incremental(),
-            self.enabled(),
+            self.enabled_timed(),
             "incremental enabled set at event {}",
             self.step
         );
@@ -1450,15 +1486,18 @@ impl<const N: usize> Sim<N> {
                 self.sched.next_timer(),
                 self.nodes.iter().filter_map(|n| n.next_timer()).min()
             );
+            let due = self.next_grant_due();
             match self
                 .sched
                 .next_timer()
                 .into_iter()
                 .chain(self.hold_timer())
+                .chain(due)
                 .min()
             {
                 Some(t) if t > self.now => {
-                    self.now = t;
+                    // A `sleep` step's end comes first: time passes idle until then.
+                    self.now = self.jump_limit.map_or(t, |l| t.min(l.max(self.now + 1)));
                     return true;
                 }
                 _ => return faults_on,
@@ -1981,12 +2020,32 @@ impl<const N: usize> Sim<N> {
         let per_node = 8 * u64::from(gdlm_core::mount::MOUNT_RETRY_DELAY_MS)
             + 4 * crate::node::HZ_MS
             + 2 * replay
-            + self.jhead_bound_ms();
+            + self.jhead_bound_ms()
+            + self.grants.bound_ms();
         let journals = self.journals.len() as u64;
         20_000
             + u64::from(self.cfg.nodes) * per_node
             + journals * replay
             + self.holds_remaining_ms()
+    }
+
+    /// Run events for `ms` virtual milliseconds (up to the step limit); if the cluster
+    /// goes quiet before, the rest of the time passes idle.
+    pub fn run_for_ms(&mut self, ms: u64) {
+        let end = self.now.saturating_add(ms);
+        self.jump_limit = Some(end);
+        while self.now < end && self.step < self.cfg.max_steps && self.violation.is_none() {
+            if !self.advance(false) {
+                self.set_time(end);
+                break;
+            }
+        }
+        self.jump_limit = None;
+    }
+
+    /// Virtual time now (ms).
+    pub fn now_ms(&self) -> u64 {
+        self.now
     }
 
     /// Run `n` events (fewer if the cluster goes quiet).

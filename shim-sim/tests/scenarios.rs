@@ -541,7 +541,9 @@ fn finding_stale_submit_entry_blocks_a_reused_jid_forever() {
     // own jid (L1151). Locking stays blocked on every node.
     // (Shrunk from seed 22473 of `explore --defects lvb-remaster --ignore 4 --no-traffic`;
     // the shrunk schedule needs no defect. Re-derived when the nodes moved onto the engine,
-    // whose steps are finer: own-journal replays and replay completions are steps.)
+    // whose steps are finer: own-journal replays and replay completions are steps. It was
+    // recorded before DLM replies and timers took time: its first steps pin that time
+    // model, no AST latency and no timer slack, as they pin instant replays.)
     let text = include_str!("../schedules/stale-submit-reused-jid.json");
     let s = Schedule::from_json(text).expect("parses");
     assert!(s.defects.is_empty());

@@ -312,8 +312,10 @@ fn the_steps_parse_from_json() {
 
 #[test]
 fn the_harness_kill_schedule_shows_busy_on_every_survivor_in_every_run() {
-    // ci/realdlm's cluster3-kill as a schedule: every real run at hand (6.1, 7.2, mixed)
-    // logged 8-10 busy tries per survivor while node 1's harness held journal 2.
+    // ci/realdlm's cluster3-kill as a schedule: the real runs at hand (6.1, 7.2, mixed;
+    // 40 survivors on 2026-12-01) logged 7-10 busy tries per survivor (7: 2, 8: 18, 9: 19,
+    // 10: 1) while node 1's harness held journal 2 8 s, a GAVEUP retry every HZ and a
+    // little (`REAL_TIMER_SLACK_MS`).
     let text = include_str!("../schedules/cluster3-kill-hold.json");
     for cpg in [false, true] {
         for seed in 1..=20 {
@@ -326,7 +328,7 @@ fn the_harness_kill_schedule_shows_busy_on_every_survivor_in_every_run() {
             for node in [1, 2] {
                 let n = busy.iter().filter(|&&(_, x)| x == node).count();
                 assert!(
-                    (8..=10).contains(&n),
+                    (7..=10).contains(&n),
                     "cpg {cpg} seed {seed}: node {node} busy {n}"
                 );
             }
@@ -700,19 +702,27 @@ fn a_recorded_run_replays_as_single_scheduling_choices_under_both_callbacks() {
             assert_eq!(again.phases, out.phases);
         }
     }
-    // A run in which the swarm drew the work-first order (seed 107 of the default run:
-    // a join during a first mount) records it as a `deliver_work_first` step, which
-    // replays to the same engine lines.
+    // A run in which the swarm drew the work-first order (a join during a first mount;
+    // the first such seed of the default run: 107 before DLM replies and timers took
+    // time) records it as a `deliver_work_first` step, which replays to the same engine
+    // lines.
     let cfg = SimConfig {
         record: true,
         trace: true,
         ..SimConfig::default()
     };
-    let out = run_seed(&cfg, 107);
-    let steps = out.schedule.clone().expect("recorded");
-    assert!(steps.iter().any(|s| matches!(s, Step::DeliverWorkFirst(_))));
+    let (seed, out, steps) = (1..=2000)
+        .find_map(|seed| {
+            let out = run_seed(&cfg, seed);
+            let steps = out.schedule.clone().expect("recorded");
+            steps
+                .iter()
+                .any(|s| matches!(s, Step::DeliverWorkFirst(_)))
+                .then_some((seed, out, steps))
+        })
+        .expect("some seed draws the work-first order");
     let mut s = schedule(3, false, steps);
-    s.seed = 107;
+    s.seed = seed;
     s.traffic = true;
     s.max_steps = cfg.max_steps;
     let again = s.run().expect("replays");
