@@ -100,6 +100,22 @@ impl Sink {
     }
 }
 
+/// gdlm-core's text sink (log lines without `core::fmt`) into the same hash.
+impl gdlm_core::text::Sink for Sink {
+    fn put_str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+    fn put_u64(&mut self, v: u64) {
+        self.u64(v);
+    }
+    fn put_i64(&mut self, v: i64) {
+        self.u64(v as u64);
+    }
+    fn put_hex(&mut self, v: u64) {
+        self.u64(v);
+    }
+}
+
 impl fmt::Write for Sink {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.bytes(s.as_bytes());
@@ -1577,7 +1593,12 @@ pub extern "C" fn gdlm_probe_engine(
         Level::Info,
     );
     let _ = core::mem::size_of::<(EngineError, MountFailureReason)>();
-    let _: Option<gdlm_core::engine::log::LogEvent> = None;
+    // A log line through the text sink, as `Display` (one line), and a membership message.
+    let ev = gdlm_core::engine::log::LogEvent::JournalDone { jid: waiting.into() };
+    ev.write_line(&mut h, 0);
+    let line: gdlm_core::engine::Line<'_> = ev.line(0);
+    h.fmt(format_args!("{line}"));
+    MembershipError::NotInGroup.write_to(&mut h);
     h.u64(u64::from(ReplayReason::Own == ReplayReason::FirstMount))
         .u64(u64::from(ControlMount::new_spectator().retries()));
     h.0
