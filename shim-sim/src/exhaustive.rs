@@ -29,6 +29,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
+use crate::fingerprint::Generations;
 use crate::node::Phase;
 use crate::sim::{Action, Defects, Faults, Sim, SimConfig, Violation};
 
@@ -57,6 +58,9 @@ pub struct CheckConfig {
     pub keep_going: bool,
     /// Print a line to stderr every 2^20 states (states, depth, frontier, time).
     pub progress: bool,
+    /// Rename generations canonically ([`crate::fingerprint::Generations`]; not with
+    /// CPG callbacks when every node may crash, see [`renames_generations`]).
+    pub generations: bool,
 }
 
 impl CheckConfig {
@@ -74,6 +78,7 @@ impl CheckConfig {
             frontier: DEFAULT_FRONTIER,
             keep_going: false,
             progress: false,
+            generations: true,
         }
     }
 }
@@ -156,6 +161,15 @@ pub fn mounted_cluster_sized<const N: usize>(
     Ok(sim)
 }
 
+/// Whether the check renames generations ([`CheckConfig::generations`]). With CPG
+/// callbacks and as many crashes as nodes the group can empty, and its next founder
+/// starts a new lineage at generation 1 while older generations are still in the LVB and
+/// the invariants' marks: how those compare depends on their distance from 1, which a
+/// renaming does not keep. (With kernel callbacks the DLM's counter never restarts.)
+pub fn renames_generations(cfg: &CheckConfig) -> bool {
+    cfg.generations && !(cfg.cpg && cfg.crashes >= cfg.nodes)
+}
+
 /// A state's identity: its canonical key, crashes and remounts so far.
 type Key = (u128, u32, u32);
 
@@ -184,7 +198,11 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
 /// [`check`] with engines of capacity `N`.
 pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let mut root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let rename = renames_generations(cfg);
+    if rename {
+        Generations::rename(&mut root);
+    }
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
@@ -260,6 +278,9 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             };
             next.perform(a);
             next.check_invariants();
+            if rename {
+                Generations::rename(&mut next);
+            }
             res.transitions += 1;
             let bad = next.violation().cloned();
             if let (Some(v), false) = (&bad, cfg.keep_going) {
@@ -369,7 +390,19 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
 pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
     let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
-    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    // The states explored keep their raw generations; the key renames a copy's, so a
+    // merge of states whose generations differ compares their successors too.
+    let rename = renames_generations(cfg);
+    let key = |s: &Sim<N>| {
+        let k = if rename {
+            let mut c = s.clone();
+            Generations::rename(&mut c);
+            c.canonical_key()
+        } else {
+            s.canonical_key()
+        };
+        (k, s.crashes(), s.mounts() - base_mounts)
+    };
     let succ = |s: &Sim<N>| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
         fault_choices(s, cfg, base_mounts, &mut choices);

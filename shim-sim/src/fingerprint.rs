@@ -168,6 +168,11 @@ impl Canon {
         xxh3_128(&self.buf)
     }
 
+    /// The canonical bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.buf.len()
@@ -176,6 +181,128 @@ impl Canon {
     /// Nothing written yet.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
+    }
+}
+
+/// Which generations a value is comparable with ([`Generations`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Lockspace generations as the engines see them: recover_done's, the control LVB's,
+    /// the journals' failure generations, invariant 4's marks; with kernel callbacks also
+    /// the DLM's own.
+    Lockspace,
+    /// CPG callbacks: the DLM model's own recovery generations, which only it reads.
+    Dlm,
+}
+
+/// How a generation value is used ([`Generations`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gen {
+    /// Its family.
+    pub family: Family,
+    /// Something counts on from it (adds 1 per change): the DLM's recovery generation,
+    /// a CPG member's generation, a sync message's.
+    pub counter: bool,
+}
+
+impl Gen {
+    /// A value only compared.
+    pub fn compared(family: Family) -> Gen {
+        Gen {
+            family,
+            counter: false,
+        }
+    }
+    /// A value counted on from.
+    pub fn counter(family: Family) -> Gen {
+        Gen {
+            family,
+            counter: true,
+        }
+    }
+}
+
+/// Generations kept as they are: 0 ("none yet": `ls_recover_mount == 0` is the first
+/// recover_done, a zero LVB is the first mounter's), 1 (a CPG lineage's founder starts at
+/// 1, and the simulator's invariant 4 tells a new lineage by it) and `0xFFFFFFFF`
+/// (`DISABLED_GENERATION`).
+fn fixed(g: u32) -> bool {
+    g <= 1 || g == gdlm_core::lvb::DISABLED_GENERATION
+}
+
+/// The canonical renaming of every generation in a cluster, per [`Family`]: an
+/// order-preserving map onto 2, 3, … that keeps [`fixed`] values, compresses gaps
+/// among values only compared, and translates (keeps the distances of) everything from
+/// the lowest counter up, so that what is counted on from them stays consistent.
+#[derive(Default)]
+pub struct Generations {
+    vals: [Vec<u32>; 2],
+    lo: [Option<u32>; 2],
+}
+
+thread_local! {
+    static GENERATIONS: std::cell::RefCell<Generations> = std::cell::RefCell::new(Generations::default());
+}
+
+impl Generations {
+    fn fam(f: Family) -> usize {
+        match f {
+            Family::Lockspace => 0,
+            Family::Dlm => 1,
+        }
+    }
+
+    /// Rename `sim`'s generations in place (with this thread's buffers).
+    pub fn rename<const N: usize>(sim: &mut crate::sim::Sim<N>) {
+        GENERATIONS.with(|g| g.borrow_mut().rename_with(sim));
+    }
+
+    fn rename_with<const N: usize>(&mut self, sim: &mut crate::sim::Sim<N>) {
+        for v in &mut self.vals {
+            v.clear();
+        }
+        self.lo = [None; 2];
+        sim.visit_generations(&mut |g, v| {
+            if fixed(*v) {
+                return;
+            }
+            let i = Self::fam(g.family);
+            self.vals[i].push(*v);
+            if g.counter {
+                let lo = &mut self.lo[i];
+                *lo = Some(lo.map_or(*v, |l| l.min(*v)));
+            }
+        });
+        for v in &mut self.vals {
+            v.sort_unstable();
+            v.dedup();
+        }
+        // Per family: below `lo`, rank (2, 3, …); from `lo` up, shift by one offset.
+        let mut shift = [0u32; 2];
+        for ((s, lo), vals) in shift.iter_mut().zip(self.lo).zip(&self.vals) {
+            if let Some(lo) = lo {
+                *s = lo - (2 + vals.partition_point(|&v| v < lo) as u32);
+            }
+        }
+        if self
+            .vals
+            .iter()
+            .zip(&shift)
+            .all(|(v, &s)| s == 0 && v.iter().enumerate().all(|(r, &g)| g == r as u32 + 2))
+        {
+            return; // already canonical
+        }
+        let (vals, lo) = (&self.vals, self.lo);
+        sim.visit_generations(&mut |g, v| {
+            if fixed(*v) {
+                return;
+            }
+            let i = Self::fam(g.family);
+            *v = match lo[i] {
+                Some(l) if *v >= l => *v - shift[i],
+                _ => 2 + vals[i].partition_point(|&x| x < *v) as u32,
+            };
+        });
     }
 }
 

@@ -121,6 +121,9 @@ enum Cmd {
         /// measure the whole space; the first violation found is printed.
         #[arg(long)]
         keep_going: bool,
+        /// Do not rename generations canonically (to measure what the renaming saves).
+        #[arg(long)]
+        raw_generations: bool,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -789,6 +792,7 @@ fn main() -> ExitCode {
             defects,
             frontier,
             keep_going,
+            raw_generations,
         } => match gdlm_sim::sim::Defects::parse(&defects)
             .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
         {
@@ -808,6 +812,7 @@ fn main() -> ExitCode {
                         frontier,
                         keep_going,
                         progress: false,
+                        generations: !raw_generations,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -828,6 +833,7 @@ fn main() -> ExitCode {
                         frontier,
                         keep_going,
                         progress: true,
+                        generations: !raw_generations,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
