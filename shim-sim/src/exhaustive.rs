@@ -15,6 +15,16 @@
 //! a complete check visits every reachable canonical state either way (the same count),
 //! but a counterexample found while depth-first may be longer than a shortest one.
 //!
+//! Every state is stored with its generations renamed canonically
+//! ([`crate::fingerprint::Generations`]): the states explored are renamed copies of real
+//! ones, which have the same futures up to the renaming.
+//!
+//! Violations: without [`CheckConfig::keep_going`] the search stops at the first; with
+//! it, every violating state is counted (per invariant, [`CheckResult::by_invariant`],
+//! with the first path of each) and not explored further, and the search goes on to
+//! completion or a bound. [`CheckResult::passes`] is the verdict CI uses: no invariant
+//! broken except known findings, each of which must still show (`--expect-violation`).
+//!
 //! Why not `stateright`: its checkers (BFS/DFS, also multi-threaded), `Representative`
 //! symmetry reduction and explorer UI fit the shape (`Model` with `actions` and
 //! `next_state`), but it fingerprints a state by its `Hash`, so the canonical state would
