@@ -387,6 +387,17 @@ pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
     out
 }
 
+/// Model checkers ([`crate::engine::Engine::visit_generations`]).
+impl ControlLvb {
+    /// Calls `f` on the generation (bytes 0–3) and writes back what it leaves there;
+    /// every other byte stays.
+    pub fn visit_generation(&mut self, f: &mut dyn FnMut(&mut u32)) {
+        let mut g = self.generation();
+        f(&mut g);
+        self.set_generation(g);
+    }
+}
+
 impl fmt::Debug for ControlLvb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ControlLvb")

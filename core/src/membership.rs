@@ -736,6 +736,16 @@ impl<const N: usize> Membership<N> {
     }
 }
 
+/// Model checkers: the generation this member holds
+/// ([`crate::engine::Engine::visit_generations`]).
+impl<const N: usize> Membership<N> {
+    /// Calls `f` on the member's generation; `f` may rewrite it. `seen` and the join
+    /// marks count configuration changes, they are not generations.
+    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+        f(&mut self.generation);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -814,6 +814,30 @@ pub fn after_new_lockspace<const N: usize>(
     Ok(OpsMode::DlmOps)
 }
 
+/// Model checkers: the generations these machines hold
+/// ([`crate::engine::Engine::visit_generations`]).
+impl ControlMount {
+    /// Calls `f` on the LVB generation read with control_lock EX (kept twice: in the
+    /// machine and in its `ControlNl` step) and on the generation in that LVB's copy;
+    /// `f` may rewrite them.
+    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+        if let Some(g) = &mut self.lvb_gen {
+            f(g);
+        }
+        if let Phase::ControlNl { lvb_gen } = &mut self.phase {
+            f(lvb_gen);
+        }
+        self.ex_lvb.visit_generation(f);
+    }
+}
+
+impl FirstDone {
+    /// Calls `f` on the generation of the LVB it writes; `f` may rewrite it.
+    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+        self.lvb.visit_generation(f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

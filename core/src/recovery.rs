@@ -1114,6 +1114,22 @@ impl<const N: usize> Recovery<N> {
     }
 }
 
+/// Model checkers: the generations this state holds ([`crate::engine::Engine::visit_generations`]).
+impl<const N: usize> Recovery<N> {
+    /// Calls `f` on `ls_recover_mount`, `ls_recover_start`, `ls_recover_block`, every
+    /// `ls_recover_submit` entry and the generation in `ls_lvb_bits`; `f` may rewrite
+    /// them. `ls_recover_result` holds `LM_RD_*` values, not generations.
+    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+        f(&mut self.recover_mount);
+        f(&mut self.recover_start);
+        f(&mut self.recover_block);
+        for g in self.submit.iter_mut() {
+            f(g);
+        }
+        self.lvb_bits.visit_generation(f);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,6 +158,38 @@ impl Cpg {
     }
 }
 
+/// The exhaustive check's renaming ([`crate::fingerprint::Generations`]): the generation
+/// of every sync message still to be delivered (a joiner adopts it and counts on from it);
+/// the log before every cursor is never read again and is left as it is.
+impl Cpg {
+    pub(crate) fn visit_generations(
+        &mut self,
+        f: &mut dyn FnMut(crate::fingerprint::Gen, &mut u32),
+    ) {
+        use crate::fingerprint::{Family, Gen};
+        let base = self
+            .procs
+            .iter()
+            .flatten()
+            .map(|p| p.cursor)
+            .min()
+            .unwrap_or(self.items.len())
+            .min(self.items.len());
+        for item in &mut self.items[base..] {
+            let Item::Msg { bytes, .. } = item else {
+                continue;
+            };
+            // `SyncMsg`'s encoding: magic, version, three zero bytes, generation (LE).
+            if bytes.len() >= 12 && bytes.starts_with(b"GDMS") {
+                let w = &mut bytes[8..12];
+                let mut g = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                f(Gen::counter(Family::Lockspace), &mut g);
+                w.copy_from_slice(&g.to_le_bytes());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

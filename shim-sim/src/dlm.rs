@@ -2141,8 +2141,18 @@ impl Dlm {
                 }
             }
         }
+        // Node by node, each node's callbacks in order: the check delivers a node's
+        // oldest callback (`pop_event_for`) and asks only whether a node has one, so how
+        // different nodes' callbacks interleave in the outbox changes no future.
         c.put(&self.outbox.len());
-        for e in &self.outbox {
+        let mut order: Vec<(u32, usize)> = self
+            .outbox
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.node(), i))
+            .collect();
+        order.sort_unstable();
+        for e in order.iter().map(|&(_, i)| &self.outbox[i]) {
             match e {
                 DlmEvent::Ast {
                     node,
@@ -2167,6 +2177,72 @@ impl Dlm {
                     c.put(&3u8);
                     c.put(other);
                 }
+            }
+        }
+    }
+}
+
+/// The generations the DLM model holds, for the exhaustive check's renaming (see
+/// [`crate::fingerprint::Generations`]): its recovery generation (it counts on from it)
+/// and the one in every recover_done not yet delivered, and the generation in every copy
+/// of control_lock's LVB (the resource's, each lock's buffer, deferred calls', undelivered
+/// completions'). `own`: what the DLM's own generations are (the engines' lockspace
+/// generations with kernel callbacks; with CPG callbacks the DLM's alone, which nobody
+/// compares with the engines').
+impl Dlm {
+    pub(crate) fn visit_generations(
+        &mut self,
+        control: u32,
+        own: crate::fingerprint::Family,
+        f: &mut dyn FnMut(crate::fingerprint::Gen, &mut u32),
+    ) {
+        use crate::fingerprint::Gen;
+        let lvb = |l: &mut Lvb, f: &mut dyn FnMut(Gen, &mut u32)| {
+            let mut c = gdlm_core::ControlLvb::from_array(*l);
+            c.visit_generation(&mut |g| f(Gen::compared(crate::fingerprint::Family::Lockspace), g));
+            *l = *c.as_bytes();
+        };
+        f(Gen::counter(own), &mut self.generation);
+        if let Some(r) = self.resources.get_mut(control) {
+            if let Some(l) = &mut r.lvb {
+                lvb(l, f);
+            }
+        }
+        let base = self.locks.base;
+        for (i, s) in self.locks.slots.iter_mut().enumerate() {
+            let Some(l) = s else { continue };
+            let on_control = l.res == control;
+            for b in [&mut l.lvb, &mut l.ast_lvb].into_iter().flatten() {
+                // Without glock traffic (the check) only control_lock carries an LVB.
+                debug_assert!(on_control, "lock {} has an LVB", base + i as u32);
+                if on_control {
+                    lvb(b, f);
+                }
+            }
+        }
+        let locks = &self.locks;
+        let on_control = |lkid: u32| locks.get(&lkid).is_none_or(|l| l.res == control);
+        for call in &mut self.deferred {
+            let (Call::Lock {
+                lkid, lvb: Some(l), ..
+            }
+            | Call::Unlock {
+                lkid, lvb: Some(l), ..
+            }) = call
+            else {
+                continue;
+            };
+            if on_control(*lkid) {
+                lvb(l, f);
+            }
+        }
+        for e in &mut self.outbox {
+            match e {
+                DlmEvent::Ast {
+                    lkid, lvb: Some(l), ..
+                } if on_control(*lkid) => lvb(l, f),
+                DlmEvent::RecoverDone { generation, .. } => f(Gen::compared(own), generation),
+                _ => {}
             }
         }
     }

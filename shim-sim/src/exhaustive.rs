@@ -15,6 +15,16 @@
 //! a complete check visits every reachable canonical state either way (the same count),
 //! but a counterexample found while depth-first may be longer than a shortest one.
 //!
+//! Every state is stored with its generations renamed canonically
+//! ([`crate::fingerprint::Generations`]): the states explored are renamed copies of real
+//! ones, which have the same futures up to the renaming.
+//!
+//! Violations: without [`CheckConfig::keep_going`] the search stops at the first; with
+//! it, every violating state is counted (per invariant, [`CheckResult::by_invariant`],
+//! with the first path of each) and not explored further, and the search goes on to
+//! completion or a bound. [`CheckResult::passes`] is the verdict CI uses: no invariant
+//! broken except known findings, each of which must still show (`--expect-violation`).
+//!
 //! Why not `stateright`: its checkers (BFS/DFS, also multi-threaded), `Representative`
 //! symmetry reduction and explorer UI fit the shape (`Model` with `actions` and
 //! `next_state`), but it fingerprints a state by its `Hash`, so the canonical state would
@@ -29,6 +39,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
+use crate::fingerprint::Generations;
 use crate::node::Phase;
 use crate::sim::{Action, Defects, Faults, Sim, SimConfig, Violation};
 
@@ -57,6 +68,9 @@ pub struct CheckConfig {
     pub keep_going: bool,
     /// Print a line to stderr every 2^20 states (states, depth, frontier, time).
     pub progress: bool,
+    /// Rename generations canonically ([`crate::fingerprint::Generations`]; not with
+    /// CPG callbacks when every node may crash, see [`renames_generations`]).
+    pub generations: bool,
 }
 
 impl CheckConfig {
@@ -74,6 +88,7 @@ impl CheckConfig {
             frontier: DEFAULT_FRONTIER,
             keep_going: false,
             progress: false,
+            generations: true,
         }
     }
 }
@@ -99,8 +114,45 @@ pub struct CheckResult {
     /// States that broke an invariant (more than one only with
     /// [`CheckConfig::keep_going`]).
     pub violations: u64,
+    /// Of those, by invariant (0–5).
+    pub by_invariant: [u64; 6],
+    /// The first violation of each invariant found, with its path (with
+    /// [`CheckConfig::keep_going`] more than one invariant may have one).
+    pub first_by_invariant: Vec<(Violation, Vec<Action>)>,
     /// Seconds taken.
     pub secs: f64,
+}
+
+impl CheckResult {
+    /// Count a violating state; keep the first path overall and per invariant.
+    fn count(&mut self, v: &Violation, path: impl FnOnce() -> Vec<Action>) {
+        self.violations += 1;
+        let i = usize::from(v.invariant).min(self.by_invariant.len() - 1);
+        self.by_invariant[i] += 1;
+        if self.by_invariant[i] == 1 {
+            let p = path();
+            self.violation.get_or_insert_with(|| (v.clone(), p.clone()));
+            self.first_by_invariant.push((v.clone(), p));
+        }
+    }
+
+    /// The check's verdict for CI, with `expected` the invariants whose violations are
+    /// known findings: passes if no other invariant broke and, when any invariant was
+    /// expected, each expected one broke at least once (the finding is still
+    /// reproduced). A bound hit does not fail the verdict (it is reported).
+    pub fn passes(&self, expected: &[u8]) -> bool {
+        let unexpected = self
+            .by_invariant
+            .iter()
+            .enumerate()
+            .any(|(i, &n)| n > 0 && !expected.contains(&(i as u8)));
+        let missing = expected.iter().any(|&i| {
+            self.by_invariant
+                .get(usize::from(i))
+                .is_none_or(|&n| n == 0)
+        });
+        !unexpected && !missing
+    }
 }
 
 /// A cluster of `nodes` with every node mounted and nothing pending (recovery callbacks
@@ -156,6 +208,15 @@ pub fn mounted_cluster_sized<const N: usize>(
     Ok(sim)
 }
 
+/// Whether the check renames generations ([`CheckConfig::generations`]). With CPG
+/// callbacks and as many crashes as nodes the group can empty, and its next founder
+/// starts a new lineage at generation 1 while older generations are still in the LVB and
+/// the invariants' marks: how those compare depends on their distance from 1, which a
+/// renaming does not keep. (With kernel callbacks the DLM's counter never restarts.)
+pub fn renames_generations(cfg: &CheckConfig) -> bool {
+    cfg.generations && !(cfg.cpg && cfg.crashes >= cfg.nodes)
+}
+
 /// A state's identity: its canonical key, crashes and remounts so far.
 type Key = (u128, u32, u32);
 
@@ -184,7 +245,11 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckResult, String> {
 /// [`check`] with engines of capacity `N`.
 pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, String> {
     let start = Instant::now();
-    let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let mut root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let rename = renames_generations(cfg);
+    if rename {
+        Generations::rename(&mut root);
+    }
     let base_mounts = root.mounts();
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
@@ -206,6 +271,8 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         truncated: false,
         violation: None,
         violations: 0,
+        by_invariant: [0; 6],
+        first_by_invariant: Vec::new(),
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -235,9 +302,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             let mut s = sim.clone();
             s.check_liveness();
             if let Some(v) = s.violation() {
-                res.violations += 1;
-                res.violation
-                    .get_or_insert_with(|| (v.clone(), path_to(&parent, idx)));
+                res.count(v, || path_to(&parent, idx));
                 if !cfg.keep_going {
                     break;
                 }
@@ -260,13 +325,17 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             };
             next.perform(a);
             next.check_invariants();
+            if rename {
+                Generations::rename(&mut next);
+            }
             res.transitions += 1;
             let bad = next.violation().cloned();
             if let (Some(v), false) = (&bad, cfg.keep_going) {
-                let mut p = path_to(&parent, idx);
-                p.push(a);
-                res.violations += 1;
-                res.violation = Some((v.clone(), p));
+                res.count(v, || {
+                    let mut p = path_to(&parent, idx);
+                    p.push(a);
+                    p
+                });
                 break 'search;
             }
             let n = parent.len() as u32;
@@ -285,9 +354,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
                 }
                 if let Some(v) = bad {
                     // Counted once (by its key), not explored further.
-                    res.violations += 1;
-                    res.violation
-                        .get_or_insert_with(|| (v, path_to(&parent, n)));
+                    res.count(&v, || path_to(&parent, n));
                     continue;
                 }
                 if res.states >= cfg.max_states {
@@ -350,6 +417,9 @@ pub struct Audit {
     pub merges: u64,
     /// Of those, merges of raw states that differ (by the full-state fingerprint).
     pub distinct_raw: u64,
+    /// Of those, merges that only the generation renaming made (the canonical states
+    /// without it differ).
+    pub renamed: u64,
 }
 
 /// Check the canonical state empirically: explore like [`check`] (breadth-first, up to
@@ -369,7 +439,19 @@ pub fn audit(cfg: &CheckConfig) -> Result<Audit, String> {
 pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
     let root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
     let base_mounts = root.mounts();
-    let key = |s: &Sim<N>| (s.canonical_key(), s.crashes(), s.mounts() - base_mounts);
+    // The states explored keep their raw generations; the key renames a copy's, so a
+    // merge of states whose generations differ compares their successors too.
+    let rename = renames_generations(cfg);
+    let key = |s: &Sim<N>| {
+        let k = if rename {
+            let mut c = s.clone();
+            Generations::rename(&mut c);
+            c.canonical_key()
+        } else {
+            s.canonical_key()
+        };
+        (k, s.crashes(), s.mounts() - base_mounts)
+    };
     let succ = |s: &Sim<N>| -> Vec<(u128, u32, u32, bool)> {
         let mut choices = s.enabled();
         fault_choices(s, cfg, base_mounts, &mut choices);
@@ -387,20 +469,24 @@ pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
         v.dedup();
         v
     };
-    // Per canonical state: the first raw state's fingerprint and its successors.
+    // Per canonical state: the first raw state's fingerprints (full, and canonical without
+    // the renaming) and its successors.
     type Successors = Vec<(u128, u32, u32, bool)>;
-    let mut first: HashMap<Key, (u64, Successors), BuildXxh> = HashMap::default();
+    let mut first: HashMap<Key, ((u64, u128), Successors), BuildXxh> = HashMap::default();
     let mut out = Audit::default();
     let mut queue = VecDeque::from([root]);
     while let Some(sim) = queue.pop_front() {
         let k = key(&sim);
         let s = succ(&sim);
-        let raw = sim.fingerprint();
+        let raw = (sim.fingerprint(), sim.canonical_key());
         match first.get(&k) {
             Some((raw0, s0)) => {
                 out.merges += 1;
-                if *raw0 != raw {
+                if raw0.0 != raw.0 {
                     out.distinct_raw += 1;
+                }
+                if raw0.1 != raw.1 {
+                    out.renamed += 1;
                 }
                 if *s0 != s {
                     return Err(format!(
@@ -460,5 +546,102 @@ fn fault_choices<const N: usize>(
                 .filter(|n| !n.alive() && !sim.mount_pending(n.id))
                 .map(|n| Action::Mount(n.id)),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The check renames generations in place after every transition; that is sound
+    /// only if renaming commutes with every transition. Along random walks with two
+    /// crashes and a remount, a cluster renamed after every step and the same cluster
+    /// never renamed, renamed at the end, have one canonical state (both modes).
+    #[test]
+    fn renaming_in_place_commutes_with_every_transition() {
+        for cpg in [false, true] {
+            let cfg = CheckConfig {
+                mounts: 1,
+                cpg,
+                ..CheckConfig::new(3, 2)
+            };
+            let mut merged = 0;
+            for seed in 1..=12u64 {
+                let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+                let mut raw = mounted_cluster_sized::<8>(3, cpg, Defects::default()).unwrap();
+                let base = raw.mounts();
+                let mut renamed = raw.clone();
+                Generations::rename(&mut renamed);
+                for step in 0..400 {
+                    let mut ch = raw.enabled();
+                    fault_choices(&raw, &cfg, base, &mut ch);
+                    if ch.is_empty() {
+                        break;
+                    }
+                    let a = ch[rng.random_range(0..ch.len())];
+                    for s in [&mut raw, &mut renamed] {
+                        s.perform(a);
+                        s.check_invariants();
+                    }
+                    Generations::rename(&mut renamed);
+                    let mut copy = raw.clone();
+                    Generations::rename(&mut copy);
+                    assert_eq!(
+                        copy.canonical_key(),
+                        renamed.canonical_key(),
+                        "cpg {cpg} seed {seed} step {step} {a:?}"
+                    );
+                    assert_eq!(raw.violation().is_some(), renamed.violation().is_some());
+                    merged += usize::from(raw.canonical_key() != renamed.canonical_key());
+                }
+            }
+            // The renaming did rename (generations past the setup's were seen).
+            assert!(merged > 0, "cpg {cpg}");
+        }
+    }
+
+    /// Exploring renamed states (the check) and exploring raw states keyed by a renamed
+    /// copy (the audit) visit the same canonical states.
+    #[test]
+    fn check_and_audit_count_the_same_states() {
+        for (nodes, crashes, cpg) in [(2, 2, false), (2, 2, true), (3, 1, false)] {
+            let cfg = CheckConfig {
+                cpg,
+                ..CheckConfig::new(nodes, crashes)
+            };
+            let c = check(&cfg).unwrap();
+            let a = audit(&cfg).unwrap();
+            assert!(!c.truncated && c.violations == 0, "{c:?}");
+            assert_eq!(
+                c.states, a.states,
+                "{nodes} nodes, {crashes} crashes, cpg {cpg}"
+            );
+        }
+    }
+
+    #[test]
+    fn expected_violations_decide_the_verdict() {
+        let mut r = check(&CheckConfig::new(2, 1)).unwrap();
+        assert!(r.passes(&[]));
+        assert!(
+            !r.passes(&[1]),
+            "an expected finding that did not show fails"
+        );
+        let v = Violation {
+            invariant: 1,
+            step: 7,
+            message: "m".into(),
+        };
+        r.count(&v, Vec::new);
+        r.count(&v, || unreachable!("one path per invariant"));
+        assert_eq!((r.violations, r.by_invariant[1]), (2, 2));
+        assert_eq!(r.first_by_invariant.len(), 1);
+        assert!(!r.passes(&[]));
+        assert!(r.passes(&[1]));
+        assert!(!r.passes(&[1, 4]));
+        r.count(&Violation { invariant: 4, ..v }, Vec::new);
+        assert!(!r.passes(&[1]));
+        assert!(r.passes(&[1, 4]));
     }
 }

@@ -796,6 +796,21 @@ impl<const N: usize> Node<N> {
         c.put(&self.glocks);
     }
 
+    /// The exhaustive check's renaming ([`crate::fingerprint::Generations`]): every
+    /// generation the engine holds (only compared), and with CPG callbacks a synced
+    /// membership's generation once more as a counter (it counts on from it per change).
+    pub(crate) fn visit_generations(
+        &mut self,
+        f: &mut dyn FnMut(crate::fingerprint::Gen, &mut u32),
+    ) {
+        use crate::fingerprint::{Family, Gen};
+        if let Some(mut g) = self.engine.membership().and_then(|m| m.generation()) {
+            f(Gen::counter(Family::Lockspace), &mut g);
+        }
+        self.engine
+            .visit_generations(&mut |g| f(Gen::compared(Family::Lockspace), g));
+    }
+
     /// Exhaustive mode: move an idle engine's clock to `now` (a `handle_timeout` with
     /// nothing due only moves the clock), so every engine holds the same instant.
     pub(crate) fn set_clock(&mut self, now: u64) {

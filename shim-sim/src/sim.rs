@@ -1688,6 +1688,42 @@ impl<const N: usize> Sim<N> {
         c.put(&(self.max_lvb_gen, self.stale_lvb_gen));
     }
 
+    /// The exhaustive check's renaming ([`crate::fingerprint::Generations`]): every
+    /// generation in the cluster (the DLM model, every node, the CPG log still to be
+    /// delivered, the journals' failure generations with kernel callbacks, invariant 4's
+    /// LVB marks).
+    pub(crate) fn visit_generations(
+        &mut self,
+        f: &mut dyn FnMut(crate::fingerprint::Gen, &mut u32),
+    ) {
+        use crate::fingerprint::{Family, Gen};
+        let own = if self.cpg.is_some() {
+            Family::Dlm
+        } else {
+            Family::Lockspace
+        };
+        self.dlm.visit_generations(self.control_rid, own, f);
+        for n in &mut self.nodes {
+            n.visit_generations(f);
+        }
+        let lockspace = Gen::compared(Family::Lockspace);
+        match &mut self.cpg {
+            Some(g) => g.visit_generations(f),
+            // With CPG callbacks a journal's failure is a log position, not a generation.
+            None => {
+                for j in &mut self.journals {
+                    if let Some(g) = &mut j.failed_gen {
+                        f(lockspace, g);
+                    }
+                }
+            }
+        }
+        f(lockspace, &mut self.max_lvb_gen);
+        if let Some(g) = &mut self.stale_lvb_gen {
+            f(lockspace, g);
+        }
+    }
+
     /// Check invariants 1–4 after an action taken with [`Sim::perform`].
     pub fn check_invariants(&mut self) {
         self.step += 1;

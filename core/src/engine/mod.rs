@@ -56,6 +56,7 @@
 //! from its DLM callbacks and performs the actions from a work item, outside the lock.
 //! An event that does not fit the state is an [`EngineError`] and changes nothing.
 
+mod generations;
 pub mod log;
 pub mod time;
 
