@@ -391,7 +391,7 @@ pub fn control_lvb_write(gen: u32, bits: &ControlLvb) -> ControlLvb {
 impl ControlLvb {
     /// Calls `f` on the generation (bytes 0–3) and writes back what it leaves there;
     /// every other byte stays.
-    pub fn visit_generation(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generation<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         let mut g = self.generation();
         f(&mut g);
         self.set_generation(g);

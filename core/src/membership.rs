@@ -741,7 +741,7 @@ impl<const N: usize> Membership<N> {
 impl<const N: usize> Membership<N> {
     /// Calls `f` on the member's generation; `f` may rewrite it. `seen` and the join
     /// marks count configuration changes, they are not generations.
-    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generations<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         f(&mut self.generation);
     }
 }

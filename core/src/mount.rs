@@ -820,7 +820,7 @@ impl ControlMount {
     /// Calls `f` on the LVB generation read with control_lock EX (kept twice: in the
     /// machine and in its `ControlNl` step) and on the generation in that LVB's copy;
     /// `f` may rewrite them.
-    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generations<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         if let Some(g) = &mut self.lvb_gen {
             f(g);
         }
@@ -833,7 +833,7 @@ impl ControlMount {
 
 impl FirstDone {
     /// Calls `f` on the generation of the LVB it writes; `f` may rewrite it.
-    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generations<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         self.lvb.visit_generation(f);
     }
 }

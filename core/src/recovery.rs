@@ -1119,7 +1119,7 @@ impl<const N: usize> Recovery<N> {
     /// Calls `f` on `ls_recover_mount`, `ls_recover_start`, `ls_recover_block`, every
     /// `ls_recover_submit` entry and the generation in `ls_lvb_bits`; `f` may rewrite
     /// them. `ls_recover_result` holds `LM_RD_*` values, not generations.
-    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generations<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         f(&mut self.recover_mount);
         f(&mut self.recover_start);
         f(&mut self.recover_block);

@@ -1586,6 +1586,11 @@ pub extern "C" fn gdlm_probe_engine(
     e.set_first_done_order(gdlm_core::engine::FirstDoneOrder::WorkFirst);
     e.set_first_done_order(gdlm_core::engine::FirstDoneOrder::FirstDoneFirst);
     h.u64(u64::from(waiting));
+    // Every generation the engine holds, as a model checker renames them (identity here).
+    e.visit_generations(&mut |g: &mut u32| *g = core::hint::black_box(*g));
+    let mut lvb = ControlLvb::zeroed();
+    lvb.visit_generation(&mut |g: &mut u32| *g = g.wrapping_add(1));
+    h.u64(u64::from(lvb.generation()));
     let _ = (
         Callbacks::Dlm,
         LM_TYPE_JOURNAL,

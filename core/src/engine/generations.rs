@@ -20,7 +20,7 @@ impl<const N: usize> Engine<N> {
     /// journal recovery's generation, and with CPG callbacks the membership's generation
     /// and the sync message waiting to be multicast. Not visited: the action queue (drain
     /// it first, as a shim does after every call); journal-lock statistics hold none.
-    pub fn visit_generations(&mut self, f: &mut dyn FnMut(&mut u32)) {
+    pub fn visit_generations<F: FnMut(&mut u32) + ?Sized>(&mut self, f: &mut F) {
         self.rec.visit_generations(f);
         self.mount.visit_generations(f);
         self.first_done.visit_generations(f);
