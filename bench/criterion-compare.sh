@@ -5,6 +5,13 @@
 # the median over the runs of each side's median and of the per-run ratio, and
 # the range of that ratio. Not a CI step (wall time); bench/callgrind-gate.sh is.
 #
+# Both sides are built with every function and loop aligned to a cache line
+# (GDLM_BENCH_ALIGN bytes, default 64, for the C; the same through RUSTFLAGS for
+# the Rust, in target/aligned so the ordinary build is not invalidated): without
+# it a figure moves by up to ~20% with where the linker places the unit and the
+# harness loop, which changes with unrelated edits. GDLM_BENCH_ALIGN=0: as built
+# by a plain `cargo bench`.
+#
 # Usage: bench/criterion-compare.sh [runs] [criterion filter] [-- criterion args]
 #        (default 6 runs, every group, --warm-up-time 0.5 --measurement-time 1)
 set -euo pipefail
@@ -19,7 +26,14 @@ extra=("$@")
 [ "${#extra[@]}" -gt 0 ] || extra=(--warm-up-time 0.5 --measurement-time 1)
 
 command -v python3 >/dev/null || { echo "python3 not found" >&2; exit 1; }
-bin="$(cargo bench --manifest-path "$root/Cargo.toml" -p gdlm-bench --bench compare --no-run \
+align="${GDLM_BENCH_ALIGN:-64}"
+build_env=()
+if [ "$align" != 0 ]; then
+    log2=$(python3 -c "import sys; a=int(sys.argv[1]); assert a > 0 and a & (a - 1) == 0; print(a.bit_length() - 1)" "$align")
+    build_env=(env GDLM_BENCH_ALIGN="$align" CARGO_TARGET_DIR="$root/target/aligned"
+        RUSTFLAGS="${RUSTFLAGS:-} -C llvm-args=-align-all-functions=$log2 -C llvm-args=-align-loops=$align")
+fi
+bin="$("${build_env[@]}" cargo bench --manifest-path "$root/Cargo.toml" -p gdlm-bench --bench compare --no-run \
     --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:

@@ -215,11 +215,33 @@ pub mod ffi {
         pub fn get_mut(&mut self, i: usize) -> &mut Gfs2Glock {
             &mut self.0[i]
         }
+        /// Glock `i`, to hand to [`crate::c_gdlm_ast_on`].
+        pub fn at(&mut self, i: usize) -> GlockMut<'_> {
+            GlockMut(&mut self.0[i])
+        }
+    }
+
+    /// One glock of a [`Glocks`] (its `sb_lvbptr` null or its own `gl_lvb`): a
+    /// pointer, as `rs_gdlm_ast` gets its `&mut RsGlock`.
+    pub struct GlockMut<'a>(&'a mut Gfs2Glock);
+
+    impl GlockMut<'_> {
+        pub(crate) fn as_ptr(&mut self) -> *mut Gfs2Glock {
+            self.0
+        }
     }
 
     // The only pointers are into the vector's own elements.
     unsafe impl Send for Glocks {}
 }
+
+/// A value alone on its own cache line (64-byte aligned and sized): the benches keep
+/// both sides' LVB inputs and outputs in these, so that where the allocator or the
+/// stack frame puts them cannot split one side's 16-byte accesses across lines and
+/// not the other's.
+#[repr(C, align(64))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Line<T>(pub T);
 
 // ---------------------------------------------------------------- C side (safe calls)
 
@@ -233,8 +255,14 @@ pub fn c_update_stats(s: &mut ffi::Gfs2Lkstats, index: u32, sample: i64) {
 /// `gdlm_ast` in C (returns a `REF_BUG_*` code, 0 when it did not BUG).
 #[inline]
 pub fn c_gdlm_ast(gls: &mut ffi::Glocks, i: usize) -> i32 {
+    c_gdlm_ast_on(gls.at(i))
+}
+
+/// [`c_gdlm_ast`] on one glock already picked out.
+#[inline]
+pub fn c_gdlm_ast_on(mut gl: ffi::GlockMut<'_>) -> i32 {
     // SAFETY: the glock is valid and its sb_lvbptr is null or its own gl_lvb.
-    unsafe { ffi::ref_gdlm_ast(gls.get_mut(i)) }
+    unsafe { ffi::ref_gdlm_ast(gl.as_ptr()) }
 }
 
 /// `make_flags` in C: `Ok(lkf)` or `Err(REF_BUG_ANY)`.

@@ -150,16 +150,30 @@ pub trait AstGlock {
 /// unlike the kernel, which zeroes the LVB before it BUGs on an unknown status.
 #[inline(always)]
 pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Result<(), AstError> {
+    if apply_or_refuse(style, g) {
+        Ok(())
+    } else {
+        bug(g.ast_fields(), style)
+    }
+}
+
+/// The body of [`gdlm_ast_apply`]: `false` where the kernel BUGs, with nothing
+/// written or called. A flag rather than the `Result`, so that the error is built in
+/// one place, out of line ([`bug`], reached by a tail jump): each completion path
+/// then returns the constant `Ok` without a stack frame, where building the error
+/// at each BUG site merged every path into one repacking of the `Result`.
+#[inline(always)]
+fn apply_or_refuse<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> bool {
     let modern = matches!(style, AstStyle::Modern);
     let gl = g.ast_fields();
     let status = gl.sb_status;
     // 7.2:L128-131, before the DEMOTED BUG_ON.
     if modern && gl.dead && status != -DLM_EUNLOCK {
-        return Ok(());
+        return true;
     }
     let sbf = gl.sb_flags;
     if sbf & DLM_SBF_DEMOTED != 0 {
-        return Err(AstError::Demoted);
+        return false;
     }
     if status == 0 {
         let mut granted = gl.gl_req;
@@ -168,7 +182,7 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
             granted = match granted {
                 LmState::Shared => LmState::Deferred,
                 LmState::Deferred => LmState::Shared,
-                other => return Err(AstError::AltMode(other)),
+                _ => return false,
             };
         }
         // Reference: set_bit(GLF_INITIAL) (L155); 7.2: clear_bit (7.2:L172).
@@ -177,7 +191,7 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
             g.zero_lvb();
         }
         g.complete(granted as u32);
-        return Ok(());
+        return true;
     }
     let zero = sbf & DLM_SBF_VALNOTVALID != 0 && gl.has_lvb;
     if status == -DLM_EUNLOCK {
@@ -186,7 +200,7 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
             g.zero_lvb();
         }
         g.free();
-        return Ok(());
+        return true;
     }
     let ret = if modern {
         match status {
@@ -194,7 +208,7 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
             s if s == -EAGAIN => LM_OUT_TRY_AGAIN,
             s if s == -EDEADLK => LM_OUT_DEADLOCK,
             s if s == -ETIMEDOUT => LM_OUT_ERROR,
-            s => return Err(AstError::UnknownStatus(s)),
+            _ => return false,
         }
     } else {
         let state = gl.gl_state as u32;
@@ -202,7 +216,7 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
             s if s == -DLM_ECANCEL => state | LM_OUT_CANCELED,
             s if s == -EAGAIN || s == -EDEADLK => state,
             s if s == -ETIMEDOUT => state | LM_OUT_ERROR,
-            s => return Err(AstError::UnknownStatus(s)),
+            _ => return false,
         }
     };
     // A failed request that never created a DLM lock leaves no lkid: reference while
@@ -214,7 +228,24 @@ pub fn gdlm_ast_apply<G: AstGlock + ?Sized>(style: AstStyle, g: &mut G) -> Resul
         g.zero_lvb();
     }
     g.complete(ret);
-    Ok(())
+    true
+}
+
+/// The error of an AST [`apply_or_refuse`] refused (its input unchanged): which of
+/// its checks failed. Cold and out of line, as the kernel's `BUG_ON` is
+/// `unlikely()` (`#[cold]`: `core::hint::cold_path` needs Rust 1.95, MSRV is 1.85).
+#[cold]
+#[inline(never)]
+fn bug(gl: &AstInput, style: AstStyle) -> Result<(), AstError> {
+    Err(if gl.sb_flags & DLM_SBF_DEMOTED != 0 {
+        AstError::Demoted
+    } else if gl.sb_status == 0 {
+        // Only the reference checks ALTMODE; 7.2 refuses no grant.
+        debug_assert!(matches!(style, AstStyle::Reference));
+        AstError::AltMode(gl.gl_req)
+    } else {
+        AstError::UnknownStatus(gl.sb_status)
+    })
 }
 
 /// [`gdlm_ast_apply`] on a bare [`AstInput`], returning what to do instead of calling

@@ -71,10 +71,14 @@ impl LkStats {
         let i = pair.index();
         let m = self.stats[i];
         let delta = sample.wrapping_sub(m);
+        // The mean stored before the variance, as the kernel does: one instruction
+        // more than the other order (16, C 18), but ~5% faster per call in the
+        // interleaved comparison (gdlm-nsratio), a call's stats being the next
+        // call's inputs.
+        self.stats[i] = m.wrapping_add(delta >> 3);
         // abs64(S64_MIN) is S64_MIN in the kernel; wrapping_abs agrees.
         let v = self.stats[i + 1];
         self.stats[i + 1] = v.wrapping_add(delta.wrapping_abs().wrapping_sub(v) >> 2);
-        self.stats[i] = m.wrapping_add(delta >> 3);
     }
 
     /// `gfs2_glstats_inc` / `gfs2_sbstats_inc` of `GFS2_LKS_DCOUNT`.

@@ -162,7 +162,7 @@ fn main() {
             }),
             Box::new(move || {
                 for i in 0..K {
-                    black_box(c_gdlm_ast(black_box(&mut gls), black_box(i % N)));
+                    black_box(c_gdlm_ast_on(black_box(gls.at(i % N))));
                 }
             }),
         );
@@ -177,75 +177,88 @@ fn main() {
             pairs,
             Box::new(|| {
                 for i in 0..K {
-                    let (_, pair, sample) = rv[i % N];
-                    rs_update_stats(black_box(&mut rst), black_box(pair), black_box(sample));
+                    let (_, pair, sample) = *black_box(&rv[i % N]);
+                    rs_update_stats(black_box(&mut rst), pair, sample);
                 }
             }),
             Box::new(|| {
                 for i in 0..K {
-                    let (_, index, sample) = cv[i % N];
-                    c_update_stats(black_box(&mut cst), black_box(index), black_box(sample));
+                    let (_, index, sample) = *black_box(&cv[i % N]);
+                    c_update_stats(black_box(&mut cst), index, sample);
                 }
             }),
         );
     }
     let lvbs = cases::lvb_cases(&mut rng, N);
-    let raw: Vec<[u8; 32]> = lvbs.iter().map(|c| c.bytes).collect();
+    // Inputs and outputs each on its own cache line, on both sides (`Line`).
+    let raw: Vec<Line<[u8; 32]>> = lvbs.iter().map(|c| Line(c.bytes)).collect();
     let cls: Vec<_> = lvbs
         .iter()
-        .map(|c| ffi::RefLvbLs {
-            ls_control_lvb: c.bytes,
+        .map(|c| {
+            Line(ffi::RefLvbLs {
+                ls_control_lvb: c.bytes,
+            })
         })
         .collect();
+    let gens: Vec<u32> = lvbs.iter().map(|c| c.gen).collect();
     if want("lvb_read") {
-        let mut rbits = ControlLvb::zeroed();
-        let mut cbits = [0u8; 32];
+        let mut rbits = Line(ControlLvb::zeroed());
+        let mut cbits = Line([0u8; 32]);
         measure(
             "lvb_read",
             pairs,
             Box::new(|| {
                 for i in 0..K {
-                    black_box(rs_lvb_read(black_box(&raw[i % N]), black_box(&mut rbits)));
+                    black_box(rs_lvb_read(
+                        black_box(&raw[i % N].0),
+                        black_box(&mut rbits.0),
+                    ));
                 }
             }),
             Box::new(|| {
                 for i in 0..K {
-                    black_box(c_lvb_read(black_box(&cls[i % N]), black_box(&mut cbits)));
+                    black_box(c_lvb_read(
+                        black_box(&cls[i % N].0),
+                        black_box(&mut cbits.0),
+                    ));
                 }
             }),
         );
     }
     if want("lvb_read_slice") {
-        let mut rbits = ControlLvb::zeroed();
-        let mut cbits = [0u8; 32];
+        let mut rbits = Line(ControlLvb::zeroed());
+        let mut cbits = Line([0u8; 32]);
         measure(
             "lvb_read_slice",
             pairs,
             Box::new(|| {
                 for i in 0..K {
                     black_box(
-                        rs_lvb_read_slice(black_box(&raw[i % N][..]), black_box(&mut rbits))
+                        rs_lvb_read_slice(black_box(&raw[i % N].0[..]), black_box(&mut rbits.0))
                             .unwrap_or(0),
                     );
                 }
             }),
             Box::new(|| {
                 for i in 0..K {
-                    black_box(c_lvb_read(black_box(&cls[i % N]), black_box(&mut cbits)));
+                    black_box(c_lvb_read(
+                        black_box(&cls[i % N].0),
+                        black_box(&mut cbits.0),
+                    ));
                 }
             }),
         );
     }
     if want("lvb_read_checked") {
-        let mut rbits = ControlLvb::zeroed();
-        let mut cbits = [0u8; 32];
+        let mut rbits = Line(ControlLvb::zeroed());
+        let mut cbits = Line([0u8; 32]);
         measure(
             "lvb_read_checked",
             pairs,
             Box::new(|| {
                 for i in 0..K {
                     black_box(
-                        rs_lvb_read_slice(black_box(&raw[i % N][..]), black_box(&mut rbits))
+                        rs_lvb_read_slice(black_box(&raw[i % N].0[..]), black_box(&mut rbits.0))
                             .unwrap_or(0),
                     );
                 }
@@ -253,7 +266,7 @@ fn main() {
             Box::new(|| {
                 for i in 0..K {
                     black_box(
-                        c_lvb_read_checked(black_box(&raw[i % N][..]), black_box(&mut cbits))
+                        c_lvb_read_checked(black_box(&raw[i % N].0[..]), black_box(&mut cbits.0))
                             .unwrap_or(0),
                     );
                 }
@@ -261,27 +274,30 @@ fn main() {
         );
     }
     if want("lvb_write") {
-        let rbits: Vec<_> = raw.iter().map(|b| ControlLvb::from_array(*b)).collect();
-        let mut rdst = ControlLvb::zeroed();
-        let mut cdst = ffi::RefLvbLs::default();
+        let rbits: Vec<_> = raw
+            .iter()
+            .map(|b| Line(ControlLvb::from_array(b.0)))
+            .collect();
+        let mut rdst = Line(ControlLvb::zeroed());
+        let mut cdst = Line(ffi::RefLvbLs::default());
         measure(
             "lvb_write",
             pairs,
             Box::new(|| {
                 for i in 0..K {
                     rs_lvb_write(
-                        black_box(&mut rdst),
-                        black_box(lvbs[i % N].gen),
-                        black_box(&rbits[i % N]),
+                        black_box(&mut rdst.0),
+                        black_box(gens[i % N]),
+                        black_box(&rbits[i % N].0),
                     );
                 }
             }),
             Box::new(|| {
                 for i in 0..K {
                     c_lvb_write(
-                        black_box(&mut cdst),
-                        black_box(lvbs[i % N].gen),
-                        black_box(&raw[i % N]),
+                        black_box(&mut cdst.0),
+                        black_box(gens[i % N]),
+                        black_box(&raw[i % N].0),
                     );
                 }
             }),
