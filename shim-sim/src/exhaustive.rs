@@ -71,6 +71,9 @@ pub struct CheckConfig {
     /// Rename generations canonically ([`crate::fingerprint::Generations`]; not with
     /// CPG callbacks when every node may crash, see [`renames_generations`]).
     pub generations: bool,
+    /// Partial-order reduction ([`local_delivery`]): where a node has a callback whose
+    /// delivery stays inside the node, take only that delivery (kernel callbacks only).
+    pub reduce: bool,
 }
 
 impl CheckConfig {
@@ -89,6 +92,7 @@ impl CheckConfig {
             keep_going: false,
             progress: false,
             generations: true,
+            reduce: true,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct CheckResult {
     /// The first violation of each invariant found, with its path (with
     /// [`CheckConfig::keep_going`] more than one invariant may have one).
     pub first_by_invariant: Vec<(Violation, Vec<Action>)>,
+    /// States expanded by one local delivery only ([`CheckConfig::reduce`]).
+    pub reduced: u64,
     /// Seconds taken.
     pub secs: f64,
 }
@@ -251,6 +257,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         Generations::rename(&mut root);
     }
     let base_mounts = root.mounts();
+    let reduce = cfg.reduce && !cfg.cpg;
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
     // (One XXH3-128 over the canonical bytes and the budget used: 24 bytes a seen-set
@@ -273,6 +280,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         violations: 0,
         by_invariant: [0; 6],
         first_by_invariant: Vec::new(),
+        reduced: 0,
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -314,20 +322,39 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             res.truncated |= !choices.is_empty();
             continue;
         }
+        // The reduction: one local delivery stands for every choice. The deliveries it
+        // tried and did not take are kept as those choices' successors.
+        let mut tried = Vec::new();
+        if reduce {
+            if let Some(a) = local_delivery(&sim, &choices, rename, &mut tried, |s| {
+                seen.contains_key(&key(s))
+            }) {
+                choices.clear();
+                choices.push(a);
+                res.reduced += 1;
+            }
+        }
         // The last choice takes the state itself (one clone fewer per state).
         let mut sim = Some(sim);
         let last = choices.len().saturating_sub(1);
         for (i, a) in choices.into_iter().enumerate() {
-            let mut next = match (i == last, &sim) {
-                (true, _) => sim.take().expect("the state"),
-                (false, Some(s)) => s.clone(),
-                (false, None) => unreachable!("taken only by the last choice"),
+            let done = tried.iter().position(|(t, _)| *t == a);
+            let next = match done.map(|p| tried.swap_remove(p).1) {
+                Some(n) => n,
+                None => {
+                    let mut next = match (i == last, &sim) {
+                        (true, _) => sim.take().expect("the state"),
+                        (false, Some(s)) => s.clone(),
+                        (false, None) => unreachable!("taken only by the last choice"),
+                    };
+                    next.perform(a);
+                    next.check_invariants();
+                    if rename {
+                        Generations::rename(&mut next);
+                    }
+                    next
+                }
             };
-            next.perform(a);
-            next.check_invariants();
-            if rename {
-                Generations::rename(&mut next);
-            }
             res.transitions += 1;
             let bad = next.violation().cloned();
             if let (Some(v), false) = (&bad, cfg.keep_going) {
@@ -514,6 +541,259 @@ pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
             n.check_invariants();
             if n.violation().is_none() {
                 queue.push_back(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the other actors' steps and the invariants read of a node: alive, phase,
+/// whether it accesses the file system, its jid, whether it owns its journal, which
+/// journal it replays, the generation it started, and `DFL_FIRST_MOUNT`.
+fn observable<const N: usize>(n: &crate::node::Node<N>) -> impl PartialEq {
+    (
+        n.alive(),
+        n.phase,
+        n.accessing(),
+        n.jid(),
+        n.owns_journal(),
+        n.replaying(),
+        n.rec().recover_start(),
+        n.rec()
+            .flags()
+            .contains(gdlm_core::RecoverFlags::FIRST_MOUNT),
+    )
+}
+
+/// The check's partial-order reduction: a delivery that stays inside its node, to take
+/// alone in `sim` instead of every choice (an ample set of one); `None` if no node has
+/// one. Every delivery tried is pushed to `tried` with its successor (invariants
+/// checked, renamed if `rename`), so the search need not make it again. Node by node
+/// (lowest id first), `Deliver(i)` qualifies when:
+///
+/// - it is among `choices` and node `i` has no other choice (no `Run`, no other order of
+///   the delivery): node `i` takes no other step until it delivers, since only its own
+///   steps make it runnable (its timers, replays, unmount) or give it another order;
+/// - it is local: the node's handler made no DLM call and sent no note beyond the node
+///   (no replay, mount, unblock, CPG message, release, core error: [`Sim::reached_out`]),
+///   so the step read and wrote only node `i` and popped the oldest of node `i`'s
+///   callbacks;
+/// - it is invisible: [`observable`] is unchanged and no invariant broke (the successor
+///   breaks one only where the state does);
+/// - its successor is new (not seen yet): the cycle proviso, so that no cycle of the
+///   reduced graph postpones the other choices for ever.
+///
+/// Why that keeps every reachable violation and quiet state (README "Partial-order
+/// reduction"): every other actor's step only appends to node `i`'s callbacks (the head
+/// the delivery takes stays; the canonical outbox is written node by node) and never
+/// reads what the delivery changed, so the delivery commutes with it; a crash of node `i`
+/// discards its callbacks and everything the delivery changed in the node (`reset`), so
+/// crashing after the delivery reaches the very state crashing before it does.
+pub fn local_delivery<const N: usize>(
+    sim: &Sim<N>,
+    choices: &[Action],
+    rename: bool,
+    tried: &mut Vec<(Action, Sim<N>)>,
+    seen: impl Fn(&Sim<N>) -> bool,
+) -> Option<Action> {
+    for (i, n) in sim.nodes().iter().enumerate() {
+        let id = n.id;
+        let mine = |a: &Action| match *a {
+            Action::Deliver(x)
+            | Action::Run(x)
+            | Action::DeliverCpg(x)
+            | Action::DeliverWorkFirst(x)
+            | Action::DeliverCpgWorkFirst(x) => x == id,
+            _ => false,
+        };
+        if !choices.contains(&Action::Deliver(id)) || choices.iter().filter(|a| mine(a)).count() != 1
+        {
+            continue;
+        }
+        let mut next = sim.clone();
+        let out = next.reached_out();
+        next.perform(Action::Deliver(id));
+        next.check_invariants();
+        // Compared before the renaming (the generation a node started is renamed).
+        let mut local = next.violation().is_none()
+            && next.reached_out() == out
+            && observable(&next.nodes()[i]) == observable(n);
+        if rename {
+            Generations::rename(&mut next);
+        }
+        local = local && !seen(&next);
+        tried.push((Action::Deliver(id), next));
+        if local {
+            tried.drain(..tried.len() - 1);
+            return Some(Action::Deliver(id));
+        }
+    }
+    None
+}
+
+/// Where a check's states come from ([`census`]): per depth, the states first reached
+/// there and how many distinct values each component of the canonical state took so far.
+#[derive(Clone, Debug, Default)]
+pub struct Census {
+    /// Per depth: new states, and the distinct DLM parts, node parts (over every node),
+    /// rest parts and generation counts seen up to that depth.
+    pub levels: Vec<CensusLevel>,
+    /// Per action kind (`DlmRecovery`, `Deliver`, `Run`, `Crash`, `Mount`, `DeliverCpg`,
+    /// `DeliverWorkFirst`, `DeliverCpgWorkFirst`) and which parts it changed (bit 0 the
+    /// DLM, 1 the acting node, 2 another node, 3 the rest): transitions.
+    pub changed: [[u64; 16]; 8],
+    /// Pairs of enabled actions of different nodes (or the DLM) sampled, and of those the
+    /// pairs that commute in one step (both orders enabled and reaching one canonical
+    /// state).
+    pub pairs: u64,
+    /// See [`Census::pairs`].
+    pub commuting: u64,
+}
+
+/// One depth of a [`Census`].
+#[derive(Clone, Debug, Default)]
+pub struct CensusLevel {
+    /// States first reached at this depth.
+    pub states: u64,
+    /// Distinct DLM parts so far.
+    pub dlm: u64,
+    /// Distinct node parts so far (any node).
+    pub node: u64,
+    /// Distinct rest parts so far.
+    pub rest: u64,
+    /// Most distinct renamed generations in one state so far.
+    pub generations: u64,
+    /// Distinct values so far of the DLM's parts: membership and recovery, resources,
+    /// locks, deferred calls, undelivered callbacks.
+    pub dlm_parts: [u64; 5],
+}
+
+fn kind(a: Action) -> (usize, Option<u32>) {
+    match a {
+        Action::DlmRecovery => (0, None),
+        Action::Deliver(n) => (1, Some(n)),
+        Action::Run(n) => (2, Some(n)),
+        Action::Crash(n) => (3, Some(n)),
+        Action::Mount(n) => (4, Some(n)),
+        Action::DeliverCpg(n) => (5, Some(n)),
+        Action::DeliverWorkFirst(n) => (6, Some(n)),
+        Action::DeliverCpgWorkFirst(n) => (7, Some(n)),
+    }
+}
+
+/// Explore like [`check`] (breadth-first, keep-going, to `cfg.depth` or
+/// `cfg.max_states`) and count, per depth, the distinct values of each component of the
+/// canonical state, which components each kind of action changes, and (every 64th state)
+/// how many pairs of enabled actions of different actors commute in one step: whether
+/// the space grows by a counter (a component with ever more values) or by interleaving
+/// (components with few values, combined in ever more ways).
+pub fn census(cfg: &CheckConfig) -> Result<Census, String> {
+    use std::collections::HashSet;
+    const N: usize = CHECK_CAPACITY;
+    let mut root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let rename = renames_generations(cfg);
+    if rename {
+        Generations::rename(&mut root);
+    }
+    let base = root.mounts();
+    let key = |s: &Sim<N>| s.canonical_key_with(&(s.crashes(), s.mounts() - base));
+    let mut seen: HashSet<u128> = HashSet::from([key(&root)]);
+    let (mut dlm, mut node, mut rest) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut sub: [HashSet<u128>; 5] = Default::default();
+    let n = cfg.nodes as usize;
+    let mut out = Census::default();
+    let mut gens = 0u64;
+    let mut note = |s: &mut Sim<N>, depth: usize, out: &mut Census| {
+        let p = s.canon_parts();
+        dlm.insert(p[0]);
+        node.extend(p[1..=n].iter().copied());
+        rest.insert(p[n + 1]);
+        for (set, &v) in sub.iter_mut().zip(&p[n + 2..]) {
+            set.insert(v);
+        }
+        let mut g = Vec::new();
+        s.visit_generations(&mut |_, v| g.push(*v));
+        g.sort_unstable();
+        g.dedup();
+        gens = gens.max(g.len() as u64);
+        if out.levels.len() <= depth {
+            out.levels.resize(depth + 1, CensusLevel::default());
+        }
+        let l = &mut out.levels[depth];
+        l.states += 1;
+        (l.dlm, l.node, l.rest, l.generations) =
+            (dlm.len() as u64, node.len() as u64, rest.len() as u64, gens);
+        for (d, set) in l.dlm_parts.iter_mut().zip(&sub) {
+            *d = set.len() as u64;
+        }
+    };
+    note(&mut root, 0, &mut out);
+    let mut queue = VecDeque::from([(root, 0usize)]);
+    let mut states = 1u64;
+    while let Some((sim, depth)) = queue.pop_front() {
+        if depth >= cfg.depth || states >= cfg.max_states {
+            continue;
+        }
+        let mut choices = sim.enabled();
+        fault_choices(&sim, cfg, base, &mut choices);
+        let before = sim.canon_parts();
+        let sample = states % 64 == 0;
+        let mut after = Vec::new();
+        for &a in &choices {
+            let mut next = sim.clone();
+            next.perform(a);
+            next.check_invariants();
+            if rename {
+                Generations::rename(&mut next);
+            }
+            let p = next.canon_parts();
+            let (k, who) = kind(a);
+            let own = who.map(|n| n as usize);
+            let mut mask = usize::from(p[0] != before[0]);
+            for (i, (x, y)) in p.iter().zip(&before).enumerate().take(n + 2).skip(1) {
+                if x != y {
+                    mask |= if i == n + 1 {
+                        8
+                    } else if Some(i) == own {
+                        2
+                    } else {
+                        4
+                    };
+                }
+            }
+            out.changed[k][mask] += 1;
+            if sample {
+                after.push((a, next.clone()));
+            }
+            if next.violation().is_none() && seen.insert(key(&next)) {
+                states += 1;
+                note(&mut next, depth + 1, &mut out);
+                queue.push_back((next, depth + 1));
+            }
+        }
+        // One-step commutation of enabled actions of different actors.
+        for (i, (a, sa)) in after.iter().enumerate() {
+            for (b, sb) in &after[i + 1..] {
+                if kind(*a).1 == kind(*b).1 {
+                    continue;
+                }
+                out.pairs += 1;
+                let step = |s: &Sim<N>, x: Action| {
+                    let mut ch = s.enabled();
+                    fault_choices(s, cfg, base, &mut ch);
+                    ch.contains(&x).then(|| {
+                        let mut n = s.clone();
+                        n.perform(x);
+                        n.check_invariants();
+                        if rename {
+                            Generations::rename(&mut n);
+                        }
+                        key(&n)
+                    })
+                };
+                if let (Some(x), Some(y)) = (step(sa, *b), step(sb, *a)) {
+                    out.commuting += u64::from(x == y);
+                }
             }
         }
     }
