@@ -997,7 +997,7 @@ fn main() -> ExitCode {
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
-                        "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states ({} expanded by one local delivery), {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
+                        "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states ({} expanded by one node's local steps only), {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
                         mounts,

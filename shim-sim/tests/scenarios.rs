@@ -493,6 +493,24 @@ fn exhaustive_check_catches_injected_defects() {
             !path.is_empty() && path.len() <= r.max_depth + 1,
             "{defect}: {path:?}"
         );
+        // With and without the partial-order reduction, the whole space (keep-going)
+        // breaks the same invariants, and the same quiet states are reached.
+        let whole = |reduce| {
+            check(&CheckConfig {
+                cpg,
+                reduce,
+                keep_going: true,
+                defects: Defects::parse(&[defect]).expect("defect"),
+                ..CheckConfig::new(3, 2)
+            })
+            .expect("set up")
+        };
+        let (with, without) = (whole(true), whole(false));
+        let broke = |r: &gdlm_sim::exhaustive::CheckResult| r.by_invariant.map(|n| n > 0);
+        assert_eq!(broke(&with), broke(&without), "{defect} cpg {cpg}");
+        assert!(with.by_invariant[usize::from(inv)] > 0, "{defect} cpg {cpg}");
+        assert_eq!(with.quiet_states, without.quiet_states, "{defect} cpg {cpg}");
+        assert!(with.states <= without.states);
     }
     // stale-lvb already stops the setup (mounts wait forever: invariant 5).
     let e = gdlm_sim::exhaustive::mounted_cluster_with(
