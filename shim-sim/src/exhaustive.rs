@@ -19,6 +19,14 @@
 //! ([`crate::fingerprint::Generations`]): the states explored are renamed copies of real
 //! ones, which have the same futures up to the renaming.
 //!
+//! With kernel callbacks the search is reduced ([`CheckConfig::reduce`], [`local_node`]):
+//! where a node has a callback and every step it can take stays inside the node (no DLM
+//! call, nothing another actor or an invariant reads), only that node's steps are taken
+//! from the state (an ample set, with the cycle proviso "its successors are new"). That
+//! keeps every reachable violation and quiet state (shim-sim/README.md, "Partial-order
+//! reduction"); node symmetry is not used because the protocol breaks ties by node id and
+//! jid ("Node symmetry: not sound here"). [`census`] counts where the states come from.
+//!
 //! Violations: without [`CheckConfig::keep_going`] the search stops at the first; with
 //! it, every violating state is counted (per invariant, [`CheckResult::by_invariant`],
 //! with the first path of each) and not explored further, and the search goes on to
