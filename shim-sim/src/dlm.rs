@@ -501,6 +501,8 @@ pub struct Dlm {
     /// Nodes whose undelivered events started or stopped being pending since
     /// [`Dlm::take_touched`].
     touched: Touched,
+    /// Calls made by nodes so far ([`Dlm::calls`]).
+    calls: Calls,
     /// Per outbox entry (same order): what kind of latency it has and, once the simulator
     /// stamped it, when it may be delivered ([`Dlm::stamp_events`]).
     stamps: Stamps,
@@ -546,6 +548,16 @@ impl std::hash::Hash for Touched {
     fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
+/// Counts the nodes' calls (`join`, `leave`, `leave_as_failed`, `lock`, `unlock`): the
+/// exhaustive check's reduction tells a node step that never reached the DLM by it. Not
+/// part of the DLM's state (hashes as nothing).
+#[derive(Debug, Clone, Default)]
+struct Calls(u64);
+
+impl std::hash::Hash for Calls {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
 impl Default for Dlm {
     fn default() -> Self {
         Self::new()
@@ -576,6 +588,7 @@ impl Dlm {
             next_lkid: 1,
             deferred: VecDeque::new(),
             outbox: VecDeque::new(),
+            calls: Calls::default(),
             pending: Vec::new(),
             preps: 0,
             touched: Touched::default(),
@@ -638,6 +651,12 @@ impl Dlm {
         if (was == 0) != (self.pending[n] == 0) {
             self.touched.0.push(n as u32);
         }
+    }
+
+    /// Calls made by nodes so far (`join`, `leave`, `leave_as_failed`, `lock`, `unlock`;
+    /// bookkeeping, not state).
+    pub fn calls(&self) -> u64 {
+        self.calls.0
     }
 
     /// Undelivered events, oldest first.
@@ -714,6 +733,7 @@ impl Dlm {
     /// Node `node` creates/joins the lockspace. Takes effect through the recovery sequence; the
     /// node's first callback is `RecoverDone`. `-EEXIST` if already a member.
     pub fn join(&mut self, node: u32) -> Result<(), i32> {
+        self.calls.0 += 1;
         if self.members.contains_key(&node) {
             return Err(-EEXIST);
         }
@@ -725,11 +745,13 @@ impl Dlm {
 
     /// Clean release (`dlm_release_lockspace`): survivors get no `recover_slot`.
     pub fn leave(&mut self, node: u32) -> Result<(), i32> {
+        self.calls.0 += 1;
         self.depart(node, Departure::Clean)
     }
 
     /// Release with `DLM_RELEASE_RECOVER`: survivors see it as a failure (`recover_slot`).
     pub fn leave_as_failed(&mut self, node: u32) -> Result<(), i32> {
+        self.calls.0 += 1;
         self.depart(node, Departure::Failed)
     }
 
@@ -1126,6 +1148,7 @@ impl Dlm {
         target: LockTarget<'_>,
         lvb: Option<Lvb>,
     ) -> Result<u32, i32> {
+        self.calls.0 += 1;
         if !self.members.contains_key(&node) {
             return Err(self.config.released_errno);
         }
@@ -1239,6 +1262,7 @@ impl Dlm {
         flags: u32,
         lvb: Option<Lvb>,
     ) -> Result<(), i32> {
+        self.calls.0 += 1;
         if !self.members.contains_key(&node) {
             return Err(self.config.released_errno);
         }
@@ -2073,6 +2097,7 @@ impl Dlm {
             self.change_pending,
             self.done_owed,
         ));
+        c.mark();
         // Name every lock first, so the resources below can be written in one pass.
         for (_, r) in self.resources.iter() {
             for &id in r.grant.iter().chain(&r.convert).chain(&r.wait) {
@@ -2097,6 +2122,7 @@ impl Dlm {
                 c.put(&r.lvbseq);
             }
         }
+        c.mark();
         // Locks by canonical id.
         let mut locks: Vec<(u32, &Lock)> =
             self.locks.iter().map(|(id, l)| (c.lkid(id), l)).collect();
@@ -2117,6 +2143,7 @@ impl Dlm {
                 c.put(&l.lvbseq);
             }
         }
+        c.mark();
         c.put(&self.deferred.len());
         for call in &self.deferred {
             match *call {
@@ -2141,6 +2168,7 @@ impl Dlm {
                 }
             }
         }
+        c.mark();
         // Node by node, each node's callbacks in order: the check delivers a node's
         // oldest callback (`pop_event_for`) and asks only whether a node has one, so how
         // different nodes' callbacks interleave in the outbox changes no future.

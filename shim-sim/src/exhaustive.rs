@@ -19,6 +19,14 @@
 //! ([`crate::fingerprint::Generations`]): the states explored are renamed copies of real
 //! ones, which have the same futures up to the renaming.
 //!
+//! With kernel callbacks the search is reduced ([`CheckConfig::reduce`], [`local_node`]):
+//! where a node has a callback and every step it can take stays inside the node (no DLM
+//! call, nothing another actor or an invariant reads), only that node's steps are taken
+//! from the state (an ample set, with the cycle proviso "its successors are new"). That
+//! keeps every reachable violation and quiet state (shim-sim/README.md, "Partial-order
+//! reduction"); node symmetry is not used because the protocol breaks ties by node id and
+//! jid ("Node symmetry: not sound here"). [`census`] counts where the states come from.
+//!
 //! Violations: without [`CheckConfig::keep_going`] the search stops at the first; with
 //! it, every violating state is counted (per invariant, [`CheckResult::by_invariant`],
 //! with the first path of each) and not explored further, and the search goes on to
@@ -71,6 +79,10 @@ pub struct CheckConfig {
     /// Rename generations canonically ([`crate::fingerprint::Generations`]; not with
     /// CPG callbacks when every node may crash, see [`renames_generations`]).
     pub generations: bool,
+    /// Partial-order reduction ([`local_node`]): where a node has a callback and every
+    /// step it can take stays inside the node, take only those steps (kernel callbacks
+    /// only).
+    pub reduce: bool,
 }
 
 impl CheckConfig {
@@ -89,6 +101,7 @@ impl CheckConfig {
             keep_going: false,
             progress: false,
             generations: true,
+            reduce: true,
         }
     }
 }
@@ -119,6 +132,8 @@ pub struct CheckResult {
     /// The first violation of each invariant found, with its path (with
     /// [`CheckConfig::keep_going`] more than one invariant may have one).
     pub first_by_invariant: Vec<(Violation, Vec<Action>)>,
+    /// States expanded by one node's local steps only ([`CheckConfig::reduce`]).
+    pub reduced: u64,
     /// Seconds taken.
     pub secs: f64,
 }
@@ -251,6 +266,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         Generations::rename(&mut root);
     }
     let base_mounts = root.mounts();
+    let reduce = cfg.reduce && !cfg.cpg;
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
     // (One XXH3-128 over the canonical bytes and the budget used: 24 bytes a seen-set
@@ -273,6 +289,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         violations: 0,
         by_invariant: [0; 6],
         first_by_invariant: Vec::new(),
+        reduced: 0,
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -314,20 +331,38 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             res.truncated |= !choices.is_empty();
             continue;
         }
+        // The reduction: one local delivery stands for every choice. The deliveries it
+        // tried and did not take are kept as those choices' successors.
+        let mut tried = Vec::new();
+        if reduce {
+            if let Some(own) = local_node(&sim, &choices, rename, &mut tried, |s| {
+                seen.contains_key(&key(s))
+            }) {
+                choices = own;
+                res.reduced += 1;
+            }
+        }
         // The last choice takes the state itself (one clone fewer per state).
         let mut sim = Some(sim);
         let last = choices.len().saturating_sub(1);
         for (i, a) in choices.into_iter().enumerate() {
-            let mut next = match (i == last, &sim) {
-                (true, _) => sim.take().expect("the state"),
-                (false, Some(s)) => s.clone(),
-                (false, None) => unreachable!("taken only by the last choice"),
+            let done = tried.iter().position(|(t, _)| *t == a);
+            let next = match done.map(|p| tried.swap_remove(p).1) {
+                Some(n) => n,
+                None => {
+                    let mut next = match (i == last, &sim) {
+                        (true, _) => sim.take().expect("the state"),
+                        (false, Some(s)) => s.clone(),
+                        (false, None) => unreachable!("taken only by the last choice"),
+                    };
+                    next.perform(a);
+                    next.check_invariants();
+                    if rename {
+                        Generations::rename(&mut next);
+                    }
+                    next
+                }
             };
-            next.perform(a);
-            next.check_invariants();
-            if rename {
-                Generations::rename(&mut next);
-            }
             res.transitions += 1;
             let bad = next.violation().cloned();
             if let (Some(v), false) = (&bad, cfg.keep_going) {
@@ -520,6 +555,270 @@ pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
     Ok(out)
 }
 
+/// What the other actors' steps and the invariants read of a node: alive, phase,
+/// whether it accesses the file system, its jid, whether it owns its journal, which
+/// journal it replays, the generation it started, and `DFL_FIRST_MOUNT`.
+fn observable<const N: usize>(n: &crate::node::Node<N>) -> impl PartialEq {
+    (
+        n.alive(),
+        n.phase,
+        n.accessing(),
+        n.jid(),
+        n.owns_journal(),
+        n.replaying(),
+        n.rec().recover_start(),
+        n.rec()
+            .flags()
+            .contains(gdlm_core::RecoverFlags::FIRST_MOUNT),
+    )
+}
+
+/// The check's partial-order reduction: the choices of one node whose steps stay inside
+/// it, to take alone in `sim` instead of every choice (an ample set); `None` if no node
+/// qualifies. Every step tried is pushed to `tried` with its successor (invariants
+/// checked, renamed if `rename`), so the search need not make it again. Node by node
+/// (lowest id first), node `i`'s choices qualify when:
+///
+/// - they are `Deliver(i)`, alone or with `Run(i)` (not the other order of a delivery
+///   that wakes `control_first_done`): node `i` has a callback, so no other actor can
+///   enable a step of node `i` it does not have now (only node `i`'s own steps make it
+///   runnable: its timers, replays, unmount; the head of its callbacks stays until it
+///   delivers it);
+/// - each is local: the step made no DLM call and sent no note beyond the node (no
+///   replay, mount, unblock, CPG message, release, core error: [`Sim::reached_out`]),
+///   so it read and wrote only node `i` (and a delivery popped the oldest of node `i`'s
+///   callbacks);
+/// - each is invisible: [`observable`] is unchanged and no invariant broke;
+/// - each successor is new (not seen yet): the cycle proviso, so that no cycle of the
+///   reduced graph postpones the other choices for ever.
+///
+/// Why that keeps every reachable violation and quiet state (README "Partial-order
+/// reduction"): every other actor's step only appends to node `i`'s callbacks (the head
+/// stays; the canonical outbox is written node by node) and never reads what node `i`'s
+/// local steps change, so they commute with it; a crash of node `i` discards its
+/// callbacks and everything a local step changed in the node (`Node::reset`), so
+/// crashing after the step reaches the very state crashing before it does.
+pub fn local_node<const N: usize>(
+    sim: &Sim<N>,
+    choices: &[Action],
+    rename: bool,
+    tried: &mut Vec<(Action, Sim<N>)>,
+    seen: impl Fn(&Sim<N>) -> bool,
+) -> Option<Vec<Action>> {
+    'node: for (i, n) in sim.nodes().iter().enumerate() {
+        let id = n.id;
+        let mine = |a: &Action| match *a {
+            Action::Deliver(x)
+            | Action::Run(x)
+            | Action::DeliverCpg(x)
+            | Action::DeliverWorkFirst(x)
+            | Action::DeliverCpgWorkFirst(x) => x == id,
+            _ => false,
+        };
+        let own: Vec<Action> = choices.iter().copied().filter(mine).collect();
+        if !own.contains(&Action::Deliver(id))
+            || own
+                .iter()
+                .any(|a| !matches!(a, Action::Deliver(_) | Action::Run(_)))
+        {
+            continue;
+        }
+        let from = tried.len();
+        for &a in &own {
+            if tried[..from].iter().any(|(t, _)| *t == a) {
+                continue 'node;
+            }
+            let mut next = sim.clone();
+            let out = next.reached_out();
+            next.perform(a);
+            next.check_invariants();
+            // Compared before the renaming (the generation a node started is renamed).
+            let mut local = next.violation().is_none()
+                && next.reached_out() == out
+                && observable(&next.nodes()[i]) == observable(n);
+            if rename {
+                Generations::rename(&mut next);
+            }
+            local = local && !seen(&next);
+            tried.push((a, next));
+            if !local {
+                continue 'node;
+            }
+        }
+        return Some(own);
+    }
+    None
+}
+
+/// Where a check's states come from ([`census`]): per depth, the states first reached
+/// there and how many distinct values each component of the canonical state took so far.
+#[derive(Clone, Debug, Default)]
+pub struct Census {
+    /// Per depth: new states, and the distinct DLM parts, node parts (over every node),
+    /// rest parts and generation counts seen up to that depth.
+    pub levels: Vec<CensusLevel>,
+    /// Per action kind (`DlmRecovery`, `Deliver`, `Run`, `Crash`, `Mount`, `DeliverCpg`,
+    /// `DeliverWorkFirst`, `DeliverCpgWorkFirst`) and which parts it changed (bit 0 the
+    /// DLM, 1 the acting node, 2 another node, 3 the rest): transitions.
+    pub changed: [[u64; 16]; 8],
+    /// Pairs of enabled actions of different nodes (or the DLM) sampled, and of those the
+    /// pairs that commute in one step (both orders enabled and reaching one canonical
+    /// state).
+    pub pairs: u64,
+    /// See [`Census::pairs`].
+    pub commuting: u64,
+}
+
+/// One depth of a [`Census`].
+#[derive(Clone, Debug, Default)]
+pub struct CensusLevel {
+    /// States first reached at this depth.
+    pub states: u64,
+    /// Distinct DLM parts so far.
+    pub dlm: u64,
+    /// Distinct node parts so far (any node).
+    pub node: u64,
+    /// Distinct rest parts so far.
+    pub rest: u64,
+    /// Most distinct renamed generations in one state so far.
+    pub generations: u64,
+    /// Distinct values so far of the DLM's parts: membership and recovery, resources,
+    /// locks, deferred calls, undelivered callbacks.
+    pub dlm_parts: [u64; 5],
+}
+
+fn kind(a: Action) -> (usize, Option<u32>) {
+    match a {
+        Action::DlmRecovery => (0, None),
+        Action::Deliver(n) => (1, Some(n)),
+        Action::Run(n) => (2, Some(n)),
+        Action::Crash(n) => (3, Some(n)),
+        Action::Mount(n) => (4, Some(n)),
+        Action::DeliverCpg(n) => (5, Some(n)),
+        Action::DeliverWorkFirst(n) => (6, Some(n)),
+        Action::DeliverCpgWorkFirst(n) => (7, Some(n)),
+    }
+}
+
+/// Explore like [`check`] (breadth-first, keep-going, to `cfg.depth` or
+/// `cfg.max_states`) and count, per depth, the distinct values of each component of the
+/// canonical state, which components each kind of action changes, and (every 64th state)
+/// how many pairs of enabled actions of different actors commute in one step: whether
+/// the space grows by a counter (a component with ever more values) or by interleaving
+/// (components with few values, combined in ever more ways).
+pub fn census(cfg: &CheckConfig) -> Result<Census, String> {
+    use std::collections::HashSet;
+    const N: usize = CHECK_CAPACITY;
+    let mut root = mounted_cluster_sized::<N>(cfg.nodes, cfg.cpg, cfg.defects.clone())?;
+    let rename = renames_generations(cfg);
+    if rename {
+        Generations::rename(&mut root);
+    }
+    let base = root.mounts();
+    let key = |s: &Sim<N>| s.canonical_key_with(&(s.crashes(), s.mounts() - base));
+    let mut seen: HashSet<u128> = HashSet::from([key(&root)]);
+    let (mut dlm, mut node, mut rest) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut sub: [HashSet<u128>; 5] = Default::default();
+    let n = cfg.nodes as usize;
+    let mut out = Census::default();
+    let mut gens = 0u64;
+    let mut note = |s: &mut Sim<N>, depth: usize, out: &mut Census| {
+        let p = s.canon_parts();
+        dlm.insert(p[0]);
+        node.extend(p[1..=n].iter().copied());
+        rest.insert(p[n + 1]);
+        for (set, &v) in sub.iter_mut().zip(&p[n + 2..]) {
+            set.insert(v);
+        }
+        let mut g = Vec::new();
+        s.visit_generations(&mut |_, v| g.push(*v));
+        g.sort_unstable();
+        g.dedup();
+        gens = gens.max(g.len() as u64);
+        if out.levels.len() <= depth {
+            out.levels.resize(depth + 1, CensusLevel::default());
+        }
+        let l = &mut out.levels[depth];
+        l.states += 1;
+        (l.dlm, l.node, l.rest, l.generations) =
+            (dlm.len() as u64, node.len() as u64, rest.len() as u64, gens);
+        for (d, set) in l.dlm_parts.iter_mut().zip(&sub) {
+            *d = set.len() as u64;
+        }
+    };
+    note(&mut root, 0, &mut out);
+    let mut queue = VecDeque::from([(root, 0usize)]);
+    let mut states = 1u64;
+    while let Some((sim, depth)) = queue.pop_front() {
+        if depth >= cfg.depth || states >= cfg.max_states {
+            continue;
+        }
+        let mut choices = sim.enabled();
+        fault_choices(&sim, cfg, base, &mut choices);
+        let before = sim.canon_parts();
+        let sample = states % 64 == 0;
+        let mut after = Vec::new();
+        for &a in &choices {
+            let mut next = sim.clone();
+            next.perform(a);
+            next.check_invariants();
+            if rename {
+                Generations::rename(&mut next);
+            }
+            let p = next.canon_parts();
+            let (k, who) = kind(a);
+            let own = who.map(|n| n as usize);
+            let mut mask = usize::from(p[0] != before[0]);
+            for (i, (x, y)) in p.iter().zip(&before).enumerate().take(n + 2).skip(1) {
+                if x != y {
+                    mask |= if i == n + 1 {
+                        8
+                    } else if Some(i) == own {
+                        2
+                    } else {
+                        4
+                    };
+                }
+            }
+            out.changed[k][mask] += 1;
+            if sample {
+                after.push((a, next.clone()));
+            }
+            if next.violation().is_none() && seen.insert(key(&next)) {
+                states += 1;
+                note(&mut next, depth + 1, &mut out);
+                queue.push_back((next, depth + 1));
+            }
+        }
+        // One-step commutation of enabled actions of different actors.
+        for (i, (a, sa)) in after.iter().enumerate() {
+            for (b, sb) in &after[i + 1..] {
+                if kind(*a).1 == kind(*b).1 {
+                    continue;
+                }
+                out.pairs += 1;
+                let step = |s: &Sim<N>, x: Action| {
+                    let mut ch = s.enabled();
+                    fault_choices(s, cfg, base, &mut ch);
+                    ch.contains(&x).then(|| {
+                        let mut n = s.clone();
+                        n.perform(x);
+                        n.check_invariants();
+                        if rename {
+                            Generations::rename(&mut n);
+                        }
+                        key(&n)
+                    })
+                };
+                if let (Some(x), Some(y)) = (step(sa, *b), step(sb, *a)) {
+                    out.commuting += u64::from(x == y);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The faults the check may still inject in `sim` beside its enabled actions: a crash of a
 /// live node while fewer than `cfg.crashes` happened, a mount of a down node while fewer
 /// than `cfg.mounts` remounts happened (counted from `base_mounts`); and the other order
@@ -606,8 +905,10 @@ mod tests {
     #[test]
     fn check_and_audit_count_the_same_states() {
         for (nodes, crashes, cpg) in [(2, 2, false), (2, 2, true), (3, 1, false)] {
+            // (The audit explores every interleaving: no reduction.)
             let cfg = CheckConfig {
                 cpg,
+                reduce: false,
                 ..CheckConfig::new(nodes, crashes)
             };
             let c = check(&cfg).unwrap();
@@ -617,6 +918,116 @@ mod tests {
                 c.states, a.states,
                 "{nodes} nodes, {crashes} crashes, cpg {cpg}"
             );
+        }
+    }
+
+    /// The actor of a choice (`None`: the DLM's recovery).
+    fn actor(a: Action) -> Option<u32> {
+        match a {
+            Action::DlmRecovery => None,
+            Action::Deliver(n)
+            | Action::Run(n)
+            | Action::Crash(n)
+            | Action::Mount(n)
+            | Action::DeliverCpg(n)
+            | Action::DeliverWorkFirst(n)
+            | Action::DeliverCpgWorkFirst(n) => Some(n),
+        }
+    }
+
+    /// The reduction's premises, checked along random walks with two crashes and a
+    /// remount: wherever `local_node` takes node i's steps alone, each of them commutes
+    /// in one step with every choice of another actor (both orders possible, one
+    /// canonical state, the same verdict), and crashing node i after it reaches the state
+    /// crashing it before does.
+    #[test]
+    fn local_steps_commute_with_other_actors_and_vanish_in_a_crash() {
+        let cfg = CheckConfig {
+            mounts: 1,
+            ..CheckConfig::new(3, 2)
+        };
+        let (mut diamonds, mut crashes) = (0, 0);
+        for seed in 1..=60u64 {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+            let mut s = mounted_cluster_sized::<8>(3, false, Defects::default()).unwrap();
+            Generations::rename(&mut s);
+            let base = s.mounts();
+            let key = |s: &Sim<8>| s.canonical_key_with(&(s.crashes(), s.mounts() - base));
+            let after = |s: &Sim<8>, a| {
+                let mut n = s.clone();
+                n.perform(a);
+                n.check_invariants();
+                Generations::rename(&mut n);
+                n
+            };
+            let enabled = |s: &Sim<8>| {
+                let mut ch = s.enabled();
+                fault_choices(s, &cfg, base, &mut ch);
+                ch
+            };
+            for _ in 0..300 {
+                let ch = enabled(&s);
+                if ch.is_empty() {
+                    break;
+                }
+                let mut tried = Vec::new();
+                if let Some(own) = local_node(&s, &ch, true, &mut tried, |_| false) {
+                    let id = actor(own[0]);
+                    for &a in &own {
+                        assert_eq!(actor(a), id);
+                        let sa = after(&s, a);
+                        for &b in ch.iter().filter(|&&b| actor(b) != id) {
+                            let sb = after(&s, b);
+                            assert!(enabled(&sa).contains(&b), "{a:?} disables {b:?}");
+                            assert!(enabled(&sb).contains(&a), "{b:?} disables {a:?}");
+                            let (ab, ba) = (after(&sa, b), after(&sb, a));
+                            assert_eq!(key(&ab), key(&ba), "seed {seed}: {a:?} and {b:?}");
+                            assert_eq!(ab.violation().is_some(), ba.violation().is_some());
+                            diamonds += 1;
+                        }
+                        if let Some(&c) = ch.iter().find(|&&c| c == Action::Crash(id.unwrap())) {
+                            assert_eq!(key(&after(&sa, c)), key(&after(&s, c)), "{a:?}");
+                            crashes += 1;
+                        }
+                    }
+                }
+                // Faults rarely, so that walks meet local steps with crashes left.
+                let calm: Vec<Action> = ch
+                    .iter()
+                    .copied()
+                    .filter(|a| !matches!(a, Action::Crash(_) | Action::Mount(_)))
+                    .collect();
+                let pick = if calm.is_empty() || rng.random_range(0..10) == 0 {
+                    &ch
+                } else {
+                    &calm
+                };
+                s = after(&s, pick[rng.random_range(0..pick.len())]);
+                if s.violation().is_some() {
+                    break;
+                }
+            }
+        }
+        assert!(diamonds > 100 && crashes > 10, "{diamonds} {crashes}");
+    }
+
+    /// The reduction reaches the same quiet states and breaks no invariant where the
+    /// whole space breaks none, with fewer states.
+    #[test]
+    fn reduction_keeps_the_quiet_states() {
+        for (nodes, crashes) in [(2, 2), (3, 1), (3, 2), (3, 3)] {
+            let run = |reduce| {
+                check(&CheckConfig {
+                    reduce,
+                    ..CheckConfig::new(nodes, crashes)
+                })
+                .unwrap()
+            };
+            let (with, without) = (run(true), run(false));
+            assert!(!with.truncated && !without.truncated);
+            assert_eq!((with.violations, without.violations), (0, 0));
+            assert_eq!(with.quiet_states, without.quiet_states, "{nodes}/{crashes}");
+            assert!(with.states <= without.states && without.reduced == 0);
         }
     }
 

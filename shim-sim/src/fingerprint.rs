@@ -116,6 +116,8 @@ pub struct Canon {
     pub(crate) log_base: usize,
     /// Engines whose statistics could not be stripped (the engine's layout changed).
     pub(crate) unstripped: u32,
+    /// Byte offsets where parts of the DLM model's bytes end (for the census).
+    pub(crate) marks: Vec<usize>,
 }
 
 /// A [`Hasher`] that records the bytes it is fed.
@@ -166,6 +168,7 @@ impl Canon {
         self.lkids.clear();
         self.log_base = 0;
         self.unstripped = 0;
+        self.marks.clear();
     }
 
     /// Write a value as its derived `Hash` writes it.
@@ -212,6 +215,11 @@ impl Canon {
             self.unstripped += 1;
             self.buf.extend_from_slice(all);
         }
+    }
+
+    /// Mark the end of a part (the census splits the bytes there).
+    pub(crate) fn mark(&mut self) {
+        self.marks.push(self.buf.len());
     }
 
     /// The key: XXH3-128 of the canonical bytes.

@@ -130,6 +130,16 @@ enum Cmd {
         /// it any violation exits 1 (with or without --keep-going).
         #[arg(long, value_delimiter = ',')]
         expect_violation: Vec<u8>,
+        /// Instead of checking, count where the states come from: per depth, the distinct
+        /// values of each part of the canonical state (DLM, nodes, the rest), which parts
+        /// each kind of action changes, and how many pairs of enabled actions commute
+        /// (give a small --depth).
+        #[arg(long)]
+        census: bool,
+        /// Explore every interleaving: no partial-order reduction (which takes a local
+        /// callback delivery alone where a node has one; kernel callbacks only).
+        #[arg(long)]
+        no_reduction: bool,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -789,6 +799,58 @@ fn import(
     Ok(all)
 }
 
+/// `check --census`'s tables.
+fn print_census(c: &gdlm_sim::exhaustive::Census) {
+    println!("depth  new states  distinct: DLM (members, resources, locks, deferred, callbacks)  node  rest  generations/state");
+    let mut total = 0;
+    for (d, l) in c.levels.iter().enumerate() {
+        total += l.states;
+        println!(
+            "{d:5}  {:10}  {:13} ({:?})  {:4}  {:4}  {:3}   (total {total})",
+            l.states, l.dlm, l.dlm_parts, l.node, l.rest, l.generations
+        );
+    }
+    const KINDS: [&str; 8] = [
+        "DlmRecovery",
+        "Deliver",
+        "Run",
+        "Crash",
+        "Mount",
+        "DeliverCpg",
+        "DeliverWorkFirst",
+        "DeliverCpgWorkFirst",
+    ];
+    println!("transitions by the parts they change (D = DLM, n = the acting node, o = another node, r = the rest):");
+    for (k, row) in KINDS.iter().zip(&c.changed) {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(m, n)| {
+                let mut t = String::new();
+                for (b, ch) in [(1, 'D'), (2, 'n'), (4, 'o'), (8, 'r')] {
+                    if m & b != 0 {
+                        t.push(ch);
+                    }
+                }
+                if t.is_empty() {
+                    t.push('-');
+                }
+                format!("{t}: {n}")
+            })
+            .collect();
+        if !cells.is_empty() {
+            println!("  {k}: {}", cells.join(", "));
+        }
+    }
+    println!(
+        "pairs of enabled actions of different actors sampled: {}, commuting in one step: {} ({:.0}%)",
+        c.pairs,
+        c.commuting,
+        100.0 * c.commuting as f64 / (c.pairs.max(1)) as f64
+    );
+}
+
 fn main() -> ExitCode {
     // Output printed elsewhere (explore's report) may still meet a closed pipe: end as a
     // C tool killed by SIGPIPE would (status 141), without a panic message.
@@ -873,6 +935,8 @@ fn main() -> ExitCode {
             keep_going,
             raw_generations,
             expect_violation,
+            census,
+            no_reduction,
         } => match gdlm_sim::sim::Defects::parse(&defects)
             .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
         {
@@ -880,6 +944,20 @@ fn main() -> ExitCode {
             Ok(defects) => {
                 if !exhaustive {
                     Err("check needs --exhaustive".to_string())
+                } else if census {
+                    let cfg = gdlm_sim::exhaustive::CheckConfig {
+                        mounts,
+                        depth,
+                        max_states,
+                        cpg: callbacks == "cpg",
+                        defects: defects.clone(),
+                        generations: !raw_generations,
+                        ..gdlm_sim::exhaustive::CheckConfig::new(nodes, crashes)
+                    };
+                    gdlm_sim::exhaustive::census(&cfg).map(|c| {
+                        print_census(&c);
+                        true
+                    })
                 } else if audit {
                     let cfg = gdlm_sim::exhaustive::CheckConfig {
                         nodes,
@@ -893,6 +971,7 @@ fn main() -> ExitCode {
                         keep_going,
                         progress: false,
                         generations: !raw_generations,
+                        reduce: !no_reduction,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -914,15 +993,17 @@ fn main() -> ExitCode {
                         keep_going,
                         progress: true,
                         generations: !raw_generations,
+                        reduce: !no_reduction,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(
-                        "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states, {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
+                        "check: {} nodes, up to {} crashes and {} remounts, depth {}: {} states ({} expanded by one node's local steps only), {} transitions, {} quiet states, max depth {}, {:.1} s ({:.0} states/s){}",
                         nodes,
                         crashes,
                         mounts,
                         depth,
                         r.states,
+                        r.reduced,
                         r.transitions,
                         r.quiet_states,
                         r.max_depth,

@@ -565,6 +565,9 @@ pub struct Sim<const N: usize = 192> {
     slots_scratch: Vec<i32>,
     /// The notes buffer a node step fills (kept, so a step allocates none).
     notes_buf: Vec<Note>,
+    /// Notes that reached beyond their node (anything but `Info` and `Log`): the
+    /// exhaustive check's reduction tells a local step by it ([`Sim::reached_out`]).
+    reached_out: u64,
 }
 
 impl Sim {
@@ -648,6 +651,7 @@ impl<const N: usize> Sim<N> {
             control_rid,
             slots_scratch: Vec::new(),
             notes_buf: Vec::new(),
+            reached_out: 0,
             cfg,
         };
         sim.init_slack();
@@ -992,6 +996,9 @@ impl<const N: usize> Sim<N> {
         for note in notes.drain(..) {
             if let Some(t) = self.timeline.as_mut() {
                 t.note(self.now, id, &note);
+            }
+            if !matches!(note, Note::Info(_) | Note::Log(_)) {
+                self.reached_out += 1;
             }
             match note {
                 Note::Info(s) => self.log(id, s),
@@ -1688,6 +1695,44 @@ impl<const N: usize> Sim<N> {
         c.put(&(self.max_lvb_gen, self.stale_lvb_gen));
     }
 
+    /// The canonical state split by component, for the check's census
+    /// ([`crate::exhaustive::census`]): the DLM model (with its undelivered callbacks),
+    /// each node, then the rest (journals, CPG log, pending and wanted mounts, invariant
+    /// 4's marks). Each part renames lock ids on its own, so the parts are finer than
+    /// needed where a lock id is shared; they are only counted.
+    pub fn canon_parts(&self) -> Vec<u128> {
+        let mut out = Vec::with_capacity(self.nodes.len() + 2);
+        let mut c = crate::fingerprint::Canon::new();
+        self.dlm.canon(&mut c);
+        out.push(c.key());
+        // The DLM's parts: membership and recovery, resources, locks, deferred calls,
+        // undelivered callbacks (appended after the rest, for the census's breakdown).
+        let mut dlm_parts = Vec::new();
+        let mut from = 0;
+        for &m in c.marks.iter().chain(std::iter::once(&c.len())) {
+            dlm_parts.push(xxhash_rust::xxh3::xxh3_128(&c.bytes()[from..m]));
+            from = m;
+        }
+        for n in &self.nodes {
+            c.clear();
+            n.canon(&mut c);
+            out.push(c.key());
+        }
+        c.clear();
+        if let Some(g) = &self.cpg {
+            g.canon(&mut c);
+        }
+        for j in &self.journals {
+            c.put(&(j.dirty, j.failed_gen));
+        }
+        c.put(&self.pending_mount);
+        c.put(&self.wanted);
+        c.put(&(self.max_lvb_gen, self.stale_lvb_gen));
+        out.push(c.key());
+        out.extend(dlm_parts);
+        out
+    }
+
     /// The exhaustive check's renaming ([`crate::fingerprint::Generations`]): every
     /// generation in the cluster (the DLM model, every node, the CPG log still to be
     /// delivered, the journals' failure generations with kernel callbacks, invariant 4's
@@ -1746,6 +1791,13 @@ impl<const N: usize> Sim<N> {
         )
             .hash(&mut h);
         h.finish()
+    }
+
+    /// How often a node's step reached beyond the node so far: DLM calls
+    /// ([`crate::dlm::Dlm::calls`]) plus notes other than log lines (replays, mounts,
+    /// unblocks, CPG messages, releases, core errors). Bookkeeping, not state.
+    pub fn reached_out(&self) -> u64 {
+        self.reached_out + self.dlm.calls()
     }
 
     /// Crashes so far.
