@@ -7,7 +7,8 @@
 //! `recover jid J result busy|success` and `recover generation G done`; the harness adds
 //! `gfs2 umounted` (a clean leave), `READY TO DIE` (the node is killed) and `HOLD granted;
 //! holding N s` (a journal lock held from outside, which is what makes the survivors'
-//! first tries busy). Node clocks are not aligned, so the order of events comes from the
+//! first tries busy; `HOLD released after M ms` gives the time it was really held, longer
+//! where the harness kept it while it looked). Node clocks are not aligned, so the order of events comes from the
 //! DLM generations, which are cluster-wide: each generation's member list against the
 //! previous one says who joined and who left.
 //!
@@ -210,8 +211,9 @@ pub struct NodeLog {
     pub unmounts: u32,
     /// The harness killed it.
     pub killed: bool,
-    /// A journal lock held from outside: seconds.
-    pub hold_s: Option<u64>,
+    /// A journal lock held from outside: ms (`HOLD released after M ms`, or the
+    /// `holding N s` it asked for where the log has no release time).
+    pub hold_ms: Option<u64>,
     /// Logged replay times (`Journal replayed in N ms`).
     pub replay_ms: Vec<u64>,
     /// First mounter: journal head lookups of other nodes' journals during its first
@@ -383,7 +385,13 @@ impl NodeLog {
                 n.killed = true;
             }
             if let Some(r) = line.split_once("HOLD granted; holding ") {
-                n.hold_s = r.1.split_whitespace().next().and_then(|s| s.parse().ok());
+                let s: Option<u64> = r.1.split_whitespace().next().and_then(|s| s.parse().ok());
+                n.hold_ms = n.hold_ms.or(s.map(|s| s * 1000));
+            }
+            if let Some(r) = line.split_once("HOLD released after ") {
+                if let Some(ms) = r.1.split_whitespace().next().and_then(|s| s.parse().ok()) {
+                    n.hold_ms = Some(ms);
+                }
             }
         }
         n
@@ -532,7 +540,7 @@ impl RealRun {
         }
         let hold = nodes
             .iter()
-            .filter_map(|n| n.hold_s.map(|s| (n.id, s * 1000)))
+            .filter_map(|n| n.hold_ms.map(|ms| (n.id, ms)))
             .max_by_key(|&(_, ms)| ms);
         let replay = nodes
             .iter()
@@ -588,7 +596,7 @@ impl RealRun {
         let replay_delay_ms = match hold {
             Some(_) if replay > 0 => replay,
             Some(_) => crate::sim::REPLAY_MS,
-            None => nodes.iter().filter_map(|n| n.hold_s).max().unwrap_or(0) * 1000 + replay,
+            None => nodes.iter().filter_map(|n| n.hold_ms).max().unwrap_or(0) + replay,
         };
         Ok(RealRun {
             dir: dir.to_path_buf(),
@@ -901,5 +909,18 @@ GDLM-DMESG [   78.291416] gfs2: fsid=gdlm:gfs1.0: recover generation 4 done
         assert!(diff(&a, &b).is_empty());
         b.feed(None, "recover generation 4 done");
         assert_eq!(diff(&a, &b).len(), 1);
+    }
+
+    #[test]
+    fn the_hold_is_the_time_really_held_where_the_log_has_it() {
+        let asked = "GDLM hold: HOLD granted; holding 8 s\n";
+        assert_eq!(NodeLog::parse(1, asked).hold_ms, Some(8000));
+        // Held on while the harness looked (`--while-file`): the release line wins,
+        // whichever order the two lines come in.
+        let both = format!("{asked}GDLM hold: HOLD released after 11250 ms\n");
+        assert_eq!(NodeLog::parse(1, &both).hold_ms, Some(11250));
+        let reversed = format!("GDLM hold: HOLD released after 9001 ms\n{asked}");
+        assert_eq!(NodeLog::parse(1, &reversed).hold_ms, Some(9001));
+        assert_eq!(NodeLog::parse(1, NODE1).hold_ms, None);
     }
 }

@@ -78,7 +78,11 @@ if [ "$N" = 1 ]; then
   # Node 3's journal lock (LM_TYPE_JOURNAL 9, number 2), EX from user space: queued behind
   # node 3 now, granted once the DLM purges node 3's locks; held 8 s, during which gfs2's
   # recovery finds the journal busy and the jid bit stays set in the control_lock LVB.
-  /opt/gdlm/bin/gdlm-linux-smoke hold gfs1 9 2 8 >/tmp/hold.log 2>&1 &
+  # Held on past the 8 s while /tmp/hold.keep exists: the inspect and status below run
+  # while it is held however slow the VM (a TCG run under load took more than 8 s to get
+  # there), and remove the file when done.
+  touch /tmp/hold.keep
+  /opt/gdlm/bin/gdlm-linux-smoke hold gfs1 9 2 8 --while-file /tmp/hold.keep >/tmp/hold.log 2>&1 &
   holder=$!
 fi
 
@@ -110,6 +114,7 @@ if [ "$N" = 1 ]; then
   grep -q 'HOLD released' /tmp/hold.log || inspect during "$(jidline)"
   grep -q 'HOLD released' /tmp/hold.log || status_run during "$(jidline)"
   grep -q 'HOLD released' /tmp/hold.log && log "HOLD released before the inspect or status"
+  rm -f /tmp/hold.keep
   for i in $(seq 1 300); do kill -0 $holder 2>/dev/null || break; sleep 0.2; done
   sed 's/^/GDLM hold: /' /tmp/hold.log | grep -v 'HOLD requested\|HOLD granted'
 fi

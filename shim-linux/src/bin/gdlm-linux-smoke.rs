@@ -9,9 +9,11 @@
 //!                                          LVB hand-off node1 -> node2 -> node3
 //! gdlm-linux-smoke bench [N]               the operations of ci/realdlm/src/dlmbench.c (the C
 //!                                          baseline), printing `BENCH rust NAME us` lines
-//! gdlm-linux-smoke hold LS TYPE NUM SECS   join lockspace LS (e.g. a gfs2 mount's), wait (up
+//! gdlm-linux-smoke hold LS TYPE NUM SECS [--while-file F]
+//!                                          join lockspace LS (e.g. a gfs2 mount's), wait (up
 //!                                          to 300 s) for EX on glock TYPE/NUM, hold it SECS
-//!                                          seconds, release; e.g. a journal lock (type 9)
+//!                                          seconds (and on while F exists, at most 120 s
+//!                                          more), release; e.g. a journal lock (type 9)
 //!                                          that gfs2's recovery then finds busy
 //! ```
 //! Prints `SMOKE check NAME ok|FAIL detail` lines, `SMOKE time NAME value` lines and a last
@@ -29,6 +31,8 @@ use gdlm_core::{DlmLkf, DlmMode, LmState, LockName};
 use gdlm_linux::{lvb_from, lvb_text, Completion, Event, LockId, Lockspace, Status, Timeout};
 
 const T: Duration = Duration::from_secs(30);
+/// The longest a `hold --while-file` holds past its SECONDS.
+const HOLD_EXTRA: Duration = Duration::from_secs(120);
 
 struct Report {
     checks: u32,
@@ -563,8 +567,17 @@ fn bench(n: u32) -> io::Result<Report> {
     Ok(r)
 }
 
-/// Wait for EX on glock `ln_type`/`ln_number` in `ls_name` and hold it `secs` seconds.
-fn hold(ls_name: &str, ln_type: u32, ln_number: u64, secs: u64) -> io::Result<Report> {
+/// Wait for EX on glock `ln_type`/`ln_number` in `ls_name` and hold it `secs` seconds, then
+/// on while `while_file` exists (at most [`HOLD_EXTRA`] more): a harness that must look at
+/// the cluster while the lock is held removes the file once it has looked, so its look
+/// never races the release however slow the VM is.
+fn hold(
+    ls_name: &str,
+    ln_type: u32,
+    ln_number: u64,
+    secs: u64,
+    while_file: Option<&std::path::Path>,
+) -> io::Result<Report> {
     let mut r = Report::new();
     let mut ls = Lockspace::create(ls_name)?;
     let name = LockName::new(ln_type, ln_number).encode();
@@ -575,11 +588,20 @@ fn hold(ls_name: &str, ln_type: u32, ln_number: u64, secs: u64) -> io::Result<Re
         return Ok(r);
     }
     println!("HOLD granted; holding {secs} s");
+    let granted = Instant::now();
     sleep(Duration::from_secs(secs));
+    if let Some(f) = while_file {
+        let end = Instant::now() + HOLD_EXTRA;
+        while f.exists() && Instant::now() < end {
+            sleep(Duration::from_millis(100));
+        }
+    }
+    let held = granted.elapsed();
     ls.unlock(lk, DlmLkf::empty(), None)?;
     let c = ls.wait_completion(lk, T)?;
     r.check("hold-released", c.status == Status::Unlocked, show(&c));
-    println!("HOLD released");
+    // The time actually held: what `gdlm-sim import` models (the busy tries it causes).
+    println!("HOLD released after {} ms", held.as_millis());
     ls.release(false)?;
     Ok(r)
 }
@@ -623,8 +645,11 @@ enum Cmd {
         ln_type: u32,
         /// The glock number (a journal lock's jid).
         ln_number: u64,
-        /// How long to hold it.
+        /// How long to hold it (at least).
         seconds: u64,
+        /// After SECONDS, hold on while this file exists (at most 120 s more).
+        #[arg(long)]
+        while_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -637,7 +662,14 @@ fn main() -> ExitCode {
             ln_type,
             ln_number,
             seconds,
-        } => hold(&lockspace, ln_type, ln_number, seconds),
+            while_file,
+        } => hold(
+            &lockspace,
+            ln_type,
+            ln_number,
+            seconds,
+            while_file.as_deref(),
+        ),
         Cmd::Node { n } => node(n),
     };
     match res {
