@@ -4,7 +4,7 @@
     python3 fuzz/make-corpus.py            # from core/tests/vectors, into fuzz/corpus/
 
 Raw-byte targets (lvb_decode, lock_name, mount_table) get the bytes themselves.
-Structured targets (stats, ast, recovery_events) take `arbitrary`-derived inputs, so
+Structured targets (stats, ast, recovery_events, membership) take `arbitrary`-derived inputs, so
 this script writes the byte encoding `arbitrary` 1.x reads for the types declared in
 fuzz_targets/*.rs: integers little-endian, bool = one byte (& 1), enum = a u32 tag
 t with (t * variants) >> 32 == index, Option = bool + value, Vec = (1, element)*
@@ -393,6 +393,53 @@ def recovery_events():
     return c
 
 
+# --- membership ------------------------------------------------------------------
+# fuzz_targets/membership.rs: Vec<Input>, Input = Follow | Raw | Bytes | Echo; members are
+# (node, pid) byte pairs (node % 6, pid % 4); the target starts as founder (1, 1).
+def pairs(ps): return vec([u8(a) + u8(b) for a, b in ps])
+def m_follow(leave, join): return tag(0, 4) + pairs(leave) + pairs(join)
+def m_raw(members, left, joined):
+    return tag(1, 4) + pairs(members) + vec([u8(n) + u8(p) + u8(w) for n, p, w in left]) + pairs(joined)
+def m_bytes(b): return tag(2, 4) + vec([u8(x) for x in b])
+def m_echo(age, flip=None): return tag(3, 4) + u8(age) + opt(None if flip is None else u8(flip[0]) + u8(flip[1]))
+
+
+def membership():
+    c = Corpus("membership")
+    # Joins one at a time, each agreed by a peer's sync message, then failures by each
+    # CPG reason (1 join, 2 leave, 3 nodedown, 4 nodeid change, 5 procdown).
+    for n in range(1, 6):
+        steps = []
+        for j in range(2, 2 + n):
+            steps += [m_follow([], [(j, j % 4)]), m_echo(j)]
+        c.add("joins-%d" % n, vec(steps))
+        for why in range(6):
+            c.add("joins-%d-leave-%d" % (n, why), vec(steps + [m_follow([(1, why)], []), m_echo(0)]))
+            c.add("joins-%d-all-leave-%d" % (n, why),
+                  vec(steps + [m_follow([(k, why) for k in range(n + 1)], []), m_echo(1)]))
+    # A join and a failure in one change (what CPG delivers after a partition heals).
+    c.add("join-and-leave", vec([m_follow([], [(2, 2), (3, 3)]), m_echo(2),
+                                 m_follow([(1, 3)], [(4, 0)]), m_echo(1), m_echo(5)]))
+    # A restarted process: same node id, new pid.
+    c.add("pid-change", vec([m_follow([], [(2, 2)]), m_echo(1), m_follow([(1, 5)], [(2, 3)]), m_echo(0)]))
+    # Sync messages with one byte flipped at each position (a decoder's bounds).
+    for at in range(0, 40, 3):
+        c.add("echo-flip-%02d" % at, vec([m_follow([], [(2, 2), (3, 1)]), m_echo(3, (at, 0x80)),
+                                         m_echo(1, (at, 0x01))]))
+    # Lists that do not follow from the view: we are absent, duplicates, a member both
+    # left and joined, a leaver that was never there, a view beyond capacity (8).
+    c.add("raw-absent", vec([m_raw([(2, 2)], [], [(2, 2)])]))
+    c.add("raw-duplicate", vec([m_raw([(1, 1), (2, 2), (2, 2)], [], [(2, 2)])]))
+    c.add("raw-left-and-joined", vec([m_raw([(1, 1), (2, 2)], [(2, 2, 3)], [(2, 2)])]))
+    c.add("raw-ghost-leaver", vec([m_raw([(1, 1)], [(5, 3, 2)], [])]))
+    c.add("raw-over-capacity", vec([m_raw([(1, 1)] + [(n, p) for n in range(6) for p in range(2)], [],
+                                          [(n, p) for n in range(2, 6) for p in range(2)])]))
+    # Raw bytes as a group message: empty, short, a header only, every byte value once.
+    for k, b in enumerate([[], [0], [1, 0, 0, 0], [0xFF] * 12, list(range(0, 256, 7)), [0] * 64]):
+        c.add("bytes-%d" % k, vec([m_follow([], [(2, 2)]), m_bytes(b), m_echo(1)]))
+    return c
+
+
 # --- mount_table -----------------------------------------------------------------
 def mount_table():
     c = Corpus("mount_table")
@@ -409,7 +456,7 @@ def mount_table():
 
 def main():
     total = 0
-    for make in (lvb_decode, lock_name, stats, ast, recovery_events, mount_table):
+    for make in (lvb_decode, lock_name, stats, ast, recovery_events, mount_table, membership):
         c = make()
         n, size = c.write()
         total += size
