@@ -114,6 +114,14 @@ if [ "$N" = 1 ]; then
   grep -q 'HOLD released' /tmp/hold.log || inspect during "$(jidline)"
   grep -q 'HOLD released' /tmp/hold.log || status_run during "$(jidline)"
   grep -q 'HOLD released' /tmp/hold.log && log "HOLD released before the inspect or status"
+  # and until this node's gfs2 has found journal 2 busy: having logged 'recover generation N
+  # jid 2' it has queued its recovery of jid 2, whose TRY fails while the lock is held
+  # ("recover jid 2 result busy", retried after HZ), so the host's busy check holds by that
+  # order, not by the 8 s (bounded)
+  if [ -n "$(jidline)" ]; then
+    end=$((SECONDS + 60))
+    while [ $SECONDS -lt $end ] && ! dmesg | grep -qE 'gfs2: fsid=gdlm:gfs1\.[0-9]+: recover jid 2 result busy'; do sleep 0.2; done
+  fi
   rm -f /tmp/hold.keep
   for i in $(seq 1 300); do kill -0 $holder 2>/dev/null || break; sleep 0.2; done
   sed 's/^/GDLM hold: /' /tmp/hold.log | grep -v 'HOLD requested\|HOLD granted'
@@ -134,10 +142,19 @@ done
 log "RECOVERY SEEN $(dmesg | grep -c 'recover generation .* done') done-lines"
 inspect after
 status_run after "$(dmesg | sed -n 's/.*gfs2: fsid=gdlm:gfs1\.[0-9]*: recover generation \([0-9]*\) done.*/\1/p' | tail -1)"
+# this node has looked: the other survivor's unmount (a new generation) may come now
+touch /mnt/gfs2/after-node$N
 sleep 2
 if echo "node$N after recovery" >>/mnt/gfs2/node$N.txt && sync; then log "gfs2 write after recovery ok"; fi
 ls /mnt/gfs2 | tr '\n' ' ' | sed 's/^/GDLM gfs2 ls: /'; echo
 trace_rsb
+# unmount only once the other survivor has run its inspect and status after the recovery
+# (its after-nodeM mark on gfs2): this node's leave starts a generation that those would
+# otherwise show instead of the recovery's (bounded, inside the 120 s the host gives node 1
+# after its RECOVERY SEEN)
+end=$((SECONDS + 60))
+while [ $SECONDS -lt $end ] && [ ! -e /mnt/gfs2/after-node$((3 - N)) ]; do sleep 0.3; done
+[ -e /mnt/gfs2/after-node$((3 - N)) ] || log "no after-node$((3 - N)) mark: unmounting anyway"
 # node 2 unmounts first, then node 1
 sleep $((2 * (2 - N) + 1))
 timeout 60 umount /mnt/gfs2 && log "gfs2 umounted"

@@ -41,6 +41,9 @@ case $N in
   1)
     gctl lock kls 2 100 EX lvb=from-node1
     wait_members kls 3 150
+    # keep EX until a reader's SH has BASTed it (the module demotes EX->SH, writing the LVB):
+    # converting first would leave the readers no BAST to cause (bounded)
+    wait_dmesg 'gdlm: kls: bast 2,100 mode 3: demote EX->SH' 150 || log "no EX->SH demote of 2,100 seen"
     end=$((SECONDS + 90))
     while [ $SECONDS -lt $end ]; do
       gctl lock kls 2 100 SH
@@ -53,10 +56,23 @@ case $N in
   2)
     gctl lock kls 2 100 SH
     log "LVB 2,100 on node2: '$(glvb kls 2,100)'"
+    # tell node 3 (2,102's LVB, kept by this NL lock) that node 1's value was read here
+    gctl lock kls 2 102 EX lvb=node2-read && gctl lock kls 2 102 UN
     ;;
   3)
     gctl lock kls 2 100 SH
     log "LVB 2,100 on node3: '$(glvb kls 2,100)'"
+    # write only once node 2 has read node 1's value (its mark in 2,102), not when node 2's
+    # mount happens to be done (bounded)
+    end=$((SECONDS + 90)) m=
+    while [ $SECONDS -lt $end ]; do
+      gctl lock kls 2 102 SH
+      m=$(glvb kls 2,102)
+      gctl lock kls 2 102 UN
+      [ "$m" = node2-read ] && break
+      sleep 1
+    done
+    log "mark 2,102 on node3: '$m'"
     gctl lock kls 2 100 EX lvb=from-node3
     log "LVB 2,100 on node3 after EX: '$(glvb kls 2,100)'"
     ;;

@@ -46,11 +46,27 @@ end=$((SECONDS + 30))
 while [ $SECONDS -lt $end ] && ! grep -qE 'blocked 0 .* jids - ' "$GSTATUS"; do sleep 0.5; done
 gstatus
 log "RECOVERY SEEN"
-# stay in the lockspace while the other survivor may still retry (a busy result is retried
-# after HZ): a leave now would start another generation (the journal stand-in's LVB itself
-# is kept by every node's NL anchors). A setup bound, not an outcome: 10 s (HZ + the 300 ms
-# replay hold, under TCG).
-sleep 10
+# stay in the lockspace until the other survivor is done with the recovery (a busy result is
+# retried after HZ) and has taken its status: a leave before would start another generation,
+# which that status would show (the journal stand-in's LVB itself is kept by every node's NL
+# anchors). Ordered, not timed: node 1 marks its status taken in 2,300's LVB (kept by its NL
+# lock) and leaves after node 2 has left; node 2 leaves once it has read that mark (bounded).
+if [ "$N" = 1 ]; then
+  gctl lock rls 2 300 EX lvb=seen-node1 && gctl lock rls 2 300 UN
+  end=$((SECONDS + 120))
+  while [ $SECONDS -lt $end ] && [ "$(ls_members rls)" -gt 1 ]; do sleep 0.3; done
+  log "rls has $(ls_members rls) members (wanted 1: node 2 left)"
+else
+  end=$((SECONDS + 90)) m=
+  while [ $SECONDS -lt $end ]; do
+    gctl lock rls 2 300 SH
+    m=$(glvb rls 2,300)
+    gctl lock rls 2 300 UN
+    [ "$m" = seen-node1 ] && break
+    sleep 1
+  done
+  log "mark 2,300 on node2: '$m'"
+fi
 gstatus
 gctl unmount rls && log "RFL UNMOUNTED rls"
 rmmod gdlm_rfl && log "RFL REMOVED"

@@ -118,7 +118,11 @@ scenario_main() {
       { tdone1=$GC_T; say "node1: first 'recover generation N done' $(_gc_dt "$tk1" "$tdone1") s after the gdlmd kill"; }
   fi
   if rdlm_wait_log "$d/node3.log" 'MARK remounted-3b' 240 3 && rdlm_wait_log "$d/node2.log" 'MARK remounted-2c' 300 2; then
-    sleep 3
+    # node 2's last re-mount is generation 9, which nodes 1 and 3 must have finished before
+    # the kill (their 'recover generation 9 done' is checked in the part before it): wait for
+    # it, not 3 s (bounded)
+    rdlm_wait_log "$d/node1.log" 'gdlmd: gdlmtest: recover generation 9 done' 60 1 || say "node1: no 'recover generation 9 done' yet"
+    rdlm_wait_log "$d/node3.log" 'gdlmd: gdlmtest: recover generation 9 done' 60 3 || say "node3: no 'recover generation 9 done' yet"
     cut1=$(_gc_lines "$d/node1.log")
     cut2=$(_gc_lines "$d/node2.log")
     cut3=$(_gc_lines "$d/node3.log")

@@ -98,14 +98,17 @@ wd_all_checks() {
   check "withdraw-72: kwd: node1 and node2 locked kwd afterwards" \
     bash -c "grep -q 'kwd lock after the withdraw ok' '$d/node1.log' && grep -q 'kwd lock after the withdraw ok' '$d/node2.log'"
   # the engine's linux-7.2 withdraw against real 7.2 gfs2's: the survivors' line kinds for
-  # jid 2 (generation numbers dropped) are the same set in both lockspaces
+  # jid 2 (generation numbers dropped) are the same set in both lockspaces; the busy kinds
+  # ('jid=2: Busy', 'recover jid 2 result busy') are left out: whether a survivor's TRY comes
+  # while the other replays is timing, in each lockspace apart (wd_checks: every result
+  # success or busy; cluster3-kill.sh's orderings)
   local fg fk
-  fg=$(awk 'FNR == 1 {r=0} /dlm: gfs1: remove member 3$/ {r=1} r && /^gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gfs2: fsid=gdlm:gfs1\.[0-9]+: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
-  fk=$(awk 'FNR == 1 {r=0} /dlm: kwd: remove member 3$/ {r=1} r && /^gdlm: kwd: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gdlm: kwd: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | sort -u | tr '\n' ';')
+  fg=$(awk 'FNR == 1 {r=0} /dlm: gfs1: remove member 3$/ {r=1} r && /^gfs2: fsid=gdlm:gfs1\.[0-9]+: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gfs2: fsid=gdlm:gfs1\.[0-9]+: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | grep -vxE 'recover jid 2 result busy|jid=2: Busy' | sort -u | tr '\n' ';')
+  fk=$(awk 'FNR == 1 {r=0} /dlm: kwd: remove member 3$/ {r=1} r && /^gdlm: kwd: (recover generation [0-9]+ (jid 2|done)|recover jid 2 result|jid=2: (Replaying|Done|Busy|Looking))/' "$d/node1.klog" "$d/node2.klog" | sed -E 's/^gdlm: kwd: //; s/generation [0-9]+/generation N/; s/(Replaying journal|Looking at journal).*/\1/' | grep -vxE 'recover jid 2 result busy|jid=2: Busy' | sort -u | tr '\n' ';')
   echo "gfs1 (gfs2): $fg" >"$d/withdraw-forms.txt"
   echo "kwd (module): $fk" >>"$d/withdraw-forms.txt"
   sed 's/^/    /' "$d/withdraw-forms.txt" >&2
-  check "withdraw-72: both withdraws look the same to the survivors: the kinds of their lines after 'remove member 3' (generations dropped) are the same set for real 7.2 gfs2 (gfs1) and the engine's linux-7.2 profile (kwd)" \
+  check "withdraw-72: both withdraws look the same to the survivors: the kinds of their lines after 'remove member 3' (generations dropped) are the same set for real 7.2 gfs2 (gfs1) and the engine's linux-7.2 profile (kwd), busy kinds aside" \
     bash -c "[ -n '$fg' ] && [ '$fg' = '$fk' ]"
   if [ "$RDLM_WD_RR" = 1 ]; then
     check "withdraw-72: the survivors logged the recovery kinds of a failure for both ('recover generation N jid 2', 'recover jid 2 result success', 'recover generation N done')" \
