@@ -44,3 +44,21 @@ wait_dmesg() {
   while [ $SECONDS -lt $end ]; do dmesg | grep -qE "$1" && return 0; sleep 0.5; done
   return 1
 }
+# mark_lvb LS TYPE NUM TEXT: write TEXT into test lock TYPE,NUM's LVB (EX), then keep it with
+# NL ("UN" is lock_dlm's NL: make_mode(LM_ST_UNLOCKED)), so the DLM keeps the LVB for readers
+mark_lvb() { gctl lock "$1" "$2" "$3" EX lvb="$4" && gctl lock "$1" "$2" "$3" UN; }
+# wait_lvb_mark LS TYPE NUM TEXT SECS: read TYPE,NUM's LVB (SH, then back to NL) every second
+# until it is TEXT (bounded); logs what it read last. Orders a step after another node's
+# mark_lvb, not after a guess at how long that node takes.
+wait_lvb_mark() {
+  local end=$((SECONDS + $5)) m=
+  while [ $SECONDS -lt $end ]; do
+    gctl lock "$1" "$2" "$3" SH
+    m=$(glvb "$1" "$2,$3")
+    gctl lock "$1" "$2" "$3" UN
+    [ "$m" = "$4" ] && break
+    sleep 1
+  done
+  log "mark $2,$3 on node$N: '$m'"
+  [ "$m" = "$4" ]
+}

@@ -57,22 +57,14 @@ case $N in
     gctl lock kls 2 100 SH
     log "LVB 2,100 on node2: '$(glvb kls 2,100)'"
     # tell node 3 (2,102's LVB, kept by this NL lock) that node 1's value was read here
-    gctl lock kls 2 102 EX lvb=node2-read && gctl lock kls 2 102 UN
+    mark_lvb kls 2 102 node2-read
     ;;
   3)
     gctl lock kls 2 100 SH
     log "LVB 2,100 on node3: '$(glvb kls 2,100)'"
     # write only once node 2 has read node 1's value (its mark in 2,102), not when node 2's
     # mount happens to be done (bounded)
-    end=$((SECONDS + 90)) m=
-    while [ $SECONDS -lt $end ]; do
-      gctl lock kls 2 102 SH
-      m=$(glvb kls 2,102)
-      gctl lock kls 2 102 UN
-      [ "$m" = node2-read ] && break
-      sleep 1
-    done
-    log "mark 2,102 on node3: '$m'"
+    wait_lvb_mark kls 2 102 node2-read 90
     gctl lock kls 2 100 EX lvb=from-node3
     log "LVB 2,100 on node3 after EX: '$(glvb kls 2,100)'"
     ;;

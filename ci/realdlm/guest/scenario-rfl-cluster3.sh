@@ -52,20 +52,12 @@ log "RECOVERY SEEN"
 # anchors). Ordered, not timed: node 1 marks its status taken in 2,300's LVB (kept by its NL
 # lock) and leaves after node 2 has left; node 2 leaves once it has read that mark (bounded).
 if [ "$N" = 1 ]; then
-  gctl lock rls 2 300 EX lvb=seen-node1 && gctl lock rls 2 300 UN
+  mark_lvb rls 2 300 seen-node1
   end=$((SECONDS + 120))
   while [ $SECONDS -lt $end ] && [ "$(ls_members rls)" -gt 1 ]; do sleep 0.3; done
   log "rls has $(ls_members rls) members (wanted 1: node 2 left)"
 else
-  end=$((SECONDS + 90)) m=
-  while [ $SECONDS -lt $end ]; do
-    gctl lock rls 2 300 SH
-    m=$(glvb rls 2,300)
-    gctl lock rls 2 300 UN
-    [ "$m" = seen-node1 ] && break
-    sleep 1
-  done
-  log "mark 2,300 on node2: '$m'"
+  wait_lvb_mark rls 2 300 seen-node1 90
 fi
 gstatus
 gctl unmount rls && log "RFL UNMOUNTED rls"
