@@ -921,19 +921,6 @@ mod tests {
         }
     }
 
-    /// The actor of a choice (`None`: the DLM's recovery).
-    fn actor(a: Action) -> Option<u32> {
-        match a {
-            Action::DlmRecovery => None,
-            Action::Deliver(n)
-            | Action::Run(n)
-            | Action::Crash(n)
-            | Action::Mount(n)
-            | Action::DeliverCpg(n)
-            | Action::DeliverWorkFirst(n)
-            | Action::DeliverCpgWorkFirst(n) => Some(n),
-        }
-    }
 
     /// The reduction's premises, checked along random walks with two crashes and a
     /// remount: wherever `local_node` takes node i's steps alone, each of them commutes
@@ -972,11 +959,11 @@ mod tests {
                 }
                 let mut tried = Vec::new();
                 if let Some(own) = local_node(&s, &ch, true, &mut tried, |_| false) {
-                    let id = actor(own[0]);
+                    let id = own[0].node();
                     for &a in &own {
-                        assert_eq!(actor(a), id);
+                        assert_eq!(a.node(), id);
                         let sa = after(&s, a);
-                        for &b in ch.iter().filter(|&&b| actor(b) != id) {
+                        for &b in ch.iter().filter(|&&b| b.node() != id) {
                             let sb = after(&s, b);
                             assert!(enabled(&sa).contains(&b), "{a:?} disables {b:?}");
                             assert!(enabled(&sb).contains(&a), "{b:?} disables {a:?}");

@@ -494,6 +494,22 @@ pub enum Action {
     DeliverCpgWorkFirst(u32),
 }
 
+impl Action {
+    /// The node the choice acts on (`None`: the DLM's recovery).
+    pub fn node(self) -> Option<u32> {
+        match self {
+            Action::DlmRecovery => None,
+            Action::Deliver(n)
+            | Action::Run(n)
+            | Action::Crash(n)
+            | Action::Mount(n)
+            | Action::DeliverCpg(n)
+            | Action::DeliverWorkFirst(n)
+            | Action::DeliverCpgWorkFirst(n) => Some(n),
+        }
+    }
+}
+
 const TAIL: usize = 60;
 
 /// The simulated cluster.
@@ -1548,15 +1564,8 @@ impl<const N: usize> Sim<N> {
             Action::DeliverWorkFirst(n) => Step::DeliverWorkFirst(n),
             Action::DeliverCpgWorkFirst(n) => Step::DeliverCpgWorkFirst(n),
         });
-        match a {
-            Action::Deliver(n)
-            | Action::Run(n)
-            | Action::Crash(n)
-            | Action::Mount(n)
-            | Action::DeliverCpg(n)
-            | Action::DeliverWorkFirst(n)
-            | Action::DeliverCpgWorkFirst(n) => self.sched.touch((n as usize).wrapping_sub(1)),
-            Action::DlmRecovery => {}
+        if let Some(n) = a.node() {
+            self.sched.touch((n as usize).wrapping_sub(1));
         }
         match a {
             Action::DlmRecovery => {
