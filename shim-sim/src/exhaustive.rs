@@ -921,7 +921,6 @@ mod tests {
         }
     }
 
-
     /// The reduction's premises, checked along random walks with two crashes and a
     /// remount: wherever `local_node` takes node i's steps alone, each of them commutes
     /// in one step with every choice of another actor (both orders possible, one

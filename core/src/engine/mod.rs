@@ -1078,14 +1078,21 @@ impl<const N: usize> Engine<N> {
         else {
             return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
         };
+        self.take_sync_completion(now, lvb);
+        self.control_ex_done(t, status);
+        self.maybe_release();
+        Ok(())
+    }
+
+    /// What both control_lock fast paths do before their step: time, the sync request
+    /// answered, the LVB the DLM left in the lksb.
+    #[inline(always)]
+    fn take_sync_completion(&mut self, now: Instant, lvb: Option<&[u8; 32]>) {
         self.now = self.now.max(now);
         self.sync = None;
         if let Some(l) = lvb {
             self.lksb_lvb = ControlLvb::from_array(*l);
         }
-        self.control_ex_done(t, status);
-        self.maybe_release();
-        Ok(())
     }
 
     /// [`Engine::handle_dlm_done`] of control_lock NL after the control step.
@@ -1103,11 +1110,7 @@ impl<const N: usize> Engine<N> {
         else {
             return self.handle_dlm_done_general(now, LockRef::Control, status, 0, lvb);
         };
-        self.now = self.now.max(now);
-        self.sync = None;
-        if let Some(l) = lvb {
-            self.lksb_lvb = ControlLvb::from_array(*l);
-        }
+        self.take_sync_completion(now, lvb);
         self.control_nl_done(t, status);
         self.maybe_release();
         Ok(())
