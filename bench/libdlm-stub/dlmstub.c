@@ -37,6 +37,7 @@ struct dlm_lksb {
 	char *sb_lvbptr;
 };
 
+#define LKF_NOQUEUE 0x00000001
 #define LKF_VALBLK 0x00000008
 #define LKF_CONVERT 0x00000004
 #define LKF_CANCEL 0x00000002
@@ -63,9 +64,11 @@ static int ls_token;
 
 #ifdef DLMSTUB_TEST
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 static int cfg_threads;
 static const char *cfg_block, *cfg_block_ls;
+static FILE *cfg_log;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((constructor)) static void cfg(void)
@@ -74,6 +77,22 @@ __attribute__((constructor)) static void cfg(void)
 	cfg_threads = t && *t == '1';
 	cfg_block = getenv("DLMSTUB_BLOCK");
 	cfg_block_ls = getenv("DLMSTUB_BLOCK_LS");
+	const char *l = getenv("DLMSTUB_LOG");
+	if (l)
+		cfg_log = fopen(l, "w");
+}
+
+/* DLMSTUB_LOG: one line per call ("lock|convert MODE FLAGS NAME", "unlock LKID") */
+#define LOGF(...) do { if (cfg_log) { fprintf(cfg_log, __VA_ARGS__); fflush(cfg_log); } } while (0)
+
+/* The DLM's compatibility of two granted modes (NL 0 .. EX 5), for NOQUEUE. */
+static int compat(int a, int b)
+{
+	static const unsigned char m[6][6] = {
+		{ 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 1, 1, 0 }, { 1, 1, 1, 0, 0, 0 },
+		{ 1, 1, 0, 1, 0, 0 }, { 1, 1, 0, 0, 0, 0 }, { 1, 0, 0, 0, 0, 0 },
+	};
+	return a < 0 || b < 0 || m[a][b];
 }
 
 static void block_ls(void)
@@ -101,6 +120,7 @@ static void leave(void)
 #define LOCKED() do { if (cfg_threads) pthread_mutex_lock(&mu); } while (0)
 #define LEAVE() leave()
 #else
+#define LOGF(...) do { } while (0)
 #define ENTER() do { } while (0)
 #define LOCKED() do { } while (0)
 #define LEAVE() do { } while (0)
@@ -164,6 +184,20 @@ static int ls_lock(void *ls, uint32_t mode, struct dlm_lksb *lksb, uint32_t flag
 		memcpy(l->r->lvb, lksb->sb_lvbptr, 32);
 	int up = valblk && (int)mode > l->mode && !(l->mode >= 4 && (int)mode < l->mode);
 #ifdef DLMSTUB_TEST
+	LOGF("%s %u %#x %.*s\n", (flags & LKF_CONVERT) ? "convert" : "lock", mode, flags,
+	     (flags & LKF_CONVERT) ? 1 : (int)namelen, (flags & LKF_CONVERT) ? "-" : (const char *)name);
+	/* NOQUEUE against a granted lock of another handle in a conflicting mode: -EAGAIN; a
+	 * first request ends, a conversion keeps its mode. */
+	if (flags & LKF_NOQUEUE)
+		for (unsigned j = 0; j < MAXL; j++)
+			if (j != id - 1 && locks[j].used && locks[j].r == l->r &&
+			    !compat(locks[j].mode, (int)mode)) {
+				if (!(flags & LKF_CONVERT)) {
+					l->used = 0;
+					lksb->sb_lkid = id;
+				}
+				return queue(lksb, ast, astarg, -EAGAIN, id, 0, l->r);
+			}
 	l->prev = l->mode;
 	if (!(flags & LKF_CONVERT))
 		lksb->sb_lkid = id;
@@ -202,6 +236,7 @@ static int ls_unlock(void *ls, uint32_t lkid, uint32_t flags, struct dlm_lksb *l
 	if (flags & LKF_CANCEL)
 		return ls_cancel(lkid, lksb, astarg);
 #endif
+	LOGF("unlock %u\n", lkid);
 	if (lkid == 0 || lkid > MAXL || !locks[lkid - 1].used) { errno = EINVAL; return -1; }
 	locks[lkid - 1].used = 0;
 	/* The AST of an unlock goes to the lock's original AST routine: the callers here use

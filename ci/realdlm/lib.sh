@@ -427,6 +427,27 @@ rdlm_wait_log() {
   return 1
 }
 
+# rdlm_fail_report DIR: what a reader of CI's output needs when a scenario failed and its
+# results folder is not at hand: each VM's fate and the end of its serial log (kernel panics,
+# a guest script stuck on a step, a daemon's last lines). Written to DIR/failure.txt; the run
+# prints every failed scenario's report after the timings.
+rdlm_fail_report() {
+  local d=$1 f n
+  for f in "$d"/node[0-9]*.log; do
+    [ -f "$f" ] || continue
+    n=${f##*/node}
+    n=${n%.log}
+    if grep -aq '^GDLM-DMESG ' "$f"; then
+      echo "node$n: the guest ran to its end (final dmesg dumped)"
+    else
+      echo "node$n: no final dmesg dump: the guest was killed, hung or panicked"
+    fi
+    grep -aE 'Kernel panic|BUG:|Oops|TIMEOUT waiting|still running after' "$f" | tr -d '\r' | head -5 | sed 's/^/    !! /'
+    echo "  last lines of node$n's serial log:"
+    grep -av '^GDLM-DMESG ' "$f" | tr -d '\r' | grep -av '^[[:space:]]*$' | tail -n 25 | cut -c1-220 | sed 's/^/    /'
+  done >"$d/failure.txt"
+}
+
 rdlm_cleanup() {
   local n
   for n in "${!RDLM_VMPID[@]}"; do rdlm_vm_kill "$n"; done

@@ -19,11 +19,14 @@
 //! lockspace is stopped for recovery (`dlm_user_request` → `dlm_lock_recovery`), and a poll
 //! loop must go on reading its other fds meanwhile. Then Rust code on either thread touches a
 //! cell's lksb and LVB only while the other does not (`Cell::inflight`, `Cell::outstanding`),
-//! and results are read only while no request is in flight (`dispatch_into`: the kernel's
-//! `device_read` must not run beside `dlm_user_request`), so libdlm's own stores into an
-//! lksb on the two threads (`sb_lkid` after a request's `write()`, a completion's in
-//! `dlm_dispatch`) never overlap either; that is also what lets a cancel go out while the
-//! request it cancels is outstanding.
+//! and results are read only while no request is in flight (`dispatch_into`), so libdlm's own
+//! stores into an lksb on the two threads (`sb_lkid` after a request's `write()`, a
+//! completion's in `dlm_dispatch`) never overlap either; that is also what lets a cancel go
+//! out while the request it cancels is outstanding.
+//!
+//! A `NOQUEUE` first request in a mode above NL is made as an NL request, a `NOQUEUE`
+//! conversion and, if that is refused, an unlock (`Via`): Linux 7.2.13 panics on a refused new
+//! `NOQUEUE` request from user space. The caller sees the request's one completion.
 
 use std::collections::VecDeque;
 use std::ffi::{c_void, CString};
@@ -124,6 +127,51 @@ struct Cell {
     /// only the submit thread's libdlm call touches `lksb` and `lvb` from Rust's side, the
     /// cell is not reused, and callbacks for it wait (`Lockspace::deferred`).
     inflight: u32,
+    /// Where an anchored `NOQUEUE` request is ([`Via`]; `Via::Direct` for every other).
+    via: Via,
+    /// The anchored request's mode and flags (the conversion made once the NL is granted).
+    want_mode: u32,
+    want_flags: u32,
+    /// The failed conversion's `sb_status` and `sb_flags` while its NL lock is unlocked.
+    saved_status: i32,
+    saved_flags: u8,
+}
+
+/// An anchored `NOQUEUE` first request (see [`Lockspace::lock`]): Linux 7.2.13's
+/// `dlm_user_request` frees the lkb of a new `NOQUEUE` request whose remote master refuses it
+/// before it adds the lkb to the process's lock list (the reply runs in softirq context and
+/// drops the last reference between `request_lock` and `hold_lkb`): "refcount_t: addition
+/// on 0" then list corruption and a panic, seen in `ci/realdlm` gdlmd-cluster3-mixed on
+/// every few journal tries. A conversion's failure never ends its lkb, so such a request is
+/// made as an NL request, a `NOQUEUE` conversion and, if that fails, an unlock; the caller
+/// sees one completion, as for the request itself.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Via {
+    /// A plain request (or an anchored one past its last hidden step).
+    Direct,
+    /// The NL request is out.
+    Anchor,
+    /// The `NOQUEUE` conversion is out.
+    Convert,
+    /// The conversion failed; the NL lock's unlock is out.
+    Unwind,
+}
+
+/// Flags an anchored request may carry: each means the same on a conversion (an NL request
+/// carries none of them; `EXPEDITE`, `PERSISTENT`, `ORPHAN`, ... keep the direct request).
+const ANCHORABLE: DlmLkf = DlmLkf::NOQUEUE
+    .union(DlmLkf::NOQUEUEBAST)
+    .union(DlmLkf::VALBLK)
+    .union(DlmLkf::IVVALBLK)
+    .union(DlmLkf::NOORDER)
+    .union(DlmLkf::HEADQUE)
+    .union(DlmLkf::ALTPR)
+    .union(DlmLkf::ALTCW);
+
+/// Whether a first request is made anchored (see [`Via`]).
+#[inline(always)]
+fn anchored(mode: DlmMode, flags: DlmLkf) -> bool {
+    flags.contains(DlmLkf::NOQUEUE) && mode != DlmMode::Nl && ANCHORABLE.contains(flags)
 }
 
 /// The cell's callback: append it to the lockspace's list.
@@ -667,6 +715,7 @@ impl Lockspace {
             };
             (*c).granted = false;
             (*c).valblk = valblk;
+            (*c).via = Via::Direct;
         }
         c
     }
@@ -691,6 +740,11 @@ impl Lockspace {
             valblk: false,
             outstanding: false,
             inflight: 0,
+            via: Via::Direct,
+            want_mode: 0,
+            want_flags: 0,
+            saved_status: 0,
+            saved_flags: 0,
         }));
         // SAFETY: just allocated; the LVB buffer is the cell's own, at a fixed address.
         unsafe { (*c).lksb.sb_lvbptr = ptr::addr_of_mut!((*c).lvb).cast() };
@@ -823,6 +877,12 @@ impl Lockspace {
     /// read into the lock's buffer on grant (`lvb` only sets its initial contents). The
     /// outcome arrives as an [`Event::Completion`]. `CONVERT` and `CANCEL` are refused here
     /// (see [`Lockspace::convert`], [`Lockspace::cancel`]).
+    ///
+    /// A `NOQUEUE` request above NL (with flags a conversion also takes) goes out as an NL
+    /// request, then a `NOQUEUE` conversion, then, if that is refused, the NL's unlock
+    /// (Linux 7.2.13 frees a refused new `NOQUEUE` request's lkb in use); the completion is the
+    /// request's own (`Again` with `last`, or the grant), and a cancel meanwhile finds nothing
+    /// to cancel. Other nodes see an NL lock for that time, which blocks no mode.
     #[inline(always)]
     pub fn lock(
         &mut self,
@@ -837,6 +897,9 @@ impl Lockspace {
         let m = check_mode(mode)?;
         if flags.intersects(DlmLkf::CONVERT | DlmLkf::CANCEL) {
             return Err(use_convert());
+        }
+        if anchored(mode, flags) {
+            return self.lock_anchored(name, m, flags, lvb);
         }
         let valblk = flags.contains(DlmLkf::VALBLK);
         let c = self.alloc(lvb, valblk);
@@ -856,6 +919,180 @@ impl Lockspace {
             return Err(self.refused(c));
         }
         Ok(id)
+    }
+
+    /// A `NOQUEUE` first request, anchored (see [`Via`]): the NL request now, the conversion
+    /// when it is granted ([`Lockspace::anchor_step`]).
+    #[cold]
+    #[inline(never)]
+    fn lock_anchored(
+        &mut self,
+        name: &[u8],
+        mode: u32,
+        flags: DlmLkf,
+        lvb: Option<&Lvb>,
+    ) -> io::Result<LockId> {
+        let c = self.alloc(lvb, false);
+        // SAFETY: `alloc` returned a live cell; `via` and the wanted request are the main
+        // thread's fields.
+        let id = unsafe {
+            (*c).via = Via::Anchor;
+            (*c).want_mode = mode;
+            (*c).want_flags = flags.bits();
+            LockId((*c).id)
+        };
+        let nl = DlmMode::Nl as u32;
+        if self.submit.is_some() {
+            return self.queue_first(c, id, nl, DlmLkf::empty(), name);
+        }
+        let op = OpRef::Lock {
+            mode: nl,
+            flags: 0,
+            name,
+        };
+        // SAFETY: as in `lock`.
+        if unsafe { call_rv(self.handle.as_ptr(), c, op) } != 0 {
+            return Err(self.refused(c));
+        }
+        Ok(id)
+    }
+
+    /// The next hidden step of an anchored request after its current one completed with
+    /// `sb_status` (the callback's or, if the request was refused, `-errno`): the
+    /// completion for the caller once there is one.
+    #[cold]
+    #[inline(never)]
+    fn anchor_step(&mut self, c: *mut Cell, sb_status: i32, sb_flags: u8) -> Option<Completion> {
+        // SAFETY: a live cell with no request in flight (its completion or refusal is being
+        // handled); the main thread's fields.
+        let (via, id, valblk) = unsafe {
+            (*c).outstanding = false;
+            ((*c).via, (*c).id, (*c).valblk)
+        };
+        match via {
+            Via::Anchor if sb_status == 0 => {
+                // SAFETY: as above.
+                let (mode, flags) = unsafe {
+                    (*c).granted = true;
+                    (*c).via = Via::Convert;
+                    ((*c).want_mode, DlmLkf::from_bits_retain((*c).want_flags))
+                };
+                match self.reissue_convert(c, mode, flags) {
+                    Ok(()) => None,
+                    Err(e) => self.anchor_unwind(c, -e, 0),
+                }
+            }
+            Via::Convert if sb_status != 0 => self.anchor_unwind(c, sb_status, sb_flags),
+            Via::Unwind => {
+                // Whatever the unlock's outcome, the caller's request failed as the
+                // conversion did; the handle ends.
+                // SAFETY: as above.
+                let (status, flags) = unsafe { ((*c).saved_status, (*c).saved_flags) };
+                self.end_anchored(c);
+                Some(Completion {
+                    lock: LockId(id),
+                    status: Status::from_sb_status(status),
+                    sb_flags: flags,
+                    last: true,
+                    valblk,
+                })
+            }
+            // The NL request failed (the handle ends: never granted), or the conversion was
+            // granted: the caller's completion, as a direct request's.
+            _ => {
+                // SAFETY: as above.
+                let granted = unsafe {
+                    (*c).via = Via::Direct;
+                    (*c).granted
+                };
+                let status = Status::from_sb_status(sb_status);
+                let last = sb_status != 0 && !granted;
+                if sb_status == 0 {
+                    // SAFETY: as above.
+                    unsafe { (*c).granted = true };
+                } else if last {
+                    self.release_cell(c);
+                }
+                Some(Completion {
+                    lock: LockId(id),
+                    status,
+                    sb_flags,
+                    last,
+                    valblk,
+                })
+            }
+        }
+    }
+
+    /// The anchored request failed after its NL was granted: unlock the NL, keeping the
+    /// failure for the caller's completion.
+    fn anchor_unwind(&mut self, c: *mut Cell, sb_status: i32, sb_flags: u8) -> Option<Completion> {
+        // SAFETY: as in `anchor_step`.
+        unsafe {
+            (*c).via = Via::Unwind;
+            (*c).saved_status = sb_status;
+            (*c).saved_flags = sb_flags;
+            (*c).valblk = false;
+        }
+        match self.reissue_unlock(c) {
+            Ok(()) => None,
+            // The NL lock stays until the lockspace is closed (it blocks nobody); the caller
+            // gets the request's failure.
+            Err(_) => {
+                // SAFETY: as in `anchor_step`.
+                let id = unsafe { (*c).id };
+                self.end_anchored(c);
+                Some(Completion {
+                    lock: LockId(id),
+                    status: Status::from_sb_status(sb_status),
+                    sb_flags,
+                    last: true,
+                    valblk: false,
+                })
+            }
+        }
+    }
+
+    fn end_anchored(&mut self, c: *mut Cell) {
+        // SAFETY: as in `anchor_step`.
+        unsafe { (*c).via = Via::Direct };
+        self.release_cell(c);
+    }
+
+    /// An anchored request's conversion: through the submit thread if there is one.
+    fn reissue_convert(&mut self, c: *mut Cell, mode: u32, flags: DlmLkf) -> Result<(), i32> {
+        if self.submit.is_some() {
+            return self
+                .queue_convert(c, mode, flags, None)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO));
+        }
+        // SAFETY: as in `convert`: no submit thread, `&mut self`, a live cell.
+        unsafe {
+            (*c).valblk = flags.contains(DlmLkf::VALBLK);
+            let op = OpRef::Lock {
+                mode,
+                flags: (flags | DlmLkf::CONVERT).bits(),
+                name: b"-",
+            };
+            call(self.handle.as_ptr(), c, op)
+        }
+    }
+
+    /// An anchored request's unlock of its NL lock.
+    fn reissue_unlock(&mut self, c: *mut Cell) -> Result<(), i32> {
+        if self.submit.is_some() {
+            return self
+                .queue_unlock(c, DlmLkf::empty(), None)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO));
+        }
+        // SAFETY: as in `reissue_convert`.
+        unsafe {
+            let op = OpRef::Unlock {
+                flags: 0,
+                lkid: (*c).lksb.sb_lkid,
+            };
+            call(self.handle.as_ptr(), c, op)
+        }
     }
 
     /// `dlm_ls_lock(.., flags | DLM_LKF_CONVERT, ..)`: convert `lock` to `mode`. With
@@ -950,6 +1187,15 @@ impl Lockspace {
     /// request had completed and the lock is gone, or the request itself was refused) is
     /// dropped: the request's completion says what happened.
     pub fn cancel(&mut self, lock: LockId) -> io::Result<()> {
+        // An anchored request's hidden steps (a NOQUEUE request's) are not cancelled: its
+        // completion comes as one that beat the cancel.
+        if self
+            .get(lock)
+            // SAFETY: a live cell; `via` is the main thread's.
+            .is_some_and(|c| unsafe { (*c).via } != Via::Direct)
+        {
+            return Ok(());
+        }
         if self.submit.is_none() {
             return self.unlock_flags(lock, DlmLkf::CANCEL, None);
         }
@@ -1029,11 +1275,11 @@ impl Lockspace {
     ) -> io::Result<usize> {
         if self.submit.is_some() {
             self.take_acks();
-            // The kernel's device_read must not run while a device_write is inside
-            // dlm_user_request: a NOQUEUE request whose remote master answers at once has
-            // its final cast read and its lkb freed before dlm_user_request's hold_lkb and
-            // list_add (a use-after-free and list corruption seen on Linux 7.2.13 in
-            // `ci/realdlm` gdlmd-cluster3-mixed). Results wait until the write returned.
+            // Results are read only once no write is in flight: libdlm stores into an lksb
+            // after a request's write() (on the submit thread) and in dlm_dispatch (here),
+            // and the two must not overlap. (This does not close the Linux 7.2.13
+            // use-after-free of a refused new NOQUEUE request, which needs no read: the
+            // reply frees the lkb in softirq context; see `Via`.)
             if self.inflight > 0 {
                 return Ok(0);
             }
@@ -1086,6 +1332,10 @@ impl Lockspace {
                 return Some(Event::Blocking {
                     lock: LockId((*c).id),
                 });
+            }
+            if (*c).via != Via::Direct {
+                let (st, fl) = ((*c).lksb.sb_status, (*c).lksb.sb_flags as u8);
+                return self.anchor_step(c, st, fl).map(Event::Completion);
             }
         }
         Some(Event::Completion(self.complete::<false>(c)))
@@ -1141,14 +1391,24 @@ impl Lockspace {
             let c = a.cell.0;
             self.inflight -= 1;
             // SAFETY: `inflight` is the main thread's; the thread is done with this request.
-            let (id, granted, valblk, idle) = unsafe {
+            let (id, granted, valblk, idle, via) = unsafe {
                 (*c).inflight -= 1;
                 if a.errno != 0 && a.kind != AckKind::Cancel {
                     (*c).outstanding = false;
                 }
-                ((*c).id, (*c).granted, (*c).valblk, (*c).inflight == 0)
+                (
+                    (*c).id,
+                    (*c).granted,
+                    (*c).valblk,
+                    (*c).inflight == 0,
+                    (*c).via,
+                )
             };
-            if a.errno != 0 && a.kind != AckKind::Cancel && id & ENDED == 0 {
+            if a.errno != 0 && a.kind != AckKind::Cancel && id & ENDED == 0 && via != Via::Direct {
+                if let Some(done) = self.anchor_step(c, -a.errno, 0) {
+                    self.pending.push_back(Event::Completion(done));
+                }
+            } else if a.errno != 0 && a.kind != AckKind::Cancel && id & ENDED == 0 {
                 let last = a.kind == AckKind::First && !granted;
                 self.pending.push_back(Event::Completion(Completion {
                     lock: LockId(id),
@@ -1334,9 +1594,12 @@ impl Lockspace {
                 let fired = unsafe { &mut *self.fired };
                 if fired.n == 1 {
                     let f = fired.buf[0];
+                    let cell = f as *mut Cell;
                     // SAFETY: an AST's `f` is one of our cells (allocated until `close`);
-                    // with no submit thread nothing else touches it now.
-                    if f & BAST == 0 && unsafe { (*(f as *mut Cell)).id } == lock.0 {
+                    // with no submit thread nothing else touches it now. An anchored
+                    // request's step takes the slow path.
+                    let mine = unsafe { (*cell).id == lock.0 && (*cell).via == Via::Direct };
+                    if f & BAST == 0 && mine {
                         fired.n = 0;
                         return Ok(self.complete::<true>(f as *mut Cell));
                     }
