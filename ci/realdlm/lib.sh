@@ -443,8 +443,10 @@ rdlm_fail_report() {
       echo "node$n: no final dmesg dump: the guest was killed, hung or panicked"
     fi
     grep -aE 'Kernel panic|BUG:|Oops|TIMEOUT waiting|still running after' "$f" | tr -d '\r' | head -5 | sed 's/^/    !! /'
-    echo "  last lines of node$n's serial log:"
-    grep -av '^GDLM-DMESG ' "$f" | tr -d '\r' | grep -av '^[[:space:]]*$' | tail -n 25 | cut -c1-220 | sed 's/^/    /'
+    echo "  corosync's last membership lines on node$n:"
+    grep -a '^GDLM-COROSYNC ' "$f" | tr -d '\r' | grep -aE 'membership|failed|Token|Members' | tail -n 4 | cut -c1-200 | sed 's/^/    /'
+    echo "  last lines of node$n's serial log (corosync's left out):"
+    grep -avE '^GDLM-(DMESG|COROSYNC) ' "$f" | tr -d '\r' | grep -av '^[[:space:]]*$' | tail -n 25 | cut -c1-220 | sed 's/^/    /'
   done >"$d/failure.txt"
 }
 
