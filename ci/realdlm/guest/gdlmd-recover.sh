@@ -4,7 +4,7 @@
 # LVB with `gdlm inspect` (the jid bit must be set at this point) and takes a while, so that
 # the re-mount and the second failure of the scenario overlap it: 8 s while the generation
 # is at most 6 (the first two failures), 1 s later (the VM kill, whose death-to-done time
-# is measured). The first recovery of jid 1 fails, to exercise the retry of a failure. A
+# is measured); node 1's run for jid 2 before node 2's failure waits for that failure. The first recovery of jid 1 fails, to exercise the retry of a failure. A
 # command whose gdlmd died is killed by gdlmd's reaper (or stops: GDLM-RECOVER orphaned).
 # Phase 7 sets GDLMD_TEST_FAIL_JID (that first-mount replay fails after 4 s, exit 4) or
 # GDLMD_TEST_SLOW_JID/GDLMD_TEST_SLOW_SECS (that first-mount replay takes that long).
@@ -45,5 +45,18 @@ if [ "$GDLM_REASON" = failed ]; then
     alive || { echo "GDLM-RECOVER orphaned node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON daemon=$d up=$(up)"; exit 4; }
     sleep 0.2
   done
+  # gdlmd-cluster3's second failure (node 2's gdlmd SIGKILL, once node 3 rejoined) must come
+  # during the first failure's recovery: node 1's run for jid 2 from before it (generation
+  # 4, or 5 after node 3's rejoin) ends only once node 2 has left gdlmd's CPG group, however
+  # long node 3's rejoin took (bounded: 90 s).
+  if [ "$GDLM_JID" = 2 ] && [ "$GDLM_NODEID" = 1 ] && [ "$GDLM_GENERATION" -le 5 ]; then
+    end=$((SECONDS + 90))
+    while [ $SECONDS -lt $end ]; do
+      alive || { echo "GDLM-RECOVER orphaned node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON daemon=$d up=$(up)"; exit 4; }
+      corosync-cpgtool -e 2>/dev/null | awk -v g="gdlmd:$GDLM_LOCKSPACE" '/^[^ \t]/ {in_g = ($1 == g)} /^[ \t]/ && in_g && $2 == 2 {n2 = 1} END {exit n2}' && break
+      sleep 0.5
+    done
+    echo "GDLM-RECOVER gate node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION node2-in-group=$([ $SECONDS -lt $end ] && echo no || echo yes) up=$(up)"
+  fi
 fi
 echo "GDLM-RECOVER end node=$GDLM_NODEID jid=$GDLM_JID gen=$GDLM_GENERATION reason=$GDLM_REASON up=$(up)"

@@ -214,8 +214,13 @@ scenario_main() {
   check "gdlmd-cluster3: node3 re-mounted with jid 2" \
     awk '/MARK start-3b/ {s=1} s && /jid=2, already locked for use/ {ok=1} END {exit !ok}' "$d/k-node3.log"
   # 4. second failure during the recovery
+  # on the stamped logs (the host's tk2/tdone1 above are when it looked: tdone1 could be an
+  # earlier line found late); node 1's run for jid 2 waits for this kill (gdlmd-recover.sh)
+  local sk2 sd1
+  sk2=$(rdlm_t "$d/node2.stamped" 'MARK kill2')
+  sd1=$(rdlm_t "$d/node1.stamped" 'gdlmd: gdlmtest: recover generation [0-9]+ done' "$(rdlm_t "$d/node3.stamped" 'MARK kill1')")
   check "gdlmd-cluster3: node2's gdlmd was killed during the recovery (before node1's first 'done' after node 3's failure)" \
-    bash -c "[ -n '$tk2' ] && [ -n '$tdone1' ] && awk 'BEGIN {exit !($tk2 < $tdone1)}'"
+    bash -c "[ -n '$sk2' ] && [ -n '$sd1' ] && awk 'BEGIN {exit !($sk2 < $sd1)}'"
   check "gdlmd-cluster3: node1 logged 'recover_slot jid 1 gen 5' (node 2's failure after node 3's rejoin)" grep -q 'recover_slot jid 1 gen 5$' "$d/k-node1.log"
   check "gdlmd-cluster3: node1's first recovery of jid 1 failed (exit 3: 'jid=1: Failed', 'recover jid 1 result busy'), it was retried and succeeded" \
     awk '/jid=1: recovery command exit 3/ {f=1} f && /jid=1: Failed$/ {g=1} g && /recover jid 1 result busy/ {r=1} r && /GDLM-RECOVER start node=1 jid=1 / {again=1} again && /recover jid 1 result success/ {ok=1} END {exit !ok}' "$d/k-node1.log"
