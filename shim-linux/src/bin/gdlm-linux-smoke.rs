@@ -92,6 +92,9 @@ fn show(c: &Completion) -> String {
 }
 
 /// Request and wait for the completion.
+/// NOQUEUE tries of node 2's storm against node 1's EX (`node`).
+const STORM: usize = 200;
+
 fn lock_wait(
     ls: &mut Lockspace,
     res: &[u8],
@@ -409,6 +412,25 @@ fn node(n: u32) -> io::Result<Report> {
                 "node2-noqueue-cross-node-eagain",
                 c.status == Status::Again,
                 format!("{} in {:.2} ms", show(&c), ms(t)),
+            );
+            // Refused NOQUEUE first requests against node 1's EX, as gdlmd's journal tries
+            // during a replay: Linux 7.2.13 panicked on a few of them when they went out as
+            // new requests (gdlm_linux::Lockspace::lock makes them NL + NOQUEUE conversion).
+            let t = Instant::now();
+            let mut again = 0;
+            let mut live = 0;
+            for _ in 0..STORM {
+                let (_, c) = lock_wait(&mut ls, &res1, DlmMode::Ex, DlmLkf::NOQUEUE)?;
+                again += usize::from(c.status == Status::Again && c.last);
+                live = live.max(ls.live_locks());
+            }
+            r.check(
+                "node2-noqueue-storm-eagain",
+                again == STORM,
+                format!(
+                    "{again} of {STORM} Again (last), {live} live locks at most, in {:.0} ms",
+                    ms(t)
+                ),
             );
             let t = Instant::now();
             let (_, c) = lock_wait(
