@@ -83,6 +83,10 @@ pub struct CheckConfig {
     /// step it can take stays inside the node, take only those steps (kernel callbacks
     /// only).
     pub reduce: bool,
+    /// Deliver a blocking callback that its node ignores at once, as part of the step
+    /// that queued it or uncovered it ([`deliver_ignored`]; kernel callbacks only): a
+    /// state with such a callback at the head of a node's callbacks is never stored.
+    pub skip_basts: bool,
 }
 
 impl CheckConfig {
@@ -102,6 +106,7 @@ impl CheckConfig {
             progress: false,
             generations: true,
             reduce: true,
+            skip_basts: true,
         }
     }
 }
@@ -134,6 +139,9 @@ pub struct CheckResult {
     pub first_by_invariant: Vec<(Violation, Vec<Action>)>,
     /// States expanded by one node's local steps only ([`CheckConfig::reduce`]).
     pub reduced: u64,
+    /// The quiet states' keys (canonical state and fault budget used), sorted: a
+    /// reduction must keep every one ([`CheckConfig::reduce`], [`CheckConfig::skip_basts`]).
+    pub quiet: Vec<u128>,
     /// Seconds taken.
     pub secs: f64,
 }
@@ -267,6 +275,12 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
     }
     let base_mounts = root.mounts();
     let reduce = cfg.reduce && !cfg.cpg;
+    let skip = cfg.skip_basts && !cfg.cpg;
+    // For counterexample paths with the deliveries `skip` makes (see `with_ignored`).
+    let origin = skip.then(|| root.clone());
+    if skip {
+        deliver_ignored(&mut root, None);
+    }
     // The fault budget left is part of the state: a state reached with more budget has
     // more futures.
     // (One XXH3-128 over the canonical bytes and the budget used: 24 bytes a seen-set
@@ -290,6 +304,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         by_invariant: [0; 6],
         first_by_invariant: Vec::new(),
         reduced: 0,
+        quiet: Vec::new(),
         secs: 0.0,
     };
     let path_to = |parent: &[(u32, Option<Action>)], mut i: u32| {
@@ -316,6 +331,8 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         if choices.is_empty() {
             // Quiet: every live node must be mounted and unblocked, nothing dirty left.
             res.quiet_states += 1;
+            let Key128(lo, hi) = key(&sim);
+            res.quiet.push(u128::from(lo) | u128::from(hi) << 64);
             let mut s = sim.clone();
             s.check_liveness();
             if let Some(v) = s.violation() {
@@ -335,7 +352,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
         // tried and did not take are kept as those choices' successors.
         let mut tried = Vec::new();
         if reduce {
-            if let Some(own) = local_node(&sim, &choices, rename, &mut tried, |s| {
+            if let Some(own) = local_node(&sim, &choices, rename, skip, &mut tried, |s| {
                 seen.contains_key(&key(s))
             }) {
                 choices = own;
@@ -355,11 +372,7 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
                         (false, Some(s)) => s.clone(),
                         (false, None) => unreachable!("taken only by the last choice"),
                     };
-                    next.perform(a);
-                    next.check_invariants();
-                    if rename {
-                        Generations::rename(&mut next);
-                    }
+                    step(&mut next, a, rename, skip);
                     next
                 }
             };
@@ -400,8 +413,79 @@ pub fn check_sized<const N: usize>(cfg: &CheckConfig) -> Result<CheckResult, Str
             }
         }
     }
+    res.quiet.sort_unstable();
+    if let Some(o) = &origin {
+        if let Some((_, p)) = res.violation.as_mut() {
+            *p = with_ignored(o, p);
+        }
+        for (_, p) in res.first_by_invariant.iter_mut() {
+            *p = with_ignored(o, p);
+        }
+    }
     res.secs = start.elapsed().as_secs_f64();
     Ok(res)
+}
+
+/// One transition of the check: `a`, the invariants, then (if `skip`) the deliveries of
+/// ignored blocking callbacks ([`deliver_ignored`]) unless an invariant broke, then the
+/// renaming (if `rename`).
+fn step<const N: usize>(sim: &mut Sim<N>, a: Action, rename: bool, skip: bool) {
+    sim.perform(a);
+    sim.check_invariants();
+    if skip && sim.violation().is_none() && deliver_ignored(sim, None) > 0 {
+        sim.check_invariants();
+    }
+    if rename {
+        Generations::rename(sim);
+    }
+}
+
+/// Deliver every blocking callback at the head of a node's callbacks that the node
+/// ignores ([`Sim::ignored_callback`]), until no node's oldest callback is one; each
+/// delivery is pushed to `path` if given. Returns how many were delivered.
+///
+/// Why the check may make these deliveries part of the step before them and never store
+/// a state with such a callback at a head (shim-sim/README.md, "Ignored blocking
+/// callbacks"): the delivery pops the head of one node's callbacks and changes nothing
+/// else (no glock owns the lock, so `Glocks::bast` returns at once); nothing but that
+/// node's delivery and its crash reads or removes the head (other actors append; the
+/// DLM's stop barrier counts only `recover_prep`s; a crash discards the node's callbacks,
+/// popped or not); no invariant reads the outbox; and whether a callback is one is
+/// fixed when it is queued (a lock's owner, engine or glock, never changes). So the
+/// delivery commutes with every other step, stays enabled until taken, and a state and
+/// the state with its ignored heads delivered have the same futures up to those
+/// deliveries, the same violations and the same quiet states (a quiet state has no
+/// callbacks at all).
+pub fn deliver_ignored<const N: usize>(
+    sim: &mut Sim<N>,
+    mut path: Option<&mut Vec<Action>>,
+) -> u64 {
+    let mut n = 0;
+    while let Some(id) = sim.ignored_callback() {
+        sim.perform(Action::Deliver(id));
+        if let Some(p) = path.as_deref_mut() {
+            p.push(Action::Deliver(id));
+        }
+        n += 1;
+    }
+    n
+}
+
+/// A path of the check from `origin` (the mounted cluster) with the deliveries
+/// [`deliver_ignored`] made written out, so that it replays step by step.
+fn with_ignored<const N: usize>(origin: &Sim<N>, path: &[Action]) -> Vec<Action> {
+    let mut s = origin.clone();
+    let mut out = Vec::with_capacity(path.len());
+    deliver_ignored(&mut s, Some(&mut out));
+    for &a in path {
+        out.push(a);
+        s.perform(a);
+        s.check_invariants();
+        if s.violation().is_none() && deliver_ignored(&mut s, Some(&mut out)) > 0 {
+            s.check_invariants();
+        }
+    }
+    out
 }
 
 /// The seen-set's hasher: its keys are XXH3-128 digests already, so the low 64 bits are
@@ -555,9 +639,9 @@ pub fn audit_sized<const N: usize>(cfg: &CheckConfig) -> Result<Audit, String> {
     Ok(out)
 }
 
-/// What the other actors' steps and the invariants read of a node: alive, phase,
-/// whether it accesses the file system, its jid, whether it owns its journal, which
-/// journal it replays, the generation it started, and `DFL_FIRST_MOUNT`.
+/// What the other actors' steps and the invariants read of a node, but the generation
+/// it started: alive, phase, whether it accesses the file system, its jid, whether it
+/// owns its journal, which journal it replays, and `DFL_FIRST_MOUNT`.
 fn observable<const N: usize>(n: &crate::node::Node<N>) -> impl PartialEq {
     (
         n.alive(),
@@ -566,11 +650,21 @@ fn observable<const N: usize>(n: &crate::node::Node<N>) -> impl PartialEq {
         n.jid(),
         n.owns_journal(),
         n.replaying(),
-        n.rec().recover_start(),
         n.rec()
             .flags()
             .contains(gdlm_core::RecoverFlags::FIRST_MOUNT),
     )
+}
+
+/// Whether a local step of a node kept what [`observable`] reads and did not lower the
+/// generation the node started (`ls_recover_start`). That generation is read by nothing
+/// but invariant 1 ("an accessing node that started a generation after a journal's
+/// failure while the journal is dirty"), which can only break more often when it grows:
+/// a step that raises it is not invisible, but every state it leads to breaks invariant 1
+/// wherever the state without it did (README "Partial-order reduction", condition 3).
+fn unseen<const N: usize>(before: &crate::node::Node<N>, after: &crate::node::Node<N>) -> bool {
+    observable(after) == observable(before)
+        && after.rec().recover_start() >= before.rec().recover_start()
 }
 
 /// The check's partial-order reduction: the choices of one node whose steps stay inside
@@ -602,6 +696,7 @@ pub fn local_node<const N: usize>(
     sim: &Sim<N>,
     choices: &[Action],
     rename: bool,
+    skip: bool,
     tried: &mut Vec<(Action, Sim<N>)>,
     seen: impl Fn(&Sim<N>) -> bool,
 ) -> Option<Vec<Action>> {
@@ -632,10 +727,13 @@ pub fn local_node<const N: usize>(
             let out = next.reached_out();
             next.perform(a);
             next.check_invariants();
+            if skip && next.violation().is_none() && deliver_ignored(&mut next, None) > 0 {
+                next.check_invariants();
+            }
             // Compared before the renaming (the generation a node started is renamed).
             let mut local = next.violation().is_none()
                 && next.reached_out() == out
-                && observable(&next.nodes()[i]) == observable(n);
+                && unseen(n, &next.nodes()[i]);
             if rename {
                 Generations::rename(&mut next);
             }
@@ -909,6 +1007,7 @@ mod tests {
             let cfg = CheckConfig {
                 cpg,
                 reduce: false,
+                skip_basts: false,
                 ..CheckConfig::new(nodes, crashes)
             };
             let c = check(&cfg).unwrap();
@@ -957,7 +1056,7 @@ mod tests {
                     break;
                 }
                 let mut tried = Vec::new();
-                if let Some(own) = local_node(&s, &ch, true, &mut tried, |_| false) {
+                if let Some(own) = local_node(&s, &ch, true, true, &mut tried, |_| false) {
                     let id = own[0].node();
                     for &a in &own {
                         assert_eq!(a.node(), id);
@@ -997,24 +1096,124 @@ mod tests {
         assert!(diamonds > 100 && crashes > 10, "{diamonds} {crashes}");
     }
 
-    /// The reduction reaches the same quiet states and breaks no invariant where the
-    /// whole space breaks none, with fewer states.
+    /// The reductions (local steps, ignored blocking callbacks delivered at once) reach
+    /// the very same quiet states (by key) and break no invariant where the whole space
+    /// breaks none, with fewer states; also with a remount (2 nodes) and each reduction
+    /// alone.
     #[test]
     fn reduction_keeps_the_quiet_states() {
-        for (nodes, crashes) in [(2, 2), (3, 1), (3, 2), (3, 3)] {
-            let run = |reduce| {
+        for (nodes, crashes, mounts) in [
+            (2, 2, 0),
+            (3, 1, 0),
+            (3, 2, 0),
+            (3, 3, 0),
+            (2, 1, 1),
+            (2, 2, 1),
+        ] {
+            let run = |reduce, skip_basts| {
                 check(&CheckConfig {
                     reduce,
+                    skip_basts,
+                    mounts,
+                    keep_going: true,
+                    depth: 100_000,
                     ..CheckConfig::new(nodes, crashes)
                 })
                 .unwrap()
             };
-            let (with, without) = (run(true), run(false));
-            assert!(!with.truncated && !without.truncated);
-            assert_eq!((with.violations, without.violations), (0, 0));
-            assert_eq!(with.quiet_states, without.quiet_states, "{nodes}/{crashes}");
-            assert!(with.states <= without.states && without.reduced == 0);
+            let without = run(false, false);
+            assert!(!without.truncated && without.reduced == 0);
+            assert_eq!(without.violations, 0);
+            for (reduce, skip) in [(true, true), (true, false), (false, true)] {
+                let with = run(reduce, skip);
+                let what = format!("{nodes}/{crashes}/{mounts} reduce {reduce} skip {skip}");
+                assert!(!with.truncated, "{what}");
+                assert_eq!(with.violations, 0, "{what}");
+                assert_eq!(with.quiet, without.quiet, "{what}");
+                assert!(with.states <= without.states, "{what}");
+                if reduce {
+                    assert!(with.states < without.states, "{what}");
+                }
+            }
         }
+    }
+
+    /// The premises of delivering ignored blocking callbacks at once, along random walks
+    /// with two crashes and a remount: wherever a node's oldest callback is one, its
+    /// delivery changes the DLM's undelivered callbacks and nothing else (every other
+    /// part of the canonical state is equal), commutes in one step with every other
+    /// choice (both orders possible, one canonical state, the same verdict), and
+    /// crashing the node after it reaches the state crashing it before does.
+    #[test]
+    fn ignored_blocking_callbacks_commute_with_everything() {
+        let cfg = CheckConfig {
+            mounts: 1,
+            ..CheckConfig::new(3, 2)
+        };
+        let (mut seen, mut diamonds) = (0, 0);
+        for seed in 1..=80u64 {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+            let mut s = mounted_cluster_sized::<8>(3, false, Defects::default()).unwrap();
+            let base = s.mounts();
+            let key = |s: &Sim<8>| s.canonical_key_with(&(s.crashes(), s.mounts() - base));
+            let after = |s: &Sim<8>, a| {
+                let mut n = s.clone();
+                n.perform(a);
+                n.check_invariants();
+                n
+            };
+            let enabled = |s: &Sim<8>| {
+                let mut ch = s.enabled();
+                fault_choices(s, &cfg, base, &mut ch);
+                ch
+            };
+            for _ in 0..300 {
+                let ch = enabled(&s);
+                if ch.is_empty() {
+                    break;
+                }
+                if let Some(id) = s.ignored_callback() {
+                    seen += 1;
+                    let a = Action::Deliver(id);
+                    assert!(ch.contains(&a));
+                    let sa = after(&s, a);
+                    let (p, q) = (s.canon_parts(), sa.canon_parts());
+                    let n = s.nodes().len();
+                    // [0] the DLM, [1..=n] the nodes, [n+1] the rest, then the DLM's
+                    // parts: membership, resources, locks, deferred calls, callbacks.
+                    assert_eq!(p[1..n + 6], q[1..n + 6], "seed {seed}");
+                    assert_ne!(p[n + 6], q[n + 6]);
+                    assert_eq!(sa.violation().is_some(), s.violation().is_some());
+                    for &b in ch.iter().filter(|&&b| b != a) {
+                        let sb = after(&s, b);
+                        assert!(enabled(&sa).contains(&b), "{a:?} disables {b:?}");
+                        if b == Action::Crash(id) {
+                            assert_eq!(key(&after(&sa, b)), key(&sb), "seed {seed}");
+                            continue;
+                        }
+                        let (ab, ba) = (after(&sa, b), after(&sb, a));
+                        assert_eq!(key(&ab), key(&ba), "seed {seed}: {a:?} and {b:?}");
+                        assert_eq!(ab.violation().is_some(), ba.violation().is_some());
+                        diamonds += 1;
+                    }
+                }
+                let calm: Vec<Action> = ch
+                    .iter()
+                    .copied()
+                    .filter(|a| !matches!(a, Action::Crash(_) | Action::Mount(_)))
+                    .collect();
+                let pick = if calm.is_empty() || rng.random_range(0..10) == 0 {
+                    &ch
+                } else {
+                    &calm
+                };
+                s = after(&s, pick[rng.random_range(0..pick.len())]);
+                if s.violation().is_some() {
+                    break;
+                }
+            }
+        }
+        assert!(seen > 20 && diamonds > 50, "{seen} {diamonds}");
     }
 
     #[test]

@@ -140,6 +140,11 @@ enum Cmd {
         /// callback delivery alone where a node has one; kernel callbacks only).
         #[arg(long)]
         no_reduction: bool,
+        /// Store states with an ignored blocking callback at the head of a node's
+        /// callbacks too (by default such a callback is delivered at once, as part of
+        /// the step that queued or uncovered it; to measure what that saves).
+        #[arg(long)]
+        keep_basts: bool,
     },
     /// Turn real nodes' serial logs (`ci/realdlm` results: a scenario directory with
     /// nodeN.log files, or a run directory holding several) into a schedule, replay it
@@ -937,6 +942,7 @@ fn main() -> ExitCode {
             expect_violation,
             census,
             no_reduction,
+            keep_basts,
         } => match gdlm_sim::sim::Defects::parse(&defects)
             .and_then(|d| d.check_callbacks(callbacks == "cpg").map(|()| d))
         {
@@ -972,6 +978,7 @@ fn main() -> ExitCode {
                         progress: false,
                         generations: !raw_generations,
                         reduce: !no_reduction,
+                        skip_basts: !no_reduction && !keep_basts,
                     };
                     gdlm_sim::exhaustive::audit(&cfg).map(|a| {
                     println!(
@@ -994,6 +1001,7 @@ fn main() -> ExitCode {
                         progress: true,
                         generations: !raw_generations,
                         reduce: !no_reduction,
+                        skip_basts: !no_reduction && !keep_basts,
                     };
                     gdlm_sim::exhaustive::check(&cfg).map(|r| {
                     println!(

@@ -1809,6 +1809,34 @@ impl<const N: usize> Sim<N> {
         self.reached_out + self.dlm.calls()
     }
 
+    /// A node whose oldest undelivered DLM callback is a blocking AST that its delivery
+    /// ignores whatever the node's state: no glock owns the lock (glocks take DLM locks
+    /// only with glock traffic, which the exhaustive check never turns on; the engine
+    /// takes no blocking callbacks, as gfs2's `sync_lock` passes no `bastfn`), the node
+    /// is not frozen and no schedule holds locks from outside (`hold_event`). Delivering
+    /// it only pops it ([`Sim::deliver`] → `Node::bast` → `Glocks::bast` finds no glock).
+    /// The first such node in outbox order.
+    pub fn ignored_callback(&self) -> Option<u32> {
+        if !self.holds.is_empty() {
+            return None;
+        }
+        let mut seen = 0u64;
+        for e in self.dlm.pending_events() {
+            let id = e.node();
+            let i = (id as usize).wrapping_sub(1);
+            if i >= self.nodes.len() || i >= 64 || seen & (1 << i) != 0 {
+                continue;
+            }
+            seen |= 1 << i;
+            if let DlmEvent::Bast { lkid, .. } = *e {
+                if !self.frozen[i] && !self.nodes[i].glocks.owns(lkid) {
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
     /// Crashes so far.
     pub fn crashes(&self) -> u32 {
         self.stats.crashes
