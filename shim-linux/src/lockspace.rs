@@ -168,17 +168,6 @@ const ANCHORABLE: DlmLkf = DlmLkf::NOQUEUE
     .union(DlmLkf::ALTPR)
     .union(DlmLkf::ALTCW);
 
-/// `EBUSY` while an anchored request's hidden steps are out: the request is still in
-/// progress for the caller, and the kernel refuses a further request on such a lock.
-#[inline(always)]
-fn busy_if_anchoring(c: *mut Cell) -> io::Result<()> {
-    // SAFETY: a live cell of the caller's lockspace; `via` is the main thread's field.
-    if unsafe { (*c).via } != Via::Direct {
-        return Err(io::Error::from_raw_os_error(libc::EBUSY));
-    }
-    Ok(())
-}
-
 /// Whether a first request is made anchored (see [`Via`]).
 #[inline(always)]
 fn anchored(mode: DlmMode, flags: DlmLkf) -> bool {
@@ -1119,7 +1108,6 @@ impl Lockspace {
     ) -> io::Result<()> {
         let m = check_mode(mode)?;
         let c = self.get(lock).ok_or_else(not_found)?;
-        busy_if_anchoring(c)?;
         if self.submit.is_some() {
             return self.queue_convert(c, m, flags, lvb);
         }
@@ -1146,7 +1134,6 @@ impl Lockspace {
     #[inline(always)]
     fn unlock_flags(&mut self, lock: LockId, flags: DlmLkf, lvb: Option<&Lvb>) -> io::Result<()> {
         let c = self.get(lock).ok_or_else(not_found)?;
-        busy_if_anchoring(c)?;
         if self.submit.is_some() {
             return self.queue_unlock(c, flags, lvb);
         }
