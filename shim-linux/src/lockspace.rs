@@ -908,11 +908,25 @@ impl Lockspace {
         let c = self.alloc(lvb, valblk);
         // SAFETY: `alloc` returned a live cell.
         let id = LockId(unsafe { (*c).id });
+        self.send_first(c, id, m, flags, name)
+    }
+
+    /// A first request on the new cell `c`: through the submit thread if there is one, else
+    /// written here; a refusal ends the handle.
+    #[inline(always)]
+    fn send_first(
+        &mut self,
+        c: *mut Cell,
+        id: LockId,
+        mode: u32,
+        flags: DlmLkf,
+        name: &[u8],
+    ) -> io::Result<LockId> {
         if self.submit.is_some() {
-            return self.queue_first(c, id, m, flags, name);
+            return self.queue_first(c, id, mode, flags, name);
         }
         let op = OpRef::Lock {
-            mode: m,
+            mode,
             flags: flags.bits(),
             name,
         };
@@ -944,20 +958,7 @@ impl Lockspace {
             (*c).want_flags = flags.bits();
             LockId((*c).id)
         };
-        let nl = DlmMode::Nl as u32;
-        if self.submit.is_some() {
-            return self.queue_first(c, id, nl, DlmLkf::empty(), name);
-        }
-        let op = OpRef::Lock {
-            mode: nl,
-            flags: 0,
-            name,
-        };
-        // SAFETY: as in `lock`.
-        if unsafe { call_rv(self.handle.as_ptr(), c, op) } != 0 {
-            return Err(self.refused(c));
-        }
-        Ok(id)
+        self.send_first(c, id, DlmMode::Nl as u32, DlmLkf::empty(), name)
     }
 
     /// The next hidden step of an anchored request after its current one completed with
